@@ -1,0 +1,97 @@
+"""The FastAPI application factory: routers from each domain, errors turned into answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from jigsaw import __version__
+from jigsaw.access.api import router as sessions_router
+from jigsaw.agencies.api import router as agencies_router
+from jigsaw.config import Settings, get_settings
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
+from jigsaw.people.api import router as people_router
+from jigsaw.records.api import router as records_router
+from jigsaw.web import pages
+
+SESSION_COOKIE = "jigsaw_session"
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def _problems(errors: list[dict[str, object]]) -> list[dict[str, str]]:
+    problems = []
+    for error in errors:
+        message = str(error.get("msg", "Invalid value"))
+        message = message.removeprefix("Value error, ")
+        loc = error.get("loc", ())
+        problems.append({"field": _field_path(tuple(loc)), "message": message})  # type: ignore[arg-type]
+    return problems
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation(_: Request, exc: RequestValidationError) -> Response:
+        return JSONResponse({"errors": _problems(list(exc.errors()))}, status_code=422)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(_: Request, exc: InvalidInput) -> Response:
+        body = [{"field": p.field, "message": p.message} for p in exc.problems]
+        return JSONResponse({"errors": body}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        if _wants_html(request):
+            return pages.error_page(request, 404, "Page not found", str(exc))
+        return JSONResponse({"errors": [{"field": "", "message": str(exc)}]}, status_code=404)
+
+    @app.exception_handler(NotPermitted)
+    async def not_permitted(request: Request, exc: NotPermitted) -> Response:
+        if _wants_html(request):
+            return pages.error_page(request, 403, "You cannot see this", exc.reason)
+        return JSONResponse({"errors": [{"field": "", "message": exc.reason}]}, status_code=403)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _wants_html(request):
+            return RedirectResponse("/sign-in", status_code=303)
+        return JSONResponse({"errors": [{"field": "", "message": str(exc)}]}, status_code=401)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> Response:
+        return JSONResponse({"errors": [{"field": "", "message": str(exc)}]}, status_code=409)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.require_safe_secrets()
+    app = FastAPI(
+        title="Jigsaw",
+        version=__version__,
+        description="Multi-agency safeguarding information sharing.",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url, echo=settings.sql_echo)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    install_error_handlers(app)
+    for router in (sessions_router, agencies_router, people_router, records_router):
+        app.include_router(router)
+    pages.install(app)
+    return app

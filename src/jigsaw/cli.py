@@ -1,0 +1,88 @@
+"""The ``jigsaw`` command: database, synthetic population, demo and server."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from jigsaw.config import Settings, get_settings
+
+app = typer.Typer(
+    no_args_is_help=True, help="Jigsaw: multi-agency safeguarding information sharing."
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="SQLAlchemy URL; defaults to JIGSAW_DATABASE_URL."),
+]
+
+
+def _url(database: str | None) -> str:
+    return database or get_settings().database_url
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None, revision: str = "head") -> None:
+    """Create or migrate the schema to the latest version."""
+    from jigsaw import migrate
+
+    migrate.upgrade(_url(database), revision)
+    console.print(f"[green]Database is at revision {revision}.[/green]")
+
+
+@app.command()
+def generate(
+    children: Annotated[int, typer.Option(min=1, help="How many children to create.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Same seed, same population.")] = 1,
+    database: DatabaseOption = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Children per transaction.")] = 500,
+) -> None:
+    """Generate a synthetic multi-agency population (with ground truth for linkage)."""
+    from jigsaw.db import Database
+    from jigsaw.synthetic.service import generate_population
+
+    db = Database(_url(database))
+    summary = generate_population(db, children=children, seed=seed, batch_size=batch_size)
+    console.print(summary.describe())
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    from jigsaw.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port)
+
+
+@app.command()
+def demo(
+    children: Annotated[int, typer.Option(min=1)] = 2000,
+    seed: int = 1,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    serve_app: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Create a demo database of synthetic data, print the demo accounts and serve the app."""
+    import uvicorn
+
+    from jigsaw.app import create_app
+    from jigsaw.demo import build_demo
+
+    os.environ.setdefault("JIGSAW_DEMO_MODE", "1")
+    settings = Settings(demo_mode=True, secure_cookies=False)
+    accounts = build_demo(settings.database_url, children=children, seed=seed, console=console)
+    console.print(accounts)
+    if serve_app:
+        console.print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+        uvicorn.run(create_app(settings), host=host, port=port)

@@ -1,0 +1,64 @@
+"""Settings, read once from the environment (prefix ``JIGSAW_``).
+
+Secrets never have a usable default outside demo mode: a deployment that forgets to
+set them must fail at start-up, not run with a guessable key.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET = "demo-only-secret-key-not-for-real-data-000000"
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSettings(RuntimeError):
+    """The settings would run the service with a weak or missing secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIGSAW_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var') / 'jigsaw.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg:// in production.",
+    )
+    secret_key: str = Field(default="", description="Signs session cookies; 32+ characters.")
+    demo_mode: bool = Field(
+        default=False, description="Allows the demo secret; synthetic data only."
+    )
+    session_max_age_seconds: int = 8 * 60 * 60
+    secure_cookies: bool = True
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _demo_gets_a_known_secret(self) -> Settings:
+        if self.demo_mode and not self.secret_key:
+            self.secret_key = DEMO_SECRET
+        return self
+
+    def require_safe_secrets(self) -> None:
+        """Refuse to start a non-demo service with a weak or demo secret."""
+        if self.demo_mode:
+            return
+        if not self.secret_key:
+            raise InsecureSettings(
+                "JIGSAW_SECRET_KEY is not set. Set it to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters (for example: python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or set JIGSAW_DEMO_MODE=1 to run on synthetic data only."
+            )
+        if len(self.secret_key) < MIN_SECRET_LENGTH or self.secret_key == DEMO_SECRET:
+            raise InsecureSettings(
+                f"JIGSAW_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random "
+                "characters, and never the demo key outside demo mode."
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from jigsaw.http import DB, CurrentActor
+from jigsaw.people import service
+from jigsaw.people.models import PersonRole
+from jigsaw.people.schemas import (
+    AgencyRecordIn,
+    AgencyRecordOut,
+    InvolvementIn,
+    InvolvementOut,
+    NHSNumber,
+    PersonOut,
+    RelationshipIn,
+    RelationshipOut,
+)
+from jigsaw.schemas import Input
+
+router = APIRouter(prefix="/api", tags=["people"])
+
+
+class PersonIn(Input):
+    nhs_number: NHSNumber | None = None
+
+
+class AgencyRecordPage(BaseModel):
+    total: int
+    records: list[AgencyRecordOut]
+
+
+@router.post("/persons", response_model=PersonOut, status_code=201)
+def create_person(body: PersonIn, actor: CurrentActor, db: DB) -> PersonOut:
+    return service.create_person(db, actor, body.nhs_number)
+
+
+@router.post("/agency-records", response_model=AgencyRecordOut, status_code=201)
+def create_agency_record(body: AgencyRecordIn, actor: CurrentActor, db: DB) -> AgencyRecordOut:
+    return service.create_agency_record(db, actor, body)
+
+
+@router.get("/agency-records", response_model=AgencyRecordPage)
+def list_agency_records(
+    actor: CurrentActor,
+    db: DB,
+    role: PersonRole | None = None,
+    search: str = "",
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> AgencyRecordPage:
+    records, total = service.list_agency_records(
+        db, actor, role=role, search=search, offset=offset, limit=limit
+    )
+    return AgencyRecordPage(total=total, records=records)
+
+
+@router.get("/agency-records/{record_id}", response_model=AgencyRecordOut)
+def view_agency_record(record_id: int, actor: CurrentActor, db: DB) -> AgencyRecordOut:
+    return service.view_agency_record(db, actor, record_id)
+
+
+@router.get("/agency-records/{record_id}/relationships", response_model=list[RelationshipOut])
+def list_relationships(record_id: int, actor: CurrentActor, db: DB) -> list[RelationshipOut]:
+    return service.list_relationships(db, actor, record_id)
+
+
+@router.get("/agency-records/{record_id}/involvements", response_model=list[InvolvementOut])
+def list_involvements(record_id: int, actor: CurrentActor, db: DB) -> list[InvolvementOut]:
+    return service.list_involvements(db, actor, record_id)
+
+
+@router.post("/relationships", response_model=RelationshipOut, status_code=201)
+def create_relationship(body: RelationshipIn, actor: CurrentActor, db: DB) -> RelationshipOut:
+    return service.create_relationship(db, actor, body)
+
+
+@router.post("/involvements", response_model=InvolvementOut, status_code=201)
+def create_involvement(body: InvolvementIn, actor: CurrentActor, db: DB) -> InvolvementOut:
+    return service.create_involvement(db, actor, body)

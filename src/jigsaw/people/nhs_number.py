@@ -1,0 +1,46 @@
+"""NHS number checks: ten digits whose tenth is a modulus 11 check digit.
+
+The weights run 10 down to 2 over the first nine digits; the check digit is
+11 minus the remainder mod 11, where 11 becomes 0 and 10 means the number is
+invalid (NHS Data Dictionary, "NHS Number").
+"""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+class InvalidNHSNumber(ValueError):
+    pass
+
+
+def check_digit(first_nine: str) -> int | None:
+    """The check digit for nine digits, or None when no valid number can end them."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    digit = 11 - total % 11
+    if digit == 11:
+        return 0
+    if digit == 10:
+        return None
+    return digit
+
+
+def normalise(raw: str) -> str:
+    """Return the ten digits of a valid NHS number, or raise with a reason to show."""
+    digits = _SEPARATORS.sub("", raw)
+    if not digits.isdigit() or len(digits) != 10:
+        raise InvalidNHSNumber("An NHS number must be 10 digits, like 485 777 3456")
+    expected = check_digit(digits[:9])
+    if expected is None or expected != int(digits[9]):
+        raise InvalidNHSNumber("This is not a valid NHS number: its check digit does not match")
+    return digits
+
+
+def is_valid(raw: str) -> bool:
+    try:
+        normalise(raw)
+    except InvalidNHSNumber:
+        return False
+    return True

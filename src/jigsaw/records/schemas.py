@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from jigsaw.records.models import Category, Nature, Verification
+from jigsaw.schemas import Input, Output
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ItemIn(Input):
+    subject_record_id: int
+    category: Category
+    subtype: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    occurred_on: date
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    detail: str = Field(default="", max_length=20000)
+    nature: Nature
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    verification: Verification = Verification.UNVERIFIED
+    special_category: bool = False
+    criminal_offence: bool = False
+    protected_identity: bool = False
+
+    @field_validator("occurred_on")
+    @classmethod
+    def _not_in_the_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("An event cannot have happened in the future")
+        return value
+
+
+class CorrectionIn(ItemIn):
+    """A correction restates the whole item; the old version stays as it was."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class RetractionIn(Input):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ItemOut(Output):
+    id: int
+    subject_record_id: int
+    agency_id: int
+    author_id: int | None
+    category: Category
+    subtype: str
+    occurred_on: date
+    recorded_at: datetime
+    summary: str
+    detail: str
+    nature: Nature
+    source: str
+    verification: Verification
+    special_category: bool
+    criminal_offence: bool
+    protected_identity: bool
+    supersedes_id: int | None
+    version: int
+    retracted: bool = False
+    superseded: bool = False
