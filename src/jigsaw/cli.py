@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -79,9 +78,10 @@ def demo(
     from jigsaw.app import create_app
     from jigsaw.demo import build_demo
 
-    os.environ.setdefault("JIGSAW_DEMO_MODE", "1")
-    settings = Settings(demo_mode=True, secure_cookies=False)
-    accounts = build_demo(settings.database_url, children=children, seed=seed, console=console)
+    from jigsaw.demo import demo_database_url
+
+    settings = Settings(demo_mode=True, secure_cookies=False, database_url=demo_database_url())
+    accounts = build_demo(children=children, seed=seed, console=console)
     console.print(accounts)
     if serve_app:
         console.print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")

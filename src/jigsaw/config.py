@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEMO_SECRET = "demo-only-secret-key-not-for-real-data-000000"
+DEMO_SECRET = "demo-only-secret-key-not-for-real-data-000000"  # noqa: S105 (demo mode only)
 MIN_SECRET_LENGTH = 32
 
 

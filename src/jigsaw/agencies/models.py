@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.db import Base
+from jigsaw.db import Base, UTCDateTime
 
 
 def enum_column(enum: type) -> Enum:
@@ -28,7 +28,7 @@ class Agency(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     practitioners: Mapped[list[Practitioner]] = relationship(back_populates="agency")
 
@@ -45,6 +45,6 @@ class Practitioner(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency] = relationship(back_populates="practitioners")

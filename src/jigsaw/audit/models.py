@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jigsaw.db import Base
+from jigsaw.db import Base, UTCDateTime
 
 
 class AuditEntry(Base):
@@ -17,7 +17,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_agency_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(64), index=True)

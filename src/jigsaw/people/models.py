@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base
+from jigsaw.db import Base, UTCDateTime
 
 
 class Sex(StrEnum):
@@ -55,7 +55,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AgencyRecord(Base):
@@ -78,7 +78,7 @@ class AgencyRecord(Base):
         enum_column(LinkStatus), default=LinkStatus.UNLINKED
     )
     match_probability: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Relationship(Base):
@@ -89,7 +89,7 @@ class Relationship(Base):
     from_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), index=True)
     to_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), index=True)
     kind: Mapped[RelationshipKind] = mapped_column(enum_column(RelationshipKind))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Involvement(Base):
@@ -105,4 +105,4 @@ class Involvement(Base):
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

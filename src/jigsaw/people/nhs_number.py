@@ -31,7 +31,7 @@ def normalise(raw: str) -> str:
     """Return the ten digits of a valid NHS number, or raise with a reason to show."""
     digits = _SEPARATORS.sub("", raw)
     if not digits.isdigit() or len(digits) != 10:
-        raise InvalidNHSNumber("An NHS number must be 10 digits, like 485 777 3456")
+        raise InvalidNHSNumber("An NHS number must be 10 digits, like 485 777 3457")
     expected = check_digit(digits[:9])
     if expected is None or expected != int(digits[9]):
         raise InvalidNHSNumber("This is not a valid NHS number: its check digit does not match")

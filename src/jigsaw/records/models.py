@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base
+from jigsaw.db import Base, UTCDateTime
 
 
 class Category(StrEnum):
@@ -45,7 +45,7 @@ class InformationItem(Base):
     category: Mapped[Category] = mapped_column(enum_column(Category))
     subtype: Mapped[str] = mapped_column(String(64))
     occurred_on: Mapped[date] = mapped_column(Date)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(String(500))
     detail: Mapped[str] = mapped_column(Text, default="")
     nature: Mapped[Nature] = mapped_column(enum_column(Nature))
@@ -75,4 +75,4 @@ class ItemRetraction(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("information_items.id"), unique=True)
     retracted_by: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
     reason: Mapped[str] = mapped_column(String(500))
-    retracted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retracted_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -382,7 +382,8 @@ def guard_append_only(table: str) -> None:
         """
         CREATE OR REPLACE FUNCTION jigsaw_refuse_change() RETURNS trigger AS $$
         BEGIN
-            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
+                USING ERRCODE = 'insufficient_privilege';
         END;
         $$ LANGUAGE plpgsql
         """
