@@ -7,6 +7,7 @@ through the services, so they can run in any order against one database.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from jigsaw.config import Settings
 from jigsaw.db import Database
 
 PASSWORD = "correct horse battery staple"
+AUDIT_KEY = base64.b64encode(bytes(range(32))).decode()
 _counter = itertools.count(1)
 
 
@@ -53,6 +55,17 @@ def fresh_database_url(tmp_dir: Path, worker: str) -> str:
     return f"sqlite:///{tmp_dir / ('jigsaw-' + (worker or 'main') + '.db')}"
 
 
+@pytest.fixture
+def private_database(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database of the test's own, for tests that must see or break the whole of it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = fresh_database_url(tmp_path, f"{worker}_private")
+    migrate.upgrade(url)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -74,6 +87,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-that-is-long-enough-to-pass-0123456789",
         secure_cookies=False,
+        audit_signing_key=AUDIT_KEY,
     )
 
 

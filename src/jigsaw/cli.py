@@ -76,9 +76,7 @@ def demo(
     import uvicorn
 
     from jigsaw.app import create_app
-    from jigsaw.demo import build_demo
-
-    from jigsaw.demo import demo_database_url
+    from jigsaw.demo import build_demo, demo_database_url
 
     settings = Settings(demo_mode=True, secure_cookies=False, database_url=demo_database_url())
     accounts = build_demo(children=children, seed=seed, console=console)

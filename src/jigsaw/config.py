@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     demo_mode: bool = Field(
         default=False, description="Allows the demo secret; synthetic data only."
     )
+    audit_signing_key: str = Field(
+        default="", description="Base64 of the 32-byte Ed25519 seed that signs checkpoints."
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None, description="A file holding that base64 seed instead (demo: created)."
+    )
+    audit_log_origin: str = Field(
+        default="jigsaw.invalid/audit", description="The log's name in its checkpoints."
+    )
     session_max_age_seconds: int = 8 * 60 * 60
     secure_cookies: bool = True
     sql_echo: bool = False
@@ -45,6 +54,11 @@ class Settings(BaseSettings):
         """Refuse to start a non-demo service with a weak or demo secret."""
         if self.demo_mode:
             return
+        if not self.audit_signing_key and self.audit_signing_key_file is None:
+            raise InsecureSettings(
+                "JIGSAW_AUDIT_SIGNING_KEY (or JIGSAW_AUDIT_SIGNING_KEY_FILE) is not set: the "
+                "audit log cannot sign checkpoints. Create one with `jigsaw audit keygen`."
+            )
         if not self.secret_key:
             raise InsecureSettings(
                 "JIGSAW_SECRET_KEY is not set. Set it to a random value of at least "

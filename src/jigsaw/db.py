@@ -61,14 +61,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """Create an engine with the settings each backend needs to be safe."""
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, echo: bool = False, *, for_writes: bool = False) -> Engine:
+    """Create an engine with the settings each backend needs to be safe.
+
+    On SQLite a write transaction must take the write lock when it begins
+    (``BEGIN IMMEDIATE``): one that reads first and writes later can find its
+    snapshot stale and fail at the write instead of waiting its turn.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if for_writes:
+            event.listen(engine, "connect", _sqlite_manual_transactions)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -99,7 +115,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.transaction = UnitOfWork(self.sessions)
+        self._write_engine = (
+            make_engine(url, echo=echo, for_writes=True) if self.is_sqlite else self.engine
+        )
+        self.transaction = UnitOfWork(sessionmaker(self._write_engine, expire_on_commit=False))
 
     @property
     def is_sqlite(self) -> bool:
@@ -107,3 +126,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._write_engine.dispose()

@@ -36,11 +36,25 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount(AgencyKind.SCHOOL, Role.DSL, "Sam Okafor", "dsl@school.demo", "Designated safeguarding lead"),
-    DemoAccount(AgencyKind.HEALTH, Role.PRACTITIONER, "Priya Shah", "hv@health.demo", "Health visitor"),
-    DemoAccount(AgencyKind.POLICE, Role.PRACTITIONER, "Tom Reid", "officer@police.demo", "Police constable"),
-    DemoAccount(AgencyKind.SOCIAL_CARE, Role.MASH, "Grace Mensah", "mash@council.demo", "MASH social worker"),
-    DemoAccount(AgencyKind.SOCIAL_CARE, Role.DPO, "Alex Turner", "dpo@council.demo", "Data protection officer"),
+    DemoAccount(
+        AgencyKind.SCHOOL, Role.DSL, "Sam Okafor", "dsl@school.demo", "Designated safeguarding lead"
+    ),
+    DemoAccount(
+        AgencyKind.HEALTH, Role.PRACTITIONER, "Priya Shah", "hv@health.demo", "Health visitor"
+    ),
+    DemoAccount(
+        AgencyKind.POLICE, Role.PRACTITIONER, "Tom Reid", "officer@police.demo", "Police constable"
+    ),
+    DemoAccount(
+        AgencyKind.SOCIAL_CARE, Role.MASH, "Grace Mensah", "mash@council.demo", "MASH social worker"
+    ),
+    DemoAccount(
+        AgencyKind.SOCIAL_CARE,
+        Role.DPO,
+        "Alex Turner",
+        "dpo@council.demo",
+        "Data protection officer",
+    ),
 )
 
 

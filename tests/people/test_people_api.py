@@ -47,7 +47,9 @@ def test_records_relationships_involvements_round_trip(
     child = client.post("/api/agency-records", json=_record(school.id)).json()
     mother = client.post(
         "/api/agency-records",
-        json=_record(school.id, role="parent_carer", given_name="Siobhan", date_of_birth="1988-02-01"),
+        json=_record(
+            school.id, role="parent_carer", given_name="Siobhan", date_of_birth="1988-02-01"
+        ),
     ).json()
 
     fetched = client.get(f"/api/agency-records/{child['id']}").json()
@@ -124,7 +126,11 @@ def test_practitioners_cannot_add_agencies(client: TestClient, world: World) -> 
         ({"nhs_number": "12345"}, "nhs_number", "10 digits"),
         ({"given_name": ""}, "given_name", "at least 1"),
         ({"date_of_birth": "not a date"}, "date_of_birth", "date"),
-        ({"date_of_birth": date(date.today().year + 1, 1, 1).isoformat()}, "date_of_birth", "future"),
+        (
+            {"date_of_birth": date(date.today().year + 1, 1, 1).isoformat()},
+            "date_of_birth",
+            "future",
+        ),
         ({"agency_id": "school"}, "agency_id", "integer"),
         ({"role": "suspect"}, "role", "child"),
         ({"favourite_colour": "blue"}, "favourite_colour", "not permitted"),

@@ -1,15 +1,30 @@
-"""Appending to the audit log. Called by every service inside its own transaction."""
+"""Appending to the audit log. Called by every service inside its own transaction.
+
+The entry is staged on the session and sequenced into the Merkle log as the
+transaction commits (see ``jigsaw.audit.log``), so a change and its audit entry are
+committed together or not at all.
+"""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
+from jigsaw.audit import log
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.models import AuditEntry
+from jigsaw.audit.merkle import ProofError
+from jigsaw.audit.models import AuditCheckpoint, AuditEntry
+from jigsaw.audit.schemas import CheckpointOut, ConsistencyProof, InclusionProof
+from jigsaw.audit.signing import Checkpoint, Signer, VerifierKey
+from jigsaw.audit.tree import StoredTree
+from jigsaw.audit.verify import Report, verify_log
 from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import InvalidInput
 
 RefValue = int | str | list[int]
 
@@ -24,7 +39,7 @@ def append(
     purpose: str | None = None,
     refs: Mapping[str, RefValue] | None = None,
 ) -> AuditEntry:
-    """Add one entry to the session's transaction.
+    """Stage one entry in the session's transaction.
 
     ``refs`` carries other ids the event touched (never names or free text), so
     the log can answer "what happened to item 7" without holding personal data.
@@ -39,5 +54,83 @@ def append(
         purpose=purpose,
         refs=dict(refs or {}),
     )
-    session.add(entry)
+    log.stage(session, entry)
     return entry
+
+
+def make_checkpoint(db: Database, signer: Signer) -> CheckpointOut:
+    """Sign the current tree head, unless the latest checkpoint already covers it.
+
+    Checkpoints are not themselves audited: they are the log's own statements, and
+    auditing them would grow the tree they have just signed.
+    """
+    with db.transaction() as session:
+        size, root = StoredTree(session).head_root()
+        latest = session.scalar(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)
+        )
+        if latest is not None and latest.tree_size == size:
+            return CheckpointOut.model_validate(latest)
+        checkpoint = AuditCheckpoint(
+            tree_size=size,
+            root_hash=root,
+            note=signer.sign(Checkpoint(signer.name, size, root)),
+            created_at=utcnow(),
+        )
+        session.add(checkpoint)
+        session.flush()
+        return CheckpointOut.model_validate(checkpoint)
+
+
+def latest_checkpoint(db: Database) -> CheckpointOut | None:
+    with db.sessions() as session:
+        latest = session.scalar(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)
+        )
+        return None if latest is None else CheckpointOut.model_validate(latest)
+
+
+def prove_inclusion(db: Database, seq: int, tree_size: int | None = None) -> InclusionProof:
+    with db.sessions() as session:
+        tree = StoredTree(session)
+        size = tree_size if tree_size is not None else tree.size()
+        try:
+            path = tree.inclusion(seq, size)
+            leaf = tree.leaf(seq)
+        except ProofError as exc:
+            raise InvalidInput.one("entry", str(exc)) from exc
+        return InclusionProof(
+            leaf_index=seq,
+            tree_size=size,
+            leaf_hash=_b64(leaf),
+            proof=[_b64(p) for p in path],
+            root_hash=_b64(tree.root(size)),
+        )
+
+
+def prove_consistency(db: Database, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+    with db.sessions() as session:
+        tree = StoredTree(session)
+        size = new_size if new_size is not None else tree.size()
+        try:
+            path = tree.consistency(old_size, size)
+        except ProofError as exc:
+            raise InvalidInput.one("old_size", str(exc)) from exc
+        return ConsistencyProof(
+            old_size=old_size,
+            new_size=size,
+            old_root=_b64(tree.root(old_size)),
+            new_root=_b64(tree.root(size)),
+            proof=[_b64(p) for p in path],
+        )
+
+
+def verify(
+    db: Database, trusted: VerifierKey, external: list[tuple[str, str]] | None = None
+) -> Report:
+    with db.sessions() as session:
+        return verify_log(session, trusted, external)
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()

@@ -1,0 +1,112 @@
+"""Sequencing audit entries into the Merkle log, at commit, under a short lock.
+
+Services stage entries on their session (``stage``). Just before the transaction
+commits, ``_sequence`` locks the single ``audit_head`` row, gives the staged entries
+the next sequence numbers, stores their leaf hashes and every tree node they
+complete, and moves the head. The lock is held only from that moment to the commit,
+so writers run their own work in parallel and queue only for a few index writes.
+On SQLite, where one writer holds the database anyway, the same code runs unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
+
+from jigsaw.audit.canonical import entry_leaf_hash
+from jigsaw.audit.merkle import ProofError, empty_root, node_hash
+from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
+
+_PENDING = "jigsaw.audit.pending"
+HEAD_ID = 1
+
+
+def stage(session: Session, entry: AuditEntry) -> None:
+    session.info.setdefault(_PENDING, []).append(entry)
+
+
+def frontier_root(size: int, frontier: list[bytes | None]) -> bytes:
+    """The tree head from its compact range: fold the perfect subtrees right to left."""
+    if size == 0:
+        return empty_root()
+    result: bytes | None = None
+    for level in range(size.bit_length()):
+        if size >> level & 1:
+            node = frontier[level] if level < len(frontier) else None
+            if node is None:
+                raise ProofError(f"The tree head for {size} entries is missing level {level}")
+            result = node if result is None else node_hash(node, result)
+    assert result is not None
+    return result
+
+
+def extend(
+    size: int, frontier: list[bytes | None], leaves: list[bytes]
+) -> tuple[int, list[bytes | None], list[dict[str, Any]]]:
+    """Append leaf hashes to a compact range; return it with every node completed."""
+    frontier = list(frontier)
+    nodes: list[dict[str, Any]] = []
+    for leaf in leaves:
+        nodes.append({"level": 0, "idx": size, "hash": leaf})
+        carry, level = leaf, 0
+        while size >> level & 1:
+            left = frontier[level]
+            assert left is not None
+            carry = node_hash(left, carry)
+            frontier[level] = None
+            level += 1
+            nodes.append({"level": level, "idx": size >> level, "hash": carry})
+        if level == len(frontier):
+            frontier.append(carry)
+        else:
+            frontier[level] = carry
+        size += 1
+    return size, frontier, nodes
+
+
+def decode_frontier(stored: list[str | None]) -> list[bytes | None]:
+    return [bytes.fromhex(h) if h else None for h in stored]
+
+
+def encode_frontier(frontier: list[bytes | None]) -> list[str | None]:
+    return [h.hex() if h else None for h in frontier]
+
+
+def _lock_head(session: Session) -> AuditHead:
+    query = select(AuditHead).where(AuditHead.id == HEAD_ID)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    head = session.execute(query).scalar_one()
+    session.refresh(head)  # the locked row, not a version cached earlier in the transaction
+    return head
+
+
+def _sequence(session: Session) -> None:
+    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    head = _lock_head(session)
+    for offset, entry in enumerate(pending):
+        entry.seq = head.size + offset
+    session.add_all(pending)
+    leaves = [entry_leaf_hash(e) for e in pending]
+    size, frontier, nodes = extend(head.size, decode_frontier(head.frontier), leaves)
+    session.execute(insert(AuditNode), nodes)
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(size=size, frontier=encode_frontier(frontier))
+    )
+    session.expire(head)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _sequence(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
