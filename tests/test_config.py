@@ -2,6 +2,7 @@ import pytest
 
 from jigsaw.app import create_app
 from jigsaw.config import DEMO_SECRET, InsecureSettings, Settings
+from tests.conftest import AUDIT_KEY
 
 
 def test_missing_secret_outside_demo_mode_refuses_to_start() -> None:
@@ -24,6 +25,12 @@ def test_demo_mode_gets_the_demo_secret() -> None:
 def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JIGSAW_DATABASE_URL", "sqlite:////tmp/elsewhere.db")
     monkeypatch.setenv("JIGSAW_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("JIGSAW_AUDIT_SIGNING_KEY", AUDIT_KEY)
     settings = Settings()
     assert settings.database_url == "sqlite:////tmp/elsewhere.db"
     settings.require_safe_secrets()
+
+
+def test_missing_audit_signing_key_outside_demo_mode_is_refused() -> None:
+    with pytest.raises(InsecureSettings, match="JIGSAW_AUDIT_SIGNING_KEY"):
+        Settings(secret_key="y" * 40, demo_mode=False).require_safe_secrets()

@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from jigsaw import __version__
 from jigsaw.access.api import router as sessions_router
 from jigsaw.agencies.api import router as agencies_router
+from jigsaw.audit.api import router as audit_router
 from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         https_only=settings.secure_cookies,
     )
     install_error_handlers(app)
-    for router in (sessions_router, agencies_router, people_router, records_router):
+    for router in (sessions_router, agencies_router, people_router, records_router, audit_router):
         app.include_router(router)
     pages.install(app)
     return app

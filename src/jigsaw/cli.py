@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from jigsaw.audit import cli as audit_cli
 from jigsaw.config import Settings, get_settings
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+app.add_typer(audit_cli.app, name="audit")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[

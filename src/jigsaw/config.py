@@ -54,11 +54,6 @@ class Settings(BaseSettings):
         """Refuse to start a non-demo service with a weak or demo secret."""
         if self.demo_mode:
             return
-        if not self.audit_signing_key and self.audit_signing_key_file is None:
-            raise InsecureSettings(
-                "JIGSAW_AUDIT_SIGNING_KEY (or JIGSAW_AUDIT_SIGNING_KEY_FILE) is not set: the "
-                "audit log cannot sign checkpoints. Create one with `jigsaw audit keygen`."
-            )
         if not self.secret_key:
             raise InsecureSettings(
                 "JIGSAW_SECRET_KEY is not set. Set it to a random value of at least "
@@ -70,6 +65,11 @@ class Settings(BaseSettings):
             raise InsecureSettings(
                 f"JIGSAW_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random "
                 "characters, and never the demo key outside demo mode."
+            )
+        if not self.audit_signing_key and self.audit_signing_key_file is None:
+            raise InsecureSettings(
+                "JIGSAW_AUDIT_SIGNING_KEY (or JIGSAW_AUDIT_SIGNING_KEY_FILE) is not set: the "
+                "audit log cannot sign checkpoints. Create one with `jigsaw audit keygen`."
             )
 
 

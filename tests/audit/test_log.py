@@ -27,8 +27,8 @@ from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn
 
-SIGNER = Signer.from_seed("jigsaw.test/audit", bytes(range(32)))
-OTHER = Signer.from_seed("jigsaw.test/audit", bytes(32))
+SIGNER = Signer.from_seed("jigsaw.invalid/audit", bytes(range(32)))
+OTHER = Signer.from_seed("jigsaw.invalid/audit", bytes(32))
 GUARDED = ("audit_entries", "audit_nodes", "audit_checkpoints")
 
 

@@ -54,7 +54,7 @@ class VerifierKey:
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         try:
-            name, key_hash, encoded = text.strip().split("+")
+            name, key_hash, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
         except ValueError as exc:
             raise CheckpointError("A verifier key reads name+keyid+base64key") from exc
