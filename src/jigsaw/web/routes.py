@@ -1,0 +1,206 @@
+"""Page routes. Each one turns a request into service calls and a template, nothing more.
+
+Access decisions live in the services: a record from another agency raises
+``NotFound`` there, and ``app.py`` turns that into the "Page not found" page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from jigsaw.access import service as access
+from jigsaw.access.actor import Actor
+from jigsaw.agencies import service as agencies
+from jigsaw.db import Database
+from jigsaw.errors import NotFound
+from jigsaw.http import DB, SESSION_KEY, CurrentActor
+from jigsaw.people import service as people
+from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
+from jigsaw.records import service as records
+from jigsaw.web import labels
+from jigsaw.web.csrf import require_csrf
+from jigsaw.web.paging import Page, pagination
+from jigsaw.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+SIGNED_OUT_KEY = "signed_out"
+MAX_SEARCH_LENGTH = 100
+NO_STORE = {"Cache-Control": "no-store"}
+BLANK = {"email": "Enter your email address", "password": "Enter your password"}
+CsrfChecked = [Depends(require_csrf)]
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """Pages about children must not linger in caches on shared or borrowed computers."""
+    return templates.TemplateResponse(
+        request, template, context, status_code=status_code, headers=NO_STORE
+    )
+
+
+def _agency_name(db: Database, actor: Actor) -> str:
+    """The directory of agencies is not personal data, so reading it is not audited."""
+    for agency in agencies.list_agencies(db):
+        if agency.id == actor.agency_id:
+            return agency.name
+    return "your agency"
+
+
+# Signing in and out
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> Response:
+    signed_out = bool(request.session.pop(SIGNED_OUT_KEY, False))
+    context = {"title": "Sign in", "errors": {}, "email": "", "signed_out": signed_out}
+    return _render(request, "sign_in.html", context)
+
+
+@router.post("/sign-in", dependencies=CsrfChecked)
+def sign_in(
+    request: Request,
+    db: DB,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    entered = {"email": email.strip(), "password": password}
+    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    status = 422
+    if not errors:
+        try:
+            actor = access.sign_in(db, email, password)
+        except access.SignInFailed as failed:
+            errors["email"] = str(failed)
+            status = 401
+        else:
+            # A fresh session on sign-in, so a session planted beforehand is worthless.
+            request.session.clear()
+            request.session[SESSION_KEY] = actor.practitioner_id
+            return RedirectResponse("/", status_code=303)
+    context = {"title": "Sign in", "errors": errors, "email": email.strip()}
+    return _render(request, "sign_in.html", context, status_code=status)
+
+
+@router.post("/sign-out", dependencies=CsrfChecked)
+def sign_out(request: Request) -> Response:
+    request.session.clear()
+    request.session[SIGNED_OUT_KEY] = True
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+# The list of children
+
+
+def _search_href(search: str, number: int) -> str:
+    query = {"q": search} if search else {}
+    if number > 1:
+        query["page"] = str(number)
+    return "/?" + urlencode(query) if query else "/"
+
+
+@router.get("/")
+def home(request: Request, actor: CurrentActor, db: DB, q: str = "", page: str = "1") -> Response:
+    search = q.strip()[:MAX_SEARCH_LENGTH]
+    wanted = Page.requested(page)
+    found, total = people.list_agency_records(
+        db, actor, search=search, offset=wanted.offset, limit=wanted.size
+    )
+    shown = wanted.with_total(total)
+    if shown.number != wanted.number:
+        found, total = people.list_agency_records(
+            db, actor, search=search, offset=shown.offset, limit=shown.size
+        )
+        shown = shown.with_total(total)
+    agency_name = _agency_name(db, actor)
+    context = {
+        "title": f"Children known to {agency_name}",
+        "nav": "children",
+        "agency_name": agency_name,
+        "search": search,
+        "records": found,
+        "page": shown,
+        "pagination": pagination(shown, lambda n: _search_href(search, n)),
+    }
+    return _render(request, "home.html", context)
+
+
+# One child's record
+
+
+@dataclass(frozen=True)
+class RelatedPerson:
+    label: str
+    record: AgencyRecordOut
+
+
+@dataclass(frozen=True)
+class Contact:
+    who: str
+    what: str
+    phone: str
+    email: str
+    started_on: date
+    ended_on: date | None
+
+
+def _record_id(raw: str) -> int:
+    """Path ids that are not numbers are simply pages that do not exist."""
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound("agency record", raw)
+    return int(raw)
+
+
+def _related(db: Database, actor: Actor, record_id: int) -> list[RelatedPerson]:
+    related = []
+    for link in people.list_relationships(db, actor, record_id):
+        if link.to_record_id == record_id:
+            other, label = link.from_record_id, labels.RELATIONSHIP_TO[link.kind]
+        else:
+            other, label = link.to_record_id, labels.RELATIONSHIP_FROM[link.kind]
+        related.append(RelatedPerson(label, people.view_agency_record(db, actor, other)))
+    return related
+
+
+def _contact(db: Database, involvement: InvolvementOut, agency_name: str) -> Contact:
+    """Who works with the child; the practitioner's own details fill any gaps."""
+    who, phone, email = agency_name, involvement.contact_phone, involvement.contact_email
+    if involvement.practitioner_id is not None:
+        practitioner = agencies.get_practitioner(db, involvement.practitioner_id)
+        who = practitioner.name
+        phone = phone or practitioner.phone
+        email = email or practitioner.email
+    return Contact(
+        who=who,
+        what=involvement.description,
+        phone=phone,
+        email=email,
+        started_on=involvement.started_on,
+        ended_on=involvement.ended_on,
+    )
+
+
+@router.get("/children/{record_id}")
+def child(request: Request, record_id: str, actor: CurrentActor, db: DB) -> Response:
+    ident = _record_id(record_id)
+    record = people.view_agency_record(db, actor, ident)
+    agency_name = _agency_name(db, actor)
+    involvements = people.list_involvements(db, actor, ident)
+    context = {
+        "title": f"{record.given_name} {record.family_name}",
+        "nav": "children",
+        "agency_name": agency_name,
+        "role_label": labels.PERSON_ROLES[record.role],
+        "record": record,
+        "related": _related(db, actor, ident),
+        "contacts": [_contact(db, i, agency_name) for i in involvements],
+        "items": records.list_items_for_record(db, actor, ident),
+    }
+    return _render(request, "child.html", context)

@@ -1,0 +1,82 @@
+"""Helpers for page tests: records made through the services, forms filled like a browser."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from fastapi.testclient import TestClient
+
+from jigsaw.access.actor import Actor
+from jigsaw.db import Database
+from jigsaw.people import service as people
+from jigsaw.people.models import PersonRole, Sex
+from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
+from jigsaw.records import service as records
+from jigsaw.records.models import Category, Nature
+from jigsaw.records.schemas import ItemIn, ItemOut
+from tests.conftest import PASSWORD, unique
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def add_record(
+    db: Database,
+    actor: Actor,
+    given_name: str,
+    family_name: str,
+    role: PersonRole = PersonRole.CHILD,
+    **fields: object,
+) -> AgencyRecordOut:
+    assert actor.agency_id is not None
+    data = AgencyRecordIn.model_validate(
+        {
+            "agency_id": actor.agency_id,
+            "local_id": unique("LOC").replace(" ", "-"),
+            "role": role,
+            "given_name": given_name,
+            "family_name": family_name,
+            "date_of_birth": date(2016, 3, 4),
+            "sex": Sex.FEMALE,
+            **fields,
+        }
+    )
+    return people.create_agency_record(db, actor, data)
+
+
+def add_item(db: Database, actor: Actor, record_id: int, summary: str, **fields: object) -> ItemOut:
+    data = ItemIn.model_validate(
+        {
+            "subject_record_id": record_id,
+            "category": Category.CHILD_WELFARE,
+            "subtype": "school_attendance",
+            "occurred_on": date(2025, 1, 10),
+            "summary": summary,
+            "nature": Nature.FACT,
+            "source": "School register",
+            **fields,
+        }
+    )
+    return records.record_item(db, actor, data)
+
+
+def form_token(html: str) -> str:
+    match = TOKEN.search(html)
+    assert match, "the page has no form token"
+    return match.group(1)
+
+
+def sign_in_through_the_page(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    token = form_token(client.get("/sign-in").text)
+    response = client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/"
+
+
+def page_title(name: str) -> str:
+    """Page titles: the page, an en dash (as GOV.UK uses), then the service name."""
+    return f"{name} \N{EN DASH} Jigsaw"

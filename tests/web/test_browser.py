@@ -1,0 +1,179 @@
+"""A practitioner's first journey in a real browser, checked for accessibility on each page.
+
+Runs the actual app under uvicorn and drives Debian's Chromium with Playwright; axe-core
+checks every page against WCAG 2.2 A and AA. Set ``JIGSAW_SCREENSHOT_DIR`` to keep a
+full-page screenshot of each step.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
+
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.app import create_app
+from jigsaw.config import Settings
+from jigsaw.db import Database
+from jigsaw.people import service as people
+from jigsaw.people.models import PersonRole, RelationshipKind
+from jigsaw.people.schemas import RelationshipIn
+from jigsaw.records.models import Category, Nature
+from tests.conftest import PASSWORD, World, unique
+from tests.web.helpers import add_item, add_record, page_title
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("JIGSAW_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_OPTIONS: dict[str, Any] = {
+    "runOnly": {"type": "tag", "values": WCAG_22_AA},
+    "resultTypes": ["violations"],
+}
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, db: Database) -> Iterator[str]:
+    """The app in demo mode on an ephemeral localhost port, sharing the test database."""
+    demo = settings.model_copy(update={"demo_mode": True})
+    config = uvicorn.Config(create_app(demo, db), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("The app did not start under uvicorn within 20 seconds")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}. Install Debian's package "
+            "(sudo apt-get install chromium) or set JIGSAW_CHROMIUM to its path; "
+            "these tests never download a browser."
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def check_accessibility(page: Page, name: str) -> None:
+    """Fail with axe's own report if the page breaks any WCAG 2.2 A or AA rule."""
+    results = Axe().run(page, options=AXE_OPTIONS)
+    shot_dir = os.environ.get("JIGSAW_SCREENSHOT_DIR")
+    if shot_dir:
+        page.screenshot(path=str(Path(shot_dir) / f"{name}.png"), full_page=True)
+    if results.violations_count:
+        report = results.generate_report()
+        print(report)
+        pytest.fail(f"{name}: {results.violations_count} accessibility violations\n{report}")
+
+
+def test_practitioner_signs_in_finds_a_child_and_reads_the_record(
+    page: Page, world: World, db: Database
+) -> None:
+    health = world.agency(AgencyKind.HEALTH)
+    visitor = world.practitioner(health, Role.PRACTITIONER)
+    actor = world.actor(visitor)
+    family = unique("Whitfield").replace(" ", "")
+    child = add_record(db, actor, "Isla", family, nhs_number="9434765919")
+    parent = add_record(db, actor, "Dana", family, PersonRole.PARENT_CARER)
+    people.create_relationship(
+        db,
+        actor,
+        RelationshipIn(
+            from_record_id=parent.id, to_record_id=child.id, kind=RelationshipKind.PARENT
+        ),
+    )
+    add_item(db, actor, child.id, "Missed her 2-year review twice", subtype="missed_appointment")
+    add_item(
+        db,
+        actor,
+        child.id,
+        "Home cold and little food in the cupboards",
+        category=Category.PARENT_CAPACITY,
+        subtype="home_conditions",
+        nature=Nature.OPINION,
+    )
+    broken: list[str] = []
+
+    def note_broken_asset(response: Response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            broken.append(f"{response.status} {response.url}")
+
+    page.on("response", note_broken_asset)
+
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    expect(page).to_have_title(page_title("Sign in"))
+    expect(page.locator(".govuk-phase-banner")).to_contain_text("Synthetic data only")
+    check_accessibility(page, "sign-in")
+
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_title(page_title("Error: Sign in"))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name="Enter your email address")).to_be_visible()
+    check_accessibility(page, "sign-in-errors")
+
+    page.get_by_label("Email address").fill(visitor.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Children known to {health.name}")
+    expect(page.get_by_role("link", name=f"Isla {family}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Dana {family}")).to_have_count(0)
+    check_accessibility(page, "home")
+
+    page.get_by_role("link", name=f"Isla {family}").click()
+    expect(page).to_have_title(page_title(f"Isla {family}"))
+    expect(page.get_by_text("Missed her 2-year review twice")).to_be_visible()
+    expect(page.get_by_text("Parent or carer's capacity")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Dana {family}")).to_be_visible()
+    check_accessibility(page, "child")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out")).to_be_visible()
+    assert broken == [], "styles, scripts or fonts failed to load"
+
+
+def test_skip_link_is_the_first_stop_for_keyboard_users(page: Page) -> None:
+    page.goto("/sign-in")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main-content")).to_be_focused()
