@@ -1,0 +1,1 @@
+"""A synthetic multi-agency population with ground truth, for demos, tests and linkage."""
