@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from jigsaw.audit import service
+from jigsaw.access.tokens import Scope
+from jigsaw.audit import access_log, register, service
+from jigsaw.audit.access_log import AccessEntry
 from jigsaw.audit.keys import signer_for
+from jigsaw.audit.register import Register
 from jigsaw.audit.schemas import ConsistencyProof, InclusionProof
-from jigsaw.errors import NotFound
-from jigsaw.http import DB, CurrentActor
+from jigsaw.errors import InvalidInput, NotFound
+from jigsaw.http import DB, CurrentActor, require_scopes
 
-router = APIRouter(prefix="/api/audit", tags=["audit log"])
+router = APIRouter(
+    prefix="/api/audit",
+    tags=["audit log"],
+    dependencies=[Depends(require_scopes(read=Scope.AUDIT_READ, write=Scope.AUDIT_WRITE))],
+)
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse)
@@ -50,3 +59,48 @@ def consistency(
     new_size: int | None = Query(None, ge=1),
 ) -> ConsistencyProof:
     return service.prove_consistency(db, old_size, new_size)
+
+
+@router.get("/access-log", response_model=list[AccessEntry])
+def read_access_log(
+    actor: CurrentActor,
+    db: DB,
+    practitioner_id: int | None = None,
+    record_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> list[AccessEntry]:
+    return access_log.access_log(
+        db,
+        actor,
+        practitioner_id=practitioner_id,
+        record_id=record_id,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/alerts", response_model=list[AccessEntry])
+def read_alerts(actor: CurrentActor, db: DB) -> list[AccessEntry]:
+    return access_log.alerts(db, actor)
+
+
+@router.get("/register", response_model=Register)
+def disclosure_register(
+    actor: CurrentActor, db: DB, person_id: int | None = None, record_id: int | None = None
+) -> Register:
+    if (person_id is None) == (record_id is None):
+        raise InvalidInput.one("person_id", "Give either person_id or record_id")
+    return register.build_register(db, actor, person_id=person_id, record_id=record_id)
+
+
+@router.get("/register.csv", response_class=PlainTextResponse)
+def disclosure_register_csv(
+    actor: CurrentActor, db: DB, person_id: int | None = None, record_id: int | None = None
+) -> PlainTextResponse:
+    built = disclosure_register(actor, db, person_id, record_id)
+    return PlainTextResponse(register.register_csv(built), media_type="text/csv")

@@ -75,12 +75,15 @@ def encode_frontier(frontier: list[bytes | None]) -> list[str | None]:
 
 
 def _lock_head(session: Session) -> AuditHead:
-    query = select(AuditHead).where(AuditHead.id == HEAD_ID)
+    # populate_existing: the locked row as it is now, not a copy cached earlier in the session.
+    query = (
+        select(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .execution_options(populate_existing=True)
+    )
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update()
-    head = session.execute(query).scalar_one()
-    session.refresh(head)  # the locked row, not a version cached earlier in the transaction
-    return head
+    return session.execute(query).scalar_one()
 
 
 def _sequence(session: Session) -> None:

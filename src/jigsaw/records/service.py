@@ -19,6 +19,7 @@ from jigsaw.errors import Conflict, InvalidInput, NotFound
 from jigsaw.people.models import AgencyRecord
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
+from jigsaw.sharing.disclosures import notify_item_changed
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int) -> InformationItem:
@@ -114,6 +115,7 @@ def correct_item(db: Database, actor: Actor, item_id: int, data: CorrectionIn) -
             item.id,
             refs={"supersedes": previous.id},
         )
+        notify_item_changed(session, item, retracted=False)
         return _out(session, item)
 
 
@@ -134,6 +136,7 @@ def retract_item(db: Database, actor: Actor, item_id: int, data: RetractionIn) -
         )
         session.flush()
         audit.append(session, actor, AuditAction.ITEM_RETRACTED, "information_item", first)
+        notify_item_changed(session, item, retracted=True)
         return _out(session, item)
 
 

@@ -1,0 +1,151 @@
+"""Recording transparency, agreement to a service, and consent — and reading the position."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, is_permitted, require
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.consent.models import (
+    ConsentRecord,
+    ConsentStatus,
+    ServiceAgreement,
+    SharingPurpose,
+    TransparencyRecord,
+)
+from jigsaw.consent.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ServiceAgreementIn,
+    ServiceAgreementOut,
+    TransparencyIn,
+    TransparencyOut,
+)
+from jigsaw.db import Database
+from jigsaw.errors import InvalidInput, NotFound
+from jigsaw.people.models import AgencyRecord
+
+
+def own_subject(
+    session: Session, actor: Actor, record_id: int, field: str = "subject_record_id"
+) -> AgencyRecord:
+    """The actor's agency's record of the person, or a field error naming it."""
+    record = session.get(AgencyRecord, record_id)
+    if record is None or not is_permitted(
+        actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
+    ):
+        raise InvalidInput.one(field, f"Your agency holds no record with id {record_id}")
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, record.agency_id)
+    return record
+
+
+def record_transparency(db: Database, actor: Actor, data: TransparencyIn) -> TransparencyOut:
+    with db.transaction() as session:
+        subject = own_subject(session, actor, data.subject_record_id)
+        row = TransparencyRecord(
+            **data.model_dump(),
+            agency_id=subject.agency_id,
+            told_by_id=actor.practitioner_id,
+            recorded_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            actor,
+            AuditAction.TRANSPARENCY_RECORDED,
+            "transparency_record",
+            row.id,
+            refs={"agency_record": subject.id},
+        )
+        return TransparencyOut.model_validate(row)
+
+
+def record_service_agreement(
+    db: Database, actor: Actor, data: ServiceAgreementIn
+) -> ServiceAgreementOut:
+    with db.transaction() as session:
+        subject = own_subject(session, actor, data.subject_record_id)
+        row = ServiceAgreement(
+            **data.model_dump(),
+            agency_id=subject.agency_id,
+            recorded_by_id=actor.practitioner_id,
+            recorded_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            actor,
+            AuditAction.SERVICE_AGREEMENT_RECORDED,
+            "service_agreement",
+            row.id,
+            refs={"agency_record": subject.id},
+        )
+        return ServiceAgreementOut.model_validate(row)
+
+
+def record_consent(db: Database, actor: Actor, data: ConsentIn) -> ConsentOut:
+    """Consent given, refused or withdrawn for one purpose; the newest row is the position."""
+    with db.transaction() as session:
+        subject = own_subject(session, actor, data.subject_record_id)
+        if data.status is ConsentStatus.WITHDRAWN:
+            current = _latest(session, subject.id, data.purpose)
+            if current is None or current.status is not ConsentStatus.GIVEN:
+                raise InvalidInput.one(
+                    "status", "Consent can only be withdrawn after it has been given"
+                )
+        row = ConsentRecord(
+            **data.model_dump(),
+            agency_id=subject.agency_id,
+            recorded_by_id=actor.practitioner_id,
+            recorded_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            actor,
+            AuditAction.CONSENT_RECORDED,
+            "consent_record",
+            row.id,
+            purpose=data.purpose.value,
+            refs={"agency_record": subject.id},
+        )
+        return ConsentOut.model_validate(row)
+
+
+def _latest(session: Session, record_id: int, purpose: SharingPurpose) -> ConsentRecord | None:
+    return session.scalar(
+        select(ConsentRecord)
+        .where(ConsentRecord.subject_record_id == record_id, ConsentRecord.purpose == purpose)
+        .order_by(ConsentRecord.recorded_at.desc(), ConsentRecord.id.desc())
+        .limit(1)
+    )
+
+
+def consent_history(db: Database, actor: Actor, record_id: int) -> list[ConsentOut]:
+    with db.sessions() as session:
+        record = session.get(AgencyRecord, record_id)
+        if record is None or not is_permitted(
+            actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
+        ):
+            raise NotFound("agency record", record_id)
+        rows = session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.subject_record_id == record_id)
+            .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+        )
+        return [ConsentOut.model_validate(r) for r in rows]
+
+
+def current_consent(
+    session: Session, record_id: int, purpose: SharingPurpose
+) -> ConsentStatus | None:
+    """The consent position now, for a decision to check its stated position against."""
+    latest = _latest(session, record_id, purpose)
+    return None if latest is None else latest.status

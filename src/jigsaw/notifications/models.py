@@ -1,0 +1,41 @@
+"""What practitioners are told. One event gives one notification per person, never more."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jigsaw.agencies.models import enum_column
+from jigsaw.db import Base, UTCDateTime
+
+
+class NotificationKind(StrEnum):
+    DISCLOSURE_RECEIVED = "disclosure_received"
+    DISCLOSED_ITEM_CORRECTED = "disclosed_item_corrected"
+    DISCLOSED_ITEM_RETRACTED = "disclosed_item_retracted"
+    DISCLOSURE_REVOKED = "disclosure_revoked"
+    REQUEST_RECEIVED = "request_received"
+    ADVICE_REQUESTED = "advice_requested"
+
+
+class Notification(Base):
+    """Addressed to a practitioner, or to an agency's inbox when no one is named.
+
+    ``dedupe_key`` names the event and the addressee, and is unique: telling the same
+    person about the same event twice is refused by the database itself.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int] = mapped_column(Integer)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

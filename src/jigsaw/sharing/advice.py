@@ -1,0 +1,138 @@
+"""Seeking advice before a decision: from a role or a named colleague, anonymised if possible.
+
+Golden rule 4 asks practitioners to seek advice without disclosing the person's
+identity where possible. An anonymised request keeps the link to the child for the
+asker's own record, but the adviser never sees it, and the case summary is refused
+if it names the child as the asker's agency knows them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from jigsaw.access.actor import Actor
+from jigsaw.agencies.models import Practitioner
+from jigsaw.agencies.roles import Role
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.consent.service import own_subject
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from jigsaw.people.models import AgencyRecord
+from jigsaw.sharing.models import AdviceAnswer, AdviceRequest, AdviceRole
+from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
+
+ROLE_HOLDERS: dict[AdviceRole, frozenset[Role]] = {
+    AdviceRole.DSL: frozenset({Role.DSL}),
+    AdviceRole.DPO: frozenset({Role.DPO}),
+    AdviceRole.CALDICOTT: frozenset({Role.CALDICOTT}),
+    AdviceRole.MANAGER: frozenset({Role.DSL, Role.MASH}),
+    AdviceRole.LEGAL: frozenset({Role.DPO}),
+}
+
+
+def _names_in(text: str, record: AgencyRecord) -> list[str]:
+    words = {w.lower() for w in re.findall(r"[A-Za-z'-]+", text)}
+    parts = [record.given_name, *record.family_name.replace("-", " ").split()]
+    return [p for p in parts if len(p) > 1 and p.lower() in words]
+
+
+def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
+    if (data.to_role is None) == (data.to_practitioner_id is None):
+        raise InvalidInput.one("to_role", "Ask either a role or a named colleague")
+    with db.transaction() as session:
+        subject = None
+        if data.subject_record_id is not None:
+            subject = own_subject(session, actor, data.subject_record_id)
+            if data.anonymised:
+                named = _names_in(f"{data.case_summary} {data.question}", subject)
+                if named:
+                    raise InvalidInput.one(
+                        "case_summary",
+                        "An anonymised request must not name the child: remove "
+                        + ", ".join(sorted(set(named))),
+                    )
+        if data.to_practitioner_id is not None:
+            colleague = session.get(Practitioner, data.to_practitioner_id)
+            if colleague is None or not colleague.active:
+                raise InvalidInput.one("to_practitioner_id", "There is no such colleague")
+        assert actor.practitioner_id is not None and actor.agency_id is not None
+        row = AdviceRequest(
+            asked_by_id=actor.practitioner_id,
+            agency_id=actor.agency_id,
+            subject_record_id=subject.id if subject else None,
+            to_role=data.to_role,
+            to_practitioner_id=data.to_practitioner_id,
+            anonymised=data.anonymised,
+            case_summary=data.case_summary,
+            question=data.question,
+            asked_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(session, actor, AuditAction.ADVICE_REQUESTED, "advice_request", row.id)
+        return _out(session, row, actor)
+
+
+def _may_answer(actor: Actor, row: AdviceRequest) -> bool:
+    if row.to_practitioner_id is not None:
+        return actor.practitioner_id == row.to_practitioner_id
+    assert row.to_role is not None
+    return actor.agency_id == row.agency_id and actor.role in ROLE_HOLDERS[row.to_role]
+
+
+def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> AdviceOut:
+    with db.transaction() as session:
+        row = session.get(AdviceRequest, advice_id)
+        if row is None or not (_may_answer(actor, row) or row.asked_by_id == actor.practitioner_id):
+            raise NotFound("advice request", advice_id)
+        if not _may_answer(actor, row):
+            raise NotPermitted("Only the colleague or role asked can answer this")
+        if session.scalar(select(AdviceAnswer.id).where(AdviceAnswer.advice_request_id == row.id)):
+            raise Conflict("This advice request has already been answered")
+        assert actor.practitioner_id is not None
+        session.add(
+            AdviceAnswer(
+                advice_request_id=row.id,
+                answered_by_id=actor.practitioner_id,
+                answer=data.answer,
+                answered_at=utcnow(),
+            )
+        )
+        session.flush()
+        audit.append(session, actor, AuditAction.ADVICE_GIVEN, "advice_request", row.id)
+        return _out(session, row, actor)
+
+
+def advice_inbox(db: Database, actor: Actor) -> list[AdviceOut]:
+    """Advice the actor has been asked for, or has asked, newest first."""
+    roles = [r for r, holders in ROLE_HOLDERS.items() if actor.role in holders]
+    with db.sessions() as session:
+        rows = session.scalars(
+            select(AdviceRequest)
+            .where(
+                or_(
+                    AdviceRequest.asked_by_id == actor.practitioner_id,
+                    AdviceRequest.to_practitioner_id == actor.practitioner_id,
+                    (AdviceRequest.agency_id == actor.agency_id) & AdviceRequest.to_role.in_(roles),
+                )
+            )
+            .order_by(AdviceRequest.asked_at.desc())
+        )
+        return [_out(session, r, actor) for r in rows]
+
+
+def _out(session: Session, row: AdviceRequest, viewer: Actor) -> AdviceOut:
+    out = AdviceOut.model_validate(row)
+    if row.anonymised and viewer.practitioner_id != row.asked_by_id:
+        out.subject_record_id = None
+    reply = session.scalar(select(AdviceAnswer).where(AdviceAnswer.advice_request_id == row.id))
+    if reply is not None:
+        out.answer = reply.answer
+        out.answered_by_id = reply.answered_by_id
+        out.answered_at = reply.answered_at
+    return out

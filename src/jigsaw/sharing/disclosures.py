@@ -1,0 +1,410 @@
+"""Disclosures: the minimum necessary, to those who need it, until it expires or is revoked.
+
+A disclosure exists only because a share decision allowed it. It names each item and
+exactly which of its fields go; protected identities are withheld unless the
+decision gave a reason to reveal them; special category and criminal offence data
+need their own conditions on the decision. Recipients see the newest version of each
+disclosed item, with the same fields, for as long as the disclosure is active.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from jigsaw.access.actor import Actor
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.service import Addressee, notify
+from jigsaw.records.models import InformationItem, ItemRetraction
+from jigsaw.sharing.decisions import SHARING
+from jigsaw.sharing.models import (
+    DisclosedItem,
+    Disclosure,
+    DisclosureAcknowledgement,
+    DisclosureRevocation,
+    SharingDecision,
+)
+from jigsaw.sharing.schemas import (
+    DISCLOSABLE_FIELDS,
+    PROTECTED_FIELDS,
+    DisclosureIn,
+    DisclosureOut,
+    ReceivedItem,
+    RevocationIn,
+)
+
+WITHHELD = "[withheld to protect someone's identity]"
+MAX_DURATION = timedelta(days=366)
+
+
+def _item_problems(
+    session: Session, data: DisclosureIn, decision: SharingDecision
+) -> tuple[list[FieldProblem], list[InformationItem]]:
+    problems: list[FieldProblem] = []
+    items: list[InformationItem] = []
+    seen: set[int] = set()
+    for n, wanted in enumerate(data.items):
+        where = f"items.{n}"
+        item = session.get(InformationItem, wanted.item_id)
+        if item is None or item.agency_id != decision.agency_id:
+            problems.append(FieldProblem(f"{where}.item_id", "Your agency holds no such item"))
+            continue
+        if item.subject_record_id != decision.subject_record_id:
+            problems.append(
+                FieldProblem(
+                    f"{where}.item_id", "The item is not about the child this decision is about"
+                )
+            )
+        if item.chain_id in seen:
+            problems.append(FieldProblem(f"{where}.item_id", "The item is listed twice"))
+        seen.add(item.chain_id)
+        unknown = sorted(set(wanted.fields) - set(DISCLOSABLE_FIELDS))
+        if unknown:
+            problems.append(
+                FieldProblem(
+                    f"{where}.fields",
+                    f"Unknown fields {', '.join(unknown)}; "
+                    f"choose from {', '.join(DISCLOSABLE_FIELDS)}",
+                )
+            )
+        if item.special_category and not decision.art9_condition:
+            problems.append(
+                FieldProblem(
+                    f"{where}.item_id",
+                    "This item is special category data (for example health): the decision "
+                    "must name a UK GDPR Article 9 condition, such as DPA 2018 Schedule 1 "
+                    "paragraph 18, before it can be shared",
+                )
+            )
+        if item.criminal_offence and not decision.art10_condition:
+            problems.append(
+                FieldProblem(
+                    f"{where}.item_id",
+                    "This item is criminal offence data: the decision must name an Article 10 "
+                    "condition before it can be shared",
+                )
+            )
+        if wanted.reveal_protected and not decision.reveal_protected_reason.strip():
+            problems.append(
+                FieldProblem(
+                    f"{where}.reveal_protected",
+                    "Protected identities stay withheld unless the decision gives a reason "
+                    "to reveal them",
+                )
+            )
+        items.append(item)
+    return problems, items
+
+
+def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
+    with db.transaction() as session:
+        decision = session.get(SharingDecision, data.decision_id)
+        if decision is None or decision.agency_id != actor.agency_id:
+            raise InvalidInput.one("decision_id", "Your agency has no such decision")
+        if decision.outcome not in SHARING:
+            raise InvalidInput.one(
+                "decision_id", "Information can only be disclosed on a decision to share"
+            )
+        if session.scalar(
+            select(SharingDecision.id).where(SharingDecision.reconsiders_id == decision.id)
+        ):
+            raise InvalidInput.one(
+                "decision_id",
+                "This decision has been reconsidered; disclose on the latest decision",
+            )
+        now = utcnow()
+        expires_at = datetime.combine(data.expires_on, time(23, 59, 59), tzinfo=UTC)
+        problems, items = _item_problems(session, data, decision)
+        if expires_at <= now:
+            problems.append(FieldProblem("expires_on", "The expiry date must be in the future"))
+        elif expires_at - now > MAX_DURATION:
+            problems.append(FieldProblem("expires_on", "A disclosure can last at most a year"))
+        if problems:
+            raise InvalidInput(*problems)
+        assert actor.practitioner_id is not None
+        disclosure = Disclosure(
+            decision_id=decision.id,
+            disclosing_agency_id=decision.agency_id,
+            disclosed_by_id=actor.practitioner_id,
+            recipient_agency_id=decision.recipient_agency_id,
+            recipient_practitioner_id=decision.recipient_practitioner_id,
+            purpose=decision.purpose,
+            onward_sharing_allowed=data.onward_sharing_allowed,
+            expires_at=expires_at,
+            created_at=now,
+        )
+        session.add(disclosure)
+        session.flush()
+        for wanted, item in zip(data.items, items, strict=True):
+            session.add(
+                DisclosedItem(
+                    disclosure_id=disclosure.id,
+                    item_chain_id=item.chain_id,
+                    fields=[f for f in DISCLOSABLE_FIELDS if f in wanted.fields],
+                    reveal_protected=wanted.reveal_protected,
+                )
+            )
+        audit.append(
+            session,
+            actor,
+            AuditAction.DISCLOSURE_MADE,
+            "disclosure",
+            disclosure.id,
+            purpose=decision.purpose.value,
+            refs={
+                "decision": decision.id,
+                "agency_record": decision.subject_record_id,
+                "recipient_agency": decision.recipient_agency_id,
+                "items": sorted(i.chain_id for i in items),
+            },
+        )
+        notify(
+            session,
+            NotificationKind.DISCLOSURE_RECEIVED,
+            f"disclosure-{disclosure.id}",
+            "disclosure",
+            disclosure.id,
+            [_recipient(disclosure)],
+        )
+        session.flush()
+        return _out(session, disclosure, with_items=True)
+
+
+def _recipient(disclosure: Disclosure) -> Addressee:
+    return Addressee(disclosure.recipient_agency_id, disclosure.recipient_practitioner_id)
+
+
+def active_to(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """SQL: the disclosure is to this actor (or their agency, when no one is named) and active."""
+    revoked = select(DisclosureRevocation.id).where(
+        DisclosureRevocation.disclosure_id == Disclosure.id
+    )
+    return and_(
+        or_(
+            Disclosure.recipient_practitioner_id == actor.practitioner_id,
+            and_(
+                Disclosure.recipient_practitioner_id.is_(None),
+                Disclosure.recipient_agency_id == actor.agency_id,
+            ),
+        ),
+        Disclosure.expires_at > now,
+        ~revoked.exists(),
+    )
+
+
+def received(db: Database, actor: Actor) -> list[DisclosureOut]:
+    """The actor's inbox: active disclosures to them, each item with only its disclosed fields."""
+    now = utcnow()
+    with db.transaction() as session:
+        rows = list(
+            session.scalars(
+                select(Disclosure)
+                .where(active_to(actor, now))
+                .order_by(Disclosure.created_at.desc())
+            )
+        )
+        if rows:
+            audit.append(
+                session,
+                actor,
+                AuditAction.DISCLOSURE_VIEWED,
+                "disclosure",
+                None,
+                refs={"disclosures": [d.id for d in rows]},
+            )
+        return [_out(session, d, with_items=True) for d in rows]
+
+
+def view_received(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
+    now = utcnow()
+    with db.transaction() as session:
+        disclosure = session.scalar(
+            select(Disclosure).where(Disclosure.id == disclosure_id, active_to(actor, now))
+        )
+        if disclosure is None:
+            raise NotFound("disclosure", disclosure_id)
+        audit.append(session, actor, AuditAction.DISCLOSURE_VIEWED, "disclosure", disclosure.id)
+        return _out(session, disclosure, with_items=True)
+
+
+def acknowledge(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
+    now = utcnow()
+    with db.transaction() as session:
+        disclosure = session.scalar(
+            select(Disclosure).where(Disclosure.id == disclosure_id, active_to(actor, now))
+        )
+        if disclosure is None:
+            raise NotFound("disclosure", disclosure_id)
+        if session.scalar(
+            select(DisclosureAcknowledgement.id).where(
+                DisclosureAcknowledgement.disclosure_id == disclosure.id
+            )
+        ):
+            raise Conflict("Receipt of this disclosure has already been acknowledged")
+        assert actor.practitioner_id is not None
+        session.add(
+            DisclosureAcknowledgement(
+                disclosure_id=disclosure.id,
+                acknowledged_by_id=actor.practitioner_id,
+                acknowledged_at=now,
+            )
+        )
+        audit.append(
+            session, actor, AuditAction.DISCLOSURE_ACKNOWLEDGED, "disclosure", disclosure.id
+        )
+        session.flush()
+        return _out(session, disclosure, with_items=False)
+
+
+def revoke(db: Database, actor: Actor, disclosure_id: int, data: RevocationIn) -> DisclosureOut:
+    with db.transaction() as session:
+        disclosure = session.get(Disclosure, disclosure_id)
+        if disclosure is None or disclosure.disclosing_agency_id != actor.agency_id:
+            raise NotFound("disclosure", disclosure_id)
+        if session.scalar(
+            select(DisclosureRevocation.id).where(
+                DisclosureRevocation.disclosure_id == disclosure.id
+            )
+        ):
+            raise Conflict("This disclosure has already been revoked")
+        assert actor.practitioner_id is not None
+        session.add(
+            DisclosureRevocation(
+                disclosure_id=disclosure.id,
+                revoked_by_id=actor.practitioner_id,
+                reason=data.reason,
+                revoked_at=utcnow(),
+            )
+        )
+        audit.append(session, actor, AuditAction.DISCLOSURE_REVOKED, "disclosure", disclosure.id)
+        notify(
+            session,
+            NotificationKind.DISCLOSURE_REVOKED,
+            f"revoked-{disclosure.id}",
+            "disclosure",
+            disclosure.id,
+            [_recipient(disclosure)],
+        )
+        session.flush()
+        return _out(session, disclosure, with_items=False)
+
+
+def made_by_agency(
+    db: Database, actor: Actor, subject_record_id: int | None = None
+) -> list[DisclosureOut]:
+    """Disclosures the actor's agency has made, with their state; items as disclosed."""
+    with db.sessions() as session:
+        query = select(Disclosure).where(Disclosure.disclosing_agency_id == actor.agency_id)
+        if subject_record_id is not None:
+            query = query.join(SharingDecision, SharingDecision.id == Disclosure.decision_id).where(
+                SharingDecision.subject_record_id == subject_record_id
+            )
+        rows = session.scalars(query.order_by(Disclosure.created_at.desc()))
+        return [_out(session, d, with_items=True) for d in rows]
+
+
+def notify_item_changed(session: Session, item: InformationItem, *, retracted: bool) -> int:
+    """Tell everyone holding an active disclosure of this item that it changed."""
+    now = utcnow()
+    revoked = select(DisclosureRevocation.id).where(
+        DisclosureRevocation.disclosure_id == Disclosure.id
+    )
+    holders = session.scalars(
+        select(Disclosure)
+        .join(DisclosedItem, DisclosedItem.disclosure_id == Disclosure.id)
+        .where(
+            DisclosedItem.item_chain_id == item.chain_id,
+            Disclosure.expires_at > now,
+            ~revoked.exists(),
+        )
+    )
+    kind = (
+        NotificationKind.DISCLOSED_ITEM_RETRACTED
+        if retracted
+        else NotificationKind.DISCLOSED_ITEM_CORRECTED
+    )
+    added = 0
+    for disclosure in holders:
+        added += notify(
+            session,
+            kind,
+            f"item-{item.id}-{'retracted' if retracted else 'corrected'}",
+            "disclosure",
+            disclosure.id,
+            [_recipient(disclosure)],
+        )
+    return added
+
+
+def _latest_versions(session: Session, chain_ids: list[int]) -> dict[int, InformationItem]:
+    later = aliased(InformationItem)
+    rows = session.scalars(
+        select(InformationItem).where(
+            or_(InformationItem.id.in_(chain_ids), InformationItem.root_id.in_(chain_ids)),
+            ~select(later.id).where(later.supersedes_id == InformationItem.id).exists(),
+        )
+    )
+    return {item.chain_id: item for item in rows}
+
+
+def _project(item: InformationItem, shown: DisclosedItem, retracted: bool) -> ReceivedItem:
+    values: dict[str, object] = {}
+    for field in shown.fields:
+        value = getattr(item, field)
+        if field in PROTECTED_FIELDS and item.protected_identity and not shown.reveal_protected:
+            value = WITHHELD
+        values[field] = value
+    return ReceivedItem(
+        item_chain_id=shown.item_chain_id,
+        version=item.version,
+        corrected=item.version > 1,
+        retracted=retracted,
+        fields=list(shown.fields),
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def disclosure_out(session: Session, disclosure: Disclosure) -> DisclosureOut:
+    """A disclosure with its state and its items as the recipient sees them now."""
+    return _out(session, disclosure, with_items=True)
+
+
+def _out(session: Session, disclosure: Disclosure, *, with_items: bool) -> DisclosureOut:
+    out = DisclosureOut.model_validate(disclosure)
+    ack = session.scalar(
+        select(DisclosureAcknowledgement).where(
+            DisclosureAcknowledgement.disclosure_id == disclosure.id
+        )
+    )
+    out.acknowledged_at = ack.acknowledged_at if ack else None
+    revocation = session.scalar(
+        select(DisclosureRevocation).where(DisclosureRevocation.disclosure_id == disclosure.id)
+    )
+    if revocation is not None:
+        out.revoked_at, out.revocation_reason = revocation.revoked_at, revocation.reason
+    if with_items:
+        shown = list(
+            session.scalars(
+                select(DisclosedItem)
+                .where(DisclosedItem.disclosure_id == disclosure.id)
+                .order_by(DisclosedItem.id)
+            )
+        )
+        chains = [s.item_chain_id for s in shown]
+        latest = _latest_versions(session, chains)
+        retracted = set(
+            session.scalars(
+                select(ItemRetraction.item_id).where(ItemRetraction.item_id.in_(chains))
+            )
+        )
+        out.items = [
+            _project(latest[s.item_chain_id], s, s.item_chain_id in retracted) for s in shown
+        ]
+    return out

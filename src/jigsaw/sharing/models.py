@@ -1,0 +1,214 @@
+"""Requests for information, advice, sharing decisions and disclosures.
+
+Decisions and disclosures are write-once. What changes over time — a request's RAG
+rating, a disclosure's acknowledgement or revocation, an answer to advice — is a row
+of its own, so the record shows what was known and decided at each moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jigsaw.agencies.models import enum_column
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.db import Base, UTCDateTime
+from jigsaw.deadlines.models import Rag
+
+
+class DecisionOutcome(StrEnum):
+    SHARE = "share"
+    SHARE_IN_PART = "share_in_part"
+    DO_NOT_SHARE = "do_not_share"
+
+
+class ConsentPosition(StrEnum):
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    NOT_SOUGHT_WOULD_INCREASE_RISK = "not_sought_would_increase_risk"
+    NOT_SOUGHT_OTHER = "not_sought_other"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class NotToldReason(StrEnum):
+    """Why the family was not told of the sharing (golden rule 2)."""
+
+    RISK_TO_CHILD = "risk_to_child"
+    VIOLENCE = "violence"
+    CHILD_WITHDRAWAL = "child_withdrawal"
+    PREJUDICE_ENQUIRY = "prejudice_enquiry"
+
+
+class AdviceRole(StrEnum):
+    MANAGER = "manager"
+    DSL = "dsl"
+    DPO = "dpo"
+    CALDICOTT = "caldicott"
+    LEGAL = "legal"
+
+
+class InformationRequest(Base):
+    """A request from one agency (often the MASH) to another for what it knows."""
+
+    __tablename__ = "information_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    requester_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    subject_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"))
+    recipient_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    purpose: Mapped[SharingPurpose] = mapped_column(enum_column(SharingPurpose))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    question: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RagRating(Base):
+    """A request's urgency; the first is set with the request, each change needs a rationale."""
+
+    __tablename__ = "rag_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("information_requests.id"), index=True)
+    rag: Mapped[Rag] = mapped_column(enum_column(Rag))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    rated_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdviceRequest(Base):
+    """Advice sought before deciding, optionally without naming the child."""
+
+    __tablename__ = "advice_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    subject_record_id: Mapped[int | None] = mapped_column(ForeignKey("agency_records.id"))
+    to_role: Mapped[AdviceRole | None] = mapped_column(enum_column(AdviceRole))
+    to_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    anonymised: Mapped[bool] = mapped_column(Boolean)
+    case_summary: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdviceAnswer(Base):
+    __tablename__ = "advice_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advice_request_id: Mapped[int] = mapped_column(ForeignKey("advice_requests.id"), unique=True)
+    answered_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    answer: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SharingDecision(Base):
+    """One decision to share, share in part, or not share — with everything behind it."""
+
+    __tablename__ = "sharing_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    subject_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), index=True)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("information_requests.id"), index=True
+    )
+    reconsiders_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_decisions.id"), unique=True
+    )
+    recipient_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    recipient_practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    purpose: Mapped[SharingPurpose] = mapped_column(enum_column(SharingPurpose))
+    answers: Mapped[dict[str, str]] = mapped_column(JSON)
+    guidance_edition: Mapped[str] = mapped_column(String(16))
+    guidance_version: Mapped[str] = mapped_column(String(32))
+    recommendation: Mapped[str] = mapped_column(String(32))
+    recommendation_rules: Mapped[list[str]] = mapped_column(JSON)
+    outcome: Mapped[DecisionOutcome] = mapped_column(enum_column(DecisionOutcome))
+    departure_reason: Mapped[str] = mapped_column(Text, default="")
+    reasons: Mapped[str] = mapped_column(Text)
+    lawful_basis: Mapped[str | None] = mapped_column(String(40))
+    art9_condition: Mapped[str | None] = mapped_column(String(40))
+    art10_condition: Mapped[str | None] = mapped_column(String(40))
+    consent_position: Mapped[ConsentPosition] = mapped_column(enum_column(ConsentPosition))
+    consent_override_justification: Mapped[str] = mapped_column(Text, default="")
+    family_informed: Mapped[bool] = mapped_column(Boolean)
+    not_told_reason: Mapped[NotToldReason | None] = mapped_column(enum_column(NotToldReason))
+    reveal_protected_reason: Mapped[str] = mapped_column(Text, default="")
+    accuracy_caveats: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def followed_recommendation(self) -> bool:
+        return self.recommendation == self.outcome.value
+
+
+class DecisionAdvice(Base):
+    __tablename__ = "decision_advice"
+    __table_args__ = (UniqueConstraint("decision_id", "advice_request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("sharing_decisions.id"), index=True)
+    advice_request_id: Mapped[int] = mapped_column(ForeignKey("advice_requests.id"))
+
+
+class Disclosure(Base):
+    """What was shared, with whom, for what, until when — only ever from a share decision."""
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("sharing_decisions.id"), index=True)
+    disclosing_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    disclosed_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    recipient_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    recipient_practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practitioners.id"), index=True
+    )
+    purpose: Mapped[SharingPurpose] = mapped_column(enum_column(SharingPurpose))
+    onward_sharing_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisclosedItem(Base):
+    """One item in a disclosure and exactly which of its fields the recipient may see.
+
+    It names the item's chain (its first version), so a correction reaches the
+    recipient as the newest version, with the same fields.
+    """
+
+    __tablename__ = "disclosed_items"
+    __table_args__ = (UniqueConstraint("disclosure_id", "item_chain_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), index=True)
+    item_chain_id: Mapped[int] = mapped_column(ForeignKey("information_items.id"), index=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    reveal_protected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DisclosureAcknowledgement(Base):
+    __tablename__ = "disclosure_acknowledgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), unique=True)
+    acknowledged_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisclosureRevocation(Base):
+    __tablename__ = "disclosure_revocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), unique=True)
+    revoked_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)

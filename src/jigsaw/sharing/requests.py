@@ -1,0 +1,205 @@
+"""Requests for information between agencies (the MASH workflow), with RAG due times.
+
+A request's urgency is a history of ratings: the first is set with the request and
+each change must give a rationale. Due times come from the authority's timescale
+profile on a working-hours calendar (``jigsaw.deadlines``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jigsaw.access.actor import Actor
+from jigsaw.agencies.models import Agency
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.consent.service import own_subject
+from jigsaw.db import Database
+from jigsaw.deadlines.calendar import due_at
+from jigsaw.deadlines.models import Profile
+from jigsaw.errors import InvalidInput, NotFound
+from jigsaw.people.models import AgencyRecord
+from jigsaw.sharing.models import InformationRequest, RagRating, SharingDecision
+from jigsaw.sharing.schemas import RagOut, RequestIn, RequestOut, RerateIn, SubjectDetails
+
+
+def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) -> RequestOut:
+    with db.transaction() as session:
+        subject = own_subject(session, actor, data.subject_record_id)
+        if session.get(Agency, data.recipient_agency_id) is None:
+            raise InvalidInput.one(
+                "recipient_agency_id", f"There is no agency with id {data.recipient_agency_id}"
+            )
+        if data.recipient_agency_id == subject.agency_id:
+            raise InvalidInput.one(
+                "recipient_agency_id", "A request goes to another agency, not your own"
+            )
+        assert actor.practitioner_id is not None
+        now = utcnow()
+        request = InformationRequest(
+            requester_id=actor.practitioner_id,
+            requester_agency_id=subject.agency_id,
+            subject_record_id=subject.id,
+            recipient_agency_id=data.recipient_agency_id,
+            purpose=data.purpose,
+            categories=[c.value for c in data.categories],
+            question=data.question,
+            created_at=now,
+        )
+        session.add(request)
+        session.flush()
+        session.add(
+            RagRating(
+                request_id=request.id,
+                rag=data.rag,
+                due_at=due_at(now, data.rag, profile),
+                rationale="",
+                rated_by_id=actor.practitioner_id,
+                rated_at=now,
+            )
+        )
+        audit.append(
+            session,
+            actor,
+            AuditAction.REQUEST_MADE,
+            "information_request",
+            request.id,
+            purpose=data.purpose.value,
+            refs={"agency_record": subject.id, "recipient_agency": data.recipient_agency_id},
+        )
+        session.flush()
+        return _out(session, request, now)
+
+
+def rerate(
+    db: Database, actor: Actor, request_id: int, data: RerateIn, profile: Profile
+) -> RequestOut:
+    """Change the urgency; the due time runs from the request, not from the change."""
+    with db.transaction() as session:
+        request = _visible(session, actor, request_id)
+        if actor.agency_id not in (request.requester_agency_id, request.recipient_agency_id):
+            raise NotFound("information request", request_id)
+        current = _ratings(session, request.id)[-1]
+        if current.rag is data.rag:
+            raise InvalidInput.one("rag", f"The request is already rated {data.rag.value}")
+        assert actor.practitioner_id is not None
+        session.add(
+            RagRating(
+                request_id=request.id,
+                rag=data.rag,
+                due_at=due_at(request.created_at, data.rag, profile),
+                rationale=data.rationale,
+                rated_by_id=actor.practitioner_id,
+                rated_at=utcnow(),
+            )
+        )
+        audit.append(
+            session,
+            actor,
+            AuditAction.REQUEST_RERATED,
+            "information_request",
+            request.id,
+            refs={"from": current.rag.value, "to": data.rag.value},
+        )
+        session.flush()
+        return _out(session, request, utcnow())
+
+
+def view_request(db: Database, actor: Actor, request_id: int) -> RequestOut:
+    with db.transaction() as session:
+        request = _visible(session, actor, request_id)
+        audit.append(session, actor, AuditAction.REQUEST_VIEWED, "information_request", request.id)
+        return _out(session, request, utcnow())
+
+
+def incoming_requests(
+    db: Database, actor: Actor, *, overdue_only: bool = False
+) -> list[RequestOut]:
+    """Requests to the actor's agency, soonest due first; optionally only the overdue ones."""
+    now = utcnow()
+    with db.transaction() as session:
+        rows = session.scalars(
+            select(InformationRequest)
+            .where(InformationRequest.recipient_agency_id == actor.agency_id)
+            .order_by(InformationRequest.created_at)
+        )
+        found = [_out(session, r, now) for r in rows]
+        if overdue_only:
+            found = [r for r in found if r.overdue]
+        found.sort(key=lambda r: r.rating.due_at)
+        if found:
+            audit.append(
+                session,
+                actor,
+                AuditAction.REQUEST_VIEWED,
+                "information_request",
+                None,
+                refs={"requests": [r.id for r in found]},
+            )
+        return found
+
+
+def outgoing_requests(db: Database, actor: Actor) -> list[RequestOut]:
+    now = utcnow()
+    with db.sessions() as session:
+        rows = session.scalars(
+            select(InformationRequest)
+            .where(InformationRequest.requester_agency_id == actor.agency_id)
+            .order_by(InformationRequest.created_at.desc())
+        )
+        return [_out(session, r, now) for r in rows]
+
+
+def _visible(session: Session, actor: Actor, request_id: int) -> InformationRequest:
+    request = session.get(InformationRequest, request_id)
+    if request is None or (
+        not actor.is_system
+        and actor.agency_id not in (request.requester_agency_id, request.recipient_agency_id)
+    ):
+        raise NotFound("information request", request_id)
+    return request
+
+
+def _ratings(session: Session, request_id: int) -> list[RagRating]:
+    return list(
+        session.scalars(
+            select(RagRating)
+            .where(RagRating.request_id == request_id)
+            .order_by(RagRating.rated_at, RagRating.id)
+        )
+    )
+
+
+def _out(session: Session, request: InformationRequest, now: datetime) -> RequestOut:
+    ratings = _ratings(session, request.id)
+    decisions = list(
+        session.scalars(
+            select(SharingDecision.id)
+            .where(SharingDecision.request_id == request.id)
+            .order_by(SharingDecision.id)
+        )
+    )
+    subject = session.get_one(AgencyRecord, request.subject_record_id)
+    current = ratings[-1]
+    status = "answered" if decisions else "open"
+    return RequestOut(
+        id=request.id,
+        requester_id=request.requester_id,
+        requester_agency_id=request.requester_agency_id,
+        recipient_agency_id=request.recipient_agency_id,
+        subject_record_id=request.subject_record_id,
+        subject=SubjectDetails.model_validate(subject),
+        purpose=request.purpose,
+        categories=request.categories,  # type: ignore[arg-type]
+        question=request.question,
+        created_at=request.created_at,
+        rating=RagOut.model_validate(current),
+        rating_history=[RagOut.model_validate(r) for r in ratings],
+        status=status,
+        overdue=not decisions and current.due_at < now,
+        decision_ids=decisions,
+    )

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.deadlines.models import Rag
+from jigsaw.records.models import Category, Nature, Verification
+from jigsaw.schemas import Input, Output
+from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
+
+Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+
+
+class RequestIn(Input):
+    subject_record_id: int
+    recipient_agency_id: int
+    purpose: SharingPurpose
+    categories: list[Category] = Field(min_length=1)
+    question: Said
+    rag: Rag
+
+
+class RerateIn(Input):
+    rag: Rag
+    rationale: Said
+
+
+class RagOut(Output):
+    rag: Rag
+    due_at: datetime
+    rationale: str
+    rated_by_id: int
+    rated_at: datetime
+
+
+class SubjectDetails(Output):
+    """What a request tells the receiving agency about who the child is, to find its record."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    postcode: str
+    nhs_number: str | None
+
+
+class RequestOut(Output):
+    id: int
+    requester_id: int
+    requester_agency_id: int
+    recipient_agency_id: int
+    subject_record_id: int
+    subject: SubjectDetails
+    purpose: SharingPurpose
+    categories: list[Category]
+    question: str
+    created_at: datetime
+    rating: RagOut
+    rating_history: list[RagOut]
+    status: str
+    overdue: bool
+    decision_ids: list[int]
+
+
+class AdviceIn(Input):
+    subject_record_id: int | None = None
+    to_role: AdviceRole | None = None
+    to_practitioner_id: int | None = None
+    anonymised: bool = True
+    case_summary: Said
+    question: Said
+
+
+class AdviceAnswerIn(Input):
+    answer: Said
+
+
+class AdviceOut(Output):
+    id: int
+    asked_by_id: int
+    agency_id: int
+    subject_record_id: int | None
+    to_role: AdviceRole | None
+    to_practitioner_id: int | None
+    anonymised: bool
+    case_summary: str
+    question: str
+    asked_at: datetime
+    answer: str | None = None
+    answered_by_id: int | None = None
+    answered_at: datetime | None = None
+
+
+class DecisionIn(Input):
+    subject_record_id: int
+    request_id: int | None = None
+    reconsiders_id: int | None = None
+    recipient_agency_id: int
+    recipient_practitioner_id: int | None = None
+    purpose: SharingPurpose
+    answers: dict[str, str]
+    guidance_edition: str | None = None
+    outcome: DecisionOutcome
+    reasons: Said
+    departure_reason: str = ""
+    lawful_basis: str | None = None
+    art9_condition: str | None = None
+    art10_condition: str | None = None
+    consent_position: ConsentPosition
+    consent_override_justification: str = ""
+    family_informed: bool
+    not_told_reason: NotToldReason | None = None
+    advice_request_ids: list[int] = Field(default_factory=list)
+    reveal_protected_reason: str = ""
+    accuracy_caveats: str = ""
+
+
+class DecisionOut(Output):
+    id: int
+    agency_id: int
+    subject_record_id: int
+    decided_by_id: int
+    request_id: int | None
+    reconsiders_id: int | None
+    reconsidered_by_id: int | None = None
+    recipient_agency_id: int
+    recipient_practitioner_id: int | None
+    purpose: SharingPurpose
+    answers: dict[str, str]
+    guidance_edition: str
+    guidance_version: str
+    recommendation: str
+    recommendation_rules: list[str]
+    followed_recommendation: bool
+    outcome: DecisionOutcome
+    departure_reason: str
+    reasons: str
+    lawful_basis: str | None
+    art9_condition: str | None
+    art10_condition: str | None
+    consent_position: ConsentPosition
+    consent_override_justification: str
+    family_informed: bool
+    not_told_reason: NotToldReason | None
+    reveal_protected_reason: str
+    accuracy_caveats: str
+    advice_request_ids: list[int] = Field(default_factory=list)
+    decided_at: datetime
+
+
+class RefusalOut(Output):
+    """What a requester sees of a decision not to share: the reasons, to answer or appeal."""
+
+    id: int
+    request_id: int | None
+    outcome: DecisionOutcome
+    reasons: str
+    decided_at: datetime
+    reconsidered_by_id: int | None
+
+
+DISCLOSABLE_FIELDS = (
+    "occurred_on",
+    "category",
+    "subtype",
+    "summary",
+    "detail",
+    "nature",
+    "source",
+    "verification",
+)
+PROTECTED_FIELDS = ("detail", "source")
+
+
+class DisclosedItemIn(Input):
+    item_id: int
+    fields: list[str] = Field(min_length=1)
+    reveal_protected: bool = False
+
+
+class DisclosureIn(Input):
+    decision_id: int
+    items: list[DisclosedItemIn] = Field(min_length=1)
+    expires_on: date
+    onward_sharing_allowed: bool = False
+
+
+class RevocationIn(Input):
+    reason: Said
+
+
+class ReceivedItem(Output):
+    """One disclosed item as the recipient sees it: only the disclosed fields are filled."""
+
+    item_chain_id: int
+    version: int
+    corrected: bool
+    retracted: bool
+    fields: list[str]
+    occurred_on: date | None = None
+    category: Category | None = None
+    subtype: str | None = None
+    summary: str | None = None
+    detail: str | None = None
+    nature: Nature | None = None
+    source: str | None = None
+    verification: Verification | None = None
+
+
+class DisclosureOut(Output):
+    id: int
+    decision_id: int
+    disclosing_agency_id: int
+    disclosed_by_id: int
+    recipient_agency_id: int
+    recipient_practitioner_id: int | None
+    purpose: SharingPurpose
+    onward_sharing_allowed: bool
+    expires_at: datetime
+    created_at: datetime
+    acknowledged_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+    items: list[ReceivedItem] = Field(default_factory=list)

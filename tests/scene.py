@@ -1,0 +1,134 @@
+"""A small multi-agency scene for sharing and consent tests: a school that holds items about
+a child, and a MASH that asks for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from jigsaw.access.actor import Actor
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.agencies.schemas import AgencyOut
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.db import Database
+from jigsaw.people import service as people
+from jigsaw.people.models import PersonRole
+from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.records import service as records
+from jigsaw.records.models import Category, Nature
+from jigsaw.records.schemas import ItemIn, ItemOut
+from jigsaw.sharing import decisions
+from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
+from jigsaw.sharing.schemas import DecisionIn, DecisionOut, DisclosedItemIn, DisclosureIn
+from tests.conftest import World, unique
+
+HARM_ANSWERS = {
+    "legitimate_purpose": "yes",
+    "identifies_living_person": "yes",
+    "confidential": "yes",
+    "significant_harm": "yes",
+    "child_in_need": "yes",
+    "statutory_duty_or_court_order": "no",
+    "consent": "not_sought_would_increase_risk",
+    "other_lawful_basis": "yes",
+    "recipient_role": "yes",
+    "relevance": "all",
+    "special_category_data": "no",
+    "art9_condition": "no",
+    "criminal_offence_data": "no",
+    "art10_condition": "no",
+    "accurate": "yes",
+    "protected_identities": "no",
+    "informing_family_increases_risk": "yes",
+}
+
+
+@dataclass
+class Scene:
+    school: AgencyOut
+    mash: AgencyOut
+    dsl: Actor
+    social_worker: Actor
+    colleague: Actor
+    child_record_id: int
+    items: list[ItemOut]
+
+    def decision(self, **overrides: object) -> DecisionIn:
+        body: dict[str, object] = {
+            "subject_record_id": self.child_record_id,
+            "recipient_agency_id": self.mash.id,
+            "recipient_practitioner_id": self.social_worker.practitioner_id,
+            "purpose": SharingPurpose.CHILD_PROTECTION_ENQUIRY,
+            "answers": dict(HARM_ANSWERS),
+            "outcome": DecisionOutcome.SHARE,
+            "reasons": "Bruising seen twice in a week; the MASH is screening a referral.",
+            "lawful_basis": "6(1)(e)",
+            "consent_position": ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK,
+            "family_informed": False,
+            "not_told_reason": NotToldReason.RISK_TO_CHILD,
+        }
+        body.update(overrides)
+        return DecisionIn.model_validate(body)
+
+    def share(self, db: Database, **overrides: object) -> DecisionOut:
+        return decisions.decide(db, self.dsl, self.decision(**overrides))
+
+    def disclosure(
+        self, decision_id: int, fields: list[str] | None = None, **overrides: object
+    ) -> DisclosureIn:
+        body: dict[str, object] = {
+            "decision_id": decision_id,
+            "items": [
+                DisclosedItemIn(item_id=i.id, fields=fields or ["occurred_on", "summary"])
+                for i in self.items
+            ],
+            "expires_on": date.today() + timedelta(days=30),
+        }
+        body.update(overrides)
+        return DisclosureIn.model_validate(body)
+
+
+def _item(db: Database, actor: Actor, record_id: int, **flags: object) -> ItemOut:
+    body: dict[str, object] = {
+        "subject_record_id": record_id,
+        "category": Category.CHILD_WELFARE,
+        "subtype": "injury",
+        "occurred_on": date(2025, 3, 3),
+        "summary": "Bruise on upper arm, explanation inconsistent",
+        "detail": "Seen by class teacher at 9am; Mrs Neighbour reported shouting.",
+        "nature": Nature.FACT,
+        "source": "Observed by class teacher",
+    }
+    body.update(flags)
+    return records.record_item(db, actor, ItemIn.model_validate(body))
+
+
+@pytest.fixture
+def scene(db: Database, world: World) -> Scene:
+    school = world.agency(AgencyKind.SCHOOL)
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    dsl = world.actor(world.practitioner(school, Role.DSL))
+    social_worker = world.actor(world.practitioner(mash, Role.MASH))
+    colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
+    child = people.create_agency_record(
+        db,
+        dsl,
+        AgencyRecordIn(
+            agency_id=school.id,
+            local_id=unique("S"),
+            role=PersonRole.CHILD,
+            given_name="Lily",
+            family_name="Barnes",
+            date_of_birth=date(2017, 6, 1),
+        ),
+    )
+    items = [
+        _item(db, dsl, child.id),
+        _item(db, dsl, child.id, summary="Missed two days after half term", subtype="attendance"),
+    ]
+    return Scene(school, mash, dsl, social_worker, colleague, child.id, items)
+
+
+__all__ = ["HARM_ANSWERS", "Scene", "_item"]

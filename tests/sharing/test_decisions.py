@@ -1,0 +1,183 @@
+"""Sharing decisions: the record carries what the guidance and the law require."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from jigsaw.consent import service as consent
+from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose
+from jigsaw.consent.schemas import ConsentIn
+from jigsaw.db import Database
+from jigsaw.errors import InvalidInput
+from jigsaw.sharing import advice, decisions
+from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, SharingDecision
+from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn
+from tests.scene import HARM_ANSWERS, Scene
+
+
+def _decisions(db: Database) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(SharingDecision)) or 0
+
+
+def _fields(caught: pytest.ExceptionInfo[InvalidInput]) -> set[str]:
+    return {p.field for p in caught.value.problems}
+
+
+def test_a_share_decision_records_recommendation_rules_and_edition(
+    db: Database, scene: Scene
+) -> None:
+    decision = scene.share(db)
+    assert decision.recommendation == "share"
+    assert decision.followed_recommendation
+    assert decision.recommendation_rules[0] == "significant_harm"
+    assert decision.guidance_edition == "2024-05"
+    assert decision.guidance_version
+
+
+def test_sharing_needs_a_lawful_basis_and_a_reason_for_not_telling(
+    db: Database, scene: Scene
+) -> None:
+    before = _decisions(db)
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, lawful_basis=None, not_told_reason=None)
+    assert {"lawful_basis", "not_told_reason"} <= _fields(caught)
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, lawful_basis="6(1)(z)")
+    assert _fields(caught) == {"lawful_basis"}
+    assert _decisions(db) == before
+
+
+def test_overriding_a_refusal_needs_a_factual_justification(db: Database, scene: Scene) -> None:
+    answers = {**HARM_ANSWERS, "consent": "refused"}
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, answers=answers, consent_position=ConsentPosition.REFUSED)
+    assert "consent_override_justification" in _fields(caught)
+    decision = scene.share(
+        db,
+        answers=answers,
+        consent_position=ConsentPosition.REFUSED,
+        consent_override_justification="Father refused; two injuries in a week point to harm.",
+    )
+    assert decision.outcome is DecisionOutcome.SHARE
+
+
+def test_departing_from_the_recommendation_needs_a_reason(db: Database, scene: Scene) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, outcome=DecisionOutcome.DO_NOT_SHARE)
+    assert _fields(caught) == {"departure_reason"}
+    decision = scene.share(
+        db, outcome=DecisionOutcome.DO_NOT_SHARE, departure_reason="Already shared by the GP today."
+    )
+    assert not decision.followed_recommendation
+
+
+def test_not_sure_means_seek_advice_and_the_advice_is_linked(db: Database, scene: Scene) -> None:
+    answers = {**HARM_ANSWERS, "significant_harm": "not_sure"}
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, answers=answers)
+    assert "departure_reason" in _fields(caught)
+    asked = advice.ask(
+        db,
+        scene.dsl,
+        AdviceIn(
+            subject_record_id=scene.child_record_id,
+            to_role="dpo",
+            case_summary="Year 3 pupil, bruising twice in a week, parent's account inconsistent.",
+            question="Is this enough to share with the MASH without consent?",
+        ),
+    )
+    decision = scene.share(
+        db,
+        answers=answers,
+        advice_request_ids=[asked.id],
+        departure_reason="The DPO advised sharing: the threshold is met.",
+    )
+    assert decision.recommendation == "seek_advice"
+    assert decision.advice_request_ids == [asked.id]
+
+
+def test_consent_position_must_match_the_consent_record(db: Database, scene: Scene) -> None:
+    consent.record_consent(
+        db,
+        scene.dsl,
+        ConsentIn(
+            subject_record_id=scene.child_record_id,
+            purpose=SharingPurpose.EARLY_HELP,
+            status=ConsentStatus.REFUSED,
+            asked=Party.PARENT_CARER,
+        ),
+    )
+    with pytest.raises(InvalidInput, match="says 'refused'"):
+        scene.share(
+            db,
+            purpose=SharingPurpose.EARLY_HELP,
+            answers={**HARM_ANSWERS, "consent": "given"},
+            consent_position=ConsentPosition.GIVEN,
+        )
+
+
+def test_consent_basis_only_with_consent(db: Database, scene: Scene) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, lawful_basis="6(1)(a)")
+    assert "lawful_basis" in _fields(caught)
+
+
+def test_recipient_must_have_a_safeguarding_role(db: Database, scene: Scene, world) -> None:  # type: ignore[no-untyped-def]
+    from jigsaw.agencies.roles import AgencyKind, Role
+
+    auditor = world.practitioner(scene.mash, Role.AUDITOR)
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, recipient_practitioner_id=auditor.id)
+    assert _fields(caught) == {"recipient_practitioner_id"}
+    other = world.agency(AgencyKind.OTHER)
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, recipient_agency_id=other.id, recipient_practitioner_id=None)
+    assert _fields(caught) == {"recipient_agency_id"}
+
+
+def test_reconsideration_links_to_the_earlier_decision_once(db: Database, scene: Scene) -> None:
+    refused = scene.share(
+        db, outcome=DecisionOutcome.DO_NOT_SHARE, departure_reason="Not enough to go on yet."
+    )
+    again = scene.share(db, reconsiders_id=refused.id, reasons="New bruising reported today.")
+    assert again.reconsiders_id == refused.id
+    assert decisions.view_decision(db, scene.dsl, refused.id).reconsidered_by_id == again.id
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, reconsiders_id=refused.id)
+    assert _fields(caught) == {"reconsiders_id"}
+
+
+def test_anonymised_advice_must_not_name_the_child(db: Database, scene: Scene) -> None:
+    with pytest.raises(InvalidInput, match="Lily"):
+        advice.ask(
+            db,
+            scene.dsl,
+            AdviceIn(
+                subject_record_id=scene.child_record_id,
+                to_role="dsl",
+                case_summary="Lily has bruises",
+                question="Share?",
+            ),
+        )
+    asked = advice.ask(
+        db,
+        scene.dsl,
+        AdviceIn(
+            subject_record_id=scene.child_record_id,
+            to_practitioner_id=scene.social_worker.practitioner_id,
+            case_summary="A year 3 pupil with repeated bruising.",
+            question="Would the MASH want this now?",
+        ),
+    )
+    seen_by_adviser = next(
+        a for a in advice.advice_inbox(db, scene.social_worker) if a.id == asked.id
+    )
+    assert seen_by_adviser.subject_record_id is None
+    answered = advice.answer(
+        db, scene.social_worker, asked.id, AdviceAnswerIn(answer="Yes, today.")
+    )
+    assert answered.answer == "Yes, today."
+    mine = next(a for a in advice.advice_inbox(db, scene.dsl) if a.id == asked.id)
+    assert mine.subject_record_id == scene.child_record_id and mine.answer == "Yes, today."

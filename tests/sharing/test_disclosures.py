@@ -1,0 +1,201 @@
+"""Disclosures: only from a share decision, the minimum fields, lawful conditions, and
+corrections, revocation and expiry reaching the recipient."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.notifications import service as notifications
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.records import service as records
+from jigsaw.records.schemas import CorrectionIn, RetractionIn
+from jigsaw.sharing import disclosures
+from jigsaw.sharing.models import DecisionOutcome, Disclosure
+from jigsaw.sharing.schemas import DisclosedItemIn, RevocationIn
+from tests.scene import Scene, _item
+
+
+def _count(db: Database) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Disclosure)) or 0
+
+
+def test_disclosure_without_a_share_decision_is_refused(db: Database, scene: Scene) -> None:
+    refusal = scene.share(
+        db,
+        outcome=DecisionOutcome.DO_NOT_SHARE,
+        departure_reason="The MASH already holds this from the GP.",
+    )
+    before = _count(db)
+    with pytest.raises(InvalidInput) as caught:
+        disclosures.disclose(db, scene.dsl, scene.disclosure(refusal.id))
+    assert caught.value.problems[0].field == "decision_id"
+    with pytest.raises(InvalidInput):
+        disclosures.disclose(db, scene.dsl, scene.disclosure(10**9))
+    assert _count(db) == before
+
+
+def test_disclosures_need_a_decision_row_at_the_database_too(db: Database) -> None:
+    with pytest.raises(Exception), db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO disclosures (decision_id, disclosing_agency_id, disclosed_by_id, "
+                "recipient_agency_id, purpose, onward_sharing_allowed, expires_at, created_at) "
+                "VALUES (999999999, 1, 1, 1, 'mash_screening', false, :t, :t)"
+            ),
+            {"t": "2030-01-01 00:00:00+00:00"},
+        )
+
+
+def test_recipient_sees_exactly_the_disclosed_fields(db: Database, scene: Scene) -> None:
+    decision = scene.share(db)
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(decision.id, ["summary"]))
+    inbox = disclosures.received(db, scene.social_worker)
+    got = next(d for d in inbox if d.id == made.id)
+    for item in got.items:
+        assert item.fields == ["summary"]
+        assert item.summary is not None
+        assert item.detail is None and item.source is None and item.occurred_on is None
+    assert all(d.id != made.id for d in disclosures.received(db, scene.colleague)), (
+        "a disclosure to a named practitioner is not for their colleagues"
+    )
+
+
+def test_protected_identities_are_withheld_unless_the_decision_says_why(
+    db: Database, scene: Scene
+) -> None:
+    protected = _item(db, scene.dsl, scene.child_record_id, protected_identity=True)
+    decision = scene.share(db)
+    wanted = [DisclosedItemIn(item_id=protected.id, fields=["summary", "detail", "source"])]
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(decision.id, items=wanted))
+    shown = made.items[0]
+    assert shown.detail == disclosures.WITHHELD and shown.source == disclosures.WITHHELD
+    assert shown.summary == protected.summary
+    reveal = [DisclosedItemIn(item_id=protected.id, fields=["detail"], reveal_protected=True)]
+    with pytest.raises(InvalidInput, match="reason to reveal"):
+        disclosures.disclose(db, scene.dsl, scene.disclosure(decision.id, items=reveal))
+    reasoned = scene.share(
+        db, reveal_protected_reason="The police need the witness to take a statement."
+    )
+    revealed = disclosures.disclose(db, scene.dsl, scene.disclosure(reasoned.id, items=reveal))
+    assert revealed.items[0].detail == protected.detail
+
+
+@pytest.mark.parametrize(
+    ("flag", "condition", "phrase"),
+    [
+        ("special_category", "art9_condition", "Article 9"),
+        ("criminal_offence", "art10_condition", "Article 10"),
+    ],
+)
+def test_special_and_criminal_data_need_their_condition(
+    db: Database, scene: Scene, flag: str, condition: str, phrase: str
+) -> None:
+    sensitive = _item(db, scene.dsl, scene.child_record_id, **{flag: True})
+    bare = scene.share(db)
+    wanted = [DisclosedItemIn(item_id=sensitive.id, fields=["summary"])]
+    before = _count(db)
+    with pytest.raises(InvalidInput, match=phrase) as caught:
+        disclosures.disclose(db, scene.dsl, scene.disclosure(bare.id, items=wanted))
+    assert caught.value.problems[0].field == "items.0.item_id"
+    assert _count(db) == before
+    value = (
+        "9(2)(g)+DPA2018 Sch1 para18"
+        if condition == "art9_condition"
+        else "Art10+DPA2018 Sch1 para18"
+    )
+    covered = scene.share(db, **{condition: value})
+    assert disclosures.disclose(db, scene.dsl, scene.disclosure(covered.id, items=wanted)).items
+
+
+def test_unknown_fields_and_past_expiry_are_refused(db: Database, scene: Scene) -> None:
+    decision = scene.share(db)
+    with pytest.raises(InvalidInput) as caught:
+        disclosures.disclose(
+            db,
+            scene.dsl,
+            scene.disclosure(
+                decision.id,
+                ["summary", "home_address"],
+                expires_on=date.today() - timedelta(days=1),
+            ),
+        )
+    fields = {p.field for p in caught.value.problems}
+    assert {"items.0.fields", "expires_on"} <= fields
+
+
+def test_corrections_and_retractions_reach_every_recipient(
+    db: Database, scene: Scene, world
+) -> None:  # type: ignore[no-untyped-def]
+    first = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    to_agency = disclosures.disclose(
+        db, scene.dsl, scene.disclosure(scene.share(db, recipient_practitioner_id=None).id)
+    )
+    item = scene.items[0]
+    body = CorrectionIn(
+        **{
+            **item.model_dump(include=set(CorrectionIn.model_fields) - {"reason"}),
+            "summary": "Bruise on forearm",
+            "reason": "Location corrected",
+        },
+    )
+    records.correct_item(db, scene.dsl, item.id, body)
+    for actor, disclosure_id in ((scene.social_worker, first.id), (scene.colleague, to_agency.id)):
+        seen = disclosures.view_received(db, actor, disclosure_id)
+        corrected = next(i for i in seen.items if i.item_chain_id == item.id)
+        assert corrected.summary == "Bruise on forearm" and corrected.version == 2
+    told = [n for n in notifications.inbox(db, scene.social_worker) if n.object_id == first.id]
+    assert [n.kind for n in told] == [
+        NotificationKind.DISCLOSED_ITEM_CORRECTED,
+        NotificationKind.DISCLOSURE_RECEIVED,
+    ]
+    agency_told = [
+        n for n in notifications.inbox(db, scene.colleague) if n.object_id == to_agency.id
+    ]
+    assert NotificationKind.DISCLOSED_ITEM_CORRECTED in {n.kind for n in agency_told}
+
+    records.retract_item(db, scene.dsl, scene.items[1].id, RetractionIn(reason="Wrong child"))
+    seen = disclosures.view_received(db, scene.social_worker, first.id)
+    assert next(i for i in seen.items if i.item_chain_id == scene.items[1].id).retracted
+    kinds = [
+        n.kind for n in notifications.inbox(db, scene.social_worker) if n.object_id == first.id
+    ]
+    assert kinds.count(NotificationKind.DISCLOSED_ITEM_RETRACTED) == 1
+
+
+def test_revocation_removes_access_and_tells_the_recipient(db: Database, scene: Scene) -> None:
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    assert disclosures.view_received(db, scene.social_worker, made.id).id == made.id
+    disclosures.revoke(db, scene.dsl, made.id, RevocationIn(reason="Sent in error"))
+    with pytest.raises(NotFound):
+        disclosures.view_received(db, scene.social_worker, made.id)
+    assert all(d.id != made.id for d in disclosures.received(db, scene.social_worker))
+    with pytest.raises(Conflict):
+        disclosures.revoke(db, scene.dsl, made.id, RevocationIn(reason="again"))
+    kinds = {n.kind for n in notifications.inbox(db, scene.social_worker) if n.object_id == made.id}
+    assert NotificationKind.DISCLOSURE_REVOKED in kinds
+
+
+def test_expiry_removes_access(db: Database, scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    assert disclosures.view_received(db, scene.social_worker, made.id).id == made.id
+    after_expiry = made.expires_at + timedelta(seconds=1)
+    monkeypatch.setattr(disclosures, "utcnow", lambda: after_expiry)
+    with pytest.raises(NotFound):
+        disclosures.view_received(db, scene.social_worker, made.id)
+    assert all(d.id != made.id for d in disclosures.received(db, scene.social_worker))
+
+
+def test_acknowledgement_once_by_the_recipient(db: Database, scene: Scene) -> None:
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    with pytest.raises(NotFound):
+        disclosures.acknowledge(db, scene.colleague, made.id)
+    acknowledged = disclosures.acknowledge(db, scene.social_worker, made.id)
+    assert acknowledged.acknowledged_at is not None
+    with pytest.raises(Conflict):
+        disclosures.acknowledge(db, scene.social_worker, made.id)
