@@ -19,15 +19,25 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from jigsaw import migrate
+from jigsaw.access import service as access
+from jigsaw.access import totp
 from jigsaw.access.actor import Actor
+from jigsaw.access.keys import AccountKeys
+from jigsaw.access.service import AccountConfig
 from jigsaw.agencies import service as agencies
+from jigsaw.agencies.models import Practitioner
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyIn, AgencyOut, PractitionerIn, PractitionerOut
 from jigsaw.app import create_app
+from jigsaw.clock import utcnow
 from jigsaw.config import Settings
 from jigsaw.db import Database
 
+pytest_plugins = ["tests.scene"]
+
 PASSWORD = "correct horse battery staple"
+SECRET_KEY = "test-secret-key-that-is-long-enough-to-pass-0123456789"
+ACCOUNTS = AccountConfig(keys=AccountKeys.from_secret(SECRET_KEY))
 AUDIT_KEY = base64.b64encode(bytes(range(32))).decode()
 _counter = itertools.count(1)
 
@@ -48,6 +58,16 @@ def _fresh_postgres(url: str, worker: str) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_if_postgres(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def fresh_database_url(tmp_dir: Path, worker: str) -> str:
     configured = os.environ.get("JIGSAW_DATABASE_URL", "")
     if configured.startswith("postgresql"):
@@ -56,14 +76,14 @@ def fresh_database_url(tmp_dir: Path, worker: str) -> str:
 
 
 @pytest.fixture
-def private_database(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+def private_database(tmp_path: Path) -> Iterator[Database]:
     """A database of the test's own, for tests that must see or break the whole of it."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = fresh_database_url(tmp_path, f"{worker}_private")
+    url = fresh_database_url(tmp_path, f"private_{os.getpid()}")
     migrate.upgrade(url)
     database = Database(url)
     yield database
     database.dispose()
+    _drop_if_postgres(url)
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +105,7 @@ def db(database_url: str) -> Iterator[Database]:
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
-        secret_key="test-secret-key-that-is-long-enough-to-pass-0123456789",
+        secret_key=SECRET_KEY,
         secure_cookies=False,
         audit_signing_key=AUDIT_KEY,
     )
@@ -106,19 +126,29 @@ SYSTEM = Actor.system()
 
 
 class World:
-    """Builds agencies and practitioners through the real services."""
+    """Builds agencies and practitioners through the real services.
+
+    Practitioners get an authenticator secret (enrolled through the service
+    layer) unless asked not to; the world remembers it so tests can produce codes
+    the way a phone would.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.totp_secrets: dict[int, str] = {}
 
     def agency(self, kind: AgencyKind = AgencyKind.SCHOOL) -> AgencyOut:
         return agencies.create_agency(self.db, SYSTEM, AgencyIn(name=unique(kind.value), kind=kind))
 
     def practitioner(
-        self, agency: AgencyOut | None = None, role: Role = Role.PRACTITIONER
+        self,
+        agency: AgencyOut | None = None,
+        role: Role = Role.PRACTITIONER,
+        *,
+        second_factor: bool = True,
     ) -> PractitionerOut:
         agency = agency or self.agency()
-        return agencies.create_practitioner(
+        practitioner = agencies.create_practitioner(
             self.db,
             SYSTEM,
             PractitionerIn(
@@ -129,17 +159,59 @@ class World:
                 password=PASSWORD,
             ),
         )
+        if second_factor:
+            secret = totp.new_secret()
+            access.set_second_factor(self.db, SYSTEM, ACCOUNTS, practitioner.id, secret)
+            self.totp_secrets[practitioner.id] = secret
+        return practitioner
 
     @staticmethod
     def actor(practitioner: PractitionerOut) -> Actor:
-        return Actor(practitioner.id, practitioner.agency_id, practitioner.role)
+        return Actor(practitioner.id, practitioner.agency_id, practitioner.role, mfa_verified=True)
 
-    @staticmethod
-    def sign_in(client: TestClient, practitioner: PractitionerOut) -> None:
+    def totp_code(self, practitioner: PractitionerOut) -> str:
+        """A code the service will accept now: the phone's, unless this step was used.
+
+        Tests sign the same person in more often than a person could, so when the
+        next time step is already spent too, the record of used steps is cleared
+        rather than waiting half a minute for the clock.
+        """
+        secret = self.totp_secrets[practitioner.id]
+        current = totp.step_at(utcnow())
+        with self.db.transaction() as session:
+            row = session.get(Practitioner, practitioner.id)
+            assert row is not None
+            step = max(current, (row.totp_last_step or 0) + 1)
+            if step > current + totp.DRIFT_STEPS:
+                row.totp_last_step, step = None, current
+        return totp.code_for_step(secret, step)
+
+    def sign_in(self, client: TestClient, practitioner: PractitionerOut) -> None:
+        """Sign in over the API with password and code, setting up an authenticator first
+        if the practitioner has none."""
+        if practitioner.id not in self.totp_secrets:
+            started = client.post(
+                "/api/session", json={"email": practitioner.email, "password": PASSWORD}
+            )
+            assert started.status_code == 200, started.text
+            assert started.json()["second_factor"] == "enrolment_required", started.text
+            enrolment = client.post("/api/session/enrolment")
+            assert enrolment.status_code == 200, enrolment.text
+            self.totp_secrets[practitioner.id] = enrolment.json()["secret"]
+            code = self.totp_code(practitioner)
+            done = client.post("/api/session/second-factor", json={"totp_code": code})
+            assert done.status_code == 200, done.text
+            return
         response = client.post(
-            "/api/session", json={"email": practitioner.email, "password": PASSWORD}
+            "/api/session",
+            json={
+                "email": practitioner.email,
+                "password": PASSWORD,
+                "totp_code": self.totp_code(practitioner),
+            },
         )
         assert response.status_code == 200, response.text
+        assert response.json()["second_factor"] == "verified", response.text
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -12,10 +14,15 @@ from jigsaw.access.api import router as sessions_router
 from jigsaw.agencies.api import router as agencies_router
 from jigsaw.audit.api import router as audit_router
 from jigsaw.config import Settings, get_settings
+from jigsaw.consent.api import router as consent_router
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
+from jigsaw.guidance.api import router as guidance_router
+from jigsaw.notifications.api import router as notifications_router
 from jigsaw.people.api import router as people_router
 from jigsaw.records.api import router as records_router
+from jigsaw.sharing.api import router as sharing_router
+from jigsaw.singleview.api import router as singleview_router
 from jigsaw.web import pages
 
 SESSION_COOKIE = "jigsaw_session"
@@ -26,13 +33,20 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+_NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
 def _problems(errors: list[dict[str, object]]) -> list[dict[str, str]]:
+    """Field path and message per error; a cross-field check names its field as "field: …"."""
     problems = []
     for error in errors:
-        message = str(error.get("msg", "Invalid value"))
-        message = message.removeprefix("Value error, ")
-        loc = error.get("loc", ())
-        problems.append({"field": _field_path(tuple(loc)), "message": message})  # type: ignore[arg-type]
+        message = str(error.get("msg", "Invalid value")).removeprefix("Value error, ")
+        field = _field_path(tuple(error.get("loc", ())))  # type: ignore[arg-type]
+        named = _NAMED_FIELD.match(message)
+        if named:
+            field = named.group(1) if field == "body" else f"{field}.{named.group(1)}"
+            message = named.group(2)
+        problems.append({"field": field, "message": message})
     return problems
 
 
@@ -92,7 +106,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         https_only=settings.secure_cookies,
     )
     install_error_handlers(app)
-    for router in (sessions_router, agencies_router, people_router, records_router, audit_router):
+    for router in (
+        sessions_router,
+        agencies_router,
+        people_router,
+        records_router,
+        consent_router,
+        guidance_router,
+        sharing_router,
+        singleview_router,
+        notifications_router,
+        audit_router,
+    ):
         app.include_router(router)
     pages.install(app)
     return app

@@ -9,6 +9,8 @@ from rich.console import Console
 
 from jigsaw.audit import cli as audit_cli
 from jigsaw.config import Settings, get_settings
+from jigsaw.linkage import cli as linkage_cli
+from jigsaw.sharing import cli as decisions_cli
 
 app = typer.Typer(
     no_args_is_help=True, help="Jigsaw: multi-agency safeguarding information sharing."
@@ -16,6 +18,9 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(linkage_cli.app, name="linkage")
+app.add_typer(decisions_cli.app, name="decisions")
+app.command("register")(audit_cli.register_command)
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[

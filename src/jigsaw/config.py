@@ -40,9 +40,46 @@ class Settings(BaseSettings):
     audit_log_origin: str = Field(
         default="jigsaw.invalid/audit", description="The log's name in its checkpoints."
     )
-    session_max_age_seconds: int = 8 * 60 * 60
+    deadline_profile: str = Field(
+        default="default", description="The authority's RAG timescale profile (deadlines/)."
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 60 * 60, description="A session ends this long after sign-in, however busy."
+    )
+    session_idle_seconds: int = Field(
+        default=30 * 60, description="A session ends after this long without a request."
+    )
+    lockout_threshold: int = Field(
+        default=5, description="Failed sign-in attempts (password or code) before a lockout."
+    )
+    lockout_seconds: int = Field(
+        default=15 * 60, description="The first lockout's length; each further one doubles it."
+    )
+    lockout_max_seconds: int = Field(
+        default=24 * 60 * 60, description="The longest a lockout can grow to."
+    )
+    oidc_issuer: str = Field(
+        default="", description="Single sign-on: the OpenID provider's issuer URL."
+    )
+    oidc_client_id: str = Field(default="", description="Single sign-on: this service's id.")
+    oidc_client_secret: str = Field(
+        default="", description="Single sign-on: this service's secret at the provider."
+    )
+    oidc_metadata_url: str = Field(
+        default="", description="The discovery document, if not at the issuer's well-known URL."
+    )
+    oidc_provider_name: str = Field(
+        default="single sign-on", description='Shown on the button: "Sign in with <name>".'
+    )
+    oidc_redirect_url: str = Field(
+        default="", description="The callback URL to register, if the service sits behind a proxy."
+    )
     secure_cookies: bool = True
     sql_echo: bool = False
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @model_validator(mode="after")
     def _demo_gets_a_known_secret(self) -> Settings:

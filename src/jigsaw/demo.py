@@ -6,19 +6,25 @@ touch a database configured for real use.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from sqlalchemy import func, select
 
 from jigsaw import migrate
+from jigsaw.access import service as access
+from jigsaw.access import totp
 from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.models import Agency
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import PractitionerIn
+from jigsaw.clock import utcnow
+from jigsaw.config import Settings
 from jigsaw.db import Database
 from jigsaw.people.models import AgencyRecord, PersonRole
 
@@ -62,6 +68,16 @@ def demo_database_url() -> str:
     return f"sqlite:///{DEMO_DATABASE}"
 
 
+def demo_totp_secret(email: str) -> str:
+    """A fixed authenticator key per demo account.
+
+    The same on every rebuild, so a key added to an authenticator app once keeps
+    working; derived from the address, so it is printed, never stored in code.
+    """
+    digest = hashlib.sha256(f"jigsaw-demo-authenticator:{email}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
 def _busiest_agency(db: Database, kind: AgencyKind) -> Agency:
     """The agency of a kind that knows the most children, so the demo has things to show."""
     with db.sessions() as session:
@@ -79,8 +95,12 @@ def _busiest_agency(db: Database, kind: AgencyKind) -> Agency:
         return agency
 
 
-def build_demo(children: int, seed: int, console: Console) -> Table:
-    """Rebuild the demo database and return a table of the accounts to sign in with."""
+def build_demo(children: int, seed: int, console: Console) -> RenderableType:
+    """Rebuild the demo database and return tables of the accounts to sign in with.
+
+    Every account has a second factor already set up with a known key (printed
+    here), since the service shows nothing about children without one.
+    """
     from jigsaw.synthetic.service import generate_population
 
     for suffix in ("", "-wal", "-shm"):
@@ -91,12 +111,25 @@ def build_demo(children: int, seed: int, console: Console) -> Table:
     try:
         console.print(f"Generating {children} synthetic children (seed {seed})…")
         console.print(generate_population(db, children=children, seed=seed).describe())
-        table = Table(title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
+        # The same settings the demo server starts with, so it can read the keys.
+        config = access.AccountConfig.from_settings(Settings(demo_mode=True, database_url=url))
+        people = Table(title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for column in ("Email", "Name", "Role", "Agency"):
-            table.add_column(column)
+            people.add_column(column, no_wrap=column == "Email")
+        codes = Table(
+            title="Their authenticator keys",
+            caption=(
+                "Signing in also asks for a 6-digit code: add a key to an authenticator "
+                "app as a time-based code, or use the code shown (it changes every 30 "
+                "seconds)."
+            ),
+        )
+        for column in ("Email", "Authenticator key", "Code now"):
+            codes.add_column(column, no_wrap=True)
+        step = totp.step_at(utcnow())
         for account in DEMO_ACCOUNTS:
             agency = _busiest_agency(db, account.kind)
-            agencies.create_practitioner(
+            practitioner = agencies.create_practitioner(
                 db,
                 Actor.system(),
                 PractitionerIn(
@@ -108,7 +141,10 @@ def build_demo(children: int, seed: int, console: Console) -> Table:
                     password=DEMO_PASSWORD,
                 ),
             )
-            table.add_row(account.email, account.name, account.job_title, agency.name)
-        return table
+            secret = demo_totp_secret(account.email)
+            access.set_second_factor(db, Actor.system(), config, practitioner.id, secret)
+            people.add_row(account.email, account.name, account.job_title, agency.name)
+            codes.add_row(account.email, totp.grouped(secret), totp.code_for_step(secret, step))
+        return Group(people, codes)
     finally:
         db.dispose()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from fastapi.testclient import TestClient
 
 from jigsaw.access.actor import Actor
+from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, Sex
@@ -15,7 +18,10 @@ from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn, ItemOut
-from tests.conftest import PASSWORD, unique
+from tests.conftest import PASSWORD, World, unique
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -66,11 +72,26 @@ def form_token(html: str) -> str:
     return match.group(1)
 
 
-def sign_in_through_the_page(client: TestClient, email: str, password: str = PASSWORD) -> None:
+def sign_in_through_the_page(
+    client: TestClient,
+    world: World,
+    practitioner: PractitionerOut,
+    email: str | None = None,
+    password: str = PASSWORD,
+) -> None:
+    """Password on the sign-in page, then the code from the practitioner's authenticator."""
     token = form_token(client.get("/sign-in").text)
     response = client.post(
         "/sign-in",
-        data={"email": email, "password": password, "csrf_token": token},
+        data={"email": email or practitioner.email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/sign-in/code"
+    token = form_token(client.get("/sign-in/code").text)
+    response = client.post(
+        "/sign-in/code",
+        data={"code": world.totp_code(practitioner), "csrf_token": token},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -80,3 +101,29 @@ def sign_in_through_the_page(client: TestClient, email: str, password: str = PAS
 def page_title(name: str) -> str:
     """Page titles: the page, an en dash (as GOV.UK uses), then the service name."""
     return f"{name} \N{EN DASH} Jigsaw"
+
+
+def sign_in_browser(
+    page: Page,
+    base_url: str,
+    email: str,
+    password: str = PASSWORD,
+    code: Callable[[], str] | None = None,
+) -> None:
+    """Sign in on the pages as a person does: email and password, then, when the service
+    asks for it, the code from their authenticator app (``code`` makes one).
+
+    Every browser journey signs in through this one function, so a change to signing
+    in is made here once.
+    """
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    if page.url.endswith("/sign-in/code"):
+        assert code is not None, "the service asked for an authenticator code"
+        page.get_by_label("Enter the 6-digit code").fill(code())
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
+    assert "/sign-in" not in page.url, f"signing in stopped at {page.url}"

@@ -1,86 +1,35 @@
 """A practitioner's first journey in a real browser, checked for accessibility on each page.
 
-Runs the actual app under uvicorn and drives Debian's Chromium with Playwright; axe-core
-checks every page against WCAG 2.2 A and AA. Set ``JIGSAW_SCREENSHOT_DIR`` to keep a
-full-page screenshot of each step.
+Runs the actual app under uvicorn and drives Debian's Chromium with Playwright (the
+server and browser fixtures live in ``tests/web/conftest.py``); axe-core checks every
+page against WCAG 2.2 A and AA. Set ``JIGSAW_SCREENSHOT_DIR`` to keep a full-page
+screenshot of each step.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, expect
 
+from jigsaw.access import totp
 from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.app import create_app
-from jigsaw.config import Settings
+from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, RelationshipKind
 from jigsaw.people.schemas import RelationshipIn
 from jigsaw.records.models import Category, Nature
 from tests.conftest import PASSWORD, World, unique
+from tests.web.conftest import AXE_OPTIONS
 from tests.web.helpers import add_item, add_record, page_title
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path(os.environ.get("JIGSAW_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-AXE_OPTIONS: dict[str, Any] = {
-    "runOnly": {"type": "tag", "values": WCAG_22_AA},
-    "resultTypes": ["violations"],
-}
-
-
-@pytest.fixture(scope="session")
-def live_server(settings: Settings, db: Database) -> Iterator[str]:
-    """The app in demo mode on an ephemeral localhost port, sharing the test database."""
-    demo = settings.model_copy(update={"demo_mode": True})
-    config = uvicorn.Config(create_app(demo, db), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("The app did not start under uvicorn within 20 seconds")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}. Install Debian's package "
-            "(sudo apt-get install chromium) or set JIGSAW_CHROMIUM to its path; "
-            "these tests never download a browser."
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -153,6 +102,15 @@ def test_practitioner_signs_in_finds_a_child_and_reads_the_record(
     page.get_by_label("Email address").fill(visitor.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_title(page_title("Enter the 6-digit code"))
+    expect(page.get_by_role("navigation", name="Menu").get_by_role("link")).to_have_count(0)
+    check_accessibility(page, "sign-in-code")
+
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    check_accessibility(page, "sign-in-code-errors")
+    page.get_by_label("Enter the 6-digit code").fill(world.totp_code(visitor))
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Children known to {health.name}")
     expect(page.get_by_role("link", name=f"Isla {family}")).to_be_visible()
     expect(page.get_by_role("link", name=f"Dana {family}")).to_have_count(0)
@@ -177,3 +135,49 @@ def test_skip_link_is_the_first_stop_for_keyboard_users(page: Page) -> None:
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#main-content")).to_be_focused()
+
+
+def test_first_sign_in_sets_up_an_authenticator_then_confirms_it_is_them(
+    page: Page, world: World
+) -> None:
+    newcomer = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), second_factor=False)
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(newcomer.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    expect(
+        page.get_by_role("img", name=re.compile("QR code to add your Jigsaw account"))
+    ).to_be_visible()
+    check_accessibility(page, "set-up-authenticator")
+
+    secret = page.locator("#setup-key").inner_text().replace(" ", "")
+    code = totp.code_for_step(secret, totp.step_at(utcnow()))
+    page.get_by_label("Enter the 6-digit code from the app").fill(code)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Children known to")
+
+    page.goto("/re-authenticate?next=/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Confirm it\N{RIGHT SINGLE QUOTATION MARK}s you"
+    )
+    check_accessibility(page, "re-authenticate")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    later = totp.code_for_step(secret, totp.step_at(utcnow()) + 1)
+    page.get_by_label("Code from your authenticator app").fill(later)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Children known to")
+
+
+def test_a_locked_account_is_told_when_to_try_again(page: Page, world: World) -> None:
+    target = world.practitioner()
+    page.goto("/sign-in")
+    for _ in range(5):
+        page.get_by_label("Email address").fill(target.email)
+        page.get_by_label("Password", exact=True).fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("too many attempts")
+    expect(summary).to_contain_text(re.compile(r"Try again after \d{1,2}:\d\d[ap]m"))
+    expect(summary).to_be_focused()
+    check_accessibility(page, "sign-in-locked")

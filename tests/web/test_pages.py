@@ -84,7 +84,7 @@ def test_home_lists_only_the_signed_in_agencys_children(
     theirs = add_record(db, world.actor(officer), "Oliver", unique("Quinn"))
 
     assert client.get("/", follow_redirects=False).headers["location"] == "/sign-in"
-    sign_in_through_the_page(client, teacher.email.upper())
+    sign_in_through_the_page(client, world, teacher, teacher.email.upper())
     page = client.get("/").text
 
     assert f"Children known to {school.name}" in page
@@ -104,7 +104,7 @@ def test_home_searches_by_name_or_local_id_and_pages_long_lists(
     actor = world.actor(teacher)
     family = unique("Okafor").replace(" ", "")
     made = [add_record(db, actor, f"Child{n:02d}", family) for n in range(27)]
-    sign_in_through_the_page(client, teacher.email)
+    sign_in_through_the_page(client, world, teacher)
 
     first = client.get("/").text
     assert "27 children, showing 1 to 25" in first
@@ -175,7 +175,7 @@ def test_child_page_shows_details_relationships_contacts_and_latest_items(
     )
     wrong = add_item(db, actor, child.id, "Seen with an unknown adult", nature=Nature.OPINION)
     records.retract_item(db, actor, wrong.id, RetractionIn(reason="Wrong child"))
-    sign_in_through_the_page(client, teacher.email)
+    sign_in_through_the_page(client, world, teacher)
 
     response = client.get(f"/children/{child.id}")
     assert response.status_code == 200
@@ -209,7 +209,7 @@ def test_another_agencys_child_is_page_not_found(
 ) -> None:
     police = world.agency(AgencyKind.POLICE)
     theirs = add_record(db, world.actor(world.practitioner(police)), "Oliver", "Quinn")
-    sign_in_through_the_page(client, world.practitioner(world.agency()).email)
+    sign_in_through_the_page(client, world, world.practitioner(world.agency()))
 
     for path in (f"/children/{theirs.id}", "/children/999999999", "/children/not-a-number"):
         response = client.get(path)
@@ -240,7 +240,7 @@ def test_sign_in_without_the_forms_token_is_refused_and_changes_nothing(
 def test_sign_out_needs_the_forms_token_and_then_ends_the_session(
     client: TestClient, world: World
 ) -> None:
-    sign_in_through_the_page(client, world.practitioner().email)
+    sign_in_through_the_page(client, world, world.practitioner())
     page = client.get("/").text
     token = form_token(page)
     assert 'action="/sign-out"' in page
@@ -259,7 +259,7 @@ def test_sign_out_needs_the_forms_token_and_then_ends_the_session(
 
 def test_signing_in_starts_a_new_session(client: TestClient, world: World) -> None:
     before = form_token(client.get("/sign-in").text)
-    sign_in_through_the_page(client, world.practitioner().email)
+    sign_in_through_the_page(client, world, world.practitioner())
     assert form_token(client.get("/").text) != before
 
 

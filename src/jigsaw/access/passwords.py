@@ -21,3 +21,16 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's.
+
+    A password can only be re-hashed at the moment someone types it, so sign-in
+    asks this after a successful check and stores a fresh hash if so; raising the
+    cost here upgrades every account as its owner next signs in.
+    """
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return True

@@ -1,52 +1,535 @@
-"""Signing in: checks a password and records the attempt, success or not."""
+"""Signing in and proving it: password, second factor, single sign-on, re-authentication.
+
+Every attempt, success or not, is recorded in the audit log (ids only). Failures
+count towards a lockout held in the database (``throttle``), so all app workers
+agree. A person is only fully signed in once a second factor is verified: the
+password alone yields an actor with ``mfa_verified=False``, which the web edge
+lets do nothing but finish signing in.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from jigsaw.access import throttle, totp
 from jigsaw.access.actor import Actor
-from jigsaw.access.passwords import verify_password
+from jigsaw.access.keys import AccountKeys, SecretUnreadable
+from jigsaw.access.passwords import hash_password, needs_rehash, verify_password
+from jigsaw.access.policy import Permission, require
+from jigsaw.access.throttle import AccountLocked, LockoutPolicy
 from jigsaw.agencies.models import Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.config import Settings
 from jigsaw.db import Database
-from jigsaw.errors import NotSignedIn
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotSignedIn
+
+__all__ = [
+    "AccountConfig",
+    "AccountLocked",
+    "CodeRefused",
+    "PasswordChecked",
+    "SessionEnded",
+    "SignInFailed",
+]
 
 
 class SignInFailed(NotSignedIn):
     """Wrong email or password; deliberately does not say which."""
 
 
-def actor_for(practitioner: Practitioner) -> Actor:
-    return Actor(practitioner.id, practitioner.agency_id, practitioner.role)
+class CodeRefused(NotSignedIn):
+    """The second-factor code was wrong, expired or already used."""
 
 
-def sign_in(db: Database, email: str, password: str) -> Actor:
-    with db.transaction() as session:
-        practitioner = session.scalar(
-            select(Practitioner).where(Practitioner.email == email.strip().lower())
+class SessionEnded(NotSignedIn):
+    """The session was signed out, expired, or its account was disabled."""
+
+
+WRONG_PASSWORD = "The email address or password is not right"  # noqa: S105 (a message)
+WRONG_CODE = "The code is not right, or it has already been used. Wait for a new code"
+SYSTEM = Actor.system()
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """What account services need beyond the database: keys and lockout numbers."""
+
+    keys: AccountKeys
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccountConfig:
+        return cls(
+            keys=AccountKeys.from_secret(settings.secret_key),
+            lockout=LockoutPolicy(
+                threshold=settings.lockout_threshold,
+                lock_seconds=settings.lockout_seconds,
+                max_lock_seconds=settings.lockout_max_seconds,
+            ),
         )
-        ok = verify_password(practitioner.password_hash if practitioner else None, password)
-        if practitioner is None or not ok or not practitioner.active:
-            if practitioner is not None:
+
+
+@dataclass(frozen=True)
+class PasswordChecked:
+    """The first factor passed. ``enrolled`` says whether a second factor is set up."""
+
+    actor: Actor
+    enrolled: bool
+
+
+def actor_for(
+    practitioner: Practitioner,
+    *,
+    mfa_verified: bool = False,
+    authenticated_at: datetime | None = None,
+) -> Actor:
+    return Actor(
+        practitioner.id,
+        practitioner.agency_id,
+        practitioner.role,
+        mfa_verified=mfa_verified,
+        authenticated_at=authenticated_at,
+    )
+
+
+def _by_email(session: Session, email: str) -> Practitioner | None:
+    return session.scalar(select(Practitioner).where(Practitioner.email == email.strip().lower()))
+
+
+def _subject(practitioner: Practitioner | None, throttle_id: int) -> tuple[Actor, str, int]:
+    """Whom an attempt is audited against: the account, or only its counter if none."""
+    if practitioner is None:
+        return SYSTEM, "sign_in_throttle", throttle_id
+    return actor_for(practitioner), "practitioner", practitioner.id
+
+
+def _reserve(
+    db: Database, config: AccountConfig, email: str, now: datetime
+) -> tuple[bytes, throttle.Attempt]:
+    """Count the attempt before checking it; refuse (and record it) if locked."""
+    key = config.keys.throttle_key_for(email)
+    with db.transaction() as session:
+        reservation = throttle.reserve(session, key, config.lockout, now)
+        if reservation.refused:
+            actor, kind, ident = _subject(_by_email(session, email), reservation.throttle_id)
+            audit.append(session, actor, AuditAction.SIGN_IN_REFUSED_LOCKED, kind, ident)
+    if reservation.locked_until is not None:
+        raise AccountLocked(reservation.locked_until, now)
+    return key, reservation
+
+
+def _record_failure(
+    db: Database,
+    config: AccountConfig,
+    email: str,
+    action: AuditAction,
+    now: datetime,
+    refs: dict[str, int | str] | None = None,
+) -> datetime | None:
+    """Confirm a failed attempt; returns when the lock ends if this one caused it."""
+    key = config.keys.throttle_key_for(email)
+    with db.transaction() as session:
+        attempt = throttle.failed(session, key, config.lockout, now)
+        locked_until = attempt.locked_until
+        actor, kind, ident = _subject(_by_email(session, email), attempt.throttle_id)
+        audit.append(session, actor, action, kind, ident, refs=refs)
+        if locked_until is not None:
+            audit.append(
+                session,
+                actor,
+                AuditAction.ACCOUNT_LOCKED,
+                kind,
+                ident,
+                refs={"until": locked_until.isoformat(timespec="seconds")},
+            )
+        throttle.purge_stale(session, now)
+    return locked_until
+
+
+def _fail(
+    db: Database,
+    config: AccountConfig,
+    email: str,
+    action: AuditAction,
+    error: NotSignedIn,
+    now: datetime,
+    refs: dict[str, int | str] | None = None,
+) -> NotSignedIn:
+    """The exception to raise for a failed attempt: the lockout if it just fell."""
+    locked_until = _record_failure(db, config, email, action, now, refs)
+    return AccountLocked(locked_until, now) if locked_until is not None else error
+
+
+# The first factor
+
+
+def check_password(
+    db: Database, config: AccountConfig, email: str, password: str, now: datetime | None = None
+) -> PasswordChecked:
+    """Check an email and password; the result still needs a second factor.
+
+    The argon2 check runs outside any transaction, so a slow hash never holds a
+    database lock; the attempt was already counted, so it cannot dodge the limit.
+    """
+    now = now or utcnow()
+    key, _ = _reserve(db, config, email, now)
+    with db.sessions() as session:
+        found = _by_email(session, email)
+        stored = found.password_hash if found else None
+        usable = found is not None and found.active
+    if not (verify_password(stored, password) and usable):
+        raise _fail(
+            db, config, email, AuditAction.SIGN_IN_FAILED, SignInFailed(WRONG_PASSWORD), now
+        )
+    with db.transaction() as session:
+        locked_until = throttle.first_factor_passed(session, key, now)
+        practitioner = _by_email(session, email)
+        assert practitioner is not None and practitioner.password_hash is not None
+        if locked_until is None and needs_rehash(practitioner.password_hash):
+            practitioner.password_hash = hash_password(password)
+            audit.append(
+                session,
+                actor_for(practitioner),
+                AuditAction.PASSWORD_REHASHED,
+                "practitioner",
+                practitioner.id,
+            )
+        result = PasswordChecked(
+            actor_for(practitioner, authenticated_at=now),
+            enrolled=practitioner.totp_enrolled_at is not None,
+        )
+    if locked_until is not None:
+        raise AccountLocked(locked_until, now)
+    return result
+
+
+# The second factor
+
+
+def _active(session: Session, practitioner_id: int) -> Practitioner:
+    practitioner = session.get(Practitioner, practitioner_id)
+    if practitioner is None or not practitioner.active:
+        raise SessionEnded("Your session has ended; sign in again")
+    return practitioner
+
+
+def _use_step(session: Session, practitioner_id: int, step: int) -> bool:
+    """Record the time step as used, unless it (or a later one) already was.
+
+    One conditional UPDATE, so two workers given the same code at once cannot
+    both accept it: only one of them changes the row.
+    """
+    result = session.execute(
+        update(Practitioner)
+        .where(
+            Practitioner.id == practitioner_id,
+            (Practitioner.totp_last_step.is_(None)) | (Practitioner.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _code_attempt(
+    db: Database,
+    config: AccountConfig,
+    practitioner_id: int,
+    code: str,
+    now: datetime,
+    *,
+    enrolling: bool,
+    password: str | None = None,
+) -> Practitioner:
+    """One counted attempt at a code (and, for re-authentication, the password).
+
+    On success the counter is cleared and the practitioner returned inside no
+    transaction; on failure the failure is recorded and the right error raised.
+    """
+    with db.sessions() as session:
+        practitioner = _active(session, practitioner_id)
+        email, sealed = practitioner.email, practitioner.totp_secret
+        enrolled = practitioner.totp_enrolled_at is not None
+        stored_hash = practitioner.password_hash
+    if enrolling and enrolled:
+        raise Conflict("A second factor is already set up for this account")
+    if not enrolling and not enrolled:
+        raise Conflict("Set up a second factor before signing in with a code")
+    if sealed is None:
+        raise Conflict("Start setting up a second factor first")
+    key, _ = _reserve(db, config, email, now)
+    try:
+        secret = config.keys.open_totp_secret(practitioner_id, sealed)
+    except SecretUnreadable:
+        secret = None
+    step = totp.matching_step(secret, code, now) if secret else None
+    password_ok = password is None or verify_password(stored_hash, password)
+    locked_until = None
+    with db.transaction() as session:
+        accepted = step is not None and password_ok and _use_step(session, practitioner_id, step)
+        if accepted:
+            locked_until = throttle.fully_passed(session, key, now)
+            practitioner = _active(session, practitioner_id)
+            if locked_until is None and enrolling:
+                practitioner.totp_enrolled_at = now
                 audit.append(
                     session,
                     actor_for(practitioner),
-                    AuditAction.SIGN_IN_FAILED,
+                    AuditAction.SECOND_FACTOR_ENROLLED,
                     "practitioner",
                     practitioner.id,
                 )
+    if not accepted:
+        action = AuditAction.SECOND_FACTOR_FAILED if password_ok else AuditAction.SIGN_IN_FAILED
+        message = WRONG_CODE if password is None else "The password or code is not right"
+        raise _fail(db, config, email, action, CodeRefused(message), now)
+    if locked_until is not None:
+        raise AccountLocked(locked_until, now)
+    return practitioner
+
+
+def _signed_in(
+    db: Database, practitioner: Practitioner, action: AuditAction, method: str, now: datetime
+) -> Actor:
+    actor = actor_for(practitioner, mfa_verified=True, authenticated_at=now)
+    with db.transaction() as session:
+        audit.append(
+            session, actor, action, "practitioner", practitioner.id, refs={"method": method}
+        )
+    return actor
+
+
+def verify_code(
+    db: Database,
+    config: AccountConfig,
+    practitioner_id: int,
+    code: str,
+    now: datetime | None = None,
+    *,
+    method: str = "password+totp",
+) -> Actor:
+    """The second step of signing in: a code from the enrolled authenticator."""
+    now = now or utcnow()
+    practitioner = _code_attempt(db, config, practitioner_id, code, now, enrolling=False)
+    return _signed_in(db, practitioner, AuditAction.SIGNED_IN, method, now)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the set-up page shows: the secret, and the address its QR code holds."""
+
+    secret: str
+    uri: str
+
+
+def start_enrolment(db: Database, config: AccountConfig, practitioner_id: int) -> Enrolment:
+    """A secret for the practitioner to add to an authenticator app.
+
+    It is stored (encrypted) but pending until a code confirms it. Asking again
+    shows the same secret, so reloading the page never invalidates a QR code
+    that was already scanned, whichever app worker answers.
+    """
+    with db.transaction() as session:
+        practitioner = _active(session, practitioner_id)
+        if practitioner.totp_enrolled_at is not None:
+            raise Conflict("A second factor is already set up for this account")
+        secret = None
+        if practitioner.totp_secret is not None:
+            try:
+                secret = config.keys.open_totp_secret(practitioner.id, practitioner.totp_secret)
+            except SecretUnreadable:
+                secret = None
+        if secret is None:
+            secret = totp.new_secret()
+            practitioner.totp_secret = config.keys.seal_totp_secret(practitioner.id, secret)
+            practitioner.totp_last_step = None
+        return Enrolment(secret, totp.provisioning_uri(secret, practitioner.email))
+
+
+def confirm_enrolment(
+    db: Database,
+    config: AccountConfig,
+    practitioner_id: int,
+    code: str,
+    now: datetime | None = None,
+    *,
+    method: str = "password+totp",
+) -> Actor:
+    """A first code from the new authenticator proves it is set up; sign-in completes."""
+    now = now or utcnow()
+    practitioner = _code_attempt(db, config, practitioner_id, code, now, enrolling=True)
+    return _signed_in(db, practitioner, AuditAction.SIGNED_IN, method, now)
+
+
+def reauthenticate(
+    db: Database,
+    config: AccountConfig,
+    practitioner_id: int,
+    password: str,
+    code: str,
+    now: datetime | None = None,
+) -> Actor:
+    """Prove again, with both factors, before a sensitive action."""
+    now = now or utcnow()
+    practitioner = _code_attempt(
+        db, config, practitioner_id, code, now, enrolling=False, password=password
+    )
+    return _signed_in(db, practitioner, AuditAction.REAUTHENTICATED, "password+totp", now)
+
+
+# Single sign-on
+
+
+def sign_in_federated(
+    db: Database,
+    config: AccountConfig,
+    email: str,
+    *,
+    provider_did_mfa: bool,
+    now: datetime | None = None,
+) -> PasswordChecked:
+    """An identity provider vouched for this email: find the active account.
+
+    No account is ever created here; an administrator adds practitioners. If the
+    provider says it used a second factor the sign-in is complete, otherwise the
+    practitioner still gives a code from their Jigsaw authenticator.
+    """
+    now = now or utcnow()
+    key, _ = _reserve(db, config, email, now)
+    with db.sessions() as session:
+        found = _by_email(session, email)
+        usable = found is not None and found.active
+    if not usable:
+        raise _fail(
+            db,
+            config,
+            email,
+            AuditAction.SIGN_IN_FAILED,
+            SignInFailed("There is no Jigsaw account for the email address you signed in with"),
+            now,
+            refs={"method": "oidc"},
+        )
+    with db.transaction() as session:
+        practitioner = _by_email(session, email)
+        assert practitioner is not None
+        if provider_did_mfa:
+            locked_until = throttle.fully_passed(session, key, now)
         else:
-            actor = actor_for(practitioner)
-            audit.append(session, actor, AuditAction.SIGNED_IN, "practitioner", practitioner.id)
-            return actor
-    raise SignInFailed("The email address or password is not right")
+            locked_until = throttle.first_factor_passed(session, key, now)
+        enrolled = practitioner.totp_enrolled_at is not None
+    if locked_until is not None:
+        raise AccountLocked(locked_until, now)
+    if provider_did_mfa:
+        actor = _signed_in(db, practitioner, AuditAction.SIGNED_IN, "oidc+mfa", now)
+        return PasswordChecked(actor, enrolled)
+    return PasswordChecked(actor_for(practitioner, authenticated_at=now), enrolled)
 
 
-def load_actor(db: Database, practitioner_id: int) -> Actor:
-    """Rebuild the actor from the database so a disabled account stops at once."""
+# Sessions
+
+
+def load_actor(
+    db: Database,
+    practitioner_id: int,
+    *,
+    started_at: datetime | None = None,
+    mfa_verified: bool = False,
+    authenticated_at: datetime | None = None,
+) -> Actor:
+    """Rebuild the actor from the database so a disabled account stops at once.
+
+    A session started before the account's last sign-out is over too.
+    """
     with db.sessions() as session:
         practitioner = session.get(Practitioner, practitioner_id)
         if practitioner is None or not practitioner.active:
-            raise NotSignedIn("Your session has ended; sign in again")
-        return actor_for(practitioner)
+            raise SessionEnded("Your session has ended; sign in again")
+        cutoff = practitioner.sessions_valid_after
+        if cutoff is not None and (started_at is None or started_at <= cutoff):
+            raise SessionEnded("You have signed out; sign in again")
+        return actor_for(practitioner, mfa_verified=mfa_verified, authenticated_at=authenticated_at)
+
+
+def end_sessions(db: Database, practitioner_id: int, now: datetime | None = None) -> None:
+    """Sign out: every session this account started until now stops working.
+
+    The cookie is cleared too, but a copy of it (a shared computer, a proxy log)
+    would otherwise stay valid until it expired.
+    """
+    now = now or utcnow()
+    with db.transaction() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None:
+            return
+        practitioner.sessions_valid_after = now
+        audit.append(
+            session,
+            actor_for(practitioner),
+            AuditAction.SIGNED_OUT,
+            "practitioner",
+            practitioner.id,
+        )
+
+
+def has_password(db: Database, practitioner_id: int) -> bool:
+    """Accounts made for single sign-on may have none; they confirm it's them there."""
+    with db.sessions() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        return practitioner is not None and practitioner.password_hash is not None
+
+
+def second_factor_enrolled(db: Database, practitioner_id: int) -> bool:
+    with db.sessions() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        return practitioner is not None and practitioner.totp_enrolled_at is not None
+
+
+# Administration
+
+
+def set_second_factor(
+    db: Database, actor: Actor, config: AccountConfig, practitioner_id: int, secret: str
+) -> None:
+    """Enrol a known secret for a practitioner (demo accounts, provisioning, tests).
+
+    Used where the secret is handed over some other way, for example printed for
+    a demo; people normally enrol themselves by scanning a QR code.
+    """
+    require(actor, Permission.MANAGE_PRACTITIONERS)
+    if not totp.is_valid_secret(secret):
+        raise InvalidInput.one("secret", "Enter a base32 secret of 128 bits or more")
+    with db.transaction() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None:
+            raise NotFound("practitioner", practitioner_id)
+        practitioner.totp_secret = config.keys.seal_totp_secret(practitioner.id, secret)
+        practitioner.totp_enrolled_at = utcnow()
+        practitioner.totp_last_step = None
+        audit.append(
+            session, actor, AuditAction.SECOND_FACTOR_ENROLLED, "practitioner", practitioner.id
+        )
+
+
+def reset_second_factor(db: Database, actor: Actor, practitioner_id: int) -> None:
+    """Forget a lost authenticator: the practitioner enrols again at next sign-in.
+
+    Their current sessions end as well, since one may be on the lost device.
+    """
+    require(actor, Permission.MANAGE_PRACTITIONERS)
+    with db.transaction() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None:
+            raise NotFound("practitioner", practitioner_id)
+        practitioner.totp_secret = None
+        practitioner.totp_enrolled_at = None
+        practitioner.totp_last_step = None
+        practitioner.sessions_valid_after = utcnow()
+        audit.append(
+            session, actor, AuditAction.SECOND_FACTOR_RESET, "practitioner", practitioner.id
+        )

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from jigsaw.access.tokens import Scope
 from jigsaw.agencies import service
 from jigsaw.agencies.schemas import AgencyIn, AgencyOut, PractitionerIn, PractitionerOut
-from jigsaw.http import DB, CurrentActor
+from jigsaw.http import DB, CurrentActor, require_scopes
 
-router = APIRouter(prefix="/api", tags=["agencies"])
+router = APIRouter(
+    prefix="/api",
+    tags=["agencies"],
+    dependencies=[Depends(require_scopes(read=Scope.DIRECTORY_READ, write=Scope.DIRECTORY_WRITE))],
+)
 
 
 @router.get("/agencies", response_model=list[AgencyOut])

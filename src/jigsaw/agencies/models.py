@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jigsaw.agencies.roles import AgencyKind, Role
@@ -46,5 +46,14 @@ class Practitioner(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The second factor. The secret is encrypted (see jigsaw.access.keys); it is
+    # pending until a first code confirms it (totp_enrolled_at), and the last time
+    # step a code was accepted for is kept so no code can be used twice.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary(128), default=None)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Signing out ends every session started before this moment, on any device:
+    # session cookies are self-contained, so the database is what can revoke them.
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     agency: Mapped[Agency] = relationship(back_populates="practitioners")

@@ -21,3 +21,63 @@ class AuditAction(StrEnum):
     ITEM_RETRACTED = "item.retracted"
     ITEM_VIEWED = "item.viewed"
     POPULATION_IMPORTED = "population.imported"
+    TRANSPARENCY_RECORDED = "transparency.recorded"
+    SERVICE_AGREEMENT_RECORDED = "service_agreement.recorded"
+    CONSENT_RECORDED = "consent.recorded"
+    REQUEST_MADE = "request.made"
+    REQUEST_RERATED = "request.rerated"
+    REQUEST_VIEWED = "request.viewed"
+    ADVICE_REQUESTED = "advice.requested"
+    ADVICE_GIVEN = "advice.given"
+    DECISION_RECORDED = "decision.recorded"
+    DECISION_VIEWED = "decision.viewed"
+    DISCLOSURE_MADE = "disclosure.made"
+    DISCLOSURE_VIEWED = "disclosure.viewed"
+    DISCLOSURE_ACKNOWLEDGED = "disclosure.acknowledged"
+    DISCLOSURE_REVOKED = "disclosure.revoked"
+    DECISIONS_EXPORTED = "decisions.exported"
+    REGISTER_VIEWED = "register.viewed"
+    ACCESS_LOG_VIEWED = "access_log.viewed"
+    BREAK_GLASS_STARTED = "break_glass.started"
+    SIGN_IN_REFUSED_LOCKED = "session.refused_locked"
+    ACCOUNT_LOCKED = "account.locked"
+    SECOND_FACTOR_FAILED = "session.second_factor_failed"
+    SECOND_FACTOR_ENROLLED = "account.second_factor_enrolled"
+    SECOND_FACTOR_RESET = "account.second_factor_reset"
+    REAUTHENTICATED = "session.reauthenticated"
+    PASSWORD_REHASHED = "account.password_rehashed"  # noqa: S105 (an event name)
+    API_TOKEN_CREATED = "api_token.created"  # noqa: S105 (an event name)
+    API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 (an event name)
+    WHO_KNOWS_VIEWED = "person.who_knows_viewed"
+    CHRONOLOGY_VIEWED = "person.chronology_viewed"
+    CHRONOLOGY_EXPORTED = "person.chronology_exported"
+    PATTERN_FLAGS_VIEWED = "person.pattern_flags_viewed"
+    SINGLE_VIEW_REFUSED = "person.single_view_refused"
+    ENCOMPASS_NOTIFIED = "encompass.notified"
+    LINK_MERGED = "link.merged"
+    LINK_UNMERGED = "link.unmerged"
+    LINK_CONFIRMED = "link.confirmed"
+    LINK_REJECTED = "link.rejected"
+    LINKAGE_RUN = "linkage.run"
+
+
+READS = frozenset(
+    {
+        AuditAction.AGENCY_RECORD_VIEWED,
+        AuditAction.ITEM_VIEWED,
+        AuditAction.REQUEST_VIEWED,
+        AuditAction.DECISION_VIEWED,
+        AuditAction.DISCLOSURE_VIEWED,
+        AuditAction.REGISTER_VIEWED,
+        AuditAction.ACCESS_LOG_VIEWED,
+        AuditAction.DECISIONS_EXPORTED,
+        AuditAction.WHO_KNOWS_VIEWED,
+        AuditAction.CHRONOLOGY_VIEWED,
+        AuditAction.CHRONOLOGY_EXPORTED,
+        AuditAction.PATTERN_FLAGS_VIEWED,
+    }
+)
+"""Reads of a person's information: what the access log shows."""
+
+ALERTS = frozenset({AuditAction.BREAK_GLASS_STARTED})
+"""Events a DPO is alerted to and reviews one by one."""

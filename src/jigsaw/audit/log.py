@@ -77,9 +77,7 @@ def encode_frontier(frontier: list[bytes | None]) -> list[str | None]:
 def _lock_head(session: Session) -> AuditHead:
     # populate_existing: the locked row as it is now, not a copy cached earlier in the session.
     query = (
-        select(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .execution_options(populate_existing=True)
+        select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from jigsaw.audit.log import HEAD_ID, decode_frontier, frontier_root
@@ -22,7 +21,7 @@ from jigsaw.audit.merkle import (
     node_hash,
     split_point,
 )
-from jigsaw.audit.models import AuditHead, AuditNode
+from jigsaw.audit.models import AuditHead
 
 NodeKey = tuple[int, int]
 
@@ -66,10 +65,19 @@ class StoredTree:
     def _fetch(self, keys: set[NodeKey]) -> dict[NodeKey, bytes]:
         if not keys:
             return {}
-        rows = self.session.execute(
-            select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(
-                tuple_(AuditNode.level, AuditNode.idx).in_(sorted(keys))
-            )
+        # A fixed, parameterised statement per number of keys, sent straight to the driver:
+        # building a fresh SQLAlchemy expression per proof cost more than the lookups.
+        # Equality pairs joined by OR use the primary key on both backends (SQLite scans
+        # the whole table for a row-value IN).
+        connection = self.session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        ordered = sorted(keys)
+        where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(ordered))
+        params = tuple(value for key in ordered for value in key)
+        rows = connection.exec_driver_sql(
+            # Only placeholders are interpolated; every value is a bound parameter.
+            f"SELECT level, idx, hash FROM audit_nodes WHERE {where}",  # noqa: S608
+            params,
         )
         return {(level, idx): bytes(h) for level, idx, h in rows}
 

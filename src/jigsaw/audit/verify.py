@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jigsaw.audit.canonical import canonical_bytes, entry_document
-from jigsaw.audit.log import extend, frontier_root
-from jigsaw.audit.merkle import ProofError, leaf_hash
+from jigsaw.audit.log import frontier_root
+from jigsaw.audit.merkle import ProofError, leaf_hash, node_hash
 from jigsaw.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from jigsaw.audit.signing import CheckpointError, VerifierKey, open_note
 from jigsaw.audit.tree import StoredTree
@@ -69,7 +69,8 @@ class Report:
 def _batches(session: Session, column: Any, query: Any) -> Iterator[list[Any]]:
     last = -1
     while True:
-        rows = list(session.execute(query.where(column > last).order_by(column).limit(BATCH)))
+        page = query.where(column > last).order_by(column).limit(BATCH)
+        rows = list(session.connection().execute(page))  # Core rows: no ORM loading cost
         if not rows:
             return
         yield rows
@@ -190,7 +191,8 @@ def verify_log(
             mismatched[row.seq] = (row, stored_leaf)
         if recomputed is not None:
             recomputed.add(mine)
-            checkpoints.check(recomputed.size, recomputed.root())
+            if recomputed.size in checkpoints.by_size:
+                checkpoints.check(recomputed.size, recomputed.root())
 
     if expected_seq < head_size:
         _report_gap(report, expected_seq, head_size)
@@ -217,11 +219,22 @@ class _Tree:
         self.complete = True
 
     def add(self, leaf: bytes | None) -> None:
+        """Fold one leaf into the compact range in place (the hot loop of verification)."""
         if leaf is None:
             self.complete = False
             return
-        if self.complete:
-            self.size, self.frontier, _ = extend(self.size, self.frontier, [leaf])
+        if not self.complete:
+            return
+        frontier, size, level = self.frontier, self.size, 0
+        while size >> level & 1:
+            leaf = node_hash(frontier[level], leaf)  # type: ignore[arg-type]
+            frontier[level] = None
+            level += 1
+        if level == len(frontier):
+            frontier.append(leaf)
+        else:
+            frontier[level] = leaf
+        self.size = size + 1
 
     def root(self) -> bytes:
         return frontier_root(self.size, self.frontier)

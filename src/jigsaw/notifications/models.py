@@ -19,13 +19,17 @@ class NotificationKind(StrEnum):
     DISCLOSURE_REVOKED = "disclosure_revoked"
     REQUEST_RECEIVED = "request_received"
     ADVICE_REQUESTED = "advice_requested"
+    OPERATION_ENCOMPASS = "operation_encompass"
 
 
 class Notification(Base):
     """Addressed to a practitioner, or to an agency's inbox when no one is named.
 
     ``dedupe_key`` names the event and the addressee, and is unique: telling the same
-    person about the same event twice is refused by the database itself.
+    person about the same event twice is refused by the database itself. ``due_at`` is
+    set when the notice must be acted on by a time (Operation Encompass: before the
+    next school day), fixed when the notice is made so a later change of calendar
+    cannot move it.
     """
 
     __tablename__ = "notifications"
@@ -39,3 +43,4 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -3,11 +3,16 @@
 ``notify`` is called by other services inside their own transaction, so a change and
 the notices about it commit together. The message text is built when read, from the
 kind and ids: nothing personal is stored in the notification itself.
+
+When something about a child is shared with, corrected for, or withdrawn from an
+agency's inbox, the practitioners of that agency who work with the child are told
+too, each once (see ``notifications.involved``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
@@ -15,6 +20,7 @@ from sqlalchemy.orm import Session
 from jigsaw.access.actor import Actor
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
+from jigsaw.notifications.involved import disclosure_person, involved_practitioners
 from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.schemas import Output
 
@@ -25,7 +31,21 @@ MESSAGES: dict[NotificationKind, str] = {
     NotificationKind.DISCLOSURE_REVOKED: "A disclosure to you has been revoked",
     NotificationKind.REQUEST_RECEIVED: "Your agency has a new request for information",
     NotificationKind.ADVICE_REQUESTED: "You have been asked for advice",
+    NotificationKind.OPERATION_ENCOMPASS: (
+        "Operation Encompass: police have recorded a domestic abuse incident involving a "
+        "child at your school. Read this before the next school day starts"
+    ),
 }
+
+ABOUT_A_CHILD = frozenset(
+    {
+        NotificationKind.DISCLOSURE_RECEIVED,
+        NotificationKind.DISCLOSED_ITEM_CORRECTED,
+        NotificationKind.DISCLOSED_ITEM_RETRACTED,
+        NotificationKind.DISCLOSURE_REVOKED,
+    }
+)
+"""Notices about a disclosure that the recipient agency's involved practitioners also get."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,8 @@ class NotificationOut(Output):
     object_id: int
     created_at: str
     read: bool
+    due_at: str | None = None
+    """When the notice must have been acted on, if it has a deadline."""
 
 
 def notify(
@@ -51,10 +73,14 @@ def notify(
     object_type: str,
     object_id: int,
     addressees: list[Addressee],
+    *,
+    due_at: datetime | None = None,
 ) -> int:
     """Add one notification per addressee for ``event``; repeats of the event add none."""
     added = 0
     seen: set[Addressee] = set()
+    if kind in ABOUT_A_CHILD and object_type == "disclosure":
+        addressees = addressees + _involved(session, object_id, addressees)
     for addressee in addressees:
         if addressee in seen:
             continue
@@ -76,10 +102,31 @@ def notify(
                 object_id=object_id,
                 dedupe_key=key,
                 created_at=utcnow(),
+                due_at=due_at,
             )
         )
         added += 1
     return added
+
+
+def _involved(session: Session, disclosure_id: int, addressees: list[Addressee]) -> list[Addressee]:
+    """The practitioners who work with the child at each agency addressed as a whole.
+
+    A disclosure to a named practitioner is theirs alone: colleagues could not open
+    it, so they are not told of it.
+    """
+    inboxes = sorted({a.agency_id for a in addressees if a.practitioner_id is None})
+    if not inboxes:
+        return []
+    person_id = disclosure_person(session, disclosure_id)
+    if person_id is None:
+        return []
+    today = utcnow().date()
+    return [
+        Addressee(agency_id, practitioner_id)
+        for agency_id in inboxes
+        for practitioner_id in involved_practitioners(session, agency_id, person_id, today)
+    ]
 
 
 def _for(actor: Actor) -> ColumnElement[bool]:
@@ -106,6 +153,7 @@ def inbox(db: Database, actor: Actor, *, unread_only: bool = False) -> list[Noti
                 object_id=n.object_id,
                 created_at=n.created_at.isoformat(),
                 read=n.read_at is not None,
+                due_at=n.due_at.isoformat() if n.due_at else None,
             )
             for n in rows
         ]

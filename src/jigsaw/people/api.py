@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from jigsaw.http import DB, CurrentActor
+from jigsaw.access.tokens import Scope
+from jigsaw.http import DB, CurrentActor, require_scopes
 from jigsaw.people import service
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import (
@@ -18,7 +19,11 @@ from jigsaw.people.schemas import (
 )
 from jigsaw.schemas import Input
 
-router = APIRouter(prefix="/api", tags=["people"])
+router = APIRouter(
+    prefix="/api",
+    tags=["people"],
+    dependencies=[Depends(require_scopes(read=Scope.RECORDS_READ, write=Scope.RECORDS_WRITE))],
+)
 
 
 class PersonIn(Input):

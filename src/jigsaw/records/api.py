@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from jigsaw.http import DB, CurrentActor
+from jigsaw.access.tokens import Scope
+from jigsaw.http import DB, CurrentActor, require_scopes
 from jigsaw.records import service
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
 
-router = APIRouter(prefix="/api", tags=["information items"])
+router = APIRouter(
+    prefix="/api",
+    tags=["information items"],
+    dependencies=[Depends(require_scopes(read=Scope.RECORDS_READ, write=Scope.RECORDS_WRITE))],
+)
 
 
 @router.post("/items", response_model=ItemOut, status_code=201)

@@ -16,6 +16,7 @@ from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.notifications import encompass
 from jigsaw.people.models import AgencyRecord
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
@@ -80,6 +81,7 @@ def record_item(db: Database, actor: Actor, data: ItemIn) -> ItemOut:
             item.id,
             refs={"agency_record": subject.id},
         )
+        encompass.on_item_recorded(session, actor, item)
         return _out(session, item)
 
 

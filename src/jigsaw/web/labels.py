@@ -6,10 +6,28 @@ guidance's own plain English. Keeping them in one place keeps every page consist
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jigsaw.agencies.roles import AgencyKind
+from jigsaw.audit.actions import AuditAction
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.deadlines.models import Rag
 from jigsaw.people.models import PersonRole, RelationshipKind, Sex
-from jigsaw.records.models import Category, Nature
+from jigsaw.records.models import Category, Nature, Verification
+from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
+from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
+
+
+def _uk_time() -> tzinfo:
+    """Times are shown as practitioners' clocks read them, summer time included."""
+    try:
+        return ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:  # a machine without time zone data
+        return UTC
+
+
+UK_TIME = _uk_time()
 
 CATEGORIES: dict[Category, str] = {
     Category.CHILD_WELFARE: "Child's welfare",
@@ -67,3 +85,167 @@ def nhs_number(value: str | None) -> str:
     if not value:
         return "Not recorded"
     return f"{value[:3]} {value[3:6]} {value[6:]}"
+
+
+# Sharing decisions, disclosures, advice and requests
+
+PURPOSES: dict[SharingPurpose, str] = {
+    SharingPurpose.CHILD_PROTECTION_ENQUIRY: "Child protection enquiry (section 47)",
+    SharingPurpose.CHILD_IN_NEED_ASSESSMENT: "Child in need assessment (section 17)",
+    SharingPurpose.MASH_SCREENING: "MASH screening of a referral",
+    SharingPurpose.EARLY_HELP: "Early help for the child or family",
+    SharingPurpose.DOMESTIC_ABUSE_NOTIFICATION: "Domestic abuse notification (Operation Encompass)",
+    SharingPurpose.HEALTH_CARE: "The child's health care",
+    SharingPurpose.COURT_PROCEEDINGS: "Court proceedings",
+}
+
+OUTCOMES: dict[str, str] = {
+    DecisionOutcome.SHARE: "Share",
+    DecisionOutcome.SHARE_IN_PART: "Share in part",
+    DecisionOutcome.DO_NOT_SHARE: "Do not share",
+    "seek_advice": "Seek advice",
+}
+
+OUTCOME_HINTS: dict[DecisionOutcome, str] = {
+    DecisionOutcome.SHARE: "Share the relevant information with the recipient.",
+    DecisionOutcome.SHARE_IN_PART: "Share some of the information and leave the rest out.",
+    DecisionOutcome.DO_NOT_SHARE: "Share nothing. Your reasons are kept, and shown to the "
+    "agency that asked if this answers a request.",
+}
+
+RECOMMENDATIONS: dict[str, str] = {
+    DecisionOutcome.SHARE: "Share the information",
+    DecisionOutcome.SHARE_IN_PART: "Share only part of the information",
+    DecisionOutcome.DO_NOT_SHARE: "Do not share the information",
+    "seek_advice": "Seek advice before you decide",
+}
+
+CONSENT_POSITIONS: dict[ConsentPosition, str] = {
+    ConsentPosition.GIVEN: "Consent was given",
+    ConsentPosition.REFUSED: "Consent was refused",
+    ConsentPosition.WITHDRAWN: "Consent was given but has been withdrawn",
+    ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK: (
+        "Not sought, because asking would increase the risk to the child"
+    ),
+    ConsentPosition.NOT_SOUGHT_OTHER: "Not sought, for another reason",
+    ConsentPosition.NOT_APPLICABLE: (
+        "Not applicable, because consent is not the basis for this sharing"
+    ),
+}
+
+NOT_TOLD_REASONS: dict[NotToldReason, str] = {
+    NotToldReason.RISK_TO_CHILD: "Telling them would put the child at greater risk",
+    NotToldReason.VIOLENCE: "Telling them could provoke violence",
+    NotToldReason.CHILD_WITHDRAWAL: "Telling them could make the child withdraw",
+    NotToldReason.PREJUDICE_ENQUIRY: "Telling them could get in the way of an enquiry",
+}
+
+ADVICE_ROLES: dict[AdviceRole, str] = {
+    AdviceRole.DSL: "Your designated safeguarding lead",
+    AdviceRole.MANAGER: "Your manager",
+    AdviceRole.DPO: "Your Data Protection Officer",
+    AdviceRole.CALDICOTT: "Your Caldicott Guardian",
+    AdviceRole.LEGAL: "Your legal team",
+}
+
+FIELDS: dict[str, str] = {
+    "occurred_on": "Date",
+    "category": "Category",
+    "subtype": "Type",
+    "summary": "Summary",
+    "detail": "Detail",
+    "nature": "Fact or opinion",
+    "source": "Source",
+    "verification": "Checked or not",
+}
+
+VERIFICATIONS: dict[Verification, str] = {
+    Verification.VERIFIED: "Checked",
+    Verification.UNVERIFIED: "Not checked",
+}
+
+RAGS: dict[Rag, str] = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green"}
+RAG_TAG_CLASSES: dict[Rag, str] = {
+    Rag.RED: "govuk-tag--red",
+    Rag.AMBER: "govuk-tag--orange",
+    Rag.GREEN: "govuk-tag--green",
+}
+RAG_HINTS: dict[Rag, str] = {
+    Rag.RED: "The child may be at immediate risk. Counted around the clock.",
+    Rag.AMBER: "A concern that needs an answer soon, counted in working hours.",
+    Rag.GREEN: "Needed for an assessment or support, counted in working hours.",
+}
+
+AGENCY_KINDS: dict[AgencyKind, str] = {
+    AgencyKind.SCHOOL: "School",
+    AgencyKind.HEALTH: "Health",
+    AgencyKind.POLICE: "Police",
+    AgencyKind.SOCIAL_CARE: "Children's social care",
+    AgencyKind.HOUSING: "Housing",
+    AgencyKind.PROBATION: "Probation",
+    AgencyKind.VOLUNTARY: "Voluntary sector",
+    AgencyKind.OTHER: "Other",
+}
+
+ACCESS_ACTIONS: dict[str, str] = {
+    AuditAction.AGENCY_RECORD_VIEWED: "Looked at a child's record",
+    AuditAction.ITEM_VIEWED: "Looked at an item of information",
+    AuditAction.REQUEST_VIEWED: "Looked at a request for information",
+    AuditAction.DECISION_VIEWED: "Looked at a sharing decision",
+    AuditAction.DISCLOSURE_VIEWED: "Looked at information shared with them",
+    AuditAction.REGISTER_VIEWED: "Looked at the disclosure register",
+    AuditAction.ACCESS_LOG_VIEWED: "Looked at the access log",
+    AuditAction.DECISIONS_EXPORTED: "Exported a child's decisions",
+    AuditAction.BREAK_GLASS_STARTED: "Used emergency access (break glass)",
+}
+
+
+def access_action(value: str) -> str:
+    """An audit action as a sentence; an action added later still shows, as its code."""
+    return ACCESS_ACTIONS.get(value, value)
+
+
+def purpose(value: SharingPurpose | str) -> str:
+    """A purpose in words; one recorded in the audit log by an older version, as written."""
+    known = {str(k): v for k, v in PURPOSES.items()}
+    return known.get(str(value), subtype(str(value)))
+
+
+def outcome(value: str) -> str:
+    return OUTCOMES.get(value, value)
+
+
+def long_datetime(value: datetime | None) -> str:
+    """ "4 March 2026 at 2:05pm", in UK time, as practitioners read a clock."""
+    if value is None:
+        return "Not known"
+    local = value.astimezone(UK_TIME)
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+LAWFUL_BASES: dict[str, str] = {
+    Art6Basis.PUBLIC_TASK: "Public task",
+    Art6Basis.LEGAL_OBLIGATION: "Legal obligation",
+    Art6Basis.VITAL_INTERESTS: "Vital interests",
+    Art6Basis.LEGITIMATE_INTERESTS: "Legitimate interests",
+    Art6Basis.RECOGNISED_LEGITIMATE_INTEREST: "Recognised legitimate interest: safeguarding",
+    Art6Basis.CONSENT: "Consent",
+    Art9Condition.SAFEGUARDING_SCH1_PARA18: "Safeguarding of children and individuals at risk",
+    Art9Condition.SOCIAL_PROTECTION: "Social protection law",
+    Art9Condition.HEALTH_AND_SOCIAL_CARE: "Health or social care",
+    Art9Condition.VITAL_INTERESTS: "Vital interests",
+    Art9Condition.LEGAL_CLAIMS: "Legal claims and courts",
+    Art9Condition.EXPLICIT_CONSENT: "Explicit consent",
+    Art10Condition.SAFEGUARDING_SCH1_PARA18: "Safeguarding of children and individuals at risk",
+    Art10Condition.LEGAL_CLAIMS_SCH1_PARA33: "Legal claims",
+    Art10Condition.STATUTORY_PURPOSES_SCH1_PARA6: "Statutory and government purposes",
+}
+"""Short names for the bases and conditions; ``lawful_basis.DESCRIPTIONS`` cites them."""
+
+
+def lawful_basis(code: str | None) -> str:
+    """A basis or condition as "Public task (UK GDPR Art 6(1)(e) …)", or "None"."""
+    if not code:
+        return "None"
+    return f"{LAWFUL_BASES.get(code, code)}: {DESCRIPTIONS.get(code, code)}"

@@ -8,33 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
-from jigsaw.access import service as access
 from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
-from jigsaw.http import DB, SESSION_KEY, CurrentActor
+from jigsaw.http import DB, CurrentActor
 from jigsaw.people import service as people
 from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
 from jigsaw.records import service as records
 from jigsaw.web import labels
-from jigsaw.web.csrf import require_csrf
 from jigsaw.web.paging import Page, pagination
 from jigsaw.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-SIGNED_OUT_KEY = "signed_out"
 MAX_SEARCH_LENGTH = 100
 NO_STORE = {"Cache-Control": "no-store"}
-BLANK = {"email": "Enter your email address", "password": "Enter your password"}
-CsrfChecked = [Depends(require_csrf)]
 
 
 def _render(
@@ -52,48 +47,6 @@ def _agency_name(db: Database, actor: Actor) -> str:
         if agency.id == actor.agency_id:
             return agency.name
     return "your agency"
-
-
-# Signing in and out
-
-
-@router.get("/sign-in")
-def sign_in_form(request: Request) -> Response:
-    signed_out = bool(request.session.pop(SIGNED_OUT_KEY, False))
-    context = {"title": "Sign in", "errors": {}, "email": "", "signed_out": signed_out}
-    return _render(request, "sign_in.html", context)
-
-
-@router.post("/sign-in", dependencies=CsrfChecked)
-def sign_in(
-    request: Request,
-    db: DB,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-) -> Response:
-    entered = {"email": email.strip(), "password": password}
-    errors = {field: BLANK[field] for field, value in entered.items() if not value}
-    status = 422
-    if not errors:
-        try:
-            actor = access.sign_in(db, email, password)
-        except access.SignInFailed as failed:
-            errors["email"] = str(failed)
-            status = 401
-        else:
-            # A fresh session on sign-in, so a session planted beforehand is worthless.
-            request.session.clear()
-            request.session[SESSION_KEY] = actor.practitioner_id
-            return RedirectResponse("/", status_code=303)
-    context = {"title": "Sign in", "errors": errors, "email": email.strip()}
-    return _render(request, "sign_in.html", context, status_code=status)
-
-
-@router.post("/sign-out", dependencies=CsrfChecked)
-def sign_out(request: Request) -> Response:
-    request.session.clear()
-    request.session[SIGNED_OUT_KEY] = True
-    return RedirectResponse("/sign-in", status_code=303)
 
 
 # The list of children

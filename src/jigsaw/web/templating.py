@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 
+from jigsaw.access import sessions
 from jigsaw.http import SESSION_KEY
 from jigsaw.web import labels
 from jigsaw.web.csrf import CSRF_FIELD, csrf_token
@@ -43,6 +44,7 @@ def _shared(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request) if has_session else "",
         "csrf_field": CSRF_FIELD,
         "signed_in": has_session and isinstance(request.session.get(SESSION_KEY), int),
+        "fully_signed_in": has_session and bool(request.session.get(sessions.MFA_VERIFIED)),
         "demo_mode": bool(getattr(settings, "demo_mode", False)),
         "assets_missing": getattr(request.app.state, "govuk_frontend", None) is None,
     }

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from jigsaw.migrations.guards import guard_append_only
+
 APPEND_ONLY = (
     "audit_entries",
     "audit_nodes",
@@ -400,33 +402,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("item_id", name=op.f("uq_item_retractions_item_id")),
     )
     # ### end Alembic commands ###
-    for table in APPEND_ONLY:
-        guard_append_only(table)
-
-
-def guard_append_only(table: str) -> None:
-    """Refuse UPDATE and DELETE on a table at the database itself."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-        return
-    op.execute(
-        """
-        CREATE OR REPLACE FUNCTION jigsaw_refuse_change() RETURNS trigger AS $$
-        BEGIN
-            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
-                USING ERRCODE = 'insufficient_privilege';
-        END;
-        $$ LANGUAGE plpgsql
-        """
-    )
-    op.execute(
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION jigsaw_refuse_change()"
-    )
+    guard_append_only(*APPEND_ONLY)
 
 
 def downgrade() -> None:

@@ -1,7 +1,7 @@
 """consent sharing notifications
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Consent, transparency, requests, advice, decisions, disclosures and notifications;
 every table but notifications is write-once.
 

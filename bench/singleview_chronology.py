@@ -1,0 +1,505 @@
+"""Latency of the merged chronology (and the rest of the single view) at scale.
+
+    .venv/bin/python bench/singleview_chronology.py                      # SQLite, 1M persons
+    .venv/bin/python bench/singleview_chronology.py --database postgresql+psycopg://...
+
+Builds a database with ``--persons`` people in the person index (default 1,000,000),
+two agency records each spread over 50 agencies, and ``--background-items`` items on
+those records (default 3,000,000), all by set-based ``INSERT ... SELECT`` of minimal
+rows: the synthetic generator would take hours at this size and its realism does not
+matter here, only the sizes of the tables and indexes the queries walk. Background
+disclosures to the viewer's own agency (about other children) make ``active_to`` work
+as it would in a busy hub.
+
+Then one child known to 8 agencies with ``--items`` items (default 500): the viewer's
+MASH holds an eighth of them; the other seven agencies have disclosed theirs to the
+MASH with various field sets. Some items are corrected, some retracted, one disclosure
+is revoked and one expired. Each call is timed end to end through the service,
+including the policy check and the audit entry written in the same transaction.
+
+Prints one JSON object; ``--out`` also writes it to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.engine import Connection
+
+from jigsaw import migrate
+from jigsaw.access.actor import Actor
+from jigsaw.agencies import service as agencies
+from jigsaw.agencies.models import Practitioner
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
+from jigsaw.db import Database, UTCDateTime
+from jigsaw.people.models import AgencyRecord, Person
+from jigsaw.records.models import Category, InformationItem, ItemRetraction
+from jigsaw.sharing.models import (
+    DisclosedItem,
+    Disclosure,
+    DisclosureRevocation,
+    SharingDecision,
+)
+from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS
+from jigsaw.singleview import service
+from jigsaw.singleview.schemas import ChronologyFilters
+
+SYSTEM = Actor.system()
+BACKGROUND_AGENCIES = 50
+KINDS = (
+    AgencyKind.SOCIAL_CARE,  # the viewer's MASH
+    AgencyKind.SCHOOL,
+    AgencyKind.POLICE,
+    AgencyKind.HEALTH,
+    AgencyKind.HEALTH,
+    AgencyKind.HOUSING,
+    AgencyKind.VOLUNTARY,
+    AgencyKind.PROBATION,
+)
+SUBTYPES = (
+    "injury",
+    "attendance",
+    "domestic_abuse_incident",
+    "missed_appointment",
+    "ed_attendance",
+    "parental_mental_health",
+    "home_visit",
+    "concern_for_welfare",
+)
+FIELD_SETS = (
+    list(DISCLOSABLE_FIELDS),
+    ["occurred_on", "category", "subtype", "summary", "nature"],
+    ["occurred_on", "summary"],
+    ["summary", "detail", "source"],
+)
+NOW = datetime.now(UTC)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def timed(label: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    log(f"{label}: {time.perf_counter() - started:.1f}s")
+
+
+def series(conn: Connection, count: int) -> str:
+    """A one-column table ``s(n)`` of 1..count, in this backend's dialect."""
+    if conn.dialect.name == "postgresql":
+        return f"(SELECT generate_series(1, {count}) AS n) AS s"
+    return (
+        f"(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {count}) "
+        "SELECT n FROM c) AS s"
+    )
+
+
+def stamp() -> Any:
+    return bindparam("now", NOW, type_=UTCDateTime())
+
+
+def build_background(db: Database, persons: int, items: int) -> list[int]:
+    """Agencies, and the bulk of people, records and items the child's rows sit among."""
+    ids = [
+        agencies.create_agency(
+            db, SYSTEM, AgencyIn(name=f"Background agency {n}", kind=AgencyKind.OTHER)
+        ).id
+        for n in range(BACKGROUND_AGENCIES)
+    ]
+    first, count = min(ids), len(ids)
+    records = persons * 2
+    with db.engine.begin() as conn:
+        with timed(f"{persons:,} persons"):
+            conn.execute(
+                text(
+                    "INSERT INTO persons (id, created_at) "
+                    f"SELECT n, :now FROM {series(conn, persons)}"
+                ).bindparams(stamp())
+            )
+        with timed(f"{records:,} agency records"):
+            conn.execute(
+                text(
+                    "INSERT INTO agency_records (id, agency_id, local_id, role, given_name, "
+                    "family_name, sex, address, postcode, person_id, link_status, created_at) "
+                    f"SELECT n, {first} + (n % {count}), 'B' || n, 'child', 'Given', "
+                    "'Family' || (n % 5000), 'unknown', '', '', (n + 1) / 2, 'auto', :now "
+                    f"FROM {series(conn, records)}"
+                ).bindparams(stamp())
+            )
+        with timed(f"{items:,} background items"):
+            conn.execute(
+                text(
+                    "INSERT INTO information_items (id, subject_record_id, agency_id, category, "
+                    "subtype, occurred_on, recorded_at, summary, detail, nature, source, "
+                    "verification, special_category, criminal_offence, protected_identity, "
+                    "version) "
+                    f"SELECT n, 1 + (n % {records}), {first} + ((1 + (n % {records})) % {count}), "
+                    "'child_welfare', 'attendance', :day, :now, 'Background item', '', 'fact', "
+                    f"'Register', 'verified', false, false, false, 1 FROM {series(conn, items)}"
+                ).bindparams(stamp(), bindparam("day", date(2025, 1, 1)))
+            )
+    return ids
+
+
+def build_child(db: Database, items: int, background_disclosures: int) -> tuple[Actor, int]:
+    """One child known to 8 agencies; returns the viewer (a MASH worker) and the person."""
+    rng = random.Random(7)
+    agency_ids = [
+        agencies.create_agency(db, SYSTEM, AgencyIn(name=f"Child agency {n}", kind=kind)).id
+        for n, kind in enumerate(KINDS)
+    ]
+    staff = [
+        agencies.create_practitioner(
+            db,
+            SYSTEM,
+            PractitionerIn(
+                agency_id=agency_id,
+                name=f"Worker {n}",
+                email=f"worker{n}@bench.example",
+                role=Role.MASH if n == 0 else Role.DSL,
+                password="benchmark password that is long",
+            ),
+        ).id
+        for n, agency_id in enumerate(agency_ids)
+    ]
+    viewer = Actor(staff[0], agency_ids[0], Role.MASH, mfa_verified=True)
+    with db.transaction() as session:
+        top = session.scalar(select(func.max(Person.id))) or 0
+        person_id = top + 1
+        session.execute(insert(Person), [{"id": person_id, "created_at": NOW}])
+        next_record = (session.scalar(select(func.max(AgencyRecord.id))) or 0) + 1
+        record_ids = list(range(next_record, next_record + len(agency_ids)))
+        session.execute(
+            insert(AgencyRecord),
+            [
+                {
+                    "id": record_id,
+                    "agency_id": agency_id,
+                    "local_id": f"C{record_id}",
+                    "role": "child",
+                    "given_name": "Maisie",
+                    "family_name": "Bench",
+                    "sex": "female",
+                    "person_id": person_id,
+                    "link_status": "confirmed",
+                    "created_at": NOW - timedelta(days=700),
+                }
+                for record_id, agency_id in zip(record_ids, agency_ids, strict=True)
+            ],
+        )
+        next_item = (session.scalar(select(func.max(InformationItem.id))) or 0) + 1
+        item_rows: list[dict[str, Any]] = []
+        chains: dict[int, list[int]] = {n: [] for n in range(len(agency_ids))}
+        for n in range(items):
+            owner = n % len(agency_ids)
+            item_id = next_item + n
+            chains[owner].append(item_id)
+            item_rows.append(
+                _item(item_id, record_ids[owner], agency_ids[owner], rng, protected=n % 9 == 0)
+            )
+        corrections = []
+        retractions = []
+        next_id = next_item + items
+        for owner, owned in chains.items():
+            for item_id in owned[::20]:  # 5% corrected once
+                row = dict(item_rows[item_id - next_item])
+                row.update(
+                    id=next_id, supersedes_id=item_id, root_id=item_id, version=2,
+                    summary="Corrected: " + row["summary"],
+                )  # fmt: skip
+                corrections.append(row)
+                next_id += 1
+            retractions.extend(
+                {
+                    "item_id": item_id,
+                    "retracted_by": staff[owner],
+                    "reason": "Entered in error",
+                    "retracted_at": NOW,
+                }
+                for item_id in owned[7::50]  # 2% retracted
+            )
+        session.execute(insert(InformationItem), item_rows)
+        session.execute(insert(InformationItem), corrections)
+        session.execute(insert(ItemRetraction), retractions)
+
+        for owner in range(1, len(agency_ids)):
+            _disclose(session, owner, agency_ids, staff, record_ids, chains[owner], rng)
+        # One disclosure revoked and one expired: their items must not show.
+        extra = chains[1][:3]
+        revoked = _disclose(session, 1, agency_ids, staff, record_ids, extra, rng)
+        session.add(
+            DisclosureRevocation(
+                disclosure_id=revoked, revoked_by_id=staff[1], reason="Wrong hub", revoked_at=NOW
+            )
+        )
+        _disclose(session, 2, agency_ids, staff, record_ids, chains[2][:3], rng, expired=True)
+        _background_disclosures(session, background_disclosures, agency_ids, staff)
+    return viewer, person_id
+
+
+def _item(
+    item_id: int, record_id: int, agency_id: int, rng: random.Random, *, protected: bool
+) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "subject_record_id": record_id,
+        "agency_id": agency_id,
+        "category": rng.choice(list(Category)).value,
+        "subtype": rng.choice(SUBTYPES),
+        "occurred_on": date(2021, 1, 1) + timedelta(days=rng.randint(0, 5 * 365)),
+        "recorded_at": NOW,
+        "summary": f"Item {item_id}: something that happened",
+        "detail": "Fuller account of what was seen and said.",
+        "nature": rng.choice(("fact", "fact", "opinion")),
+        "source": "Observed",
+        "verification": "verified",
+        "protected_identity": protected,
+        "version": 1,
+    }
+
+
+def _decision(
+    session: Any, owner: int, agency_ids: list[int], staff: list[int], record_id: int
+) -> int:
+    decision = SharingDecision(
+        agency_id=agency_ids[owner],
+        subject_record_id=record_id,
+        decided_by_id=staff[owner],
+        recipient_agency_id=agency_ids[0],
+        purpose="mash_screening",
+        answers={},
+        guidance_edition="2024-05",
+        guidance_version="bench",
+        recommendation="share",
+        recommendation_rules=[],
+        outcome="share",
+        reasons="Benchmark",
+        lawful_basis="6(1)(e)",
+        consent_position="not_sought_would_increase_risk",
+        family_informed=False,
+        decided_at=NOW,
+    )
+    session.add(decision)
+    session.flush()
+    return decision.id
+
+
+def _disclose(
+    session: Any,
+    owner: int,
+    agency_ids: list[int],
+    staff: list[int],
+    record_ids: list[int],
+    chains: list[int],
+    rng: random.Random,
+    *,
+    expired: bool = False,
+) -> int:
+    decision_id = _decision(session, owner, agency_ids, staff, record_ids[owner])
+    disclosure = Disclosure(
+        decision_id=decision_id,
+        disclosing_agency_id=agency_ids[owner],
+        disclosed_by_id=staff[owner],
+        recipient_agency_id=agency_ids[0],
+        recipient_practitioner_id=None,
+        purpose="mash_screening",
+        onward_sharing_allowed=False,
+        expires_at=NOW - timedelta(days=1) if expired else NOW + timedelta(days=90),
+        created_at=NOW - timedelta(days=30),
+    )
+    session.add(disclosure)
+    session.flush()
+    session.execute(
+        insert(DisclosedItem),
+        [
+            {
+                "disclosure_id": disclosure.id,
+                "item_chain_id": chain,
+                "fields": rng.choice(FIELD_SETS),
+                "reveal_protected": False,
+            }
+            for chain in chains
+        ],
+    )
+    return disclosure.id
+
+
+def _background_disclosures(
+    session: Any, count: int, agency_ids: list[int], staff: list[int]
+) -> None:
+    """Disclosures to the viewer's agency about other children (background items)."""
+    for n in range(count):
+        owner = 1 + n % (len(agency_ids) - 1)
+        record_id = 1 + n * 37
+        decision_id = _decision(session, owner, agency_ids, staff, record_id)
+        disclosure = Disclosure(
+            decision_id=decision_id,
+            disclosing_agency_id=agency_ids[owner],
+            disclosed_by_id=staff[owner],
+            recipient_agency_id=agency_ids[0],
+            purpose="mash_screening",
+            onward_sharing_allowed=False,
+            expires_at=NOW + timedelta(days=90),
+            created_at=NOW,
+        )
+        session.add(disclosure)
+        session.flush()
+        session.add(
+            DisclosedItem(
+                disclosure_id=disclosure.id,
+                item_chain_id=record_id,  # background item n has subject record n
+                fields=["summary"],
+                reveal_protected=False,
+            )
+        )
+
+
+def built_before(db: Database) -> tuple[Actor, int]:
+    """The viewer and child of a database this script built earlier."""
+    with db.sessions() as session:
+        worker = session.scalars(
+            select(Practitioner).where(Practitioner.email == "worker0@bench.example")
+        ).one()
+        person_id = session.scalar(select(func.max(Person.id)))
+    assert person_id is not None
+    return Actor(worker.id, worker.agency_id, Role.MASH, mfa_verified=True), person_id
+
+
+def _percentiles(times: list[float], prefix: str) -> dict[str, float]:
+    times = sorted(times)
+    return {
+        f"{prefix}p50_ms": round(statistics.median(times), 2),
+        f"{prefix}p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+        f"{prefix}p99_ms": round(times[int(0.99 * (len(times) - 1))], 2),
+        f"{prefix}max_ms": round(times[-1], 2),
+    }
+
+
+def measure(call: Callable[[], Any], runs: int, warmup: int = 20) -> dict[str, float]:
+    """Wall-clock percentiles, and this process's CPU time per call.
+
+    On a shared machine wall time includes waiting for a CPU; the CPU time shows
+    what the call itself costs (on SQLite that includes the database engine, which
+    runs in-process; on PostgreSQL the server's work is not in it).
+    """
+    for _ in range(warmup):
+        call()
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return {"runs": runs, **_percentiles(wall, ""), **_percentiles(cpu, "cpu_")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--background-items", type=int, default=3_000_000)
+    parser.add_argument("--background-disclosures", type=int, default=2_000)
+    parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--database", help="SQLAlchemy URL of an empty database")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="leave objects loaded at start-up to the cyclic garbage collector",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on a --database this script has already built",
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{Path(tmp) / 'singleview.db'}"
+        build_started = time.perf_counter()
+        if args.reuse and args.database:
+            db = Database(url)
+            viewer, person_id = built_before(db)
+        else:
+            migrate.upgrade(url)
+            db = Database(url)
+            build_background(db, args.persons, args.background_items)
+            with timed("the child and disclosures"):
+                viewer, person_id = build_child(db, args.items, args.background_disclosures)
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                    c.execute(text("VACUUM ANALYZE"))
+            else:
+                with db.engine.begin() as conn:
+                    conn.execute(text("ANALYZE"))
+        build_seconds = time.perf_counter() - build_started
+
+        everything = service.chronology(db, viewer, person_id)
+        if not args.no_gc_freeze:
+            # As a long-running worker should after start-up: without this, every
+            # hundredth or so request pays for a full collection of the ~160,000
+            # objects the imports leave behind (about 85 ms of CPU here).
+            gc.collect()
+            gc.freeze()
+        filtered = ChronologyFilters(
+            categories=frozenset({Category.CHILD_WELFARE, Category.PARENT_CAPACITY}),
+            since=date(2023, 1, 1),
+            until=date(2025, 12, 31),
+        )
+        with db.sessions() as session:
+            counts = {
+                "persons": session.scalar(select(func.count()).select_from(Person)),
+                "agency_records": session.scalar(select(func.count()).select_from(AgencyRecord)),
+                "information_items": session.scalar(
+                    select(func.count()).select_from(InformationItem)
+                ),
+                "disclosures": session.scalar(select(func.count()).select_from(Disclosure)),
+            }
+        result = {
+            "backend": db.engine.dialect.name,
+            "gc_frozen": not args.no_gc_freeze,
+            "python": platform.python_version(),
+            "rows": counts,
+            "build_seconds": round(build_seconds, 1),
+            "child": {
+                "agencies": len({e.agency_id for e in everything.entries}),
+                "visible_entries": len(everything.entries),
+                "own_entries": sum(e.own_agency for e in everything.entries),
+                "corrected": sum(e.corrected for e in everything.entries),
+                "retracted": sum(e.retracted for e in everything.entries),
+            },
+            "chronology": measure(lambda: service.chronology(db, viewer, person_id), args.runs),
+            "chronology_filtered": measure(
+                lambda: service.chronology(db, viewer, person_id, filtered), args.runs
+            ),
+            "who_knows": measure(lambda: service.who_knows(db, viewer, person_id), args.runs),
+            "pattern_flags": measure(
+                lambda: service.pattern_flags(db, viewer, person_id), args.runs
+            ),
+        }
+        db.dispose()
+    text_out = json.dumps(result, indent=2)
+    print(text_out)
+    if args.out:
+        args.out.write_text(text_out + "\n")
+
+
+if __name__ == "__main__":
+    main()

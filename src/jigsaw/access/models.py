@@ -1,0 +1,55 @@
+"""Account tables: failed sign-in counters and API tokens for systems.
+
+The second-factor columns live on ``Practitioner`` itself (``agencies.models``):
+they belong to the account, one each.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jigsaw.db import Base, UTCDateTime
+
+
+class SignInThrottle(Base):
+    """Failed attempts against one email address, kept in the database.
+
+    Keyed by a keyed hash of the address rather than the practitioner, so an
+    address that has no account is counted and locked exactly like one that has:
+    the answers never tell an attacker which addresses exist. Several app workers
+    share the row, so they all agree on when an account is locked.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiToken(Base):
+    """A credential for another system, acting as one (service) practitioner.
+
+    Only a SHA-256 hash of the token is stored; the random ``prefix`` finds the
+    row without scanning, and is safe to show in lists so people can tell tokens
+    apart.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

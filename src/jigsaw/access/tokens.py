@@ -1,0 +1,184 @@
+"""API tokens for other systems: scoped, expiring, revocable, stored only as a hash.
+
+A token reads ``jgs_<prefix>_<secret>``. The prefix (random, not secret) finds
+the row; the whole token's SHA-256 is compared in constant time. A token acts as
+one practitioner (a service account of an agency) and can do no more than that
+practitioner's role allows, narrowed further to its scopes.
+
+Tokens are made and revoked by an administrator who signed in as a person with
+a second factor: a token can never make another token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import Field
+from sqlalchemy import select
+
+from jigsaw.access.actor import Actor
+from jigsaw.access.models import ApiToken
+from jigsaw.access.policy import Permission, require
+from jigsaw.agencies.models import Practitioner
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
+from jigsaw.schemas import Input, Output
+
+TOKEN_MARK = "jgs"  # noqa: S105 (the tokens' public marker, not a secret)
+PREFIX_BYTES = 6
+SECRET_BYTES = 32
+MAX_DAYS = 366
+
+
+class Scope(StrEnum):
+    """What a token may be used for; each API router declares the ones it needs."""
+
+    RECORDS_READ = "records:read"
+    RECORDS_WRITE = "records:write"
+    SHARING_READ = "sharing:read"
+    SHARING_WRITE = "sharing:write"
+    AUDIT_READ = "audit:read"
+    AUDIT_WRITE = "audit:write"
+    DIRECTORY_READ = "directory:read"
+    DIRECTORY_WRITE = "directory:write"
+
+
+class TokenRefused(NotSignedIn):
+    """The token is unknown, expired or revoked; deliberately does not say which."""
+
+
+class TokenIn(Input):
+    practitioner_id: int
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[Scope] = Field(min_length=1)
+    expires_in_days: int = Field(default=90, ge=1, le=MAX_DAYS)
+
+
+class TokenOut(Output):
+    id: int
+    practitioner_id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class NewToken(TokenOut):
+    """Returned once, when the token is made; the service cannot show it again."""
+
+    token: str
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _require_person_admin(actor: Actor) -> None:
+    require(actor, Permission.MANAGE_PRACTITIONERS)
+    if actor.is_system:
+        return
+    if actor.is_token or not actor.mfa_verified:
+        raise NotPermitted(
+            "API tokens can only be managed by an administrator signed in with a second factor."
+        )
+
+
+def create_token(db: Database, actor: Actor, data: TokenIn) -> NewToken:
+    _require_person_admin(actor)
+    now = utcnow()
+    with db.transaction() as session:
+        owner = session.get(Practitioner, data.practitioner_id)
+        if owner is None or not owner.active:
+            raise InvalidInput.one(
+                "practitioner_id", f"There is no active practitioner with id {data.practitioner_id}"
+            )
+        prefix = secrets.token_hex(PREFIX_BYTES)
+        token = f"{TOKEN_MARK}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+        row = ApiToken(
+            practitioner_id=owner.id,
+            name=data.name.strip(),
+            prefix=prefix,
+            token_hash=_hash(token),
+            scopes=sorted({s.value for s in data.scopes}),
+            created_at=now,
+            created_by_id=actor.practitioner_id,
+            expires_at=now + timedelta(days=data.expires_in_days),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            actor,
+            AuditAction.API_TOKEN_CREATED,
+            "api_token",
+            row.id,
+            refs={"practitioner": owner.id, "agency": owner.agency_id},
+        )
+        return NewToken(**TokenOut.model_validate(row).model_dump(), token=token)
+
+
+def list_tokens(db: Database, actor: Actor) -> list[TokenOut]:
+    _require_person_admin(actor)
+    with db.sessions() as session:
+        rows = session.scalars(select(ApiToken).order_by(ApiToken.id))
+        return [TokenOut.model_validate(r) for r in rows]
+
+
+def revoke_token(db: Database, actor: Actor, token_id: int) -> TokenOut:
+    _require_person_admin(actor)
+    with db.transaction() as session:
+        row = session.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound("API token", token_id)
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.append(session, actor, AuditAction.API_TOKEN_REVOKED, "api_token", row.id)
+        return TokenOut.model_validate(row)
+
+
+def _prefix_of(token: str) -> str | None:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_MARK or len(parts[1]) != 2 * PREFIX_BYTES:
+        return None
+    return parts[1]
+
+
+def authenticate(db: Database, token: str, now: datetime | None = None) -> Actor:
+    """The actor a bearer token stands for, or ``TokenRefused``.
+
+    Tokens count as having passed a second factor: systems cannot answer one, and
+    the token itself was issued by an administrator who did.
+    """
+    now = now or utcnow()
+    prefix = _prefix_of(token.strip())
+    with db.sessions() as session:
+        row = (
+            None
+            if prefix is None
+            else session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+        )
+        # Compare against something even when the prefix is unknown, to keep timing flat.
+        expected = row.token_hash if row is not None else _hash(secrets.token_hex(8))
+        matches = hmac.compare_digest(expected, _hash(token.strip()))
+        if row is None or not matches or row.revoked_at is not None or row.expires_at <= now:
+            raise TokenRefused("The API token is not valid; it may have expired or been revoked")
+        owner = session.get(Practitioner, row.practitioner_id)
+        if owner is None or not owner.active:
+            raise TokenRefused("The API token is not valid; it may have expired or been revoked")
+        return Actor(
+            owner.id,
+            owner.agency_id,
+            owner.role,
+            mfa_verified=True,
+            scopes=frozenset(row.scopes),
+            token_id=row.id,
+        )

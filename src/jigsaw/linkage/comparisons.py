@@ -1,0 +1,371 @@
+"""The comparisons the person model makes, each level written once for SQL and for Python.
+
+Batch linkage runs the SQL (through Splink, on DuckDB or Spark); the online match
+runs the Python twin of the same level in process, because starting a database
+engine per search would cost more than the 20 ms a search may take. Keeping both
+forms side by side, and a test that checks they put sample pairs on the same level,
+is what lets the online match use the batch model's trained weights honestly.
+
+Levels are tried in order and the first that holds wins, as in SQL's CASE WHEN; the
+null level comes first (the comparison says nothing when a side is missing) and the
+"anything else" level last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jellyfish
+import splink.comparison_level_library as cll
+from splink import ColumnExpression
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.comparison_library import CustomComparison
+
+from jigsaw.linkage.features import Features
+
+Test = Callable[[Features, Features], bool]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of one comparison: what it is called, its SQL and its Python test."""
+
+    key: str
+    """Stable short name, used as the evidence a practitioner sees ("nickname")."""
+    label: str
+    sql: Callable[[], ComparisonLevelCreator]
+    test: Test
+    is_null: bool = False
+    fixed_m: float | None = None
+    """Set from what is known about the field rather than estimated (see ``NHS_NUMBER``)."""
+
+    def creator(self) -> ComparisonLevelCreator:
+        made = self.sql()
+        made.configure(label_for_charts=self.label)
+        if self.is_null:
+            made.configure(is_null_level=True)
+        if self.fixed_m is not None:
+            made.configure(m_probability=self.fixed_m, fix_m_probability=True)
+        return made
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    title: str
+    levels: tuple[Level, ...]
+
+    def splink(self) -> CustomComparison:
+        return CustomComparison(
+            comparison_levels=[level.creator() for level in self.levels],
+            output_column_name=self.name,
+            comparison_description=self.title,
+        )
+
+    def level_index(self, left: Features, right: Features) -> int:
+        """Position of the first level that holds (the last level always does)."""
+        for index, level in enumerate(self.levels):
+            if level.test(left, right):
+                return index
+        return len(self.levels) - 1
+
+    def gamma(self, index: int) -> int:
+        """Splink's comparison vector value for a level: -1 for null, else counts down to 0."""
+        if self.levels[index].is_null:
+            return -1
+        return len(self.levels) - 1 - index
+
+
+# --- Python twins of the SQL building blocks -------------------------------------------
+# SQL comparisons with NULL are never true, so each helper is False when a side is None.
+
+
+def _either_null(column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        return getattr(left, column) is None or getattr(right, column) is None
+
+    return test
+
+
+def _equal(column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = getattr(left, column), getattr(right, column)
+        return a is not None and b is not None and bool(a == b)
+
+    return test
+
+
+def _jaro_winkler_at_least(column: str, threshold: float) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = getattr(left, column), getattr(right, column)
+        if a is None or b is None:
+            return False
+        return bool(jellyfish.jaro_winkler_similarity(a, b) >= threshold)
+
+    return test
+
+
+def _arrays_meet(column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = getattr(left, column), getattr(right, column)
+        return a is not None and b is not None and not set(a).isdisjoint(b)
+
+    return test
+
+
+def _both(*tests: Test) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        return all(t(left, right) for t in tests)
+
+    return test
+
+
+def _either(*tests: Test) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        return any(t(left, right) for t in tests)
+
+    return test
+
+
+def _always(_left: Features, _right: Features) -> bool:
+    return True
+
+
+def _dob_swapped(left: Features, right: Features) -> bool:
+    return left.dob is not None and right.dob_swapped is not None and left.dob == right.dob_swapped
+
+
+def _dob_within_days(days: int) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        if left.dob is None or right.dob is None:
+            return False
+        return abs((left.dob - right.dob).days) <= days
+
+    return test
+
+
+def _dob_one_edit(left: Features, right: Features) -> bool:
+    if left.dob is None or right.dob is None:
+        return False
+    return bool(
+        jellyfish.damerau_levenshtein_distance(left.dob.isoformat(), right.dob.isoformat()) <= 1
+    )
+
+
+# --- The person model's comparisons ---------------------------------------------------
+
+
+def _null(column: str, label: str) -> Level:
+    return Level("missing", label, lambda: cll.NullLevel(column), _either_null(column), True)
+
+
+def _else(label: str = "Disagree") -> Level:
+    return Level("different", label, cll.ElseLevel, _always)
+
+
+GIVEN_NAME = Comparison(
+    "given_name",
+    "Given name",
+    (
+        _null("given", "Given name missing"),
+        Level("exact", "Same given name", lambda: cll.ExactMatchLevel("given"), _equal("given")),
+        Level(
+            "nickname",
+            "Nickname or short form of the same name",
+            lambda: cll.ArrayIntersectLevel("given_names", 1),
+            _arrays_meet("given_names"),
+        ),
+        Level(
+            "similar",
+            "Given names spelled almost alike (Jaro-Winkler >= 0.92)",
+            lambda: cll.JaroWinklerLevel("given", 0.92),
+            _jaro_winkler_at_least("given", 0.92),
+        ),
+        Level(
+            "sounds_alike",
+            "Given names sound alike (Metaphone)",
+            lambda: cll.ExactMatchLevel("given_metaphone"),
+            _equal("given_metaphone"),
+        ),
+        Level(
+            "loosely_similar",
+            "Given names loosely alike (Jaro-Winkler >= 0.80)",
+            lambda: cll.JaroWinklerLevel("given", 0.80),
+            _jaro_winkler_at_least("given", 0.80),
+        ),
+        _else("Different given names"),
+    ),
+)
+
+FAMILY_NAME = Comparison(
+    "family_name",
+    "Family name",
+    (
+        _null("family", "Family name missing"),
+        Level(
+            "exact",
+            "Same family name (ignoring hyphens, spaces and case)",
+            lambda: cll.ExactMatchLevel("family"),
+            _equal("family"),
+        ),
+        Level(
+            "part",
+            "One part of a double-barrelled family name matches",
+            lambda: cll.ArrayIntersectLevel("family_parts", 1),
+            _arrays_meet("family_parts"),
+        ),
+        Level(
+            "similar",
+            "Family names spelled almost alike (Jaro-Winkler >= 0.92)",
+            lambda: cll.JaroWinklerLevel("family", 0.92),
+            _jaro_winkler_at_least("family", 0.92),
+        ),
+        Level(
+            "sounds_alike",
+            "Family names sound alike (Soundex)",
+            lambda: cll.ExactMatchLevel("family_soundex"),
+            _equal("family_soundex"),
+        ),
+        _else("Different family names (perhaps a change of name)"),
+    ),
+)
+
+DATE_OF_BIRTH = Comparison(
+    "date_of_birth",
+    "Date of birth",
+    (
+        _null("dob", "Date of birth missing"),
+        Level("exact", "Same date of birth", lambda: cll.ExactMatchLevel("dob"), _equal("dob")),
+        Level(
+            "swapped",
+            "Day and month swapped",
+            lambda: cll.CustomLevel('"dob_l" = "dob_swapped_r"', base_dialect_str="duckdb"),
+            _dob_swapped,
+        ),
+        Level(
+            "near",
+            "One day apart or one digit different",
+            lambda: cll.Or(
+                cll.AbsoluteDateDifferenceLevel(
+                    "dob", input_is_string=False, threshold=1, metric="day"
+                ),
+                cll.DamerauLevenshteinLevel(ColumnExpression("dob").cast_to_string(), 1),
+            ),
+            _either(_dob_within_days(1), _dob_one_edit),
+        ),
+        Level(
+            "same_year",
+            "Born in the same year",
+            lambda: cll.ExactMatchLevel("birth_year"),
+            _equal("birth_year"),
+        ),
+        _else("Different dates of birth"),
+    ),
+)
+
+ADDRESS = Comparison(
+    "address",
+    "Postcode and address",
+    (
+        _null("postcode", "Postcode missing"),
+        Level(
+            "same_address",
+            "Same postcode and address",
+            lambda: cll.And(cll.ExactMatchLevel("postcode"), cll.ExactMatchLevel("address")),
+            _both(_equal("postcode"), _equal("address")),
+        ),
+        Level(
+            "postcode",
+            "Same postcode",
+            lambda: cll.ExactMatchLevel("postcode"),
+            _equal("postcode"),
+        ),
+        Level(
+            "sector",
+            "Same postcode sector",
+            lambda: cll.ExactMatchLevel("postcode_sector"),
+            _equal("postcode_sector"),
+        ),
+        Level(
+            "district",
+            "Same postcode district",
+            lambda: cll.ExactMatchLevel("postcode_district"),
+            _equal("postcode_district"),
+        ),
+        _else("Different areas"),
+    ),
+)
+
+SEX = Comparison(
+    "sex",
+    "Sex",
+    (
+        _null("sex", "Sex missing or unknown"),
+        Level("exact", "Same sex", lambda: cll.ExactMatchLevel("sex"), _equal("sex")),
+        _else("Different sex"),
+    ),
+)
+
+NHS_NUMBER_DISAGREES = 0.0005
+"""How often two records of one person hold different *valid* NHS numbers.
+
+Fixed rather than learned: EM cannot tell twins (same surname, birthday and home,
+different NHS numbers) from one child recorded twice, so it learns that NHS numbers
+disagree for a few per cent of true matches and the number loses its force. The
+check digit catches single-digit slips and transpositions, so a valid number that
+differs is a different person bar a rare clerical mix-up: about 1 in 2,000 is
+assumed here, which makes a disagreement worth about -11 bits and a match about +17.
+"""
+
+NHS_NUMBER = Comparison(
+    "nhs_number",
+    "NHS number",
+    (
+        _null("nhs_number", "NHS number missing on one side"),
+        Level(
+            "exact",
+            "Same valid NHS number",
+            lambda: cll.ExactMatchLevel("nhs_number"),
+            _equal("nhs_number"),
+            fixed_m=1.0 - NHS_NUMBER_DISAGREES,
+        ),
+        Level(
+            "different",
+            "Different NHS numbers",
+            cll.ElseLevel,
+            _always,
+            fixed_m=NHS_NUMBER_DISAGREES,
+        ),
+    ),
+)
+
+CHILD_OR_ADULT = Comparison(
+    "child_or_adult",
+    "Child or adult",
+    (
+        _null("role_group", "Not known whether child or adult"),
+        Level(
+            "exact",
+            "Both children or both adults",
+            lambda: cll.ExactMatchLevel("role_group"),
+            _equal("role_group"),
+        ),
+        _else("One a child, the other an adult"),
+    ),
+)
+
+COMPARISONS: tuple[Comparison, ...] = (
+    GIVEN_NAME,
+    FAMILY_NAME,
+    DATE_OF_BIRTH,
+    ADDRESS,
+    SEX,
+    NHS_NUMBER,
+    CHILD_OR_ADULT,
+)
+
+
+def splink_comparisons(comparisons: Sequence[Comparison] = COMPARISONS) -> list[Any]:
+    return [c.splink() for c in comparisons]

@@ -1,0 +1,140 @@
+"""Where linkage does its heavy lifting: a scratch DuckDB file, and Spark when asked.
+
+Each run or evaluation copies the agency records, as model features, into a DuckDB
+file in a temporary folder: one pass over the service database, streamed in
+batches. DuckDB is given a memory cap and a spill folder, so a large run slows down
+rather than running out of memory. The scored pairs that survive the review
+threshold come back into the same file, whichever engine scored them, so clustering
+and evaluation read them one way.
+
+With the Spark backend the features are written to Parquet in the scratch folder and
+Spark reads them from there; on a cluster the folder would be shared storage.
+"""
+
+# ruff: noqa: S608 - SQL here is assembled from this module's own table names and
+# numeric thresholds, never from input.
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+from splink import DuckDBAPI, Linker
+
+from jigsaw.db import Database
+from jigsaw.linkage.source import DEFAULT_BATCH, FEATURE_SCHEMA, record_batches
+
+Backend = Literal["duckdb", "spark"]
+RECORDS_TABLE = "jigsaw_records"
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+def quiet_splink() -> None:
+    """Splink logs every step at INFO; the command line shows its own progress instead."""
+    logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+@dataclass
+class Workspace:
+    """One run's scratch DuckDB: the records as features, then the scored pairs."""
+
+    con: duckdb.DuckDBPyConnection
+    folder: Path
+    count: int = 0
+    _duckdb_api: DuckDBAPI | None = field(default=None, repr=False)
+    _linkers: int = 0
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run SQL and fetch everything (DuckDB 2 refuses new work while rows are unread)."""
+        return self.con.execute(sql).fetchall()
+
+    def duckdb_linker(self, settings: dict[str, Any]) -> Linker:
+        if self._duckdb_api is None:
+            self._duckdb_api = DuckDBAPI(connection=self.con)
+        self._linkers += 1
+        # Each linker (the model, the generic one) needs its own name for the same table.
+        table = self._duckdb_api.register(RECORDS_TABLE, table_name=f"records_{self._linkers}")
+        return Linker(table, settings, log_level=logging.WARNING)
+
+    def spark_linker(self, settings: dict[str, Any], spark: Any) -> Linker:
+        from splink import SparkAPI
+
+        parquet = self.folder / "records.parquet"
+        if not parquet.exists():
+            self.con.execute(f"COPY {RECORDS_TABLE} TO '{parquet}' (FORMAT parquet)")
+        frame = spark.read.parquet(str(parquet))
+        api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
+        table = api.register(frame, table_name="records")
+        return Linker(table, settings, log_level=logging.WARNING)
+
+    def linker(
+        self, settings: dict[str, Any], backend: Backend = "duckdb", spark: Any = None
+    ) -> Linker:
+        if backend == "spark":
+            if spark is None:
+                raise ValueError("The Spark backend needs a Spark session")
+            return self.spark_linker(settings, spark)
+        return self.duckdb_linker(settings)
+
+    def record_ids(self) -> list[int]:
+        return [row[0] for row in self.query(f"SELECT unique_id FROM {RECORDS_TABLE}")]
+
+    def feature_batches(self, batch_rows: int = 20_000) -> Iterator[pa.RecordBatch]:
+        reader = self.con.sql(f"SELECT * FROM {RECORDS_TABLE} ORDER BY unique_id").to_arrow_reader(
+            batch_rows
+        )
+        yield from reader
+
+
+@contextmanager
+def workspace(
+    db: Database,
+    *,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+    workdir: Path | None = None,
+) -> Iterator[Workspace]:
+    """Copy every agency record into a fresh scratch DuckDB; removed afterwards."""
+    quiet_splink()
+    with tempfile.TemporaryDirectory(prefix="jigsaw-linkage-", dir=workdir) as tmp:
+        folder = Path(tmp)
+        con = duckdb.connect(str(folder / "linkage.duckdb"))
+        try:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute(f"SET temp_directory = '{folder / 'spill'}'")
+            con.execute("SET preserve_insertion_order = false")
+            space = Workspace(con, folder)
+            space.count = load_records(con, db, batch_size=batch_size, on_batch=on_batch)
+            yield space
+        finally:
+            con.close()
+
+
+def load_records(
+    con: duckdb.DuckDBPyConnection,
+    db: Database,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    empty = FEATURE_SCHEMA.empty_table()
+    con.register("jigsaw_empty", empty)
+    con.execute(f"CREATE OR REPLACE TABLE {RECORDS_TABLE} AS SELECT * FROM jigsaw_empty")
+    con.unregister("jigsaw_empty")
+    count = 0
+    for batch in record_batches(db, batch_size):
+        con.register("jigsaw_batch", pa.Table.from_batches([batch]))
+        con.execute(f"INSERT INTO {RECORDS_TABLE} SELECT * FROM jigsaw_batch")
+        con.unregister("jigsaw_batch")
+        count += batch.num_rows
+        if on_batch is not None:
+            on_batch(batch.num_rows)
+    return count

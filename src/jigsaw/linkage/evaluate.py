@@ -1,0 +1,253 @@
+"""``jigsaw linkage evaluate``: how well linkage does against the generator's truth.
+
+Only a synthetic population has a truth table, and only this module reads it. For
+each model it reports:
+
+* blocking recall: the share of true pairs any blocking rule makes a candidate (a
+  pair that is never scored can never be linked);
+* pairwise precision, recall and F1 of the automatic links (clusters at the auto
+  threshold), and again as if every review item were decided correctly, which is
+  what the service delivers once reviewers have worked the queue;
+* the size of the review queue and how many of its items are true matches;
+* cluster purity (records in their cluster's majority person) and completeness.
+
+The person model is compared, in the same run and on the same records, with a
+generic configuration in the style of Splink's tutorials, trained the same way.
+Nothing here writes to the service database.
+"""
+
+# ruff: noqa: S608 - SQL here is assembled from this module's own table names and
+# numeric thresholds, never from input.
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+
+from jigsaw.db import Database
+from jigsaw.errors import JigsawError
+from jigsaw.linkage.batch import edges_from
+from jigsaw.linkage.clustering import Clustering, Edge, cluster
+from jigsaw.linkage.engine import Workspace, workspace
+from jigsaw.linkage.metrics import PairMetrics, score_clusters
+from jigsaw.linkage.model import LinkageModel, Thresholds
+from jigsaw.linkage.predict import EdgeStore, chunk_count, gamma_columns, predict_edges
+from jigsaw.linkage.training import TrainingOptions, train_generic_settings, train_person_model
+from jigsaw.synthetic.models import SyntheticTruth
+
+TRUTH_TABLE = "jigsaw_truth"
+GENERIC_VERSION = "generic-tutorial"
+
+
+@dataclass
+class ModelReport:
+    name: str
+    version: str
+    thresholds: dict[str, float]
+    candidate_pairs: int
+    blocking_recall: float
+    automatic: dict[str, Any]
+    after_review: dict[str, Any]
+    review_items: int
+    review_items_true: int
+    seconds: float
+
+
+@dataclass
+class EvaluationReport:
+    records: int
+    true_pairs: int
+    models: list[ModelReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _load_truth(db: Database, space: Workspace) -> int:
+    with db.sessions() as session:
+        rows = session.execute(
+            select(SyntheticTruth.agency_record_id, SyntheticTruth.true_person_key)
+        ).all()
+    if not rows:
+        raise JigsawError(
+            "This database has no synthetic truth: evaluation needs a generated population."
+        )
+    table = pa.table({"id": [r[0] for r in rows], "person": [r[1] for r in rows]})
+    space.con.register("jigsaw_truth_rows", table)
+    space.con.execute(f"CREATE OR REPLACE TABLE {TRUTH_TABLE} AS SELECT * FROM jigsaw_truth_rows")
+    space.con.unregister("jigsaw_truth_rows")
+    space.con.execute(
+        "CREATE OR REPLACE TABLE jigsaw_true_pairs AS SELECT a.id AS id_l, b.id AS id_r "
+        f"FROM {TRUTH_TABLE} a JOIN {TRUTH_TABLE} b ON a.person = b.person AND a.id < b.id"
+    )
+    return int(space.query("SELECT count(*) FROM jigsaw_true_pairs")[0][0])
+
+
+def _truth(space: Workspace) -> dict[int, str]:
+    return dict(space.query(f"SELECT id, person FROM {TRUTH_TABLE}"))  # type: ignore[arg-type]
+
+
+def blocking_recall(
+    space: Workspace, settings: dict[str, Any], true_pairs: int
+) -> tuple[int, float]:
+    linker = space.duckdb_linker(settings)
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    name = blocked.physical_name
+    candidates, found = space.query(
+        f"WITH b AS (SELECT DISTINCT least(join_key_l, join_key_r) AS l, "
+        f"greatest(join_key_l, join_key_r) AS r FROM {name}) "
+        "SELECT (SELECT count(*) FROM b), "
+        "(SELECT count(*) FROM jigsaw_true_pairs t JOIN b ON b.l = t.id_l AND b.r = t.id_r)"
+    )[0]
+    blocked.drop_table_from_database_and_remove_from_cache()
+    return int(candidates), (found / true_pairs if true_pairs else 1.0)
+
+
+def _perfect_review(clustering: Clustering, truth: dict[int, str]) -> tuple[int, int]:
+    """Decide every review item as a reviewer who knew the truth would; count them."""
+    items = clustering.review_items()
+    true_items = 0
+    for item in items:
+        if truth.get(item.left) is not None and truth.get(item.left) == truth.get(item.right):
+            true_items += 1
+            a, b = clustering.root(item.left), clustering.root(item.right)
+            if a != b:
+                clustering.parent[b] = a
+    return len(items), true_items
+
+
+def _metrics(clustering: Clustering, truth: dict[int, str]) -> PairMetrics:
+    predicted = {r: clustering.root(r) for r in clustering.record_ids}
+    return score_clusters(predicted, truth)
+
+
+def _plain_edges(store: EdgeStore, threshold: float) -> Iterator[Edge]:
+    for batch in store.batches(threshold):
+        data = batch.to_pydict()
+        for i in range(batch.num_rows):
+            yield Edge(
+                data["id_l"][i], data["id_r"][i], data["match_probability"][i],
+                data["match_weight"][i],
+            )  # fmt: skip
+
+
+def evaluate_settings(
+    space: Workspace,
+    name: str,
+    version: str,
+    settings: dict[str, Any],
+    thresholds: Thresholds,
+    truth: dict[int, str],
+    true_pairs: int,
+    *,
+    guarded: bool,
+    on_step: Callable[[str], None] | None = None,
+) -> ModelReport:
+    started = time.perf_counter()
+    step = on_step or (lambda _message: None)
+    step(f"{name}: blocking")
+    candidates, recall = blocking_recall(space, settings, true_pairs)
+    step(f"{name}: scoring pairs")
+    linker = space.duckdb_linker(settings)
+    gammas = gamma_columns() if guarded else []
+    store = EdgeStore(space.con, gammas, table=f"jigsaw_edges_{name}")
+    store.create()
+    for table in predict_edges(
+        linker,
+        chunks=chunk_count(space.count),
+        threshold=max(thresholds.review - 1e-9, 0.0),
+        gammas=gammas,
+    ):
+        store.add(table)
+    if guarded:
+        store.apply_guards()
+    step(f"{name}: clustering")
+    edges = (
+        edges_from(store, thresholds.review) if guarded else _plain_edges(store, thresholds.review)
+    )
+    clustering = cluster(space.record_ids(), edges, auto=thresholds.auto, review=thresholds.review)
+    automatic = _metrics(clustering, truth)
+    items, true_items = _perfect_review(clustering, truth)
+    reviewed = _metrics(clustering, truth)
+    return ModelReport(
+        name=name,
+        version=version,
+        thresholds={"auto": thresholds.auto, "review": thresholds.review},
+        candidate_pairs=candidates,
+        blocking_recall=recall,
+        automatic=automatic.as_dict(),
+        after_review=reviewed.as_dict(),
+        review_items=items,
+        review_items_true=true_items,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def evaluate(
+    db: Database,
+    *,
+    model: LinkageModel | None = None,
+    retrain: bool = False,
+    compare_generic: bool = True,
+    options: TrainingOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
+    memory_limit: str | None = None,
+) -> EvaluationReport:
+    """Score the person model (and the generic one) on this database's population.
+
+    With ``retrain`` the person model is trained on these records first (as a
+    deployment would), instead of using the shipped parameters.
+    """
+    started = time.perf_counter()
+    step = on_step or (lambda _message: None)
+    model = model or LinkageModel.load()
+    extra: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
+    step("reading records")
+    with workspace(db, **extra) as space:
+        true_pairs = _load_truth(db, space)
+        truth = _truth(space)
+        report = EvaluationReport(records=space.count, true_pairs=true_pairs)
+        if retrain:
+            step("training the person model on these records")
+            model = train_person_model(
+                space, version=f"{model.version}-retrained", thresholds=model.thresholds,
+                options=options,
+            )  # fmt: skip
+        report.models.append(
+            evaluate_settings(
+                space,
+                "person",
+                model.version,
+                model.splink_settings_for(space.count),
+                model.thresholds,
+                truth,
+                true_pairs,
+                guarded=True,
+                on_step=step,
+            )
+        )
+        if compare_generic:
+            step("generic: training")
+            generic = train_generic_settings(space, options)
+            generic["retain_matching_columns"] = False
+            report.models.append(
+                evaluate_settings(
+                    space,
+                    "generic",
+                    GENERIC_VERSION,
+                    generic,
+                    model.thresholds,
+                    truth,
+                    true_pairs,
+                    guarded=False,
+                    on_step=step,
+                )
+            )
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report

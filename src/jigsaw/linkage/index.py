@@ -1,0 +1,103 @@
+"""The online match index (``match_keys``): one row of model features per agency record.
+
+Filled by each batch run from the features it has already computed, with an insert
+that skips rows already present, so a run only adds records that are new. Lists
+(the canonical given names, the parts of a surname) are stored space-separated:
+plain strings index and compare the same way on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from jigsaw.db import Database
+from jigsaw.linkage.features import Features
+from jigsaw.linkage.models import MatchKey
+
+KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in MatchKey.__table__.columns)
+LIST_COLUMNS = ("given_names", "family_parts")
+
+
+def key_row(features: dict[str, Any]) -> dict[str, Any]:
+    row = {name: features.get(name) for name in KEY_COLUMNS if name != "agency_record_id"}
+    row["agency_record_id"] = features["unique_id"]
+    for name in LIST_COLUMNS:
+        value = row[name]
+        row[name] = " ".join(value) if value else None
+    return row
+
+
+def key_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[list[dict[str, Any]]]:
+    for batch in batches:
+        yield [key_row(row) for row in batch.to_pylist()]
+
+
+def features_from_key(row: Any) -> Features:
+    """Rebuild a record's features from its stored key row (a mapping or a row object)."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    given_names = get("given_names")
+    parts = get("family_parts")
+    return Features(
+        given=get("given"),
+        given_names=tuple(given_names.split(" ")) if given_names else None,
+        given_metaphone=get("given_metaphone"),
+        family=get("family"),
+        family_parts=tuple(parts.split(" ")) if parts else None,
+        family_soundex=get("family_soundex"),
+        dob=get("dob"),
+        dob_swapped=_swapped_or_none(get("dob")),
+        birth_year=get("birth_year"),
+        sex=get("sex"),
+        postcode=get("postcode"),
+        postcode_sector=get("postcode_sector"),
+        postcode_district=get("postcode_district"),
+        address=get("address"),
+        nhs_number=get("nhs_number"),
+        role_group=get("role_group"),
+    )
+
+
+def _swapped_or_none(value: Any) -> Any:
+    from jigsaw.linkage.features import swapped
+
+    return swapped(value) if value is not None else None
+
+
+def insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add rows for records not yet indexed; leave the rest as they are."""
+    if not rows:
+        return
+    table = MatchKey.__table__
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+    elif dialect == "postgresql":
+        session.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+    else:
+        session.execute(insert(table), rows)
+
+
+def index_records(db: Database, batch_size: int = 20_000) -> int:
+    """Put every agency record in the index (those already there are left), one
+    transaction per batch.
+
+    A linkage run does this as part of its own transaction; this is for putting new
+    records in front of the online match between runs (and for benchmarks).
+    """
+    from jigsaw.linkage.source import record_batches
+
+    added = 0
+    for batch in record_batches(db, batch_size):
+        rows = [key_row(row) for row in batch.to_pylist()]
+        with db.transaction() as session:
+            insert_missing(session, rows)
+        added += len(rows)
+    return added

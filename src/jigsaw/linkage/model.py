@@ -1,0 +1,245 @@
+"""The trained person model: Splink settings with m/u, a version, thresholds, in one JSON file.
+
+The file carries two things: ``splink``, the settings dictionary Splink itself
+saves and loads (so ``Linker(table, model.splink_settings_for(n))`` just works on
+DuckDB or Spark), and ``jigsaw``, what the service adds: the version string every
+linkage run records, the two thresholds, and the prior as *expected matches per
+record* rather than Splink's "probability two random records match".
+
+Why the prior is stored that way: the chance that two random records match falls
+as the table grows (each person has a handful of records however many people there
+are), so a prior learned on 200,000 records would overstate every match on two
+million. Expected matches per record stays put; the prior for a table of ``n``
+records is that number divided by ``n - 1``.
+
+The online match scores in Python with the same numbers: the match weight is the
+log2 prior odds plus, for each comparison, log2(m/u) of the level the pair falls on.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jigsaw.linkage import guards
+from jigsaw.linkage.comparisons import COMPARISONS, Comparison
+from jigsaw.linkage.features import Features
+
+MODEL_DIR = Path(__file__).parent / "model"
+SHIPPED_MODEL = MODEL_DIR / "person-model.json"
+FORMAT = 1
+
+M_FLOOR = 1e-4
+"""Smallest m kept after training. EM on clean synthetic data can drive m for "NHS
+numbers differ" to zero, which would make one transcription error veto a match
+forever; a floor of 1 in 10,000 keeps that evidence strong (about -13 bits) but finite."""
+U_FLOOR = 1e-7
+
+
+class ModelError(ValueError):
+    """The JSON is not a model this code can use (wrong format or comparisons)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Match probabilities that split pairs into link / review / separate."""
+
+    auto: float
+    review: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.review < self.auto < 1.0:
+            raise ModelError("Thresholds must satisfy 0 < review < auto < 1")
+
+
+@dataclass(frozen=True)
+class LevelEvidence:
+    comparison: str
+    title: str
+    level: str
+    label: str
+    match_weight: float
+
+    @property
+    def agrees(self) -> bool:
+        return self.match_weight > 0
+
+
+@dataclass(frozen=True)
+class Score:
+    match_weight: float
+    match_probability: float
+    evidence: tuple[LevelEvidence, ...]
+
+    @property
+    def guarded(self) -> bool:
+        return guards.is_twin_like({e.comparison: e.level for e in self.evidence})
+
+
+def bits_to_probability(weight: float) -> float:
+    if weight > 60:
+        return 1.0
+    if weight < -60:
+        return 0.0
+    odds = math.pow(2.0, weight)
+    return odds / (1.0 + odds)
+
+
+def probability_to_bits(probability: float) -> float:
+    return math.log2(probability / (1.0 - probability))
+
+
+@dataclass
+class LinkageModel:
+    version: str
+    splink_settings: dict[str, Any]
+    thresholds: Thresholds
+    expected_matches_per_record: float
+    trained: dict[str, Any] = field(default_factory=dict)
+    _weights: list[list[float]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._weights = self._level_weights()
+
+    # --- loading and saving ---------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinkageModel:
+        meta = data.get("jigsaw")
+        settings = data.get("splink")
+        if not isinstance(meta, dict) or not isinstance(settings, dict):
+            raise ModelError("A model file needs a 'jigsaw' and a 'splink' section")
+        if meta.get("format") != FORMAT:
+            raise ModelError(f"Unsupported model format {meta.get('format')!r}")
+        thresholds = meta["thresholds"]
+        return cls(
+            version=str(meta["version"]),
+            splink_settings=settings,
+            thresholds=Thresholds(float(thresholds["auto"]), float(thresholds["review"])),
+            expected_matches_per_record=float(meta["expected_matches_per_record"]),
+            trained=dict(meta.get("trained", {})),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "jigsaw": {
+                "format": FORMAT,
+                "version": self.version,
+                "thresholds": {"auto": self.thresholds.auto, "review": self.thresholds.review},
+                "expected_matches_per_record": self.expected_matches_per_record,
+                "trained": self.trained,
+            },
+            "splink": self.splink_settings,
+        }
+
+    @classmethod
+    def load(cls, path: Path | str = SHIPPED_MODEL) -> LinkageModel:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def save(self, path: Path | str) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    # --- parameters -------------------------------------------------------------------
+
+    def prior_for(self, n_records: int) -> float:
+        """Probability two random records match, for a table of ``n_records``."""
+        pairs_per_record = max(n_records - 1, 1)
+        return min(self.expected_matches_per_record / pairs_per_record, 0.5)
+
+    def splink_settings_for(self, n_records: int, dialect: str = "duckdb") -> dict[str, Any]:
+        """Settings for predicting over ``n_records`` in ``dialect``.
+
+        The prior is scaled to the table and comparison vectors are kept (the review
+        queue shows which levels agreed). For another SQL dialect the comparisons and
+        blocking rules are written afresh from this code, carrying the trained m and u
+        across level by level: the saved SQL is DuckDB's.
+        """
+        settings = copy.deepcopy(self.splink_settings)
+        if dialect != settings.get("sql_dialect", "duckdb"):
+            settings = self._translated(settings, dialect)
+        settings["probability_two_random_records_match"] = self.prior_for(n_records)
+        settings["retain_matching_columns"] = True
+        settings.pop("linker_uid", None)
+        return settings
+
+    @staticmethod
+    def _translated(settings: dict[str, Any], dialect: str) -> dict[str, Any]:
+        from jigsaw.linkage.settings import person_settings
+
+        fresh = person_settings().create_settings_dict(dialect)
+        trained = {c["output_column_name"]: c for c in settings["comparisons"]}
+        for comparison in fresh["comparisons"]:
+            old_levels = trained[comparison["output_column_name"]]["comparison_levels"]
+            for new, old in zip(comparison["comparison_levels"], old_levels, strict=True):
+                for key in ("m_probability", "u_probability"):
+                    if key in old:
+                        new[key] = old[key]
+        fresh["sql_dialect"] = dialect
+        return fresh
+
+    def _level_weights(self) -> list[list[float]]:
+        by_name = {c["output_column_name"]: c for c in self.splink_settings["comparisons"]}
+        weights: list[list[float]] = []
+        for comparison in COMPARISONS:
+            saved = by_name.get(comparison.name)
+            if saved is None:
+                raise ModelError(f"The model has no '{comparison.name}' comparison")
+            levels = saved["comparison_levels"]
+            if [lv.get("label_for_charts") for lv in levels] != [
+                lv.label for lv in comparison.levels
+            ]:
+                raise ModelError(
+                    f"The model's '{comparison.name}' levels differ from this code's: retrain it"
+                )
+            weights.append([_log2_bayes_factor(level) for level in levels])
+        return weights
+
+    def level_weight(self, comparison_index: int, level_index: int) -> float:
+        return self._weights[comparison_index][level_index]
+
+    # --- scoring ----------------------------------------------------------------------
+
+    def score(self, left: Features, right: Features, n_records: int) -> Score:
+        """Fellegi-Sunter: prior odds plus the weight of each comparison's level."""
+        weight = probability_to_bits(self.prior_for(n_records))
+        evidence: list[LevelEvidence] = []
+        for index, comparison in enumerate(COMPARISONS):
+            level_index = comparison.level_index(left, right)
+            level_weight = self._weights[index][level_index]
+            weight += level_weight
+            evidence.append(_evidence(comparison, level_index, level_weight))
+        weight -= guards.penalty({e.comparison: e.level for e in evidence})
+        return Score(weight, bits_to_probability(weight), tuple(evidence))
+
+
+def _evidence(comparison: Comparison, level_index: int, weight: float) -> LevelEvidence:
+    level = comparison.levels[level_index]
+    return LevelEvidence(comparison.name, comparison.title, level.key, level.label, weight)
+
+
+def _log2_bayes_factor(level: dict[str, Any]) -> float:
+    if level.get("is_null_level"):
+        return 0.0
+    m = level.get("m_probability")
+    u = level.get("u_probability")
+    if not isinstance(m, int | float) or not isinstance(u, int | float):
+        raise ModelError(f"Level {level.get('label_for_charts')!r} is not trained")
+    return math.log2(max(float(m), M_FLOOR) / max(float(u), U_FLOOR))
+
+
+def floor_parameters(settings: dict[str, Any]) -> dict[str, Any]:
+    """Apply the m and u floors in the saved settings, so Splink and Python agree."""
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            for key, floor in (("m_probability", M_FLOOR), ("u_probability", U_FLOOR)):
+                value = level.get(key)
+                if not isinstance(value, int | float):
+                    value = floor
+                level[key] = max(float(value), floor)
+    return settings

@@ -1,0 +1,374 @@
+"""Reviewers' decisions on links: confirm, reject, unmerge, and undo any of them.
+
+Every decision is one ``LinkChange`` with a ``LinkEvent`` per agency record it moves
+or re-labels, and an audit entry (ids only) in the same transaction. Records are
+only ever moved between persons, never removed: an unmerge gives the records it
+detaches a new person of their own. Information items, relationships and
+involvements hang off agency records, not persons, so they travel with their record
+and nothing is lost or mixed by a merge or an unmerge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jigsaw.access.actor import Actor
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.linkage.access import require_reviewer
+from jigsaw.linkage.models import ChangeKind, LinkChange, LinkEvent, LinkReview, ReviewStatus
+from jigsaw.people.models import AgencyRecord, LinkStatus, Person
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class ReviewOut:
+    id: int
+    record_id: int
+    candidate_record_id: int
+    record_person_id: int | None
+    candidate_person_id: int | None
+    match_probability: float
+    evidence: dict[str, Any]
+    status: ReviewStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeOut:
+    change_id: int
+    kind: ChangeKind
+    records: tuple[int, ...]
+    from_person_id: int | None
+    to_person_id: int | None
+
+
+def _review_out(session: Session, review: LinkReview) -> ReviewOut:
+    return ReviewOut(
+        id=review.id,
+        record_id=review.record_id,
+        candidate_record_id=review.candidate_record_id,
+        record_person_id=_person_of(session, review.record_id),
+        candidate_person_id=_person_of(session, review.candidate_record_id),
+        match_probability=review.match_probability,
+        evidence=dict(review.evidence),
+        status=review.status,
+        created_at=review.created_at,
+    )
+
+
+def _person_of(session: Session, record_id: int) -> int | None:
+    return session.scalar(select(AgencyRecord.person_id).where(AgencyRecord.id == record_id))
+
+
+def open_reviews(
+    db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
+) -> list[ReviewOut]:
+    """The queue, most likely matches first."""
+    require_reviewer(actor)
+    with db.sessions() as session:
+        rows = session.scalars(
+            select(LinkReview)
+            .where(LinkReview.status == ReviewStatus.OPEN)
+            .order_by(LinkReview.match_probability.desc(), LinkReview.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        return [_review_out(session, r) for r in rows]
+
+
+def _reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if len(cleaned) > MAX_REASON:
+        raise InvalidInput.one("reason", f"Keep the reason under {MAX_REASON} characters")
+    return cleaned
+
+
+def _open_review(session: Session, review_id: int) -> LinkReview:
+    review = session.get(LinkReview, review_id, with_for_update=True)
+    if review is None:
+        raise NotFound("link review", review_id)
+    if review.status is not ReviewStatus.OPEN:
+        raise Conflict(f"Review {review_id} has already been {review.status.value}")
+    return review
+
+
+def _new_change(
+    session: Session,
+    actor: Actor,
+    kind: ChangeKind,
+    *,
+    review_id: int | None = None,
+    reverses_id: int | None = None,
+    reason: str = "",
+) -> LinkChange:
+    change = LinkChange(
+        kind=kind,
+        review_id=review_id,
+        reverses_id=reverses_id,
+        actor_id=actor.practitioner_id,
+        reason=reason,
+        created_at=utcnow(),
+    )
+    session.add(change)
+    session.flush()
+    return change
+
+
+def _move(
+    session: Session,
+    change: LinkChange,
+    records: Sequence[AgencyRecord],
+    to_person: int | None,
+    to_status: LinkStatus,
+) -> None:
+    for record in records:
+        session.add(
+            LinkEvent(
+                change_id=change.id,
+                agency_record_id=record.id,
+                from_person_id=record.person_id,
+                to_person_id=to_person,
+                from_status=record.link_status,
+                to_status=to_status,
+                match_probability=record.match_probability,
+            )
+        )
+        record.person_id = to_person
+        record.link_status = to_status
+    session.flush()
+
+
+def _records_of(session: Session, person_id: int | None, lock: bool = True) -> list[AgencyRecord]:
+    if person_id is None:
+        return []
+    query = (
+        select(AgencyRecord).where(AgencyRecord.person_id == person_id).order_by(AgencyRecord.id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
+def confirm_link(db: Database, actor: Actor, review_id: int, reason: str = "") -> ChangeOut:
+    """The two records are one person: move every record of the subject's person across."""
+    require_reviewer(actor)
+    note = _reason(reason)
+    with db.transaction() as session:
+        review = _open_review(session, review_id)
+        source = _person_of(session, review.record_id)
+        target = _person_of(session, review.candidate_record_id)
+        if source is None or target is None:
+            raise Conflict("Both records must be in the person index first: run linkage")
+        moving = _records_of(session, source) if source != target else []
+        change = _new_change(session, actor, ChangeKind.CONFIRM, review_id=review.id, reason=note)
+        _move(session, change, moving, target, LinkStatus.CONFIRMED)
+        _decide(session, actor, review, ReviewStatus.CONFIRMED)
+        record_ids = [r.id for r in moving]
+        refs: dict[str, int | str | list[int]] = {
+            "review": review.id,
+            "change": change.id,
+            "records": record_ids,
+            "to_person": target,
+        }
+        if source is not None:
+            refs["from_person"] = source
+        audit.append(
+            session, actor, AuditAction.LINK_CONFIRMED, "link_review", review.id, refs=refs
+        )
+        audit.append(session, actor, AuditAction.LINK_MERGED, "link_change", change.id, refs=refs)
+        return ChangeOut(change.id, change.kind, tuple(record_ids), source, target)
+
+
+def reject_link(db: Database, actor: Actor, review_id: int, reason: str = "") -> ChangeOut:
+    """Not the same person: the subject keeps its own person, and is not asked about again."""
+    require_reviewer(actor)
+    note = _reason(reason)
+    with db.transaction() as session:
+        review = _open_review(session, review_id)
+        record = session.get(AgencyRecord, review.record_id, with_for_update=True)
+        if record is None:
+            raise NotFound("agency record", review.record_id)
+        change = _new_change(session, actor, ChangeKind.REJECT, review_id=review.id, reason=note)
+        if record.person_id is None:
+            _move(session, change, [record], _new_person(session), LinkStatus.REJECTED)
+        elif not _other_open_reviews(session, record.id, review.id):
+            _move(session, change, [record], record.person_id, LinkStatus.REJECTED)
+        _decide(session, actor, review, ReviewStatus.REJECTED)
+        audit.append(
+            session,
+            actor,
+            AuditAction.LINK_REJECTED,
+            "link_review",
+            review.id,
+            refs={"change": change.id, "records": [review.record_id, review.candidate_record_id]},
+        )
+        return ChangeOut(change.id, change.kind, (record.id,), record.person_id, record.person_id)
+
+
+def unmerge(db: Database, actor: Actor, record_ids: Sequence[int], reason: str = "") -> ChangeOut:
+    """Detach records from their person into a new person of their own.
+
+    All the records must belong to the same person, and at least one record must stay
+    behind (detaching everything would only rename the person). Their status becomes
+    ``rejected`` so no later run or reviewer is asked to join them back silently.
+    """
+    require_reviewer(actor)
+    note = _reason(reason)
+    wanted = sorted(set(record_ids))
+    if not wanted:
+        raise InvalidInput.one("record_ids", "Name at least one record to detach")
+    with db.transaction() as session:
+        records = list(
+            session.scalars(
+                select(AgencyRecord).where(AgencyRecord.id.in_(wanted)).with_for_update()
+            )
+        )
+        if len(records) != len(wanted):
+            missing = sorted(set(wanted) - {r.id for r in records})
+            raise InvalidInput.one("record_ids", f"No agency records with ids {missing}")
+        persons = {r.person_id for r in records}
+        if len(persons) != 1 or None in persons:
+            raise InvalidInput.one(
+                "record_ids", "The records must all be linked to one and the same person"
+            )
+        source = persons.pop()
+        remaining = [r for r in _records_of(session, source) if r.id not in set(wanted)]
+        if not remaining:
+            raise InvalidInput.one(
+                "record_ids", "Every record of this person was named: nothing would stay behind"
+            )
+        target = _new_person(session)
+        change = _new_change(session, actor, ChangeKind.UNMERGE, reason=note)
+        _move(session, change, records, target, LinkStatus.REJECTED)
+        audit.append(
+            session,
+            actor,
+            AuditAction.LINK_UNMERGED,
+            "link_change",
+            change.id,
+            refs={"records": wanted, "from_person": source or 0, "to_person": target},
+        )
+        return ChangeOut(change.id, change.kind, tuple(wanted), source, target)
+
+
+def undo_change(db: Database, actor: Actor, change_id: int, reason: str = "") -> ChangeOut:
+    """Put every record a change moved back where it was, as a new change.
+
+    Refused when any of those records has moved since (undo the later change first),
+    so an undo never silently overrides someone else's decision. Undoing a confirm or
+    a reject reopens its review.
+    """
+    require_reviewer(actor)
+    note = _reason(reason)
+    with db.transaction() as session:
+        original = session.get(LinkChange, change_id)
+        if original is None:
+            raise NotFound("link change", change_id)
+        if original.kind is ChangeKind.UNDO:
+            raise InvalidInput.one("change_id", "Undo the original change, not its undo")
+        if session.scalar(select(LinkChange.id).where(LinkChange.reverses_id == change_id)):
+            raise Conflict(f"Change {change_id} has already been undone")
+        events = list(
+            session.scalars(
+                select(LinkEvent)
+                .where(LinkEvent.change_id == change_id)
+                .order_by(LinkEvent.id.desc())
+            )
+        )
+        change = _new_change(session, actor, ChangeKind.UNDO, reverses_id=original.id, reason=note)
+        moved: list[int] = []
+        for event in events:
+            record = session.get(AgencyRecord, event.agency_record_id, with_for_update=True)
+            if record is None:
+                continue
+            if record.person_id != event.to_person_id:
+                raise Conflict(
+                    f"Agency record {record.id} has moved since change {change_id}; "
+                    "undo the later change first"
+                )
+            _move(session, change, [record], event.from_person_id, event.from_status)
+            moved.append(record.id)
+        if original.review_id is not None:
+            review = session.get(LinkReview, original.review_id)
+            if review is not None:
+                review.status = ReviewStatus.OPEN
+                review.decided_by = None
+                review.decided_at = None
+        action = (
+            AuditAction.LINK_UNMERGED
+            if original.kind in (ChangeKind.CONFIRM, ChangeKind.RUN)
+            else AuditAction.LINK_MERGED
+        )
+        audit.append(
+            session,
+            actor,
+            action,
+            "link_change",
+            change.id,
+            refs={"reverses": original.id, "records": sorted(set(moved))},
+        )
+        return ChangeOut(change.id, change.kind, tuple(sorted(set(moved))), None, None)
+
+
+def history(db: Database, actor: Actor, record_id: int) -> list[dict[str, Any]]:
+    """Every change that moved or re-labelled one agency record, oldest first."""
+    require_reviewer(actor)
+    with db.sessions() as session:
+        rows = session.execute(
+            select(LinkEvent, LinkChange)
+            .join(LinkChange, LinkChange.id == LinkEvent.change_id)
+            .where(LinkEvent.agency_record_id == record_id)
+            .order_by(LinkEvent.id)
+        ).all()
+        return [
+            {
+                "change_id": change.id,
+                "kind": change.kind.value,
+                "at": change.created_at,
+                "actor_id": change.actor_id,
+                "from_person_id": event.from_person_id,
+                "to_person_id": event.to_person_id,
+                "from_status": event.from_status.value,
+                "to_status": event.to_status.value,
+            }
+            for event, change in rows
+        ]
+
+
+def _new_person(session: Session) -> int:
+    person = Person(nhs_number=None, created_at=utcnow())
+    session.add(person)
+    session.flush()
+    return person.id
+
+
+def _other_open_reviews(session: Session, record_id: int, except_review: int) -> bool:
+    return (
+        session.scalar(
+            select(LinkReview.id)
+            .where(
+                LinkReview.record_id == record_id,
+                LinkReview.status == ReviewStatus.OPEN,
+                LinkReview.id != except_review,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _decide(session: Session, actor: Actor, review: LinkReview, status: ReviewStatus) -> None:
+    review.status = status
+    review.decided_by = actor.practitioner_id
+    review.decided_at = utcnow()

@@ -1,0 +1,1 @@
+"""The single view of a child: who knows them, one chronology, and patterns across agencies."""

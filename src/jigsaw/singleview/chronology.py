@@ -1,0 +1,399 @@
+"""The items a viewer may see about a set of people, merged across agencies.
+
+Every query starts from the people and walks indexes outwards, so the cost follows
+what is known about this child, never the size of the index or how many disclosures
+the viewer's agency has received about other children:
+
+1. the viewer's own agency's items on its records of the people (newest versions);
+2. the ids of other agencies' items about the people (``chains_about``);
+3. which of those an active disclosure to the viewer carries (``shared_chains``,
+   checking each disclosure by its key, not listing the viewer's disclosures);
+4. the newest version of each, with only the disclosed fields.
+
+An item disclosed more than once shows the union of what the active disclosures
+carry; a protected identity stays withheld unless a disclosure carrying that field
+reveals it. Filters are applied in SQL on the stored values and then kept only where
+the filtered field is itself visible, so narrowing the list cannot reveal what a
+withheld field holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, is_permitted
+from jigsaw.agencies.models import Agency
+from jigsaw.people.models import AgencyRecord
+from jigsaw.records.models import InformationItem, ItemRetraction
+from jigsaw.sharing.disclosures import WITHHELD, active_to
+from jigsaw.sharing.models import DisclosedItem, Disclosure
+from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, PROTECTED_FIELDS
+from jigsaw.singleview.links import linked_to
+from jigsaw.singleview.schemas import AgencyOption, ChronologyEntry, ChronologyFilters, Order
+
+ALL_FIELDS = list(DISCLOSABLE_FIELDS)
+# Lists of ids go in as one expanding parameter: building "IN (...)" element by element
+# costs more than running the query when a child has hundreds of items.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_CHAIN = func.coalesce(InformationItem.root_id, InformationItem.id)
+# Built once: SQLAlchemy caches compiled statements by structure, and reusing the same
+# aliases keeps each query's structure (and so its cache key) the same on every call.
+_LATER = aliased(InformationItem, name="later")
+_COLUMNS = (
+    InformationItem.id,
+    _CHAIN.label("chain_id"),
+    InformationItem.agency_id,
+    InformationItem.subject_record_id,
+    AgencyRecord.person_id,
+    Agency.name.label("agency_name"),
+    Agency.kind.label("agency_kind"),
+    InformationItem.occurred_on,
+    InformationItem.category,
+    InformationItem.subtype,
+    InformationItem.summary,
+    InformationItem.detail,
+    InformationItem.nature,
+    InformationItem.source,
+    InformationItem.verification,
+    InformationItem.protected_identity,
+    InformationItem.version,
+    ItemRetraction.id.label("retraction_id"),
+    ItemRetraction.reason.label("retraction_reason"),
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose items: people in the person index, and (for a household) any of the viewer's
+    own agency's records that are not linked to anyone yet."""
+
+    person_ids: frozenset[int]
+    own_record_ids: frozenset[int] = frozenset()
+
+
+class Chain(NamedTuple):
+    """An item held by another agency, by its first version: whom it is about, whose it is."""
+
+    person_id: int | None
+    agency_id: int
+
+
+@dataclass
+class Grant:
+    """What the active disclosures of one item chain let the viewer see."""
+
+    fields: set[str] = field(default_factory=set)
+    revealed: set[str] = field(default_factory=set)
+    disclosures: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Other agencies' items about some people, and which of them are shared with the viewer."""
+
+    about: dict[int, Chain]
+    grants: dict[int, Grant]
+    """What the viewer's active disclosures carry, by chain."""
+
+    @property
+    def chains(self) -> frozenset[int]:
+        return frozenset(self.grants)
+
+    @classmethod
+    def find(
+        cls, session: Session, actor: Actor, person_ids: Collection[int], now: datetime
+    ) -> Shared:
+        about = chains_about(session, person_ids, actor.agency_id)
+        return cls(about, grants_for(session, actor, about, now))
+
+
+class Visible:
+    """What one viewer may see about one scope at one moment, found once per request."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        scope: Scope,
+        now: datetime,
+        shared: Shared | None = None,
+    ) -> None:
+        """``shared`` may be passed in when already found for the same actor and scope."""
+        self.session, self.actor, self.scope, self.now = session, actor, scope, now
+        if shared is None:
+            shared = Shared.find(session, actor, scope.person_ids, now)
+        self.about, self.grants = shared.about, shared.grants
+
+    def items(self, filters: ChronologyFilters = ChronologyFilters()) -> list[ChronologyEntry]:
+        """Every item the viewer may see about the scope, date-ordered, filters applied."""
+        entries = _own(self.session, self.actor, self.scope, filters)
+        entries.extend(_disclosed(self.session, self.grants, filters))
+        return ordered(entries, filters.order)
+
+    def agencies(self) -> list[AgencyOption]:
+        """Agencies the viewer can see information from about the scope (for filter lists)."""
+        ids = {self.about[chain].agency_id for chain in self.grants}
+        if may_read_own(self.actor) and self.actor.agency_id is not None:
+            ids.add(self.actor.agency_id)
+        rows = self.session.execute(
+            select(Agency.id, Agency.name).where(Agency.id.in_(sorted(ids))).order_by(Agency.name)
+        )
+        return [AgencyOption(agency_id=i, agency_name=n) for i, n in rows]
+
+
+def ordered(entries: list[ChronologyEntry], order: Order) -> list[ChronologyEntry]:
+    """By date; items whose date was not shared come last, in a stable order."""
+    dated = sorted(
+        (e for e in entries if e.occurred_on is not None),
+        key=lambda e: (e.occurred_on, e.agency_name, e.item_chain_id),
+        reverse=order is Order.NEWEST_FIRST,
+    )
+    undated = sorted(
+        (e for e in entries if e.occurred_on is None),
+        key=lambda e: (e.agency_name, e.item_chain_id),
+    )
+    return dated + undated
+
+
+def may_read_own(actor: Actor) -> bool:
+    return actor.agency_id is not None and is_permitted(
+        actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id
+    )
+
+
+def chains_about(
+    session: Session, person_ids: Collection[int], except_agency: int | None
+) -> dict[int, Chain]:
+    """Every item chain about these people held by other agencies: ids only.
+
+    Whether the viewer may see any of them is for the disclosures to say.
+    """
+    query = (
+        select(
+            InformationItem.id,
+            InformationItem.root_id,
+            InformationItem.agency_id,
+            AgencyRecord.person_id,
+        )
+        .join(AgencyRecord, AgencyRecord.id == InformationItem.subject_record_id)
+        .where(linked_to(person_ids))
+    )
+    if except_agency is not None:
+        query = query.where(InformationItem.agency_id != except_agency)
+    # First versions are picked here rather than with "root_id IS NULL" in SQL, which
+    # tempts a planner onto the root_id index (where almost every item is NULL).
+    return {
+        item: Chain(person, agency)
+        for item, root, agency, person in session.connection().execute(query)
+        if root is None
+    }
+
+
+def _active_disclosure(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """SQL: the disclosed item's disclosure is to the viewer and active, checked by its key."""
+    return (
+        select(Disclosure.id)
+        .where(Disclosure.id == DisclosedItem.disclosure_id, active_to(actor, now))
+        .exists()
+    )
+
+
+def grants_for(
+    session: Session, actor: Actor, about: Collection[int], now: datetime
+) -> dict[int, Grant]:
+    """For each of these chains an active disclosure to the viewer carries, what it shows."""
+    grants: dict[int, Grant] = {}
+    if not about:
+        return grants
+    for chain, fields, reveal, disclosure_id in session.connection().execute(
+        select(
+            DisclosedItem.item_chain_id,
+            DisclosedItem.fields,
+            DisclosedItem.reveal_protected,
+            DisclosedItem.disclosure_id,
+        ).where(DisclosedItem.item_chain_id.in_(_IDS), _active_disclosure(actor, now)),
+        {"ids": sorted(about)},
+    ):
+        grant = grants.get(chain)
+        if grant is None:
+            grant = grants[chain] = Grant()
+        grant.fields.update(fields)
+        if reveal:
+            grant.revealed.update(fields)
+        grant.disclosures.add(disclosure_id)
+    return grants
+
+
+def _own_scope(actor: Actor, scope: Scope) -> ColumnElement[bool] | None:
+    if actor.agency_id is None:
+        return None
+    linked = and_(linked_to(scope.person_ids), AgencyRecord.agency_id == actor.agency_id)
+    if scope.own_record_ids:
+        extra = and_(
+            AgencyRecord.id.in_(sorted(scope.own_record_ids)),
+            AgencyRecord.agency_id == actor.agency_id,
+        )
+        return or_(linked, extra)
+    return linked
+
+
+def _value_filters(filters: ChronologyFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.categories:
+        conditions.append(InformationItem.category.in_(sorted(filters.categories)))
+    if filters.nature is not None:
+        conditions.append(InformationItem.nature == filters.nature)
+    if filters.since is not None:
+        conditions.append(InformationItem.occurred_on >= filters.since)
+    if filters.until is not None:
+        conditions.append(InformationItem.occurred_on <= filters.until)
+    return conditions
+
+
+def _items() -> Select[*tuple[Any, ...]]:
+    query: Select[*tuple[Any, ...]] = select(*_COLUMNS).join(
+        AgencyRecord, AgencyRecord.id == InformationItem.subject_record_id
+    )
+    return query.join(Agency, Agency.id == InformationItem.agency_id).outerjoin(
+        ItemRetraction, ItemRetraction.item_id == _CHAIN
+    )
+
+
+def _own(
+    session: Session, actor: Actor, scope: Scope, filters: ChronologyFilters
+) -> list[ChronologyEntry]:
+    where = _own_scope(actor, scope)
+    if where is None or not may_read_own(actor):
+        return []
+    if filters.agency_ids and actor.agency_id not in filters.agency_ids:
+        return []
+    newest = ~select(_LATER.id).where(_LATER.supersedes_id == InformationItem.id).exists()
+    query = _items().where(
+        where,
+        InformationItem.agency_id == actor.agency_id,
+        newest,
+        *_value_filters(filters),
+    )
+    return [
+        ChronologyEntry(
+            item_chain_id=row.chain_id,
+            item_id=row.id,
+            agency_id=row.agency_id,
+            agency_name=row.agency_name,
+            agency_kind=row.agency_kind,
+            own_agency=True,
+            disclosure_ids=[],
+            about_person_id=row.person_id,
+            about_record_id=row.subject_record_id,
+            fields=ALL_FIELDS,
+            occurred_on=row.occurred_on,
+            category=row.category,
+            subtype=row.subtype,
+            summary=row.summary,
+            detail=row.detail,
+            nature=row.nature,
+            source=row.source,
+            verification=row.verification,
+            version=row.version,
+            corrected=row.version > 1,
+            retracted=row.retraction_id is not None,
+            retraction_reason=row.retraction_reason,
+        )
+        for row in session.connection().execute(query)
+    ]
+
+
+def _newest_versions(session: Session, chains: list[int]) -> list[int]:
+    """The newest version of each chain, by id.
+
+    Versions form one line (a correction must be of the newest version), so the
+    newest is the highest id among a chain's later versions, or the first version
+    when it has none.
+    """
+    later = dict(
+        session.connection()
+        .execute(
+            select(InformationItem.root_id, func.max(InformationItem.id))
+            .where(InformationItem.root_id.in_(_IDS))
+            .group_by(InformationItem.root_id),
+            {"ids": chains},
+        )
+        .all()
+    )
+    return sorted(later.get(chain, chain) for chain in chains)
+
+
+def _disclosed(
+    session: Session, grants: Mapping[int, Grant], filters: ChronologyFilters
+) -> list[ChronologyEntry]:
+    # A filter on a field the disclosures do not carry cannot match: leave those out
+    # before asking the database, so a withheld value never decides what is shown.
+    wanted = sorted(
+        chain
+        for chain, grant in grants.items()
+        if all(f in grant.fields for f in filters.fields_filtered)
+    )
+    if not wanted:
+        return []
+    rows = session.connection().execute(
+        _items().where(
+            InformationItem.id.in_(_IDS),
+            *(
+                [InformationItem.agency_id.in_(sorted(filters.agency_ids))]
+                if filters.agency_ids
+                else []
+            ),
+            *_value_filters(filters),
+        ),
+        {"ids": _newest_versions(session, wanted)},
+    )
+    return [_disclosed_entry(row, grants[row.chain_id]) for row in rows]
+
+
+_AT = {name: n for n, name in enumerate(select(*_COLUMNS).selected_columns.keys())}
+_SHOWN_AT = tuple((name, _AT[name], name in PROTECTED_FIELDS) for name in DISCLOSABLE_FIELDS)
+
+
+def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
+    """Positional access: this runs once per shared item, hundreds of times a request."""
+    data = tuple(row)
+    protected = data[_AT["protected_identity"]]
+    shown: list[str] = []
+    values: dict[str, Any] = {}
+    for name, at, sensitive in _SHOWN_AT:
+        if name in grant.fields:
+            shown.append(name)
+            hide = sensitive and protected and name not in grant.revealed
+            values[name] = WITHHELD if hide else data[at]
+    version = data[_AT["version"]]
+    return ChronologyEntry(
+        item_chain_id=data[_AT["chain_id"]],
+        item_id=data[_AT["id"]],
+        agency_id=data[_AT["agency_id"]],
+        agency_name=data[_AT["agency_name"]],
+        agency_kind=data[_AT["agency_kind"]],
+        own_agency=False,
+        disclosure_ids=sorted(grant.disclosures),
+        about_person_id=data[_AT["person_id"]],
+        about_record_id=None,
+        fields=shown,
+        version=version,
+        corrected=version > 1,
+        retracted=data[_AT["retraction_id"]] is not None,
+        **values,
+    )
+
+
+def item_ids(entries: Iterable[ChronologyEntry]) -> list[int]:
+    return sorted({e.item_id for e in entries})
+
+
+def disclosure_ids(entries: Iterable[ChronologyEntry]) -> list[int]:
+    return sorted({d for e in entries for d in e.disclosure_ids})

@@ -1,0 +1,287 @@
+"""The single view: who knows a child, their merged chronology, and pattern flags.
+
+Each function takes the actor and a person in the person index, establishes the
+facts that could give the actor a legitimate purpose (``purposes.establish``), asks
+the policy, and either answers or refuses. Both are audited, ids only, in the same
+transaction as the read; a refusal's entry is committed before the refusal is
+raised, so an attempt without a legitimate purpose is on the record too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from jigsaw.access.actor import Actor
+from jigsaw.access.policy import RULES, Permission, is_permitted
+from jigsaw.agencies.models import Agency, Practitioner
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import NotFound, NotPermitted
+from jigsaw.people.models import AgencyRecord, Involvement
+from jigsaw.singleview import chronology as chron
+from jigsaw.singleview import export
+from jigsaw.singleview.flags import evaluate, rule_list
+from jigsaw.singleview.household import household_of
+from jigsaw.singleview.links import linked_to, person_of
+from jigsaw.singleview.purposes import Standing, establish
+from jigsaw.singleview.rules import RuleSet, ScopeName, shipped_rules
+from jigsaw.singleview.schemas import (
+    ChronologyFilters,
+    ChronologyOut,
+    Contact,
+    FlagsOut,
+    KnownBy,
+    WhoKnowsOut,
+)
+
+T = TypeVar("T")
+
+
+def _looked_up(
+    db: Database,
+    actor: Actor,
+    permission: Permission,
+    person_id: int,
+    read: Callable[[Session, Standing, datetime], T],
+) -> T:
+    now = utcnow()
+    with db.transaction() as session:
+        standing = establish(session, actor, person_id, now)
+        if is_permitted(actor, permission, purposes=standing.purposes):
+            return read(session, standing, now)
+        audit.append(
+            session,
+            actor,
+            AuditAction.SINGLE_VIEW_REFUSED,
+            "person",
+            person_id,
+            refs={"permission": permission.value},
+        )
+    raise NotPermitted(RULES[permission].refusal)
+
+
+def _known_as(session: Session, standing: Standing) -> str | None:
+    if not standing.own_record_ids:
+        return None
+    record = session.get(AgencyRecord, standing.own_record_ids[0])
+    return f"{record.given_name} {record.family_name}" if record else None
+
+
+def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
+    """The person the actor's own agency record is linked to: the way into the single view.
+
+    A record of another agency, or one not (yet) linked to anyone, is not found.
+    """
+    with db.sessions() as session:
+        record = session.get(AgencyRecord, record_id)
+        if record is None or record.agency_id != actor.agency_id:
+            raise NotFound("agency record", record_id)
+        person_id = person_of(session, record_id)
+        if person_id is None:
+            raise NotFound("linked person for agency record", record_id)
+        return person_id
+
+
+# Who knows this child
+
+
+def who_knows(db: Database, actor: Actor, person_id: int) -> WhoKnowsOut:
+    """Agencies that know the person and who to contact there; never what they hold."""
+
+    def read(session: Session, standing: Standing, now: datetime) -> WhoKnowsOut:
+        out = WhoKnowsOut(
+            person_id=person_id,
+            known_as=_known_as(session, standing),
+            agencies=_known_by(session, actor, person_id, now),
+        )
+        audit.append(
+            session,
+            actor,
+            AuditAction.WHO_KNOWS_VIEWED,
+            "person",
+            person_id,
+            refs={**standing.audit_refs, "agencies": [a.agency_id for a in out.agencies]},
+        )
+        return out
+
+    return _looked_up(db, actor, Permission.VIEW_WHO_KNOWS, person_id, read)
+
+
+def _known_by(session: Session, actor: Actor, person_id: int, now: datetime) -> list[KnownBy]:
+    records = session.execute(
+        select(AgencyRecord.id, AgencyRecord.created_at, Agency.id, Agency.name, Agency.kind)
+        .join(Agency, Agency.id == AgencyRecord.agency_id)
+        .where(linked_to([person_id]))
+    ).all()
+    agencies: dict[int, KnownBy] = {}
+    record_agency: dict[int, int] = {}
+    for record_id, created_at, agency_id, name, kind in records:
+        record_agency[record_id] = agency_id
+        known = agencies.get(agency_id)
+        since = created_at.date()
+        if known is None:
+            agencies[agency_id] = KnownBy(
+                agency_id=agency_id,
+                agency_name=name,
+                agency_kind=kind,
+                own_agency=agency_id == actor.agency_id,
+                known_since=since,
+                contacts=[],
+            )
+        elif since < known.known_since:
+            known.known_since = since
+    today = now.date()
+    involvements = session.execute(
+        select(Involvement, Practitioner)
+        .outerjoin(Practitioner, Practitioner.id == Involvement.practitioner_id)
+        .where(
+            Involvement.agency_record_id.in_(sorted(record_agency)),
+            or_(Involvement.ended_on.is_(None), Involvement.ended_on >= today),
+        )
+        .order_by(Involvement.started_on, Involvement.id)
+    ).all()
+    seen: set[tuple[int, int]] = set()
+    for involvement, practitioner in involvements:
+        if involvement.started_on > today:
+            continue
+        agency_id = record_agency[involvement.agency_record_id]
+        if practitioner is not None:
+            if not practitioner.active or (agency_id, practitioner.id) in seen:
+                continue
+            seen.add((agency_id, practitioner.id))
+        agencies[agency_id].contacts.append(_contact(involvement, practitioner))
+    return sorted(agencies.values(), key=lambda a: (not a.own_agency, a.agency_name))
+
+
+def _contact(involvement: Involvement, practitioner: Practitioner | None) -> Contact:
+    """The involvement's own contact details first; the practitioner's fill the gaps."""
+    return Contact(
+        practitioner_id=practitioner.id if practitioner else None,
+        name=practitioner.name if practitioner else None,
+        role=practitioner.role if practitioner else None,
+        job_title=practitioner.job_title if practitioner else "",
+        description=involvement.description,
+        phone=involvement.contact_phone or (practitioner.phone if practitioner else ""),
+        email=involvement.contact_email or (practitioner.email if practitioner else ""),
+        since=involvement.started_on,
+    )
+
+
+# The merged chronology
+
+
+def chronology(
+    db: Database,
+    actor: Actor,
+    person_id: int,
+    filters: ChronologyFilters = ChronologyFilters(),
+    *,
+    exported: bool = False,
+) -> ChronologyOut:
+    """Every item the actor may see about the person, date-ordered, with only visible fields.
+
+    ``exported`` records the read as an export (print or PDF) rather than a view.
+    """
+
+    def read(session: Session, standing: Standing, now: datetime) -> ChronologyOut:
+        scope = chron.Scope(frozenset({person_id}))
+        visible = chron.Visible(session, actor, scope, now, standing.shared)
+        entries = visible.items(filters)
+        out = ChronologyOut(
+            person_id=person_id,
+            known_as=_known_as(session, standing),
+            entries=entries,
+            agencies=visible.agencies(),
+        )
+        audit.append(
+            session,
+            actor,
+            AuditAction.CHRONOLOGY_EXPORTED if exported else AuditAction.CHRONOLOGY_VIEWED,
+            "person",
+            person_id,
+            refs={
+                **standing.audit_refs,
+                "items": chron.item_ids(entries),
+                "disclosures": chron.disclosure_ids(entries),
+            },
+        )
+        return out
+
+    return _looked_up(db, actor, Permission.VIEW_CHRONOLOGY, person_id, read)
+
+
+def chronology_pdf(
+    db: Database, actor: Actor, person_id: int, filters: ChronologyFilters = ChronologyFilters()
+) -> bytes:
+    """The chronology as a PDF; audited as an export, since it leaves the service."""
+    found = chronology(db, actor, person_id, filters, exported=True)
+    with db.sessions() as session:
+        who = session.get(Practitioner, actor.practitioner_id) if actor.practitioner_id else None
+        agency = session.get(Agency, actor.agency_id) if actor.agency_id else None
+    named = (who.name if who else "", agency.name if agency else "")
+    prepared_by = ", ".join(part for part in named if part)
+    names = {a.agency_id: a.agency_name for a in found.agencies}
+    return export.chronology_pdf(
+        f"Chronology: {found.known_as or 'child'}",
+        prepared_by or "Jigsaw",
+        utcnow(),
+        export.describe_filters(filters, names),
+        found.entries,
+    )
+
+
+# Pattern flags
+
+
+def pattern_flags(
+    db: Database, actor: Actor, person_id: int, rules: RuleSet | None = None
+) -> FlagsOut:
+    """Flags raised by the rules on what the actor may see about the child and household.
+
+    A flag is never raised from, and never hints at, items the actor may not see.
+    """
+    rule_set = rules or shipped_rules()
+
+    def read(session: Session, standing: Standing, now: datetime) -> FlagsOut:
+        household = household_of(
+            session,
+            actor.agency_id or 0,
+            person_id,
+            standing.own_record_ids if chron.may_read_own(actor) else (),
+            rule_set.household,
+        )
+        scope = chron.Scope(
+            household.person_ids(ScopeName.CONNECTED), household.record_ids(ScopeName.CONNECTED)
+        )
+        entries = chron.Visible(session, actor, scope, now).items()
+        flags = evaluate(rule_set, household, entries)
+        shown = [e for f in flags for group in f.evidence for e in group.entries]
+        audit.append(
+            session,
+            actor,
+            AuditAction.PATTERN_FLAGS_VIEWED,
+            "person",
+            person_id,
+            refs={
+                **standing.audit_refs,
+                "flags": ",".join(f.id for f in flags),
+                "items": chron.item_ids(shown),
+                "disclosures": chron.disclosure_ids(shown),
+            },
+        )
+        return FlagsOut(
+            person_id=person_id,
+            known_as=_known_as(session, standing),
+            rules_version=rule_set.version,
+            flags=flags,
+            rules=rule_list(rule_set),
+        )
+
+    return _looked_up(db, actor, Permission.VIEW_PATTERN_FLAGS, person_id, read)

@@ -1,0 +1,345 @@
+"""Signing in and out on pages: password, authenticator code (or setting one up),
+single sign-on, and confirming it's you before a sensitive action.
+
+Every POST form here carries the CSRF token. Each step answers with a redirect
+on success, so refreshing a page never re-sends a password or a code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from jigsaw import clock
+from jigsaw.access import oidc, sessions, totp
+from jigsaw.access import service as access
+from jigsaw.access.actor import Actor
+from jigsaw.agencies import service as agencies
+from jigsaw.errors import Conflict, NotSignedIn
+from jigsaw.http import DB, Accounts, CurrentActor, SignedInActor
+from jigsaw.web.csrf import CSRF_SESSION_KEY, require_csrf
+from jigsaw.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+SIGNED_OUT_KEY = "signed_out"
+NO_STORE = {"Cache-Control": "no-store"}
+BLANK = {"email": "Enter your email address", "password": "Enter your password"}
+ENTER_CODE = "Enter the 6-digit code from your authenticator app"
+CODE_FORMAT = "Enter the code as 6 digits, for example 123456"
+CODE_PAGE = "/sign-in/code"
+SET_UP_PAGE = "/sign-in/set-up-authenticator"
+CsrfChecked = [Depends(require_csrf)]
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    return templates.TemplateResponse(
+        request, template, context, status_code=status_code, headers=NO_STORE
+    )
+
+
+def _redirect(location: str) -> Response:
+    return RedirectResponse(location, status_code=303)
+
+
+def _sso_name(request: Request) -> str | None:
+    provider = oidc.provider_for(request)
+    return provider.name if provider else None
+
+
+def _after_sign_in(request: Request) -> Response:
+    return _redirect(sessions.safe_next(request.session.pop(sessions.NEXT, None)))
+
+
+def _code_problem(code: str) -> str | None:
+    if not code.strip():
+        return ENTER_CODE
+    if totp.normalise_code(code) is None:
+        return CODE_FORMAT
+    return None
+
+
+def _person_id(actor: Actor) -> int:
+    assert actor.practitioner_id is not None
+    return actor.practitioner_id
+
+
+# Password
+
+
+def _sign_in_page(
+    request: Request, errors: dict[str, str], email: str, status_code: int = 200, **extra: Any
+) -> Response:
+    context = {
+        "title": "Sign in",
+        "errors": errors,
+        "email": email,
+        "sso_name": _sso_name(request),
+        **extra,
+    }
+    return _render(request, "sign_in.html", context, status_code)
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> Response:
+    signed_out = bool(request.session.pop(SIGNED_OUT_KEY, False))
+    return _sign_in_page(request, {}, "", signed_out=signed_out)
+
+
+@router.post("/sign-in", dependencies=CsrfChecked)
+def sign_in(
+    request: Request,
+    db: DB,
+    accounts: Accounts,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    entered = {"email": email.strip(), "password": password}
+    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    status = 422
+    if not errors:
+        try:
+            checked = access.check_password(db, accounts, email, password)
+        except access.AccountLocked as locked:
+            errors["email"], status = str(locked), 429
+        except access.SignInFailed as failed:
+            errors["email"], status = str(failed), 401
+        else:
+            # A fresh session on sign-in, so a session planted beforehand is worthless.
+            sessions.start(
+                request.session, _person_id(checked.actor), clock.utcnow(), mfa_verified=False
+            )
+            return _redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)
+    return _sign_in_page(request, errors, email.strip(), status)
+
+
+@router.post("/sign-out", dependencies=CsrfChecked)
+def sign_out(request: Request, db: DB) -> Response:
+    state = sessions.read(request.session)
+    if state is not None:
+        access.end_sessions(db, state.practitioner_id)
+    request.session.clear()
+    request.session[SIGNED_OUT_KEY] = True
+    return _redirect("/sign-in")
+
+
+# The second factor
+
+
+def _pending(db: DB, actor: Actor) -> str | None:
+    """Where a half-signed-in person belongs, or None if this step is right."""
+    if actor.mfa_verified:
+        return "/"
+    return None if access.second_factor_enrolled(db, _person_id(actor)) else SET_UP_PAGE
+
+
+def _code_page(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
+    context = {"title": "Enter the 6-digit code", "errors": errors}
+    return _render(request, "sign_in_code.html", context, status_code)
+
+
+@router.get(CODE_PAGE)
+def code_form(request: Request, actor: SignedInActor, db: DB) -> Response:
+    elsewhere = _pending(db, actor)
+    return _redirect(elsewhere) if elsewhere else _code_page(request, {})
+
+
+def _second_factor_passed(request: Request) -> Response:
+    sessions.second_factor_passed(request.session, clock.utcnow(), forget=(CSRF_SESSION_KEY,))
+    return _after_sign_in(request)
+
+
+@router.post(CODE_PAGE, dependencies=CsrfChecked)
+def enter_code(
+    request: Request,
+    actor: SignedInActor,
+    db: DB,
+    accounts: Accounts,
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    elsewhere = _pending(db, actor)
+    if elsewhere:
+        return _redirect(elsewhere)
+    problem = _code_problem(code)
+    if problem:
+        return _code_page(request, {"code": problem}, 422)
+    try:
+        access.verify_code(db, accounts, _person_id(actor), code)
+    except access.AccountLocked as locked:
+        return _code_page(request, {"code": str(locked)}, 429)
+    except access.CodeRefused as refused:
+        return _code_page(request, {"code": str(refused)}, 401)
+    return _second_factor_passed(request)
+
+
+def _set_up_page(
+    request: Request, db: DB, accounts: Accounts, actor: Actor, errors: dict[str, str], status: int
+) -> Response:
+    enrolment = access.start_enrolment(db, accounts, _person_id(actor))
+    email = agencies.get_practitioner(db, _person_id(actor)).email
+    context = {
+        "title": "Set up your authenticator app",
+        "errors": errors,
+        "qr_svg": totp.qr_svg(
+            enrolment.uri, f"QR code to add your {totp.ISSUER} account to an authenticator app"
+        ),
+        "grouped_secret": totp.grouped(enrolment.secret),
+        "account": email,
+    }
+    return _render(request, "set_up_authenticator.html", context, status)
+
+
+def _not_setting_up(db: DB, actor: Actor) -> str | None:
+    if actor.mfa_verified:
+        return "/"
+    return CODE_PAGE if access.second_factor_enrolled(db, _person_id(actor)) else None
+
+
+@router.get(SET_UP_PAGE)
+def set_up_form(request: Request, actor: SignedInActor, db: DB, accounts: Accounts) -> Response:
+    elsewhere = _not_setting_up(db, actor)
+    return (
+        _redirect(elsewhere) if elsewhere else _set_up_page(request, db, accounts, actor, {}, 200)
+    )
+
+
+@router.post(SET_UP_PAGE, dependencies=CsrfChecked)
+def confirm_set_up(
+    request: Request,
+    actor: SignedInActor,
+    db: DB,
+    accounts: Accounts,
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    elsewhere = _not_setting_up(db, actor)
+    if elsewhere:
+        return _redirect(elsewhere)
+    problem = _code_problem(code)
+    if problem:
+        return _set_up_page(request, db, accounts, actor, {"code": problem}, 422)
+    try:
+        access.confirm_enrolment(db, accounts, _person_id(actor), code)
+    except access.AccountLocked as locked:
+        return _set_up_page(request, db, accounts, actor, {"code": str(locked)}, 429)
+    except access.CodeRefused as refused:
+        return _set_up_page(request, db, accounts, actor, {"code": str(refused)}, 401)
+    except Conflict:
+        return _redirect(CODE_PAGE)
+    return _second_factor_passed(request)
+
+
+# Confirming it's you before a sensitive action
+
+
+def _reauth_page(
+    request: Request,
+    db: DB,
+    actor: Actor,
+    next_path: str,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "title": "Confirm it\N{RIGHT SINGLE QUOTATION MARK}s you",
+        "errors": errors,
+        "next": sessions.safe_next(next_path),
+        "has_password": access.has_password(db, _person_id(actor)),
+        "sso_name": _sso_name(request),
+    }
+    return _render(request, "reauthenticate.html", context, status_code)
+
+
+@router.get("/re-authenticate")
+def reauthenticate_form(request: Request, actor: CurrentActor, db: DB, next: str = "/") -> Response:
+    return _reauth_page(request, db, actor, next, {})
+
+
+@router.post("/re-authenticate", dependencies=CsrfChecked)
+def reauthenticate(
+    request: Request,
+    actor: CurrentActor,
+    db: DB,
+    accounts: Accounts,
+    password: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    errors: dict[str, str] = {}
+    if not password:
+        errors["password"] = BLANK["password"]
+    problem = _code_problem(code)
+    if problem:
+        errors["code"] = problem
+    if errors:
+        return _reauth_page(request, db, actor, next, errors, 422)
+    try:
+        access.reauthenticate(db, accounts, _person_id(actor), password, code)
+    except access.AccountLocked as locked:
+        return _reauth_page(request, db, actor, next, {"password": str(locked)}, 429)
+    except access.CodeRefused as refused:
+        return _reauth_page(request, db, actor, next, {"password": str(refused)}, 401)
+    sessions.reauthenticated(request.session, clock.utcnow())
+    return _redirect(sessions.safe_next(next))
+
+
+def reauthentication_location(request: Request) -> str:
+    """Where to send someone whose sign-in is too old, and how to bring them back.
+
+    After a form POST the page to come back to is the one holding the form.
+    """
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        referer = request.headers.get("referer", "")
+        base = str(request.base_url).rstrip("/")
+        target = referer[len(base) :] if referer.startswith(base + "/") else "/"
+    return "/re-authenticate?" + urlencode({"next": sessions.safe_next(target)})
+
+
+# Single sign-on
+
+
+@router.get("/sign-in/sso")
+async def sso_start(request: Request, fresh: str = "", next: str = "/") -> Response:
+    provider = oidc.provider_for(request)
+    if provider is None:
+        return _redirect("/sign-in")
+    request.session[sessions.NEXT] = sessions.safe_next(next)
+    callback = str(request.url_for("sso_callback"))
+    return await provider.redirect(request, callback, fresh=bool(fresh))
+
+
+@router.get("/sign-in/sso/callback", name="sso_callback")
+async def sso_callback(request: Request, db: DB, accounts: Accounts) -> Response:
+    provider = oidc.provider_for(request)
+    if provider is None:
+        return _redirect("/sign-in")
+    try:
+        identity = await provider.identity(request)
+        checked = await run_in_threadpool(
+            access.sign_in_federated,
+            db,
+            accounts,
+            identity.email,
+            provider_did_mfa=identity.provider_did_mfa,
+        )
+    except access.AccountLocked as locked:
+        return _sign_in_page(request, {"email": str(locked)}, "", 429)
+    except NotSignedIn as refused:
+        message = f"You could not be signed in with {provider.name}. {refused}."
+        return _sign_in_page(request, {"email": message.replace("..", ".")}, "", 401)
+    sessions.start(
+        request.session,
+        _person_id(checked.actor),
+        clock.utcnow(),
+        mfa_verified=checked.actor.mfa_verified,
+        keep=(sessions.NEXT,),
+    )
+    if checked.actor.mfa_verified:
+        return _after_sign_in(request)
+    return _redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)

@@ -1,0 +1,159 @@
+"""The rows of the decision's check answers page, each with its "Change" link.
+
+Built here rather than in the template so each row's wording sits beside the step it
+changes, and only the steps this decision needed are shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jigsaw.sharing.schemas import AdviceOut
+from jigsaw.web import labels
+from jigsaw.web.decision_journey import RECOMMENDATION, Journey, question_step
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    rows: list[Row]
+
+
+def _row(key: str, value: str, href: str | None = None) -> Row:
+    row: Row = {"key": {"text": key}, "value": {"text": value or "Not given"}}
+    if href:
+        row["actions"] = {
+            "items": [{"href": href, "text": "Change", "visuallyHiddenText": key.lower()}]
+        }
+    return row
+
+
+@dataclass(frozen=True)
+class CheckAnswers:
+    journey: Journey
+    base_url: str
+    recipient: str
+    recipient_person: str | None
+    advice_used: list[AdviceOut]
+    advice_names: dict[int, str]
+
+    def _url(self, step: str) -> str | None:
+        return f"{self.base_url}/{step}" if step in self.journey.steps() else None
+
+    def sections(self) -> list[Section]:
+        found = [self._who(), self._answers(), self._decision()]
+        return [s for s in found if s.rows]
+
+    def _who(self) -> Section:
+        draft = self.journey.draft
+        person = self.recipient_person or f"Anyone at {self.recipient} (their shared inbox)"
+        rows = [
+            _row("Sharing with", self.recipient, self._url("recipient")),
+            _row("Who will receive it", person, self._url("recipient-person")),
+            _row(
+                "Purpose",
+                labels.PURPOSES[draft.purpose] if draft.purpose else "",
+                self._url("purpose"),
+            ),
+        ]
+        if draft.request_id is not None:
+            rows.append(_row("Answering request", f"Request {draft.request_id}"))
+        return Section("Who and why", rows)
+
+    def _answers(self) -> Section:
+        journey = self.journey
+        rows = []
+        for question in journey.edition.questions:
+            answer = journey.answer(question.id)
+            if answer is None:
+                continue
+            label = next(o.label for o in question.answers if o.value == answer)
+            rows.append(_row(question.text, label, self._url(question_step(question.id))))
+        recommendation = journey.recommendation
+        rows.append(
+            _row(
+                "The guidance recommends",
+                f"{labels.RECOMMENDATIONS[recommendation.outcome.value]}: "
+                f"{recommendation.decided_by.title}",
+                self._url(RECOMMENDATION),
+            )
+        )
+        return Section("Your answers to the guidance's questions", rows)
+
+    def _decision(self) -> Section:
+        journey, draft = self.journey, self.journey.draft
+        steps = set(journey.steps())
+        rows = [
+            _row(
+                "Your decision",
+                labels.OUTCOMES[draft.outcome] if draft.outcome else "",
+                self._url("outcome"),
+            )
+        ]
+        texts = {
+            "departure": ("Why you decided differently", draft.departure_reason),
+            "reasons": ("Your reasons", draft.reasons),
+            "lawful-basis": ("Lawful basis", labels.lawful_basis(draft.lawful_basis)),
+            "special-category": (
+                "Condition for special category data",
+                labels.lawful_basis(draft.art9_condition),
+            ),
+            "criminal-offence": (
+                "Condition for criminal offence data",
+                labels.lawful_basis(draft.art10_condition),
+            ),
+        }
+        for step, (key, value) in texts.items():
+            if step in steps:
+                rows.append(_row(key, value, self._url(step)))
+        consent = journey.consent_position
+        consent_step = "consent" if "consent" in steps else question_step("consent")
+        rows.append(
+            _row(
+                "Consent",
+                labels.CONSENT_POSITIONS[consent] if consent else "",
+                self._url(consent_step),
+            )
+        )
+        if "consent-override" in steps:
+            rows.append(
+                _row(
+                    "Why you are sharing without consent",
+                    draft.consent_override_justification,
+                    self._url("consent-override"),
+                )
+            )
+        if "family" in steps:
+            told = {True: "Yes", False: "No", None: ""}[draft.family_informed]
+            rows.append(_row("Telling the child or family", told, self._url("family")))
+        if "not-told" in steps and draft.not_told_reason is not None:
+            rows.append(
+                _row(
+                    "Why you will not tell them",
+                    labels.NOT_TOLD_REASONS[draft.not_told_reason],
+                    self._url("not-told"),
+                )
+            )
+        if "accuracy" in steps:
+            rows.append(
+                _row("Accuracy of the information", draft.accuracy_caveats, self._url("accuracy"))
+            )
+        if "protected" in steps:
+            rows.append(
+                _row(
+                    "Protected identities",
+                    draft.reveal_protected_reason or "Withheld from the recipient",
+                    self._url("protected"),
+                )
+            )
+        if "advice" in steps:
+            advice = "; ".join(
+                f"{a.question} (answer from {self.advice_names.get(a.answered_by_id or 0, '')}: "
+                f"{a.answer})"
+                for a in self.advice_used
+            )
+            rows.append(_row("Advice you relied on", advice or "None", self._url("advice")))
+        return Section("Your decision", rows)

@@ -1,0 +1,424 @@
+"""After a decision: its confirmation, choosing exactly what to share, and what follows.
+
+The sharer chooses items and fields (never the whole record by default) and an
+expiry, checks, and shares; the choice waits in the signed session until then. The
+recipient's "Shared with me" shows only the disclosed fields, each item's newest
+version, with an acknowledgement; the sharer's "Shared by us" can revoke.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from jigsaw.access.actor import Actor
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.http import DB
+from jigsaw.people import service as people
+from jigsaw.records import service as records
+from jigsaw.records.schemas import ItemOut
+from jigsaw.sharing import decisions, disclosures
+from jigsaw.sharing.decisions import SHARING
+from jigsaw.sharing.schemas import (
+    DISCLOSABLE_FIELDS,
+    DecisionOut,
+    DisclosedItemIn,
+    DisclosureIn,
+    DisclosureOut,
+    RevocationIn,
+)
+from jigsaw.web import drafts
+from jigsaw.web.drafts import DisclosureDraft
+from jigsaw.web.forms import (
+    CsrfChecked,
+    Errors,
+    Posted,
+    Viewer,
+    date_parts,
+    flash,
+    path_id,
+    problems,
+    read_date,
+    redirect,
+    render,
+)
+from jigsaw.web.names import Names
+
+router = APIRouter(include_in_schema=False)
+
+DEFAULT_DAYS = 30
+EXPIRY_LABEL = "the date the recipient's access ends"
+
+
+def _decision(db: Database, actor: Actor, raw: str) -> DecisionOut:
+    return decisions.view_decision(db, actor, path_id(raw, "sharing decision"))
+
+
+# The decision's confirmation
+
+
+@router.get("/decisions/{decision_id}")
+def decision_recorded(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+    decision = _decision(db, actor, decision_id)
+    record = people.view_agency_record(db, actor, decision.subject_record_id)
+    names = Names(db)
+    context = {
+        "title": "Decision recorded",
+        "decision": decision,
+        "record": record,
+        "recipient": names.recipient(
+            decision.recipient_agency_id, decision.recipient_practitioner_id
+        ),
+        "sharing": decision.outcome in SHARING,
+    }
+    return render(request, "sharing/decision_recorded.html", context)
+
+
+# Choosing the items and fields
+
+
+def _choosable(db: Database, actor: Actor, decision: DecisionOut) -> list[ItemOut]:
+    """The child's current items; withdrawn ones are not offered for sharing."""
+    items = records.list_items_for_record(db, actor, decision.subject_record_id)
+    return [item for item in items if not item.retracted]
+
+
+def _draft(request: Request, decision: DecisionOut) -> DisclosureDraft:
+    found = drafts.load_disclosure(request.session, decision.id)
+    return found if found is not None else DisclosureDraft(decision_id=decision.id)
+
+
+@router.get("/decisions/{decision_id}/disclose")
+def items_form(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+    decision = _decision(db, actor, decision_id)
+    return _items_page(request, db, actor, decision, _draft(request, decision), {})
+
+
+def _items_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    decision: DecisionOut,
+    draft: DisclosureDraft,
+    errors: Errors,
+) -> Response:
+    names = Names(db)
+    context = {
+        "title": "What will you share?",
+        "back": f"/decisions/{decision.id}",
+        "action": f"/decisions/{decision.id}/disclose",
+        "decision": decision,
+        "sharing": decision.outcome in SHARING,
+        "recipient": names.recipient(
+            decision.recipient_agency_id, decision.recipient_practitioner_id
+        ),
+        "items": _choosable(db, actor, decision),
+        "fields": DISCLOSABLE_FIELDS,
+        "chosen": draft.fields,
+        "reveal": draft.reveal_protected,
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "sharing/disclose_items.html", context, errors=errors)
+
+
+@router.post("/decisions/{decision_id}/disclose", dependencies=CsrfChecked)
+def items_chosen(
+    request: Request, decision_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    decision = _decision(db, actor, decision_id)
+    draft = _draft(request, decision)
+    items = _choosable(db, actor, decision)
+    draft.fields = {
+        item.id: chosen
+        for item in items
+        if (chosen := [f for f in DISCLOSABLE_FIELDS if f in form.texts(f"fields-{item.id}")])
+    }
+    draft.reveal_protected = [
+        item.id
+        for item in items
+        if item.id in draft.fields and form.text(f"reveal-{item.id}") == "yes"
+    ]
+    if not draft.fields:
+        first = f"fields-{items[0].id}" if items else "fields"
+        errors = {first: "Select the fields to share from at least one item"}
+        return _items_page(request, db, actor, decision, draft, errors)
+    draft.mark("items")
+    drafts.save_disclosure(request.session, draft)
+    return redirect(_next(decision.id, draft))
+
+
+def _next(decision_id: int, draft: DisclosureDraft) -> str:
+    if "items" not in draft.done:
+        return f"/decisions/{decision_id}/disclose"
+    if draft.expires_on is None:
+        return f"/decisions/{decision_id}/disclose/expiry"
+    return f"/decisions/{decision_id}/disclose/check"
+
+
+# How long the recipient may keep it
+
+
+@router.get("/decisions/{decision_id}/disclose/expiry")
+def expiry_form(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+    decision = _decision(db, actor, decision_id)
+    draft = _draft(request, decision)
+    if "items" not in draft.done:
+        return redirect(_next(decision.id, draft))
+    suggested = draft.expires_on or (utcnow().date() + timedelta(days=DEFAULT_DAYS))
+    return _expiry_page(request, decision, date_parts(suggested), {})
+
+
+def _expiry_page(
+    request: Request, decision: DecisionOut, entered: dict[str, str], errors: Errors
+) -> Response:
+    latest = utcnow().date() + disclosures.MAX_DURATION - timedelta(days=1)
+    context = {
+        "title": "Until when may the recipient see this information?",
+        "back": f"/decisions/{decision.id}/disclose",
+        "action": f"/decisions/{decision.id}/disclose/expiry",
+        "entered": entered,
+        "latest": latest,
+    }
+    return render(
+        request,
+        "sharing/disclose_expiry.html",
+        context,
+        errors=errors,
+        anchors={"expires_on": "#expires_on-day"},
+    )
+
+
+@router.post("/decisions/{decision_id}/disclose/expiry", dependencies=CsrfChecked)
+def expiry_chosen(
+    request: Request, decision_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    decision = _decision(db, actor, decision_id)
+    draft = _draft(request, decision)
+    chosen, problem = read_date(form, "expires_on", EXPIRY_LABEL)
+    today = utcnow().date()
+    if chosen is not None and chosen < today:
+        problem = "The date must be today or in the future"
+    elif chosen is not None and chosen >= today + disclosures.MAX_DURATION:
+        problem = "The date must be within a year from today"
+    if problem or chosen is None:
+        entered = {p: form.text(f"expires_on-{p}") for p in ("day", "month", "year")}
+        return _expiry_page(request, decision, entered, {"expires_on": problem or ""})
+    draft.expires_on = chosen
+    drafts.save_disclosure(request.session, draft)
+    return redirect(_next(decision.id, draft))
+
+
+# Check and share
+
+
+@dataclass(frozen=True)
+class Chosen:
+    item: ItemOut
+    fields: list[str]
+    reveal: bool
+
+
+def _chosen_items(
+    db: Database, actor: Actor, decision: DecisionOut, draft: DisclosureDraft
+) -> list[Chosen]:
+    return [
+        Chosen(item, draft.fields[item.id], item.id in draft.reveal_protected)
+        for item in _choosable(db, actor, decision)
+        if item.id in draft.fields
+    ]
+
+
+@router.get("/decisions/{decision_id}/disclose/check")
+def disclosure_check(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+    decision = _decision(db, actor, decision_id)
+    draft = _draft(request, decision)
+    if "items" not in draft.done or draft.expires_on is None:
+        return redirect(_next(decision.id, draft))
+    return _check_page(request, db, actor, decision, draft, {})
+
+
+def _check_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    decision: DecisionOut,
+    draft: DisclosureDraft,
+    errors: Errors,
+) -> Response:
+    names = Names(db)
+    chosen = _chosen_items(db, actor, decision, draft)
+    items_url = f"/decisions/{decision.id}/disclose"
+    anchors: dict[str, str] = {}
+    for field in errors:
+        parts = field.split(".")
+        if parts[0] == "items" and len(parts) > 1 and parts[1].isdigit():
+            at = int(parts[1])
+            anchors[field] = (
+                f"{items_url}#fields-{chosen[at].item.id}" if at < len(chosen) else items_url
+            )
+        elif field == "expires_on":
+            anchors[field] = f"{items_url}/expiry"
+        else:
+            anchors[field] = "#share"
+    context = {
+        "title": "Check what you are about to share",
+        "back": f"{items_url}/expiry",
+        "action": f"{items_url}/check",
+        "decision": decision,
+        "recipient": names.recipient(
+            decision.recipient_agency_id, decision.recipient_practitioner_id
+        ),
+        "chosen": chosen,
+        "expires_on": draft.expires_on,
+        "items_url": items_url,
+    }
+    return render(request, "sharing/disclose_check.html", context, errors=errors, anchors=anchors)
+
+
+@router.post("/decisions/{decision_id}/disclose/check", dependencies=CsrfChecked)
+def share(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+    decision = _decision(db, actor, decision_id)
+    draft = _draft(request, decision)
+    if "items" not in draft.done or draft.expires_on is None:
+        return redirect(_next(decision.id, draft))
+    chosen = _chosen_items(db, actor, decision, draft)
+    try:
+        made = disclosures.disclose(
+            db,
+            actor,
+            DisclosureIn(
+                decision_id=decision.id,
+                items=[
+                    DisclosedItemIn(item_id=c.item.id, fields=c.fields, reveal_protected=c.reveal)
+                    for c in chosen
+                ],
+                expires_on=draft.expires_on,
+            ),
+        )
+    except (InvalidInput, ValidationError) as refused:
+        return _check_page(request, db, actor, decision, draft, problems(refused))
+    drafts.clear(request.session, drafts.DISCLOSURE_KEY)
+    return redirect(f"/shared-by-us/{made.id}")
+
+
+# What the sharing agency has shared, and revoking it
+
+
+def _made(db: Database, actor: Actor, raw: str) -> DisclosureOut:
+    ident = path_id(raw, "disclosure")
+    found = next((d for d in disclosures.made_by_agency(db, actor) if d.id == ident), None)
+    if found is None:
+        raise NotFound("disclosure", ident)
+    return found
+
+
+def _state(disclosure: DisclosureOut, today: date) -> str:
+    if disclosure.revoked_at is not None:
+        return "Revoked"
+    if disclosure.expires_at.date() < today:
+        return "Expired"
+    if disclosure.acknowledged_at is not None:
+        return "Received"
+    return "Waiting for receipt"
+
+
+@router.get("/shared-by-us/{disclosure_id}")
+def disclosure_made(request: Request, disclosure_id: str, actor: Viewer, db: DB) -> Response:
+    disclosure = _made(db, actor, disclosure_id)
+    names = Names(db)
+    context = {
+        "title": "Information shared",
+        "disclosure": disclosure,
+        "recipient": names.recipient(
+            disclosure.recipient_agency_id, disclosure.recipient_practitioner_id
+        ),
+    }
+    return render(request, "sharing/disclosure_made.html", context)
+
+
+@router.get("/shared-by-us")
+def shared_by_us(request: Request, actor: Viewer, db: DB) -> Response:
+    names = Names(db)
+    made = disclosures.made_by_agency(db, actor)
+    today = utcnow().date()
+    context = {
+        "title": "Shared by your agency",
+        "nav": "shared",
+        "disclosures": made,
+        "states": {d.id: _state(d, today) for d in made},
+        "names": names,
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "sharing/shared_by_us.html", context)
+
+
+@router.get("/shared-by-us/{disclosure_id}/revoke")
+def revoke_form(request: Request, disclosure_id: str, actor: Viewer, db: DB) -> Response:
+    disclosure = _made(db, actor, disclosure_id)
+    return _revoke_page(request, db, disclosure, "", {})
+
+
+def _revoke_page(
+    request: Request, db: Database, disclosure: DisclosureOut, reason: str, errors: Errors
+) -> Response:
+    names = Names(db)
+    context = {
+        "title": "Revoke this disclosure",
+        "back": "/shared-by-us",
+        "action": f"/shared-by-us/{disclosure.id}/revoke",
+        "disclosure": disclosure,
+        "recipient": names.recipient(
+            disclosure.recipient_agency_id, disclosure.recipient_practitioner_id
+        ),
+        "reason": reason,
+    }
+    return render(request, "sharing/revoke.html", context, errors=errors)
+
+
+@router.post("/shared-by-us/{disclosure_id}/revoke", dependencies=CsrfChecked)
+def revoke(request: Request, disclosure_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+    disclosure = _made(db, actor, disclosure_id)
+    reason = form.text("reason")
+    if not reason:
+        errors = {"reason": "Say why you are revoking it; the recipient is told it was revoked"}
+        return _revoke_page(request, db, disclosure, reason, errors)
+    try:
+        disclosures.revoke(db, actor, disclosure.id, RevocationIn(reason=reason))
+    except Conflict:
+        flash(request, f"Disclosure {disclosure.id} had already been revoked.")
+    else:
+        flash(request, f"Disclosure {disclosure.id} has been revoked. The recipient has been told.")
+    return redirect("/shared-by-us")
+
+
+# What has been shared with the practitioner
+
+
+@router.get("/shared-with-me")
+def shared_with_me(request: Request, actor: Viewer, db: DB) -> Response:
+    context: dict[str, Any] = {
+        "title": "Shared with you",
+        "nav": "inbox",
+        "disclosures": disclosures.received(db, actor),
+        "names": Names(db),
+    }
+    return render(request, "sharing/inbox.html", context)
+
+
+@router.post("/shared-with-me/{disclosure_id}/acknowledge", dependencies=CsrfChecked)
+def acknowledge(request: Request, disclosure_id: str, actor: Viewer, db: DB) -> Response:
+    ident = path_id(disclosure_id, "disclosure")
+    try:
+        disclosures.acknowledge(db, actor, ident)
+    except Conflict:
+        flash(request, "Receipt had already been acknowledged.")
+    else:
+        flash(request, "You have acknowledged receipt. The sharing agency can see this.")
+    return redirect(f"/shared-with-me#disclosure-{ident}")

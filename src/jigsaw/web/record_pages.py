@@ -1,0 +1,377 @@
+"""The decision's record pages: the outcome, reasons, lawful basis and conditions, consent,
+telling the family, accuracy, protected identities and the advice relied on.
+
+Most are one choice or one piece of text, so they are described as data
+(``CHOICE_PAGES``, ``TEXT_PAGES``, where the purpose asked at the start fits too) and
+share two routes each; the family and advice pages have their own. Each page only
+updates the draft; nothing is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from jigsaw.access.actor import Actor
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.db import Database
+from jigsaw.http import DB
+from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
+from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
+from jigsaw.web import labels
+from jigsaw.web.decision_journey import Journey
+from jigsaw.web.decision_pages import (
+    SHARE,
+    adviser_names,
+    answered_advice,
+    journey_page,
+    onward,
+    open_step,
+    record_number,
+    save_draft,
+    step_url,
+)
+from jigsaw.web.drafts import DecisionDraft, DraftTooLarge
+from jigsaw.web.forms import CsrfChecked, Errors, Posted, Viewer
+
+router = APIRouter(include_in_schema=False)
+
+TOO_LONG = "This is too long to keep between pages. Shorten it to continue."
+NO_CONDITION = "none"
+
+
+# Record pages with one choice
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    text: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ChoicePage:
+    field: str
+    title: str
+    hint: str
+    blank: str
+    choices: Callable[[Journey], list[Choice]]
+
+
+def _outcomes(journey: Journey) -> list[Choice]:
+    return [Choice(o.value, labels.OUTCOMES[o], labels.OUTCOME_HINTS[o]) for o in DecisionOutcome]
+
+
+def _bases(codes: list[str]) -> list[Choice]:
+    return [Choice(c, labels.LAWFUL_BASES[c], DESCRIPTIONS[c]) for c in codes]
+
+
+def _art9(journey: Journey) -> list[Choice]:
+    found = _bases([c.value for c in Art9Condition])
+    if journey.answer("art9_condition") != "yes":
+        found.append(Choice(NO_CONDITION, "None applies: leave special category data out"))
+    return found
+
+
+def _art10(journey: Journey) -> list[Choice]:
+    found = _bases([c.value for c in Art10Condition])
+    if journey.answer("art10_condition") != "yes":
+        found.append(Choice(NO_CONDITION, "None applies: leave criminal offence data out"))
+    return found
+
+
+CHOICE_PAGES: dict[str, ChoicePage] = {
+    "purpose": ChoicePage(
+        "purpose",
+        "Why would you share?",
+        "Choose the purpose the recipient needs the information for.",
+        "Choose the purpose of sharing",
+        lambda _: [Choice(p.value, labels.PURPOSES[p]) for p in SharingPurpose],
+    ),
+    "outcome": ChoicePage(
+        "outcome",
+        "What have you decided?",
+        "You can decide differently from the guidance, but you will need to say why.",
+        "Choose whether you will share",
+        _outcomes,
+    ),
+    "lawful-basis": ChoicePage(
+        "lawful_basis",
+        "What is your lawful basis for sharing?",
+        "Choose the UK GDPR Article 6 basis. For most public bodies this is public task.",
+        "Choose the lawful basis for sharing",
+        lambda _: _bases([b.value for b in Art6Basis]),
+    ),
+    "special-category": ChoicePage(
+        "art9_condition",
+        "Which condition allows you to share special category data?",
+        "Special category data includes health, sexual life, ethnic origin and religion.",
+        "Choose the condition for special category data, or that none applies",
+        _art9,
+    ),
+    "criminal-offence": ChoicePage(
+        "art10_condition",
+        "Which condition allows you to share criminal offence data?",
+        "Criminal offence data covers allegations, offences, cautions and convictions.",
+        "Choose the condition for criminal offence data, or that none applies",
+        _art10,
+    ),
+    "not-told": ChoicePage(
+        "not_told_reason",
+        "Why will you not tell the child or family?",
+        "Tell them later, when it is safe, unless a reason here still applies.",
+        "Select why you will not tell them",
+        lambda _: [Choice(r.value, labels.NOT_TOLD_REASONS[r]) for r in NotToldReason],
+    ),
+    "consent": ChoicePage(
+        "consent_position",
+        "What is the position on consent?",
+        "Agreeing to receive a service is not consent to share.",
+        "Choose the position on consent",
+        lambda _: [Choice(p.value, labels.CONSENT_POSITIONS[p]) for p in ConsentPosition],
+    ),
+}
+
+
+def _chosen(journey: Journey, step: str, page: ChoicePage) -> str | None:
+    value = getattr(journey.draft, page.field)
+    if value == "" and step in journey.draft.done:
+        return NO_CONDITION
+    if value is None and step == "outcome":
+        recommended = journey.recommendation.outcome.value
+        return recommended if recommended in {o.value for o in DecisionOutcome} else None
+    return None if value is None else str(value)
+
+
+def _choice_page(
+    request: Request, journey: Journey, step: str, chosen: str | None, errors: Errors
+) -> Response:
+    page = CHOICE_PAGES[step]
+    context = {
+        "title": page.title,
+        "page": page,
+        "choices": page.choices(journey),
+        "chosen": chosen,
+        "recommended": journey.recommendation.outcome.value if step == "outcome" else None,
+    }
+    return journey_page(request, journey, step, "sharing/choice.html", context, errors)
+
+
+def _store_choice(draft: DecisionDraft, page: ChoicePage, value: str) -> None:
+    setattr(draft, page.field, "" if value == NO_CONDITION else value)
+
+
+# Record pages with one piece of text
+
+
+@dataclass(frozen=True)
+class TextPage:
+    field: str
+    title: str
+    hint: str
+    blank: str
+    limit: int = 1000
+    optional: bool = False
+
+
+TEXT_PAGES: dict[str, TextPage] = {
+    "departure": TextPage(
+        "departure_reason",
+        "Why have you decided differently from the guidance?",
+        "Say what you know that the guidance's questions did not capture.",
+        "Say why you decided differently from the guidance",
+    ),
+    "reasons": TextPage(
+        "reasons",
+        "Why have you made this decision?",
+        "Give the facts you relied on, as you would explain them to the family or a "
+        "reviewer. If this answers a request, the agency that asked will see your reasons.",
+        "Give the reasons for your decision",
+        limit=1500,
+    ),
+    "consent-override": TextPage(
+        "consent_override_justification",
+        "Why are you sharing without consent?",
+        "Consent was refused or withdrawn. Give the facts that show the child's safety "
+        "or welfare outweighs the refusal.",
+        "Give the facts that justify sharing without consent",
+    ),
+    "accuracy": TextPage(
+        "accuracy_caveats",
+        "What should the recipient know about the accuracy of the information?",
+        "Say which parts are not checked, out of date, or opinion rather than fact.",
+        "Say which parts are not checked, out of date or opinion",
+    ),
+    "protected": TextPage(
+        "reveal_protected_reason",
+        "Must the recipient know who the protected people are?",
+        "Their names and details are withheld from what you share. Only if the recipient "
+        "must know who they are, say why. Otherwise leave this blank.",
+        "",
+        optional=True,
+    ),
+}
+
+
+def _text_page(
+    request: Request, journey: Journey, step: str, value: str, errors: Errors
+) -> Response:
+    page = TEXT_PAGES[step]
+    recommended = labels.RECOMMENDATIONS[journey.recommendation.outcome.value]
+    context = {"title": page.title, "page": page, "value": value, "recommended": recommended}
+    return journey_page(request, journey, step, "sharing/text.html", context, errors)
+
+
+# The family, and advice to link
+
+
+@router.get(SHARE + "/family")
+def family_form(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "family")
+    if isinstance(journey, Response):
+        return journey
+    told = journey.draft.family_informed
+    return _family_page(request, journey, "" if told is None else ("yes" if told else "no"), {})
+
+
+def _family_page(request: Request, journey: Journey, told: str, errors: Errors) -> Response:
+    context = {"title": "Will you tell the child or family about this sharing?", "told": told}
+    return journey_page(request, journey, "family", "sharing/family.html", context, errors)
+
+
+@router.post(SHARE + "/family", dependencies=CsrfChecked)
+def family_answered(
+    request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "family")
+    if isinstance(journey, Response):
+        return journey
+    told = form.text("family_informed")
+    if told not in ("yes", "no"):
+        errors = {"family_informed": "Select yes if you will tell the child or family"}
+        return _family_page(request, journey, told, errors)
+    journey.draft.family_informed = told == "yes"
+    save_draft(request, journey.draft)
+    return onward(request, db, actor, ident)
+
+
+@router.get(SHARE + "/advice")
+def advice_form(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "advice")
+    if isinstance(journey, Response):
+        return journey
+    chosen = [str(i) for i in journey.draft.advice_request_ids]
+    return _advice_page(request, db, actor, journey, chosen, {})
+
+
+def _advice_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    journey: Journey,
+    chosen: list[str],
+    errors: Errors,
+) -> Response:
+    answered = answered_advice(db, actor, journey.draft.subject_record_id)
+    context = {
+        "title": "Which advice did you have?",
+        "answered": answered,
+        "chosen": chosen,
+        "names": adviser_names(db, answered),
+        "needs_advice": journey.needs_advice,
+        "ask_url": step_url(journey.draft.subject_record_id, "ask-advice"),
+    }
+    return journey_page(request, journey, "advice", "sharing/advice_links.html", context, errors)
+
+
+@router.post(SHARE + "/advice", dependencies=CsrfChecked)
+def advice_linked(
+    request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "advice")
+    if isinstance(journey, Response):
+        return journey
+    offered = {str(a.id) for a in answered_advice(db, actor, ident)}
+    chosen = [c for c in form.texts("advice_request_ids") if c in offered]
+    if journey.needs_advice and not chosen:
+        errors = {
+            "advice_request_ids": "Select the advice you had. If you have none yet, ask for advice"
+        }
+        return _advice_page(request, db, actor, journey, chosen, errors)
+    journey.draft.advice_request_ids = [int(c) for c in chosen]
+    journey.draft.mark("advice")
+    save_draft(request, journey.draft)
+    return onward(request, db, actor, ident)
+
+
+# One GET and one POST route for each one-choice and one-text page
+
+
+def _shown(step: str) -> Callable[..., Response]:
+    def show(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+        ident = record_number(record_id)
+        journey = open_step(request, db, actor, ident, step)
+        if isinstance(journey, Response):
+            return journey
+        if step in CHOICE_PAGES:
+            chosen = _chosen(journey, step, CHOICE_PAGES[step])
+            return _choice_page(request, journey, step, chosen, {})
+        value = getattr(journey.draft, TEXT_PAGES[step].field)
+        return _text_page(request, journey, step, value, {})
+
+    return show
+
+
+def _answered(step: str) -> Callable[..., Response]:
+    def answer(request: Request, record_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+        ident = record_number(record_id)
+        journey = open_step(request, db, actor, ident, step)
+        if isinstance(journey, Response):
+            return journey
+        draft = journey.draft
+        if step in CHOICE_PAGES:
+            page = CHOICE_PAGES[step]
+            value = form.text(page.field)
+            if value not in {c.value for c in page.choices(journey)}:
+                return _choice_page(request, journey, step, None, {page.field: page.blank})
+            _store_choice(draft, page, value)
+        else:
+            text = TEXT_PAGES[step]
+            value = form.text(text.field)
+            problem = _text_problem(text, value)
+            if problem:
+                return _text_page(request, journey, step, value, {text.field: problem})
+            setattr(draft, text.field, value)
+        draft.mark(step)
+        try:
+            save_draft(request, draft)
+        except DraftTooLarge:
+            if step in CHOICE_PAGES:
+                raise
+            return _text_page(request, journey, step, value, {TEXT_PAGES[step].field: TOO_LONG})
+        return onward(request, db, actor, ident)
+
+    return answer
+
+
+def _text_problem(page: TextPage, value: str) -> str | None:
+    if not value and not page.optional:
+        return page.blank
+    if len(value) > page.limit:
+        return f"Use {page.limit} characters or fewer"
+    return None
+
+
+for _step in (*CHOICE_PAGES, *TEXT_PAGES):
+    router.add_api_route(f"{SHARE}/{_step}", _shown(_step), methods=["GET"])
+    router.add_api_route(
+        f"{SHARE}/{_step}", _answered(_step), methods=["POST"], dependencies=CsrfChecked
+    )

@@ -1,0 +1,238 @@
+"""Requests for information between agencies: the lists, one request, asking, answering.
+
+A request is answered with a sharing decision: "Decide whether to share" asks which of
+the agency's own children the request is about, then starts the decision journey with
+the recipient, purpose and request already filled in. Each answer's outcome and
+reasons show on the request, so the agency that asked can see why it was refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from jigsaw.access.actor import Actor
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.db import Database
+from jigsaw.deadlines.models import Rag
+from jigsaw.deadlines.timescales import load_profile
+from jigsaw.errors import InvalidInput
+from jigsaw.http import DB
+from jigsaw.people import service as people
+from jigsaw.records.models import Category
+from jigsaw.sharing import decisions, recipients, requests
+from jigsaw.sharing.schemas import RequestIn, RequestOut
+from jigsaw.web import drafts
+from jigsaw.web.decision_journey import Journey, start
+from jigsaw.web.decision_pages import step_url
+from jigsaw.web.forms import (
+    CsrfChecked,
+    Errors,
+    Form,
+    Posted,
+    Viewer,
+    flash,
+    number,
+    path_id,
+    problems,
+    redirect,
+    render,
+)
+from jigsaw.web.names import Names
+
+router = APIRouter(include_in_schema=False)
+
+MAX_SEARCH_LENGTH = 100
+
+
+def _request(db: Database, actor: Actor, raw: str) -> RequestOut:
+    return requests.view_request(db, actor, path_id(raw, "information request"))
+
+
+@router.get("/requests")
+def requests_page(request: Request, actor: Viewer, db: DB, overdue: str = "") -> Response:
+    only_overdue = overdue == "1"
+    context = {
+        "title": "Requests for information",
+        "nav": "requests",
+        "incoming": requests.incoming_requests(db, actor, overdue_only=only_overdue),
+        "outgoing": requests.outgoing_requests(db, actor),
+        "only_overdue": only_overdue,
+        "names": Names(db),
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "sharing/requests.html", context)
+
+
+@router.get("/requests/{request_id}")
+def request_page(request: Request, request_id: str, actor: Viewer, db: DB) -> Response:
+    asked = _request(db, actor, request_id)
+    context = {
+        "title": f"Request {asked.id}",
+        "nav": "requests",
+        "back": "/requests",
+        "asked": asked,
+        "answers": decisions.decisions_for_request(db, actor, asked.id),
+        "to_us": asked.recipient_agency_id == actor.agency_id,
+        "names": Names(db),
+    }
+    return render(request, "sharing/request.html", context)
+
+
+# Answering: which of our children is it about?
+
+
+@router.get("/requests/{request_id}/decide")
+def which_child(request: Request, request_id: str, actor: Viewer, db: DB, q: str = "") -> Response:
+    asked = _request(db, actor, request_id)
+    return _which_child_page(request, db, actor, asked, q, {})
+
+
+def _which_child_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    asked: RequestOut,
+    search: str,
+    errors: Errors,
+) -> Response:
+    search = search.strip()[:MAX_SEARCH_LENGTH] or asked.subject.family_name
+    found, _ = people.list_agency_records(db, actor, search=search, limit=20)
+    context = {
+        "title": "Which child is this request about?",
+        "back": f"/requests/{asked.id}",
+        "action": f"/requests/{asked.id}/decide",
+        "asked": asked,
+        "search": search,
+        "found": found,
+    }
+    return render(request, "sharing/which_child.html", context, errors=errors)
+
+
+@router.post("/requests/{request_id}/decide", dependencies=CsrfChecked)
+def child_chosen(
+    request: Request, request_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    asked = _request(db, actor, request_id)
+    record_id = form.number("record_id")
+    if record_id is None:
+        errors = {"record_id": "Select the child the request is about"}
+        return _which_child_page(request, db, actor, asked, form.text("q"), errors)
+    people.view_agency_record(db, actor, record_id)
+    draft = start(
+        record_id,
+        request_id=asked.id,
+        recipient_agency_id=asked.requester_agency_id,
+        recipient_practitioner_id=asked.requester_id,
+        purpose=asked.purpose,
+    )
+    drafts.save_decision(request.session, draft)
+    return redirect(step_url(record_id, Journey(draft).next_step()))
+
+
+# Asking another agency
+
+
+@dataclass
+class RequestForm:
+    """The make-a-request form as typed, to show again with any problems."""
+
+    recipient_agency_id: str = ""
+    purpose: str = ""
+    categories: list[str] = field(default_factory=list)
+    question: str = ""
+    rag: str = ""
+
+    @classmethod
+    def read(cls, form: Form) -> RequestForm:
+        return cls(
+            recipient_agency_id=form.text("recipient_agency_id"),
+            purpose=form.text("purpose"),
+            categories=form.texts("categories"),
+            question=form.text("question"),
+            rag=form.text("rag"),
+        )
+
+    def problems(self) -> Errors:
+        errors: Errors = {}
+        if number(self.recipient_agency_id) is None:
+            errors["recipient_agency_id"] = "Choose the agency to ask"
+        if self.purpose not in {p.value for p in SharingPurpose}:
+            errors["purpose"] = "Choose why you need the information"
+        if not self.categories:
+            errors["categories"] = "Select the kinds of information you need"
+        if not self.question:
+            errors["question"] = "Enter what you want to know"
+        if self.rag not in {r.value for r in Rag}:
+            errors["rag"] = "Choose how urgent the request is"
+        return errors
+
+
+MESSAGES = {
+    "categories": "Select the kinds of information you need",
+    "question": "Enter what you want to know",
+}
+
+
+@router.get("/children/{record_id}/request-information")
+def request_form(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    ident = path_id(record_id, "agency record")
+    people.view_agency_record(db, actor, ident)
+    return _request_form_page(request, db, actor, ident, RequestForm(), {})
+
+
+def _request_form_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    record_id: int,
+    entered: RequestForm,
+    errors: Errors,
+) -> Response:
+    record = people.view_agency_record(db, actor, record_id)
+    context = {
+        "title": "Ask another agency for information",
+        "back": f"/children/{record_id}",
+        "action": f"/children/{record_id}/request-information",
+        "record": record,
+        "agencies": recipients.recipient_agencies(db, actor),
+        "entered": entered,
+        "purposes": list(SharingPurpose),
+        "categories": list(Category),
+        "rags": list(Rag),
+    }
+    return render(request, "sharing/make_request.html", context, errors=errors)
+
+
+@router.post("/children/{record_id}/request-information", dependencies=CsrfChecked)
+def make_request(request: Request, record_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+    ident = path_id(record_id, "agency record")
+    entered = RequestForm.read(form)
+    errors = entered.problems()
+    if not errors:
+        profile = load_profile(request.app.state.settings.deadline_profile)
+        try:
+            made = requests.make_request(
+                db,
+                actor,
+                RequestIn.model_validate(
+                    {
+                        "subject_record_id": ident,
+                        "recipient_agency_id": number(entered.recipient_agency_id),
+                        "purpose": entered.purpose,
+                        "categories": entered.categories,
+                        "question": entered.question,
+                        "rag": entered.rag,
+                    }
+                ),
+                profile,
+            )
+        except (InvalidInput, ValidationError) as refused:
+            errors = problems(refused, MESSAGES)
+        else:
+            flash(request, f"Request {made.id} has been sent.")
+            return redirect(f"/requests/{made.id}")
+    return _request_form_page(request, db, actor, ident, entered, errors)

@@ -1,0 +1,256 @@
+"""Pages for the single view of a child: who knows them, their chronology (with filters,
+a print view and a PDF), and pattern flags with the items behind each.
+
+Routes only translate: the query string into filters, the service's answer into a
+template. Whether the practitioner may look, and what they may see, is decided in
+``jigsaw.singleview.service`` and the policy; a refusal reaches the page as the
+service's own reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from jigsaw.access.actor import Actor
+from jigsaw.db import Database
+from jigsaw.errors import NotFound
+from jigsaw.http import DB, CurrentActor
+from jigsaw.records.models import Category, Nature
+from jigsaw.singleview import service
+from jigsaw.singleview.api import pdf_response
+from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Order
+from jigsaw.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+NO_STORE = {"Cache-Control": "no-store"}
+SECTIONS = (
+    ("chronology", "Chronology"),
+    ("flags", "Patterns"),
+    ("who-knows", "Who knows this child"),
+)
+ABOUT: dict[str, str] = {
+    "child": "The child",
+    "parent": "Parent",
+    "carer": "Carer",
+    "sibling": "Brother or sister",
+    "household_member": "Lives in the household",
+    "associate": "Linked to the child",
+    "carer_partner": "Partner of a parent or carer",
+    "carer_household_member": "Lives with a parent or carer",
+    "carer_associate": "Linked to a parent or carer",
+}
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Pages about a child must not linger in caches on shared or borrowed computers."""
+    return templates.TemplateResponse(
+        request, f"singleview/{template}", context, status_code=status, headers=NO_STORE
+    )
+
+
+def _id(raw: str, kind: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(kind, raw)
+    return int(raw)
+
+
+def _context(person_id: int, section: str, known_as: str | None, **more: Any) -> dict[str, Any]:
+    name = known_as or "this child"
+    return {
+        "nav": "children",
+        "person_id": person_id,
+        "name": name,
+        "section": section,
+        "sections": SECTIONS,
+        "about_labels": ABOUT,
+        **more,
+    }
+
+
+# From a child's record to the single view
+
+
+def _from_record(db: Database, actor: Actor, record_id: str, section: str) -> Response:
+    """The child page links here; the practitioner's own record leads to the person."""
+    person_id = service.person_for_record(db, actor, _id(record_id, "agency record"))
+    return RedirectResponse(f"/people/{person_id}/{section}", status_code=303)
+
+
+@router.get("/children/{record_id}/chronology")
+def chronology_of_record(record_id: str, actor: CurrentActor, db: DB) -> Response:
+    return _from_record(db, actor, record_id, "chronology")
+
+
+@router.get("/children/{record_id}/flags")
+def flags_of_record(record_id: str, actor: CurrentActor, db: DB) -> Response:
+    return _from_record(db, actor, record_id, "flags")
+
+
+@router.get("/children/{record_id}/who-knows")
+def who_knows_of_record(record_id: str, actor: CurrentActor, db: DB) -> Response:
+    return _from_record(db, actor, record_id, "who-knows")
+
+
+# Who knows this child
+
+
+@router.get("/people/{person_id}/who-knows")
+def who_knows(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+    found = service.who_knows(db, actor, _id(person_id, "person"))
+    context = _context(
+        found.person_id,
+        "who-knows",
+        found.known_as,
+        title=f"Who knows {found.known_as or 'this child'}",
+        agencies=found.agencies,
+    )
+    return _page(request, "who_knows.html", context)
+
+
+# The chronology
+
+
+@dataclass
+class FilterForm:
+    """The filters as entered, for redisplay, and the problems with them."""
+
+    categories: list[str]
+    agencies: list[str]
+    since: dict[str, str]
+    until: dict[str, str]
+    nature: str
+    order: str
+    errors: dict[str, str]
+
+
+def _date(params: Mapping[str, str], name: str, label: str) -> tuple[date | None, str | None]:
+    parts = [params.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
+    if not any(parts):
+        return None, None
+    if not all(p.isdigit() and len(p) <= 4 for p in parts):
+        return None, f"{label} must be a real date, using numbers only"
+    day, month, year = (int(p) for p in parts)
+    if year < 1000:
+        return None, "Enter the year as 4 numbers, for example 2026"
+    try:
+        return date(year, month, day), None
+    except ValueError:
+        return None, f"{label} must be a real date"
+
+
+def read_filters(request: Request) -> tuple[ChronologyFilters, FilterForm]:
+    """Filters from the query string; what cannot be read is reported, not guessed."""
+    params = request.query_params
+    flat = {k: v for k, v in params.items()}
+    errors: dict[str, str] = {}
+    categories = {c for c in params.getlist("category") if c in Category._value2member_map_}
+    agencies = {int(a) for a in params.getlist("agency") if a.isdigit() and len(a) < 18}
+    since, problem = _date(flat, "since", "The start date")
+    if problem:
+        errors["since"] = problem
+    until, problem = _date(flat, "until", "The end date")
+    if problem:
+        errors["until"] = problem
+    if since and until and since > until:
+        errors["until"] = "The end date must be the same as or after the start date"
+    nature_raw = params.get("nature", "")
+    order_raw = params.get("order", Order.OLDEST_FIRST.value)
+    filters = ChronologyFilters(
+        categories=frozenset(Category(c) for c in categories),
+        agency_ids=frozenset(agencies),
+        since=None if errors else since,
+        until=None if errors else until,
+        nature=Nature(nature_raw) if nature_raw in Nature._value2member_map_ else None,
+        order=Order(order_raw) if order_raw in Order._value2member_map_ else Order.OLDEST_FIRST,
+    )
+    form = FilterForm(
+        categories=sorted(categories),
+        agencies=sorted(str(a) for a in agencies),
+        since={p: flat.get(f"since-{p}", "") for p in ("day", "month", "year")},
+        until={p: flat.get(f"until-{p}", "") for p in ("day", "month", "year")},
+        nature=filters.nature.value if filters.nature else "",
+        order=filters.order.value,
+        errors=errors,
+    )
+    return filters, form
+
+
+def _query(request: Request) -> str:
+    return urlencode(list(request.query_params.multi_items()))
+
+
+def _chronology(
+    db: Database, actor: Actor, person_id: str, filters: ChronologyFilters, *, exported: bool
+) -> ChronologyOut:
+    return service.chronology(db, actor, _id(person_id, "person"), filters, exported=exported)
+
+
+@router.get("/people/{person_id}/chronology")
+def chronology(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+    filters, form = read_filters(request)
+    found = _chronology(db, actor, person_id, filters, exported=False)
+    query = _query(request)
+    context = _context(
+        found.person_id,
+        "chronology",
+        found.known_as,
+        title=f"Chronology for {found.known_as or 'this child'}",
+        chronology=found,
+        filters=filters,
+        form=form,
+        errors=form.errors,
+        error_list=[
+            {"text": message, "href": f"#{field}-day"} for field, message in form.errors.items()
+        ],
+        query=f"?{query}" if query else "",
+    )
+    return _page(request, "chronology.html", context, 422 if form.errors else 200)
+
+
+@router.get("/people/{person_id}/chronology/print")
+def chronology_print(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+    filters, form = read_filters(request)
+    found = _chronology(db, actor, person_id, filters, exported=True)
+    query = _query(request)
+    context = _context(
+        found.person_id,
+        "chronology",
+        found.known_as,
+        title=f"Chronology for {found.known_as or 'this child'}",
+        chronology=found,
+        filters=filters,
+        form=form,
+        back=f"/people/{found.person_id}/chronology" + (f"?{query}" if query else ""),
+    )
+    return _page(request, "chronology_print.html", context)
+
+
+@router.get("/people/{person_id}/chronology/download")
+def chronology_download(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+    filters, _ = read_filters(request)
+    ident = _id(person_id, "person")
+    return pdf_response(service.chronology_pdf(db, actor, ident, filters), ident)
+
+
+# Pattern flags
+
+
+@router.get("/people/{person_id}/flags")
+def flags(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+    found = service.pattern_flags(db, actor, _id(person_id, "person"))
+    context = _context(
+        found.person_id,
+        "flags",
+        found.known_as,
+        title=f"Patterns for {found.known_as or 'this child'}",
+        found=found,
+    )
+    return _page(request, "flags.html", context)

@@ -1,0 +1,218 @@
+"""API tokens for systems: made by an administrator, scoped, expiring, revocable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from jigsaw.access import tokens
+from jigsaw.access.actor import Actor
+from jigsaw.access.models import ApiToken
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
+from jigsaw.db import Database
+from jigsaw.errors import NotPermitted
+from jigsaw.http import declared_scopes
+from tests.access.test_sessions import shift_clock  # noqa: F401 (a fixture)
+from tests.conftest import PASSWORD, SYSTEM, World, unique
+from tests.web.helpers import add_record
+
+
+def _record_body(agency: AgencyOut) -> dict[str, object]:
+    return {
+        "agency_id": agency.id,
+        "local_id": unique("T").replace(" ", "-"),
+        "role": "child",
+        "given_name": "Noah",
+        "family_name": "Field",
+        "sex": "male",
+    }
+
+
+def _make_token(
+    client: TestClient, world: World, owner: PractitionerOut, scopes: list[str], **extra: object
+) -> dict[str, object]:
+    admin = world.practitioner(role=Role.ADMIN)
+    world.sign_in(client, admin)
+    response = client.post(
+        "/api/tokens",
+        json={"practitioner_id": owner.id, "name": "Nightly feed", "scopes": scopes, **extra},
+    )
+    assert response.status_code == 201, response.text
+    client.delete("/api/session")
+    client.cookies.clear()
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _bearer(token: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_token_is_shown_once_and_stored_only_as_a_hash(
+    client: TestClient, world: World, db: Database
+) -> None:
+    owner = world.practitioner()
+    made = _make_token(client, world, owner, ["records:read"])
+    token = str(made["token"])
+    assert token.startswith(f"jgs_{made['prefix']}_")
+    assert made["scopes"] == ["records:read"]
+    with db.sessions() as session:
+        row = session.get(ApiToken, made["id"])
+        assert row is not None
+        assert token.encode() not in row.token_hash
+        assert len(row.token_hash) == 32
+    listed = tokens.list_tokens(db, SYSTEM)
+    assert all("token" not in t.model_dump() for t in listed)
+    assert any(t.id == made["id"] for t in listed)
+
+
+def test_scopes_limit_what_a_token_can_do(client: TestClient, world: World, db: Database) -> None:
+    school = world.agency(AgencyKind.SCHOOL)
+    owner = world.practitioner(school)
+    record = add_record(db, world.actor(owner), "Noah", "Field")
+    token = _make_token(client, world, owner, ["records:read"])["token"]
+    headers = _bearer(token)
+
+    assert client.get(f"/api/agency-records/{record.id}", headers=headers).status_code == 200
+    assert client.get("/api/agency-records", headers=headers).status_code == 200
+    written = client.post("/api/agency-records", json=_record_body(school), headers=headers)
+    assert written.status_code == 403
+    assert "records:write" in written.json()["errors"][0]["message"]
+    assert client.get("/api/audit/checkpoint", headers=headers).status_code == 403
+    assert client.get("/api/agencies", headers=headers).status_code == 403
+    # Routes that declare no scope do not take tokens at all.
+    assert client.get("/api/me", headers=headers).status_code == 403
+    assert client.get("/api/tokens", headers=headers).status_code == 403
+    # Pages are for people: a token is not a session.
+    page = client.get(f"/children/{record.id}", headers=headers, follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/sign-in"
+
+    writer = _make_token(client, world, owner, ["records:read", "records:write"])["token"]
+    made = client.post("/api/agency-records", json=_record_body(school), headers=_bearer(writer))
+    assert made.status_code == 201, made.text
+
+
+def test_a_token_acts_within_its_owners_role_and_agency(
+    client: TestClient, world: World, db: Database
+) -> None:
+    police = world.agency(AgencyKind.POLICE)
+    theirs = add_record(db, world.actor(world.practitioner(police)), "Oliver", "Quinn")
+    owner = world.practitioner(world.agency())
+    token = _make_token(client, world, owner, ["records:read", "records:write"])["token"]
+    assert client.get(f"/api/agency-records/{theirs.id}", headers=_bearer(token)).status_code == 404
+    other = client.post("/api/agency-records", json=_record_body(police), headers=_bearer(token))
+    assert other.status_code == 403
+
+
+def test_expired_revoked_and_made_up_tokens_are_refused(
+    client: TestClient,
+    world: World,
+    db: Database,
+    shift_clock: Callable[[timedelta], None],  # noqa: F811 (the fixture)
+) -> None:
+    owner = world.practitioner()
+    made = _make_token(client, world, owner, ["records:read"], expires_in_days=1)
+    headers = _bearer(made["token"])
+    assert client.get("/api/agency-records", headers=headers).status_code == 200
+    for made_up in ("nonsense", f"jgs_{made['prefix']}_guess", "jgs_000000000000_x", ""):
+        refused = client.get("/api/agency-records", headers=_bearer(made_up))
+        assert refused.status_code == 401, made_up
+    shift_clock(timedelta(days=1, seconds=1))
+    expired = client.get("/api/agency-records", headers=headers)
+    assert expired.status_code == 401
+    assert "not valid" in expired.json()["errors"][0]["message"]
+
+    fresh = _make_token(client, world, owner, ["records:read"])
+    admin = world.practitioner(role=Role.ADMIN)
+    world.sign_in(client, admin)
+    revoked = client.delete(f"/api/tokens/{fresh['id']}")
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    client.delete("/api/session")
+    assert client.get("/api/agency-records", headers=_bearer(fresh["token"])).status_code == 401
+
+
+def test_only_an_administrator_with_a_second_factor_makes_tokens(
+    client: TestClient, world: World, db: Database
+) -> None:
+    owner = world.practitioner()
+    body = {"practitioner_id": owner.id, "name": "Feed", "scopes": ["records:read"]}
+
+    world.sign_in(client, world.practitioner(role=Role.DSL))
+    assert client.post("/api/tokens", json=body).status_code == 403
+    client.delete("/api/session")
+
+    admin = world.practitioner(role=Role.ADMIN)
+    client.post("/api/session", json={"email": admin.email, "password": PASSWORD})
+    assert client.post("/api/tokens", json=body).status_code == 401
+    client.delete("/api/session")
+
+    token = _make_token(client, world, admin, ["directory:read", "directory:write"])["token"]
+    by_token = client.post("/api/tokens", json=body, headers=_bearer(token))
+    assert by_token.status_code == 403
+    assert client.get("/api/agencies", headers=_bearer(token)).status_code == 200
+
+    with pytest.raises(NotPermitted):
+        password_only = Actor(admin.id, admin.agency_id, admin.role, mfa_verified=False)
+        tokens.create_token(db, password_only, tokens.TokenIn.model_validate(body))
+
+
+def test_unknown_scopes_and_owners_are_refused(client: TestClient, world: World) -> None:
+    world.sign_in(client, world.practitioner(role=Role.ADMIN))
+    owner = world.practitioner()
+    bad_scope = client.post(
+        "/api/tokens", json={"practitioner_id": owner.id, "name": "x", "scopes": ["everything"]}
+    )
+    assert bad_scope.status_code == 422
+    no_owner = client.post(
+        "/api/tokens", json={"practitioner_id": 10**9, "name": "x", "scopes": ["records:read"]}
+    )
+    assert no_owner.status_code == 422
+    too_long = client.post(
+        "/api/tokens",
+        json={
+            "practitioner_id": owner.id,
+            "name": "x",
+            "scopes": ["records:read"],
+            "expires_in_days": 4000,
+        },
+    )
+    assert too_long.status_code == 422
+
+
+def _api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every JSON route, including those in routers the app includes."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found.extend(_api_routes(included.routes))
+    return found
+
+
+def test_every_data_router_declares_its_scopes(client: TestClient) -> None:
+    """The domain routers each declare their scopes once, for reads and for writes."""
+    routes = {(r.path, m): r for r in _api_routes(client.app.routes) for m in r.methods}  # type: ignore[attr-defined]
+    expected = {
+        ("/api/agency-records", "GET"): ["records:read"],
+        ("/api/agency-records", "POST"): ["records:write"],
+        ("/api/items/{item_id}", "GET"): ["records:read"],
+        ("/api/items", "POST"): ["records:write"],
+        ("/api/agencies", "GET"): ["directory:read"],
+        ("/api/practitioners", "POST"): ["directory:write"],
+        ("/api/audit/checkpoint", "GET"): ["audit:read"],
+        ("/api/audit/checkpoint", "POST"): ["audit:write"],
+        ("/api/me", "GET"): None,
+        ("/api/tokens", "POST"): None,
+    }
+    for (path, method), scopes in expected.items():
+        assert declared_scopes(routes[(path, method)], method) == scopes, (path, method)

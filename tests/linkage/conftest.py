@@ -1,0 +1,69 @@
+"""Fixtures for linkage tests: a small generated population, linked once per test."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from jigsaw import migrate
+from jigsaw.access.actor import Actor
+from jigsaw.agencies.models import Practitioner
+from jigsaw.agencies.roles import Role
+from jigsaw.db import Database
+from jigsaw.linkage.batch import RunSummary, run_linkage
+from jigsaw.linkage.model import LinkageModel, Thresholds
+from jigsaw.synthetic.service import generate_population
+
+CHILDREN = 60
+SEED = 5
+REVIEW_THRESHOLD = 0.05
+"""Lower than the shipped model's, so a population this small still fills a queue."""
+
+
+@pytest.fixture(scope="session")
+def test_model() -> LinkageModel:
+    shipped = LinkageModel.load()
+    return dataclasses.replace(
+        shipped, thresholds=Thresholds(auto=shipped.thresholds.auto, review=REVIEW_THRESHOLD)
+    )
+
+
+def _populate_and_link(db: Database, model: LinkageModel) -> tuple[Database, RunSummary]:
+    generate_population(db, children=CHILDREN, seed=SEED, batch_size=CHILDREN, progress=False)
+    return db, run_linkage(db, model=model)
+
+
+@pytest.fixture
+def linked(private_database: Database, test_model: LinkageModel) -> tuple[Database, RunSummary]:
+    """A linked population of the test's own, for tests that change links."""
+    return _populate_and_link(private_database, test_model)
+
+
+@pytest.fixture(scope="module")
+def linked_once(
+    tmp_path_factory: pytest.TempPathFactory, test_model: LinkageModel
+) -> Iterator[tuple[Database, RunSummary]]:
+    """One linked population per module, for tests that only read."""
+    from tests.conftest import fresh_database_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder: Path = tmp_path_factory.mktemp("linked")
+    url = fresh_database_url(folder, f"{worker}_linked_{folder.name}")
+    migrate.upgrade(url)
+    db = Database(url)
+    yield _populate_and_link(db, test_model)
+    db.dispose()
+
+
+def actor_with_role(db: Database, role: Role) -> Actor:
+    with db.sessions() as session:
+        practitioner = session.scalars(
+            select(Practitioner).where(Practitioner.role == role).order_by(Practitioner.id)
+        ).first()
+    assert practitioner is not None, f"the generated directory has no {role}"
+    return Actor(practitioner.id, practitioner.agency_id, role, mfa_verified=True)

@@ -1,0 +1,111 @@
+"""The model: SQL and Python agree level by level, weights match Splink's, JSON round-trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jigsaw.linkage import guards
+from jigsaw.linkage.comparisons import COMPARISONS
+from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
+from jigsaw.linkage.features import Features
+from jigsaw.linkage.index import features_from_key, key_row
+from jigsaw.linkage.model import LinkageModel, ModelError, Thresholds
+from tests.linkage.helpers import population
+
+
+@pytest.fixture(scope="module")
+def model() -> LinkageModel:
+    return LinkageModel.load()
+
+
+def _features(row: dict[str, object]) -> Features:
+    return features_from_key(key_row(row))
+
+
+def test_shipped_model_is_versioned_and_trained(model: LinkageModel) -> None:
+    assert model.version.startswith("person-")
+    assert 0 < model.thresholds.review < model.thresholds.auto < 1
+    assert 1 < model.expected_matches_per_record < 5
+    nhs = next(c for c in COMPARISONS if c.name == "nhs_number")
+    exact = model.level_weight(COMPARISONS.index(nhs), 1)
+    differ = model.level_weight(COMPARISONS.index(nhs), 2)
+    assert exact > 15 and differ < -10  # decisive either way
+
+
+def test_json_round_trip(model: LinkageModel, tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = LinkageModel.load(path)
+    assert again.to_dict() == model.to_dict()
+    assert json.loads(path.read_text())["jigsaw"]["version"] == model.version
+    for i, comparison in enumerate(COMPARISONS):
+        for j in range(len(comparison.levels)):
+            assert again.level_weight(i, j) == model.level_weight(i, j)
+
+
+def test_a_model_from_other_code_is_refused(model: LinkageModel) -> None:
+    data = model.to_dict()
+    data["splink"]["comparisons"][0]["comparison_levels"][1]["label_for_charts"] = "changed"
+    with pytest.raises(ModelError, match="retrain"):
+        LinkageModel.from_dict(data)
+    with pytest.raises(ModelError):
+        Thresholds(auto=0.5, review=0.9)
+
+
+def test_python_levels_and_weights_match_splink(model: LinkageModel) -> None:
+    """Every pair Splink scores falls on the same level in Python, with the same weight."""
+    quiet_splink()
+    table, _truth = population()
+    con = duckdb.connect()
+    con.register("population", table)
+    con.execute(f"CREATE TABLE {RECORDS_TABLE} AS SELECT * FROM population")
+    space = Workspace(con, Path("."), table.num_rows)
+    linker = space.duckdb_linker(model.splink_settings_for(table.num_rows))
+    scored = linker.inference.predict(warning_mode="never").as_pyarrow_table().to_pylist()
+    features = {row["unique_id"]: _features(row) for row in table.to_pylist()}
+    assert len(scored) > 500
+    for pair in scored:
+        left, right = features[pair["unique_id_l"]], features[pair["unique_id_r"]]
+        for comparison in COMPARISONS:
+            index = comparison.level_index(left, right)
+            assert comparison.gamma(index) == pair[f"gamma_{comparison.name}"], (
+                comparison.name,
+                left,
+                right,
+            )
+        score = model.score(left, right, table.num_rows)
+        unguarded = score.match_weight + guards.penalty(
+            {e.comparison: e.level for e in score.evidence}
+        )
+        assert unguarded == pytest.approx(pair["match_weight"], abs=1e-6)
+    con.close()
+
+
+def test_twins_are_held_back_by_the_guard(model: LinkageModel) -> None:
+    from datetime import date
+
+    from jigsaw.linkage.features import PersonDetails, features_of
+
+    common = {
+        "family_name": "Khan",
+        "date_of_birth": date(2016, 3, 9),
+        "sex": "female",
+        "postcode": "NB4 2AB",
+        "address": "4 Mill Road, Millbrook",
+        "role": "child",
+    }
+    amelia = features_of(PersonDetails(given_name="Amelia", **common))  # type: ignore[arg-type]
+    isla = features_of(PersonDetails(given_name="Isla", **common))  # type: ignore[arg-type]
+    score = model.score(amelia, isla, 500_000)
+    assert score.guarded
+    assert score.match_probability < model.thresholds.auto  # a reviewer decides, at most
+    with_numbers = model.score(
+        features_of(PersonDetails(given_name="Amelia", nhs_number="4857773457", **common)),  # type: ignore[arg-type]
+        features_of(PersonDetails(given_name="Isla", nhs_number="9434765919", **common)),  # type: ignore[arg-type]
+        500_000,
+    )
+    assert with_numbers.match_probability < model.thresholds.review

@@ -1,0 +1,226 @@
+"""Notifications about a child: involved practitioners hear of what reaches their agency,
+once each; Operation Encompass reaches the school DSL before the next school day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.models import AuditEntry
+from jigsaw.db import Database
+from jigsaw.deadlines.timescales import load_profile
+from jigsaw.notifications import encompass
+from jigsaw.notifications import service as notifications
+from jigsaw.notifications.models import Notification, NotificationKind
+from jigsaw.people.models import PersonRole
+from jigsaw.records import service as records
+from jigsaw.records.models import InformationItem
+from jigsaw.records.schemas import CorrectionIn
+from jigsaw.sharing.disclosures import notify_item_changed
+from tests.conftest import World
+from tests.singleview.helpers import Family, build_family, involve, item, link, record, share
+
+
+@pytest.fixture
+def family(db: Database, world: World) -> Family:
+    return build_family(db, world)
+
+
+def _kinds(db: Database, practitioner_id: int | None) -> list[NotificationKind]:
+    with db.sessions() as session:
+        return list(
+            session.scalars(
+                select(Notification.kind)
+                .where(Notification.practitioner_id == practitioner_id)
+                .order_by(Notification.id)
+            )
+        )
+
+
+def test_involved_practitioners_hear_of_a_disclosure_to_their_agency_once_each(
+    db: Database, family: Family
+) -> None:
+    worker = family.mash_colleague.practitioner_id
+    involve(db, family.social_worker, family.records["mash"], worker, "Allocated social worker")
+    involve(db, family.social_worker, family.records["mash"], worker, "Also the key worker")
+    shared = item(db, family.dsl, family.records["school"], "Bruise on arm")
+
+    share(db, family.dsl, family.records["school"], [shared], to_agency=family.mash.id)
+    assert _kinds(db, worker) == [NotificationKind.DISCLOSURE_RECEIVED]
+    assert _kinds(db, family.social_worker.practitioner_id) == []  # not involved with the child
+
+    records.correct_item(
+        db,
+        family.dsl,
+        shared.id,
+        CorrectionIn(
+            subject_record_id=family.records["school"],
+            category=shared.category,
+            subtype=shared.subtype,
+            occurred_on=shared.occurred_on,
+            summary="Bruise on the right arm",
+            nature=shared.nature,
+            source=shared.source,
+            reason="Wrong arm",
+        ),
+    )
+    assert _kinds(db, worker) == [
+        NotificationKind.DISCLOSURE_RECEIVED,
+        NotificationKind.DISCLOSED_ITEM_CORRECTED,
+    ]
+    inbox = notifications.inbox(db, family.mash_colleague)
+    assert {n.kind for n in inbox} >= {
+        NotificationKind.DISCLOSURE_RECEIVED,
+        NotificationKind.DISCLOSED_ITEM_CORRECTED,
+    }
+
+
+def test_one_event_gives_one_notification_per_practitioner(db: Database, family: Family) -> None:
+    """The same item disclosed twice to the agency, then corrected: one notice each."""
+    worker = family.mash_colleague.practitioner_id
+    involve(db, family.social_worker, family.records["mash"], worker, "Allocated social worker")
+    shared = item(db, family.dsl, family.records["school"], "Bruise on arm")
+    share(db, family.dsl, family.records["school"], [shared], to_agency=family.mash.id)
+    share(db, family.dsl, family.records["school"], [shared], to_agency=family.mash.id)
+    with db.transaction() as session:
+        changed = session.get_one(InformationItem, shared.id)
+        notify_item_changed(session, changed, retracted=True)
+        notify_item_changed(session, changed, retracted=True)
+    kinds = _kinds(db, worker)
+    assert kinds.count(NotificationKind.DISCLOSED_ITEM_RETRACTED) == 1
+    assert kinds.count(NotificationKind.DISCLOSURE_RECEIVED) == 2  # two disclosures, two events
+
+
+def test_a_disclosure_to_a_named_practitioner_is_not_announced_to_colleagues(
+    db: Database, family: Family
+) -> None:
+    worker = family.mash_colleague.practitioner_id
+    involve(db, family.social_worker, family.records["mash"], worker, "Allocated social worker")
+    shared = item(db, family.dsl, family.records["school"], "For one person only")
+    share(
+        db, family.dsl, family.records["school"], [shared], to_agency=family.mash.id,
+        to_practitioner=family.social_worker.practitioner_id,
+    )  # fmt: skip
+    assert _kinds(db, worker) == []
+    assert _kinds(db, family.social_worker.practitioner_id) == [
+        NotificationKind.DISCLOSURE_RECEIVED
+    ]
+
+
+def test_operation_encompass_reaches_the_school_dsls_at_once(
+    db: Database, world: World, family: Family
+) -> None:
+    deputy = world.practitioner(family.school, Role.DSL)
+    other_school = world.agency(AgencyKind.SCHOOL)
+    other_dsl = world.practitioner(other_school, Role.DSL)
+    incident = item(
+        db, family.officer, family.records["police"], "Domestic abuse incident, child present",
+        subtype="domestic_abuse_incident",
+    )  # fmt: skip
+
+    for dsl in (family.dsl.practitioner_id, deputy.id):
+        notices = [n for n in _rows(db, dsl) if n.kind is NotificationKind.OPERATION_ENCOMPASS]
+        assert len(notices) == 1
+        notice = notices[0]
+        assert notice.object_type == "agency_record"
+        assert notice.object_id == family.records["school"]
+        assert notice.due_at is not None and notice.due_at > notice.created_at
+        assert notice.due_at == encompass.next_school_day_starts(
+            notice.created_at, encompass.school_calendar()
+        )
+    assert _kinds(db, family.teacher.practitioner_id) == []
+    assert _kinds(db, other_dsl.id) == []
+    inbox = notifications.inbox(db, family.dsl)
+    assert any(n.due_at and "Operation Encompass" in n.message for n in inbox)
+    with db.sessions() as session:
+        logged = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == AuditAction.ENCOMPASS_NOTIFIED.value,
+                AuditEntry.object_id == str(incident.id),
+            )
+        ).one()
+    assert logged.refs["schools"] == [family.school.id]
+    assert sorted(logged.refs["practitioners"]) == sorted([family.dsl.practitioner_id, deputy.id])
+
+    # The same event again adds nothing.
+    with db.transaction() as session:
+        again = encompass.on_item_recorded(
+            session, family.officer, session.get_one(InformationItem, incident.id)
+        )
+    assert again == 0
+
+
+def _rows(db: Database, practitioner_id: int | None) -> list[Notification]:
+    with db.sessions() as session:
+        return list(
+            session.scalars(
+                select(Notification).where(Notification.practitioner_id == practitioner_id)
+            )
+        )
+
+
+def test_encompass_needs_police_domestic_abuse_about_a_child(
+    db: Database, world: World, family: Family
+) -> None:
+    item(
+        db, family.officer, family.records["police"], "Missing from home", subtype="missing_episode"
+    )
+    item(
+        db, family.dsl, family.records["school"], "Told staff about shouting at home",
+        subtype="domestic_abuse_incident",
+    )  # fmt: skip
+    mum = record(db, family.officer, "Kerry", "Ashworth", PersonRole.PARENT_CARER)
+    link(db, family.mother, mum)
+    item(db, family.officer, mum, "Assault on Kerry", subtype="domestic_abuse_incident")
+    assert _kinds(db, family.dsl.practitioner_id) == []
+
+
+def test_a_school_without_a_dsl_account_gets_it_in_its_inbox(
+    db: Database, world: World, family: Family
+) -> None:
+    academy = world.agency(AgencyKind.SCHOOL)
+    office = world.actor(world.practitioner(academy, Role.PRACTITIONER))
+    link(db, family.child, record(db, office, "Maisie", "Ashworth"))
+    item(
+        db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
+    )
+    with db.sessions() as session:
+        inbox = session.scalars(
+            select(Notification).where(
+                Notification.agency_id == academy.id, Notification.practitioner_id.is_(None)
+            )
+        ).all()
+    assert [n.kind for n in inbox] == [NotificationKind.OPERATION_ENCOMPASS]
+
+
+UK = "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        # Friday evening (GMT): Monday 08:30.
+        (datetime(2026, 1, 16, 19, 0, tzinfo=UTC), datetime(2026, 1, 19, 8, 30, tzinfo=UTC)),
+        # Tuesday 06:00: the same day's start.
+        (datetime(2026, 1, 20, 6, 0, tzinfo=UTC), datetime(2026, 1, 20, 8, 30, tzinfo=UTC)),
+        # Tuesday 10:00, during school: Wednesday's start.
+        (datetime(2026, 1, 20, 10, 0, tzinfo=UTC), datetime(2026, 1, 21, 8, 30, tzinfo=UTC)),
+        # Thursday before Good Friday and Easter Monday (BST): Tuesday 08:30 local.
+        (datetime(2026, 4, 2, 18, 0, tzinfo=UTC), datetime(2026, 4, 7, 7, 30, tzinfo=UTC)),
+    ],
+)
+def test_next_school_day_start(moment: datetime, expected: datetime) -> None:
+    calendar = encompass.school_calendar()
+    assert calendar.timezone == load_profile().calendar.timezone == UK
+    assert encompass.next_school_day_starts(moment, calendar) == expected
+
+
+def test_encompass_subtypes_come_from_the_flag_rules() -> None:
+    from jigsaw.singleview.rules import shipped_rules
+
+    subtypes = shipped_rules().indicators[encompass.INDICATOR].subtypes
+    assert subtypes is not None and "domestic_abuse_incident" in subtypes

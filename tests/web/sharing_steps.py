@@ -1,0 +1,67 @@
+"""Driving the sharing pages through a TestClient, as a browser without JavaScript would."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from jigsaw.access.actor import Actor
+from jigsaw.agencies import service as agencies
+from jigsaw.db import Database
+from tests.conftest import World
+from tests.web.helpers import form_token, sign_in_through_the_page
+
+
+def sign_in_as(client: TestClient, world: World, db: Database, actor: Actor) -> str:
+    """Sign the actor in on the pages; returns the session's form token."""
+    assert actor.practitioner_id is not None
+    sign_in_through_the_page(client, world, agencies.get_practitioner(db, actor.practitioner_id))
+    return form_token(client.get("/").text)
+
+
+def post(
+    client: TestClient, url: str, token: str, data: Mapping[str, object] | None = None
+) -> Response:
+    """Post a form as a browser would, with the session's token, and do not follow on."""
+    body: dict[str, Any] = {"csrf_token": token, **(data or {})}
+    response: Response = client.post(url, data=body, follow_redirects=False)
+    return response
+
+
+def moved_to(response: Response) -> str:
+    assert response.status_code == 303, response.text[:2000]
+    return urlparse(response.headers["location"]).path
+
+
+def answer_questions(client: TestClient, token: str, url: str, answers: Mapping[str, str]) -> str:
+    """Answer each question page the journey asks, until it moves past the questions."""
+    while "/questions/" in url:
+        question = url.rsplit("/", 1)[1]
+        url = moved_to(post(client, url, token, {"answer": answers[question]}))
+    return url
+
+
+def record_steps(
+    client: TestClient, token: str, url: str, values: Mapping[str, Mapping[str, object]]
+) -> str:
+    """Fill each record page the journey shows, from ``values`` by step, until the check page."""
+    while not url.endswith("/check"):
+        step = url.rsplit("/share/", 1)[1]
+        url = moved_to(post(client, url, token, values[step]))
+    return url
+
+
+def start_from_child(
+    client: TestClient, token: str, record_id: int, agency_id: int, person: str, purpose: str
+) -> str:
+    base = f"/children/{record_id}/share"
+    assert client.get(f"{base}/recipient").status_code == 200
+    url = moved_to(post(client, f"{base}/recipient", token, {"recipient_agency_id": agency_id}))
+    assert url == f"{base}/recipient-person"
+    url = moved_to(post(client, url, token, {"recipient_practitioner_id": person}))
+    assert url == f"{base}/purpose"
+    return moved_to(post(client, url, token, {"purpose": purpose}))
