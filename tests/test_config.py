@@ -34,3 +34,20 @@ def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch
 def test_missing_audit_signing_key_outside_demo_mode_is_refused() -> None:
     with pytest.raises(InsecureSettings, match="JIGSAW_AUDIT_SIGNING_KEY"):
         Settings(secret_key="y" * 40, demo_mode=False).require_safe_secrets()
+
+
+def test_demo_code_prints_a_code_only_for_demo_accounts() -> None:
+    from typer.testing import CliRunner
+
+    from jigsaw.access import totp
+    from jigsaw.cli import app
+    from jigsaw.clock import utcnow
+    from jigsaw.demo import demo_totp_secret
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["demo-code", "dsl@school.demo"])
+    assert shown.exit_code == 0
+    secret = demo_totp_secret("dsl@school.demo")
+    step = totp.step_at(utcnow())
+    assert shown.stdout.strip() in {totp.code_for_step(secret, s) for s in (step - 1, step)}
+    assert runner.invoke(app, ["demo-code", "someone@example.org"]).exit_code != 0

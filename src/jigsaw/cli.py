@@ -91,3 +91,18 @@ def demo(
     if serve_app:
         console.print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
         uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@app.command("demo-code")
+def demo_code(
+    email: Annotated[str, typer.Argument(help="A demo account's email address.")],
+) -> None:
+    """Print the current 6-digit code for a demo account (demo accounts only)."""
+    from jigsaw.access import totp
+    from jigsaw.demo import DEMO_ACCOUNTS, demo_totp_secret
+
+    if email not in {account.email for account in DEMO_ACCOUNTS}:
+        raise typer.BadParameter("Not a demo account; codes are only printed for demo accounts")
+    from jigsaw.clock import utcnow
+
+    typer.echo(totp.code_for_step(demo_totp_secret(email), totp.step_at(utcnow())))

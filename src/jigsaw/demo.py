@@ -120,8 +120,8 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
             title="Their authenticator keys",
             caption=(
                 "Signing in also asks for a 6-digit code: add a key to an authenticator "
-                "app as a time-based code, or use the code shown (it changes every 30 "
-                "seconds)."
+                "app as a time-based code, or run `.venv/bin/jigsaw demo-code EMAIL` for "
+                "the current code (it changes every 30 seconds)."
             ),
         )
         for column in ("Email", "Authenticator key", "Code now"):
