@@ -5,6 +5,7 @@ from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from jigsaw.consent.models import ConsentRecord, ServiceAgreement, TransparencyRecord
 from jigsaw.db import Base
+from jigsaw.linkage.models import LinkageRun, LinkChange, LinkEvent, LinkReview, MatchKey
 from jigsaw.notifications.models import Notification
 from jigsaw.people.models import AgencyRecord, Involvement, Person, Relationship
 from jigsaw.records.models import InformationItem, ItemRetraction
@@ -43,6 +44,11 @@ __all__ = [
     "InformationRequest",
     "Involvement",
     "ItemRetraction",
+    "LinkChange",
+    "LinkEvent",
+    "LinkReview",
+    "LinkageRun",
+    "MatchKey",
     "Notification",
     "Person",
     "Practitioner",
