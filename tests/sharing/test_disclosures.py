@@ -199,3 +199,10 @@ def test_acknowledgement_once_by_the_recipient(db: Database, scene: Scene) -> No
     assert acknowledged.acknowledged_at is not None
     with pytest.raises(Conflict):
         disclosures.acknowledge(db, scene.social_worker, made.id)
+
+
+def test_recipients_are_told_which_child_a_disclosure_is_about(db: Database, scene: Scene) -> None:
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    seen = disclosures.view_received(db, scene.social_worker, made.id)
+    assert seen.subject is not None
+    assert (seen.subject.given_name, seen.subject.family_name) == ("Lily", "Barnes")

@@ -22,6 +22,7 @@ from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.notifications.service import Addressee, notify
+from jigsaw.people.models import AgencyRecord
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.sharing.decisions import SHARING
 from jigsaw.sharing.models import (
@@ -38,6 +39,7 @@ from jigsaw.sharing.schemas import (
     DisclosureOut,
     ReceivedItem,
     RevocationIn,
+    SubjectDetails,
 )
 
 WITHHELD = "[withheld to protect someone's identity]"
@@ -378,6 +380,11 @@ def disclosure_out(session: Session, disclosure: Disclosure) -> DisclosureOut:
 
 def _out(session: Session, disclosure: Disclosure, *, with_items: bool) -> DisclosureOut:
     out = DisclosureOut.model_validate(disclosure)
+    decision = session.get_one(SharingDecision, disclosure.decision_id)
+    # Who the child is travels with the disclosure: a recipient cannot act on it otherwise.
+    out.subject = SubjectDetails.model_validate(
+        session.get_one(AgencyRecord, decision.subject_record_id)
+    )
     ack = session.scalar(
         select(DisclosureAcknowledgement).where(
             DisclosureAcknowledgement.disclosure_id == disclosure.id

@@ -223,4 +223,5 @@ class DisclosureOut(Output):
     acknowledged_at: datetime | None = None
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    subject: SubjectDetails | None = None
     items: list[ReceivedItem] = Field(default_factory=list)
