@@ -68,7 +68,9 @@ def serve(
 
     from jigsaw.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    # No access log: query strings (a search for a child's name) would put personal data
+    # in it. Every read of a person is in the audit log instead, with ids only.
+    uvicorn.run(create_app(get_settings()), host=host, port=port, access_log=False)
 
 
 @app.command()
@@ -90,7 +92,7 @@ def demo(
     console.print(accounts)
     if serve_app:
         console.print(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
 @app.command("demo-code")
