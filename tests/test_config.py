@@ -51,3 +51,9 @@ def test_demo_code_prints_a_code_only_for_demo_accounts() -> None:
     step = totp.step_at(utcnow())
     assert shown.stdout.strip() in {totp.code_for_step(secret, s) for s in (step - 1, step)}
     assert runner.invoke(app, ["demo-code", "someone@example.org"]).exit_code != 0
+
+
+def test_api_answers_are_never_cached(client, world) -> None:  # type: ignore[no-untyped-def]
+    world.sign_in(client, world.practitioner())
+    assert client.get("/api/agency-records").headers["cache-control"] == "no-store"
+    assert client.get("/api/me").headers["cache-control"] == "no-store"

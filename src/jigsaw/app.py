@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,7 @@ from jigsaw.singleview.api import router as singleview_router
 from jigsaw.web import pages
 
 SESSION_COOKIE = "jigsaw_session"
+CACHEABLE_PREFIXES = ("/assets/", "/static/")
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -106,6 +108,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         https_only=settings.secure_cookies,
     )
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def no_caching_of_personal_data(request: Request, call_next: Any) -> Response:
+        """Nothing but the static assets may sit in a browser or proxy cache."""
+        response: Response = await call_next(request)
+        if not request.url.path.startswith(CACHEABLE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     for router in (
         sessions_router,
         agencies_router,
