@@ -27,7 +27,6 @@ from jigsaw.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 SIGNED_OUT_KEY = "signed_out"
-NO_STORE = {"Cache-Control": "no-store"}
 BLANK = {"email": "Enter your email address", "password": "Enter your password"}
 ENTER_CODE = "Enter the 6-digit code from your authenticator app"
 CODE_FORMAT = "Enter the code as 6 digits, for example 123456"
@@ -39,9 +38,7 @@ CsrfChecked = [Depends(require_csrf)]
 def _render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    return templates.TemplateResponse(
-        request, template, context, status_code=status_code, headers=NO_STORE
-    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def _redirect(location: str) -> Response:

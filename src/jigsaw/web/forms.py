@@ -24,7 +24,6 @@ from jigsaw.http import CurrentActor
 from jigsaw.web.csrf import require_csrf
 from jigsaw.web.templating import templates
 
-NO_STORE = {"Cache-Control": "no-store"}
 FLASH_KEY = "flash"
 CsrfChecked = [Depends(require_csrf)]
 
@@ -159,4 +158,4 @@ def render(
         "flash": request.session.pop(FLASH_KEY, None),
     }
     status = status_code if status_code is not None else (422 if errors else 200)
-    return templates.TemplateResponse(request, template, full, status_code=status, headers=NO_STORE)
+    return templates.TemplateResponse(request, template, full, status_code=status)

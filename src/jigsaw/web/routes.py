@@ -29,16 +29,13 @@ from jigsaw.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 MAX_SEARCH_LENGTH = 100
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
     """Pages about children must not linger in caches on shared or borrowed computers."""
-    return templates.TemplateResponse(
-        request, template, context, status_code=status_code, headers=NO_STORE
-    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def _agency_name(db: Database, actor: Actor) -> str:

@@ -30,7 +30,6 @@ from jigsaw.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-NO_STORE = {"Cache-Control": "no-store"}
 SECTIONS = (
     ("chronology", "Chronology"),
     ("flags", "Patterns"),
@@ -52,7 +51,7 @@ ABOUT: dict[str, str] = {
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     """Pages about a child must not linger in caches on shared or borrowed computers."""
     return templates.TemplateResponse(
-        request, f"singleview/{template}", context, status_code=status, headers=NO_STORE
+        request, f"singleview/{template}", context, status_code=status
     )
 
 
