@@ -8,7 +8,7 @@ VENV := .venv
 RUN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test setup assets lint typecheck unit clean
+.PHONY: demo test test-spark setup assets lint typecheck unit clean
 
 demo: setup
 	$(RUN)/jigsaw demo
@@ -40,6 +40,12 @@ typecheck:
 
 unit:
 	$(RUN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+# The Spark backend needs the optional `spark` extra and a JVM; CI runs this after `make test`.
+test-spark: setup
+	$(UV) sync --frozen --quiet --extra spark --python $(PYTHON)
+	JIGSAW_TEST_SPARK=1 $(RUN)/pytest -q tests/linkage/test_spark.py
+	$(UV) sync --frozen --quiet --python $(PYTHON)
 
 clean:
 	rm -rf $(VENV) $(BOOTSTRAP) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -54,7 +54,7 @@ def test_spark_settings_carry_the_trained_parameters() -> None:
 
 @pytest.mark.skipif(
     importlib.util.find_spec("pyspark") is None or os.environ.get("JIGSAW_TEST_SPARK") != "1",
-    reason="needs pyspark (extra 'spark') and JIGSAW_TEST_SPARK=1: a JVM takes a minute",
+    reason="opt-in: needs the 'spark' extra and a JVM; `make test-spark` (run by CI) runs it",
 )
 def test_local_spark_links_like_duckdb(
     private_database: Database, test_model: LinkageModel, tmp_path: Path
