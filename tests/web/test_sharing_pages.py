@@ -213,6 +213,39 @@ def test_deciding_against_the_recommendation_asks_why(
     assert decision.lawful_basis is None, "a basis left over from sharing is not recorded"
 
 
+def test_a_decision_is_reconsidered_as_a_new_linked_decision(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    token = sign_in_as(client, world, db, scene.dsl)
+    first_id = int(
+        moved_to(post(client, _to_check(client, token, scene, HARM_ANSWERS), token)).rsplit("/", 1)[
+            1
+        ]
+    )
+    page = client.get(f"/decisions/{first_id}").text
+    assert f'action="/decisions/{first_id}/reconsider"' in page
+
+    assert post(client, f"/decisions/{first_id}/reconsider", "not-the-token").status_code == 403
+    url = moved_to(post(client, f"/decisions/{first_id}/reconsider", token))
+    assert url == f"/children/{scene.child_record_id}/share/questions/legitimate_purpose", (
+        "who and why are carried over; the questions are asked again"
+    )
+    url = answer_questions(client, token, url, HARM_ANSWERS)
+    check = record_steps(client, token, moved_to(post(client, url, token)), SHARE_RECORD)
+    second_id = int(moved_to(post(client, check, token)).rsplit("/", 1)[1])
+
+    second = decisions.view_decision(db, scene.dsl, second_id)
+    first = decisions.view_decision(db, scene.dsl, first_id)
+    assert second.reconsiders_id == first_id and first.reconsidered_by_id == second_id
+    assert second.recipient_agency_id == first.recipient_agency_id
+    assert second.purpose == first.purpose
+    earlier_page = client.get(f"/decisions/{first_id}").text
+    assert f'href="/decisions/{second_id}"' in earlier_page
+    assert "/reconsider" not in earlier_page, "only the latest decision can be reconsidered"
+    again = moved_to(post(client, f"/decisions/{first_id}/reconsider", token))
+    assert again == f"/decisions/{second_id}"
+
+
 def test_service_refusals_on_the_check_page_link_to_the_page_to_change(
     client: TestClient, world: World, db: Database, scene: Scene
 ) -> None:
@@ -556,6 +589,48 @@ def test_requests_list_rag_and_due_times_and_the_request_page_starts_a_decision(
     )
     assert url == f"/children/{scene.child_record_id}/share/questions/legitimate_purpose"
     assert f'href="/requests/{request_id}"' in client.get(url).text, "back goes to the request"
+
+
+def test_the_urgency_is_changed_with_a_reason_and_the_history_kept(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    request_id = _incoming_request(db, scene, "green")
+    token = sign_in_as(client, world, db, scene.dsl)
+    assert f'href="/requests/{request_id}/rating"' in client.get(f"/requests/{request_id}").text
+
+    form = client.get(f"/requests/{request_id}/rating")
+    assert form.status_code == 200 and "Change how urgent this request is" in form.text
+    response = post(client, f"/requests/{request_id}/rating", token, {"rag": "green"})
+    assert response.status_code == 422
+    assert _error_links(response.text) == [
+        ("#rag", "The request is already rated green; choose another rating"),
+        ("#rationale", "Say why the urgency has changed"),
+    ]
+    assert len(requests.view_request(db, scene.dsl, request_id).rating_history) == 1
+
+    reason = "Police attended the home overnight; the child was present."
+    url = moved_to(
+        post(client, f"/requests/{request_id}/rating", token, {"rag": "red", "rationale": reason})
+    )
+    assert url == f"/requests/{request_id}"
+    changed = requests.view_request(db, scene.dsl, request_id)
+    assert [r.rag for r in changed.rating_history] == [Rag.GREEN, Rag.RED]
+    assert changed.rating.rationale == reason
+    assert "govuk-tag--red" in client.get(url).text
+
+
+def test_a_stranger_cannot_change_the_urgency(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    request_id = _incoming_request(db, scene, "green")
+    outsider = world.practitioner(world.agency(AgencyKind.HOUSING), Role.PRACTITIONER)
+    token = sign_in_as(client, world, db, World.actor(outsider))
+    assert client.get(f"/requests/{request_id}/rating").status_code == 404
+    response = post(
+        client, f"/requests/{request_id}/rating", token, {"rag": "red", "rationale": "Because."}
+    )
+    assert response.status_code == 404
+    assert len(requests.view_request(db, scene.dsl, request_id).rating_history) == 1
 
 
 def test_overdue_requests_are_highlighted(

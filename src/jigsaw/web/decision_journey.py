@@ -195,6 +195,7 @@ class Journey:
             {
                 "subject_record_id": draft.subject_record_id,
                 "request_id": draft.request_id,
+                "reconsiders_id": draft.reconsiders_id,
                 "recipient_agency_id": draft.recipient_agency_id,
                 "recipient_practitioner_id": draft.recipient_practitioner_id,
                 "purpose": draft.purpose,

@@ -41,6 +41,7 @@ from jigsaw.web.forms import (
     Errors,
     Posted,
     Viewer,
+    flash,
     path_id,
     problems,
     redirect,
@@ -208,6 +209,34 @@ def recipient_chosen(
         draft.unmark("recipient-person")
     save_draft(request, draft)
     return onward(request, db, actor, ident)
+
+
+# Reconsidering: a new decision, linked to the one it replaces, made afresh.
+
+
+@router.post("/decisions/{decision_id}/reconsider", dependencies=CsrfChecked)
+def reconsider(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+    """Start a new decision with who and why carried over from the earlier one.
+
+    The guidance's questions are asked again rather than copied: a decision is
+    reconsidered because something has changed, and the answers are where that shows.
+    """
+    earlier = decisions.view_decision(db, actor, path_id(decision_id, "sharing decision"))
+    if earlier.reconsidered_by_id is not None:
+        flash(request, f"Decision {earlier.id} has already been reconsidered; this is the latest.")
+        return redirect(f"/decisions/{earlier.reconsidered_by_id}")
+    draft = start(
+        earlier.subject_record_id,
+        request_id=earlier.request_id,
+        reconsiders_id=earlier.id,
+        recipient_agency_id=earlier.recipient_agency_id,
+        recipient_practitioner_id=earlier.recipient_practitioner_id,
+        purpose=earlier.purpose,
+    )
+    for step in ("recipient", "recipient-person", "purpose"):
+        draft.mark(step)
+    save_draft(request, draft)
+    return redirect(step_url(earlier.subject_record_id, Journey(draft).next_step()))
 
 
 def agency_name(db: Database, agency_id: int | None) -> str:

@@ -52,6 +52,7 @@ class DecisionDraft(_Draft):
     subject_record_id: int
     edition: str
     request_id: int | None = None
+    reconsiders_id: int | None = None
     recipient_agency_id: int | None = None
     recipient_practitioner_id: int | None = None
     purpose: SharingPurpose | None = None

@@ -24,7 +24,7 @@ from jigsaw.http import DB
 from jigsaw.people import service as people
 from jigsaw.records.models import Category
 from jigsaw.sharing import decisions, recipients, requests
-from jigsaw.sharing.schemas import RequestIn, RequestOut
+from jigsaw.sharing.schemas import RequestIn, RequestOut, RerateIn
 from jigsaw.web import drafts
 from jigsaw.web.decision_journey import Journey, start
 from jigsaw.web.decision_pages import step_url
@@ -80,6 +80,69 @@ def request_page(request: Request, request_id: str, actor: Viewer, db: DB) -> Re
         "names": Names(db),
     }
     return render(request, "sharing/request.html", context)
+
+
+# Changing the urgency: a new rating with its reason, kept beside the old ones.
+
+
+@dataclass
+class RatingForm:
+    rag: str = ""
+    rationale: str = ""
+
+    def problems(self, current: Rag) -> Errors:
+        errors: Errors = {}
+        if self.rag not in {r.value for r in Rag}:
+            errors["rag"] = "Choose how urgent the request is now"
+        elif self.rag == current.value:
+            errors["rag"] = f"The request is already rated {current.value}; choose another rating"
+        if not self.rationale:
+            errors["rationale"] = "Say why the urgency has changed"
+        return errors
+
+
+@router.get("/requests/{request_id}/rating")
+def rating_form(request: Request, request_id: str, actor: Viewer, db: DB) -> Response:
+    asked = _request(db, actor, request_id)
+    return _rating_page(request, asked, RatingForm(), {})
+
+
+def _rating_page(
+    request: Request, asked: RequestOut, entered: RatingForm, errors: Errors
+) -> Response:
+    context = {
+        "title": "Change how urgent this request is",
+        "nav": "requests",
+        "back": f"/requests/{asked.id}",
+        "action": f"/requests/{asked.id}/rating",
+        "asked": asked,
+        "entered": entered,
+        "rags": list(Rag),
+    }
+    return render(request, "sharing/rerate.html", context, errors=errors)
+
+
+@router.post("/requests/{request_id}/rating", dependencies=CsrfChecked)
+def rerate(request: Request, request_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+    asked = _request(db, actor, request_id)
+    entered = RatingForm(rag=form.text("rag"), rationale=form.text("rationale"))
+    errors = entered.problems(asked.rating.rag)
+    if not errors:
+        profile = load_profile(request.app.state.settings.deadline_profile)
+        try:
+            changed = requests.rerate(
+                db,
+                actor,
+                asked.id,
+                RerateIn.model_validate({"rag": entered.rag, "rationale": entered.rationale}),
+                profile,
+            )
+        except (InvalidInput, ValidationError) as refused:
+            errors = problems(refused, {"rationale": "Say why the urgency has changed"})
+        else:
+            flash(request, f"Request {changed.id} is now rated {changed.rating.rag.value}.")
+            return redirect(f"/requests/{changed.id}")
+    return _rating_page(request, asked, entered, errors)
 
 
 # Answering: which of our children is it about?
