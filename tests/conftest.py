@@ -32,11 +32,17 @@ from jigsaw.app import create_app
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings
 from jigsaw.db import Database
+from jigsaw.protection import keys as master_keys
 
 pytest_plugins = ["tests.scene"]
 
 PASSWORD = "correct horse battery staple"
 SECRET_KEY = "test-secret-key-that-is-long-enough-to-pass-0123456789"
+MASTER_KEY = base64.b64encode(bytes(range(32, 64))).decode()
+os.environ.setdefault("JIGSAW_MASTER_KEY", MASTER_KEY)
+master_keys.configure(
+    master_keys.master_key_for(Settings(master_key=os.environ["JIGSAW_MASTER_KEY"]))
+)
 ACCOUNTS = AccountConfig(keys=AccountKeys.from_secret(SECRET_KEY))
 AUDIT_KEY = base64.b64encode(bytes(range(32))).decode()
 _counter = itertools.count(1)

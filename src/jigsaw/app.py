@@ -8,23 +8,27 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from jigsaw import __version__
 from jigsaw.access.api import router as sessions_router
+from jigsaw.access.breakglass_api import router as breakglass_router
 from jigsaw.agencies.api import router as agencies_router
 from jigsaw.audit.api import router as audit_router
+from jigsaw.audit.refusals import RefusedRequest, record_refusal
 from jigsaw.config import Settings, get_settings
 from jigsaw.consent.api import router as consent_router
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
 from jigsaw.guidance.api import router as guidance_router
+from jigsaw.http import actor_of
 from jigsaw.notifications.api import router as notifications_router
 from jigsaw.people.api import router as people_router
 from jigsaw.records.api import router as records_router
 from jigsaw.sharing.api import router as sharing_router
 from jigsaw.singleview.api import router as singleview_router
-from jigsaw.web import pages
+from jigsaw.web import breakglass_pages, pages
 
 SESSION_COOKIE = "jigsaw_session"
 CACHEABLE_PREFIXES = ("/assets/", "/static/")
@@ -56,6 +60,22 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api")
 
 
+def _record_refusal(request: Request) -> None:
+    """Every refusal goes on the record, after the refused work rolled back.
+
+    Another agency's record answers 404 from the services, exactly like a missing
+    one, so those cannot be told apart here and are not recorded as refusals.
+    """
+    actor = actor_of(request)
+    if actor is None:
+        return
+    route = request.scope.get("route")
+    refused = RefusedRequest.from_route(
+        request.method, getattr(route, "path_format", None), request.path_params
+    )
+    record_refusal(request.app.state.db, actor, refused)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> Response:
@@ -74,6 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotPermitted)
     async def not_permitted(request: Request, exc: NotPermitted) -> Response:
+        await run_in_threadpool(_record_refusal, request)
         if _wants_html(request):
             return pages.error_page(request, 403, "You cannot see this", exc.reason)
         return JSONResponse({"errors": [{"field": "", "message": exc.reason}]}, status_code=403)
@@ -128,7 +149,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         singleview_router,
         notifications_router,
         audit_router,
+        breakglass_router,
     ):
         app.include_router(router)
     pages.install(app)
+    breakglass_pages.install(app)
     return app

@@ -10,6 +10,9 @@ from rich.console import Console
 from jigsaw.audit import cli as audit_cli
 from jigsaw.config import Settings, get_settings
 from jigsaw.linkage import cli as linkage_cli
+from jigsaw.protection import cli as protection_cli
+from jigsaw.protection import keys as master_keys
+from jigsaw.retention import cli as retention_cli
 from jigsaw.sharing import cli as decisions_cli
 
 app = typer.Typer(
@@ -20,6 +23,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(linkage_cli.app, name="linkage")
 app.add_typer(decisions_cli.app, name="decisions")
+app.add_typer(protection_cli.app, name="protection")
+app.add_typer(retention_cli.app, name="retention")
 app.command("register")(audit_cli.register_command)
 console = Console(stderr=True)
 
@@ -88,6 +93,7 @@ def demo(
     from jigsaw.demo import build_demo, demo_database_url
 
     settings = Settings(demo_mode=True, secure_cookies=False, database_url=demo_database_url())
+    master_keys.configure(master_keys.master_key_for(settings))
     accounts = build_demo(children=children, seed=seed, console=console)
     console.print(accounts)
     if serve_app:

@@ -1,9 +1,26 @@
-"""The current time, in one place, always timezone-aware UTC."""
+"""The current time, in one place, always timezone-aware UTC.
+
+Everything that depends on time (disclosure expiry, session ends, code steps) asks
+here, so a test can hold the clock at a moment of its choosing and move it on, and
+every reader agrees on what "now" is. Nothing outside tests holds the clock.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 
+class _Held:
+    at: datetime | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    held = _Held.at
+    return held if held is not None else datetime.now(UTC)
+
+
+def hold(at: datetime | None) -> None:
+    """Stop the clock at ``at`` (aware UTC); ``None`` lets real time run again."""
+    if at is not None and at.utcoffset() is None:
+        raise ValueError("Hold the clock at an aware time")
+    _Held.at = at

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET = "demo-only-secret-key-not-for-real-data-000000"  # noqa: S105 (demo mode only)
 MIN_SECRET_LENGTH = 32
+DEMO_MASTER_KEY = "ZGVtby1vbmx5LW1hc3Rlci1rZXktbm90LWZvci11c2U="  # 32 bytes; demo mode only
 
 
 class InsecureSettings(RuntimeError):
@@ -37,6 +38,18 @@ class Settings(BaseSettings):
     audit_signing_key_file: Path | None = Field(
         default=None, description="A file holding that base64 seed instead (demo: created)."
     )
+    master_key: str = Field(
+        default="",
+        description="Base64 of the 32-byte master key that wraps every data key (at rest).",
+    )
+    master_key_file: Path | None = Field(
+        default=None, description="A file holding that base64 master key instead."
+    )
+    retired_master_keys: str = Field(
+        default="",
+        description="Comma-separated base64 master keys replaced by a rotation, still read until "
+        "`jigsaw protection rewrap` has moved every data key to the current one.",
+    )
     audit_log_origin: str = Field(
         default="jigsaw.invalid/audit", description="The log's name in its checkpoints."
     )
@@ -57,6 +70,10 @@ class Settings(BaseSettings):
     )
     lockout_max_seconds: int = Field(
         default=24 * 60 * 60, description="The longest a lockout can grow to."
+    )
+    break_glass_max_minutes: int = Field(
+        default=60,
+        description="The longest an emergency (break-glass) session may last; 60 by default.",
     )
     oidc_issuer: str = Field(
         default="", description="Single sign-on: the OpenID provider's issuer URL."
@@ -85,6 +102,8 @@ class Settings(BaseSettings):
     def _demo_gets_a_known_secret(self) -> Settings:
         if self.demo_mode and not self.secret_key:
             self.secret_key = DEMO_SECRET
+        if self.demo_mode and not self.master_key and self.master_key_file is None:
+            self.master_key = DEMO_MASTER_KEY
         return self
 
     def require_safe_secrets(self) -> None:
@@ -107,6 +126,15 @@ class Settings(BaseSettings):
             raise InsecureSettings(
                 "JIGSAW_AUDIT_SIGNING_KEY (or JIGSAW_AUDIT_SIGNING_KEY_FILE) is not set: the "
                 "audit log cannot sign checkpoints. Create one with `jigsaw audit keygen`."
+            )
+        if not self.master_key and self.master_key_file is None:
+            raise InsecureSettings(
+                "JIGSAW_MASTER_KEY (or JIGSAW_MASTER_KEY_FILE) is not set: nothing about a "
+                "child can be stored or read. Create one with `jigsaw protection keygen`."
+            )
+        if self.master_key == DEMO_MASTER_KEY:
+            raise InsecureSettings(
+                "JIGSAW_MASTER_KEY is the demo key: never use it outside demo mode."
             )
 
 

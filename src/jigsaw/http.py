@@ -34,6 +34,7 @@ SESSION_KEY = sessions.PRACTITIONER
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SCOPES_ATTRIBUTE = "jigsaw_scopes"
 _ACCOUNTS_CACHE = "account_config"
+_ACTOR_STATE = "jigsaw_actor"
 
 
 class SecondFactorRequired(NotSignedIn):
@@ -67,6 +68,21 @@ DB = Annotated[Database, Depends(get_db)]
 Accounts = Annotated[AccountConfig, Depends(get_accounts)]
 
 
+def _remember(request: Request, actor: Actor) -> Actor:
+    setattr(request.state, _ACTOR_STATE, actor)
+    return actor
+
+
+def actor_of(request: Request) -> Actor | None:
+    """Who this request was identified as so far, for recording a refusal after the fact.
+
+    Set as soon as a token or session identifies someone, before any check that may
+    refuse them, so a refused request is attributed even when the refusal came first.
+    """
+    actor = getattr(request.state, _ACTOR_STATE, None)
+    return actor if isinstance(actor, Actor) else None
+
+
 # API tokens and the scopes routes declare
 
 
@@ -87,7 +103,7 @@ def token_actor(request: Request, db: DB) -> Actor | None:
     token = _bearer(request)
     if token is None or not request.url.path.startswith("/api"):
         return None
-    return tokens.authenticate(db, token, now=clock.utcnow())
+    return _remember(request, tokens.authenticate(db, token, now=clock.utcnow()))
 
 
 def declared_scopes(route: Any, method: str) -> list[str] | None:
@@ -175,7 +191,7 @@ def signed_in_actor(
         request.session.clear()
         raise
     sessions.touch(request.session, state, now)
-    return actor
+    return _remember(request, actor)
 
 
 def current_actor(actor: Annotated[Actor, Depends(signed_in_actor)]) -> Actor:

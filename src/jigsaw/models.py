@@ -1,6 +1,12 @@
 """Imports every table so metadata is complete (Alembic and test set-up use this)."""
 
-from jigsaw.access.models import ApiToken, SignInThrottle
+from jigsaw.access.models import (
+    ApiToken,
+    BreakGlassEnd,
+    BreakGlassSession,
+    PasswordReset,
+    SignInThrottle,
+)
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from jigsaw.consent.models import ConsentRecord, ServiceAgreement, TransparencyRecord
@@ -8,7 +14,9 @@ from jigsaw.db import Base
 from jigsaw.linkage.models import LinkageRun, LinkChange, LinkEvent, LinkReview, MatchKey
 from jigsaw.notifications.models import Notification
 from jigsaw.people.models import AgencyRecord, Involvement, Person, Relationship
+from jigsaw.protection.models import DataKey
 from jigsaw.records.models import InformationItem, ItemRetraction
+from jigsaw.retention.models import Erasure
 from jigsaw.sharing.models import (
     AdviceAnswer,
     AdviceRequest,
@@ -34,12 +42,16 @@ __all__ = [
     "AuditHead",
     "AuditNode",
     "Base",
+    "BreakGlassEnd",
+    "BreakGlassSession",
     "ConsentRecord",
+    "DataKey",
     "DecisionAdvice",
     "DisclosedItem",
     "Disclosure",
     "DisclosureAcknowledgement",
     "DisclosureRevocation",
+    "Erasure",
     "InformationItem",
     "InformationRequest",
     "Involvement",
@@ -50,6 +62,7 @@ __all__ = [
     "LinkageRun",
     "MatchKey",
     "Notification",
+    "PasswordReset",
     "Person",
     "Practitioner",
     "RagRating",

@@ -43,7 +43,7 @@ def populate(db: Database, children: int = 5) -> Actor:
         system,
         PractitionerIn(agency_id=agency.id, name="Jo Bell", email="jo@example.org", role=Role.DSL),
     )
-    actor = Actor(person.id, agency.id, person.role)
+    actor = Actor(person.id, agency.id, person.role, mfa_verified=True)
     for n in range(children):
         record = people.create_agency_record(
             db,

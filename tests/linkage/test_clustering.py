@@ -43,3 +43,23 @@ def test_edges_out_of_order_are_refused() -> None:
 
     with pytest.raises(ValueError, match="strongest first"):
         cluster([1, 2, 3], [Edge(1, 2, 0.6, 1), Edge(2, 3, 0.9, 3)], auto=AUTO, review=REVIEW)
+
+
+def test_two_clusters_with_different_nhs_numbers_wait_for_a_reviewer() -> None:
+    """Ella (1, 2) and Ellie (3, 4) each hold their own NHS number; Ellie's record with no
+    number (5) joins her, then scores as Ella too, and that link would join the girls."""
+    edges = [
+        Edge(1, 2, 0.99999, 20),
+        Edge(3, 4, 0.99999, 20),
+        Edge(4, 5, 0.9999, 14),
+        Edge(2, 5, 0.999, 12),
+        Edge(5, 6, 0.995, 8),
+    ]
+    numbers = {1: 4857773457, 2: 4857773457, 3: 9434765919, 4: 9434765919}
+    result = cluster([1, 2, 3, 4, 5, 6], edges, auto=AUTO, review=REVIEW, identifiers=numbers)
+    assert result.root(1) == result.root(2) != result.root(3)
+    assert result.root(3) == result.root(4) == result.root(5) == result.root(6)
+    items = result.review_items()
+    assert [(i.left, i.right, i.blocked) for i in items] == [(2, 5, True)]
+    without = cluster([1, 2, 3, 4, 5, 6], edges, auto=AUTO, review=REVIEW)
+    assert len({without.root(r) for r in range(1, 7)}) == 1

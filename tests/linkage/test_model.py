@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -59,15 +60,26 @@ def test_a_model_from_other_code_is_refused(model: LinkageModel) -> None:
 def test_python_levels_and_weights_match_splink(model: LinkageModel) -> None:
     """Every pair Splink scores falls on the same level in Python, with the same weight."""
     quiet_splink()
-    table, _truth = population()
+    table, _truth = population(with_linked_children=True)
     con = duckdb.connect()
     con.register("population", table)
     con.execute(f"CREATE TABLE {RECORDS_TABLE} AS SELECT * FROM population")
     space = Workspace(con, Path("."), table.num_rows)
     linker = space.duckdb_linker(model.splink_settings_for(table.num_rows))
-    scored = linker.inference.predict(warning_mode="never").as_pyarrow_table().to_pylist()
-    features = {row["unique_id"]: _features(row) for row in table.to_pylist()}
+    predicted = linker.inference.predict(warning_mode="never")
+    scored = predicted.as_pyarrow_table().to_pylist()  # type: ignore[no-untyped-call]
+    features = {
+        row["unique_id"]: dataclasses.replace(
+            _features(row),  # the match index holds neither: a search has none to compare
+            agency=row["agency"],
+            linked_children=tuple(row["linked_children"]) if row["linked_children"] else None,
+        )
+        for row in table.to_pylist()
+    }
     assert len(scored) > 500
+    shared_child = {pair["gamma_shared_child"] for pair in scored}
+    assert shared_child == {-1, 0, 1}  # unknown, none in common, a child in common
+    assert {pair["gamma_same_agency"] for pair in scored} == {0, 1}
     for pair in scored:
         left, right = features[pair["unique_id_l"]], features[pair["unique_id_r"]]
         for comparison in COMPARISONS:
@@ -109,3 +121,20 @@ def test_twins_are_held_back_by_the_guard(model: LinkageModel) -> None:
         500_000,
     )
     assert with_numbers.match_probability < model.thresholds.review
+
+
+def test_a_mother_and_father_sharing_a_child_are_held_apart(model: LinkageModel) -> None:
+    from jigsaw.linkage.features import PersonDetails, features_of
+
+    common = {"family_name": "Khan", "postcode": "NB4 2AB", "role": "parent_carer"}
+    mother = features_of(PersonDetails(given_name="Sarah", sex="female", **common))  # type: ignore[arg-type]
+    father = features_of(PersonDetails(given_name="David", sex="male", **common))  # type: ignore[arg-type]
+    child = (41,)
+    score = model.score(
+        dataclasses.replace(mother, linked_children=child),
+        dataclasses.replace(father, linked_children=child),
+        500_000,
+    )
+    assert score.guarded
+    assert score.match_probability < model.thresholds.review
+    assert {e.comparison: e.level for e in score.evidence}["shared_child"] == "shared"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -95,3 +96,58 @@ def test_an_nhs_number_alone_finds_its_person(linked_once: Linked) -> None:
     found = find_candidates(db, PersonDetails(nhs_number=record.nhs_number))
     assert found and found[0].person_id == record.person_id
     assert {e.comparison: e.level for e in found[0].evidence}["nhs_number"] == "exact"
+
+
+def test_a_search_brings_no_linked_children_so_that_evidence_weighs_nothing(
+    linked_once: Linked,
+) -> None:
+    """A search has no relationships: the second pass's comparison stays on its null
+    level, so online scores equal the batch run's first-pass scores for every pair."""
+    db, _summary = linked_once
+    key, given, family, dob, sex, postcode, line = _true_children()[0]
+    found = find_candidates(
+        db,
+        PersonDetails(
+            given_name=given,
+            family_name=family,
+            date_of_birth=dob,
+            sex=sex,
+            postcode=postcode,
+            address=line,
+            role="child",
+        ),
+    )
+    assert found, key
+    for candidate in found:
+        shared = next(e for e in candidate.evidence if e.comparison == "shared_child")
+        assert (shared.level, shared.match_weight) == ("missing", 0.0)
+
+
+def test_a_child_with_a_new_name_is_found_by_birthday_district_and_sex(
+    linked_once: Linked,
+) -> None:
+    """Only the date of birth + postcode district key can find this search's child; it
+    asks for the same sex too, which keeps a million children's searches small."""
+    db, _summary = linked_once
+    key, _given, _family, dob, sex, postcode, _line = _true_children()[0]
+    with db.sessions() as session:
+        own = set(
+            session.scalars(
+                select(SyntheticTruth.agency_record_id).where(SyntheticTruth.true_person_key == key)
+            )
+        )
+    renamed = PersonDetails(
+        given_name="Quillon",
+        family_name="Vexbury",
+        date_of_birth=dob,
+        sex=sex,
+        postcode=postcode.split(" ")[0] + " 9ZZ",  # same district, another street
+        role="child",
+    )
+    found = find_candidates(db, renamed, limit=1_000, min_probability=0.0)
+    assert own & {c.agency_record_id for c in found}
+    other_sex = "male" if sex == "female" else "female"
+    elsewhere = find_candidates(
+        db, dataclasses.replace(renamed, sex=other_sex), limit=1_000, min_probability=0.0
+    )
+    assert not own & {c.agency_record_id for c in elsewhere}

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from jigsaw.access.actor import Actor
+from jigsaw.agencies.roles import Role
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.records import service as records
@@ -111,6 +113,42 @@ def test_special_and_criminal_data_need_their_condition(
     )
     covered = scene.share(db, **{condition: value})
     assert disclosures.disclose(db, scene.dsl, scene.disclosure(covered.id, items=wanted)).items
+
+
+def test_naming_an_older_version_does_not_skip_the_newest_versions_condition(
+    db: Database, scene: Scene
+) -> None:
+    """Recipients see the newest version, so its flags decide what the decision needs."""
+    plain = _item(db, scene.dsl, scene.child_record_id)
+    body = CorrectionIn(
+        **{
+            **plain.model_dump(include=set(CorrectionIn.model_fields) - {"reason", "summary"}),
+            "summary": "Attended the sexual health clinic",
+            "special_category": True,
+            "reason": "The nature of the appointment was recorded wrongly",
+        },
+    )
+    records.correct_item(db, scene.dsl, plain.id, body)
+    bare = scene.share(db)
+    stale = [DisclosedItemIn(item_id=plain.id, fields=["summary"])]
+    before = _count(db)
+    with pytest.raises(InvalidInput, match="Article 9") as caught:
+        disclosures.disclose(db, scene.dsl, scene.disclosure(bare.id, items=stale))
+    assert caught.value.problems[0].field == "items.0.item_id"
+    assert _count(db) == before
+
+
+def test_only_front_line_roles_disclose_or_see_what_their_agency_disclosed(
+    db: Database, scene: Scene
+) -> None:
+    disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    assert disclosures.made_by_agency(db, scene.dsl)
+    for role in (Role.AUDITOR, Role.ADMIN):
+        other = Actor(10_000 + len(role.value), scene.dsl.agency_id, role, mfa_verified=True)
+        with pytest.raises(NotPermitted):
+            disclosures.made_by_agency(db, other)
+        with pytest.raises(NotPermitted):
+            disclosures.disclose(db, other, scene.disclosure(scene.share(db).id))
 
 
 def test_unknown_fields_and_past_expiry_are_refused(db: Database, scene: Scene) -> None:

@@ -5,10 +5,16 @@ has an authenticator, ``totp_code``). Without a code the session is only half
 signed in: ``second_factor`` in the answer says what is still needed, and
 ``POST /api/session/second-factor`` (or, for a first sign-in,
 ``POST /api/session/enrolment`` then the same) completes it.
+
+Sensitive actions (tokens, password changes, administrators' changes to accounts)
+need a recent sign-in: ``POST /api/session/reauthentication`` first. A practitioner
+who forgot their password uses a code from an administrator at
+``POST /api/password-reset``; it signs nobody in.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -20,7 +26,7 @@ from jigsaw.access.tokens import NewToken, TokenIn, TokenOut
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.errors import NotPermitted
-from jigsaw.http import DB, Accounts, CurrentActor, SignedInActor
+from jigsaw.http import DB, Accounts, CurrentActor, RecentlyAuthenticatedActor, SignedInActor
 
 router = APIRouter(prefix="/api", tags=["sessions"])
 
@@ -40,6 +46,25 @@ class Code(BaseModel):
 class Reauthentication(BaseModel):
     password: str = Field(max_length=1000)
     totp_code: str = Field(max_length=20)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+
+
+class PasswordResetUse(BaseModel):
+    email: str = Field(max_length=320)
+    code: str = Field(max_length=40)
+    new_password: str = Field(max_length=1000)
+
+
+class PasswordResetOut(BaseModel):
+    """The code is shown this once; only its hash is kept."""
+
+    practitioner_id: int
+    code: str
+    expires_at: datetime
 
 
 class SessionOut(PractitionerOut):
@@ -109,6 +134,47 @@ def reauthenticate(
     return _session_out(db, practitioner_id, "verified")
 
 
+@router.post("/session/password", response_model=SessionOut)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    actor: RecentlyAuthenticatedActor,
+    db: DB,
+    accounts: Accounts,
+) -> SessionOut:
+    """Every other session of the account ends; this one carries on as a new session."""
+    practitioner_id = _person(actor.practitioner_id, actor.is_token)
+    ended = service.change_password(db, accounts, actor, body.current_password, body.new_password)
+    sessions.restart_after(request.session, practitioner_id, ended, clock.utcnow())
+    return _session_out(db, practitioner_id, "verified")
+
+
+@router.post("/password-reset", status_code=204)
+def use_password_reset(body: PasswordResetUse, db: DB, accounts: Accounts) -> None:
+    """Set a new password with an administrator's code, then sign in as usual."""
+    service.use_password_reset(db, accounts, body.email, body.code, body.new_password)
+
+
+@router.post(
+    "/practitioners/{practitioner_id}/password-reset",
+    response_model=PasswordResetOut,
+    status_code=201,
+)
+def issue_password_reset(
+    practitioner_id: int, actor: RecentlyAuthenticatedActor, db: DB
+) -> PasswordResetOut:
+    issued = service.issue_password_reset(db, actor, practitioner_id)
+    return PasswordResetOut(
+        practitioner_id=issued.practitioner_id, code=issued.code, expires_at=issued.expires_at
+    )
+
+
+@router.post("/practitioners/{practitioner_id}/second-factor/reset", status_code=204)
+def reset_second_factor(practitioner_id: int, actor: RecentlyAuthenticatedActor, db: DB) -> None:
+    """For a lost authenticator: the practitioner sets up a new one at their next sign-in."""
+    service.reset_second_factor(db, actor, practitioner_id)
+
+
 @router.delete("/session", status_code=204)
 def sign_out(request: Request, db: DB) -> None:
     state = sessions.read(request.session)
@@ -124,7 +190,7 @@ def me(actor: CurrentActor, db: DB) -> PractitionerOut:
 
 
 @router.post("/tokens", response_model=NewToken, status_code=201)
-def create_token(body: TokenIn, actor: CurrentActor, db: DB) -> NewToken:
+def create_token(body: TokenIn, actor: RecentlyAuthenticatedActor, db: DB) -> NewToken:
     """Make a token for a system. The answer is the only time the token is shown."""
     return tokens.create_token(db, actor, body)
 

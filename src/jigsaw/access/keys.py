@@ -1,20 +1,26 @@
-"""Keys for account secrets, derived from ``JIGSAW_SECRET_KEY``.
+"""Keys for account secrets, under the master key (``protection.keys``).
 
-Two purposes, two keys, neither usable for the other (HKDF with distinct
-``info`` labels): one encrypts TOTP secrets at rest with AES-256-GCM, the other
-makes the keyed hash that names a sign-in throttle without storing the email.
+Two purposes, two keys, neither usable for the other: one encrypts TOTP secrets at
+rest with AES-256-GCM, the other is the blind index that names a sign-in throttle
+without storing the email.
 
-TOTP secrets are bound to their row by the associated data, so a ciphertext
-copied onto another practitioner does not decrypt. Rotating the secret key makes
-stored TOTP secrets unreadable: those practitioners must enrol again.
+TOTP secrets use a dedicated key rather than a data key per practitioner: they are
+read at sign-in, before there is any transaction to hold a keyring, practitioners
+are not subject to a child's retention schedule, so nothing would ever be shredded
+per practitioner, and the row they live on is updated anyway (no seal id is needed:
+the practitioner's id is known before the secret is stored). The key is derived
+from the master key *and* ``JIGSAW_SECRET_KEY``, so a copy of the database and
+either secret alone read nothing. Each stored secret names the master key it was
+sealed under, so a master key rotation keeps them readable while the retired key
+is still configured; rotating the secret key makes them unreadable and those
+practitioners enrol again. The associated data binds each secret to its row, so a
+ciphertext copied onto another practitioner does not decrypt.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -22,58 +28,105 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from jigsaw.protection import keys as master_keys
+from jigsaw.protection.blind import BlindIndex
+from jigsaw.protection.keys import KeyUnavailable, MasterKey
+
 NONCE_BYTES = 12
-_TOTP_INFO = b"jigsaw/accounts/totp-secret/v1"
-_THROTTLE_INFO = b"jigsaw/accounts/sign-in-throttle/v1"
+SEALED = b"jgs2"
+"""Marks a secret sealed under the master key; older ones (no mark) used the secret key alone."""
+_TOTP_PURPOSE = "accounts/totp-secret"
+_LEGACY_TOTP_INFO = b"jigsaw/accounts/totp-secret/v1"
 
 
 class SecretUnreadable(Exception):
     """A stored secret did not decrypt: wrong key, altered, or moved between rows."""
 
 
-def _derive(secret_key: str, info: bytes) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
-    return hkdf.derive(secret_key.encode())
+def _hkdf(material: bytes, salt: bytes | None, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(material)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AccountKeys:
-    totp_key: bytes
-    throttle_key: bytes
+    secret_key: str
+    master: MasterKey
+    throttle: BlindIndex
+    _totp_keys: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_secret(cls, secret_key: str) -> AccountKeys:
-        return _cached_keys(secret_key)
+    def from_secret(cls, secret_key: str, master: MasterKey | None = None) -> AccountKeys:
+        """Keys for this deployment: its secret key and (by default) its master key."""
+        return _cached_keys(secret_key, master or master_keys.current())
+
+    def _totp_key(self, key_id: str) -> bytes:
+        key = self._totp_keys.get(key_id)
+        if key is None:
+            derived = self.master.derive(_TOTP_PURPOSE, key_id)
+            key = _hkdf(derived, self.secret_key.encode(), _TOTP_PURPOSE.encode())
+            self._totp_keys[key_id] = key
+        return key
 
     @staticmethod
-    def _totp_aad(practitioner_id: int) -> bytes:
-        return f"practitioners.totp_secret:{practitioner_id}".encode()
+    def _totp_aad(practitioner_id: int, key_id: str = "") -> bytes:
+        bound = f"practitioners.totp_secret:{practitioner_id}"
+        return f"{bound}:{key_id}".encode() if key_id else bound.encode()
 
     def seal_totp_secret(self, practitioner_id: int, secret: str) -> bytes:
-        """Encrypt a base32 TOTP secret for one practitioner's row: nonce then ciphertext."""
+        """Encrypt a base32 TOTP secret for one practitioner's row.
+
+        Stored as the mark, the master key id's length and the id, the nonce, then
+        the ciphertext.
+        """
+        key_id = self.master.key_id
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.totp_key).encrypt(
-            nonce, secret.encode(), self._totp_aad(practitioner_id)
+        sealed = AESGCM(self._totp_key(key_id)).encrypt(
+            nonce, secret.encode(), self._totp_aad(practitioner_id, key_id)
         )
-        return nonce + sealed
+        name = key_id.encode()
+        return SEALED + bytes([len(name)]) + name + nonce + sealed
 
     def open_totp_secret(self, practitioner_id: int, stored: bytes) -> str:
+        if stored.startswith(SEALED):
+            try:
+                return self._open_sealed(practitioner_id, stored)
+            except SecretUnreadable:
+                pass  # or an older secret whose random nonce happens to begin with the mark
+        return self._open_legacy(practitioner_id, stored)
+
+    def _open_sealed(self, practitioner_id: int, stored: bytes) -> str:
+        at = len(SEALED)
+        length = stored[at]
+        key_id = stored[at + 1 : at + 1 + length].decode(errors="replace")
+        rest = stored[at + 1 + length :]
+        try:
+            key = self._totp_key(key_id)
+            plain = AESGCM(key).decrypt(
+                rest[:NONCE_BYTES], rest[NONCE_BYTES:], self._totp_aad(practitioner_id, key_id)
+            )
+        except (InvalidTag, KeyUnavailable, ValueError) as exc:
+            raise SecretUnreadable("The stored second-factor secret cannot be read") from exc
+        return plain.decode()
+
+    def _open_legacy(self, practitioner_id: int, stored: bytes) -> str:
+        """Secrets stored before the master key: readable until the practitioner enrols again."""
+        key = _hkdf(self.secret_key.encode(), None, _LEGACY_TOTP_INFO)
         nonce, sealed = stored[:NONCE_BYTES], stored[NONCE_BYTES:]
         try:
-            plain = AESGCM(self.totp_key).decrypt(nonce, sealed, self._totp_aad(practitioner_id))
-        except InvalidTag as exc:
+            plain = AESGCM(key).decrypt(nonce, sealed, self._totp_aad(practitioner_id))
+        except (InvalidTag, ValueError) as exc:
             raise SecretUnreadable("The stored second-factor secret cannot be read") from exc
         return plain.decode()
 
     def throttle_key_for(self, email: str) -> bytes:
         """The name of an email address's failure counter, without the address."""
-        normalised = email.strip().lower().encode()
-        return hmac.new(self.throttle_key, normalised, hashlib.sha256).digest()
+        return self.throttle.of(email.strip().lower())
 
 
 @lru_cache(maxsize=8)
-def _cached_keys(secret_key: str) -> AccountKeys:
+def _cached_keys(secret_key: str, master: MasterKey) -> AccountKeys:
     return AccountKeys(
-        totp_key=_derive(secret_key, _TOTP_INFO),
-        throttle_key=_derive(secret_key, _THROTTLE_INFO),
+        secret_key=secret_key,
+        master=master,
+        throttle=BlindIndex.for_purpose(master, "sign-in-email"),
     )

@@ -1,4 +1,4 @@
-"""Account tables: failed sign-in counters and API tokens for systems.
+"""Account tables: failed sign-in counters, API tokens for systems, password resets.
 
 The second-factor columns live on ``Practitioner`` itself (``agencies.models``):
 they belong to the account, one each.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.db import Base, UTCDateTime
@@ -53,3 +53,54 @@ class ApiToken(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class PasswordReset(Base):
+    """A one-time code an administrator gave a practitioner to set a new password.
+
+    Only a SHA-256 hash of the code is kept. A code works once (``used_at``), until
+    ``expires_at``, and only while it is the practitioner's newest: issuing another
+    cancels it. The administrator never learns the new password, and the second
+    factor stays as it was, so the next sign-in still needs the authenticator.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class BreakGlassSession(Base):
+    """An emergency look at one child's information by one practitioner, for a while.
+
+    Write-once: the reason, the child and the time limit are fixed when it starts. Ending
+    it early is a row of its own (``BreakGlassEnd``), so the record shows both when it was
+    meant to end and when it did.
+    """
+
+    __tablename__ = "break_glass_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BreakGlassEnd(Base):
+    """A break-glass session ended before its time ran out."""
+
+    __tablename__ = "break_glass_ends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("break_glass_sessions.id"), unique=True)
+    ended_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)

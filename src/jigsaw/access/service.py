@@ -1,4 +1,5 @@
-"""Signing in and proving it: password, second factor, single sign-on, re-authentication.
+"""Signing in and proving it: password, second factor, single sign-on, re-authentication,
+and changing or resetting a password.
 
 Every attempt, success or not, is recorded in the audit log (ids only). Failures
 count towards a lockout held in the database (``throttle``), so all app workers
@@ -9,8 +10,11 @@ lets do nothing but finish signing in.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,7 +22,13 @@ from sqlalchemy.orm import Session
 from jigsaw.access import throttle, totp
 from jigsaw.access.actor import Actor
 from jigsaw.access.keys import AccountKeys, SecretUnreadable
-from jigsaw.access.passwords import hash_password, needs_rehash, verify_password
+from jigsaw.access.models import PasswordReset
+from jigsaw.access.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from jigsaw.access.policy import Permission, require
 from jigsaw.access.throttle import AccountLocked, LockoutPolicy
 from jigsaw.agencies.models import Practitioner
@@ -27,13 +37,15 @@ from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound, NotSignedIn
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
 
 __all__ = [
     "AccountConfig",
     "AccountLocked",
     "CodeRefused",
+    "IssuedReset",
     "PasswordChecked",
+    "ResetRefused",
     "SessionEnded",
     "SignInFailed",
 ]
@@ -51,8 +63,17 @@ class SessionEnded(NotSignedIn):
     """The session was signed out, expired, or its account was disabled."""
 
 
+class ResetRefused(NotSignedIn):
+    """A password reset code that is wrong, expired, used, or not for this address."""
+
+
 WRONG_PASSWORD = "The email address or password is not right"  # noqa: S105 (a message)
 WRONG_CODE = "The code is not right, or it has already been used. Wait for a new code"
+WRONG_RESET_CODE = (
+    "The email address or reset code is not right, or the code has expired or been used. "
+    "Ask your administrator for a new code if you need one"
+)
+WRONG_CURRENT_PASSWORD = "Your current password is not right"  # noqa: S105 (a message)
 SYSTEM = Actor.system()
 
 
@@ -533,3 +554,278 @@ def reset_second_factor(db: Database, actor: Actor, practitioner_id: int) -> Non
         audit.append(
             session, actor, AuditAction.SECOND_FACTOR_RESET, "practitioner", practitioner.id
         )
+
+
+# Passwords: changing one, and resetting a forgotten one
+
+RESET_CODE_LIFETIME = timedelta(hours=24)
+# Crockford's base32: no I, L, O or U, so a code read out over the phone is not misheard.
+_RESET_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RESET_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+RESET_CODE_GROUPS = 4
+RESET_CODE_GROUP_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class IssuedReset:
+    """The code, shown once to the administrator who passes it on in person or by phone."""
+
+    practitioner_id: int
+    code: str
+    expires_at: datetime
+
+
+def _about(practitioner: Practitioner) -> list[str]:
+    """Words about the practitioner that their password must not be made of."""
+    return [practitioner.name, practitioner.email]
+
+
+def _require_new_password(field_name: str, password: str, about: list[str]) -> None:
+    problem = password_problem(password, about)
+    if problem is not None:
+        raise InvalidInput.one(field_name, problem)
+
+
+def _new_reset_code() -> str:
+    groups = (
+        "".join(secrets.choice(_RESET_ALPHABET) for _ in range(RESET_CODE_GROUP_LENGTH))
+        for _ in range(RESET_CODE_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def _reset_code_hash(code: str) -> bytes:
+    """Hash the code as typed, forgiving spaces, dashes, case and look-alike letters.
+
+    Codes carry 80 random bits, so a plain SHA-256 is enough: there is nothing
+    small to search, unlike a password.
+    """
+    typed = "".join(code.split()).replace("-", "").upper().translate(_RESET_LOOKALIKES)
+    return hashlib.sha256(typed.encode()).digest()
+
+
+def _cancel_open_resets(session: Session, practitioner_id: int, now: datetime) -> None:
+    session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.practitioner_id == practitioner_id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def change_password(
+    db: Database,
+    config: AccountConfig,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    now: datetime | None = None,
+) -> datetime:
+    """A practitioner replaces their own password, giving the current one first.
+
+    Wrong current passwords count towards the same lockout as signing in. Every
+    session started before the change stops working (one may be someone else's);
+    the caller starts a new one for the person who made the change. Returns the
+    moment older sessions ended.
+    """
+    if actor.practitioner_id is None or actor.is_token or not actor.mfa_verified:
+        raise NotPermitted("Only a person signed in with a second factor can change a password.")
+    now = now or utcnow()
+    with db.sessions() as session:
+        practitioner = _active(session, actor.practitioner_id)
+        email, stored, about = practitioner.email, practitioner.password_hash, _about(practitioner)
+    _require_new_password("new_password", new_password, about)
+    key, _ = _reserve(db, config, email, now)
+    if not verify_password(stored, current_password):
+        locked_until = _record_failure(
+            db,
+            config,
+            email,
+            AuditAction.SIGN_IN_FAILED,
+            now,
+            refs={"method": "password_change"},
+        )
+        if locked_until is not None:
+            raise AccountLocked(locked_until, now)
+        raise InvalidInput.one("current_password", WRONG_CURRENT_PASSWORD)
+    if hmac.compare_digest(current_password.encode(), new_password.encode()):
+        with db.transaction() as session:
+            throttle.first_factor_passed(session, key, now)
+        raise InvalidInput.one(
+            "new_password", "Your new password must be different from your current one"
+        )
+    new_hash = hash_password(new_password)
+    with db.transaction() as session:
+        locked_until = throttle.first_factor_passed(session, key, now)
+        if locked_until is None:
+            practitioner = _active(session, actor.practitioner_id)
+            practitioner.password_hash = new_hash
+            practitioner.sessions_valid_after = now
+            _cancel_open_resets(session, practitioner.id, now)
+            audit.append(
+                session, actor, AuditAction.PASSWORD_CHANGED, "practitioner", practitioner.id
+            )
+    if locked_until is not None:
+        raise AccountLocked(locked_until, now)
+    return now
+
+
+def _require_person_admin(actor: Actor) -> None:
+    require(actor, Permission.MANAGE_PRACTITIONERS)
+    if not actor.is_system and (actor.is_token or not actor.mfa_verified):
+        raise NotPermitted(
+            "Password reset codes can only be issued by an administrator signed in with a "
+            "second factor."
+        )
+
+
+def practitioner_to_reset(db: Database, actor: Actor, practitioner_id: int) -> str:
+    """The name of the practitioner an administrator is about to give a reset code."""
+    _require_person_admin(actor)
+    with db.sessions() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None or not practitioner.active:
+            raise NotFound("practitioner", practitioner_id)
+        return practitioner.name
+
+
+def issue_password_reset(
+    db: Database, actor: Actor, practitioner_id: int, now: datetime | None = None
+) -> IssuedReset:
+    """A one-time code with which a practitioner who forgot their password sets a new one.
+
+    The administrator passes the code on after checking who is asking (an agency
+    procedure); they never choose or see the new password. Any earlier code for
+    the same practitioner stops working.
+    """
+    _require_person_admin(actor)
+    now = now or utcnow()
+    code = _new_reset_code()
+    with db.transaction() as session:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None or not practitioner.active:
+            raise NotFound("practitioner", practitioner_id)
+        _cancel_open_resets(session, practitioner.id, now)
+        reset = PasswordReset(
+            practitioner_id=practitioner.id,
+            code_hash=_reset_code_hash(code),
+            issued_by_id=actor.practitioner_id,
+            issued_at=now,
+            expires_at=now + RESET_CODE_LIFETIME,
+        )
+        session.add(reset)
+        session.flush()
+        audit.append(
+            session,
+            actor,
+            AuditAction.PASSWORD_RESET_ISSUED,
+            "practitioner",
+            practitioner.id,
+            refs={"password_reset": reset.id},
+        )
+        return IssuedReset(practitioner.id, code, reset.expires_at)
+
+
+@dataclass(frozen=True)
+class _MatchedReset:
+    practitioner_id: int
+    reset_id: int
+    about: list[str]
+
+
+def _open_reset(session: Session, email: str, code: str, now: datetime) -> _MatchedReset | None:
+    """The practitioner's unused, unexpired code that matches, if the address has one."""
+    practitioner = _by_email(session, email)
+    if practitioner is None or not practitioner.active:
+        return None
+    wanted = _reset_code_hash(code)
+    open_resets = session.scalars(
+        select(PasswordReset).where(
+            PasswordReset.practitioner_id == practitioner.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.cancelled_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+    )
+    for reset in open_resets:
+        if hmac.compare_digest(reset.code_hash, wanted):
+            return _MatchedReset(practitioner.id, reset.id, _about(practitioner))
+    return None
+
+
+def use_password_reset(
+    db: Database,
+    config: AccountConfig,
+    email: str,
+    code: str,
+    new_password: str,
+    now: datetime | None = None,
+) -> None:
+    """Set a new password with a reset code; nobody is signed in by it.
+
+    Guesses at codes count towards the same lockout as sign-in attempts for that
+    address, and unknown addresses are answered exactly like known ones. Using a
+    code ends every open session and leaves the second factor as it was, so the
+    next sign-in still asks for the authenticator code.
+    """
+    now = now or utcnow()
+    _require_new_password("new_password", new_password, [])
+    key, _ = _reserve(db, config, email, now)
+    with db.sessions() as session:
+        found = _open_reset(session, email, code, now)
+    if found is None:
+        raise _fail(
+            db,
+            config,
+            email,
+            AuditAction.PASSWORD_RESET_FAILED,
+            ResetRefused(WRONG_RESET_CODE),
+            now,
+        )
+    problem = password_problem(new_password, found.about)
+    new_hash = hash_password(new_password) if problem is None else None
+    used = False
+    with db.transaction() as session:
+        locked_until = throttle.first_factor_passed(session, key, now)
+        if locked_until is None and new_hash is not None:
+            used = _use_reset(session, found.reset_id, now)
+            if used:
+                practitioner = _active(session, found.practitioner_id)
+                practitioner.password_hash = new_hash
+                practitioner.sessions_valid_after = now
+                audit.append(
+                    session,
+                    actor_for(practitioner),
+                    AuditAction.PASSWORD_RESET_USED,
+                    "practitioner",
+                    practitioner.id,
+                    refs={"password_reset": found.reset_id},
+                )
+    if locked_until is not None:
+        raise AccountLocked(locked_until, now)
+    if problem is not None:
+        raise InvalidInput.one("new_password", problem)
+    if not used:
+        raise ResetRefused(WRONG_RESET_CODE)
+
+
+def _use_reset(session: Session, reset_id: int, now: datetime) -> bool:
+    """Mark the code used, unless another request used or cancelled it first.
+
+    One conditional UPDATE, so two workers given the same code cannot both use it.
+    """
+    result = session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.id == reset_id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.cancelled_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

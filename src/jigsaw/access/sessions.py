@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 PRACTITIONER = "practitioner_id"
@@ -87,6 +87,22 @@ def start(
     session[PRACTITIONER] = practitioner_id
     session[STARTED] = session[SEEN] = session[AUTHENTICATED] = _epoch(now)
     session[MFA_VERIFIED] = _epoch(now) if mfa_verified else None
+
+
+# Epoch seconds in a float keep about a microsecond; a millisecond is safely clear of it.
+_AFTER_CUTOFF = timedelta(milliseconds=1)
+
+
+def restart_after(
+    session: MutableMapping[str, Any], practitioner_id: int, cutoff: datetime, now: datetime
+) -> None:
+    """A new, fully signed-in session that outlives ending every session until ``cutoff``.
+
+    For the person who changed their password: the change ended all their sessions,
+    this one included, and they carry on in a new one. It starts strictly after
+    the cutoff even if the clock has not moved on since.
+    """
+    start(session, practitioner_id, max(now, cutoff + _AFTER_CUTOFF), mfa_verified=True)
 
 
 def second_factor_passed(

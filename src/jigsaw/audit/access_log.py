@@ -1,8 +1,9 @@
 """Who looked at which child, when: the access log for the DPO and auditors.
 
 Read straight from the audit log (every read of a person is appended there in the
-same transaction as the read), filtered in SQL. Looking at the access log is itself
-an access, and is logged.
+same transaction as the read), filtered in SQL. Refused attempts are shown beside
+the reads, and the alerts list break-glass use and repeated refusals (see
+``audit.refusals``). Looking at the access log is itself an access, and is logged.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, require
 from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
-from jigsaw.audit.actions import ALERTS, READS, AuditAction
+from jigsaw.audit.actions import ALERTS, READS, REFUSALS, AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
-from jigsaw.errors import NotPermitted
 from jigsaw.schemas import Output
 
 OVERSIGHT_ROLES = frozenset({Role.DPO, Role.CALDICOTT, Role.AUDITOR})
+"""Who is offered the oversight pages; whether they may see them is ``policy.cedar`` rule O1."""
 
 
 class AccessEntry(Output):
@@ -38,8 +40,7 @@ class AccessEntry(Output):
 
 
 def _require_oversight(actor: Actor) -> None:
-    if not actor.is_system and actor.role not in OVERSIGHT_ROLES:
-        raise NotPermitted("Only a DPO, Caldicott Guardian or auditor can see the access log")
+    require(actor, Permission.VIEW_ACCESS_LOG, actor.agency_id)
 
 
 def _query(
@@ -83,7 +84,7 @@ def access_log(
 ) -> list[AccessEntry]:
     _require_oversight(actor)
     with db.transaction() as session:
-        query = _query(actor, READS, practitioner_id, record_id, since, until)
+        query = _query(actor, READS | REFUSALS, practitioner_id, record_id, since, until)
         rows = _page(session, query, limit, offset)
         audit.append(
             session,
@@ -101,7 +102,7 @@ def access_log(
 
 
 def alerts(db: Database, actor: Actor, *, limit: int = 200) -> list[AccessEntry]:
-    """Break-glass use, newest first, for the DPO to review."""
+    """Break-glass use and repeated refusals, newest first, for the DPO to review."""
     _require_oversight(actor)
     with db.transaction() as session:
         rows = _page(session, _query(actor, ALERTS, None, None, None, None), limit, 0)

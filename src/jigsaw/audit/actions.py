@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     REGISTER_VIEWED = "register.viewed"
     ACCESS_LOG_VIEWED = "access_log.viewed"
     BREAK_GLASS_STARTED = "break_glass.started"
+    BREAK_GLASS_ENDED = "break_glass.ended"
     SIGN_IN_REFUSED_LOCKED = "session.refused_locked"
     ACCOUNT_LOCKED = "account.locked"
     SECOND_FACTOR_FAILED = "session.second_factor_failed"
@@ -59,6 +60,17 @@ class AuditAction(StrEnum):
     LINK_CONFIRMED = "link.confirmed"
     LINK_REJECTED = "link.rejected"
     LINKAGE_RUN = "linkage.run"
+    PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 (an event name)
+    PASSWORD_RESET_ISSUED = "account.password_reset_issued"  # noqa: S105 (an event name)
+    PASSWORD_RESET_USED = "account.password_reset_used"  # noqa: S105 (an event name)
+    PASSWORD_RESET_FAILED = "account.password_reset_failed"  # noqa: S105 (an event name)
+    ACCESS_REFUSED = "access.refused"
+    ACCESS_REFUSED_REPEATEDLY = "access.refused_repeatedly"
+    PERSON_SEARCHED = "person.searched"
+    LINK_MATCHED_ONLINE = "link.matched_online"
+    LINK_REVIEW_VIEWED = "link_review.viewed"
+    RECORD_ERASED = "agency_record.erased"
+    DATA_KEYS_REWRAPPED = "data_keys.rewrapped"
 
 
 READS = frozenset(
@@ -75,9 +87,14 @@ READS = frozenset(
         AuditAction.CHRONOLOGY_VIEWED,
         AuditAction.CHRONOLOGY_EXPORTED,
         AuditAction.PATTERN_FLAGS_VIEWED,
+        AuditAction.PERSON_SEARCHED,
+        AuditAction.LINK_REVIEW_VIEWED,
     }
 )
 """Reads of a person's information: what the access log shows."""
 
-ALERTS = frozenset({AuditAction.BREAK_GLASS_STARTED})
+REFUSALS = frozenset({AuditAction.ACCESS_REFUSED, AuditAction.ACCESS_REFUSED_REPEATEDLY})
+"""Refused attempts to see or do something: the access log shows these beside the reads."""
+
+ALERTS = frozenset({AuditAction.BREAK_GLASS_STARTED, AuditAction.ACCESS_REFUSED_REPEATEDLY})
 """Events a DPO is alerted to and reviews one by one."""

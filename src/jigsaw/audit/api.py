@@ -12,7 +12,7 @@ from jigsaw.audit.keys import signer_for
 from jigsaw.audit.register import Register
 from jigsaw.audit.schemas import ConsistencyProof, InclusionProof
 from jigsaw.errors import InvalidInput, NotFound
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, require_scopes
 
 router = APIRouter(
     prefix="/api/audit",
@@ -91,7 +91,10 @@ def read_alerts(actor: CurrentActor, db: DB) -> list[AccessEntry]:
 
 @router.get("/register", response_model=Register)
 def disclosure_register(
-    actor: CurrentActor, db: DB, person_id: int | None = None, record_id: int | None = None
+    actor: RecentlyAuthenticatedActor,
+    db: DB,
+    person_id: int | None = None,
+    record_id: int | None = None,
 ) -> Register:
     if (person_id is None) == (record_id is None):
         raise InvalidInput.one("person_id", "Give either person_id or record_id")
@@ -100,7 +103,10 @@ def disclosure_register(
 
 @router.get("/register.csv", response_class=PlainTextResponse)
 def disclosure_register_csv(
-    actor: CurrentActor, db: DB, person_id: int | None = None, record_id: int | None = None
+    actor: RecentlyAuthenticatedActor,
+    db: DB,
+    person_id: int | None = None,
+    record_id: int | None = None,
 ) -> PlainTextResponse:
     built = disclosure_register(actor, db, person_id, record_id)
     return PlainTextResponse(register.register_csv(built), media_type="text/csv")

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, require
 from jigsaw.agencies.models import Agency, Practitioner
-from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
-from jigsaw.errors import NotFound, NotPermitted
+from jigsaw.errors import NotFound
 from jigsaw.people.models import AgencyRecord
 from jigsaw.records.models import InformationItem
 from jigsaw.schemas import Output
@@ -33,8 +33,6 @@ from jigsaw.sharing.models import (
     DisclosureRevocation,
     SharingDecision,
 )
-
-REGISTER_ROLES = frozenset({Role.DPO, Role.CALDICOTT, Role.AUDITOR})
 
 
 class SharedItem(Output):
@@ -87,8 +85,7 @@ def build_register(
     A DPO, Caldicott Guardian or auditor sees their own agency's decisions; the system
     (the command line, run by the data controller) sees every agency's.
     """
-    if not actor.is_system and actor.role not in REGISTER_ROLES:
-        raise NotPermitted("Only a DPO, Caldicott Guardian or auditor can see the register")
+    require(actor, Permission.VIEW_REGISTER, actor.agency_id)
     with db.transaction() as session:
         records = _records_of(session, person_id, record_id)
         if not records:

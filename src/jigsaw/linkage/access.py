@@ -3,31 +3,30 @@
 Linking decides whose information is seen together, so only the roles that
 safeguarding arrangements trust with that judgement may confirm, reject or undo a
 link: the MASH, designated safeguarding leads and administrators. Runs are jobs: the
-system or an administrator starts them.
+system or an administrator starts them. The rules are in ``access/policy.cedar``.
 """
 
 from __future__ import annotations
 
 from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import Role
+from jigsaw.access.policy import Permission, require
 from jigsaw.errors import NotPermitted
-
-REVIEWERS = frozenset({Role.MASH, Role.DSL, Role.ADMIN})
-OPERATORS = frozenset({Role.ADMIN})
 
 
 def require_reviewer(actor: Actor) -> None:
-    if actor.is_system:
-        return
-    if actor.role not in REVIEWERS or not actor.mfa_verified:
-        raise NotPermitted(
-            "Only the MASH, a designated safeguarding lead or an administrator, signed in "
-            "with a second factor, can change which records are linked."
-        )
+    """``policy.cedar`` rules A2 and F1."""
+    require(actor, Permission.REVIEW_LINKS)
 
 
 def require_operator(actor: Actor) -> None:
-    if actor.is_system:
-        return
-    if actor.role not in OPERATORS or not actor.mfa_verified:
-        raise NotPermitted("Only an administrator can start a linkage run.")
+    """``policy.cedar`` rules A1 and F1."""
+    require(actor, Permission.RUN_LINKAGE)
+
+
+def may_review(actor: Actor) -> bool:
+    """Whether to offer the review queue at all; the services still check each request."""
+    try:
+        require_reviewer(actor)
+    except NotPermitted:
+        return False
+    return True

@@ -42,7 +42,7 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Base, Database
-from jigsaw.linkage import index
+from jigsaw.linkage import index, relational
 from jigsaw.linkage.access import require_operator
 from jigsaw.linkage.clustering import NO_PERSON, Clustering, Edge, ReviewCandidate, cluster
 from jigsaw.linkage.comparisons import COMPARISONS
@@ -125,9 +125,11 @@ def score_and_cluster(
     current_person: array[int] | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
     floor: float | None = None,
+    relational_pass: bool = True,
 ) -> tuple[Clustering, EdgeStore]:
     """Score pairs (keeping those at or above ``floor``, the review threshold by
-    default), apply the guards, and cluster at the model's thresholds."""
+    default), apply the guards, and cluster at the model's thresholds; then score
+    again the adults those clusters give linked children, and cluster again."""
     gammas = gamma_columns()
     store = EdgeStore(space.con, gammas)
     store.create()
@@ -144,13 +146,24 @@ def score_and_cluster(
         ):
             store.add(table)
     store.apply_guards()
-    clustering = cluster(
-        space.record_ids(),
-        edges_from(store, model.thresholds.review),
-        auto=model.thresholds.auto,
-        review=model.thresholds.review,
-        current_person=current_person,
-    )
+
+    identifiers = space.identifiers()
+
+    def clustered() -> Clustering:
+        return cluster(
+            space.record_ids(),
+            edges_from(store, model.thresholds.review),
+            auto=model.thresholds.auto,
+            review=model.thresholds.review,
+            current_person=current_person,
+            identifiers=identifiers,
+        )
+
+    clustering = clustered()
+    if relational_pass and relational.fill_linked_children(space, clustering):
+        threshold = model.thresholds.review if floor is None else floor
+        relational.rescore_related(space, model.splink_settings_for(space.count), store, threshold)
+        clustering = clustered()
     return clustering, store
 
 

@@ -11,6 +11,13 @@ Taking the strongest edges first means a cluster grows along its surest links; a
 weak edge can only ever add a record to a cluster, not decide which of two clusters
 a record belongs to when a stronger edge has already said.
 
+A person has one NHS number, so a cluster never holds two: an edge that would join a
+cluster holding one valid number to a cluster holding another becomes a review item
+too. Pairwise scores cannot see this. Sisters called Ella and Ellie share a surname,
+a home and a nickname; the record of one that a housing team took without a birthday
+scores as her sister as surely as herself, and would join the two girls' clusters,
+each already sure of its own NHS number from the girls' health records.
+
 Arrays indexed by record id (ids are dense in practice) keep memory to a few bytes
 per record, so a run over millions of records fits in a few hundred megabytes.
 """
@@ -18,10 +25,11 @@ per record, so a run over millions of records fits in a few hundred megabytes.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 NO_PERSON = 0
+NO_IDENTIFIER = 0
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,8 @@ class ReviewCandidate:
     weight: float
     gammas: tuple[int, ...]
     blocked: bool
-    """True when the pair scored above the auto threshold but joins two known persons."""
+    """True when the pair scored above the auto threshold but joins two known persons,
+    or two clusters holding different NHS numbers."""
 
 
 @dataclass
@@ -92,11 +101,15 @@ def cluster(
     auto: float,
     review: float,
     current_person: Sequence[int] | None = None,
+    identifiers: Mapping[int, int] | None = None,
 ) -> Clustering:
     """Cluster records given edges sorted by probability, strongest first.
 
     ``current_person[record_id]`` is the person a record already belongs to, or
-    ``NO_PERSON`` for a new record. Edges below ``review`` are ignored.
+    ``NO_PERSON`` for a new record. ``identifiers`` maps a record to the one
+    identifier a person can hold (its valid NHS number, as a number); two clusters
+    with different identifiers are never joined automatically. Edges below
+    ``review`` are ignored.
     """
     ids = array("q", sorted(record_ids))
     size = (ids[-1] + 1) if ids else 1
@@ -112,6 +125,12 @@ def cluster(
         parent[record_id] = leader
         person_of_root[leader] = person
 
+    identifier = array("q", [NO_IDENTIFIER]) * size
+    for record_id, value in (identifiers or {}).items():
+        root = parent[record_id]  # records of a person point straight at its leader
+        if identifier[root] == NO_IDENTIFIER:
+            identifier[root] = value
+
     result = Clustering(ids, parent, person_of_root, best)
     last = 2.0
     for edge in edges:
@@ -126,11 +145,16 @@ def cluster(
                 _note_best(best, edge)
                 continue
             pa_, pb_ = person_of_root.get(a, NO_PERSON), person_of_root.get(b, NO_PERSON)
-            if pa_ != NO_PERSON and pb_ != NO_PERSON:
+            ia, ib = identifier[a], identifier[b]
+            both_known = pa_ != NO_PERSON and pb_ != NO_PERSON
+            two_identifiers = NO_IDENTIFIER not in (ia, ib) and ia != ib
+            if both_known or two_identifiers:
                 result.candidates.append(_candidate(edge, blocked=True))
                 continue
             keep, gone = (a, b) if pa_ != NO_PERSON else (b, a)
             parent[gone] = keep
+            if identifier[keep] == NO_IDENTIFIER:
+                identifier[keep] = identifier[gone]
             _note_best(best, edge)
         elif a != b:
             result.candidates.append(_candidate(edge, blocked=False))

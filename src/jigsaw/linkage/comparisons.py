@@ -356,6 +356,46 @@ CHILD_OR_ADULT = Comparison(
     ),
 )
 
+SHARED_CHILD = Comparison(
+    "shared_child",
+    "A child both are recorded with",
+    (
+        _null("linked_children", "No linked child on one side"),
+        Level(
+            "shared",
+            "Recorded with the same child",
+            lambda: cll.ArrayIntersectLevel("linked_children", 1),
+            _arrays_meet("linked_children"),
+        ),
+        _else("No child in common"),
+    ),
+)
+"""Relational evidence for adults: each side's ``linked_children`` are the persons of
+the children its agency records it with, as the first pass of a batch run linked them.
+A mother known to a GP at the old address under her maiden name and to a school with no
+date of birth still shares her child; the child's own records, linked with near
+certainty, carry that over to her. Unknown (the null level, no weight) on the first
+pass and in a search, which have no linked children to offer."""
+
+SAME_AGENCY = Comparison(
+    "same_agency",
+    "Recorded by one agency",
+    (
+        _null("agency", "Agency not known (a search)"),
+        Level(
+            "same",
+            "Both records held by one agency",
+            lambda: cll.ExactMatchLevel("agency"),
+            _equal("agency"),
+        ),
+        _else("Records held by different agencies"),
+    ),
+)
+"""An agency keeps one record per person, so two of its records are two people bar a
+duplicate; EM learns how rare those are. This is what tells apart sisters at one school
+whose names share a nickname (Ella and Ellie), and a child's two mothers recorded by one
+GP, whom names, home and a shared child otherwise make look like one woman."""
+
 COMPARISONS: tuple[Comparison, ...] = (
     GIVEN_NAME,
     FAMILY_NAME,
@@ -364,6 +404,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     SEX,
     NHS_NUMBER,
     CHILD_OR_ADULT,
+    SAME_AGENCY,
+    SHARED_CHILD,
 )
 
 

@@ -29,10 +29,17 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from jigsaw.db import Database
-from jigsaw.linkage.source import DEFAULT_BATCH, FEATURE_SCHEMA, record_batches
+from jigsaw.linkage.source import (
+    DEFAULT_BATCH,
+    FEATURE_SCHEMA,
+    RELATIONSHIP_SCHEMA,
+    record_batches,
+    relationship_batches,
+)
 
 Backend = Literal["duckdb", "spark"]
 RECORDS_TABLE = "jigsaw_records"
+RELATIONSHIPS_TABLE = "jigsaw_child_links"
 DEFAULT_MEMORY_LIMIT = "4GB"
 
 
@@ -55,12 +62,12 @@ class Workspace:
         """Run SQL and fetch everything (DuckDB 2 refuses new work while rows are unread)."""
         return self.con.execute(sql).fetchall()
 
-    def duckdb_linker(self, settings: dict[str, Any]) -> Linker:
+    def duckdb_linker(self, settings: dict[str, Any], source: str = RECORDS_TABLE) -> Linker:
         if self._duckdb_api is None:
             self._duckdb_api = DuckDBAPI(connection=self.con)
         self._linkers += 1
         # Each linker (the model, the generic one) needs its own name for the same table.
-        table = self._duckdb_api.register(RECORDS_TABLE, table_name=f"records_{self._linkers}")
+        table = self._duckdb_api.register(source, table_name=f"records_{self._linkers}")
         return Linker(table, settings, log_level=logging.WARNING)
 
     def spark_linker(self, settings: dict[str, Any], spark: Any) -> Linker:
@@ -82,6 +89,16 @@ class Workspace:
                 raise ValueError("The Spark backend needs a Spark session")
             return self.spark_linker(settings, spark)
         return self.duckdb_linker(settings)
+
+    def identifiers(self) -> dict[int, int]:
+        """Each record's ``PERSON_IDENTIFIER`` as a number, where it has one."""
+        from jigsaw.linkage.settings import PERSON_IDENTIFIER
+
+        rows = self.query(
+            f"SELECT unique_id, CAST({PERSON_IDENTIFIER} AS BIGINT) FROM {RECORDS_TABLE} "
+            f"WHERE {PERSON_IDENTIFIER} IS NOT NULL"
+        )
+        return dict(rows)  # type: ignore[arg-type]
 
     def record_ids(self) -> list[int]:
         return [row[0] for row in self.query(f"SELECT unique_id FROM {RECORDS_TABLE}")]
@@ -113,6 +130,7 @@ def workspace(
             con.execute("SET preserve_insertion_order = false")
             space = Workspace(con, folder)
             space.count = load_records(con, db, batch_size=batch_size, on_batch=on_batch)
+            load_child_links(con, db, batch_size=batch_size)
             yield space
         finally:
             con.close()
@@ -137,4 +155,21 @@ def load_records(
         count += batch.num_rows
         if on_batch is not None:
             on_batch(batch.num_rows)
+    return count
+
+
+def load_child_links(
+    con: duckdb.DuckDBPyConnection, db: Database, *, batch_size: int = DEFAULT_BATCH
+) -> int:
+    """The adult-to-child relationships the second pass reads (``relational``)."""
+    empty = RELATIONSHIP_SCHEMA.empty_table()
+    con.register("jigsaw_empty", empty)
+    con.execute(f"CREATE OR REPLACE TABLE {RELATIONSHIPS_TABLE} AS SELECT * FROM jigsaw_empty")
+    con.unregister("jigsaw_empty")
+    count = 0
+    for batch in relationship_batches(db, batch_size):
+        con.register("jigsaw_batch", pa.Table.from_batches([batch]))
+        con.execute(f"INSERT INTO {RELATIONSHIPS_TABLE} SELECT * FROM jigsaw_batch")
+        con.unregister("jigsaw_batch")
+        count += batch.num_rows
     return count

@@ -3,8 +3,8 @@
 Only a synthetic population has a truth table, and only this module reads it. For
 each model it reports:
 
-* blocking recall: the share of true pairs any blocking rule makes a candidate (a
-  pair that is never scored can never be linked);
+* blocking recall: the share of true pairs any blocking rule makes a candidate, on
+  either pass of the person model (a pair that is never scored can never be linked);
 * pairwise precision, recall and F1 of the automatic links (clusters at the auto
   threshold), and again as if every review item were decided correctly, which is
   what the service delivers once reviewers have worked the queue;
@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from jigsaw.db import Database
 from jigsaw.errors import JigsawError
+from jigsaw.linkage import relational
 from jigsaw.linkage.batch import edges_from
 from jigsaw.linkage.clustering import Clustering, Edge, cluster
 from jigsaw.linkage.engine import Workspace, workspace
@@ -151,8 +152,6 @@ def evaluate_settings(
 ) -> ModelReport:
     started = time.perf_counter()
     step = on_step or (lambda _message: None)
-    step(f"{name}: blocking")
-    candidates, recall = blocking_recall(space, settings, true_pairs)
     step(f"{name}: scoring pairs")
     linker = space.duckdb_linker(settings)
     gammas = gamma_columns() if guarded else []
@@ -168,10 +167,31 @@ def evaluate_settings(
     if guarded:
         store.apply_guards()
     step(f"{name}: clustering")
-    edges = (
-        edges_from(store, thresholds.review) if guarded else _plain_edges(store, thresholds.review)
-    )
-    clustering = cluster(space.record_ids(), edges, auto=thresholds.auto, review=thresholds.review)
+
+    identifiers = space.identifiers() if guarded else None
+
+    def clustered() -> Clustering:
+        edges = (
+            edges_from(store, thresholds.review)
+            if guarded
+            else _plain_edges(store, thresholds.review)
+        )
+        return cluster(
+            space.record_ids(),
+            edges,
+            auto=thresholds.auto,
+            review=thresholds.review,
+            identifiers=identifiers,
+        )
+
+    clustering = clustered()
+    if guarded and relational.fill_linked_children(space, clustering):
+        step(f"{name}: scoring adults again through their linked children")
+        relational.rescore_related(space, settings, store, thresholds.review)
+        clustering = clustered()
+    # After the second pass, so the linked children's blocking rule counts too.
+    step(f"{name}: blocking")
+    candidates, recall = blocking_recall(space, settings, true_pairs)
     automatic = _metrics(clustering, truth)
     items, true_items = _perfect_review(clustering, truth)
     reviewed = _metrics(clustering, truth)

@@ -20,6 +20,15 @@ Why these features:
   a name, a surname and a home differ in little else when a date of birth is missing.
 * Phonetic codes (Soundex for surnames, Metaphone for given names) catch spelling
   variants that string similarity scores low, and give the online match an index key.
+* For an adult, the persons of the children the agency records them with, once those
+  children are linked (``linked_children``): two agencies' records of a mother share
+  her child long after her surname, address and the school's missing date of birth
+  have stopped saying so. It is filled between two passes of a batch run
+  (``relational``); a search, and the first pass, leave it unknown.
+* Which agency holds the record, because an agency holds one record per person: two
+  of its records that agree on almost everything are two people (sisters called Ella
+  and Ellie at one school, a child's two mothers at one GP), far more often than one
+  person recorded twice. A search comes from no agency's file, so it leaves it unknown.
 """
 
 from __future__ import annotations
@@ -77,6 +86,8 @@ class PersonDetails:
     nhs_number: str | None = None
     role: str | None = None
     """Why the agency holds the record (``PersonRole``); only child-or-adult is compared."""
+    agency: int | None = None
+    """The agency whose record this is; none for a search."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +110,13 @@ class Features:
     address: str | None
     nhs_number: str | None
     role_group: str | None
+    agency: int | None = None
+    linked_children: tuple[int, ...] | None = None
 
     def as_row(self) -> dict[str, Any]:
         """A plain dict for Arrow (``dataclasses.asdict`` deep-copies, ten times slower)."""
         row = {name: getattr(self, name) for name in FEATURE_COLUMNS}
-        for key in ("given_names", "family_parts"):
+        for key in ("given_names", "family_parts", "linked_children"):
             if row[key] is not None:
                 row[key] = list(row[key])
         return row
@@ -223,4 +236,5 @@ def features_of(details: PersonDetails) -> Features:
         address=normalise_address(details.address),
         nhs_number=normalise_nhs_number(details.nhs_number),
         role_group=role_group(details.role),
+        agency=details.agency,
     )

@@ -8,7 +8,11 @@ milliseconds against millions of records, so it never starts an analytical engin
    Metaphone or postcode district; the day/month-swapped date; family Soundex with
    given Metaphone and year of birth; the same address). Keys that fetch many rows for
    common names (given + family name, given name + postcode sector) are only used when
-   no date of birth is given, which is when they are needed;
+   no date of birth is given, which is when they are needed. Date of birth with postcode
+   district is the widest key left (a district holds a tenth of a borough's children,
+   several dozen born on any day at a million), so it also asks for the same sex when
+   the search gives one: at a million children that halves what the key returns, and a
+   child recorded under a new surname after a move is still found;
 2. each candidate is scored in process with the trained model's m/u (the same
    Fellegi-Sunter sum the batch run makes in SQL, and the same guards);
 3. candidates are grouped by person and ranked, each with the evidence: which level
@@ -80,7 +84,8 @@ def _key_queries(query: Features) -> list[Select[tuple[int]]]:
         if query.given_metaphone:
             add(mk.dob == query.dob, mk.given_metaphone == query.given_metaphone)
         if query.postcode_district:
-            add(mk.dob == query.dob, mk.postcode_district == query.postcode_district)
+            moved = [mk.dob == query.dob, mk.postcode_district == query.postcode_district]
+            add(*moved, *([mk.sex == query.sex] if query.sex else []))
         if query.dob_swapped is not None and query.family_soundex:
             add(mk.dob == query.dob_swapped, mk.family_soundex == query.family_soundex)
     if query.family_soundex and query.given_metaphone and query.birth_year is not None:

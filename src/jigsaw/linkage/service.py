@@ -15,18 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, is_permitted
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.linkage import index
 from jigsaw.linkage.access import require_reviewer
+from jigsaw.linkage.features import features_of
+from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.models import ChangeKind, LinkChange, LinkEvent, LinkReview, ReviewStatus
+from jigsaw.linkage.online import find_candidates, shipped_model
+from jigsaw.linkage.source import details_of, feature_row
 from jigsaw.people.models import AgencyRecord, LinkStatus, Person
+from jigsaw.people.schemas import AgencyRecordOut
 
 MAX_REASON = 500
 
@@ -372,3 +379,195 @@ def _decide(session: Session, actor: Actor, review: LinkReview, status: ReviewSt
     review.status = status
     review.decided_by = actor.practitioner_id
     review.decided_at = utcnow()
+
+
+# The review pages: the queue with its length, and one pair side by side
+
+
+@dataclass(frozen=True)
+class QueuedReview:
+    id: int
+    match_probability: float
+    record_agency_id: int
+    candidate_agency_id: int
+    created_at: datetime
+
+
+def review_queue(
+    db: Database, actor: Actor, *, limit: int = 25, offset: int = 0
+) -> tuple[list[QueuedReview], int]:
+    """One page of the open queue, most likely matches first, and its length.
+
+    Agencies and probabilities only: scanning the queue shows nobody's details, so
+    it is not a read of anyone's record; opening a pair is (``review_pair``).
+    """
+    require_reviewer(actor)
+    subject, candidate = aliased(AgencyRecord), aliased(AgencyRecord)
+    is_open = LinkReview.status == ReviewStatus.OPEN
+    with db.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(LinkReview).where(is_open)) or 0
+        rows = session.execute(
+            select(
+                LinkReview.id,
+                LinkReview.match_probability,
+                subject.agency_id,
+                candidate.agency_id,
+                LinkReview.created_at,
+            )
+            .join(subject, subject.id == LinkReview.record_id)
+            .join(candidate, candidate.id == LinkReview.candidate_record_id)
+            .where(is_open)
+            .order_by(LinkReview.match_probability.desc(), LinkReview.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    return [QueuedReview(*row) for row in rows], total
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    review: ReviewOut
+    record: AgencyRecordOut
+    """The subject: confirming moves its person's records to the candidate's person."""
+    candidate: AgencyRecordOut
+    records_moving: int
+    """How many agency records a confirmation would move (the subject's person's)."""
+
+
+def review_pair(db: Database, actor: Actor, review_id: int) -> ReviewPair:
+    """The two agency records of one review, side by side, for a reviewer to judge.
+
+    Reviewers see identifiers held by agencies other than their own because deciding
+    whether two records are one child cannot be done without them, and a wrong link
+    either hides a child's history or mixes two children's. It is a data-quality
+    purpose, limited to the reviewer roles (``linkage.access``), and each pair opened
+    is audited (ids only). Identifiers only: names, date of birth, sex, address, NHS
+    number and the agency's own id, never anything an agency recorded about the child.
+    """
+    require_reviewer(actor)
+    with db.transaction() as session:
+        review = session.get(LinkReview, review_id)
+        if review is None:
+            raise NotFound("link review", review_id)
+        record = session.get(AgencyRecord, review.record_id)
+        candidate = session.get(AgencyRecord, review.candidate_record_id)
+        if record is None or candidate is None:
+            raise NotFound("link review", review_id)
+        moving = (
+            session.scalar(
+                select(func.count())
+                .select_from(AgencyRecord)
+                .where(AgencyRecord.person_id == record.person_id)
+            )
+            if record.person_id is not None
+            else 0
+        )
+        audit.append(
+            session,
+            actor,
+            AuditAction.LINK_REVIEW_VIEWED,
+            "link_review",
+            review.id,
+            refs={"records": [record.id, candidate.id]},
+        )
+        return ReviewPair(
+            review=_review_out(session, review),
+            record=AgencyRecordOut.model_validate(record),
+            candidate=AgencyRecordOut.model_validate(candidate),
+            records_moving=int(moving or 0),
+        )
+
+
+# Linking a record as soon as it is recorded
+
+
+@dataclass(frozen=True)
+class OnlineLink:
+    record_id: int
+    person_id: int
+    status: LinkStatus
+    match_probability: float | None
+    """Set when the record joined a person others already knew."""
+    review_id: int | None
+    """Set when the model was unsure and a reviewer will decide."""
+
+
+def link_recorded(
+    db: Database, actor: Actor, record_id: int, *, model: LinkageModel | None = None
+) -> OnlineLink:
+    """Link a record its agency has just made, as a run would, without waiting for one.
+
+    The online match scores it with the run's model and thresholds: above the
+    automatic threshold it joins that person; where the model is unsure it gets a
+    person of its own and a review, so a reviewer decides (a practitioner never
+    merges by hand); otherwise it is a person of its own. It also goes into the match
+    index, so the next search finds it. The change is a ``run`` change with no run,
+    so it can be undone like one. A record already linked is left as it is.
+    """
+    model = model or shipped_model()
+    with db.sessions() as session:
+        found = session.get(AgencyRecord, record_id)
+        if found is None or not is_permitted(
+            actor, Permission.RECORD_ABOUT_PEOPLE, found.agency_id
+        ):
+            raise NotFound("agency record", record_id)
+        raw = details_of(
+            found.given_name,
+            found.family_name,
+            found.date_of_birth,
+            found.sex.value,
+            found.postcode,
+            found.address,
+            found.nhs_number,
+            found.role.value,
+        )
+    candidates = [
+        c
+        for c in find_candidates(db, raw, limit=5, model=model)
+        if c.person_id is not None and c.agency_record_id != record_id
+    ]
+    best = candidates[0] if candidates else None
+    with db.transaction() as session:
+        record = session.get(AgencyRecord, record_id, with_for_update=True)
+        if record is None:
+            raise NotFound("agency record", record_id)
+        index.insert_missing(
+            session, [index.key_row(feature_row(record.id, raw, features_of(raw)))]
+        )
+        if record.person_id is not None:
+            return OnlineLink(
+                record.id, record.person_id, record.link_status, record.match_probability, None
+            )
+        change = _new_change(session, actor, ChangeKind.RUN)
+        refs: dict[str, int | str | list[int]] = {"records": [record.id]}
+        review_id: int | None = None
+        if best is not None and best.person_id and best.match_probability >= model.thresholds.auto:
+            person_id, status = best.person_id, LinkStatus.AUTO
+            record.match_probability = best.match_probability
+        else:
+            person = Person(nhs_number=record.nhs_number, created_at=utcnow())
+            session.add(person)
+            session.flush()
+            person_id = person.id
+            unsure = best is not None and best.match_probability >= model.thresholds.review
+            status = LinkStatus.IN_REVIEW if unsure else LinkStatus.AUTO
+        _move(session, change, [record], person_id, status)
+        if status is LinkStatus.IN_REVIEW and best is not None:
+            review = LinkReview(
+                record_id=record.id,
+                candidate_record_id=best.agency_record_id,
+                match_probability=best.match_probability,
+                match_weight=best.match_weight,
+                evidence={e.comparison: e.level for e in best.evidence},
+                status=ReviewStatus.OPEN,
+                created_at=utcnow(),
+            )
+            session.add(review)
+            session.flush()
+            review_id = review.id
+            refs["review"] = review.id
+        refs["to_person"] = person_id
+        audit.append(
+            session, actor, AuditAction.LINK_MATCHED_ONLINE, "link_change", change.id, refs=refs
+        )
+        return OnlineLink(record.id, person_id, status, record.match_probability, review_id)

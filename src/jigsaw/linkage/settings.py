@@ -16,6 +16,10 @@ evaluate`` reports the union's recall):
 * Normalised address: everyone at one address, whatever their names were recorded as.
 * Given name with the postcode sector, and family Soundex with given Metaphone and
   year of birth: the last few pairs the others miss.
+* A linked child in common (each record's ``linked_children`` exploded, so still an
+  equality join): parents whose records share nothing else a rule can join on, a
+  changed surname, a stale address and no date of birth. Empty on the first pass of a
+  run; the second pass (``relational``) fills it and rescores only those records.
 
 Every rule is an equality join, so the database can hash-join it instead of
 comparing every record with every other. The one that grows fastest with the
@@ -53,7 +57,18 @@ def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("address"),
         block_on("given", "postcode_sector"),
         block_on("family_soundex", "given_metaphone", "birth_year"),
+        block_on("linked_children", arrays_to_explode=["linked_children"]),
     ]
+
+
+PERSON_IDENTIFIER = "nhs_number"
+"""The feature a person holds exactly one value of: clustering never joins two clusters
+holding different values without a reviewer (``clustering``)."""
+
+LINKED_CHILD_KINDS: tuple[str, ...] = ("parent", "carer", "household_member")
+"""Relationships (``RelationshipKind``) from an adult's record to a child's record that
+put the child in the adult's ``linked_children``: the adults a child lives with or is
+cared for by. Siblings are left out: two brothers' records would share each other."""
 
 
 def training_rules() -> list[BlockingRuleCreator | str]:

@@ -15,8 +15,9 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from jigsaw.db import Database
-from jigsaw.linkage.features import Features, PersonDetails, features_of
-from jigsaw.people.models import AgencyRecord
+from jigsaw.linkage.features import CHILD_ROLE, Features, PersonDetails, features_of
+from jigsaw.linkage.settings import LINKED_CHILD_KINDS
+from jigsaw.people.models import AgencyRecord, Relationship
 
 DEFAULT_BATCH = 50_000
 
@@ -39,12 +40,17 @@ FEATURE_SCHEMA = pa.schema(
         ("address", pa.string()),
         ("nhs_number", pa.string()),
         ("role_group", pa.string()),
+        ("agency", pa.int64()),
+        ("linked_children", pa.list_(pa.int64())),
         # As recorded, for the generic tutorial-style model the evaluation compares with.
         ("first_name", pa.string()),
         ("surname", pa.string()),
         ("postcode_raw", pa.string()),
     ]
 )
+
+
+RELATIONSHIP_SCHEMA = pa.schema([("adult_id", pa.int64()), ("child_id", pa.int64())])
 
 
 def details_of(
@@ -56,6 +62,7 @@ def details_of(
     address: str,
     nhs_number: str | None,
     role: str | None = None,
+    agency: int | None = None,
 ) -> PersonDetails:
     return PersonDetails(
         given_name=given_name,
@@ -66,6 +73,7 @@ def details_of(
         address=address,
         nhs_number=nhs_number,
         role=role,
+        agency=agency,
     )
 
 
@@ -88,6 +96,7 @@ _COLUMNS = (
     AgencyRecord.address,
     AgencyRecord.nhs_number,
     AgencyRecord.role,
+    AgencyRecord.agency_id,
 )
 
 
@@ -109,8 +118,39 @@ def record_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa
         if not rows:
             return
         out = []
-        for record_id, given, family, dob, sex, postcode, address, nhs, role in rows:
-            raw = details_of(given, family, dob, str(sex), postcode, address, nhs, str(role))
+        for record_id, given, family, dob, sex, postcode, address, nhs, role, agency in rows:
+            raw = details_of(
+                given, family, dob, str(sex), postcode, address, nhs, str(role), agency
+            )
             out.append(feature_row(record_id, raw, features_of(raw)))
         last = rows[-1][0]
         yield pa.RecordBatch.from_pylist(out, schema=FEATURE_SCHEMA)
+
+
+def relationship_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa.RecordBatch]:
+    """(adult record, child record) for each relationship of a ``LINKED_CHILD_KINDS`` kind
+    from a record that is not a child's to one that is, in keyset-paged batches."""
+    child = AgencyRecord.__table__.alias("child")
+    last = 0
+    while True:
+        with db.sessions() as session:
+            rows = session.execute(
+                select(Relationship.id, Relationship.from_record_id, Relationship.to_record_id)
+                .join(AgencyRecord, AgencyRecord.id == Relationship.from_record_id)
+                .join(child, child.c.id == Relationship.to_record_id)
+                .where(
+                    Relationship.id > last,
+                    Relationship.kind.in_(LINKED_CHILD_KINDS),
+                    AgencyRecord.role != CHILD_ROLE,
+                    child.c.role == CHILD_ROLE,
+                )
+                .order_by(Relationship.id)
+                .limit(batch_size)
+            ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield pa.RecordBatch.from_pydict(
+            {"adult_id": [r[1] for r in rows], "child_id": [r[2] for r in rows]},
+            schema=RELATIONSHIP_SCHEMA,
+        )

@@ -6,6 +6,13 @@ of pairs, which are nearly all non-matches; m (how often among matches) by
 expectation maximisation over blocked pairs; and the prior from pairs that are
 almost certainly matches (same NHS number, or everything equal). The synthetic
 truth is never read here.
+
+The ``shared_child`` comparison needs linked children, which need a model: so the
+model is trained twice. The first time ``linked_children`` is empty everywhere and
+the comparison learns nothing; that model links the training records (first pass
+only), their adults are given the persons of their children (``relational``), and
+the model is trained again from scratch on the filled table, so every comparison,
+the new one included, is estimated as a run will see it.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 from splink import Linker, SettingsCreator
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
+from jigsaw.linkage import relational
 from jigsaw.linkage.engine import Workspace
 from jigsaw.linkage.model import LinkageModel, Thresholds, floor_parameters
 from jigsaw.linkage.settings import (
@@ -72,10 +80,24 @@ def train_person_model(
     options: TrainingOptions | None = None,
     source: str = "",
 ) -> LinkageModel:
+    from jigsaw.linkage.batch import score_and_cluster
+
     options = options or TrainingOptions()
     linker = space.duckdb_linker(_creator_dict(person_settings()))
     settings = _train(linker, deterministic_rules(), training_rules(), options)
     prior = float(settings["probability_two_random_records_match"])
+    provisional = LinkageModel(
+        version=version,
+        splink_settings=settings,
+        thresholds=thresholds,
+        expected_matches_per_record=prior * max(space.count - 1, 1),
+    )
+    clustering, store = score_and_cluster(space, provisional, relational_pass=False)
+    space.con.execute(f"DROP TABLE {store.table}")
+    if relational.fill_linked_children(space, clustering):
+        linker = space.duckdb_linker(_creator_dict(person_settings()))
+        settings = _train(linker, deterministic_rules(), training_rules(), options)
+        prior = float(settings["probability_two_random_records_match"])
     return LinkageModel(
         version=version,
         splink_settings=settings,

@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     REQUEST_RECEIVED = "request_received"
     ADVICE_REQUESTED = "advice_requested"
     OPERATION_ENCOMPASS = "operation_encompass"
+    BREAK_GLASS_STARTED = "break_glass_started"
 
 
 class Notification(Base):

@@ -35,6 +35,9 @@ MESSAGES: dict[NotificationKind, str] = {
         "Operation Encompass: police have recorded a domestic abuse incident involving a "
         "child at your school. Read this before the next school day starts"
     ),
+    NotificationKind.BREAK_GLASS_STARTED: (
+        "Someone has used emergency access to see a child's information; review it"
+    ),
 }
 
 ABOUT_A_CHILD = frozenset(

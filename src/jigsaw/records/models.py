@@ -15,6 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.agencies.models import enum_column
 from jigsaw.db import Base, UTCDateTime
+from jigsaw.protection.keyring import AGENCY_RECORD, Subject
+from jigsaw.protection.sealed import sealed
 
 
 class Category(StrEnum):
@@ -46,10 +48,12 @@ class InformationItem(Base):
     subtype: Mapped[str] = mapped_column(String(64))
     occurred_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    summary: Mapped[str] = mapped_column(String(500))
+    # Sealed under the agency record's data key (see protection/): Text, because the
+    # ciphertext of a 500-character summary is longer than 500 characters.
+    summary: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="")
     nature: Mapped[Nature] = mapped_column(enum_column(Nature))
-    source: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
     verification: Mapped[Verification] = mapped_column(enum_column(Verification))
     special_category: Mapped[bool] = mapped_column(Boolean, default=False)
     criminal_offence: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -59,11 +63,21 @@ class InformationItem(Base):
     )
     root_id: Mapped[int | None] = mapped_column(ForeignKey("information_items.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def chain_id(self) -> int:
         """The id every version of this item shares: the first version's id."""
         return self.root_id if self.root_id is not None else self.id
+
+
+sealed(
+    InformationItem,
+    "summary",
+    "detail",
+    "source",
+    subject=lambda _session, item: Subject(AGENCY_RECORD, item.subject_record_id),
+)
 
 
 class ItemRetraction(Base):

@@ -13,7 +13,9 @@ import re
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from jigsaw.access import policy
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission
 from jigsaw.agencies.models import Practitioner
 from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
@@ -21,7 +23,7 @@ from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.consent.service import own_subject
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from jigsaw.errors import Conflict, InvalidInput, NotFound
 from jigsaw.people.models import AgencyRecord
 from jigsaw.sharing.models import AdviceAnswer, AdviceRequest, AdviceRole
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
@@ -78,20 +80,22 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
         return _out(session, row, actor)
 
 
-def _may_answer(actor: Actor, row: AdviceRequest) -> bool:
-    if row.to_practitioner_id is not None:
-        return actor.practitioner_id == row.to_practitioner_id
-    assert row.to_role is not None
-    return actor.agency_id == row.agency_id and actor.role in ROLE_HOLDERS[row.to_role]
+def _grant(row: AdviceRequest) -> policy.Entity:
+    return policy.advice_request(
+        row.id,
+        agency_id=row.agency_id,
+        asked_by_id=row.asked_by_id,
+        to_practitioner_id=row.to_practitioner_id,
+        to_role=row.to_role.value if row.to_role is not None else None,
+    )
 
 
 def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> AdviceOut:
     with db.transaction() as session:
         row = session.get(AdviceRequest, advice_id)
-        if row is None or not (_may_answer(actor, row) or row.asked_by_id == actor.practitioner_id):
+        if row is None or not policy.allowed(actor, Permission.VIEW_ADVICE, _grant(row)):
             raise NotFound("advice request", advice_id)
-        if not _may_answer(actor, row):
-            raise NotPermitted("Only the colleague or role asked can answer this")
+        policy.check(actor, Permission.ANSWER_ADVICE, _grant(row))
         if session.scalar(select(AdviceAnswer.id).where(AdviceAnswer.advice_request_id == row.id)):
             raise Conflict("This advice request has already been answered")
         assert actor.practitioner_id is not None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from jigsaw.access.tokens import Scope
 from jigsaw.deadlines.models import Profile
 from jigsaw.deadlines.timescales import load_profile
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, require_scopes
 from jigsaw.sharing import advice, decisions, disclosures, requests
 from jigsaw.sharing.schemas import (
     AdviceAnswerIn,
@@ -100,7 +100,7 @@ def view_decision(decision_id: int, actor: CurrentActor, db: DB) -> DecisionOut:
 
 
 @router.post("/disclosures", response_model=DisclosureOut, status_code=201)
-def disclose(body: DisclosureIn, actor: CurrentActor, db: DB) -> DisclosureOut:
+def disclose(body: DisclosureIn, actor: RecentlyAuthenticatedActor, db: DB) -> DisclosureOut:
     return disclosures.disclose(db, actor, body)
 
 
@@ -129,5 +129,7 @@ def acknowledge(disclosure_id: int, actor: CurrentActor, db: DB) -> DisclosureOu
 @router.post(
     "/disclosures/{disclosure_id}/revocation", response_model=DisclosureOut, status_code=201
 )
-def revoke(disclosure_id: int, body: RevocationIn, actor: CurrentActor, db: DB) -> DisclosureOut:
+def revoke(
+    disclosure_id: int, body: RevocationIn, actor: RecentlyAuthenticatedActor, db: DB
+) -> DisclosureOut:
     return disclosures.revoke(db, actor, disclosure_id, body)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jigsaw.access import policy
 from jigsaw.access.actor import Actor
-from jigsaw.access.policy import FRONTLINE
+from jigsaw.access.policy import FRONTLINE, Permission
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.agencies.roles import AgencyKind
 from jigsaw.audit import service as audit
@@ -297,10 +298,18 @@ def decision_out(session: Session, decision: SharingDecision) -> DecisionOut:
     return out
 
 
+def request_grant(request: InformationRequest) -> policy.Entity:
+    return policy.information_request(
+        request.id, request.requester_agency_id, request.recipient_agency_id
+    )
+
+
 def view_decision(db: Database, actor: Actor, decision_id: int) -> DecisionOut:
     with db.transaction() as session:
         decision = session.get(SharingDecision, decision_id)
-        if decision is None or decision.agency_id != actor.agency_id:
+        if decision is None or not policy.allowed(
+            actor, Permission.VIEW_DECISION, policy.decision(decision.id, decision.agency_id)
+        ):
             raise NotFound("sharing decision", decision_id)
         audit.append(session, actor, AuditAction.DECISION_VIEWED, "sharing_decision", decision.id)
         return decision_out(session, decision)
@@ -311,9 +320,8 @@ def decisions_for_request(db: Database, actor: Actor, request_id: int) -> list[R
     can be understood, challenged, or reconsidered when new information arrives."""
     with db.transaction() as session:
         request = session.get(InformationRequest, request_id)
-        if request is None or actor.agency_id not in (
-            request.requester_agency_id,
-            request.recipient_agency_id,
+        if request is None or not policy.allowed(
+            actor, Permission.VIEW_REQUEST, request_grant(request)
         ):
             raise NotFound("information request", request_id)
         rows = list(

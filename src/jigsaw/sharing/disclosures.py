@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from jigsaw.access import grants, policy
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import FRONTLINE, Permission
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
@@ -76,7 +78,11 @@ def _item_problems(
                     f"choose from {', '.join(DISCLOSABLE_FIELDS)}",
                 )
             )
-        if item.special_category and not decision.art9_condition:
+        # Recipients always see the newest version, so its flags are the ones that count:
+        # naming an older version must not carry a correction's special category past
+        # the conditions the decision gives.
+        newest = _latest_versions(session, [item.chain_id]).get(item.chain_id, item)
+        if newest.special_category and not decision.art9_condition:
             problems.append(
                 FieldProblem(
                     f"{where}.item_id",
@@ -85,7 +91,7 @@ def _item_problems(
                     "paragraph 18, before it can be shared",
                 )
             )
-        if item.criminal_offence and not decision.art10_condition:
+        if newest.criminal_offence and not decision.art10_condition:
             problems.append(
                 FieldProblem(
                     f"{where}.item_id",
@@ -106,6 +112,8 @@ def _item_problems(
 
 
 def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
+    """Share the items a share decision covers; front-line roles of that agency only."""
+    policy.require(actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id)
     with db.transaction() as session:
         decision = session.get(SharingDecision, data.decision_id)
         if decision is None or decision.agency_id != actor.agency_id:
@@ -184,7 +192,13 @@ def _recipient(disclosure: Disclosure) -> Addressee:
 
 
 def active_to(actor: Actor, now: datetime) -> ColumnElement[bool]:
-    """SQL: the disclosure is to this actor (or their agency, when no one is named) and active."""
+    """SQL: the disclosure is to this actor (or their agency, when no one is named) and active.
+
+    The same meaning as ``policy.cedar`` rule D1 (and F1), for list queries; the
+    property test in ``tests/access/test_policy_agreement.py`` holds the two together.
+    """
+    if actor.role not in FRONTLINE or not actor.mfa_verified:
+        return false()
     revoked = select(DisclosureRevocation.id).where(
         DisclosureRevocation.disclosure_id == Disclosure.id
     )
@@ -224,14 +238,23 @@ def received(db: Database, actor: Actor) -> list[DisclosureOut]:
         return [_out(session, d, with_items=True) for d in rows]
 
 
+def _received(session: Session, actor: Actor, disclosure_id: int, now: datetime) -> Disclosure:
+    """A disclosure the policy lets the actor see now; any other is not found."""
+    disclosure = session.get(Disclosure, disclosure_id)
+    if disclosure is None or not policy.allowed(
+        actor,
+        Permission.VIEW_DISCLOSURE,
+        grants.disclosure_grant(session, disclosure),
+        {"now": now},
+    ):
+        raise NotFound("disclosure", disclosure_id)
+    return disclosure
+
+
 def view_received(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
     now = utcnow()
     with db.transaction() as session:
-        disclosure = session.scalar(
-            select(Disclosure).where(Disclosure.id == disclosure_id, active_to(actor, now))
-        )
-        if disclosure is None:
-            raise NotFound("disclosure", disclosure_id)
+        disclosure = _received(session, actor, disclosure_id, now)
         audit.append(session, actor, AuditAction.DISCLOSURE_VIEWED, "disclosure", disclosure.id)
         return _out(session, disclosure, with_items=True)
 
@@ -239,11 +262,7 @@ def view_received(db: Database, actor: Actor, disclosure_id: int) -> DisclosureO
 def acknowledge(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
     now = utcnow()
     with db.transaction() as session:
-        disclosure = session.scalar(
-            select(Disclosure).where(Disclosure.id == disclosure_id, active_to(actor, now))
-        )
-        if disclosure is None:
-            raise NotFound("disclosure", disclosure_id)
+        disclosure = _received(session, actor, disclosure_id, now)
         if session.scalar(
             select(DisclosureAcknowledgement.id).where(
                 DisclosureAcknowledgement.disclosure_id == disclosure.id
@@ -268,7 +287,9 @@ def acknowledge(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut
 def revoke(db: Database, actor: Actor, disclosure_id: int, data: RevocationIn) -> DisclosureOut:
     with db.transaction() as session:
         disclosure = session.get(Disclosure, disclosure_id)
-        if disclosure is None or disclosure.disclosing_agency_id != actor.agency_id:
+        if disclosure is None or not policy.allowed(
+            actor, Permission.REVOKE_DISCLOSURE, grants.disclosure_grant(session, disclosure)
+        ):
             raise NotFound("disclosure", disclosure_id)
         if session.scalar(
             select(DisclosureRevocation.id).where(
@@ -301,7 +322,12 @@ def revoke(db: Database, actor: Actor, disclosure_id: int, data: RevocationIn) -
 def made_by_agency(
     db: Database, actor: Actor, subject_record_id: int | None = None
 ) -> list[DisclosureOut]:
-    """Disclosures the actor's agency has made, with their state; items as disclosed."""
+    """Disclosures the actor's agency has made, with their state; items as disclosed.
+
+    The items are the agency's own records, so this is read under the same rule as
+    them: front-line roles only.
+    """
+    policy.require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
     with db.sessions() as session:
         query = select(Disclosure).where(Disclosure.disclosing_agency_id == actor.agency_id)
         if subject_record_id is not None:

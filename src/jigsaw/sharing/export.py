@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
-from jigsaw.errors import NotFound, NotPermitted
+from jigsaw.errors import NotFound
 from jigsaw.people.models import AgencyRecord
 from jigsaw.sharing.decisions import decision_out
 from jigsaw.sharing.disclosures import disclosure_out
@@ -23,8 +24,7 @@ def export_decisions(db: Database, actor: Actor, record_id: int) -> dict[str, An
         record = session.get(AgencyRecord, record_id)
         if record is None:
             raise NotFound("agency record", record_id)
-        if not actor.is_system and actor.agency_id != record.agency_id:
-            raise NotPermitted("You can only export your own agency's decisions")
+        require(actor, Permission.EXPORT_DECISIONS, record.agency_id)
         found: list[dict[str, Any]] = []
         for decision in session.scalars(
             select(SharingDecision)

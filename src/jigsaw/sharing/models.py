@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jigsaw.agencies.models import enum_column
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Base, UTCDateTime
 from jigsaw.deadlines.models import Rag
+from jigsaw.protection.keyring import AGENCY, AGENCY_RECORD, Subject
+from jigsaw.protection.sealed import sealed
 
 
 class DecisionOutcome(StrEnum):
@@ -96,6 +98,7 @@ class AdviceRequest(Base):
     case_summary: Mapped[str] = mapped_column(Text)
     question: Mapped[str] = mapped_column(Text)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AdviceAnswer(Base):
@@ -106,6 +109,33 @@ class AdviceAnswer(Base):
     answered_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
     answer: Mapped[str] = mapped_column(Text)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+def _advice_subject(agency_id: int, subject_record_id: int | None) -> Subject:
+    """The child's agency record, or the asking agency when advice names no child."""
+    if subject_record_id is None:
+        return Subject(AGENCY, agency_id)
+    return Subject(AGENCY_RECORD, subject_record_id)
+
+
+def _answer_subject(session: Session, answer: AdviceAnswer) -> Subject:
+    asked = session.connection().execute(
+        select(AdviceRequest.agency_id, AdviceRequest.subject_record_id).where(
+            AdviceRequest.id == answer.advice_request_id
+        )
+    )
+    agency_id, subject_record_id = asked.one()
+    return _advice_subject(agency_id, subject_record_id)
+
+
+sealed(
+    AdviceRequest,
+    "case_summary",
+    "question",
+    subject=lambda _session, asked: _advice_subject(asked.agency_id, asked.subject_record_id),
+)
+sealed(AdviceAnswer, "answer", subject=_answer_subject)
 
 
 class SharingDecision(Base):
@@ -144,10 +174,22 @@ class SharingDecision(Base):
     reveal_protected_reason: Mapped[str] = mapped_column(Text, default="")
     accuracy_caveats: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def followed_recommendation(self) -> bool:
         return self.recommendation == self.outcome.value
+
+
+sealed(
+    SharingDecision,
+    "reasons",
+    "departure_reason",
+    "consent_override_justification",
+    "reveal_protected_reason",
+    "accuracy_caveats",
+    subject=lambda _session, decision: Subject(AGENCY_RECORD, decision.subject_record_id),
+)
 
 
 class DecisionAdvice(Base):

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jigsaw.access import policy
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission
 from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
@@ -23,6 +25,7 @@ from jigsaw.deadlines.calendar import due_at
 from jigsaw.deadlines.models import Profile
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.people.models import AgencyRecord
+from jigsaw.sharing.decisions import request_grant
 from jigsaw.sharing.models import InformationRequest, RagRating, SharingDecision
 from jigsaw.sharing.schemas import RagOut, RequestIn, RequestOut, RerateIn, SubjectDetails
 
@@ -81,7 +84,7 @@ def rerate(
     """Change the urgency; the due time runs from the request, not from the change."""
     with db.transaction() as session:
         request = _visible(session, actor, request_id)
-        if actor.agency_id not in (request.requester_agency_id, request.recipient_agency_id):
+        if actor.practitioner_id is None:
             raise NotFound("information request", request_id)
         current = _ratings(session, request.id)[-1]
         if current.rag is data.rag:
@@ -156,9 +159,8 @@ def outgoing_requests(db: Database, actor: Actor) -> list[RequestOut]:
 
 def _visible(session: Session, actor: Actor, request_id: int) -> InformationRequest:
     request = session.get(InformationRequest, request_id)
-    if request is None or (
-        not actor.is_system
-        and actor.agency_id not in (request.requester_agency_id, request.recipient_agency_id)
+    if request is None or not policy.allowed(
+        actor, Permission.VIEW_REQUEST, request_grant(request)
     ):
         raise NotFound("information request", request_id)
     return request

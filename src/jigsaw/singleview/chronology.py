@@ -12,13 +12,22 @@ the viewer's agency has received about other children:
 
 An item disclosed more than once shows the union of what the active disclosures
 carry; a protected identity stays withheld unless a disclosure carrying that field
-reveals it. Filters are applied in SQL on the stored values and then kept only where
+reveals it. While the viewer has an active break-glass session on a child, every
+other agency's item about that child is shown in full, marked as seen under
+break-glass, except protected identities, which stay withheld.
+
+Each grant (a disclosure, a break-glass session, the viewer's own agency) is put to
+the policy once, however many items it carries; the SQL filters that find candidate
+grants have the same meaning, so the policy's answer only ever confirms them.
+
+Filters are applied in SQL on the stored values and then kept only where
 the filtered field is itself visible, so narrowing the list cannot reveal what a
 withheld field holds.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,10 +36,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from jigsaw.access import breakglass, policy
 from jigsaw.access.actor import Actor
+from jigsaw.access.grants import permitted_disclosures
 from jigsaw.access.policy import Permission, is_permitted
 from jigsaw.agencies.models import Agency
 from jigsaw.people.models import AgencyRecord
+from jigsaw.protection.keyring import AGENCY_RECORD, Subject
+from jigsaw.protection.sealed import open_rows
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.sharing.disclosures import WITHHELD, active_to
 from jigsaw.sharing.models import DisclosedItem, Disclosure
@@ -66,6 +79,7 @@ _COLUMNS = (
     InformationItem.version,
     ItemRetraction.id.label("retraction_id"),
     ItemRetraction.reason.label("retraction_reason"),
+    InformationItem.seal_id,
 )
 
 
@@ -87,11 +101,16 @@ class Chain(NamedTuple):
 
 @dataclass
 class Grant:
-    """What the active disclosures of one item chain let the viewer see."""
+    """What the active disclosures of one item chain (or break-glass) let the viewer see."""
 
     fields: set[str] = field(default_factory=set)
     revealed: set[str] = field(default_factory=set)
+    """Fields a disclosure carried with the redaction of protected identities lifted."""
     disclosures: set[int] = field(default_factory=set)
+    break_glass: int | None = None
+    """The viewer's break-glass session that shows this item, if one does."""
+    protected_shown: set[str] = field(default_factory=set)
+    """Protected-identity fields the policy lets the viewer see, for a protected item."""
 
 
 @dataclass(frozen=True)
@@ -106,12 +125,33 @@ class Shared:
     def chains(self) -> frozenset[int]:
         return frozenset(self.grants)
 
+    @property
+    def disclosed_chains(self) -> frozenset[int]:
+        """Chains an active disclosure carries (not only break-glass)."""
+        return frozenset(chain for chain, grant in self.grants.items() if grant.disclosures)
+
     @classmethod
     def find(
-        cls, session: Session, actor: Actor, person_ids: Collection[int], now: datetime
+        cls,
+        session: Session,
+        actor: Actor,
+        person_ids: Collection[int],
+        now: datetime,
+        break_glass: Mapping[int, int] | None = None,
     ) -> Shared:
+        """``break_glass`` (session by person) may be passed in when already found."""
         about = chains_about(session, person_ids, actor.agency_id)
-        return cls(about, grants_for(session, actor, about, now))
+        found = grants_for(session, actor, about, now)
+        if break_glass is None:
+            break_glass = breakglass.active_sessions(session, actor, person_ids, now)
+        for chain, held in about.items():
+            session_id = break_glass.get(held.person_id) if held.person_id is not None else None
+            if session_id is not None:
+                grant = found.setdefault(chain, Grant())
+                grant.fields.update(DISCLOSABLE_FIELDS)
+                grant.break_glass = session_id
+        _protected_identities(actor, about, found)
+        return cls(about, found)
 
 
 class Visible:
@@ -209,26 +249,58 @@ def grants_for(
     session: Session, actor: Actor, about: Collection[int], now: datetime
 ) -> dict[int, Grant]:
     """For each of these chains an active disclosure to the viewer carries, what it shows."""
-    grants: dict[int, Grant] = {}
+    found: dict[int, Grant] = {}
     if not about:
-        return grants
-    for chain, fields, reveal, disclosure_id in session.connection().execute(
-        select(
-            DisclosedItem.item_chain_id,
-            DisclosedItem.fields,
-            DisclosedItem.reveal_protected,
-            DisclosedItem.disclosure_id,
-        ).where(DisclosedItem.item_chain_id.in_(_IDS), _active_disclosure(actor, now)),
-        {"ids": sorted(about)},
-    ):
-        grant = grants.get(chain)
+        return found
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                DisclosedItem.item_chain_id,
+                DisclosedItem.fields,
+                DisclosedItem.reveal_protected,
+                DisclosedItem.disclosure_id,
+            ).where(DisclosedItem.item_chain_id.in_(_IDS), _active_disclosure(actor, now)),
+            {"ids": sorted(about)},
+        )
+        .all()
+    )
+    permitted = permitted_disclosures(session, actor, {row[3] for row in rows}, now)
+    for chain, fields, reveal, disclosure_id in rows:
+        if disclosure_id not in permitted:
+            continue
+        grant = found.get(chain)
         if grant is None:
-            grant = grants[chain] = Grant()
+            grant = found[chain] = Grant()
         grant.fields.update(fields)
         if reveal:
             grant.revealed.update(fields)
         grant.disclosures.add(disclosure_id)
-    return grants
+    return found
+
+
+def _protected_identities(
+    actor: Actor, about: Mapping[int, Chain], found: Mapping[int, Grant]
+) -> None:
+    """Ask the policy which protected-identity fields each grant may show (rules F2, D2):
+    once per holding agency and redaction state, not once per item."""
+    answers: dict[tuple[int, bool], bool] = {}
+    for chain, grant in found.items():
+        owner = about[chain].agency_id
+        for name in PROTECTED_FIELDS:
+            if name not in grant.fields:
+                continue
+            lifted = name in grant.revealed
+            key = (owner, lifted)
+            if key not in answers:
+                answers[key] = policy.allowed(
+                    actor,
+                    Permission.VIEW_PROTECTED_IDENTITY,
+                    policy.agency(owner),
+                    {"redaction_lifted": lifted},
+                )
+            if answers[key]:
+                grant.protected_shown.add(name)
 
 
 def _own_scope(actor: Actor, scope: Scope) -> ColumnElement[bool] | None:
@@ -306,7 +378,7 @@ def _own(
             retracted=row.retraction_id is not None,
             retraction_reason=row.retraction_reason,
         )
-        for row in session.connection().execute(query)
+        for row in _opened(session, session.connection().execute(query))
     ]
 
 
@@ -354,11 +426,22 @@ def _disclosed(
         ),
         {"ids": _newest_versions(session, wanted)},
     )
-    return [_disclosed_entry(row, grants[row.chain_id]) for row in rows]
+    return [_disclosed_entry(row, grants[row.chain_id]) for row in _opened(session, rows)]
 
 
 _AT = {name: n for n, name in enumerate(select(*_COLUMNS).selected_columns.keys())}
 _SHOWN_AT = tuple((name, _AT[name], name in PROTECTED_FIELDS) for name in DISCLOSABLE_FIELDS)
+_Row = namedtuple("_Row", list(_AT))  # type: ignore[misc]
+
+
+def _opened(session: Session, rows: Iterable[Any]) -> list[Any]:
+    """The rows with summary, detail and source decrypted under each record's key."""
+    return open_rows(
+        session,
+        InformationItem,
+        (_Row(*row) for row in rows),
+        lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+    )
 
 
 def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
@@ -370,7 +453,7 @@ def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
     for name, at, sensitive in _SHOWN_AT:
         if name in grant.fields:
             shown.append(name)
-            hide = sensitive and protected and name not in grant.revealed
+            hide = sensitive and protected and name not in grant.protected_shown
             values[name] = WITHHELD if hide else data[at]
     version = data[_AT["version"]]
     return ChronologyEntry(
@@ -387,6 +470,7 @@ def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
         version=version,
         corrected=version > 1,
         retracted=data[_AT["retraction_id"]] is not None,
+        break_glass_session_id=grant.break_glass,
         **values,
     )
 

@@ -3,7 +3,7 @@ purpose to look at a person across agencies.
 
 The policy (``jigsaw.access.policy``) decides which facts are enough for which role;
 this module only finds out which facts hold, each with one indexed query, so the
-decision itself stays in one place and can move to the Cedar policy unchanged.
+decision itself stays in one place (``policy.cedar``, rules V1, V2 and B3).
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from jigsaw.access import breakglass
 from jigsaw.access.actor import Actor
+from jigsaw.access.models import BreakGlassSession
 from jigsaw.access.policy import Purpose
 from jigsaw.people.models import AgencyRecord
 from jigsaw.sharing.models import InformationRequest, SharingDecision
 from jigsaw.singleview.chronology import Shared
 from jigsaw.singleview.links import linked_to
+from jigsaw.singleview.schemas import EmergencyAccess
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class Standing:
     """The actor's agency's records of the person: what the audit entry points at."""
     shared: Shared
     """Other agencies' items about the person, and which are disclosed to the actor."""
+    break_glass: EmergencyAccess | None = None
+    """The actor's active break-glass session on the person, if any."""
 
     @property
     def audit_refs(self) -> dict[str, int | list[int]]:
@@ -40,6 +45,8 @@ class Standing:
             # The access log finds reads of a record through this key.
             refs["agency_record"] = self.own_record_ids[0]
             refs["agency_records"] = list(self.own_record_ids)
+        if self.break_glass is not None:
+            refs["break_glass"] = self.break_glass.session_id
         return refs
 
 
@@ -50,10 +57,16 @@ def establish(session: Session, actor: Actor, person_id: int, now: datetime) -> 
         purposes.add(Purpose.HOLDS_RECORD)
     if actor.agency_id is not None and _open_request(session, actor.agency_id, person_id):
         purposes.add(Purpose.OPEN_REQUEST)
-    shared = Shared.find(session, actor, [person_id], now)
-    if actor.practitioner_id is not None and shared.chains:
+    glass = breakglass.active_sessions(session, actor, [person_id], now)
+    emergency = None
+    if person_id in glass:
+        purposes.add(Purpose.BREAK_GLASS)
+        row = session.get_one(BreakGlassSession, glass[person_id])
+        emergency = EmergencyAccess(session_id=row.id, expires_at=row.expires_at)
+    shared = Shared.find(session, actor, [person_id], now, glass)
+    if actor.practitioner_id is not None and shared.disclosed_chains:
         purposes.add(Purpose.RECEIVED_DISCLOSURE)
-    return Standing(person_id, frozenset(purposes), own, shared)
+    return Standing(person_id, frozenset(purposes), own, shared, emergency)
 
 
 def _own_records(session: Session, actor: Actor, person_id: int) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ and absent from ``fields``), so a page or the API cannot show more by mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from jigsaw.agencies.roles import AgencyKind, Role
@@ -115,11 +115,20 @@ class ChronologyEntry:
     """The viewer's own agency's reason; another agency's reason is not part of what it shared."""
     about: str | None = None
     """In a flag's evidence: whose item it is, seen from the child ("child", "parent", ...)."""
+    break_glass_session_id: int | None = None
+    """Set when the item is seen only through the viewer's emergency (break-glass) access."""
 
 
 class AgencyOption(Output):
     agency_id: int
     agency_name: str
+
+
+class EmergencyAccess(Output):
+    """The viewer's active break-glass session on the child, shown on every page it opens."""
+
+    session_id: int
+    expires_at: datetime
 
 
 class ChronologyOut(Output):
@@ -129,6 +138,7 @@ class ChronologyOut(Output):
     entries: list[ChronologyEntry]
     agencies: list[AgencyOption]
     """Agencies whose information the viewer can see about the person, for filtering."""
+    break_glass: EmergencyAccess | None = None
 
 
 class FlagEvidence(Output):

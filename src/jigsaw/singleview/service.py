@@ -4,7 +4,9 @@ Each function takes the actor and a person in the person index, establishes the
 facts that could give the actor a legitimate purpose (``purposes.establish``), asks
 the policy, and either answers or refuses. Both are audited, ids only, in the same
 transaction as the read; a refusal's entry is committed before the refusal is
-raised, so an attempt without a legitimate purpose is on the record too.
+raised, so an attempt without a legitimate purpose is on the record too. A refusal
+to someone the policy would let use break-glass on the child says so, so the page
+can offer emergency access.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
-from jigsaw.access.policy import RULES, Permission, is_permitted
+from jigsaw.access.breakglass import EmergencyAccessOffered, may_start
+from jigsaw.access.policy import Permission, is_permitted, refusal
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
@@ -54,7 +57,7 @@ def _looked_up(
     now = utcnow()
     with db.transaction() as session:
         standing = establish(session, actor, person_id, now)
-        if is_permitted(actor, permission, purposes=standing.purposes):
+        if is_permitted(actor, permission, purposes=standing.purposes, person_id=person_id):
             return read(session, standing, now)
         audit.append(
             session,
@@ -64,7 +67,9 @@ def _looked_up(
             person_id,
             refs={"permission": permission.value},
         )
-    raise NotPermitted(RULES[permission].refusal)
+    if may_start(actor, person_id):
+        raise EmergencyAccessOffered(refusal(permission), person_id)
+    raise NotPermitted(refusal(permission))
 
 
 def _known_as(session: Session, standing: Standing) -> str | None:
@@ -81,7 +86,9 @@ def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
     """
     with db.sessions() as session:
         record = session.get(AgencyRecord, record_id)
-        if record is None or record.agency_id != actor.agency_id:
+        if record is None or not is_permitted(
+            actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
+        ):
             raise NotFound("agency record", record_id)
         person_id = person_of(session, record_id)
         if person_id is None:
@@ -199,6 +206,7 @@ def chronology(
             known_as=_known_as(session, standing),
             entries=entries,
             agencies=visible.agencies(),
+            break_glass=standing.break_glass,
         )
         audit.append(
             session,

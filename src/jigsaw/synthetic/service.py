@@ -49,6 +49,7 @@ from jigsaw.synthetic.catalogue import AGENCIES, AgencySpec
 from jigsaw.synthetic.households import AS_OF, Household, households
 from jigsaw.synthetic.models import SyntheticTruth
 from jigsaw.synthetic.rows import AgencyEntry, Directory, NextIds, Rows, StaffMember, add_household
+from jigsaw.synthetic.sealing import seal_items
 
 SYSTEM = Actor.system()
 PRACTITIONER_PHONE_PREFIX = "01632 960"
@@ -176,6 +177,7 @@ def _write_batch(
         first_record = ids.record
         for household in batch:
             add_household(household, directory, ids, rows)
+        seal_items(session, seed, rows.items)
         for model, data in (
             (AgencyRecord, rows.records),
             (SyntheticTruth, rows.truth),

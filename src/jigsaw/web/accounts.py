@@ -1,5 +1,6 @@
 """Signing in and out on pages: password, authenticator code (or setting one up),
-single sign-on, and confirming it's you before a sensitive action.
+single sign-on, confirming it's you before a sensitive action, and changing or
+resetting a password.
 
 Every POST form here carries the CSRF token. Each step answers with a redirect
 on success, so refreshing a page never re-sends a password or a code.
@@ -18,16 +19,30 @@ from jigsaw import clock
 from jigsaw.access import oidc, sessions, totp
 from jigsaw.access import service as access
 from jigsaw.access.actor import Actor
+from jigsaw.access.passwords import MIN_PASSWORD_LENGTH
 from jigsaw.agencies import service as agencies
-from jigsaw.errors import Conflict, NotSignedIn
-from jigsaw.http import DB, Accounts, CurrentActor, SignedInActor
+from jigsaw.errors import Conflict, InvalidInput, NotSignedIn
+from jigsaw.http import DB, Accounts, CurrentActor, RecentlyAuthenticatedActor, SignedInActor
 from jigsaw.web.csrf import CSRF_SESSION_KEY, require_csrf
 from jigsaw.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 SIGNED_OUT_KEY = "signed_out"
-BLANK = {"email": "Enter your email address", "password": "Enter your password"}
+PASSWORD_RESET_KEY = "password_reset"  # noqa: S105 (a session key)
+PASSWORD_PAGE = "/account/password"  # noqa: S105 (an address)
+RESET_PAGE = "/reset-password"
+NEW_PASSWORD_HINT = (
+    f"Use {MIN_PASSWORD_LENGTH} characters or more. A few unrelated words together make a "
+    "password that is long but easy to remember."
+)
+BLANK = {
+    "email": "Enter your email address",
+    "password": "Enter your password",
+    "current_password": "Enter your current password",
+    "new_password": "Enter a new password",
+    "code": "Enter the reset code your administrator gave you",
+}
 ENTER_CODE = "Enter the 6-digit code from your authenticator app"
 CODE_FORMAT = "Enter the code as 6 digits, for example 123456"
 CODE_PAGE = "/sign-in/code"
@@ -86,7 +101,8 @@ def _sign_in_page(
 @router.get("/sign-in")
 def sign_in_form(request: Request) -> Response:
     signed_out = bool(request.session.pop(SIGNED_OUT_KEY, False))
-    return _sign_in_page(request, {}, "", signed_out=signed_out)
+    password_reset = bool(request.session.pop(PASSWORD_RESET_KEY, False))
+    return _sign_in_page(request, {}, "", signed_out=signed_out, password_reset=password_reset)
 
 
 @router.post("/sign-in", dependencies=CsrfChecked)
@@ -340,3 +356,134 @@ async def sso_callback(request: Request, db: DB, accounts: Accounts) -> Response
     if checked.actor.mfa_verified:
         return _after_sign_in(request)
     return _redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)
+
+
+# Changing a password
+
+
+def _password_page(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
+    context = {"title": "Change your password", "errors": errors, "hint": NEW_PASSWORD_HINT}
+    return _render(request, "change_password.html", context, status_code)
+
+
+@router.get(PASSWORD_PAGE)
+def change_password_form(request: Request, _actor: RecentlyAuthenticatedActor) -> Response:
+    return _password_page(request, {})
+
+
+@router.post(PASSWORD_PAGE, dependencies=CsrfChecked)
+def change_password(
+    request: Request,
+    actor: RecentlyAuthenticatedActor,
+    db: DB,
+    accounts: Accounts,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    entered = {"current_password": current_password, "new_password": new_password}
+    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    if errors:
+        return _password_page(request, errors, 422)
+    try:
+        ended = access.change_password(db, accounts, actor, current_password, new_password)
+    except access.AccountLocked as locked:
+        return _password_page(request, {"current_password": str(locked)}, 429)
+    except InvalidInput as refused:
+        return _password_page(request, {p.field: p.message for p in refused.problems}, 422)
+    # Every session ended with the change; the person who made it carries on in a new one.
+    sessions.restart_after(request.session, _person_id(actor), ended, clock.utcnow())
+    return _redirect(f"{PASSWORD_PAGE}/changed")
+
+
+@router.get(f"{PASSWORD_PAGE}/changed")
+def password_changed(request: Request, _actor: CurrentActor) -> Response:
+    return _render(request, "password_changed.html", {"title": "Password changed"})
+
+
+# Resetting a forgotten password with a code from an administrator
+
+
+def _reset_page(
+    request: Request,
+    errors: dict[str, str],
+    email: str = "",
+    code: str = "",
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "title": "Set a new password",
+        "errors": errors,
+        "email": email,
+        "code": code,
+        "hint": NEW_PASSWORD_HINT,
+    }
+    return _render(request, "reset_password.html", context, status_code)
+
+
+@router.get(RESET_PAGE)
+def reset_password_form(request: Request) -> Response:
+    return _reset_page(request, {})
+
+
+@router.post(RESET_PAGE, dependencies=CsrfChecked)
+def reset_password(
+    request: Request,
+    db: DB,
+    accounts: Accounts,
+    email: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    entered = {"email": email.strip(), "code": code.strip(), "new_password": new_password}
+    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    if errors:
+        return _reset_page(request, errors, entered["email"], entered["code"], 422)
+    try:
+        access.use_password_reset(db, accounts, entered["email"], entered["code"], new_password)
+    except access.AccountLocked as locked:
+        return _reset_page(request, {"email": str(locked)}, entered["email"], "", 429)
+    except access.ResetRefused as refused:
+        return _reset_page(request, {"code": str(refused)}, entered["email"], "", 401)
+    except InvalidInput as refused:
+        problems = {p.field: p.message for p in refused.problems}
+        return _reset_page(request, problems, entered["email"], entered["code"], 422)
+    request.session.clear()
+    request.session[PASSWORD_RESET_KEY] = True
+    return _redirect("/sign-in")
+
+
+# An administrator gives a practitioner a reset code
+
+
+def _issue_url(practitioner_id: int) -> str:
+    return f"/practitioners/{practitioner_id}/password-reset"
+
+
+@router.get("/practitioners/{practitioner_id}/password-reset")
+def issue_reset_form(
+    request: Request, practitioner_id: int, actor: RecentlyAuthenticatedActor, db: DB
+) -> Response:
+    name = access.practitioner_to_reset(db, actor, practitioner_id)
+    context = {
+        "title": f"Give {name} a password reset code",
+        "name": name,
+        "action": _issue_url(practitioner_id),
+    }
+    return _render(request, "issue_password_reset.html", context)
+
+
+@router.post("/practitioners/{practitioner_id}/password-reset", dependencies=CsrfChecked)
+def issue_reset(
+    request: Request, practitioner_id: int, actor: RecentlyAuthenticatedActor, db: DB
+) -> Response:
+    """The code is shown on this answer only; reloading issues nothing and shows nothing."""
+    name = access.practitioner_to_reset(db, actor, practitioner_id)
+    issued = access.issue_password_reset(db, actor, practitioner_id)
+    context = {
+        "title": "Password reset code",
+        "name": name,
+        "code": issued.code,
+        "expires_at": issued.expires_at,
+        "reset_page": RESET_PAGE,
+    }
+    return _render(request, "password_reset_issued.html", context)

@@ -20,7 +20,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
-from jigsaw.http import DB
+from jigsaw.http import DB, RecentlyAuthenticatedActor
 from jigsaw.people import service as people
 from jigsaw.records import service as records
 from jigsaw.records.schemas import ItemOut
@@ -236,7 +236,13 @@ def _chosen_items(
 
 
 @router.get("/decisions/{decision_id}/disclose/check")
-def disclosure_check(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+def disclosure_check(
+    request: Request,
+    decision_id: str,
+    actor: Viewer,
+    _recent: RecentlyAuthenticatedActor,
+    db: DB,
+) -> Response:
     decision = _decision(db, actor, decision_id)
     draft = _draft(request, decision)
     if "items" not in draft.done or draft.expires_on is None:
@@ -283,7 +289,13 @@ def _check_page(
 
 
 @router.post("/decisions/{decision_id}/disclose/check", dependencies=CsrfChecked)
-def share(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
+def share(
+    request: Request,
+    decision_id: str,
+    actor: Viewer,
+    _recent: RecentlyAuthenticatedActor,
+    db: DB,
+) -> Response:
     decision = _decision(db, actor, decision_id)
     draft = _draft(request, decision)
     if "items" not in draft.done or draft.expires_on is None:
@@ -360,7 +372,13 @@ def shared_by_us(request: Request, actor: Viewer, db: DB) -> Response:
 
 
 @router.get("/shared-by-us/{disclosure_id}/revoke")
-def revoke_form(request: Request, disclosure_id: str, actor: Viewer, db: DB) -> Response:
+def revoke_form(
+    request: Request,
+    disclosure_id: str,
+    actor: Viewer,
+    _recent: RecentlyAuthenticatedActor,
+    db: DB,
+) -> Response:
     disclosure = _made(db, actor, disclosure_id)
     return _revoke_page(request, db, disclosure, "", {})
 
@@ -383,7 +401,14 @@ def _revoke_page(
 
 
 @router.post("/shared-by-us/{disclosure_id}/revoke", dependencies=CsrfChecked)
-def revoke(request: Request, disclosure_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+def revoke(
+    request: Request,
+    disclosure_id: str,
+    actor: Viewer,
+    _recent: RecentlyAuthenticatedActor,
+    db: DB,
+    form: Posted,
+) -> Response:
     disclosure = _made(db, actor, disclosure_id)
     reason = form.text("reason")
     if not reason:

@@ -18,9 +18,11 @@ from pydantic import ValidationError
 from starlette.datastructures import ImmutableMultiDict
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.policy import Permission, is_permitted
 from jigsaw.audit.access_log import OVERSIGHT_ROLES
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.http import CurrentActor
+from jigsaw.linkage.access import may_review
 from jigsaw.web.csrf import require_csrf
 from jigsaw.web.templating import templates
 
@@ -39,6 +41,10 @@ def viewer(request: Request, actor: CurrentActor) -> Actor:
     """
     request.state.viewer = actor
     request.state.oversight = actor.role in OVERSIGHT_ROLES
+    request.state.finds_children = is_permitted(
+        actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id
+    )
+    request.state.reviews_links = may_review(actor)
     return actor
 
 

@@ -197,6 +197,10 @@ ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.ACCESS_LOG_VIEWED: "Looked at the access log",
     AuditAction.DECISIONS_EXPORTED: "Exported a child's decisions",
     AuditAction.BREAK_GLASS_STARTED: "Used emergency access (break glass)",
+    AuditAction.ACCESS_REFUSED: "Was refused access",
+    AuditAction.ACCESS_REFUSED_REPEATEDLY: "Was refused access again and again in a few minutes",
+    AuditAction.PERSON_SEARCHED: "Searched for a child",
+    AuditAction.LINK_REVIEW_VIEWED: "Compared two records for a link review",
 }
 
 

@@ -28,6 +28,8 @@ def notification_link(notice: NotificationOut) -> str:
         return f"/advice/{notice.object_id}"
     if notice.object_type == "agency_record":
         return f"/children/{notice.object_id}"
+    if notice.object_type == "break_glass_session":
+        return "/access-log/alerts"
     return "/"
 
 

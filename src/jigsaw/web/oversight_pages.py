@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from jigsaw.audit import access_log as access
 from jigsaw.audit import register
 from jigsaw.audit.access_log import AccessEntry
-from jigsaw.http import DB
+from jigsaw.http import DB, RecentlyAuthenticatedActor
 from jigsaw.sharing import recipients
 from jigsaw.web.forms import Errors, Form, Viewer, number, read_date, render
 from jigsaw.web.names import Names
@@ -48,7 +48,7 @@ def register_page(request: Request, actor: Viewer, db: DB, record: str = "") -> 
 
 
 @router.get("/register.csv")
-def register_download(actor: Viewer, db: DB, record: str = "") -> Response:
+def register_download(actor: RecentlyAuthenticatedActor, db: DB, record: str = "") -> Response:
     record_id = number(record.strip())
     if record_id is None:
         return Response(NO_RECORD, status_code=400, media_type="text/plain")

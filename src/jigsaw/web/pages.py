@@ -23,6 +23,7 @@ from jigsaw.web import (
     assets,
     decision_pages,
     disclosure_pages,
+    linkage_pages,
     notification_pages,
     oversight_pages,
     record_pages,
@@ -129,6 +130,7 @@ def install(app: FastAPI) -> None:
         notification_pages,
         request_pages,
         oversight_pages,
+        linkage_pages,
     ):
         app.include_router(pages.router)
     app.include_router(singleview_router, dependencies=[Depends(viewer)])

@@ -1,0 +1,37 @@
+"""JSON routes for emergency (break-glass) access. Thin: parse, call the service, answer.
+
+The router declares no token scopes, so API tokens are refused: break-glass is for a
+person, who must also have signed in again in the last few minutes to start it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from jigsaw.access import breakglass
+from jigsaw.access.breakglass_schemas import BreakGlassIn, BreakGlassOut
+from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, get_settings_for
+
+router = APIRouter(prefix="/api", tags=["break-glass"])
+
+
+@router.post("/people/{person_id}/break-glass", status_code=201, response_model=BreakGlassOut)
+def start(
+    request: Request,
+    person_id: int,
+    data: BreakGlassIn,
+    actor: RecentlyAuthenticatedActor,
+    db: DB,
+) -> BreakGlassOut:
+    limit = get_settings_for(request).break_glass_max_minutes
+    return breakglass.start(db, actor, person_id, data, limit)
+
+
+@router.post("/break-glass/{session_id}/end", response_model=BreakGlassOut)
+def end(session_id: int, actor: CurrentActor, db: DB) -> BreakGlassOut:
+    return breakglass.end(db, actor, session_id)
+
+
+@router.get("/break-glass", response_model=list[BreakGlassOut])
+def mine(actor: CurrentActor, db: DB) -> list[BreakGlassOut]:
+    return breakglass.mine(db, actor)

@@ -1,0 +1,110 @@
+"""The model's evidence in a practitioner's words: how likely, and which details agreed.
+
+A match probability alone asks to be trusted; the evidence lets a practitioner or a
+reviewer check it. Each comparison's level is turned into agree, partly agree,
+disagree or not compared, from the comparison's own order of levels (the first level
+after "missing" is full agreement, the last is "anything else"), so a level added to
+the model later is described without a change here. Only kinds of agreement are
+named ("nickname", "same postcode sector"), never anyone's values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from jigsaw.linkage.comparisons import COMPARISONS, Comparison
+from jigsaw.linkage.model import LevelEvidence
+
+_BY_NAME: dict[str, Comparison] = {c.name: c for c in COMPARISONS}
+
+
+class Agreement(StrEnum):
+    AGREE = "agree"
+    PARTLY_AGREE = "partly_agree"
+    DISAGREE = "disagree"
+    NOT_COMPARED = "not_compared"
+
+
+AGREEMENT_WORDS: dict[Agreement, str] = {
+    Agreement.AGREE: "Agrees",
+    Agreement.PARTLY_AGREE: "Partly agrees",
+    Agreement.DISAGREE: "Disagrees",
+    Agreement.NOT_COMPARED: "Not compared",
+}
+
+
+@dataclass(frozen=True)
+class FieldEvidence:
+    """One comparison's outcome: which detail, how far it agreed, and the level's label."""
+
+    comparison: str
+    title: str
+    agreement: Agreement
+    label: str
+
+    @property
+    def words(self) -> str:
+        return AGREEMENT_WORDS[self.agreement]
+
+
+def _agreement(comparison: Comparison, level_key: str) -> tuple[Agreement, str]:
+    levels = comparison.levels
+    found = next((i for i, level in enumerate(levels) if level.key == level_key), None)
+    if found is None:
+        return Agreement.NOT_COMPARED, "Not compared"
+    level = levels[found]
+    if level.is_null:
+        return Agreement.NOT_COMPARED, level.label
+    first_real = next(i for i, lv in enumerate(levels) if not lv.is_null)
+    if found == first_real:
+        return Agreement.AGREE, level.label
+    if found == len(levels) - 1:
+        return Agreement.DISAGREE, level.label
+    return Agreement.PARTLY_AGREE, level.label
+
+
+def describe_levels(levels: Mapping[str, str]) -> tuple[FieldEvidence, ...]:
+    """Evidence stored as comparison name -> level key (a review's), in the model's order."""
+    described = []
+    for comparison in COMPARISONS:
+        key = levels.get(comparison.name)
+        if key is None:
+            continue
+        agreement, label = _agreement(comparison, key)
+        described.append(FieldEvidence(comparison.name, comparison.title, agreement, label))
+    return tuple(described)
+
+
+def describe_scored(evidence: Iterable[LevelEvidence]) -> tuple[FieldEvidence, ...]:
+    """Evidence from an online score, described the same way as a review's."""
+    return describe_levels({e.comparison: e.level for e in evidence})
+
+
+def by_comparison(evidence: Iterable[FieldEvidence]) -> dict[str, FieldEvidence]:
+    return {e.comparison: e for e in evidence}
+
+
+def likelihood(probability: float) -> str:
+    """The probability in words, so a number is never the only thing a person reads."""
+    if probability >= 0.99:
+        return "Very likely the same child"
+    if probability >= 0.9:
+        return "Likely the same child"
+    if probability >= 0.5:
+        return "Possibly the same child"
+    return "Unlikely to be the same child"
+
+
+def percentage(probability: float) -> str:
+    """One decimal place, rounded down, so nothing short of certain reads as 100%."""
+    if probability >= 0.999:
+        return "over 99.9%"
+    return f"{math.floor(probability * 1000) / 10:.1f}%"
+
+
+def in_words(probability: float) -> str:
+    """The words, an en dash, then the number: the way a results page shows it."""
+    return f"{likelihood(probability)} \N{EN DASH} {percentage(probability)}"

@@ -1,0 +1,1 @@
+"""Encryption at rest: envelope encryption with a data key per agency record."""

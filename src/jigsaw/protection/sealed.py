@@ -1,0 +1,147 @@
+"""Which columns are sealed, and the unit of work that seals and opens them.
+
+A model declares its sealed columns once (``sealed(InformationItem, "summary", ...)``).
+From then on the unit of work encrypts those values as they are flushed and decrypts
+them as rows are loaded, inside the service's own transaction, with the keys cached
+for that transaction only. Services, routes and pages keep handling plaintext, and
+SQL only ever sees ciphertext. Decrypted values are put back as the row's *committed*
+state, so reading a sealed row never makes it look changed (and write-once tables
+are never asked to update).
+
+Rows written before sealing existed have no ``seal_id`` and are read as they are.
+Reads that bypass the ORM (the chronology's column queries) call ``open_rows``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import set_committed_value
+
+from jigsaw.protection.keyring import Place, Subject, keyring, reveal
+
+_PENDING = "jigsaw.sealed_pending"
+RowT = TypeVar("RowT", bound=NamedTuple)
+
+
+@dataclass(frozen=True)
+class SealedModel:
+    table: str
+    columns: tuple[str, ...]
+    subject: Callable[[Session, Any], Subject]
+
+
+_MODELS: dict[type[Any], SealedModel] = {}
+
+
+def new_seal_id() -> str:
+    return secrets.token_hex(16)
+
+
+def sealed(model: type[Any], *columns: str, subject: Callable[[Session, Any], Subject]) -> None:
+    """Seal these columns of the model, each row under its subject's data key."""
+    spec = SealedModel(model.__tablename__, columns, subject)
+    _MODELS[model] = spec
+
+    def on_load(target: Any, context: Any) -> None:
+        _open(context.session, spec, target, columns)
+
+    def on_refresh(target: Any, context: Any, attrs: Iterable[str] | None) -> None:
+        wanted = columns if attrs is None else tuple(c for c in columns if c in set(attrs))
+        _open(context.session, spec, target, wanted)
+
+    event.listen(model, "load", on_load)
+    event.listen(model, "refresh", on_refresh)
+
+
+def _open(session: Session | None, spec: SealedModel, target: Any, columns: Iterable[str]) -> None:
+    values = target.__dict__
+    seal_id = values.get("seal_id")
+    if session is None or seal_id is None:
+        return
+    ring = keyring(session)
+    subject = spec.subject(session, target)
+    for column in columns:
+        stored = values.get(column)
+        if isinstance(stored, str):
+            place = Place(spec.table, column, seal_id)
+            set_committed_value(target, column, reveal(ring, subject, place, stored))
+
+
+def _default(target: Any, column: str) -> Any:
+    """A column default applied now, so an omitted value is sealed like any other."""
+    default = target.__table__.c[column].default
+    return default.arg if default is not None and default.is_scalar else None
+
+
+@event.listens_for(Session, "before_flush")
+def _seal_new_values(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    pending: list[tuple[Any, dict[str, str]]] = session.info.setdefault(_PENDING, [])
+    for target in [*session.new, *session.dirty]:
+        spec = _MODELS.get(type(target))
+        if spec is None:
+            continue
+        state = inspect(target)
+        if state.pending:
+            if target.seal_id is None:
+                target.seal_id = new_seal_id()
+            for column in spec.columns:
+                if getattr(target, column) is None:
+                    setattr(target, column, _default(target, column))
+            changed = [c for c in spec.columns if isinstance(getattr(target, c), str)]
+        else:
+            changed = [c for c in spec.columns if state.attrs[c].history.has_changes()]
+        if not changed:
+            continue
+        key = keyring(session).for_writing(spec.subject(session, target))
+        plain = {column: getattr(target, column) for column in changed}
+        for column, value in plain.items():
+            setattr(target, column, key.seal(Place(spec.table, column, target.seal_id), value))
+        pending.append((target, plain))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _keep_plaintext_in_memory(session: Session, _flush: UOWTransaction) -> None:
+    for target, plain in session.info.pop(_PENDING, []):
+        for column, value in plain.items():
+            set_committed_value(target, column, value)
+
+
+def open_rows(
+    session: Session,
+    model: type[Any],
+    rows: Iterable[RowT],
+    subject_of: Callable[[RowT], Subject],
+) -> list[RowT]:
+    """Named-tuple rows read without the ORM, with the model's sealed columns decrypted.
+
+    Each row needs the model's ``seal_id``; the keys of every subject in the rows
+    are unwrapped with one query before any row is opened.
+    """
+    spec = _MODELS[model]
+    found = list(rows)
+    ring = keyring(session)
+    ring.prefetch(subject_of(row) for row in found if getattr(row, "seal_id", None) is not None)
+    opened: list[RowT] = []
+    for row in found:
+        seal_id = getattr(row, "seal_id", None)
+        if seal_id is None:
+            opened.append(row)
+            continue
+        subject = subject_of(row)
+        values = {
+            column: reveal(ring, subject, Place(spec.table, column, seal_id), getattr(row, column))
+            for column in spec.columns
+            if column in row._fields
+        }
+        opened.append(row._replace(**values))
+    return opened
+
+
+def sealed_columns(model: type[Any]) -> tuple[str, ...]:
+    return _MODELS[model].columns

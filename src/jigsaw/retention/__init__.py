@@ -1,0 +1,1 @@
+"""Retention: each agency's schedule as data, and erasure by destroying a record's data key."""

@@ -1,0 +1,393 @@
+"""Finding a child before recording them, and the queue of links waiting for a reviewer.
+
+Search is a POST, so names and dates of birth stay out of addresses, browser history
+and server logs; the results carry the terms on to "record a new child" in the same
+way, as form fields. What each match shows, who may review links, and what is
+audited are decided in ``jigsaw.linkage.search`` and ``jigsaw.linkage.service``;
+these routes only read forms and render what the services return.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from jigsaw.access.actor import Actor
+from jigsaw.errors import Conflict, InvalidInput
+from jigsaw.http import DB
+from jigsaw.linkage import search
+from jigsaw.linkage import service as linking
+from jigsaw.linkage.evidence import AGREEMENT_WORDS, Agreement, by_comparison, describe_levels
+from jigsaw.linkage.evidence import in_words as probability_in_words
+from jigsaw.linkage.models import ReviewStatus
+from jigsaw.people import service as people
+from jigsaw.people.models import LinkStatus, PersonRole, Sex
+from jigsaw.people.nhs_number import InvalidNHSNumber, normalise
+from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.web import labels
+from jigsaw.web.forms import (
+    CsrfChecked,
+    Errors,
+    Form,
+    Posted,
+    Viewer,
+    date_parts,
+    flash,
+    path_id,
+    problems,
+    read_date,
+    redirect,
+    render,
+)
+from jigsaw.web.names import Names
+from jigsaw.web.paging import Page, pagination
+
+router = APIRouter(include_in_schema=False)
+
+FIND = "/find-a-child"
+REVIEWS = "/link-reviews"
+MAX_NAME = 100
+POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+DATE_ANCHORS = {"date_of_birth": "#date_of_birth-day"}
+TAG_CLASSES: dict[Agreement, str] = {
+    Agreement.AGREE: "govuk-tag--green",
+    Agreement.PARTLY_AGREE: "govuk-tag--yellow",
+    Agreement.DISAGREE: "govuk-tag--red",
+    Agreement.NOT_COMPARED: "govuk-tag--grey",
+}
+
+
+# What the practitioner typed, for searching and for recording
+
+
+@dataclass
+class Entered:
+    """The child's details as typed, to show again and to carry to the next page."""
+
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: dict[str, str] = field(default_factory=lambda: date_parts(None))
+    postcode: str = ""
+    nhs_number: str = ""
+    local_id: str = ""
+    sex: str = ""
+    address: str = ""
+
+    @classmethod
+    def read(cls, form: Form) -> Entered:
+        return cls(
+            given_name=form.text("given_name"),
+            family_name=form.text("family_name"),
+            date_of_birth={p: form.text(f"date_of_birth-{p}") for p in ("day", "month", "year")},
+            postcode=form.text("postcode").upper(),
+            nhs_number=form.text("nhs_number"),
+            local_id=form.text("local_id"),
+            sex=form.text("sex"),
+            address=form.text("address"),
+        )
+
+
+def _name_problems(entered: Entered, errors: Errors) -> None:
+    for name, label in (("given_name", "first name"), ("family_name", "last name")):
+        value = getattr(entered, name)
+        if not value:
+            errors[name] = f"Enter the child's {label}"
+        elif len(value) > MAX_NAME:
+            errors[name] = f"The child's {label} must be {MAX_NAME} characters or fewer"
+
+
+def _checked(form: Form, entered: Entered) -> tuple[search.SearchTerms | None, Errors]:
+    """The search terms, or what is wrong with them, in the order the page asks."""
+    errors: Errors = {}
+    _name_problems(entered, errors)
+    born, problem = read_date(form, "date_of_birth", "the child's date of birth")
+    if problem:
+        errors["date_of_birth"] = problem
+    elif born is not None and born > date.today():
+        errors["date_of_birth"] = "The child's date of birth must be today or in the past"
+    if entered.postcode and not POSTCODE.match(entered.postcode):
+        errors["postcode"] = "Enter a real postcode, like SW1A 1AA, or leave it blank"
+    nhs: str | None = None
+    if entered.nhs_number:
+        try:
+            nhs = normalise(entered.nhs_number)
+        except InvalidNHSNumber as exc:
+            errors["nhs_number"] = str(exc)
+    if errors:
+        return None, errors
+    terms = search.SearchTerms(
+        given_name=entered.given_name,
+        family_name=entered.family_name,
+        date_of_birth=born,
+        postcode=entered.postcode,
+        nhs_number=nhs,
+    )
+    return terms, errors
+
+
+# Search
+
+
+def _find_page(
+    request: Request,
+    entered: Entered,
+    errors: Errors,
+    matches: list[search.Match] | None = None,
+) -> Response:
+    context = {
+        "title": "Find a child" if matches is None else "Possible matches",
+        "nav": "children",
+        "back": "/",
+        "entered": entered,
+        "matches": matches,
+        "tag_classes": TAG_CLASSES,
+        "action": FIND,
+    }
+    return render(request, "linkage/find.html", context, errors=errors, anchors=DATE_ANCHORS)
+
+
+@router.get(FIND)
+def find_form(request: Request, actor: Viewer) -> Response:
+    return _find_page(request, Entered(), {})
+
+
+@router.post(FIND, dependencies=CsrfChecked)
+def find(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
+    entered = Entered.read(form)
+    terms, errors = _checked(form, entered)
+    if terms is None:
+        return _find_page(request, entered, errors)
+    return _find_page(request, entered, {}, search.search(db, actor, terms))
+
+
+# Recording a new child, prefilled from the search
+
+
+def _record_page(request: Request, entered: Entered, errors: Errors) -> Response:
+    context = {
+        "title": "Record a new child",
+        "nav": "children",
+        "back": FIND,
+        "entered": entered,
+        "sexes": [(s.value, labels.SEXES[s]) for s in Sex],
+        "action": FIND + "/record",
+    }
+    return render(request, "linkage/record.html", context, errors=errors, anchors=DATE_ANCHORS)
+
+
+@router.post(FIND + "/new", dependencies=CsrfChecked)
+def record_form(request: Request, actor: Viewer, form: Posted) -> Response:
+    """The record form with the searched details filled in; nothing is written yet."""
+    return _record_page(request, Entered.read(form), {})
+
+
+RECORD_MESSAGES = {
+    "local_id": "Enter your agency's ID for the child, 64 characters or fewer",
+    "address": "The address must be 300 characters or fewer",
+    "sex": "Select the child's sex, or not known",
+}
+
+
+@router.post(FIND + "/record", dependencies=CsrfChecked)
+def record(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
+    entered = Entered.read(form)
+    terms, errors = _checked(form, entered)
+    if not entered.local_id:
+        errors = {"local_id": "Enter your agency's ID for the child", **errors}
+    if entered.sex not in {s.value for s in Sex}:
+        errors["sex"] = RECORD_MESSAGES["sex"]
+    if terms is None or errors:
+        return _record_page(request, entered, errors)
+    try:
+        data = AgencyRecordIn.model_validate(
+            {
+                "agency_id": actor.agency_id,
+                "local_id": entered.local_id,
+                "role": PersonRole.CHILD,
+                "given_name": terms.given_name,
+                "family_name": terms.family_name,
+                "date_of_birth": terms.date_of_birth,
+                "sex": entered.sex,
+                "address": entered.address,
+                "postcode": terms.postcode,
+                "nhs_number": terms.nhs_number,
+            }
+        )
+        created, _ = search.record_child(db, actor, data)
+    except (InvalidInput, ValidationError) as exc:
+        return _record_page(request, entered, problems(exc, RECORD_MESSAGES))
+    except Conflict:
+        errors = {"local_id": "Your agency already has a child with this ID"}
+        return _record_page(request, entered, errors)
+    return redirect(f"{FIND}/recorded/{created.id}")
+
+
+LINK_OUTCOMES = {
+    "joined": "Other agencies know this child. The record has been linked to theirs, so you "
+    "can now see who else knows them.",
+    "review": "This child may be one other agencies already know. A reviewer will check, "
+    "and the records will be linked if they are the same child.",
+    "own": "No other agency's record matched closely enough to link. If one is recorded "
+    "later, it will be linked to this one.",
+    "later": "The record will be linked to other agencies' records at the next linkage run.",
+}
+
+
+def _outcome(status: LinkStatus, probability: float | None) -> str:
+    if status is LinkStatus.IN_REVIEW:
+        return "review"
+    if status is LinkStatus.UNLINKED:
+        return "later"
+    return "joined" if probability is not None else "own"
+
+
+@router.get(FIND + "/recorded/{record_id}")
+def recorded(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    found = people.view_agency_record(db, actor, path_id(record_id, "agency record"))
+    outcome = _outcome(found.link_status, found.match_probability)
+    context = {
+        "title": "Child recorded",
+        "nav": "children",
+        "record": found,
+        "outcome": outcome,
+        "message": LINK_OUTCOMES[outcome],
+    }
+    return render(request, "linkage/recorded.html", context)
+
+
+# The review queue
+
+
+def _queue_href(number: int) -> str:
+    return REVIEWS if number <= 1 else f"{REVIEWS}?page={number}"
+
+
+@router.get(REVIEWS)
+def review_queue(request: Request, actor: Viewer, db: DB, page: str = "1") -> Response:
+    wanted = Page.requested(page)
+    waiting, total = linking.review_queue(db, actor, limit=wanted.size, offset=wanted.offset)
+    shown = wanted.with_total(total)
+    if shown.number != wanted.number:
+        waiting, total = linking.review_queue(db, actor, limit=shown.size, offset=shown.offset)
+        shown = shown.with_total(total)
+    context = {
+        "title": "Link reviews",
+        "nav": "link-reviews",
+        "waiting": waiting,
+        "page": shown,
+        "pagination": pagination(shown, _queue_href),
+        "names": Names(db),
+        "in_words": probability_in_words,
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "linkage/reviews.html", context)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the side-by-side comparison."""
+
+    detail: str
+    record: str
+    candidate: str
+    comparison: str | None
+    """The model's comparison this line is evidence for, if any."""
+
+
+def _address(address: str, postcode: str) -> str:
+    return ", ".join(part for part in (address, postcode) if part) or "Not recorded"
+
+
+def _rows(pair: linking.ReviewPair, names: Names) -> list[Row]:
+    a, b = pair.record, pair.candidate
+    return [
+        Row("Agency", names.agency(a.agency_id), names.agency(b.agency_id), None),
+        Row("Agency's ID", a.local_id, b.local_id, None),
+        Row("First name", a.given_name, b.given_name, "given_name"),
+        Row("Last name", a.family_name, b.family_name, "family_name"),
+        Row(
+            "Date of birth",
+            labels.long_date(a.date_of_birth) or "Not recorded",
+            labels.long_date(b.date_of_birth) or "Not recorded",
+            "date_of_birth",
+        ),
+        Row("Sex", labels.SEXES[a.sex], labels.SEXES[b.sex], "sex"),
+        Row("Address", _address(a.address, a.postcode), _address(b.address, b.postcode), "address"),
+        Row(
+            "NHS number",
+            labels.nhs_number(a.nhs_number) or "Not recorded",
+            labels.nhs_number(b.nhs_number) or "Not recorded",
+            "nhs_number",
+        ),
+        Row(
+            "Recorded as",
+            labels.PERSON_ROLES[a.role],
+            labels.PERSON_ROLES[b.role],
+            "child_or_adult",
+        ),
+    ]
+
+
+def _review_page(
+    request: Request, db: DB, actor: Actor, review_id: int, note: str, errors: Errors
+) -> Response:
+    pair = linking.review_pair(db, actor, review_id)
+    names = Names(db)
+    rows = _rows(pair, names)
+    evidence = describe_levels(pair.review.evidence)
+    shown = {row.comparison for row in rows}
+    context: dict[str, Any] = {
+        "title": f"Review pair {review_id}",
+        "nav": "link-reviews",
+        "back": REVIEWS,
+        "pair": pair,
+        "rows": rows,
+        "evidence": by_comparison(evidence),
+        "other_evidence": [e for e in evidence if e.comparison not in shown],
+        "agreement_words": AGREEMENT_WORDS,
+        "tag_classes": TAG_CLASSES,
+        "in_words": probability_in_words(pair.review.match_probability),
+        "is_open": pair.review.status is ReviewStatus.OPEN,
+        "note": note,
+        "action": f"{REVIEWS}/{review_id}",
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "linkage/review.html", context, errors=errors)
+
+
+@router.get(REVIEWS + "/{review_id}")
+def review(request: Request, review_id: str, actor: Viewer, db: DB) -> Response:
+    return _review_page(request, db, actor, path_id(review_id, "link review"), "", {})
+
+
+DECISIONS = {
+    "confirm": (linking.confirm_link, "Link confirmed: the two records are now one child"),
+    "reject": (linking.reject_link, "Link rejected: the two records stay apart"),
+}
+
+
+@router.post(REVIEWS + "/{review_id}", dependencies=CsrfChecked)
+def decide(request: Request, review_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+    ident = path_id(review_id, "link review")
+    note = form.text("note")
+    chosen = DECISIONS.get(form.text("decision"))
+    if chosen is None:
+        return _review_page(
+            request, db, actor, ident, note, {"decision": "Choose confirm link or reject link"}
+        )
+    decision, message = chosen
+    try:
+        decision(db, actor, ident, note)
+    except InvalidInput as exc:
+        return _review_page(request, db, actor, ident, note, {"note": exc.problems[0].message})
+    except Conflict as exc:
+        flash(request, f"Nothing changed: {exc}")
+        return redirect(REVIEWS)
+    flash(request, message)
+    return redirect(REVIEWS)

@@ -1,0 +1,318 @@
+"""Break-glass: who may use it, what it asks, who is told, what it shows, and when it stops."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from jigsaw.access import breakglass
+from jigsaw.access.breakglass import EmergencyAccessOffered
+from jigsaw.access.breakglass_schemas import BreakGlassIn
+from jigsaw.access.models import BreakGlassSession
+from jigsaw.access.policy import Purpose
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.audit import access_log
+from jigsaw.audit.actions import ALERTS, AuditAction
+from jigsaw.audit.models import AuditEntry
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from jigsaw.notifications.models import Notification, NotificationKind
+from jigsaw.sharing.disclosures import WITHHELD
+from jigsaw.singleview import service
+from jigsaw.singleview.purposes import establish
+from tests.conftest import World
+from tests.singleview.helpers import Family, build_family, item
+from tests.web.helpers import form_token
+
+REASON = "Child found alone at the station late at night; police asking what is known."
+LIMIT = 60
+
+
+@pytest.fixture
+def family(db: Database, world: World) -> Family:
+    built = build_family(db, world, surname="Hollingsworth")
+    rec = built.records
+    item(db, built.dsl, rec["school"], "Bruise on upper arm", occurred_on=date(2026, 1, 12))
+    item(
+        db, built.officer, rec["police"], "Domestic incident at the home",
+        occurred_on=date(2026, 2, 2), protected_identity=True,
+        detail="Reported by the neighbour at number 4", source="Neighbour",
+    )  # fmt: skip
+    return built
+
+
+@pytest.fixture
+def outside_mash(db: Database, world: World) -> tuple[World, object]:
+    """A MASH in another authority area with no record of the child: no purpose at all."""
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    account = world.practitioner(mash, Role.MASH)
+    dpo = world.practitioner(mash, Role.DPO)
+    return world, (mash, account, dpo)
+
+
+def _glass(db: Database, actor: object, person_id: int, reason: str = REASON) -> int:
+    started = breakglass.start(db, actor, person_id, BreakGlassIn(reason=reason), LIMIT)  # type: ignore[arg-type]
+    return started.id
+
+
+def _count(db: Database, model: type, *where: object) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "reason", ["", "urgent", "aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "help help help help help help"]
+)
+def test_a_reason_in_real_words_is_required_and_nothing_is_written_without_one(
+    db: Database, world: World, family: Family, reason: str
+) -> None:
+    mash = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
+    with pytest.raises(InvalidInput) as refused:
+        breakglass.start(db, mash, family.child, BreakGlassIn(reason=reason), LIMIT)
+    assert refused.value.problems[0].field == "reason"
+    assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
+
+
+def test_longer_than_the_authority_allows_is_refused(db: Database, family: Family) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        breakglass.start(
+            db, family.social_worker, family.child, BreakGlassIn(reason=REASON, minutes=61), LIMIT
+        )
+    assert refused.value.problems[0].field == "minutes"
+
+
+@pytest.mark.parametrize("role", [Role.PRACTITIONER, Role.DSL, Role.DPO, Role.AUDITOR, Role.ADMIN])
+def test_roles_the_policy_does_not_trust_with_it_are_refused(
+    db: Database, world: World, family: Family, role: Role
+) -> None:
+    someone = world.actor(world.practitioner(family.school, role))
+    with pytest.raises(NotPermitted):
+        breakglass.start(db, someone, family.child, BreakGlassIn(reason=REASON), LIMIT)
+    assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
+
+
+def test_starting_is_audited_as_an_alert_and_each_dpo_is_told_exactly_once(
+    db: Database, world: World, family: Family
+) -> None:
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    caldicott = world.actor(world.practitioner(mash, Role.CALDICOTT))
+    own_dpo = world.actor(world.practitioner(mash, Role.DPO))
+    school_dpo = world.actor(world.practitioner(family.school, Role.DPO))
+    housing_dpo = world.actor(world.practitioner(world.agency(AgencyKind.HOUSING), Role.DPO))
+
+    session_id = _glass(db, caldicott, family.child)
+
+    with db.sessions() as session:
+        told = session.execute(
+            select(Notification.practitioner_id, func.count())
+            .where(
+                Notification.kind == NotificationKind.BREAK_GLASS_STARTED,
+                Notification.object_id == session_id,
+            )
+            .group_by(Notification.practitioner_id)
+        ).all()
+        entry = session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == AuditAction.BREAK_GLASS_STARTED.value,
+                AuditEntry.refs["break_glass"].as_integer() == session_id,
+            )
+        )
+    counts = dict(told)
+    assert counts[own_dpo.practitioner_id] == 1
+    assert counts[school_dpo.practitioner_id] == 1
+    assert housing_dpo.practitioner_id not in counts
+    assert all(n == 1 for n in counts.values())
+    assert entry is not None and entry.object_id == str(family.child)
+    assert AuditAction.BREAK_GLASS_STARTED in ALERTS
+    alerts = access_log.alerts(db, own_dpo)
+    assert any(a.refs.get("break_glass") == session_id for a in alerts)
+
+
+def test_under_break_glass_every_agency_is_seen_marked_and_each_read_is_audited(
+    db: Database, world: World, family: Family
+) -> None:
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    outsider = world.actor(world.practitioner(mash, Role.MASH))
+    with pytest.raises(EmergencyAccessOffered):
+        service.chronology(db, outsider, family.child)
+
+    session_id = _glass(db, outsider, family.child)
+    found = service.chronology(db, outsider, family.child)
+
+    assert found.break_glass is not None and found.break_glass.session_id == session_id
+    by_summary = {e.summary: e for e in found.entries}
+    assert set(by_summary) == {"Bruise on upper arm", "Domestic incident at the home"}
+    assert all(e.break_glass_session_id == session_id for e in found.entries)
+    incident = by_summary["Domestic incident at the home"]
+    assert incident.detail == WITHHELD and incident.source == WITHHELD
+    assert service.pattern_flags(db, outsider, family.child).person_id == family.child
+    assert service.who_knows(db, outsider, family.child).agencies
+    with db.sessions() as session:
+        reads = session.scalars(
+            select(AuditEntry.action).where(
+                AuditEntry.actor_id == outsider.practitioner_id,
+                AuditEntry.refs["break_glass"].as_integer() == session_id,
+            )
+        ).all()
+    assert {
+        AuditAction.CHRONOLOGY_VIEWED.value,
+        AuditAction.PATTERN_FLAGS_VIEWED.value,
+        AuditAction.WHO_KNOWS_VIEWED.value,
+    } <= set(reads)
+
+
+def test_the_practitioners_api_token_does_not_use_their_break_glass_session(
+    db: Database, world: World, family: Family
+) -> None:
+    """Emergency access is for the person who gave the reason, not for a system."""
+    outsider = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
+    _glass(db, outsider, family.child)
+    assert service.chronology(db, outsider, family.child).entries
+    as_token = dataclasses.replace(outsider, token_id=1)
+    with pytest.raises(NotPermitted):
+        service.chronology(db, as_token, family.child)
+    with pytest.raises(NotPermitted):
+        service.who_knows(db, as_token, family.child)
+
+
+def test_access_ends_when_the_time_runs_out(db: Database, world: World, family: Family) -> None:
+    outsider = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
+    started = breakglass.start(
+        db, outsider, family.child, BreakGlassIn(reason=REASON, minutes=5), LIMIT
+    )
+    with db.sessions() as session:
+        before = establish(
+            session, outsider, family.child, started.expires_at - timedelta(seconds=1)
+        )
+        after = establish(
+            session, outsider, family.child, started.expires_at + timedelta(seconds=1)
+        )
+    assert Purpose.BREAK_GLASS in before.purposes and before.shared.chains
+    assert Purpose.BREAK_GLASS not in after.purposes
+    assert not after.shared.chains
+
+
+def test_an_expired_session_shows_nothing(db: Database, world: World, family: Family) -> None:
+    outsider = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
+    long_ago = utcnow() - timedelta(hours=3)
+    assert outsider.practitioner_id is not None and outsider.agency_id is not None
+    with db.transaction() as session:
+        session.add(
+            BreakGlassSession(
+                practitioner_id=outsider.practitioner_id,
+                agency_id=outsider.agency_id,
+                person_id=family.child,
+                reason=REASON,
+                started_at=long_ago,
+                expires_at=long_ago + timedelta(hours=1),
+            )
+        )
+    with pytest.raises(NotPermitted):
+        service.chronology(db, outsider, family.child)
+    assert breakglass.mine(db, outsider) == []
+
+
+def test_ending_it_stops_access_and_only_its_practitioner_can(
+    db: Database, world: World, family: Family
+) -> None:
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    outsider = world.actor(world.practitioner(mash, Role.MASH))
+    colleague = world.actor(world.practitioner(mash, Role.MASH))
+    session_id = _glass(db, outsider, family.child)
+    assert [s.id for s in breakglass.mine(db, outsider)] == [session_id]
+    with pytest.raises(Conflict):
+        _glass(db, outsider, family.child)
+    with pytest.raises(NotPermitted):
+        service.chronology(db, colleague, family.child)
+    with pytest.raises(NotFound):
+        breakglass.end(db, colleague, session_id)
+
+    ended = breakglass.end(db, outsider, session_id)
+
+    assert not ended.active and ended.ended_at is not None
+    with pytest.raises(NotPermitted):
+        service.chronology(db, outsider, family.child)
+    with pytest.raises(Conflict):
+        breakglass.end(db, outsider, session_id)
+    assert _count(
+        db, AuditEntry,
+        AuditEntry.action == AuditAction.BREAK_GLASS_ENDED.value,
+        AuditEntry.refs["break_glass"].as_integer() == session_id,
+    ) == 1  # fmt: skip
+
+
+# Over the API and on the pages
+
+
+def test_the_api_needs_a_recent_sign_in_and_refuses_tokens(
+    client: TestClient, world: World, family: Family
+) -> None:
+    account = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH)
+    world.sign_in(client, account)
+    bad = client.post(f"/api/people/{family.child}/break-glass", json={"reason": "now"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "reason"
+    made = client.post(f"/api/people/{family.child}/break-glass", json={"reason": REASON})
+    assert made.status_code == 201, made.text
+    seen = client.get(f"/api/people/{family.child}/chronology")
+    assert seen.status_code == 200
+    assert {e["break_glass_session_id"] for e in seen.json()["entries"]} == {made.json()["id"]}
+    ended = client.post(f"/api/break-glass/{made.json()['id']}/end")
+    assert ended.status_code == 200 and ended.json()["active"] is False
+    assert client.get(f"/api/people/{family.child}/chronology").status_code == 403
+    token = client.post(
+        f"/api/people/{family.child}/break-glass",
+        json={"reason": REASON},
+        headers={"Authorization": "Bearer jgs_not_a_real_token"},
+    )
+    assert token.status_code in (401, 403)
+
+
+def test_the_refusal_page_offers_emergency_access_only_to_roles_that_may(
+    client: TestClient, world: World, family: Family
+) -> None:
+    housing = world.practitioner(world.agency(AgencyKind.HOUSING), Role.PRACTITIONER)
+    world.sign_in(client, housing)
+    refused = client.get(f"/people/{family.child}/chronology")
+    assert refused.status_code == 403
+    assert "Emergency access" not in refused.text
+    assert client.get(f"/people/{family.child}/emergency-access").status_code == 403
+    client.delete("/api/session")
+
+    account = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH)
+    world.sign_in(client, account)
+    offered = client.get(f"/people/{family.child}/chronology")
+    assert offered.status_code == 403
+    assert f'href="/people/{family.child}/emergency-access"' in offered.text
+
+    form = client.get(f"/people/{family.child}/emergency-access")
+    assert form.status_code == 200
+    assert "Data Protection Officer" in form.text
+    token = form_token(form.text)
+    short = client.post(
+        f"/people/{family.child}/emergency-access",
+        data={"reason": "quickly", "csrf_token": token},
+    )
+    assert short.status_code == 422
+    opened = client.post(
+        f"/people/{family.child}/emergency-access",
+        data={"reason": REASON, "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert opened.status_code == 200
+    assert "You are using emergency access until" in opened.text
+    assert "Seen under emergency access" in opened.text
+    assert "Bruise on upper arm" in opened.text
+    session_id = breakglass.mine(client.app.state.db, world.actor(account))[0].id  # type: ignore[attr-defined]
+    ended = client.post(
+        f"/break-glass/{session_id}/end",
+        data={"csrf_token": form_token(opened.text)},
+        follow_redirects=True,
+    )
+    assert ended.status_code == 403
+    assert "Bruise on upper arm" not in ended.text

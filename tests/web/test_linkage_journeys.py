@@ -1,0 +1,166 @@
+"""Finding and recording a child, and reviewing a link, in Chromium, with axe on every page.
+
+The data is made through the services and the linkage test helpers (a person linked
+by hand and indexed, a review opened as a run would), not by a full linkage run.
+Set ``JIGSAW_SCREENSHOT_DIR`` to keep screenshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.agencies.schemas import PractitionerOut
+from jigsaw.db import Database
+from jigsaw.linkage.index import index_records
+from jigsaw.people.models import AgencyRecord, LinkStatus
+from tests.conftest import World
+from tests.singleview.helpers import link, new_person
+from tests.web.conftest import AccessibilityChecks
+from tests.web.helpers import add_record, page_title, sign_in_browser
+from tests.web.test_linkage_pages import nhs_number, open_review, surname
+
+pytestmark = pytest.mark.browser
+
+OpenPage = Callable[[PractitionerOut], Page]
+
+
+@pytest.fixture
+def signed_in(browser: Browser, live_server: str, world: World) -> Iterator[OpenPage]:
+    """A fresh browser (its own cookies) signed in as the given practitioner."""
+    contexts: list[Any] = []
+
+    def open_as(person: PractitionerOut) -> Page:
+        context = browser.new_context(base_url=live_server)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in_browser(page, live_server, person.email, code=lambda: world.totp_code(person))
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def test_a_practitioner_finds_a_match_then_records_the_child_for_their_agency(
+    signed_in: OpenPage, world: World, db: Database, axe_check: AccessibilityChecks
+) -> None:
+    school = world.agency(AgencyKind.SCHOOL)
+    health = world.agency(AgencyKind.HEALTH)
+    teacher = world.actor(world.practitioner(school, Role.DSL))
+    visitor = world.practitioner(health, Role.PRACTITIONER)
+    family = surname("Hollingbrook")
+    number = nhs_number()
+    born = date(2017, 3, 27)
+    known = add_record(
+        db, teacher, "Isla", family, date_of_birth=born, postcode="BD7 1AB", nhs_number=number
+    )
+    person = new_person(db)
+    link(db, person, known.id, status=LinkStatus.AUTO)
+    index_records(db)
+
+    page = signed_in(visitor)
+    page.get_by_role("button", name="Find or record a child").click()
+    expect(page).to_have_title(page_title("Find a child"))
+    axe_check(page, "find-a-child")
+
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_title(page_title("Error: Find a child"))
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name="Enter the child's first name")).to_be_visible()
+    axe_check(page, "find-a-child-errors")
+
+    page.get_by_label("First name").fill("Isla")
+    page.get_by_label("Last name").fill(family)
+    page.get_by_label("Day").fill("27")
+    page.get_by_label("Month").fill("3")
+    page.get_by_label("Year").fill("2017")
+    page.get_by_label("Postcode (optional)").fill("BD7 1AB")
+    page.get_by_label("NHS number (optional)").fill(number)
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_title(page_title("Possible matches"))
+    card = page.locator(".govuk-summary-card").first
+    expect(card).to_contain_text("Very likely the same child")
+    expect(card).to_contain_text("Same date of birth")
+    expect(card).to_contain_text("Another agency.")
+    expect(page.get_by_text(school.name)).to_have_count(0)
+    axe_check(page, "find-a-child-results")
+
+    page.get_by_role("button", name="Record a new child").click()
+    expect(page).to_have_title(page_title("Record a new child"))
+    expect(page.get_by_label("Last name")).to_have_value(family)
+    expect(page.get_by_label("NHS number (optional)")).to_have_value(number)
+    axe_check(page, "record-a-new-child")
+
+    local_id = surname("HV")
+    page.get_by_label("Your agency's ID for the child").fill(local_id)
+    page.get_by_label("Female").check()
+    page.get_by_role("button", name="Record child").click()
+    expect(page).to_have_title(page_title("Child recorded"))
+    expect(page.locator(".govuk-panel")).to_contain_text(local_id)
+    expect(page.get_by_text("Other agencies know this child")).to_be_visible()
+    axe_check(page, "child-recorded")
+
+    with db.sessions() as session:
+        recorded = session.scalars(
+            select(AgencyRecord).where(
+                AgencyRecord.agency_id == health.id, AgencyRecord.local_id == local_id
+            )
+        ).one()
+    assert recorded.person_id == person
+
+    page.get_by_role("link", name="See who else knows Isla").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Who knows")
+    expect(page.get_by_text(school.name).first).to_be_visible()
+
+
+def test_a_reviewer_compares_a_pair_and_confirms_the_link(
+    signed_in: OpenPage, world: World, db: Database, axe_check: AccessibilityChecks
+) -> None:
+    school = world.agency(AgencyKind.SCHOOL)
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    teacher = world.actor(world.practitioner(school, Role.PRACTITIONER))
+    reviewer = world.practitioner(mash, Role.MASH)
+    family = surname("Thistlewood")
+    at_school = add_record(db, teacher, "Elizabeth", family, date_of_birth=date(2015, 2, 3))
+    at_mash = add_record(db, world.actor(reviewer), "Beth", family, date_of_birth=date(2015, 3, 2))
+    link(db, new_person(db), at_school.id, status=LinkStatus.AUTO)
+    link(db, new_person(db), at_mash.id, status=LinkStatus.IN_REVIEW)
+    review_id = open_review(db, at_mash.id, at_school.id, 0.9993)
+
+    page = signed_in(reviewer)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Link reviews").click()
+    expect(page).to_have_title(page_title("Link reviews"))
+    axe_check(page, "link-reviews")
+
+    page.get_by_role("link", name=f"Review pair {review_id}").click()
+    expect(page).to_have_title(page_title(f"Review pair {review_id}"))
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("Elizabeth")
+    expect(table).to_contain_text("Beth")
+    expect(table).to_contain_text("Partly agrees")
+    axe_check(page, "link-review")
+
+    page.get_by_label("Note (optional)").fill("Same child: the school confirmed the nickname")
+    page.get_by_role("button", name="Confirm link").click()
+    expect(page).to_have_title(page_title("Link reviews"))
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Link confirmed")
+    expect(page.get_by_role("link", name=f"Review pair {review_id}")).to_have_count(0)
+    axe_check(page, "link-reviews-after")
+
+    with db.sessions() as session:
+        persons = set(
+            session.scalars(
+                select(AgencyRecord.person_id).where(
+                    AgencyRecord.id.in_([at_school.id, at_mash.id])
+                )
+            )
+        )
+    assert len(persons) == 1

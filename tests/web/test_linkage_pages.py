@@ -1,0 +1,412 @@
+"""Finding a child (ranked matches, shown only as far as the searcher may see), recording a
+new one that links through the online match, and the link review queue."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from jigsaw.access.actor import Actor
+from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
+from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.models import AuditEntry
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
+from jigsaw.errors import NotPermitted
+from jigsaw.linkage import service as linking
+from jigsaw.linkage.index import index_records
+from jigsaw.linkage.models import LinkChange, LinkReview, ReviewStatus
+from jigsaw.people.models import AgencyRecord, LinkStatus
+from jigsaw.people.nhs_number import check_digit
+from tests.conftest import PASSWORD, World
+from tests.singleview.helpers import link, new_person
+from tests.web.helpers import add_record, form_token
+
+_letters = itertools.count(1)
+
+
+def surname(stem: str) -> str:
+    """A family name no other test uses: the matcher ignores digits, so the suffix is letters."""
+    suffix = f"{os.getpid()}{next(_letters):03d}".translate(
+        str.maketrans("0123456789", "bcdfghjklm")
+    )
+    return f"{stem}{suffix}"
+
+
+def nhs_number() -> str:
+    """A valid NHS number of this test's own, so no other test's child shares it."""
+    while True:
+        first = "".join(random.choice("0123456789") for _ in range(9))
+        digit = check_digit(first)
+        if digit is not None and first[0] != "0":
+            return first + str(digit)
+
+
+BORN = date(2016, 5, 1)
+
+
+@dataclass
+class Known:
+    """A child known to a school and a health visitor, linked as one person and indexed."""
+
+    family_name: str
+    nhs_number: str
+    person_id: int
+    school: AgencyOut
+    health: AgencyOut
+    school_record: int
+    health_record: int
+    dsl: PractitionerOut
+    officer: PractitionerOut
+
+
+@pytest.fixture
+def known(db: Database, world: World) -> Known:
+    school = world.agency(AgencyKind.SCHOOL)
+    health = world.agency(AgencyKind.HEALTH)
+    police = world.agency(AgencyKind.POLICE)
+    dsl = world.practitioner(school, Role.DSL)
+    visitor = world.practitioner(health, Role.PRACTITIONER)
+    officer = world.practitioner(police, Role.PRACTITIONER)
+    family = surname("Pennyfeather")
+    number = nhs_number()
+    details: dict[str, Any] = {"date_of_birth": BORN, "postcode": "LS6 2AB"}
+    at_school = add_record(db, world.actor(dsl), "Maisie", family, **details)
+    at_health = add_record(db, world.actor(visitor), "Maisie", family, nhs_number=number, **details)
+    person = new_person(db)
+    link(db, person, at_school.id, at_health.id, status=LinkStatus.AUTO)
+    index_records(db)
+    return Known(family, number, person, school, health, at_school.id, at_health.id, dsl, officer)
+
+
+def _search(client: TestClient, **fields: str) -> Any:
+    token = form_token(client.get("/find-a-child").text)
+    body = {
+        "given_name": "Maisie",
+        "family_name": "",
+        "date_of_birth-day": str(BORN.day),
+        "date_of_birth-month": str(BORN.month),
+        "date_of_birth-year": str(BORN.year),
+        "postcode": "LS6 2AB",
+        "nhs_number": "",
+        "csrf_token": token,
+        **fields,
+    }
+    return client.post("/find-a-child", data=body)
+
+
+def _entries(db: Database, action: AuditAction, practitioner_id: int) -> list[AuditEntry]:
+    with db.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == action.value, AuditEntry.actor_id == practitioner_id)
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def test_a_search_by_someone_with_no_purpose_shows_the_match_but_not_who_knows(
+    client: TestClient, world: World, db: Database, known: Known
+) -> None:
+    world.sign_in(client, known.officer)
+    response = _search(client, family_name=known.family_name)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert "Very likely the same child" in html
+    assert "Same date of birth" in html and "Agrees" in html
+    assert "Another agency." in html
+    assert known.school.name not in html and known.health.name not in html
+    assert "This is the child" not in html
+    assert "/who-knows" not in html
+    # The search is audited with the persons found, and never the terms typed.
+    [entry] = _entries(db, AuditAction.PERSON_SEARCHED, known.officer.id)
+    assert known.person_id in entry.refs["persons"]
+    assert entry.refs["fields"] == "given_name,family_name,date_of_birth,postcode"
+    assert entry.refs["who_knows"] == []
+    kept = json.dumps([entry.refs, entry.object_type, entry.object_id, entry.purpose])
+    assert known.family_name.lower() not in kept.lower()
+    assert "maisie" not in kept.lower() and "LS6" not in kept
+
+
+def test_a_search_by_an_agency_that_knows_the_child_offers_its_record_and_who_else_knows(
+    client: TestClient, world: World, db: Database, known: Known
+) -> None:
+    world.sign_in(client, known.dsl)
+    html = _search(client, family_name=known.family_name, nhs_number=known.nhs_number).text
+    assert f'href="/children/{known.school_record}"' in html
+    assert "This is the child" in html
+    assert known.health.name in html
+    assert f'href="/people/{known.person_id}/who-knows"' in html
+    [entry] = _entries(db, AuditAction.PERSON_SEARCHED, known.dsl.id)
+    assert entry.refs["agency_records"] == [known.school_record]
+    assert entry.refs["who_knows"] == [known.person_id]
+    assert "nhs_number" in str(entry.refs["fields"])
+    assert known.nhs_number not in json.dumps(entry.refs)
+
+
+def test_bad_search_details_are_shown_as_errors_and_nothing_is_searched(
+    client: TestClient, world: World, db: Database, known: Known
+) -> None:
+    world.sign_in(client, known.officer)
+    response = _search(
+        client,
+        given_name="",
+        family_name=known.family_name,
+        nhs_number="485 777 3458",
+        postcode="NOT A CODE",
+        **{"date_of_birth-month": "13"},
+    )
+    assert response.status_code == 422
+    html = response.text
+    assert "<title>Error: Find a child" in html
+    assert "Enter the child&#39;s first name" in html
+    assert "its check digit does not match" in html
+    assert "Enter a real postcode" in html
+    assert "must be a real date" in html
+    assert 'href="#date_of_birth-day"' in html
+    assert _entries(db, AuditAction.PERSON_SEARCHED, known.officer.id) == []
+
+
+def test_only_frontline_roles_may_search(client: TestClient, world: World, known: Known) -> None:
+    admin = world.practitioner(known.school, Role.ADMIN)
+    world.sign_in(client, admin)
+    assert _search(client, family_name=known.family_name).status_code == 403
+
+
+def test_a_new_child_is_recorded_from_the_search_and_linked_by_the_online_match(
+    client: TestClient, world: World, db: Database, known: Known
+) -> None:
+    world.sign_in(client, known.officer)
+    carried = {
+        "given_name": "Maisie",
+        "family_name": known.family_name,
+        "date_of_birth-day": "1",
+        "date_of_birth-month": "5",
+        "date_of_birth-year": "2016",
+        "postcode": "LS6 2AB",
+        "nhs_number": known.nhs_number,
+    }
+    token = form_token(client.get("/find-a-child").text)
+    form = client.post("/find-a-child/new", data={**carried, "csrf_token": token})
+    assert form.status_code == 200
+    assert f'value="{known.family_name}"' in form.text
+    assert f'value="{known.nhs_number}"' in form.text
+    assert _entries(db, AuditAction.AGENCY_RECORD_CREATED, known.officer.id) == []
+
+    missing = client.post("/find-a-child/record", data={**carried, "csrf_token": token})
+    assert missing.status_code == 422
+    assert "Enter your agency&#39;s ID for the child" in missing.text
+    assert "Select the child&#39;s sex" in missing.text
+
+    local_id = surname("CASE")
+    body = {**carried, "local_id": local_id, "sex": "female", "csrf_token": token}
+    done = client.post("/find-a-child/record", data=body, follow_redirects=False)
+    assert done.status_code == 303
+    record_id = int(done.headers["location"].rsplit("/", 1)[1])
+    with db.sessions() as session:
+        record = session.get(AgencyRecord, record_id)
+        assert record is not None
+        assert record.person_id == known.person_id
+        assert record.link_status is LinkStatus.AUTO
+    [matched] = _entries(db, AuditAction.LINK_MATCHED_ONLINE, known.officer.id)
+    assert matched.refs["to_person"] == known.person_id
+    assert matched.refs["records"] == [record_id]
+    page = client.get(done.headers["location"]).text
+    assert "Child recorded" in page
+    assert "Other agencies know this child" in page
+
+    again = client.post("/find-a-child/record", data=body)
+    assert again.status_code == 422
+    assert "Your agency already has a child with this ID" in again.text
+
+
+# The review queue
+
+
+@dataclass
+class Pair:
+    review_id: int
+    record: int
+    candidate: int
+    family_name: str
+    mash: PractitionerOut
+    teacher: PractitionerOut
+
+
+EVIDENCE = {
+    "given_name": "nickname",
+    "family_name": "exact",
+    "date_of_birth": "swapped",
+    "address": "sector",
+    "sex": "exact",
+    "nhs_number": "missing",
+    "child_or_adult": "exact",
+}
+
+
+def open_review(db: Database, record_id: int, candidate_id: int, probability: float) -> int:
+    """A pair the model was unsure of, as a run leaves it."""
+    with db.transaction() as session:
+        review = LinkReview(
+            record_id=record_id,
+            candidate_record_id=candidate_id,
+            match_probability=probability,
+            match_weight=2.0,
+            evidence=dict(EVIDENCE),
+            status=ReviewStatus.OPEN,
+            created_at=utcnow(),
+        )
+        session.add(review)
+        session.flush()
+        return review.id
+
+
+@pytest.fixture
+def pair(db: Database, world: World) -> Pair:
+    school = world.agency(AgencyKind.SCHOOL)
+    mash_agency = world.agency(AgencyKind.SOCIAL_CARE)
+    teacher = world.practitioner(school, Role.PRACTITIONER)
+    mash = world.practitioner(mash_agency, Role.MASH)
+    family = surname("Oakenshaw")
+    at_school = add_record(db, world.actor(teacher), "Elizabeth", family, date_of_birth=BORN)
+    at_mash = add_record(db, world.actor(mash), "Beth", family, date_of_birth=date(2016, 1, 5))
+    link(db, new_person(db), at_school.id, status=LinkStatus.AUTO)
+    link(db, new_person(db), at_mash.id, status=LinkStatus.IN_REVIEW)
+    review_id = open_review(db, at_mash.id, at_school.id, 0.874)
+    return Pair(review_id, at_mash.id, at_school.id, family, mash, teacher)
+
+
+def _person(db: Database, record_id: int) -> int | None:
+    with db.sessions() as session:
+        return session.scalar(select(AgencyRecord.person_id).where(AgencyRecord.id == record_id))
+
+
+def _status(db: Database, review_id: int) -> ReviewStatus:
+    with db.sessions() as session:
+        review = session.get(LinkReview, review_id)
+        assert review is not None
+        return review.status
+
+
+def test_people_who_are_not_reviewers_are_refused_the_queue_and_its_pairs(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    world.sign_in(client, pair.teacher)
+    home = client.get("/").text
+    assert 'href="/link-reviews"' not in home
+    assert 'href="/find-a-child"' in home
+    assert client.get("/link-reviews").status_code == 403
+    refused = client.get(f"/link-reviews/{pair.review_id}")
+    assert refused.status_code == 403
+    assert pair.family_name not in refused.text
+    token = form_token(client.get("/find-a-child").text)
+    posted = client.post(
+        f"/link-reviews/{pair.review_id}", data={"decision": "confirm", "csrf_token": token}
+    )
+    assert posted.status_code == 403
+    assert _status(db, pair.review_id) is ReviewStatus.OPEN
+    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.teacher.id) == []
+
+
+def test_a_reviewer_without_a_second_factor_is_refused(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    started = client.post("/api/session", json={"email": pair.mash.email, "password": PASSWORD})
+    assert started.status_code == 200
+    moved = client.get("/link-reviews", follow_redirects=False)
+    assert moved.status_code == 303
+    assert moved.headers["location"] == "/sign-in/code"
+    half = Actor(pair.mash.id, pair.mash.agency_id, Role.MASH, mfa_verified=False)
+    with pytest.raises(NotPermitted):
+        linking.review_queue(db, half)
+    with pytest.raises(NotPermitted):
+        linking.review_pair(db, half, pair.review_id)
+
+
+def test_a_reviewer_sees_the_queue_then_the_pair_side_by_side_and_the_view_is_audited(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    world.sign_in(client, pair.mash)
+    queue = client.get("/link-reviews")
+    assert queue.status_code == 200
+    assert 'href="/link-reviews" aria-current="page"' in queue.text or "Link reviews" in queue.text
+    assert f'href="/link-reviews/{pair.review_id}"' in queue.text
+    assert "Possibly the same child \N{EN DASH} 87.4%" in queue.text
+    assert pair.family_name not in queue.text  # the list shows no one's details
+    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.mash.id) == []
+
+    html = client.get(f"/link-reviews/{pair.review_id}").text
+    for shown in ("Elizabeth", "Beth", pair.family_name, "1 May 2016", "5 January 2016"):
+        assert shown in html
+    for words in ("Agrees", "Partly agrees", "Not compared"):
+        assert words in html
+    assert "Day and month swapped" in html or "swapped" in html.lower()
+    assert "Confirm link" in html and "Reject link" in html
+    [viewed] = _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.mash.id)
+    assert viewed.object_id == str(pair.review_id)
+    assert viewed.refs["records"] == [pair.record, pair.candidate]
+    assert pair.family_name not in json.dumps(viewed.refs)
+
+
+def test_confirming_links_the_records_and_takes_the_pair_off_the_queue(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    world.sign_in(client, pair.mash)
+    token = form_token(client.get(f"/link-reviews/{pair.review_id}").text)
+    done = client.post(
+        f"/link-reviews/{pair.review_id}",
+        data={"decision": "confirm", "note": "", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/link-reviews"
+    queue = client.get("/link-reviews").text
+    assert "Link confirmed" in queue
+    assert f'href="/link-reviews/{pair.review_id}"' not in queue
+    assert _status(db, pair.review_id) is ReviewStatus.CONFIRMED
+    assert _person(db, pair.record) == _person(db, pair.candidate)
+    assert _entries(db, AuditAction.LINK_CONFIRMED, pair.mash.id)
+    decided = client.get(f"/link-reviews/{pair.review_id}").text
+    assert "already been confirmed" in decided
+    assert "Confirm link" not in decided
+
+
+def test_rejecting_with_a_note_keeps_the_records_apart(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    world.sign_in(client, pair.mash)
+    token = form_token(client.get(f"/link-reviews/{pair.review_id}").text)
+    url = f"/link-reviews/{pair.review_id}"
+    too_long = client.post(url, data={"decision": "reject", "note": "x" * 501, "csrf_token": token})
+    assert too_long.status_code == 422
+    assert "Keep the reason under 500 characters" in too_long.text
+    unchosen = client.post(url, data={"note": "", "csrf_token": token})
+    assert unchosen.status_code == 422
+    assert _status(db, pair.review_id) is ReviewStatus.OPEN
+
+    note = "Different school years; checked with the school office"
+    done = client.post(url, data={"decision": "reject", "note": note, "csrf_token": token})
+    assert done.status_code == 200
+    assert "Link rejected" in done.text
+    assert _status(db, pair.review_id) is ReviewStatus.REJECTED
+    assert _person(db, pair.record) != _person(db, pair.candidate)
+    with db.sessions() as session:
+        reason = session.scalar(
+            select(LinkChange.reason).where(LinkChange.review_id == pair.review_id)
+        )
+    assert reason == note
+    again = client.post(url, data={"decision": "confirm", "csrf_token": token})
+    assert "Nothing changed" in again.text
+    assert _status(db, pair.review_id) is ReviewStatus.REJECTED
