@@ -161,6 +161,12 @@ def _post_page(client: TestClient, action: Action, referer: str) -> Any:
     )
 
 
+def _send_page(client: TestClient, action: Action, referer: str) -> Any:
+    if action.method == "GET":
+        return client.get(action.path, follow_redirects=False)
+    return _post_page(client, action, referer)
+
+
 @pytest.mark.parametrize("name", WEB_ACTIONS)
 def test_pages_send_a_stale_sign_in_to_confirm_and_then_back(
     name: str,
@@ -175,10 +181,7 @@ def test_pages_send_a_stale_sign_in_to_confirm_and_then_back(
     shift_clock(STALE)
     # After a form is sent, the way back is the page that held it.
     back = action.path if action.method == "GET" else "/shared-by-us"
-    if action.method == "GET":
-        stale = client.get(action.path, follow_redirects=False)
-    else:
-        stale = _post_page(client, action, back)
+    stale = _send_page(client, action, back)
     assert stale.status_code == 303
     assert stale.headers["location"] == "/re-authenticate?next=" + quote(back, safe="")
 
@@ -195,9 +198,6 @@ def test_pages_send_a_stale_sign_in_to_confirm_and_then_back(
     )
     assert confirmed.headers["location"] == back
 
-    if action.method == "GET":
-        fresh = client.get(action.path, follow_redirects=False)
-    else:
-        fresh = _post_page(client, action, back)
+    fresh = _send_page(client, action, back)
     assert fresh.status_code in (200, 303), fresh.text
     assert not fresh.headers.get("location", "").startswith("/re-authenticate")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,33 +143,35 @@ def load_records(
     batch_size: int = DEFAULT_BATCH,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    empty = FEATURE_SCHEMA.empty_table()
-    con.register("jigsaw_empty", empty)
-    con.execute(f"CREATE OR REPLACE TABLE {RECORDS_TABLE} AS SELECT * FROM jigsaw_empty")
-    con.unregister("jigsaw_empty")
-    count = 0
-    for batch in record_batches(db, batch_size):
-        con.register("jigsaw_batch", pa.Table.from_batches([batch]))
-        con.execute(f"INSERT INTO {RECORDS_TABLE} SELECT * FROM jigsaw_batch")
-        con.unregister("jigsaw_batch")
-        count += batch.num_rows
-        if on_batch is not None:
-            on_batch(batch.num_rows)
-    return count
+    return _load_table(con, RECORDS_TABLE, FEATURE_SCHEMA, record_batches(db, batch_size), on_batch)
 
 
 def load_child_links(
     con: duckdb.DuckDBPyConnection, db: Database, *, batch_size: int = DEFAULT_BATCH
 ) -> int:
     """The adult-to-child relationships the second pass reads (``relational``)."""
-    empty = RELATIONSHIP_SCHEMA.empty_table()
-    con.register("jigsaw_empty", empty)
-    con.execute(f"CREATE OR REPLACE TABLE {RELATIONSHIPS_TABLE} AS SELECT * FROM jigsaw_empty")
+    return _load_table(
+        con, RELATIONSHIPS_TABLE, RELATIONSHIP_SCHEMA, relationship_batches(db, batch_size)
+    )
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Create ``table`` empty with ``schema``, then append each batch; the rows loaded."""
+    con.register("jigsaw_empty", schema.empty_table())
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM jigsaw_empty")
     con.unregister("jigsaw_empty")
     count = 0
-    for batch in relationship_batches(db, batch_size):
+    for batch in batches:
         con.register("jigsaw_batch", pa.Table.from_batches([batch]))
-        con.execute(f"INSERT INTO {RELATIONSHIPS_TABLE} SELECT * FROM jigsaw_batch")
+        con.execute(f"INSERT INTO {table} SELECT * FROM jigsaw_batch")
         con.unregister("jigsaw_batch")
         count += batch.num_rows
+        if on_batch is not None:
+            on_batch(batch.num_rows)
     return count

@@ -60,6 +60,11 @@ def _redirect(location: str) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
+def _blanks(entered: dict[str, str]) -> dict[str, str]:
+    """An error for each field left empty, keyed by the field."""
+    return {field: BLANK[field] for field, value in entered.items() if not value}
+
+
 def _sso_name(request: Request) -> str | None:
     provider = oidc.provider_for(request)
     return provider.name if provider else None
@@ -114,7 +119,7 @@ def sign_in(
     password: Annotated[str, Form()] = "",
 ) -> Response:
     entered = {"email": email.strip(), "password": password}
-    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    errors = _blanks(entered)
     status = 422
     if not errors:
         try:
@@ -381,7 +386,7 @@ def change_password(
     new_password: Annotated[str, Form()] = "",
 ) -> Response:
     entered = {"current_password": current_password, "new_password": new_password}
-    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    errors = _blanks(entered)
     if errors:
         return _password_page(request, errors, 422)
     try:
@@ -435,7 +440,7 @@ def reset_password(
     new_password: Annotated[str, Form()] = "",
 ) -> Response:
     entered = {"email": email.strip(), "code": code.strip(), "new_password": new_password}
-    errors = {field: BLANK[field] for field, value in entered.items() if not value}
+    errors = _blanks(entered)
     if errors:
         return _reset_page(request, errors, entered["email"], entered["code"], 422)
     try:
