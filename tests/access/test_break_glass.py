@@ -131,6 +131,12 @@ def test_starting_is_audited_as_an_alert_and_each_dpo_is_told_exactly_once(
     assert AuditAction.BREAK_GLASS_STARTED in ALERTS
     alerts = access_log.alerts(db, own_dpo)
     assert any(a.refs.get("break_glass") == session_id for a in alerts)
+    school_alerts = access_log.alerts(db, school_dpo)
+    assert [a.refs.get("break_glass") for a in school_alerts].count(session_id) == 1, (
+        "the DPO of an agency holding the child reviews it too"
+    )
+    housing_alerts = access_log.alerts(db, housing_dpo)
+    assert all(a.refs.get("break_glass") != session_id for a in housing_alerts)
 
 
 def test_under_break_glass_every_agency_is_seen_marked_and_each_read_is_audited(

@@ -101,11 +101,47 @@ def access_log(
         return rows
 
 
+BREAK_GLASS_LOOKBACK = 1000
+"""How many of the newest break-glass starts by other agencies' staff are checked for
+children this agency holds; break-glass is rare, so this reaches back a long way."""
+
+
+def _break_glass_on_our_children(
+    session: Session, agency_id: int | None, limit: int
+) -> list[AccessEntry]:
+    """Break-glass started elsewhere on a child this agency holds a record of.
+
+    The DPO of every agency holding the child is told when it starts, so each must be
+    able to review it too, not only the DPO of the practitioner's own agency. The
+    agencies are listed in the entry's refs (a JSON list), which SQLite and PostgreSQL
+    search differently, so the few candidates are filtered here.
+    """
+    if agency_id is None:
+        return []
+    candidates = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == AuditAction.BREAK_GLASS_STARTED.value,
+            AuditEntry.actor_agency_id != agency_id,
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(BREAK_GLASS_LOOKBACK)
+    )
+    found = [e for e in candidates if agency_id in (e.refs or {}).get("agencies", [])]
+    return [AccessEntry.model_validate(e) for e in found[:limit]]
+
+
 def alerts(db: Database, actor: Actor, *, limit: int = 200) -> list[AccessEntry]:
-    """Break-glass use and repeated refusals, newest first, for the DPO to review."""
+    """Break-glass use and repeated refusals, newest first, for the DPO to review:
+    their own agency's, and break-glass by anyone on a child their agency holds."""
     _require_oversight(actor)
     with db.transaction() as session:
-        rows = _page(session, _query(actor, ALERTS, None, None, None, None), limit, 0)
+        own = _page(session, _query(actor, ALERTS, None, None, None, None), limit, 0)
+        ours = (
+            [] if actor.is_system else _break_glass_on_our_children(session, actor.agency_id, limit)
+        )
+        merged = {e.seq: e for e in [*own, *ours]}
+        rows = sorted(merged.values(), key=lambda e: e.seq, reverse=True)[:limit]
         audit.append(session, actor, AuditAction.ACCESS_LOG_VIEWED, "audit_alerts", None)
         return rows
 
