@@ -17,20 +17,32 @@ MASH with various field sets. Some items are corrected, some retracted, one disc
 is revoked and one expired. Each call is timed end to end through the service,
 including the policy check and the audit entry written in the same transaction.
 
+The child's items are written through the ORM in one unit of work, so they are stored
+exactly as the product stores them: summary, detail and source sealed (AES-256-GCM)
+under a data key per agency record, each key wrapped by the master key. Every call
+therefore unwraps the 8 records' keys and opens every returned field. The background
+items stay plaintext rows without a ``seal_id`` (read as they are, like rows written
+before sealing existed): sealing 3,000,000 rows under 2,000,000 data keys in Python
+would take longer than the rest of the build, and no measured call reads them. The
+master key is ``JIGSAW_MASTER_KEY`` if set, else a fixed benchmark key.
+
 Prints one JSON object; ``--out`` also writes it to a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import json
+import os
 import platform
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -46,9 +58,14 @@ from jigsaw.agencies import service as agencies
 from jigsaw.agencies.models import Practitioner
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
+from jigsaw.config import Settings
 from jigsaw.db import Database, UTCDateTime
 from jigsaw.people.models import AgencyRecord, Person
+from jigsaw.protection import keys as master_keys
+from jigsaw.protection.keyring import AGENCY_RECORD, PREFIX, Subject
+from jigsaw.protection.sealed import open_rows
 from jigsaw.records.models import Category, InformationItem, ItemRetraction
+from jigsaw.sharing.disclosures import WITHHELD
 from jigsaw.sharing.models import (
     DisclosedItem,
     Disclosure,
@@ -58,6 +75,12 @@ from jigsaw.sharing.models import (
 from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS
 from jigsaw.singleview import service
 from jigsaw.singleview.schemas import ChronologyFilters
+
+# As the tests do: a fixed master key unless the environment names one.
+os.environ.setdefault("JIGSAW_MASTER_KEY", base64.b64encode(bytes(range(32, 64))).decode())
+master_keys.configure(
+    master_keys.master_key_for(Settings(master_key=os.environ["JIGSAW_MASTER_KEY"]))
+)
 
 SYSTEM = Actor.system()
 BACKGROUND_AGENCIES = 50
@@ -88,6 +111,11 @@ FIELD_SETS = (
     ["summary", "detail", "source"],
 )
 NOW = datetime.now(UTC)
+DETAIL = "Fuller account of what was seen and said."
+
+
+def summary_of(item_id: int) -> str:
+    return f"Item {item_id}: something that happened"
 
 
 def log(message: str) -> None:
@@ -214,8 +242,8 @@ def build_child(db: Database, items: int, background_disclosures: int) -> tuple[
             item_rows.append(
                 _item(item_id, record_ids[owner], agency_ids[owner], rng, protected=n % 9 == 0)
             )
-        corrections = []
-        retractions = []
+        corrections: list[dict[str, Any]] = []
+        retractions: list[dict[str, Any]] = []
         next_id = next_item + items
         for owner, owned in chains.items():
             for item_id in owned[::20]:  # 5% corrected once
@@ -235,8 +263,12 @@ def build_child(db: Database, items: int, background_disclosures: int) -> tuple[
                 }
                 for item_id in owned[7::50]  # 2% retracted
             )
-        session.execute(insert(InformationItem), item_rows)
-        session.execute(insert(InformationItem), corrections)
+        # Through the unit of work, so summary, detail and source are sealed under
+        # each record's data key exactly as the services store them.
+        session.add_all(InformationItem(**row) for row in item_rows)
+        session.flush()
+        session.add_all(InformationItem(**row) for row in corrections)
+        session.flush()
         session.execute(insert(ItemRetraction), retractions)
 
         for owner in range(1, len(agency_ids)):
@@ -265,8 +297,8 @@ def _item(
         "subtype": rng.choice(SUBTYPES),
         "occurred_on": date(2021, 1, 1) + timedelta(days=rng.randint(0, 5 * 365)),
         "recorded_at": NOW,
-        "summary": f"Item {item_id}: something that happened",
-        "detail": "Fuller account of what was seen and said.",
+        "summary": summary_of(item_id),
+        "detail": DETAIL,
         "nature": rng.choice(("fact", "fact", "opinion")),
         "source": "Observed",
         "verification": "verified",
@@ -382,6 +414,67 @@ def built_before(db: Database) -> tuple[Actor, int]:
     return Actor(worker.id, worker.agency_id, Role.MASH, mfa_verified=True), person_id
 
 
+_Stored = namedtuple("_Stored", "id subject_record_id seal_id summary detail source")
+
+
+def stored_items(db: Database, person_id: int) -> list[Any]:
+    """The child's items as the database holds them (no decryption)."""
+    with db.sessions() as session:
+        rows = session.connection().execute(
+            select(
+                InformationItem.id,
+                InformationItem.subject_record_id,
+                InformationItem.seal_id,
+                InformationItem.summary,
+                InformationItem.detail,
+                InformationItem.source,
+            )
+            .join(AgencyRecord, AgencyRecord.id == InformationItem.subject_record_id)
+            .where(AgencyRecord.person_id == person_id)
+        )
+        return [_Stored(*row) for row in rows]
+
+
+def check_sealed(stored: list[Any], entries: list[Any]) -> dict[str, int]:
+    """Every stored field of the child's items is ciphertext; the call returns plaintext."""
+    by_id = {row.id: row for row in stored}
+    for row in stored:
+        assert row.seal_id is not None, f"item {row.id} is not sealed"
+        for value in (row.summary, row.detail, row.source):
+            assert value.startswith(PREFIX), f"item {row.id} holds plaintext: {value!r}"
+        assert "something that happened" not in row.summary
+        assert DETAIL not in row.detail
+    checked = 0
+    for entry in entries:
+        if entry.summary is None or "summary" not in entry.fields:
+            continue
+        if entry.summary == WITHHELD:  # protected identity, not released
+            continue
+        expected = summary_of(entry.item_chain_id)
+        if entry.version > 1:
+            expected = "Corrected: " + expected
+        assert entry.summary == expected, (entry.item_id, entry.summary, expected)
+        assert by_id[entry.item_id].summary != entry.summary
+        checked += 1
+    assert checked > 0, "no returned entry carried a summary to check"
+    return {
+        "items_sealed": len(stored),
+        "data_keys": len({row.subject_record_id for row in stored}),
+        "summaries_checked": checked,
+    }
+
+
+def open_sealed(db: Database, rows: list[Any]) -> None:
+    """The decryption alone: a fresh unit of work unwraps the keys and opens every field."""
+    with db.sessions() as session:
+        open_rows(
+            session,
+            InformationItem,
+            rows,
+            lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+        )
+
+
 def _percentiles(times: list[float], prefix: str) -> dict[str, float]:
     times = sorted(times)
     return {
@@ -431,6 +524,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'singleview.db'}"
         build_started = time.perf_counter()
@@ -452,6 +547,10 @@ def main() -> None:
         build_seconds = time.perf_counter() - build_started
 
         everything = service.chronology(db, viewer, person_id)
+        stored = stored_items(db, person_id)
+        sealing = check_sealed(stored, everything.entries)
+        returned = {e.item_id for e in everything.entries}
+        opened_by_call = [row for row in stored if row.id in returned]
         if not args.no_gc_freeze:
             # As a long-running worker should after start-up: without this, every
             # hundredth or so request pays for a full collection of the ~160,000
@@ -474,10 +573,13 @@ def main() -> None:
             }
         result = {
             "backend": db.engine.dialect.name,
+            "started_at": started_at,
+            "load_average_before": [round(x, 2) for x in load_before],
             "gc_frozen": not args.no_gc_freeze,
             "python": platform.python_version(),
             "rows": counts,
             "build_seconds": round(build_seconds, 1),
+            "sealing": {**sealing, "fields_opened_per_call": 3 * len(opened_by_call)},
             "child": {
                 "agencies": len({e.agency_id for e in everything.entries}),
                 "visible_entries": len(everything.entries),
@@ -493,7 +595,9 @@ def main() -> None:
             "pattern_flags": measure(
                 lambda: service.pattern_flags(db, viewer, person_id), args.runs
             ),
+            "open_sealed": measure(lambda: open_sealed(db, opened_by_call), args.runs),
         }
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         db.dispose()
     text_out = json.dumps(result, indent=2)
     print(text_out)
