@@ -192,11 +192,12 @@ def _chronology(
     return service.chronology(db, actor, _id(person_id, "person"), filters, exported=exported)
 
 
-@router.get("/people/{person_id}/chronology")
-def chronology(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+def _chronology_page(
+    request: Request, db: Database, actor: Actor, person_id: str, *, exported: bool
+) -> tuple[ChronologyOut, FilterForm, str, dict[str, Any]]:
+    """The chronology and the context its page and its print view share."""
     filters, form = read_filters(request)
-    found = _chronology(db, actor, person_id, filters, exported=False)
-    query = _query(request)
+    found = _chronology(db, actor, person_id, filters, exported=exported)
     context = _context(
         found.person_id,
         "chronology",
@@ -205,6 +206,14 @@ def chronology(request: Request, person_id: str, actor: CurrentActor, db: DB) ->
         chronology=found,
         filters=filters,
         form=form,
+    )
+    return found, form, _query(request), context
+
+
+@router.get("/people/{person_id}/chronology")
+def chronology(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
+    _, form, query, context = _chronology_page(request, db, actor, person_id, exported=False)
+    context.update(
         errors=form.errors,
         error_list=[
             {"text": message, "href": f"#{field}-day"} for field, message in form.errors.items()
@@ -216,17 +225,8 @@ def chronology(request: Request, person_id: str, actor: CurrentActor, db: DB) ->
 
 @router.get("/people/{person_id}/chronology/print")
 def chronology_print(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
-    filters, form = read_filters(request)
-    found = _chronology(db, actor, person_id, filters, exported=True)
-    query = _query(request)
-    context = _context(
-        found.person_id,
-        "chronology",
-        found.known_as,
-        title=f"Chronology for {found.known_as or 'this child'}",
-        chronology=found,
-        filters=filters,
-        form=form,
+    found, _, query, context = _chronology_page(request, db, actor, person_id, exported=True)
+    context.update(
         back=f"/people/{found.person_id}/chronology" + (f"?{query}" if query else ""),
     )
     return _page(request, "chronology_print.html", context)
