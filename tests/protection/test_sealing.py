@@ -6,6 +6,7 @@ import base64
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import Connection, select, text
@@ -17,9 +18,10 @@ from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.protection import keys as master_keys
-from jigsaw.protection.keyring import MASTER_KEY_INFO, PREFIX, Unreadable
+from jigsaw.protection.keyring import AGENCY_RECORD, MASTER_KEY_INFO, PREFIX, Subject, Unreadable
 from jigsaw.protection.keys import KeyUnavailable, LocalMasterKey
 from jigsaw.protection.models import DataKey
+from jigsaw.protection.sealed import open_rows
 from jigsaw.protection.service import rewrap
 from jigsaw.records import service as records
 from jigsaw.records.models import InformationItem
@@ -224,3 +226,51 @@ def test_rotation_rewraps_every_data_key_and_nothing_else_changes(
         row = session.get(InformationItem, item.id)
         assert row is not None and row.detail == DETAIL
     assert _raw(private_database, "information_items", item.id, "detail") == before
+
+
+class _AsRead(NamedTuple):
+    id: int
+    subject_record_id: int
+    seal_id: str | None
+    summary: str | None
+    detail: str | None
+    source: str | None
+
+
+def test_rows_read_without_the_orm_open_only_the_fields_their_reader_may_see(
+    private_database: Database,
+) -> None:
+    world = World(private_database)
+    dsl, record_id = _school_child(private_database, world)
+    item = _item(private_database, dsl, record_id)
+    other = _item(private_database, dsl, record_id, detail="Something else entirely")
+    with private_database.engine.begin() as conn, _guards_lifted(conn):
+        conn.execute(  # the detail is now unreadable where it is
+            text("UPDATE information_items SET detail = :d WHERE id = :id"),
+            {
+                "d": _raw(private_database, "information_items", other.id, "detail")["detail"],
+                "id": item.id,
+            },
+        )
+    columns = (
+        InformationItem.id,
+        InformationItem.subject_record_id,
+        InformationItem.seal_id,
+        InformationItem.summary,
+        InformationItem.detail,
+        InformationItem.source,
+    )
+    with private_database.sessions() as session:
+        found = session.execute(select(*columns).where(InformationItem.id == item.id)).all()
+        rows = [_AsRead(*row) for row in found]
+
+        def subject(row: _AsRead) -> Subject:
+            return Subject(AGENCY_RECORD, row.subject_record_id)
+
+        (opened,) = open_rows(
+            session, InformationItem, rows, subject, lambda _row: {"summary", "source"}
+        )
+        assert (opened.summary, opened.source) == (SUMMARY, "Observed by class teacher")
+        assert opened.detail is None, "a field the reader may not see is not even decrypted"
+        with pytest.raises(Unreadable, match=r"information_items\.detail"):
+            open_rows(session, InformationItem, rows, subject)

@@ -15,7 +15,7 @@ Reads that bypass the ORM (the chronology's column queries) call ``open_rows``.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
@@ -23,7 +23,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
-from jigsaw.protection.keyring import Place, Subject, keyring, reveal
+from jigsaw.protection.keyring import Place, Subject, keyring, reveal, reveal_with
 
 _PENDING = "jigsaw.sealed_pending"
 RowT = TypeVar("RowT", bound=NamedTuple)
@@ -117,11 +117,15 @@ def open_rows(
     model: type[Any],
     rows: Iterable[RowT],
     subject_of: Callable[[RowT], Subject],
+    columns_of: Callable[[RowT], Collection[str]] | None = None,
 ) -> list[RowT]:
     """Named-tuple rows read without the ORM, with the model's sealed columns decrypted.
 
     Each row needs the model's ``seal_id``; the keys of every subject in the rows
-    are unwrapped with one query before any row is opened.
+    are unwrapped with one query before any row is opened. ``columns_of`` names the
+    sealed columns a row's reader is entitled to: only those are decrypted, and the
+    others come back as None, so ciphertext never travels further and nothing is
+    decrypted that the reader will not see.
     """
     spec = _MODELS[model]
     found = list(rows)
@@ -134,11 +138,18 @@ def open_rows(
             opened.append(row)
             continue
         subject = subject_of(row)
-        values = {
-            column: reveal(ring, subject, Place(spec.table, column, seal_id), getattr(row, column))
-            for column in spec.columns
-            if column in row._fields
-        }
+        key = ring.for_reading(subject)
+        wanted = spec.columns if columns_of is None else columns_of(row)
+        values: dict[str, str | None] = {}
+        for column in spec.columns:
+            if column not in row._fields:
+                continue
+            stored = getattr(row, column)
+            if column not in wanted:
+                values[column] = None
+            elif isinstance(stored, str):
+                place = Place(spec.table, column, seal_id)
+                values[column] = reveal_with(key, subject, place, stored)
         opened.append(row._replace(**values))
     return opened
 

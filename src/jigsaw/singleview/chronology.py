@@ -28,7 +28,7 @@ withheld field holds.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -111,6 +111,12 @@ class Grant:
     """The viewer's break-glass session that shows this item, if one does."""
     protected_shown: set[str] = field(default_factory=set)
     """Protected-identity fields the policy lets the viewer see, for a protected item."""
+
+    def readable(self, protected: bool) -> set[str]:
+        """The fields whose values the viewer reads: granted, less those withheld."""
+        if not protected:
+            return self.fields
+        return {f for f in self.fields if f not in PROTECTED_FIELDS or f in self.protected_shown}
 
 
 @dataclass(frozen=True)
@@ -426,7 +432,10 @@ def _disclosed(
         ),
         {"ids": _newest_versions(session, wanted)},
     )
-    return [_disclosed_entry(row, grants[row.chain_id]) for row in _opened(session, rows)]
+    opened = _opened(
+        session, rows, lambda row: grants[row.chain_id].readable(row.protected_identity)
+    )
+    return [_disclosed_entry(row, grants[row.chain_id]) for row in opened]
 
 
 _AT = {name: n for n, name in enumerate(select(*_COLUMNS).selected_columns.keys())}
@@ -434,13 +443,22 @@ _SHOWN_AT = tuple((name, _AT[name], name in PROTECTED_FIELDS) for name in DISCLO
 _Row = namedtuple("_Row", list(_AT))  # type: ignore[misc]
 
 
-def _opened(session: Session, rows: Iterable[Any]) -> list[Any]:
-    """The rows with summary, detail and source decrypted under each record's key."""
+def _opened(
+    session: Session,
+    rows: Iterable[Any],
+    readable: Callable[[Any], Collection[str]] | None = None,
+) -> list[Any]:
+    """The rows with summary, detail and source decrypted under each record's key.
+
+    ``readable`` limits a shared row to the fields its disclosures carry (less any
+    protected identity withheld): the rest are never decrypted.
+    """
     return open_rows(
         session,
         InformationItem,
         (_Row(*row) for row in rows),
         lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+        readable,
     )
 
 
