@@ -63,7 +63,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    union,
 )
 from sqlalchemy.engine import Connection
 
@@ -374,11 +373,13 @@ def build_background(db: Database, children: int, seed: int, timings: dict[str, 
 
 def records_scored(db: Database, details: PersonDetails) -> int:
     """How many records the search's index keys fetched (counted outside the timing)."""
-    keys = online._key_queries(features_of(details))
+    query = features_of(details)
+    keys = online.keys_for(query)
     if not keys:
         return 0
+    counted = select(func.count()).select_from(online.candidate_statement(keys).subquery())
     with db.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(union(*keys).subquery())) or 0)
+        return int(session.scalar(counted, online.key_values(query, keys)) or 0)
 
 
 def main() -> None:

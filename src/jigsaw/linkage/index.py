@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
-from jigsaw.linkage.features import Features
+from jigsaw.linkage.features import Features, swapped
 from jigsaw.linkage.models import MatchKey
 
 KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in MatchKey.__table__.columns)
@@ -41,7 +41,7 @@ def key_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[list[dict[str, Any]]
 
 def features_from_key(row: Any) -> Features:
     """Rebuild a record's features from its stored key row (a mapping or a row object)."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    get = row.get if isinstance(row, dict) else row._mapping.get
     given_names = get("given_names")
     parts = get("family_parts")
     return Features(
@@ -65,8 +65,6 @@ def features_from_key(row: Any) -> Features:
 
 
 def _swapped_or_none(value: Any) -> Any:
-    from jigsaw.linkage.features import swapped
-
     return swapped(value) if value is not None else None
 
 

@@ -101,9 +101,16 @@ class LinkageModel:
     expected_matches_per_record: float
     trained: dict[str, Any] = field(default_factory=dict)
     _weights: list[list[float]] = field(default_factory=list, repr=False)
+    _evidence: list[list[LevelEvidence]] = field(default_factory=list, repr=False)
+    """Each level's evidence, made once: a search scores hundreds of records and the
+    evidence of a level never changes, so it is looked up rather than built per pair."""
 
     def __post_init__(self) -> None:
         self._weights = self._level_weights()
+        self._evidence = [
+            [_evidence(comparison, n, weight) for n, weight in enumerate(weights)]
+            for comparison, weights in zip(COMPARISONS, self._weights, strict=True)
+        ]
 
     # --- loading and saving ---------------------------------------------------------
 
@@ -205,15 +212,15 @@ class LinkageModel:
 
     def score(self, left: Features, right: Features, n_records: int) -> Score:
         """Fellegi-Sunter: prior odds plus the weight of each comparison's level."""
+        evidence = tuple(
+            levels[comparison.level_index(left, right)]
+            for comparison, levels in zip(COMPARISONS, self._evidence, strict=True)
+        )
         weight = probability_to_bits(self.prior_for(n_records))
-        evidence: list[LevelEvidence] = []
-        for index, comparison in enumerate(COMPARISONS):
-            level_index = comparison.level_index(left, right)
-            level_weight = self._weights[index][level_index]
-            weight += level_weight
-            evidence.append(_evidence(comparison, level_index, level_weight))
+        for level in evidence:  # in this order, as the batch run adds them
+            weight += level.match_weight
         weight -= guards.penalty({e.comparison: e.level for e in evidence})
-        return Score(weight, bits_to_probability(weight), tuple(evidence))
+        return Score(weight, bits_to_probability(weight), evidence)
 
 
 def _evidence(comparison: Comparison, level_index: int, weight: float) -> LevelEvidence:

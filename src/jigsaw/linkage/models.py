@@ -110,9 +110,17 @@ class LinkReview(Base):
 class MatchKey(Base):
     __tablename__ = "match_keys"
     __table_args__ = (
+        # One index per candidate key of the online match (``online.CANDIDATE_KEYS``).
         Index("ix_match_keys_dob_family_soundex", "dob", "family_soundex"),
+        Index("ix_match_keys_dob_given_metaphone", "dob", "given_metaphone"),
+        Index("ix_match_keys_dob_postcode_district_sex", "dob", "postcode_district", "sex"),
+        Index(
+            "ix_match_keys_family_soundex_birth_year_given",
+            "family_soundex",
+            "birth_year",
+            "given_metaphone",
+        ),
         Index("ix_match_keys_given_family", "given", "family"),
-        Index("ix_match_keys_family_soundex_birth_year", "family_soundex", "birth_year"),
         Index("ix_match_keys_postcode_sector_given", "postcode_sector", "given"),
     )
 
@@ -125,7 +133,7 @@ class MatchKey(Base):
     family: Mapped[str | None] = mapped_column(String(100))
     family_parts: Mapped[str | None] = mapped_column(String(200))
     family_soundex: Mapped[str | None] = mapped_column(String(8))
-    dob: Mapped[date | None] = mapped_column(Date, index=True)
+    dob: Mapped[date | None] = mapped_column(Date)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     sex: Mapped[str | None] = mapped_column(String(16))
     postcode: Mapped[str | None] = mapped_column(String(10))

@@ -24,10 +24,12 @@ another agency's values, so showing it does not disclose what others hold.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Select, bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
@@ -69,49 +71,101 @@ def shipped_model() -> LinkageModel:
     return LinkageModel.load()
 
 
-def _key_queries(query: Features) -> list[Select[tuple[int]]]:
-    mk = MatchKey
-    found: list[Select[tuple[int]]] = []
+@dataclass(frozen=True)
+class CandidateKey:
+    """One index look-up: the match-key columns that must equal the search's features.
 
-    def add(*conditions: object) -> None:
-        found.append(select(mk.agency_record_id).where(*conditions))  # type: ignore[arg-type]
+    ``on`` pairs a column with the feature it is compared to (the swapped date of
+    birth is looked up in the ``dob`` column). A key is used when the search has every
+    feature it names, and ``without_dob`` keys only when the search has no date of
+    birth, which is when the wide name keys are needed.
+    """
 
-    if query.nhs_number:
-        add(mk.nhs_number == query.nhs_number)
-    if query.dob is not None:
-        if query.family_soundex:
-            add(mk.dob == query.dob, mk.family_soundex == query.family_soundex)
-        if query.given_metaphone:
-            add(mk.dob == query.dob, mk.given_metaphone == query.given_metaphone)
-        if query.postcode_district:
-            moved = [mk.dob == query.dob, mk.postcode_district == query.postcode_district]
-            add(*moved, *([mk.sex == query.sex] if query.sex else []))
-        if query.dob_swapped is not None and query.family_soundex:
-            add(mk.dob == query.dob_swapped, mk.family_soundex == query.family_soundex)
-    if query.family_soundex and query.given_metaphone and query.birth_year is not None:
-        add(
-            mk.family_soundex == query.family_soundex,
-            mk.birth_year == query.birth_year,
-            mk.given_metaphone == query.given_metaphone,
-        )
-    if query.address:
-        add(mk.address == query.address)
-    if query.dob is None:
-        if query.given and query.family:
-            add(mk.given == query.given, mk.family == query.family)
-        if query.given and query.postcode_sector:
-            add(mk.postcode_sector == query.postcode_sector, mk.given == query.given)
-    return found
+    name: str
+    on: tuple[tuple[str, str], ...]
+    without_dob: bool = False
+
+    def applies(self, query: Features) -> bool:
+        if self.without_dob and query.dob is not None:
+            return False
+        return all(getattr(query, feature) is not None for _column, feature in self.on)
+
+
+def _key(name: str, *on: str | tuple[str, str], without_dob: bool = False) -> CandidateKey:
+    pairs = tuple(pair if isinstance(pair, tuple) else (pair, pair) for pair in on)
+    return CandidateKey(name, pairs, without_dob)
+
+
+CANDIDATE_KEYS: tuple[CandidateKey, ...] = (
+    _key("nhs_number", "nhs_number"),
+    _key("dob_family", "dob", "family_soundex"),
+    _key("dob_given", "dob", "given_metaphone"),
+    _key("dob_district_sex", "dob", "postcode_district", "sex"),
+    _key("dob_district", "dob", "postcode_district"),
+    _key("swapped_dob_family", ("dob", "dob_swapped"), "family_soundex"),
+    _key("family_year_given", "family_soundex", "birth_year", "given_metaphone"),
+    _key("address", "address"),
+    _key("given_family", "given", "family", without_dob=True),
+    _key("sector_given", "postcode_sector", "given", without_dob=True),
+)
+"""The look-ups a search makes, each served by one composite index on ``match_keys``
+(migration 0010), so a key reads only the rows it returns."""
+
+
+def keys_for(query: Features) -> tuple[CandidateKey, ...]:
+    """The keys this search uses. Date of birth with district asks for the same sex too
+    when the search gives one, rather than both."""
+    found = [key for key in CANDIDATE_KEYS if key.applies(query)]
+    names = {key.name for key in found}
+    if "dob_district_sex" in names:
+        found = [key for key in found if key.name != "dob_district"]
+    return tuple(found)
+
+
+def _key_select(key: CandidateKey) -> Select[tuple[int]]:
+    columns = _KEYS.c
+    return select(columns.agency_record_id).where(
+        *(columns[name] == bindparam(feature, type_=columns[name].type) for name, feature in key.on)
+    )
+
+
+@cache
+def candidate_statement(keys: tuple[CandidateKey, ...]) -> Select[Any]:
+    """The search's statement for this set of keys, made once per set and reused with
+    new values: building SQL expressions afresh cost a search more than running them."""
+    parts = [_key_select(key) for key in keys]
+    candidate_ids = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    # Plain rows, not ORM objects: building hundreds of entities would cost more
+    # than scoring them.
+    return (
+        select(*_KEYS.c, AgencyRecord.person_id, AgencyRecord.link_status)
+        .join(AgencyRecord, AgencyRecord.id == _KEYS.c.agency_record_id)
+        .where(_KEYS.c.agency_record_id.in_(select(candidate_ids.c[0])))
+        .limit(MAX_CANDIDATES)
+    )
+
+
+def key_values(query: Features, keys: Iterable[CandidateKey]) -> dict[str, Any]:
+    return {feature: getattr(query, feature) for key in keys for _column, feature in key.on}
+
+
+_RECORDS_IN_INDEX = select(
+    func.coalesce(
+        select(func.nullif(LinkageRun.records, 0))
+        .order_by(LinkageRun.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+        select(func.max(MatchKey.agency_record_id)).scalar_subquery(),
+        0,
+    )
+)
 
 
 def _records_in_index(session: Session) -> int:
     """Table size for the prior: the latest run's count, else the highest indexed id
     (an index look-up; counting a million rows per search would cost more than the
     search itself)."""
-    latest = session.scalar(select(LinkageRun.records).order_by(LinkageRun.id.desc()).limit(1))
-    if latest:
-        return int(latest)
-    return int(session.scalar(select(func.max(MatchKey.agency_record_id))) or 0)
+    return int(session.scalar(_RECORDS_IN_INDEX) or 0)
 
 
 def find_candidates(
@@ -125,20 +179,12 @@ def find_candidates(
     """Persons the details may describe, most likely first, with the evidence."""
     model = model or shipped_model()
     query = features_of(details)
-    keys = _key_queries(query)
+    keys = keys_for(query)
     if not keys:
         return []
-    candidate_ids = union(*keys).subquery() if len(keys) > 1 else keys[0].subquery()
     with db.sessions() as session:
         n_records = max(_records_in_index(session), 2)
-        # Plain rows, not ORM objects: building hundreds of entities would cost more
-        # than scoring them.
-        rows = session.execute(
-            select(*_KEYS.c, AgencyRecord.person_id, AgencyRecord.link_status)
-            .join(AgencyRecord, AgencyRecord.id == _KEYS.c.agency_record_id)
-            .where(_KEYS.c.agency_record_id.in_(select(candidate_ids.c[0])))
-            .limit(MAX_CANDIDATES)
-        ).all()
+        rows = session.execute(candidate_statement(keys), key_values(query, keys)).all()
     best: dict[tuple[str, int], Candidate] = {}
     counts: dict[tuple[str, int], int] = {}
     for key_row in rows:

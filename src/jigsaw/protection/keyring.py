@@ -39,6 +39,7 @@ from jigsaw.errors import Conflict
 from jigsaw.protection import keys
 from jigsaw.protection.keys import KEY_BYTES, NONCE_BYTES, MasterKey, WrappedKey
 from jigsaw.protection.models import DataKey
+from jigsaw.sql import among
 
 PREFIX = "jgs1."
 MASTER_KEY_INFO = "jigsaw.master_key"
@@ -162,10 +163,8 @@ class Keyring:
                     DataKey.master_key_id,
                     DataKey.wrapped,
                     DataKey.erased_at,
-                ).where(
-                    DataKey.subject_kind == kind, DataKey.subject_id.in_(ids[start : start + 1000])
-                )
-                for row in connection.execute(query):
+                ).where(DataKey.subject_kind == kind, among(DataKey.subject_id, "ids"))
+                for row in connection.execute(query, {"ids": ids[start : start + 1000]}):
                     rows[Subject(kind, row.subject_id)] = row
         for subject in wanted:
             self._remember(subject, rows.get(subject))

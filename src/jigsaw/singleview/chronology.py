@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from jigsaw.access import breakglass, policy
@@ -50,11 +50,11 @@ from jigsaw.sharing.models import DisclosedItem, Disclosure
 from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, PROTECTED_FIELDS
 from jigsaw.singleview.links import linked_to
 from jigsaw.singleview.schemas import AgencyOption, ChronologyEntry, ChronologyFilters, Order
+from jigsaw.sql import among
 
 ALL_FIELDS = list(DISCLOSABLE_FIELDS)
 # Lists of ids go in as one expanding parameter: building "IN (...)" element by element
 # costs more than running the query when a child has hundreds of items.
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _CHAIN = func.coalesce(InformationItem.root_id, InformationItem.id)
 # Built once: SQLAlchemy caches compiled statements by structure, and reusing the same
 # aliases keeps each query's structure (and so its cache key) the same on every call.
@@ -266,7 +266,7 @@ def grants_for(
                 DisclosedItem.fields,
                 DisclosedItem.reveal_protected,
                 DisclosedItem.disclosure_id,
-            ).where(DisclosedItem.item_chain_id.in_(_IDS), _active_disclosure(actor, now)),
+            ).where(among(DisclosedItem.item_chain_id, "ids"), _active_disclosure(actor, now)),
             {"ids": sorted(about)},
         )
         .all()
@@ -399,7 +399,7 @@ def _newest_versions(session: Session, chains: list[int]) -> list[int]:
         session.connection()
         .execute(
             select(InformationItem.root_id, func.max(InformationItem.id))
-            .where(InformationItem.root_id.in_(_IDS))
+            .where(among(InformationItem.root_id, "ids"))
             .group_by(InformationItem.root_id),
             {"ids": chains},
         )
@@ -422,7 +422,7 @@ def _disclosed(
         return []
     rows = session.connection().execute(
         _items().where(
-            InformationItem.id.in_(_IDS),
+            among(InformationItem.id, "ids"),
             *(
                 [InformationItem.agency_id.in_(sorted(filters.agency_ids))]
                 if filters.agency_ids
