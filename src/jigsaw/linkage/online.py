@@ -3,7 +3,8 @@
 Used while a practitioner records a new child or searches. It must answer in
 milliseconds against millions of records, so it never starts an analytical engine:
 
-1. candidate records come from index look-ups on ``match_keys`` mirroring the batch
+1. candidate records come from index look-ups on ``match_keys`` (``CANDIDATE_KEYS``,
+   each read through an index holding all its columns) mirroring the batch
    blocking rules (NHS number; date of birth with family-name Soundex, given-name
    Metaphone or postcode district; the day/month-swapped date; family Soundex with
    given Metaphone and year of birth; the same address). Keys that fetch many rows for
