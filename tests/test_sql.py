@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from jigsaw.agencies.models import Agency
@@ -26,3 +27,8 @@ def test_on_postgresql_the_ids_travel_as_one_array_parameter(db: Database) -> No
         assert "= ANY (" in compiled.replace("ANY(", "ANY (")
     else:
         assert "IN (" in compiled and "= 1" not in compiled
+
+
+def test_among_is_only_for_integer_ids() -> None:
+    with pytest.raises(TypeError, match="integer ids"):
+        among(Agency.name, "names")

@@ -6,19 +6,36 @@ PostgreSQL a chronology of 500 items sent statements whose text changed with the
 number of ids: each had to be rendered, parsed by the driver and planned by the
 server afresh, which cost more client CPU than the rows themselves. There it
 becomes ``column = ANY(%(ids)s)`` with one array parameter, so the statement's text
-never changes and the driver can prepare it once. SQLite has no arrays and keeps the
-expanding ``IN``, which costs it little because its engine is in-process.
+never changes and the driver can prepare it once. The ids travel as one array literal
+(``{1,2,3}``), which the server parses faster than the driver builds an array of 500
+integers. SQLite has no arrays and keeps the expanding ``IN``, which costs it little
+because its engine is in-process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, bindparam
+from sqlalchemy import ColumnElement, Integer, String, TypeDecorator, bindparam
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
+
+
+class _IdArrayLiteral(TypeDecorator[Iterable[int]]):
+    """Integer ids bound as PostgreSQL's array literal: still one bound parameter, and
+    ``int()`` of each id means nothing but digits and commas can be in it."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Iterable[int] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return "{" + ",".join(str(int(v)) for v in value) + "}"
 
 
 class Among(ColumnElement[bool]):
@@ -33,12 +50,14 @@ class Among(ColumnElement[bool]):
     ]
 
     def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        if not isinstance(column.type, Integer):
+            raise TypeError(f"among() is for integer ids, not {column.type}")
         self.column = column
         self.name = name
 
 
 def among(column: Any, name: str) -> ColumnElement[bool]:
-    """``column`` is one of the values passed as ``{name: [...]}`` when the statement runs."""
+    """``column`` is one of the ids passed as ``{name: [...]}`` when the statement runs."""
     return Among(column, name)
 
 
@@ -50,5 +69,5 @@ def _in_list(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(Among, "postgresql")
 def _any_array(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
-    array = bindparam(element.name, type_=ARRAY(element.column.type))
-    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(array, **kw)})"
+    ids = compiler.process(bindparam(element.name, type_=_IdArrayLiteral()), **kw)
+    return f"{compiler.process(element.column, **kw)} = ANY(CAST({ids} AS INTEGER[]))"

@@ -27,13 +27,15 @@ withheld field holds.
 
 from __future__ import annotations
 
+import json
 from collections import namedtuple
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from jigsaw.access import breakglass, policy
@@ -263,7 +265,7 @@ def grants_for(
         .execute(
             select(
                 DisclosedItem.item_chain_id,
-                DisclosedItem.fields,
+                cast(DisclosedItem.fields, Text),
                 DisclosedItem.reveal_protected,
                 DisclosedItem.disclosure_id,
             ).where(among(DisclosedItem.item_chain_id, "ids"), _active_disclosure(actor, now)),
@@ -272,9 +274,10 @@ def grants_for(
         .all()
     )
     permitted = permitted_disclosures(session, actor, {row[3] for row in rows}, now)
-    for chain, fields, reveal, disclosure_id in rows:
+    for chain, stored_fields, reveal, disclosure_id in rows:
         if disclosure_id not in permitted:
             continue
+        fields = _field_list(stored_fields)
         grant = found.get(chain)
         if grant is None:
             grant = found[chain] = Grant()
@@ -283,6 +286,13 @@ def grants_for(
             grant.revealed.update(fields)
         grant.disclosures.add(disclosure_id)
     return found
+
+
+@lru_cache(maxsize=256)
+def _field_list(stored: str) -> tuple[str, ...]:
+    """A disclosed item's fields, read from their JSON once per distinct list: a
+    chronology reads hundreds of disclosed items and only a handful of field lists."""
+    return tuple(json.loads(stored))
 
 
 def _protected_identities(
