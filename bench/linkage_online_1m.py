@@ -167,7 +167,7 @@ def peak_rss_mib() -> float:
 def series(conn: Connection, count: int) -> str:
     """A one-column table ``s(n)`` of 0..count-1, in this backend's dialect."""
     if conn.dialect.name == "postgresql":
-        return f"(SELECT generate_series(0, {count - 1}) AS n) AS s"
+        return f"(SELECT generate_series(0::bigint, {count - 1}) AS n) AS s"
     return (
         f"(WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < {count - 1}) "
         "SELECT n FROM c) AS s"
