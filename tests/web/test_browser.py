@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Response, expect
+from playwright.sync_api import Browser, Page, Request, Response, expect
 
 from jigsaw.access import totp
 from jigsaw.agencies.roles import AgencyKind, Role
@@ -27,7 +27,7 @@ from jigsaw.people.schemas import RelationshipIn
 from jigsaw.records.models import Category, Nature
 from tests.conftest import PASSWORD, World, unique
 from tests.web.conftest import AXE_OPTIONS
-from tests.web.helpers import add_item, add_record, page_title
+from tests.web.helpers import add_item, add_record, page_title, sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +126,46 @@ def test_practitioner_signs_in_finds_a_child_and_reads_the_record(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out")).to_be_visible()
     assert broken == [], "styles, scripts or fonts failed to load"
+
+
+def test_searching_for_a_child_keeps_their_name_out_of_every_address(
+    page: Page, live_server: str, world: World, db: Database
+) -> None:
+    school = world.agency(AgencyKind.SCHOOL)
+    teacher = world.practitioner(school, Role.PRACTITIONER)
+    actor = world.actor(teacher)
+    family = unique("Barnes").replace(" ", "")
+    for n in range(26):
+        add_record(db, actor, f"Lily{n:02d}", family)
+    other = add_record(db, actor, "Oscar", unique("Abbott"))  # first in the full list
+    sign_in_browser(page, live_server, teacher.email, code=lambda: world.totp_code(teacher))
+    sent: list[str] = []
+
+    def note_address(request: Request) -> None:
+        sent.extend([request.url, request.headers.get("referer", "")])
+
+    page.on("request", note_address)
+
+    page.get_by_label("Search by name or local ID").fill(family)
+    page.keyboard.press("Enter")
+    expect(page.locator("caption")).to_contain_text("26 children matching")
+    expect(page.get_by_role("link", name=f"Oscar {other.family_name}")).to_have_count(0)
+    check_accessibility(page, "home-search")
+
+    page.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(re.compile(r"/\?page=2$"))
+    expect(page.locator("caption")).to_contain_text("26 children matching")
+    expect(page.get_by_role("link", name=f"Lily25 {family}")).to_be_visible()
+
+    page.get_by_role("button", name="Clear search").click()
+    expect(page.locator("caption")).to_contain_text("27 children")
+    expect(page.locator("caption")).not_to_contain_text("matching")
+    expect(page.get_by_role("link", name=f"Oscar {other.family_name}")).to_be_visible()
+    expect(page.get_by_label("Search by name or local ID")).to_have_value("")
+
+    assert sent, "the browser made no requests"
+    leaked = [a for a in sent if family.lower() in a.lower() or "q=" in a]
+    assert leaked == [], "the child's name reached an address or a Referer header"
 
 
 def test_skip_link_is_the_first_stop_for_keyboard_users(page: Page) -> None:

@@ -6,10 +6,10 @@ Access decisions live in the services: a record from another agency raises
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -23,6 +23,7 @@ from jigsaw.people import service as people
 from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
 from jigsaw.records import service as records
 from jigsaw.web import labels
+from jigsaw.web.forms import CsrfChecked, Posted, redirect
 from jigsaw.web.paging import Page, pagination
 from jigsaw.web.templating import templates
 
@@ -47,19 +48,42 @@ def _agency_name(db: Database, actor: Actor) -> str:
 
 
 # The list of children
+#
+# The search is posted and kept in the signed session, never in an address: a child's
+# name in a URL would stay in browser history, proxy and server logs and Referer headers.
+
+SEARCH_KEY = "children_search"
+SEARCH_COOKIE_BUDGET = 200
+"""Characters the term may take in the session cookie's JSON, beside sign-in state and
+any draft (``drafts.BUDGET``): a browser drops a cookie over about 4 KB, and JSON
+writes each character outside ASCII as six characters, or twelve."""
 
 
-def _search_href(search: str, number: int) -> str:
-    query = {"q": search} if search else {}
-    if number > 1:
-        query["page"] = str(number)
-    return "/?" + urlencode(query) if query else "/"
+def _kept_search(raw: str) -> str:
+    """The term as the session keeps it: trimmed, capped, and small enough for the cookie."""
+    term = raw.strip()[:MAX_SEARCH_LENGTH]
+    while len(json.dumps(term)) > SEARCH_COOKIE_BUDGET:
+        term = term[:-1].rstrip()
+    return term
+
+
+def _search(request: Request) -> str:
+    term = request.session.get(SEARCH_KEY)
+    return _kept_search(term) if isinstance(term, str) else ""
+
+
+def _page_href(number: int) -> str:
+    return f"/?page={number}" if number > 1 else "/"
 
 
 @router.get("/")
-def home(request: Request, actor: CurrentActor, db: DB, q: str = "", page: str = "1") -> Response:
-    search = q.strip()[:MAX_SEARCH_LENGTH]
+def home(request: Request, actor: CurrentActor, db: DB, page: str = "1") -> Response:
     wanted = Page.requested(page)
+    if "q" in request.query_params:
+        # An old bookmark or link: searching from it would bring names back into
+        # addresses, so it loses the term (and the address bar stops showing it).
+        return redirect(_page_href(wanted.number))
+    search = _search(request)
     found, total = people.list_agency_records(
         db, actor, search=search, offset=wanted.offset, limit=wanted.size
     )
@@ -77,9 +101,20 @@ def home(request: Request, actor: CurrentActor, db: DB, q: str = "", page: str =
         "search": search,
         "records": found,
         "page": shown,
-        "pagination": pagination(shown, lambda n: _search_href(search, n)),
+        "pagination": pagination(shown, _page_href),
     }
     return _render(request, "home.html", context)
+
+
+@router.post("/", dependencies=CsrfChecked)
+def search_children(request: Request, actor: CurrentActor, form: Posted) -> Response:
+    """Keep the term for the list (or forget it, to clear the search), then show page 1."""
+    search = "" if form.text("clear") else _kept_search(form.text("q"))
+    if search:
+        request.session[SEARCH_KEY] = search
+    else:
+        request.session.pop(SEARCH_KEY, None)
+    return redirect("/")
 
 
 # One child's record
