@@ -1,8 +1,9 @@
 """Keys for account secrets, under the master key (``protection.keys``).
 
-Two purposes, two keys, neither usable for the other: one encrypts TOTP secrets at
-rest with AES-256-GCM, the other is the blind index that names a sign-in throttle
-without storing the email.
+Three purposes, three keys, none usable for another: one encrypts TOTP secrets at
+rest with AES-256-GCM, one encrypts the drafts a practitioner's session cookie
+carries between question pages (``web.drafts``), and the last is the blind index
+that names a sign-in throttle without storing the email.
 
 TOTP secrets use a dedicated key rather than a data key per practitioner: they are
 read at sign-in, before there is any transaction to hold a keyring, practitioners
@@ -15,6 +16,11 @@ sealed under, so a master key rotation keeps them readable while the retired key
 is still configured; rotating the secret key makes them unreadable and those
 practitioners enrol again. The associated data binds each secret to its row, so a
 ciphertext copied onto another practitioner does not decrypt.
+
+Drafts are sealed the same way, with their own purpose label, and bound to the
+practitioner and the kind of draft. They name no master key: a draft lives no
+longer than a session, so after a rotation it is simply not found and the
+practitioner starts again, and the cookie keeps the bytes a key id would take.
 """
 
 from __future__ import annotations
@@ -37,10 +43,12 @@ SEALED = b"jgs2"
 """Marks a secret sealed under the master key; older ones (no mark) used the secret key alone."""
 _TOTP_PURPOSE = "accounts/totp-secret"
 _LEGACY_TOTP_INFO = b"jigsaw/accounts/totp-secret/v1"
+_DRAFT_PURPOSE = "web/session-draft"
+_DRAFT_LABEL = b"jigsaw/session-draft/v1"
 
 
 class SecretUnreadable(Exception):
-    """A stored secret did not decrypt: wrong key, altered, or moved between rows."""
+    """A sealed secret or draft did not decrypt: wrong key, altered, or moved to another owner."""
 
 
 def _hkdf(material: bytes, salt: bytes | None, info: bytes) -> bytes:
@@ -52,20 +60,26 @@ class AccountKeys:
     secret_key: str
     master: MasterKey
     throttle: BlindIndex
-    _totp_keys: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    _purpose_keys: dict[tuple[str, str], bytes] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_secret(cls, secret_key: str, master: MasterKey | None = None) -> AccountKeys:
         """Keys for this deployment: its secret key and (by default) its master key."""
         return _cached_keys(secret_key, master or master_keys.current())
 
-    def _totp_key(self, key_id: str) -> bytes:
-        key = self._totp_keys.get(key_id)
+    def _purpose_key(self, purpose: str, key_id: str) -> bytes:
+        """One purpose's key under one master key, derived once (a KMS derives remotely)."""
+        key = self._purpose_keys.get((purpose, key_id))
         if key is None:
-            derived = self.master.derive(_TOTP_PURPOSE, key_id)
-            key = _hkdf(derived, self.secret_key.encode(), _TOTP_PURPOSE.encode())
-            self._totp_keys[key_id] = key
+            derived = self.master.derive(purpose, key_id)
+            key = _hkdf(derived, self.secret_key.encode(), purpose.encode())
+            self._purpose_keys[(purpose, key_id)] = key
         return key
+
+    def _totp_key(self, key_id: str) -> bytes:
+        return self._purpose_key(_TOTP_PURPOSE, key_id)
 
     @staticmethod
     def _totp_aad(practitioner_id: int, key_id: str = "") -> bytes:
@@ -117,6 +131,30 @@ class AccountKeys:
         except (InvalidTag, ValueError) as exc:
             raise SecretUnreadable("The stored second-factor secret cannot be read") from exc
         return plain.decode()
+
+    @staticmethod
+    def _draft_aad(practitioner_id: int, kind: str) -> bytes:
+        return b"\x00".join((_DRAFT_LABEL, kind.encode(), str(practitioner_id).encode()))
+
+    def seal_draft(self, practitioner_id: int, kind: str, plain: bytes) -> bytes:
+        """Encrypt a draft for the one practitioner whose session carries it: nonce, ciphertext.
+
+        ``kind`` names the draft (a decision, a disclosure), so one kind of draft
+        moved into the other's place does not decrypt either.
+        """
+        key = self._purpose_key(_DRAFT_PURPOSE, self.master.key_id)
+        nonce = os.urandom(NONCE_BYTES)
+        aad = self._draft_aad(practitioner_id, kind)
+        return nonce + AESGCM(key).encrypt(nonce, plain, aad)
+
+    def open_draft(self, practitioner_id: int, kind: str, sealed: bytes) -> bytes:
+        try:
+            key = self._purpose_key(_DRAFT_PURPOSE, self.master.key_id)
+            return AESGCM(key).decrypt(
+                sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], self._draft_aad(practitioner_id, kind)
+            )
+        except (InvalidTag, KeyUnavailable, ValueError) as exc:
+            raise SecretUnreadable("The draft cannot be read") from exc
 
     def throttle_key_for(self, email: str) -> bytes:
         """The name of an email address's failure counter, without the address."""

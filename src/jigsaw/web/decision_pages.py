@@ -2,10 +2,10 @@
 recommendation and the rule behind it, then (after the record pages in ``record_pages``)
 check answers and recording the decision.
 
-The draft lives in the signed session (``drafts``) and the order of pages in
-``decision_journey``; routes here read a form, update the draft and go to the next
-step. The one write is ``decisions.decide``, from the check answers page. The helpers
-at the top are shared with the record pages and with asking for advice.
+The draft lives in the session, encrypted for its owner (``drafts``), and the order
+of pages in ``decision_journey``; routes here read a form, update the draft and go to
+the next step. The one write is ``decisions.decide``, from the check answers page.
+The helpers at the top are shared with the record pages and with asking for advice.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def answered_advice(db: Database, actor: Actor, record_id: int) -> list[AdviceOu
 
 
 def load_journey(request: Request, db: Database, actor: Actor, record_id: int) -> Journey | None:
-    draft = drafts.load_decision(request.session, record_id)
+    draft = drafts.load_decision(request, record_id)
     if draft is None:
         return None
     offered = any(a.answer for a in my_advice(db, actor, record_id))
@@ -83,7 +83,7 @@ def load_journey(request: Request, db: Database, actor: Actor, record_id: int) -
 
 
 def save_draft(request: Request, draft: DecisionDraft) -> None:
-    drafts.save_decision(request.session, draft)
+    drafts.save_decision(request, draft)
 
 
 def onward(request: Request, db: Database, actor: Actor, record_id: int) -> Response:
@@ -164,7 +164,7 @@ def _needed_explanation(journey: Journey, step: str) -> str:
 def recipient_form(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
     ident = record_number(record_id)
     record = people.view_agency_record(db, actor, ident)
-    draft = drafts.load_decision(request.session, ident)
+    draft = drafts.load_decision(request, ident)
     chosen = draft.recipient_agency_id if draft and draft.request_id is None else None
     return _recipient_page(request, db, actor, record.id, chosen, {})
 
@@ -200,7 +200,7 @@ def recipient_chosen(
     if agency_id not in offered:
         errors = {"recipient_agency_id": "Choose the agency you would share with"}
         return _recipient_page(request, db, actor, ident, None, errors)
-    draft = drafts.load_decision(request.session, ident)
+    draft = drafts.load_decision(request, ident)
     if draft is None or draft.request_id is not None:
         draft = start(ident)
     if draft.recipient_agency_id != agency_id:

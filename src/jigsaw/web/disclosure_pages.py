@@ -1,9 +1,9 @@
 """After a decision: its confirmation, choosing exactly what to share, and what follows.
 
 The sharer chooses items and fields (never the whole record by default) and an
-expiry, checks, and shares; the choice waits in the signed session until then. The
-recipient's "Shared with me" shows only the disclosed fields, each item's newest
-version, with an acknowledgement; the sharer's "Shared by us" can revoke.
+expiry, checks, and shares; the choice waits in the session, encrypted (``drafts``),
+until then. The recipient's "Shared with me" shows only the disclosed fields, each
+item's newest version, with an acknowledgement; the sharer's "Shared by us" can revoke.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _choosable(db: Database, actor: Actor, decision: DecisionOut) -> list[ItemOu
 
 
 def _draft(request: Request, decision: DecisionOut) -> DisclosureDraft:
-    found = drafts.load_disclosure(request.session, decision.id)
+    found = drafts.load_disclosure(request, decision.id)
     return found if found is not None else DisclosureDraft(decision_id=decision.id)
 
 
@@ -150,7 +150,7 @@ def items_chosen(
         errors = {first: "Select the fields to share from at least one item"}
         return _items_page(request, db, actor, decision, draft, errors)
     draft.mark("items")
-    drafts.save_disclosure(request.session, draft)
+    drafts.save_disclosure(request, draft)
     return redirect(_next(decision.id, draft))
 
 
@@ -211,7 +211,7 @@ def expiry_chosen(
         entered = {p: form.text(f"expires_on-{p}") for p in ("day", "month", "year")}
         return _expiry_page(request, decision, entered, {"expires_on": problem or ""})
     draft.expires_on = chosen
-    drafts.save_disclosure(request.session, draft)
+    drafts.save_disclosure(request, draft)
     return redirect(_next(decision.id, draft))
 
 

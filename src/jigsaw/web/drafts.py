@@ -1,10 +1,19 @@
-"""Answers in progress, kept in the signed session cookie between question pages.
+"""Answers in progress, kept in the session cookie between question pages.
 
 Nothing is written to the database until the practitioner confirms on the check
 answers page, and nothing is kept in server memory, so any worker can serve any
-page. The session cookie is signed, so a draft cannot be forged, but it is not
-encrypted and a browser keeps a cookie to about 4 KB: a draft is compressed, kept
-under ``BUDGET`` characters, and cleared as soon as the decision is recorded.
+page. The session cookie is signed but not encrypted, and what a practitioner
+writes about a child must not sit readable in the browser's cookie store, so each
+draft is compressed, then encrypted with AES-256-GCM under a key for drafts alone
+(``AccountKeys.seal_draft``: the master key and the secret key together), bound to
+the signed-in practitioner and the kind of draft. A draft copied into another
+practitioner's cookie, altered, sealed under a key since rotated, or written by an
+older version does not open and is treated as no draft: the practitioner starts
+again. Compressing before encrypting leaks only the length, and only the owner
+writes the draft, so nobody can mix guesses into it and watch the length change.
+
+A browser keeps a cookie to about 4 KB: a sealed draft is kept under ``BUDGET``
+characters and cleared as soon as the decision is recorded.
 """
 
 from __future__ import annotations
@@ -13,18 +22,23 @@ import base64
 import binascii
 import zlib
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
 
+from jigsaw.access.keys import AccountKeys, SecretUnreadable
 from jigsaw.consent.models import SharingPurpose
+from jigsaw.errors import NotSignedIn
+from jigsaw.http import actor_of, get_accounts
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 
 DECISION_KEY = "decision_draft"
 DISCLOSURE_KEY = "disclosure_draft"
 BUDGET = 2400
-"""Characters a draft may take in the cookie, leaving room for sign-in state."""
+"""Characters a sealed draft may take in the cookie, leaving room for sign-in state."""
 
 
 class DraftTooLarge(Exception):
@@ -33,6 +47,9 @@ class DraftTooLarge(Exception):
 
 class _Draft(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    slot: ClassVar[str]
+    """The session key this kind of draft is kept under; also sealed into it."""
 
     done: list[str] = Field(default_factory=list)
     """Pages submitted, for pages whose answer may be blank or "none"."""
@@ -48,6 +65,8 @@ class _Draft(BaseModel):
 
 class DecisionDraft(_Draft):
     """A sharing decision being made, from the recipient to the last record page."""
+
+    slot: ClassVar[str] = DECISION_KEY
 
     subject_record_id: int
     edition: str
@@ -75,6 +94,8 @@ class DecisionDraft(_Draft):
 class DisclosureDraft(_Draft):
     """What will go in a disclosure on a recorded share decision: items, fields, expiry."""
 
+    slot: ClassVar[str] = DISCLOSURE_KEY
+
     decision_id: int
     fields: dict[int, list[str]] = Field(default_factory=dict)
     reveal_protected: list[int] = Field(default_factory=list)
@@ -84,45 +105,85 @@ class DisclosureDraft(_Draft):
 D = TypeVar("D", bound=_Draft)
 
 
-def _encode(draft: _Draft) -> str:
+@dataclass(frozen=True)
+class Owner:
+    """The practitioner a session's drafts belong to, and the keys that seal them."""
+
+    practitioner_id: int
+    keys: AccountKeys
+
+
+def owner_of(request: Request) -> Owner | None:
+    """Whom this request's drafts belong to: the person ``jigsaw.http`` signed in, if any.
+
+    Read from the request rather than the cookie, so the owner is the account the
+    request was authenticated as, never an id the cookie merely claims.
+    """
+    actor = actor_of(request)
+    if actor is None or actor.practitioner_id is None or actor.is_token or not actor.mfa_verified:
+        return None
+    return Owner(actor.practitioner_id, get_accounts(request).keys)
+
+
+def seal(owner: Owner, draft: _Draft) -> str:
+    """The draft as the cookie keeps it: compressed, encrypted for its owner, base64.
+
+    Raises ``DraftTooLarge`` past ``BUDGET``; the size is measured after sealing,
+    since that is what the cookie has to hold.
+    """
     packed = zlib.compress(draft.model_dump_json(exclude_defaults=True).encode(), 9)
-    return base64.urlsafe_b64encode(packed).decode()
+    sealed = owner.keys.seal_draft(owner.practitioner_id, draft.slot, packed)
+    text = base64.urlsafe_b64encode(sealed).decode()
+    if len(text) > BUDGET:
+        raise DraftTooLarge
+    return text
 
 
-def _decode(kind: type[D], text: object) -> D | None:
-    """The draft, or None if there is none or it was written by an older version."""
+def unseal(kind: type[D], owner: Owner, text: object) -> D | None:
+    """The draft, or None if there is none or it does not open for this owner.
+
+    Altered, another practitioner's, sealed under a key since rotated, or written
+    by an older version: all are no draft, so the practitioner starts again.
+    """
     if not isinstance(text, str):
         return None
     try:
-        return kind.model_validate_json(zlib.decompress(base64.urlsafe_b64decode(text)))
-    except (ValueError, ValidationError, zlib.error, binascii.Error):
+        sealed = base64.urlsafe_b64decode(text)
+        packed = owner.keys.open_draft(owner.practitioner_id, kind.slot, sealed)
+        return kind.model_validate_json(zlib.decompress(packed))
+    except (SecretUnreadable, ValueError, ValidationError, zlib.error, binascii.Error):
         return None
 
 
-def _save(session: MutableMapping[str, Any], key: str, draft: _Draft) -> None:
-    encoded = _encode(draft)
-    if len(encoded) > BUDGET:
-        raise DraftTooLarge
-    session[key] = encoded
+def _load(request: Request, kind: type[D]) -> D | None:
+    owner = owner_of(request)
+    return None if owner is None else unseal(kind, owner, request.session.get(kind.slot))
 
 
-def load_decision(session: MutableMapping[str, Any], record_id: int) -> DecisionDraft | None:
+def _save(request: Request, draft: _Draft) -> None:
+    owner = owner_of(request)
+    if owner is None:
+        raise NotSignedIn("Sign in to continue")
+    request.session[draft.slot] = seal(owner, draft)
+
+
+def load_decision(request: Request, record_id: int) -> DecisionDraft | None:
     """The draft decision about this child, if one is under way."""
-    draft = _decode(DecisionDraft, session.get(DECISION_KEY))
+    draft = _load(request, DecisionDraft)
     return draft if draft is not None and draft.subject_record_id == record_id else None
 
 
-def save_decision(session: MutableMapping[str, Any], draft: DecisionDraft) -> None:
-    _save(session, DECISION_KEY, draft)
+def save_decision(request: Request, draft: DecisionDraft) -> None:
+    _save(request, draft)
 
 
-def load_disclosure(session: MutableMapping[str, Any], decision_id: int) -> DisclosureDraft | None:
-    draft = _decode(DisclosureDraft, session.get(DISCLOSURE_KEY))
+def load_disclosure(request: Request, decision_id: int) -> DisclosureDraft | None:
+    draft = _load(request, DisclosureDraft)
     return draft if draft is not None and draft.decision_id == decision_id else None
 
 
-def save_disclosure(session: MutableMapping[str, Any], draft: DisclosureDraft) -> None:
-    _save(session, DISCLOSURE_KEY, draft)
+def save_disclosure(request: Request, draft: DisclosureDraft) -> None:
+    _save(request, draft)
 
 
 def clear(session: MutableMapping[str, Any], key: str) -> None:

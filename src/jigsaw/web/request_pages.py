@@ -192,7 +192,7 @@ def child_chosen(
         recipient_practitioner_id=asked.requester_id,
         purpose=asked.purpose,
     )
-    drafts.save_decision(request.session, draft)
+    drafts.save_decision(request, draft)
     return redirect(step_url(record_id, Journey(draft).next_step()))
 
 
