@@ -591,6 +591,26 @@ def test_requests_list_rag_and_due_times_and_the_request_page_starts_a_decision(
     assert f'href="/requests/{request_id}"' in client.get(url).text, "back goes to the request"
 
 
+def test_searching_for_the_requested_child_keeps_the_name_out_of_the_address(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    request_id = _incoming_request(db, scene, "amber")
+    token = sign_in_as(client, world, db, scene.dsl)
+    decide = f"/requests/{request_id}/decide"
+    choose = client.get(decide).text
+    assert 'method="post"' in choose and 'name="q"' in choose and 'method="get"' not in choose
+
+    nobody = post(client, decide, token, {"search": "1", "q": "Zzyzx"})
+    assert nobody.status_code == 200 and "Zzyzx" not in str(nobody.url)
+    assert "holds no child matching" in nobody.text
+    assert f'value="{scene.child_record_id}"' not in nobody.text
+    again = post(client, decide, token, {"search": "1", "q": "Barnes"})
+    assert f'value="{scene.child_record_id}"' in again.text
+
+    old_link = client.get(f"{decide}?q=Barnes", follow_redirects=False)
+    assert (old_link.status_code, old_link.headers["location"]) == (303, decide)
+
+
 def test_the_urgency_is_changed_with_a_reason_and_the_history_kept(
     client: TestClient, world: World, db: Database, scene: Scene
 ) -> None:

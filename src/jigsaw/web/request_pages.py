@@ -149,9 +149,13 @@ def rerate(request: Request, request_id: str, actor: Viewer, db: DB, form: Poste
 
 
 @router.get("/requests/{request_id}/decide")
-def which_child(request: Request, request_id: str, actor: Viewer, db: DB, q: str = "") -> Response:
+def which_child(request: Request, request_id: str, actor: Viewer, db: DB) -> Response:
+    """The agency's children matching the request's family name. Searching for another
+    name is posted, so no name is ever in the address; an old ``?q=`` link loses it."""
     asked = _request(db, actor, request_id)
-    return _which_child_page(request, db, actor, asked, q, {})
+    if "q" in request.query_params:
+        return redirect(f"/requests/{asked.id}/decide")
+    return _which_child_page(request, db, actor, asked, "", {})
 
 
 def _which_child_page(
@@ -180,6 +184,8 @@ def child_chosen(
     request: Request, request_id: str, actor: Viewer, db: DB, form: Posted
 ) -> Response:
     asked = _request(db, actor, request_id)
+    if form.text("search"):  # the search box's own button: show what it finds
+        return _which_child_page(request, db, actor, asked, form.text("q"), {})
     record_id = form.number("record_id")
     if record_id is None:
         errors = {"record_id": "Select the child the request is about"}
