@@ -263,13 +263,14 @@ def build_child(db: Database, items: int, background_disclosures: int) -> tuple[
                 }
                 for item_id in owned[7::50]  # 2% retracted
             )
-        # Through the unit of work, so summary, detail and source are sealed under
-        # each record's data key exactly as the services store them.
+        # Through the unit of work, so summary, detail and source (and the retraction
+        # reasons) are sealed under each record's data key exactly as the services
+        # store them.
         session.add_all(InformationItem(**row) for row in item_rows)
         session.flush()
         session.add_all(InformationItem(**row) for row in corrections)
         session.flush()
-        session.execute(insert(ItemRetraction), retractions)
+        session.add_all(ItemRetraction(**row) for row in retractions)
 
         for owner in range(1, len(agency_ids)):
             _disclose(session, owner, agency_ids, staff, record_ids, chains[owner], rng)

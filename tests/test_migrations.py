@@ -5,18 +5,21 @@ from datetime import date
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from jigsaw import migrate
 from jigsaw.db import Database
 from jigsaw.models import Base
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.protection.keyring import PREFIX
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn, RetractionIn
 from tests.conftest import World, unique
+from tests.protection.test_sealing import private_scene, write_every_sealed_text
 
 
 def test_models_and_migrations_agree(db: Database) -> None:
@@ -63,3 +66,61 @@ def test_append_only_tables_refuse_update_and_delete(
 ) -> None:
     with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
         conn.execute(text(statement.format(t=table)))
+
+
+SEALED_IN_0011 = (
+    "information_requests",
+    "rag_ratings",
+    "item_retractions",
+    "disclosure_revocations",
+    "break_glass_sessions",
+)
+
+
+def _guarded(database: Database) -> None:
+    """Every table 0011 altered still refuses UPDATE and DELETE (each holds a row)."""
+    for table in SEALED_IN_0011:
+        for statement in ("UPDATE {t} SET id = id", "DELETE FROM {t}"):
+            with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:
+                conn.execute(text(statement.format(t=table)))
+
+
+def test_0011_downgrades_and_upgrades_keeping_rows_and_guards(
+    private_database: Database,
+) -> None:
+    written = write_every_sealed_text(private_database, private_scene(private_database))
+
+    def counts() -> dict[str, int]:
+        with private_database.engine.connect() as conn:
+            return {
+                table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in SEALED_IN_0011
+            }
+
+    def has_seal_id() -> set[str]:
+        with private_database.engine.connect() as conn:
+            tables = inspect(conn)
+            return {
+                table
+                for table in SEALED_IN_0011
+                if "seal_id" in {c["name"] for c in tables.get_columns(table)}
+            }
+
+    before = counts()
+    assert all(before.values()) and has_seal_id() == set(SEALED_IN_0011)
+    private_database.dispose()
+    migrate.downgrade(private_database.url, "0010")
+    assert has_seal_id() == set() and counts() == before
+    _guarded(private_database)
+
+    private_database.dispose()
+    migrate.upgrade(private_database.url)
+    assert has_seal_id() == set(SEALED_IN_0011) and counts() == before
+    _guarded(private_database)
+    test_models_and_migrations_agree(private_database)
+    with private_database.engine.connect() as conn:
+        question = conn.execute(
+            text("SELECT question FROM information_requests WHERE id = :id"),
+            {"id": written.request_id},
+        ).scalar_one()
+    assert question.startswith(PREFIX), "values are kept as they were stored"

@@ -6,30 +6,56 @@ import base64
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 import pytest
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, insert, select, text
 
+from jigsaw.access import breakglass
 from jigsaw.access.actor import Actor
+from jigsaw.access.breakglass_schemas import BreakGlassIn
 from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.clock import utcnow
+from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
+from jigsaw.deadlines.models import Rag
+from jigsaw.deadlines.timescales import load_profile
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.protection import keys as master_keys
-from jigsaw.protection.keyring import AGENCY_RECORD, MASTER_KEY_INFO, PREFIX, Subject, Unreadable
+from jigsaw.protection.keyring import (
+    AGENCY,
+    AGENCY_RECORD,
+    MASTER_KEY_INFO,
+    PREFIX,
+    Erased,
+    Place,
+    Subject,
+    Unreadable,
+    keyring,
+    reveal,
+)
 from jigsaw.protection.keys import KeyUnavailable, LocalMasterKey
 from jigsaw.protection.models import DataKey
 from jigsaw.protection.sealed import open_rows
 from jigsaw.protection.service import rewrap
 from jigsaw.records import service as records
-from jigsaw.records.models import InformationItem
-from jigsaw.sharing import advice, decisions
-from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn
-from tests.conftest import World, unique
+from jigsaw.records.models import Category, InformationItem, ItemRetraction
+from jigsaw.records.schemas import RetractionIn
+from jigsaw.retention import service as retention
+from jigsaw.retention.schedule import shipped_schedule
+from jigsaw.sharing import advice, decisions, disclosures, requests
+from jigsaw.sharing.export import export_decisions
+from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, RequestIn, RerateIn, RevocationIn
+from jigsaw.singleview import service as singleview
+from tests.conftest import SYSTEM, World, unique
 from tests.scene import Scene, _item
+from tests.singleview.helpers import link
 
+PROFILE = load_profile("default")
 SUMMARY = "Bruise on upper arm, explanation inconsistent"
 DETAIL = "Seen by class teacher at 9am; Mrs Neighbour reported shouting."
 
@@ -274,3 +300,207 @@ def test_rows_read_without_the_orm_open_only_the_fields_their_reader_may_see(
         assert opened.detail is None, "a field the reader may not see is not even decrypted"
         with pytest.raises(Unreadable, match=r"information_items\.detail"):
             open_rows(session, InformationItem, rows, subject)
+
+
+QUESTION = "Any injuries or absences this term?"
+RATIONALE = "Child disclosed at school on Monday"
+RETRACTION = "Recorded against the wrong child"
+REVOCATION = "Sent to the wrong hub in error"
+GLASS_REASON = "Child found alone at the station late at night; police asking what is known."
+PLAINTEXT = {
+    "question": "injuries",
+    "rationale": "disclosed",
+    "retraction": "wrong child",
+    "revocation": "wrong hub",
+    "glass": "station",
+}
+
+
+@dataclass(frozen=True)
+class Written:
+    """One of each of the free-text rows sealed since 0011, all about one child."""
+
+    scene: Scene
+    person_id: int
+    request_id: int
+    retracted_item_id: int
+    disclosure_id: int
+    glass_id: int
+
+
+def private_scene(db: Database, born: date = date(2017, 6, 1)) -> Scene:
+    """The ``scene`` fixture's school, MASH and child, in a database of the test's own."""
+    world = World(db)
+    school = world.agency(AgencyKind.SCHOOL)
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    dsl = world.actor(world.practitioner(school, Role.DSL))
+    social_worker = world.actor(world.practitioner(mash, Role.MASH))
+    colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
+    child = people.create_agency_record(
+        db,
+        dsl,
+        AgencyRecordIn(
+            agency_id=school.id,
+            local_id=unique("S"),
+            role=PersonRole.CHILD,
+            given_name="Lily",
+            family_name="Barnes",
+            date_of_birth=born,
+        ),
+    )
+    items = [_item(db, dsl, child.id), _item(db, dsl, child.id, summary="Missed two days")]
+    return Scene(school, mash, dsl, social_worker, colleague, child.id, items)
+
+
+def write_every_sealed_text(db: Database, scene: Scene) -> Written:
+    """Through the services: the school asks the MASH, the MASH re-rates, the school
+    retracts an item and revokes a disclosure, and the MASH breaks the glass."""
+    person_id = people.create_person(db, SYSTEM, None).id
+    link(db, person_id, scene.child_record_id)
+    asked = requests.make_request(
+        db,
+        scene.dsl,
+        RequestIn(
+            subject_record_id=scene.child_record_id,
+            recipient_agency_id=scene.mash.id,
+            purpose=SharingPurpose.CHILD_PROTECTION_ENQUIRY,
+            categories=[Category.CHILD_WELFARE],
+            question=QUESTION,
+            rag=Rag.AMBER,
+        ),
+        PROFILE,
+    )
+    requests.rerate(
+        db, scene.social_worker, asked.id, RerateIn(rag=Rag.RED, rationale=RATIONALE), PROFILE
+    )
+    retracted = scene.items[1]
+    records.retract_item(db, scene.dsl, retracted.id, RetractionIn(reason=RETRACTION))
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    disclosures.revoke(db, scene.dsl, made.id, RevocationIn(reason=REVOCATION))
+    glass = breakglass.start(
+        db, scene.social_worker, person_id, BreakGlassIn(reason=GLASS_REASON), 60
+    )
+    return Written(scene, person_id, asked.id, retracted.id, made.id, glass.id)
+
+
+def _stored(db: Database, written: Written) -> dict[str, list[dict[str, object]]]:
+    """Each sealed value as the database holds it, with its row's seal, by what it is."""
+    wheres = {
+        "question": ("information_requests", "question", "id", written.request_id),
+        "rationale": ("rag_ratings", "rationale", "request_id", written.request_id),
+        "retraction": ("item_retractions", "reason", "item_id", written.retracted_item_id),
+        "revocation": ("disclosure_revocations", "reason", "disclosure_id", written.disclosure_id),
+        "glass": ("break_glass_sessions", "reason", "id", written.glass_id),
+    }
+    found: dict[str, list[dict[str, object]]] = {}
+    with db.engine.connect() as conn:
+        for what, (table, column, key, value) in wheres.items():
+            rows = conn.execute(
+                text(
+                    f"SELECT {column} AS value, seal_id FROM {table} "
+                    f"WHERE {key} = :value ORDER BY id"
+                ),
+                {"value": value},
+            )
+            found[what] = [dict(row._mapping) | {"table": table, "column": column} for row in rows]
+    return found
+
+
+def test_the_remaining_free_text_is_stored_sealed_and_read_back_as_written(
+    db: Database, scene: Scene
+) -> None:
+    written = write_every_sealed_text(db, scene)
+    stored = _stored(db, written)
+    assert len(stored["rationale"]) == 2, "the first rating's empty rationale is sealed too"
+    for what, rows in stored.items():
+        for row in rows:
+            value, seal_id = row["value"], row["seal_id"]
+            assert isinstance(value, str) and value.startswith(PREFIX), what
+            assert PLAINTEXT[what] not in value.lower(), what
+            assert isinstance(seal_id, str) and len(seal_id) == 32, what
+
+    seen = requests.view_request(db, scene.social_worker, written.request_id)
+    assert seen.question == QUESTION
+    assert [r.rationale for r in seen.rating_history] == ["", RATIONALE]
+    (listed,) = [r for r in requests.outgoing_requests(db, scene.dsl) if r.id == written.request_id]
+    assert listed.question == QUESTION and listed.rating.rationale == RATIONALE
+
+    chronology = singleview.chronology(db, scene.dsl, written.person_id)
+    (retracted,) = [e for e in chronology.entries if e.item_id == written.retracted_item_id]
+    assert retracted.retracted and retracted.retraction_reason == RETRACTION
+
+    (revoked,) = [
+        d for d in disclosures.made_by_agency(db, scene.dsl) if d.id == written.disclosure_id
+    ]
+    assert revoked.revocation_reason == REVOCATION
+    exported = export_decisions(db, scene.dsl, scene.child_record_id)
+    shared = [d for e in exported["decisions"] for d in e["disclosures"]]
+    assert [d["revocation_reason"] for d in shared] == [REVOCATION]
+
+    (glass,) = [g for g in breakglass.mine(db, scene.social_worker) if g.id == written.glass_id]
+    assert glass.reason == GLASS_REASON
+
+
+def test_each_is_sealed_under_its_subjects_key(db: Database, scene: Scene) -> None:
+    """The child's agency record for what is about the record; the practitioner's agency
+    for a break-glass reason, which is about a person across every agency's records."""
+    written = write_every_sealed_text(db, scene)
+    record = Subject(AGENCY_RECORD, scene.child_record_id)
+    subjects = {
+        "question": record,
+        "rationale": record,
+        "retraction": record,
+        "revocation": record,
+        "glass": Subject(AGENCY, scene.mash.id),
+    }
+    with db.sessions() as session:
+        ring = keyring(session)
+        for what, rows in _stored(db, written).items():
+            for row in rows:
+                place = Place(str(row["table"]), str(row["column"]), str(row["seal_id"]))
+                opened = reveal(ring, subjects[what], place, str(row["value"]))
+                assert opened in {QUESTION, "", RATIONALE, RETRACTION, REVOCATION, GLASS_REASON}
+        (glass,) = _stored(db, written)["glass"]
+        with pytest.raises(Unreadable):
+            place = Place("break_glass_sessions", "reason", str(glass["seal_id"]))
+            reveal(ring, record, place, str(glass["value"]))
+
+
+def test_a_retraction_written_before_sealing_reads_as_it_is(db: Database, scene: Scene) -> None:
+    person_id = people.create_person(db, SYSTEM, None).id
+    link(db, person_id, scene.child_record_id)
+    item = scene.items[0]
+    with db.engine.begin() as conn:  # a row from before 0011: plaintext, no seal
+        conn.execute(
+            insert(ItemRetraction),
+            {"item_id": item.id, "reason": "Duplicate entry", "retracted_at": utcnow()},
+        )
+    entries = singleview.chronology(db, scene.dsl, person_id).entries
+    (retracted,) = [e for e in entries if e.item_id == item.id]
+    assert retracted.retraction_reason == "Duplicate entry"
+
+
+def test_erasing_a_record_shreds_its_requests_retractions_and_revocations_not_break_glass(
+    private_database: Database,
+) -> None:
+    db = private_database
+    scene = private_scene(db, born=date(2000, 1, 1))
+    written = write_every_sealed_text(db, scene)
+    erased = retention.run(db, SYSTEM, shipped_schedule(), date(2025, 1, 1))
+    assert [e.agency_record_id for e in erased] == [scene.child_record_id]
+    marker = Erased(utcnow().date()).marker
+
+    seen = requests.view_request(db, scene.social_worker, written.request_id)
+    assert seen.question == marker
+    assert [r.rationale for r in seen.rating_history] == [marker, marker]
+    with db.sessions() as session:
+        retraction = session.scalars(
+            select(ItemRetraction).where(ItemRetraction.item_id == written.retracted_item_id)
+        ).one()
+        assert retraction.reason == marker
+    (revoked,) = disclosures.made_by_agency(db, scene.dsl)
+    assert revoked.revocation_reason == marker
+    (glass,) = breakglass.mine(db, scene.social_worker)
+    assert glass.reason == GLASS_REASON, "a DPO can still review why the glass was broken"
+    for what, rows in _stored(db, written).items():
+        assert all(str(row["value"]).startswith(PREFIX) for row in rows), what

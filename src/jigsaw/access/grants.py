@@ -66,16 +66,24 @@ def break_glass_grants(session: Session, ids: Collection[int]) -> list[policy.En
             select(BreakGlassEnd.session_id).where(BreakGlassEnd.session_id.in_(sorted(ids)))
         )
     )
-    rows = session.scalars(select(BreakGlassSession).where(BreakGlassSession.id.in_(sorted(ids))))
+    # Columns, not rows: the policy never needs the (sealed) reason, so it is not opened.
+    rows = session.execute(
+        select(
+            BreakGlassSession.id,
+            BreakGlassSession.practitioner_id,
+            BreakGlassSession.person_id,
+            BreakGlassSession.expires_at,
+        ).where(BreakGlassSession.id.in_(sorted(ids)))
+    )
     return [
         policy.break_glass_session(
-            row.id,
-            practitioner_id=row.practitioner_id,
-            person_id=row.person_id,
-            expires_at=row.expires_at,
-            ended=row.id in ended,
+            ident,
+            practitioner_id=practitioner,
+            person_id=person,
+            expires_at=expires_at,
+            ended=ident in ended,
         )
-        for row in rows
+        for ident, practitioner, person, expires_at in rows
     ]
 
 

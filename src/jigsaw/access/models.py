@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jigsaw.db import Base, UTCDateTime
+from jigsaw.protection.keyring import AGENCY, Subject
+from jigsaw.protection.sealed import sealed
 
 
 class SignInThrottle(Base):
@@ -93,6 +95,23 @@ class BreakGlassSession(Base):
     reason: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+def _break_glass_subject(_session: Session, glass: BreakGlassSession) -> Subject:
+    """The agency of the practitioner who broke the glass, not an agency record.
+
+    A session is about a person in the person index, across every agency's records of
+    them, and linkage may later merge or split that person: no one agency record is its
+    subject. The reason is the practitioner's own account of why they looked, which
+    their agency answers for and its DPO reviews. Retention erases agency records'
+    keys, never an agency's, so the reason stays readable for that review after the
+    records it opened have been erased.
+    """
+    return Subject(AGENCY, glass.agency_id)
+
+
+sealed(BreakGlassSession, "reason", subject=_break_glass_subject)
 
 
 class BreakGlassEnd(Base):

@@ -2,10 +2,10 @@
 
 The cookie is signed, not encrypted, so what this module keeps in it is only ids
 and times, in epoch seconds (the pages keep a draft there only sealed, ``web.drafts``,
-and the home list's search term): who, when the session started (absolute expiry), when it was last used
-(idle expiry), when the person last proved who they are (re-authentication) and
-when they passed the second factor. Nothing here trusts the cookie alone: the
-account is re-read from the database on every request.
+and the home list's search term): who, when the session started (absolute expiry),
+when it was last used (idle expiry), when the person last proved who they are
+(re-authentication) and when they passed the second factor. Nothing here trusts the
+cookie alone: the account is re-read from the database on every request.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Linkage merges and unmerges persons, but agency records never move, so keying by
 agency record means a merge or unmerge re-encrypts nothing; and each agency is the
 controller of its own record with its own retention schedule, so erasing one key
 shreds exactly one agency's knowledge and nobody else's. Advice sought without
-naming a child is keyed to the asking agency.
+naming a child is keyed to the asking agency, and a break-glass reason to the agency
+of the practitioner who gave it: neither is about one agency record.
 
 A field's ciphertext is bound by its associated data to the table, the column, the
 row and the data key. Rows are inserted before the database gives them an id, and

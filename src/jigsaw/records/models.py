@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jigsaw.agencies.models import enum_column
 from jigsaw.db import Base, UTCDateTime
@@ -88,5 +88,20 @@ class ItemRetraction(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("information_items.id"), unique=True)
     retracted_by: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
-    reason: Mapped[str] = mapped_column(String(500))
+    # Sealed under the item's agency record key, so Text: the input schema keeps the
+    # reason to 500 characters, and its ciphertext is longer than that.
+    reason: Mapped[str] = mapped_column(Text)
     retracted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+def _retraction_subject(session: Session, retraction: ItemRetraction) -> Subject:
+    """The retracted item's agency record: why an item was withdrawn says something about
+    the child, and goes when the record's key is erased, with the item itself."""
+    about = session.connection().execute(
+        select(InformationItem.subject_record_id).where(InformationItem.id == retraction.item_id)
+    )
+    return Subject(AGENCY_RECORD, about.scalar_one())
+
+
+sealed(ItemRetraction, "reason", subject=_retraction_subject)

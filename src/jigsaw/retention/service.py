@@ -3,7 +3,11 @@
 Erasure is crypto-shredding. Items, decisions and advice live in write-once tables
 that cannot be deleted from; everything personal in them is sealed under the agency
 record's data key, so overwriting that one wrapped key makes all of it unreadable at
-once, in every table, every replica and every backup taken from now on. Each record
+once, in every table, every replica and every backup taken from now on. That includes
+the questions and rating rationales of requests about the record, the reasons its
+items were retracted and its disclosures revoked. Break-glass reasons are sealed under
+the practitioner's agency's key instead, which no schedule erases, so a DPO can still
+review why someone looked after the records they opened are gone. Each record
 is erased in a transaction of its own (the key, the ``erasures`` row and the audit
 entry commit together), so a run that stops part-way leaves every record either
 wholly erased or untouched, and another run simply carries on.

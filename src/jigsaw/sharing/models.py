@@ -67,6 +67,7 @@ class InformationRequest(Base):
     categories: Mapped[list[str]] = mapped_column(JSON)
     question: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class RagRating(Base):
@@ -81,6 +82,42 @@ class RagRating(Base):
     rationale: Mapped[str] = mapped_column(Text, default="")
     rated_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+def _requested_about(session: Session, request_id: int) -> Subject:
+    """The agency record a request is about: the requesting agency's record of the child.
+
+    A request's ratings are read straight after the request itself, so the request is
+    usually in the unit of work already and its record is taken from there, saving a
+    query per rating; it is read from the database only when it is not.
+    """
+    key = Session.identity_key(InformationRequest, request_id)
+    loaded = session.identity_map.get(key)
+    record_id = None if loaded is None else loaded.__dict__.get("subject_record_id")
+    if record_id is None:
+        record_id = (
+            session.connection()
+            .execute(
+                select(InformationRequest.subject_record_id).where(
+                    InformationRequest.id == request_id
+                )
+            )
+            .scalar_one()
+        )
+    return Subject(AGENCY_RECORD, record_id)
+
+
+sealed(
+    InformationRequest,
+    "question",
+    subject=lambda _session, request: Subject(AGENCY_RECORD, request.subject_record_id),
+)
+sealed(
+    RagRating,
+    "rationale",
+    subject=lambda session, rating: _requested_about(session, rating.request_id),
+)
 
 
 class AdviceRequest(Base):
@@ -254,3 +291,23 @@ class DisclosureRevocation(Base):
     revoked_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
     reason: Mapped[str] = mapped_column(Text)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+def _revocation_subject(session: Session, revocation: DisclosureRevocation) -> Subject:
+    """The agency record the revoked disclosure is about.
+
+    A disclosure is made on one decision, which is about one agency record, and every
+    item it carries must be about that same record (``disclosures._item_problems``); so
+    why it was revoked is part of that record, sealed under its key and erased with it
+    under the disclosing agency's retention schedule, like the decision's own reasons.
+    """
+    about = session.connection().execute(
+        select(SharingDecision.subject_record_id)
+        .join(Disclosure, Disclosure.decision_id == SharingDecision.id)
+        .where(Disclosure.id == revocation.disclosure_id)
+    )
+    return Subject(AGENCY_RECORD, about.scalar_one())
+
+
+sealed(DisclosureRevocation, "reason", subject=_revocation_subject)

@@ -44,7 +44,7 @@ from jigsaw.access.grants import permitted_disclosures
 from jigsaw.access.policy import Permission, is_permitted
 from jigsaw.agencies.models import Agency
 from jigsaw.people.models import AgencyRecord
-from jigsaw.protection.keyring import AGENCY_RECORD, Subject
+from jigsaw.protection.keyring import AGENCY_RECORD, Place, Subject, keyring, reveal_with
 from jigsaw.protection.sealed import open_rows
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.sharing.disclosures import WITHHELD, active_to
@@ -82,6 +82,7 @@ _COLUMNS = (
     ItemRetraction.id.label("retraction_id"),
     ItemRetraction.reason.label("retraction_reason"),
     InformationItem.seal_id,
+    ItemRetraction.seal_id.label("retraction_seal_id"),
 )
 
 
@@ -392,10 +393,23 @@ def _own(
             version=row.version,
             corrected=row.version > 1,
             retracted=row.retraction_id is not None,
-            retraction_reason=row.retraction_reason,
+            retraction_reason=_retraction_reason(session, row),
         )
         for row in _opened(session, session.connection().execute(query))
     ]
+
+
+def _retraction_reason(session: Session, row: Any) -> str | None:
+    """The retraction's reason, opened under the item's record key (already unwrapped for
+    the item's own fields). Only retracted rows carry one; a reason stored before sealing
+    has no seal and is read as it is."""
+    stored: str | None = row.retraction_reason
+    seal_id: str | None = row.retraction_seal_id
+    if stored is None or seal_id is None:
+        return stored
+    subject = Subject(AGENCY_RECORD, row.subject_record_id)
+    key = keyring(session).for_reading(subject)
+    return reveal_with(key, subject, Place(ItemRetraction.__tablename__, "reason", seal_id), stored)
 
 
 def _newest_versions(session: Session, chains: list[int]) -> list[int]:

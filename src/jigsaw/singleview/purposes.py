@@ -61,8 +61,11 @@ def establish(session: Session, actor: Actor, person_id: int, now: datetime) -> 
     emergency = None
     if person_id in glass:
         purposes.add(Purpose.BREAK_GLASS)
-        row = session.get_one(BreakGlassSession, glass[person_id])
-        emergency = EmergencyAccess(session_id=row.id, expires_at=row.expires_at)
+        # Only the expiry: the session's sealed reason is not shown here, so not opened.
+        expires_at = session.scalars(
+            select(BreakGlassSession.expires_at).where(BreakGlassSession.id == glass[person_id])
+        ).one()
+        emergency = EmergencyAccess(session_id=glass[person_id], expires_at=expires_at)
     shared = Shared.find(session, actor, [person_id], now, glass)
     if actor.practitioner_id is not None and shared.disclosed_chains:
         purposes.add(Purpose.RECEIVED_DISCLOSURE)
