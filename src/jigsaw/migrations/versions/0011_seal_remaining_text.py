@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-11-26
+Create Date: 2026-11-25
 
 A ``seal_id`` on the tables whose free text is now sealed too: a request's question,
 a rating's rationale, a retraction's reason, a revocation's reason and a break-glass
