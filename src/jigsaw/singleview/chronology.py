@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session, aliased
 
 from jigsaw.access import breakglass, policy
@@ -477,10 +478,11 @@ def _opened(
     ``readable`` limits a shared row to the fields its disclosures carry (less any
     protected identity withheld): the rest are never decrypted.
     """
+    fetched = rows.all() if isinstance(rows, Result) else rows  # one fetch, not one a row
     return open_rows(
         session,
         InformationItem,
-        (_Row(*row) for row in rows),
+        [_Row._make(row) for row in fetched],
         lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
         readable,
     )
