@@ -105,8 +105,8 @@ def _item(db: Database, actor: Actor, record_id: int, **flags: object) -> ItemOu
     return records.record_item(db, actor, ItemIn.model_validate(body))
 
 
-@pytest.fixture
-def scene(db: Database, world: World) -> Scene:
+def build_scene(db: Database, world: World, born: date = date(2017, 6, 1)) -> Scene:
+    """A school DSL's child with two items, and a MASH to share with."""
     school = world.agency(AgencyKind.SCHOOL)
     mash = world.agency(AgencyKind.SOCIAL_CARE)
     dsl = world.actor(world.practitioner(school, Role.DSL))
@@ -121,7 +121,7 @@ def scene(db: Database, world: World) -> Scene:
             role=PersonRole.CHILD,
             given_name="Lily",
             family_name="Barnes",
-            date_of_birth=date(2017, 6, 1),
+            date_of_birth=born,
         ),
     )
     items = [
@@ -131,4 +131,9 @@ def scene(db: Database, world: World) -> Scene:
     return Scene(school, mash, dsl, social_worker, colleague, child.id, items)
 
 
-__all__ = ["HARM_ANSWERS", "Scene", "_item"]
+@pytest.fixture
+def scene(db: Database, world: World) -> Scene:
+    return build_scene(db, world)
+
+
+__all__ = ["HARM_ANSWERS", "Scene", "_item", "build_scene"]

@@ -52,7 +52,7 @@ from jigsaw.sharing.export import export_decisions
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, RequestIn, RerateIn, RevocationIn
 from jigsaw.singleview import service as singleview
 from tests.conftest import SYSTEM, World, unique
-from tests.scene import Scene, _item
+from tests.scene import Scene, _item, build_scene
 from tests.singleview.helpers import link
 
 PROFILE = load_profile("default")
@@ -330,26 +330,7 @@ class Written:
 
 def private_scene(db: Database, born: date = date(2017, 6, 1)) -> Scene:
     """The ``scene`` fixture's school, MASH and child, in a database of the test's own."""
-    world = World(db)
-    school = world.agency(AgencyKind.SCHOOL)
-    mash = world.agency(AgencyKind.SOCIAL_CARE)
-    dsl = world.actor(world.practitioner(school, Role.DSL))
-    social_worker = world.actor(world.practitioner(mash, Role.MASH))
-    colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
-    child = people.create_agency_record(
-        db,
-        dsl,
-        AgencyRecordIn(
-            agency_id=school.id,
-            local_id=unique("S"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-            date_of_birth=born,
-        ),
-    )
-    items = [_item(db, dsl, child.id), _item(db, dsl, child.id, summary="Missed two days")]
-    return Scene(school, mash, dsl, social_worker, colleague, child.id, items)
+    return build_scene(db, World(db), born)
 
 
 def write_every_sealed_text(db: Database, scene: Scene) -> Written:
