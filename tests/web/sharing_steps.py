@@ -11,8 +11,10 @@ from httpx import Response
 
 from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
+from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from tests.conftest import World
+from tests.scene import Scene
 from tests.web.helpers import form_token, sign_in_through_the_page
 
 
@@ -65,3 +67,20 @@ def start_from_child(
     url = moved_to(post(client, url, token, {"recipient_practitioner_id": person}))
     assert url == f"{base}/purpose"
     return moved_to(post(client, url, token, {"purpose": purpose}))
+
+
+def to_recommendation(
+    client: TestClient, token: str, scene: Scene, answers: Mapping[str, str]
+) -> str:
+    """The scene's DSL asks to share with the MASH social worker and answers every question."""
+    url = start_from_child(
+        client,
+        token,
+        scene.child_record_id,
+        scene.mash.id,
+        str(scene.social_worker.practitioner_id),
+        SharingPurpose.CHILD_PROTECTION_ENQUIRY.value,
+    )
+    url = answer_questions(client, token, url, answers)
+    assert url.endswith("/recommendation")
+    return url

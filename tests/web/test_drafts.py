@@ -39,12 +39,11 @@ from jigsaw.web.record_pages import TOO_LONG
 from tests.conftest import ACCOUNTS, SECRET_KEY, World
 from tests.scene import HARM_ANSWERS, Scene
 from tests.web.sharing_steps import (
-    answer_questions,
     moved_to,
     post,
     record_steps,
     sign_in_as,
-    start_from_child,
+    to_recommendation,
 )
 
 REASONS = "Bruising on her left arm, seen twice this week by the class teacher."
@@ -79,17 +78,7 @@ def _owner(practitioner_id: int | None) -> Owner:
 
 def _start(client: TestClient, token: str, scene: Scene) -> str:
     """From the child's record to the recommendation page, answering every question."""
-    url = start_from_child(
-        client,
-        token,
-        scene.child_record_id,
-        scene.mash.id,
-        str(scene.social_worker.practitioner_id),
-        SharingPurpose.CHILD_PROTECTION_ENQUIRY.value,
-    )
-    url = answer_questions(client, token, url, HARM_ANSWERS)
-    assert url.endswith("/recommendation")
-    return url
+    return to_recommendation(client, token, scene, HARM_ANSWERS)
 
 
 def _to_check(client: TestClient, token: str, scene: Scene) -> str:

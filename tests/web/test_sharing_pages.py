@@ -32,6 +32,7 @@ from tests.web.sharing_steps import (
     record_steps,
     sign_in_as,
     start_from_child,
+    to_recommendation,
 )
 
 SHARE_RECORD = {
@@ -65,17 +66,7 @@ def _error_links(html: str) -> list[tuple[str, str]]:
 
 
 def _to_check(client: TestClient, token: str, scene: Scene, answers: dict[str, str]) -> str:
-    url = start_from_child(
-        client,
-        token,
-        scene.child_record_id,
-        scene.mash.id,
-        str(scene.social_worker.practitioner_id),
-        SharingPurpose.CHILD_PROTECTION_ENQUIRY.value,
-    )
-    url = answer_questions(client, token, url, answers)
-    assert url.endswith("/recommendation")
-    url = moved_to(post(client, url, token))
+    url = moved_to(post(client, to_recommendation(client, token, scene, answers), token))
     return record_steps(client, token, url, SHARE_RECORD)
 
 
