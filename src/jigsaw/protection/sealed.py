@@ -19,11 +19,18 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
-from jigsaw.protection.keyring import Place, Subject, keyring, reveal, reveal_with
+from jigsaw.protection.keyring import (
+    AGENCY_RECORD,
+    Place,
+    Subject,
+    keyring,
+    reveal,
+    reveal_with,
+)
 
 _PENDING = "jigsaw.sealed_pending"
 RowT = TypeVar("RowT", bound=NamedTuple)
@@ -57,6 +64,23 @@ def sealed(model: type[Any], *columns: str, subject: Callable[[Session, Any], Su
 
     event.listen(model, "load", on_load)
     event.listen(model, "refresh", on_refresh)
+
+
+def record_of(session: Session, model: type[Any], ident: int) -> Subject:
+    """The agency-record subject of the ``model`` row ``ident`` (its ``subject_record_id``).
+
+    For subject functions of rows that hang off another row (a rating off its request,
+    a retraction off its item): that row is usually loaded in the same unit of work
+    already, so it is taken from the identity map, and read from the database only
+    when it is not, rather than once per row loaded.
+    """
+    loaded = session.identity_map.get(Session.identity_key(model, ident))
+    record_id = None if loaded is None else loaded.__dict__.get("subject_record_id")
+    if record_id is None:
+        column = model.__table__.c.subject_record_id
+        found = session.connection().execute(select(column).where(model.__table__.c.id == ident))
+        record_id = found.scalar_one()
+    return Subject(AGENCY_RECORD, record_id)
 
 
 def _open(session: Session | None, spec: SealedModel, target: Any, columns: Iterable[str]) -> None:

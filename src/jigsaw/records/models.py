@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jigsaw.agencies.models import enum_column
 from jigsaw.db import Base, UTCDateTime
 from jigsaw.protection.keyring import AGENCY_RECORD, Subject
-from jigsaw.protection.sealed import sealed
+from jigsaw.protection.sealed import record_of, sealed
 
 
 class Category(StrEnum):
@@ -98,10 +98,7 @@ class ItemRetraction(Base):
 def _retraction_subject(session: Session, retraction: ItemRetraction) -> Subject:
     """The retracted item's agency record: why an item was withdrawn says something about
     the child, and goes when the record's key is erased, with the item itself."""
-    about = session.connection().execute(
-        select(InformationItem.subject_record_id).where(InformationItem.id == retraction.item_id)
-    )
-    return Subject(AGENCY_RECORD, about.scalar_one())
+    return record_of(session, InformationItem, retraction.item_id)
 
 
 sealed(ItemRetraction, "reason", subject=_retraction_subject)

@@ -18,7 +18,7 @@ from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Base, UTCDateTime
 from jigsaw.deadlines.models import Rag
 from jigsaw.protection.keyring import AGENCY, AGENCY_RECORD, Subject
-from jigsaw.protection.sealed import sealed
+from jigsaw.protection.sealed import record_of, sealed
 
 
 class DecisionOutcome(StrEnum):
@@ -85,29 +85,6 @@ class RagRating(Base):
     seal_id: Mapped[str | None] = mapped_column(String(32))
 
 
-def _requested_about(session: Session, request_id: int) -> Subject:
-    """The agency record a request is about: the requesting agency's record of the child.
-
-    A request's ratings are read straight after the request itself, so the request is
-    usually in the unit of work already and its record is taken from there, saving a
-    query per rating; it is read from the database only when it is not.
-    """
-    key = Session.identity_key(InformationRequest, request_id)
-    loaded = session.identity_map.get(key)
-    record_id = None if loaded is None else loaded.__dict__.get("subject_record_id")
-    if record_id is None:
-        record_id = (
-            session.connection()
-            .execute(
-                select(InformationRequest.subject_record_id).where(
-                    InformationRequest.id == request_id
-                )
-            )
-            .scalar_one()
-        )
-    return Subject(AGENCY_RECORD, record_id)
-
-
 sealed(
     InformationRequest,
     "question",
@@ -116,7 +93,7 @@ sealed(
 sealed(
     RagRating,
     "rationale",
-    subject=lambda session, rating: _requested_about(session, rating.request_id),
+    subject=lambda session, rating: record_of(session, InformationRequest, rating.request_id),
 )
 
 
