@@ -25,12 +25,10 @@ from jigsaw.sharing.models import Disclosure, DisclosureRevocation
 def disclosure_grants(session: Session, ids: Collection[int]) -> list[policy.Entity]:
     if not ids:
         return []
-    revoked = set(
-        session.scalars(
-            select(DisclosureRevocation.disclosure_id).where(
-                DisclosureRevocation.disclosure_id.in_(sorted(ids))
-            )
-        )
+    revoked = (
+        select(DisclosureRevocation.id)
+        .where(DisclosureRevocation.disclosure_id == Disclosure.id)
+        .exists()
     )
     rows = session.execute(
         select(
@@ -39,6 +37,7 @@ def disclosure_grants(session: Session, ids: Collection[int]) -> list[policy.Ent
             Disclosure.recipient_agency_id,
             Disclosure.recipient_practitioner_id,
             Disclosure.expires_at,
+            revoked,
         ).where(Disclosure.id.in_(sorted(ids)))
     )
     return [
@@ -48,9 +47,9 @@ def disclosure_grants(session: Session, ids: Collection[int]) -> list[policy.Ent
             recipient_agency_id=agency,
             recipient_practitioner_id=practitioner,
             expires_at=expires_at,
-            revoked=ident in revoked,
+            revoked=bool(is_revoked),
         )
-        for ident, disclosing, agency, practitioner, expires_at in rows
+        for ident, disclosing, agency, practitioner, expires_at, is_revoked in rows
     ]
 
 
@@ -61,10 +60,8 @@ def disclosure_grant(session: Session, disclosure: Disclosure) -> policy.Entity:
 def break_glass_grants(session: Session, ids: Collection[int]) -> list[policy.Entity]:
     if not ids:
         return []
-    ended = set(
-        session.scalars(
-            select(BreakGlassEnd.session_id).where(BreakGlassEnd.session_id.in_(sorted(ids)))
-        )
+    ended = (
+        select(BreakGlassEnd.id).where(BreakGlassEnd.session_id == BreakGlassSession.id).exists()
     )
     # Columns, not rows: the policy never needs the (sealed) reason, so it is not opened.
     rows = session.execute(
@@ -73,6 +70,7 @@ def break_glass_grants(session: Session, ids: Collection[int]) -> list[policy.En
             BreakGlassSession.practitioner_id,
             BreakGlassSession.person_id,
             BreakGlassSession.expires_at,
+            ended,
         ).where(BreakGlassSession.id.in_(sorted(ids)))
     )
     return [
@@ -81,9 +79,9 @@ def break_glass_grants(session: Session, ids: Collection[int]) -> list[policy.En
             practitioner_id=practitioner,
             person_id=person,
             expires_at=expires_at,
-            ended=ident in ended,
+            ended=bool(is_ended),
         )
-        for ident, practitioner, person, expires_at in rows
+        for ident, practitioner, person, expires_at, is_ended in rows
     ]
 
 

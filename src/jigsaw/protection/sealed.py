@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
@@ -33,7 +33,7 @@ from jigsaw.protection.keyring import (
 )
 
 _PENDING = "jigsaw.sealed_pending"
-RowT = TypeVar("RowT", bound=NamedTuple)
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True)
@@ -139,47 +139,54 @@ def _keep_plaintext_in_memory(session: Session, _flush: UOWTransaction) -> None:
 def open_rows(
     session: Session,
     model: type[Any],
-    rows: Iterable[RowT],
-    subject_of: Callable[[RowT], Subject],
-    columns_of: Callable[[RowT], Collection[str]] | None = None,
+    rows: Iterable[Any],
+    subject_of: Callable[[Any], Subject],
+    columns_of: Callable[[Any], Collection[str]] | None = None,
+    make: Callable[[list[Any]], RowT] | None = None,
 ) -> list[RowT]:
-    """Named-tuple rows read without the ORM, with the model's sealed columns decrypted.
+    """Rows read without the ORM, with the model's sealed columns decrypted.
 
-    Each row needs the model's ``seal_id``; the keys of every subject in the rows
-    are unwrapped with one query before any row is opened. ``columns_of`` names the
-    sealed columns a row's reader is entitled to: only those are decrypted, and the
-    others come back as None, so ciphertext never travels further and nothing is
-    decrypted that the reader will not see. Positions are worked out once for all
-    the rows: a chronology opens hundreds of them per request.
+    Each row names its columns (``_fields``: a named tuple or a SQLAlchemy row) and
+    needs the model's ``seal_id``; the keys of every subject in the rows are unwrapped
+    with one query before any row is opened. ``columns_of`` names the sealed columns a
+    row's reader is entitled to: only those are decrypted, and the others come back as
+    None, so ciphertext never travels further and nothing is decrypted that the reader
+    will not see. ``make`` builds each opened row from its values (by default, a row
+    of the same named-tuple type). Positions are worked out once for all the rows: a
+    chronology opens hundreds of them per request.
     """
     spec = _MODELS[model]
     found = list(rows)
-    if not found or "seal_id" not in found[0]._fields:
-        return found
+    if not found:
+        return []
     fields = found[0]._fields
+    build: Callable[[list[Any]], RowT] = make or type(found[0])._make
+    if "seal_id" not in fields:
+        return [build(list(row)) for row in found]
     seal_at = fields.index("seal_id")
     sealed_at = [(fields.index(column), column) for column in spec.columns if column in fields]
     subjects = [subject_of(row) if row[seal_at] is not None else None for row in found]
     ring = keyring(session)
     ring.prefetch(subject for subject in subjects if subject is not None)
-    make = type(found[0])._make
+    keys: dict[Subject, Any] = {}
     opened: list[RowT] = []
     for row, subject in zip(found, subjects, strict=True):
-        if subject is None:
-            opened.append(row)
-            continue
-        key = ring.for_reading(subject)
-        wanted = spec.columns if columns_of is None else columns_of(row)
-        seal_id = row[seal_at]
         values = list(row)
+        wanted = spec.columns if columns_of is None else columns_of(row)
+        key = None
+        if subject is not None:
+            key = keys.get(subject)
+            if key is None:
+                key = keys[subject] = ring.for_reading(subject)
+        seal_id = row[seal_at]
         for at, column in sealed_at:
             stored = values[at]
             if column not in wanted:
                 values[at] = None
-            elif isinstance(stored, str):
-                place = Place(spec.table, column, seal_id)
-                values[at] = reveal_with(key, subject, place, stored)
-        opened.append(make(values))
+            elif subject is not None and isinstance(stored, str):
+                # A row stored before sealing existed has no seal and is read as it is.
+                values[at] = reveal_with(key, subject, Place(spec.table, column, seal_id), stored)
+        opened.append(build(values))
     return opened
 
 

@@ -4,11 +4,13 @@ Every query starts from the people and walks indexes outwards, so the cost follo
 what is known about this child, never the size of the index or how many disclosures
 the viewer's agency has received about other children:
 
-1. the viewer's own agency's items on its records of the people (newest versions);
-2. the ids of other agencies' items about the people (``chains_about``);
-3. which of those an active disclosure to the viewer carries (``shared_chains``,
-   checking each disclosure by its key, not listing the viewer's disclosures);
-4. the newest version of each, with only the disclosed fields.
+1. every version of every item about the people, ids only (``holdings``): whose
+   each chain is and which version is newest;
+2. which of other agencies' chains an active disclosure to the viewer carries, with
+   the disclosures' facts for the policy (``grants_for``, checking each disclosure
+   by its key, not listing the viewer's disclosures);
+3. the newest version of the viewer's own chains and of the shared ones, in one
+   query, opening only the fields the viewer may read.
 
 An item disclosed more than once shows the union of what the active disclosures
 carry; a protected identity stays withheld unless a disclosure carrying that field
@@ -29,15 +31,14 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
-from sqlalchemy.engine import Result
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from jigsaw.access import breakglass, policy
 from jigsaw.access.actor import Actor
@@ -59,9 +60,6 @@ ALL_FIELDS = list(DISCLOSABLE_FIELDS)
 # Lists of ids go in as one expanding parameter: building "IN (...)" element by element
 # costs more than running the query when a child has hundreds of items.
 _CHAIN = func.coalesce(InformationItem.root_id, InformationItem.id)
-# Built once: SQLAlchemy caches compiled statements by structure, and reusing the same
-# aliases keeps each query's structure (and so its cache key) the same on every call.
-_LATER = aliased(InformationItem, name="later")
 _COLUMNS = (
     InformationItem.id,
     _CHAIN.label("chain_id"),
@@ -103,9 +101,80 @@ class Chain(NamedTuple):
     agency_id: int
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """Every item chain about some people, ids only, from one query over every version."""
+
+    about: dict[int, Chain]
+    """Other agencies' chains about the people: whether the viewer may see any of them
+    is for the disclosures (or break-glass) to say."""
+    own: frozenset[int]
+    """Chains the viewer's agency holds on its own records of the people."""
+    newest: dict[int, int]
+    """The newest version of every chain, by its first version."""
+
+
+def holdings(
+    session: Session,
+    person_ids: Collection[int],
+    own_agency: int | None,
+    own_record_ids: Collection[int] = (),
+) -> Holdings:
+    """Who holds which item chains about these people, and each chain's newest version.
+
+    Versions form one line (a correction must be of the newest version, about the same
+    record), so the newest is the highest id in the chain. First versions and the
+    newest are picked here rather than with ``root_id IS NULL`` or ``NOT EXISTS`` in
+    SQL, which tempt a planner onto the ``root_id`` index, where almost every item is
+    NULL; every version of the people's items is a few hundred ids, found from the
+    people through two indexes.
+    """
+    where = linked_to(person_ids)
+    if own_record_ids and own_agency is not None:
+        where = or_(
+            where,
+            and_(
+                AgencyRecord.id.in_(sorted(own_record_ids)),
+                AgencyRecord.agency_id == own_agency,
+            ),
+        )
+    rows = session.connection().execute(
+        select(
+            InformationItem.id,
+            InformationItem.root_id,
+            InformationItem.agency_id,
+            AgencyRecord.agency_id,
+            AgencyRecord.person_id,
+        )
+        .join(AgencyRecord, AgencyRecord.id == InformationItem.subject_record_id)
+        .where(where)
+    )
+    people = set(person_ids)
+    about: dict[int, Chain] = {}
+    own: set[int] = set()
+    newest: dict[int, int] = {}
+    for item, root, agency, record_agency, person in rows:
+        chain = item if root is None else root
+        if newest.get(chain, 0) < item:
+            newest[chain] = item
+        if root is not None:
+            continue
+        if agency != own_agency:
+            if person in people:
+                about[item] = Chain(person, agency)
+        elif record_agency == own_agency:
+            own.add(item)
+    return Holdings(about, frozenset(own), newest)
+
+
 @dataclass
 class Grant:
-    """What the active disclosures of one item chain (or break-glass) let the viewer see."""
+    """What the active disclosures of an item chain (or break-glass) let the viewer see.
+
+    Hundreds of a child's items are carried by a handful of disclosures, so chains
+    about the same person, held by the same agency and carried by the same
+    disclosures share one grant, and the policy is asked once for each.
+    """
 
     fields: set[str] = field(default_factory=set)
     revealed: set[str] = field(default_factory=set)
@@ -125,11 +194,15 @@ class Grant:
 
 @dataclass(frozen=True)
 class Shared:
-    """Other agencies' items about some people, and which of them are shared with the viewer."""
+    """The items about some people, and which of other agencies' are shared with the viewer."""
 
-    about: dict[int, Chain]
+    held: Holdings
     grants: dict[int, Grant]
-    """What the viewer's active disclosures carry, by chain."""
+    """What the viewer's active disclosures (or break-glass) carry, by chain."""
+
+    @property
+    def about(self) -> dict[int, Chain]:
+        return self.held.about
 
     @property
     def chains(self) -> frozenset[int]:
@@ -148,20 +221,29 @@ class Shared:
         person_ids: Collection[int],
         now: datetime,
         break_glass: Mapping[int, int] | None = None,
+        own_record_ids: Collection[int] = (),
     ) -> Shared:
         """``break_glass`` (session by person) may be passed in when already found."""
-        about = chains_about(session, person_ids, actor.agency_id)
-        found = grants_for(session, actor, about, now)
+        held = holdings(session, person_ids, actor.agency_id, own_record_ids)
+        found = grants_for(session, actor, held.about, now)
         if break_glass is None:
             break_glass = breakglass.active_sessions(session, actor, person_ids, now)
-        for chain, held in about.items():
-            session_id = break_glass.get(held.person_id) if held.person_id is not None else None
-            if session_id is not None:
-                grant = found.setdefault(chain, Grant())
+        if break_glass:
+            emergency: dict[Chain, Grant] = {}
+            for chain, holder in held.about.items():
+                session_id = break_glass.get(holder.person_id) if holder.person_id else None
+                if session_id is None:
+                    continue
+                grant = found.get(chain)
+                if grant is None:
+                    grant = emergency.get(holder)
+                    if grant is None:
+                        grant = emergency[holder] = Grant()
+                    found[chain] = grant
                 grant.fields.update(DISCLOSABLE_FIELDS)
                 grant.break_glass = session_id
-        _protected_identities(actor, about, found)
-        return cls(about, found)
+        _protected_identities(actor, held.about, found)
+        return cls(held, found)
 
 
 class Visible:
@@ -178,24 +260,79 @@ class Visible:
         """``shared`` may be passed in when already found for the same actor and scope."""
         self.session, self.actor, self.scope, self.now = session, actor, scope, now
         if shared is None:
-            shared = Shared.find(session, actor, scope.person_ids, now)
-        self.about, self.grants = shared.about, shared.grants
+            shared = Shared.find(
+                session, actor, scope.person_ids, now, own_record_ids=scope.own_record_ids
+            )
+        self.held, self.grants = shared.held, shared.grants
+        self.about = shared.about
+        self.reads_own = may_read_own(actor)
+        self._names: dict[int, str] = {}
 
     def items(self, filters: ChronologyFilters = ChronologyFilters()) -> list[ChronologyEntry]:
-        """Every item the viewer may see about the scope, date-ordered, filters applied."""
-        entries = _own(self.session, self.actor, self.scope, filters)
-        entries.extend(_disclosed(self.session, self.grants, filters))
+        """Every item the viewer may see about the scope, date-ordered, filters applied.
+
+        The viewer's own agency's items and the shared ones come back in one query, by
+        the ids of their newest versions, and are opened with one look-up of keys.
+        """
+        newest = self.held.newest
+        own = self.held.own if self.reads_own else frozenset()
+        # A filter on a field the disclosures do not carry cannot match: leave those out
+        # before asking the database, so a withheld value never decides what is shown.
+        shared = [
+            chain
+            for chain, grant in self.grants.items()
+            if all(f in grant.fields for f in filters.fields_filtered)
+        ]
+        ids = sorted([newest[chain] for chain in own] + [newest[chain] for chain in shared])
+        if not ids:
+            return []
+        conditions = _value_filters(filters)
+        if filters.agency_ids:
+            conditions.append(InformationItem.agency_id.in_(sorted(filters.agency_ids)))
+        rows = self.session.connection().execute(
+            _ITEMS.where(among(InformationItem.id, "ids"), *conditions), {"ids": ids}
+        )
+        grants = self.grants
+        opened: list[Any] = open_rows(
+            self.session,
+            InformationItem,
+            rows.all(),
+            lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+            lambda row: (
+                _EVERY_FIELD
+                if row.chain_id in own
+                else grants[row.chain_id].readable(row.protected_identity)
+            ),
+            _Row._make,
+        )
+        entries = [
+            _own_entry(self.session, row)
+            if row.chain_id in own
+            else _disclosed_entry(row, grants[row.chain_id])
+            for row in opened
+        ]
+        for entry in entries:
+            self._names[entry.agency_id] = entry.agency_name
         return ordered(entries, filters.order)
 
     def agencies(self) -> list[AgencyOption]:
-        """Agencies the viewer can see information from about the scope (for filter lists)."""
+        """Agencies the viewer can see information from about the scope (for filter lists).
+
+        Names already read with the items are not asked for again."""
         ids = {self.about[chain].agency_id for chain in self.grants}
-        if may_read_own(self.actor) and self.actor.agency_id is not None:
+        if self.reads_own and self.actor.agency_id is not None:
             ids.add(self.actor.agency_id)
-        rows = self.session.execute(
-            select(Agency.id, Agency.name).where(Agency.id.in_(sorted(ids))).order_by(Agency.name)
+        names = {i: self._names[i] for i in ids if i in self._names}
+        missing = sorted(ids - names.keys())
+        if missing:
+            rows = self.session.execute(
+                select(Agency.id, Agency.name).where(Agency.id.in_(missing))
+            )
+            names.update((agency_id, name) for agency_id, name in rows)
+        return sorted(
+            (AgencyOption(agency_id=i, agency_name=n) for i, n in names.items()),
+            key=lambda a: (a.agency_name, a.agency_id),
         )
-        return [AgencyOption(agency_id=i, agency_name=n) for i, n in rows]
 
 
 def ordered(entries: list[ChronologyEntry], order: Order) -> list[ChronologyEntry]:
@@ -218,36 +355,12 @@ def may_read_own(actor: Actor) -> bool:
     )
 
 
-def chains_about(
-    session: Session, person_ids: Collection[int], except_agency: int | None
-) -> dict[int, Chain]:
-    """Every item chain about these people held by other agencies: ids only.
-
-    Whether the viewer may see any of them is for the disclosures to say.
-    """
-    query = (
-        select(
-            InformationItem.id,
-            InformationItem.root_id,
-            InformationItem.agency_id,
-            AgencyRecord.person_id,
-        )
-        .join(AgencyRecord, AgencyRecord.id == InformationItem.subject_record_id)
-        .where(linked_to(person_ids))
-    )
-    if except_agency is not None:
-        query = query.where(InformationItem.agency_id != except_agency)
-    # First versions are picked here rather than with "root_id IS NULL" in SQL, which
-    # tempts a planner onto the root_id index (where almost every item is NULL).
-    return {
-        item: Chain(person, agency)
-        for item, root, agency, person in session.connection().execute(query)
-        if root is None
-    }
-
-
 def _active_disclosure(actor: Actor, now: datetime) -> ColumnElement[bool]:
-    """SQL: the disclosed item's disclosure is to the viewer and active, checked by its key."""
+    """SQL: the disclosed item's disclosure is to the viewer and active, checked by its key.
+
+    A correlated ``EXISTS`` rather than a join: joined, planners on both backends scan
+    every disclosure to the viewer's agency, which grows with a busy hub's inbox.
+    """
     return (
         select(Disclosure.id)
         .where(Disclosure.id == DisclosedItem.disclosure_id, active_to(actor, now))
@@ -256,12 +369,15 @@ def _active_disclosure(actor: Actor, now: datetime) -> ColumnElement[bool]:
 
 
 def grants_for(
-    session: Session, actor: Actor, about: Collection[int], now: datetime
+    session: Session, actor: Actor, about: Mapping[int, Chain], now: datetime
 ) -> dict[int, Grant]:
-    """For each of these chains an active disclosure to the viewer carries, what it shows."""
-    found: dict[int, Grant] = {}
+    """For each of these chains an active disclosure to the viewer carries, what it shows.
+
+    Each disclosure found is put to the policy once, in one batch, however many of
+    the chains it carries.
+    """
     if not about:
-        return found
+        return {}
     rows = (
         session.connection()
         .execute(
@@ -276,17 +392,24 @@ def grants_for(
         .all()
     )
     permitted = permitted_disclosures(session, actor, {row[3] for row in rows}, now)
+    carried: dict[int, list[tuple[int, str, bool]]] = {}
     for chain, stored_fields, reveal, disclosure_id in rows:
-        if disclosure_id not in permitted:
-            continue
-        fields = _field_list(stored_fields)
-        grant = found.get(chain)
+        if disclosure_id in permitted:
+            carried.setdefault(chain, []).append((disclosure_id, stored_fields, bool(reveal)))
+    found: dict[int, Grant] = {}
+    made: dict[tuple[Chain, tuple[tuple[int, str, bool], ...]], Grant] = {}
+    for chain, carriers in carried.items():
+        key = (about[chain], tuple(sorted(carriers)))
+        grant = made.get(key)
         if grant is None:
-            grant = found[chain] = Grant()
-        grant.fields.update(fields)
-        if reveal:
-            grant.revealed.update(fields)
-        grant.disclosures.add(disclosure_id)
+            grant = made[key] = Grant()
+            for disclosure_id, stored_fields, reveal in carriers:
+                fields = _field_list(stored_fields)
+                grant.fields.update(fields)
+                if reveal:
+                    grant.revealed.update(fields)
+                grant.disclosures.add(disclosure_id)
+        found[chain] = grant
     return found
 
 
@@ -301,37 +424,31 @@ def _protected_identities(
     actor: Actor, about: Mapping[int, Chain], found: Mapping[int, Grant]
 ) -> None:
     """Ask the policy which protected-identity fields each grant may show (rules F2, D2):
-    once per holding agency and redaction state, not once per item."""
-    answers: dict[tuple[int, bool], bool] = {}
+    once per holding agency and redaction state, all in one batch for each state."""
+    asked: dict[tuple[int, bool], list[tuple[Grant, str]]] = {}
+    seen: set[int] = set()
     for chain, grant in found.items():
+        if id(grant) in seen:
+            continue
+        seen.add(id(grant))
         owner = about[chain].agency_id
         for name in PROTECTED_FIELDS:
-            if name not in grant.fields:
-                continue
-            lifted = name in grant.revealed
-            key = (owner, lifted)
-            if key not in answers:
-                answers[key] = policy.allowed(
-                    actor,
-                    Permission.VIEW_PROTECTED_IDENTITY,
-                    policy.agency(owner),
-                    {"redaction_lifted": lifted},
-                )
-            if answers[key]:
-                grant.protected_shown.add(name)
-
-
-def _own_scope(actor: Actor, scope: Scope) -> ColumnElement[bool] | None:
-    if actor.agency_id is None:
-        return None
-    linked = and_(linked_to(scope.person_ids), AgencyRecord.agency_id == actor.agency_id)
-    if scope.own_record_ids:
-        extra = and_(
-            AgencyRecord.id.in_(sorted(scope.own_record_ids)),
-            AgencyRecord.agency_id == actor.agency_id,
+            if name in grant.fields:
+                asked.setdefault((owner, name in grant.revealed), []).append((grant, name))
+    for lifted in (False, True):
+        owners = sorted(owner for owner, state in asked if state is lifted)
+        if not owners:
+            continue
+        answers = policy.allowed_each(
+            actor,
+            Permission.VIEW_PROTECTED_IDENTITY,
+            [policy.agency(owner) for owner in owners],
+            {"redaction_lifted": lifted},
         )
-        return or_(linked, extra)
-    return linked
+        for owner, allowed in zip(owners, answers, strict=True):
+            if allowed:
+                for grant, name in asked[(owner, lifted)]:
+                    grant.protected_shown.add(name)
 
 
 def _value_filters(filters: ChronologyFilters) -> list[ColumnElement[bool]]:
@@ -356,48 +473,36 @@ def _items() -> Select[*tuple[Any, ...]]:
     )
 
 
-def _own(
-    session: Session, actor: Actor, scope: Scope, filters: ChronologyFilters
-) -> list[ChronologyEntry]:
-    where = _own_scope(actor, scope)
-    if where is None or not may_read_own(actor):
-        return []
-    if filters.agency_ids and actor.agency_id not in filters.agency_ids:
-        return []
-    newest = ~select(_LATER.id).where(_LATER.supersedes_id == InformationItem.id).exists()
-    query = _items().where(
-        where,
-        InformationItem.agency_id == actor.agency_id,
-        newest,
-        *_value_filters(filters),
+_ITEMS = _items()
+_EVERY_FIELD = frozenset(DISCLOSABLE_FIELDS)
+
+
+def _own_entry(session: Session, row: Any) -> ChronologyEntry:
+    """An item of the viewer's own agency: every field, and the reason if it was retracted."""
+    return ChronologyEntry(
+        item_chain_id=row.chain_id,
+        item_id=row.id,
+        agency_id=row.agency_id,
+        agency_name=row.agency_name,
+        agency_kind=row.agency_kind,
+        own_agency=True,
+        disclosure_ids=[],
+        about_person_id=row.person_id,
+        about_record_id=row.subject_record_id,
+        fields=ALL_FIELDS,
+        occurred_on=row.occurred_on,
+        category=row.category,
+        subtype=row.subtype,
+        summary=row.summary,
+        detail=row.detail,
+        nature=row.nature,
+        source=row.source,
+        verification=row.verification,
+        version=row.version,
+        corrected=row.version > 1,
+        retracted=row.retraction_id is not None,
+        retraction_reason=_retraction_reason(session, row),
     )
-    return [
-        ChronologyEntry(
-            item_chain_id=row.chain_id,
-            item_id=row.id,
-            agency_id=row.agency_id,
-            agency_name=row.agency_name,
-            agency_kind=row.agency_kind,
-            own_agency=True,
-            disclosure_ids=[],
-            about_person_id=row.person_id,
-            about_record_id=row.subject_record_id,
-            fields=ALL_FIELDS,
-            occurred_on=row.occurred_on,
-            category=row.category,
-            subtype=row.subtype,
-            summary=row.summary,
-            detail=row.detail,
-            nature=row.nature,
-            source=row.source,
-            verification=row.verification,
-            version=row.version,
-            corrected=row.version > 1,
-            retracted=row.retraction_id is not None,
-            retraction_reason=_retraction_reason(session, row),
-        )
-        for row in _opened(session, session.connection().execute(query))
-    ]
 
 
 def _retraction_reason(session: Session, row: Any) -> str | None:
@@ -413,84 +518,14 @@ def _retraction_reason(session: Session, row: Any) -> str | None:
     return reveal_with(key, subject, Place(ItemRetraction.__tablename__, "reason", seal_id), stored)
 
 
-def _newest_versions(session: Session, chains: list[int]) -> list[int]:
-    """The newest version of each chain, by id.
-
-    Versions form one line (a correction must be of the newest version), so the
-    newest is the highest id among a chain's later versions, or the first version
-    when it has none.
-    """
-    later = dict(
-        session.connection()
-        .execute(
-            select(InformationItem.root_id, func.max(InformationItem.id))
-            .where(among(InformationItem.root_id, "ids"))
-            .group_by(InformationItem.root_id),
-            {"ids": chains},
-        )
-        .all()
-    )
-    return sorted(later.get(chain, chain) for chain in chains)
-
-
-def _disclosed(
-    session: Session, grants: Mapping[int, Grant], filters: ChronologyFilters
-) -> list[ChronologyEntry]:
-    # A filter on a field the disclosures do not carry cannot match: leave those out
-    # before asking the database, so a withheld value never decides what is shown.
-    wanted = sorted(
-        chain
-        for chain, grant in grants.items()
-        if all(f in grant.fields for f in filters.fields_filtered)
-    )
-    if not wanted:
-        return []
-    rows = session.connection().execute(
-        _items().where(
-            among(InformationItem.id, "ids"),
-            *(
-                [InformationItem.agency_id.in_(sorted(filters.agency_ids))]
-                if filters.agency_ids
-                else []
-            ),
-            *_value_filters(filters),
-        ),
-        {"ids": _newest_versions(session, wanted)},
-    )
-    opened = _opened(
-        session, rows, lambda row: grants[row.chain_id].readable(row.protected_identity)
-    )
-    return [_disclosed_entry(row, grants[row.chain_id]) for row in opened]
-
-
 _AT = {name: n for n, name in enumerate(select(*_COLUMNS).selected_columns.keys())}
 _SHOWN_AT = tuple((name, _AT[name], name in PROTECTED_FIELDS) for name in DISCLOSABLE_FIELDS)
 _Row = namedtuple("_Row", list(_AT))  # type: ignore[misc]
 
 
-def _opened(
-    session: Session,
-    rows: Iterable[Any],
-    readable: Callable[[Any], Collection[str]] | None = None,
-) -> list[Any]:
-    """The rows with summary, detail and source decrypted under each record's key.
-
-    ``readable`` limits a shared row to the fields its disclosures carry (less any
-    protected identity withheld): the rest are never decrypted.
-    """
-    fetched = rows.all() if isinstance(rows, Result) else rows  # one fetch, not one a row
-    return open_rows(
-        session,
-        InformationItem,
-        [_Row._make(row) for row in fetched],
-        lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
-        readable,
-    )
-
-
 def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
     """Positional access: this runs once per shared item, hundreds of times a request."""
-    data = tuple(row)
+    data: tuple[Any, ...] = row
     protected = data[_AT["protected_identity"]]
     shown: list[str] = []
     values: dict[str, Any] = {}

@@ -2,8 +2,8 @@
 purpose to look at a person across agencies.
 
 The policy (``jigsaw.access.policy``) decides which facts are enough for which role;
-this module only finds out which facts hold, each with one indexed query, so the
-decision itself stays in one place (``policy.cedar``, rules V1, V2 and B3).
+this module only finds out which facts hold, with indexed queries sent as one, so
+the decision itself stays in one place (``policy.cedar``, rules V1, V2 and B3).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import CompoundSelect, String, cast, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from jigsaw.access import breakglass
+from jigsaw.access import breakglass, grants
 from jigsaw.access.actor import Actor
 from jigsaw.access.models import BreakGlassSession
 from jigsaw.access.policy import Purpose
+from jigsaw.db import UTCDateTime
 from jigsaw.people.models import AgencyRecord
 from jigsaw.sharing.models import InformationRequest, SharingDecision
 from jigsaw.singleview.chronology import Shared
@@ -37,6 +38,8 @@ class Standing:
     """Other agencies' items about the person, and which are disclosed to the actor."""
     break_glass: EmergencyAccess | None = None
     """The actor's active break-glass session on the person, if any."""
+    known_as: str | None = None
+    """The name the actor's agency holds for the person, if it holds a record."""
 
     @property
     def audit_refs(self) -> dict[str, int | list[int]]:
@@ -51,43 +54,46 @@ class Standing:
 
 
 def establish(session: Session, actor: Actor, person_id: int, now: datetime) -> Standing:
-    own = _own_records(session, actor, person_id)
+    facts = _facts(session, actor, person_id, now)
+    own = tuple(sorted(facts.own_records))
     purposes: set[Purpose] = set()
     if own:
         purposes.add(Purpose.HOLDS_RECORD)
-    if actor.agency_id is not None and _open_request(session, actor.agency_id, person_id):
+    if facts.open_request:
         purposes.add(Purpose.OPEN_REQUEST)
-    glass = breakglass.active_sessions(session, actor, [person_id], now)
     emergency = None
-    if person_id in glass:
+    glass: dict[int, int] = {}
+    usable = grants.permitted_break_glass(session, actor, facts.break_glass, now)
+    if usable:
+        # The newest if there were ever two; only the expiry is shown, so the session's
+        # sealed reason is never opened here.
+        session_id = max(usable)
+        glass[person_id] = session_id
         purposes.add(Purpose.BREAK_GLASS)
-        # Only the expiry: the session's sealed reason is not shown here, so not opened.
-        expires_at = session.scalars(
-            select(BreakGlassSession.expires_at).where(BreakGlassSession.id == glass[person_id])
-        ).one()
-        emergency = EmergencyAccess(session_id=glass[person_id], expires_at=expires_at)
+        emergency = EmergencyAccess(session_id=session_id, expires_at=facts.break_glass[session_id])
     shared = Shared.find(session, actor, [person_id], now, glass)
     if actor.practitioner_id is not None and shared.disclosed_chains:
         purposes.add(Purpose.RECEIVED_DISCLOSURE)
-    return Standing(person_id, frozenset(purposes), own, shared, emergency)
+    known_as = facts.own_records[own[0]] if own else None
+    return Standing(person_id, frozenset(purposes), own, shared, emergency, known_as)
 
 
-def _own_records(session: Session, actor: Actor, person_id: int) -> tuple[int, ...]:
-    if actor.agency_id is None:
-        return ()
-    return tuple(
-        session.scalars(
-            select(AgencyRecord.id)
-            .where(linked_to([person_id]), AgencyRecord.agency_id == actor.agency_id)
-            .order_by(AgencyRecord.id)
-        )
-    )
+@dataclass(frozen=True)
+class _Facts:
+    own_records: dict[int, str]
+    """The actor's agency's records of the person, with the name each holds."""
+    open_request: bool
+    break_glass: dict[int, datetime]
+    """The actor's active break-glass sessions on the person, with their expiry."""
 
 
-def _open_request(session: Session, agency_id: int, person_id: int) -> bool:
-    """A request made or received by the agency about the person, not yet decided."""
+def _facts(session: Session, actor: Actor, person_id: int, now: datetime) -> _Facts:
+    """The facts behind each purpose, in one round trip: a look at a child is made on
+    every page of the single view, so each query it saves is saved on every page."""
+    # An actor of no agency (the service itself) holds no record and makes no request.
+    agency_id = actor.agency_id if actor.agency_id is not None else -1
     decided = select(SharingDecision.id).where(SharingDecision.request_id == InformationRequest.id)
-    found = session.scalar(
+    undecided_request = (
         select(InformationRequest.id)
         .join(AgencyRecord, AgencyRecord.id == InformationRequest.subject_record_id)
         .where(
@@ -98,6 +104,43 @@ def _open_request(session: Session, agency_id: int, person_id: int) -> bool:
             ),
             ~decided.exists(),
         )
-        .limit(1)
+        .exists()
     )
-    return found is not None
+    text, when = String(), UTCDateTime()
+    facts: CompoundSelect[str, int, str | None, str | None, datetime | None] = union_all(
+        select(
+            literal(_OWN),
+            AgencyRecord.id,
+            AgencyRecord.given_name,
+            AgencyRecord.family_name,
+            cast(null(), when),
+        ).where(linked_to([person_id]), AgencyRecord.agency_id == agency_id),
+        select(
+            literal(_REQUEST),
+            literal(0),
+            cast(null(), text),
+            cast(null(), text),
+            cast(null(), when),
+        ).where(undecided_request),
+        select(
+            literal(_BREAK_GLASS),
+            BreakGlassSession.id,
+            cast(null(), text),
+            cast(null(), text),
+            BreakGlassSession.expires_at,
+        ).where(BreakGlassSession.person_id == person_id, breakglass.active_for(actor, now)),
+    )
+    own: dict[int, str] = {}
+    open_request = False
+    glass: dict[int, datetime] = {}
+    for kind, ident, given_name, family_name, expires_at in session.execute(facts):
+        if kind == _OWN:
+            own[ident] = f"{given_name} {family_name}"
+        elif kind == _REQUEST:
+            open_request = True
+        elif expires_at is not None:
+            glass[ident] = expires_at
+    return _Facts(own, open_request, glass)
+
+
+_OWN, _REQUEST, _BREAK_GLASS = "own", "request", "break_glass"

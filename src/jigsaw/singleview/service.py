@@ -72,13 +72,6 @@ def _looked_up(
     raise NotPermitted(refusal(permission))
 
 
-def _known_as(session: Session, standing: Standing) -> str | None:
-    if not standing.own_record_ids:
-        return None
-    record = session.get(AgencyRecord, standing.own_record_ids[0])
-    return f"{record.given_name} {record.family_name}" if record else None
-
-
 def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
     """The person the actor's own agency record is linked to: the way into the single view.
 
@@ -105,7 +98,7 @@ def who_knows(db: Database, actor: Actor, person_id: int) -> WhoKnowsOut:
     def read(session: Session, standing: Standing, now: datetime) -> WhoKnowsOut:
         out = WhoKnowsOut(
             person_id=person_id,
-            known_as=_known_as(session, standing),
+            known_as=standing.known_as,
             agencies=_known_by(session, actor, person_id, now),
         )
         audit.append(
@@ -203,7 +196,7 @@ def chronology(
         entries = visible.items(filters)
         out = ChronologyOut(
             person_id=person_id,
-            known_as=_known_as(session, standing),
+            known_as=standing.known_as,
             entries=entries,
             agencies=visible.agencies(),
             break_glass=standing.break_glass,
@@ -286,7 +279,7 @@ def pattern_flags(
         )
         return FlagsOut(
             person_id=person_id,
-            known_as=_known_as(session, standing),
+            known_as=standing.known_as,
             rules_version=rule_set.version,
             flags=flags,
             rules=rule_list(rule_set),
