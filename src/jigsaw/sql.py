@@ -35,7 +35,7 @@ class _IdArrayLiteral(TypeDecorator[Iterable[int]]):
     def process_bind_param(self, value: Iterable[int] | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return "{" + ",".join(str(int(v)) for v in value) + "}"
+        return "{" + ",".join(map(str, map(int, value))) + "}"
 
 
 class Among(ColumnElement[bool]):

@@ -74,33 +74,38 @@ def encode_frontier(frontier: list[bytes | None]) -> list[str | None]:
     return [h.hex() if h else None for h in frontier]
 
 
-def _lock_head(session: Session) -> AuditHead:
-    # populate_existing: the locked row as it is now, not a copy cached earlier in the session.
-    query = (
-        select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(populate_existing=True)
-    )
+def _lock_head(session: Session) -> tuple[int, list[str | None]]:
+    """The head's size and frontier as they are now, the row locked until commit.
+
+    Columns, not the mapped row: an object cached earlier in the session could be
+    stale, and the head is only read here to be moved at once."""
+    query = select(AuditHead.size, AuditHead.frontier).where(AuditHead.id == HEAD_ID)
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update()
-    return session.execute(query).scalar_one()
+    size, frontier = session.connection().execute(query).one()
+    return size, frontier
 
 
 def _sequence(session: Session) -> None:
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    head = _lock_head(session)
+    head_size, head_frontier = _lock_head(session)
     for offset, entry in enumerate(pending):
-        entry.seq = head.size + offset
+        entry.seq = head_size + offset
     session.add_all(pending)
     leaves = [entry_leaf_hash(e) for e in pending]
-    size, frontier, nodes = extend(head.size, decode_frontier(head.frontier), leaves)
+    size, frontier, nodes = extend(head_size, decode_frontier(head_frontier), leaves)
     session.execute(insert(AuditNode), nodes)
     session.execute(
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
         .values(size=size, frontier=encode_frontier(frontier))
     )
-    session.expire(head)
+    # Reads of the head through the ORM later in this session see the moved head.
+    head = session.identity_map.get(session.identity_key(AuditHead, HEAD_ID))
+    if head is not None:
+        session.expire(head)
 
 
 @event.listens_for(Session, "before_commit")

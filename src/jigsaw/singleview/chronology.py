@@ -65,7 +65,6 @@ _COLUMNS = (
     _CHAIN.label("chain_id"),
     InformationItem.agency_id,
     InformationItem.subject_record_id,
-    AgencyRecord.person_id,
     Agency.name.label("agency_name"),
     Agency.kind.label("agency_kind"),
     InformationItem.occurred_on,
@@ -112,6 +111,8 @@ class Holdings:
     """Chains the viewer's agency holds on its own records of the people."""
     newest: dict[int, int]
     """The newest version of every chain, by its first version."""
+    person_of: dict[int, int | None]
+    """The person each agency record holding these items is linked to."""
 
 
 def holdings(
@@ -143,6 +144,7 @@ def holdings(
             InformationItem.id,
             InformationItem.root_id,
             InformationItem.agency_id,
+            AgencyRecord.id,
             AgencyRecord.agency_id,
             AgencyRecord.person_id,
         )
@@ -153,7 +155,9 @@ def holdings(
     about: dict[int, Chain] = {}
     own: set[int] = set()
     newest: dict[int, int] = {}
-    for item, root, agency, record_agency, person in rows:
+    person_of: dict[int, int | None] = {}
+    for item, root, agency, record, record_agency, person in rows:
+        person_of[record] = person
         chain = item if root is None else root
         if newest.get(chain, 0) < item:
             newest[chain] = item
@@ -164,7 +168,7 @@ def holdings(
                 about[item] = Chain(person, agency)
         elif record_agency == own_agency:
             own.add(item)
-    return Holdings(about, frozenset(own), newest)
+    return Holdings(about, frozenset(own), newest, person_of)
 
 
 @dataclass
@@ -305,10 +309,11 @@ class Visible:
             ),
             _Row._make,
         )
+        person_of = self.held.person_of
         entries = [
-            _own_entry(self.session, row)
+            _own_entry(self.session, row, person_of[row.subject_record_id])
             if row.chain_id in own
-            else _disclosed_entry(row, grants[row.chain_id])
+            else _disclosed_entry(row, grants[row.chain_id], person_of[row.subject_record_id])
             for row in opened
         ]
         for entry in entries:
@@ -395,11 +400,18 @@ def grants_for(
     carried: dict[int, list[tuple[int, str, bool]]] = {}
     for chain, stored_fields, reveal, disclosure_id in rows:
         if disclosure_id in permitted:
-            carried.setdefault(chain, []).append((disclosure_id, stored_fields, bool(reveal)))
+            carrier = (disclosure_id, stored_fields, bool(reveal))
+            listed = carried.get(chain)
+            if listed is None:
+                carried[chain] = [carrier]
+            else:
+                listed.append(carrier)
     found: dict[int, Grant] = {}
-    made: dict[tuple[Chain, tuple[tuple[int, str, bool], ...]], Grant] = {}
+    made: dict[tuple[Any, ...], Grant] = {}
     for chain, carriers in carried.items():
-        key = (about[chain], tuple(sorted(carriers)))
+        if len(carriers) > 1:
+            carriers.sort()
+        key = (about[chain], *carriers)
         grant = made.get(key)
         if grant is None:
             grant = made[key] = Grant()
@@ -465,9 +477,9 @@ def _value_filters(filters: ChronologyFilters) -> list[ColumnElement[bool]]:
 
 
 def _items() -> Select[*tuple[Any, ...]]:
-    query: Select[*tuple[Any, ...]] = select(*_COLUMNS).join(
-        AgencyRecord, AgencyRecord.id == InformationItem.subject_record_id
-    )
+    """Items by id, with their holder's name and any retraction. Whom each is about is
+    already known from ``holdings``, so agency records are not joined again."""
+    query: Select[*tuple[Any, ...]] = select(*_COLUMNS)
     return query.join(Agency, Agency.id == InformationItem.agency_id).outerjoin(
         ItemRetraction, ItemRetraction.item_id == _CHAIN
     )
@@ -477,7 +489,7 @@ _ITEMS = _items()
 _EVERY_FIELD = frozenset(DISCLOSABLE_FIELDS)
 
 
-def _own_entry(session: Session, row: Any) -> ChronologyEntry:
+def _own_entry(session: Session, row: Any, person_id: int | None) -> ChronologyEntry:
     """An item of the viewer's own agency: every field, and the reason if it was retracted."""
     return ChronologyEntry(
         item_chain_id=row.chain_id,
@@ -487,7 +499,7 @@ def _own_entry(session: Session, row: Any) -> ChronologyEntry:
         agency_kind=row.agency_kind,
         own_agency=True,
         disclosure_ids=[],
-        about_person_id=row.person_id,
+        about_person_id=person_id,
         about_record_id=row.subject_record_id,
         fields=ALL_FIELDS,
         occurred_on=row.occurred_on,
@@ -523,7 +535,7 @@ _SHOWN_AT = tuple((name, _AT[name], name in PROTECTED_FIELDS) for name in DISCLO
 _Row = namedtuple("_Row", list(_AT))  # type: ignore[misc]
 
 
-def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
+def _disclosed_entry(row: Any, grant: Grant, person_id: int | None) -> ChronologyEntry:
     """Positional access: this runs once per shared item, hundreds of times a request."""
     data: tuple[Any, ...] = row
     protected = data[_AT["protected_identity"]]
@@ -543,7 +555,7 @@ def _disclosed_entry(row: Any, grant: Grant) -> ChronologyEntry:
         agency_kind=data[_AT["agency_kind"]],
         own_agency=False,
         disclosure_ids=sorted(grant.disclosures),
-        about_person_id=data[_AT["person_id"]],
+        about_person_id=person_id,
         about_record_id=None,
         fields=shown,
         version=version,

@@ -133,7 +133,7 @@ def _facts(session: Session, actor: Actor, person_id: int, now: datetime) -> _Fa
     own: dict[int, str] = {}
     open_request = False
     glass: dict[int, datetime] = {}
-    for kind, ident, given_name, family_name, expires_at in session.execute(facts):
+    for kind, ident, given_name, family_name, expires_at in session.connection().execute(facts):
         if kind == _OWN:
             own[ident] = f"{given_name} {family_name}"
         elif kind == _REQUEST:
