@@ -30,7 +30,7 @@ def disclosure_grants(session: Session, ids: Collection[int]) -> list[policy.Ent
         .where(DisclosureRevocation.disclosure_id == Disclosure.id)
         .exists()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Disclosure.id,
             Disclosure.disclosing_agency_id,
@@ -64,7 +64,7 @@ def break_glass_grants(session: Session, ids: Collection[int]) -> list[policy.En
         select(BreakGlassEnd.id).where(BreakGlassEnd.session_id == BreakGlassSession.id).exists()
     )
     # Columns, not rows: the policy never needs the (sealed) reason, so it is not opened.
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             BreakGlassSession.id,
             BreakGlassSession.practitioner_id,

@@ -21,6 +21,8 @@ from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
 
 _PENDING = "jigsaw.audit.pending"
 HEAD_ID = 1
+_NODES = AuditNode.metadata.tables[AuditNode.__tablename__]
+_HEAD = AuditHead.metadata.tables[AuditHead.__tablename__]
 
 
 def stage(session: Session, entry: AuditEntry) -> None:
@@ -96,10 +98,13 @@ def _sequence(session: Session) -> None:
     session.add_all(pending)
     leaves = [entry_leaf_hash(e) for e in pending]
     size, frontier, nodes = extend(head_size, decode_frontier(head_frontier), leaves)
-    session.execute(insert(AuditNode), nodes)
-    session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
+    # Core statements on the tables: the ORM's bulk paths would look for objects to
+    # keep in step, and there are none (the head is expired below if it was loaded).
+    connection = session.connection()
+    connection.execute(insert(_NODES), nodes)
+    connection.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == HEAD_ID)
         .values(size=size, frontier=encode_frontier(frontier))
     )
     # Reads of the head through the ORM later in this session see the moved head.

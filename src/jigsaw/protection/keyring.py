@@ -55,8 +55,13 @@ class Unreadable(Exception):
     """A stored value does not decrypt where it is: moved, altered, or the wrong key."""
 
 
-@dataclass(frozen=True, order=True)
-class Subject:
+class Subject(NamedTuple):
+    """Whose data key: an agency record, or an agency for what it holds itself.
+
+    A tuple rather than a dataclass, like ``Place``: a chronology makes and looks up
+    one per row it opens, and a tuple hashes and compares in C.
+    """
+
     kind: str
     id: int
 

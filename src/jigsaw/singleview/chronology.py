@@ -297,15 +297,17 @@ class Visible:
             _ITEMS.where(among(InformationItem.id, "ids"), *conditions), {"ids": ids}
         )
         grants = self.grants
+        # Positions, not names: these run for every row, hundreds of times a request.
+        chain_at, record_at, protected_at = _AT["chain_id"], _AT["subject_record_id"], _PROTECTED
         opened: list[Any] = open_rows(
             self.session,
             InformationItem,
             rows.all(),
-            lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+            lambda row: Subject(AGENCY_RECORD, row[record_at]),
             lambda row: (
                 _EVERY_FIELD
-                if row.chain_id in own
-                else grants[row.chain_id].readable(row.protected_identity)
+                if row[chain_at] in own
+                else grants[row[chain_at]].readable(row[protected_at])
             ),
             _Row._make,
         )
@@ -533,6 +535,7 @@ def _retraction_reason(session: Session, row: Any) -> str | None:
 _AT = {name: n for n, name in enumerate(select(*_COLUMNS).selected_columns.keys())}
 _SHOWN_AT = tuple((name, _AT[name], name in PROTECTED_FIELDS) for name in DISCLOSABLE_FIELDS)
 _Row = namedtuple("_Row", list(_AT))  # type: ignore[misc]
+_PROTECTED = _AT["protected_identity"]
 
 
 def _disclosed_entry(row: Any, grant: Grant, person_id: int | None) -> ChronologyEntry:
