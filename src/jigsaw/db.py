@@ -95,6 +95,13 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
 
+    @property
+    def engine(self) -> Engine:
+        """The engine its transactions run on (on SQLite, one that takes the write lock)."""
+        bind = self._factory.kw["bind"]
+        assert isinstance(bind, Engine)
+        return bind
+
     @contextmanager
     def __call__(self) -> Iterator[Session]:
         session = self._factory()

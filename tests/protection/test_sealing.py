@@ -485,3 +485,25 @@ def test_erasing_a_record_shreds_its_requests_retractions_and_revocations_not_br
     assert glass.reason == GLASS_REASON, "a DPO can still review why the glass was broken"
     for what, rows in _stored(db, written).items():
         assert all(str(row["value"]).startswith(PREFIX) for row in rows), what
+
+
+def test_a_row_stored_before_sealing_shows_only_the_fields_its_reader_may_see(
+    private_database: Database,
+) -> None:
+    unsealed = _AsRead(1, 1, None, "plain summary", "plain detail", "plain source")
+    with private_database.sessions() as session:
+        (opened,) = open_rows(
+            session,
+            InformationItem,
+            [unsealed],
+            lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+            lambda _row: {"summary"},
+        )
+        (everything,) = open_rows(
+            session,
+            InformationItem,
+            [unsealed],
+            lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+        )
+    assert opened == unsealed._replace(detail=None, source=None)
+    assert everything == unsealed, "a value stored before sealing is read as it is"

@@ -4,10 +4,11 @@ value, and every read audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit.actions import AuditAction
@@ -264,3 +265,77 @@ def test_pdf_export_carries_only_what_the_page_shows_and_is_audited(
             )
         ).all()
     assert len(exported) == 1 and exported[0].refs["items"] == [shared.id]
+
+
+def _statements(db: Database, read: Callable[[], object]) -> int:
+    sent: list[str] = []
+
+    def count(*_args: object) -> None:
+        sent.append("statement")
+
+    # Reads run in a transaction, which SQLite gives an engine of its own.
+    engines = {db.engine, db.transaction.engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        read()
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_a_chronology_costs_the_same_statements_however_much_is_known(
+    db: Database, family: Family
+) -> None:
+    """Items, versions, agencies and disclosures are found a set at a time, never one by
+    one: a child known for years to many agencies costs no more round trips."""
+    rec = family.records
+    first = item(db, family.dsl, rec["school"], "Bruise on arm")
+    share(db, family.dsl, rec["school"], [first], to_agency=family.mash.id)
+    item(db, family.social_worker, rec["mash"], "Contact from school")
+
+    def read() -> object:
+        return service.chronology(db, family.social_worker, family.child)
+
+    few = _statements(db, read)
+
+    more = [item(db, family.dsl, rec["school"], f"Note {n}") for n in range(6)]
+    share(db, family.dsl, rec["school"], more[:3], to_agency=family.mash.id)
+    share(
+        db, family.dsl, rec["school"], more[3:], to_agency=family.mash.id,
+        to_practitioner=family.social_worker.practitioner_id, fields=["summary", "detail"],
+    )  # fmt: skip
+    police = [item(db, family.officer, rec["police"], f"Incident {n}") for n in range(4)]
+    share(db, family.officer, rec["police"], police, to_agency=family.mash.id)
+    records.correct_item(
+        db,
+        family.dsl,
+        more[0].id,
+        CorrectionIn(
+            subject_record_id=rec["school"],
+            category=Category.CHILD_WELFARE,
+            subtype="injury",
+            occurred_on=date(2026, 3, 2),
+            summary="Note 0, corrected",
+            nature=Nature.FACT,
+            source="Seen by the author",
+            reason="Wrong wording",
+        ),
+    )
+    for n in range(5):
+        item(db, family.social_worker, rec["mash"], f"Strategy note {n}")
+
+    many = _statements(db, read)
+    found = service.chronology(db, family.social_worker, family.child)
+
+    assert len(found.entries) == 17 and len({e.agency_id for e in found.entries}) == 3
+    assert "Note 0, corrected" in {e.summary for e in found.entries}
+    assert many == few
+    assert few <= ROUND_TRIPS
+
+
+ROUND_TRIPS = 11
+"""A chronology's statements: the standing facts, the items' holdings, the disclosed
+items, their disclosures, the items themselves, their keys, and the audit entry
+(lock the head, the entry, its tree nodes, move the head); SQLite adds its BEGIN."""
