@@ -504,6 +504,16 @@ def measure(call: Callable[[], Any], runs: int, warmup: int = 20) -> dict[str, f
     return {"runs": runs, **_percentiles(wall, ""), **_percentiles(cpu, "cpu_")}
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: the same number on two runs means cores of
+    the same speed, so results from different machines (or moments) can be compared."""
+    started = time.perf_counter()
+    product = 1
+    for _ in range(10_000_000):
+        product *= 1
+    return round(time.perf_counter() - started, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
@@ -527,6 +537,7 @@ def main() -> None:
 
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     load_before = os.getloadavg()
+    speed_before = machine_speed()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'singleview.db'}"
         build_started = time.perf_counter()
@@ -599,6 +610,7 @@ def main() -> None:
             "open_sealed": measure(lambda: open_sealed(db, opened_by_call), args.runs),
         }
         result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        result["python_loop_seconds"] = {"before": speed_before, "after": machine_speed()}
         db.dispose()
     text_out = json.dumps(result, indent=2)
     print(text_out)
