@@ -171,6 +171,15 @@ def holdings(
     return Holdings(about, frozenset(own), newest, person_of)
 
 
+class Layout(NamedTuple):
+    """The fields a shared item shows, in order; those read from the row, with their
+    place in it; and those shown as withheld to protect someone's identity."""
+
+    fields: tuple[str, ...]
+    read: tuple[tuple[str, int], ...]
+    withheld: tuple[str, ...]
+
+
 @dataclass
 class Grant:
     """What the active disclosures of an item chain (or break-glass) let the viewer see.
@@ -188,12 +197,31 @@ class Grant:
     """The viewer's break-glass session that shows this item, if one does."""
     protected_shown: set[str] = field(default_factory=set)
     """Protected-identity fields the policy lets the viewer see, for a protected item."""
+    _layouts: dict[bool, Layout] = field(default_factory=dict, repr=False, compare=False)
 
     def readable(self, protected: bool) -> set[str]:
         """The fields whose values the viewer reads: granted, less those withheld."""
         if not protected:
             return self.fields
         return {f for f in self.fields if f not in PROTECTED_FIELDS or f in self.protected_shown}
+
+    def layout(self, protected: bool) -> Layout:
+        """Which fields an item of this grant shows, and how: the same for every item
+        of the grant, so worked out once per redaction state once the grant is made."""
+        found = self._layouts.get(protected)
+        if found is None:
+            names: list[str] = []
+            shown: list[tuple[str, int]] = []
+            withheld: list[str] = []
+            for name, at, sensitive in _SHOWN_AT:
+                if name in self.fields:
+                    names.append(name)
+                    if sensitive and protected and name not in self.protected_shown:
+                        withheld.append(name)
+                    else:
+                        shown.append((name, at))
+            found = self._layouts[protected] = Layout(tuple(names), tuple(shown), tuple(withheld))
+        return found
 
 
 @dataclass(frozen=True)
@@ -541,14 +569,10 @@ _PROTECTED = _AT["protected_identity"]
 def _disclosed_entry(row: Any, grant: Grant, person_id: int | None) -> ChronologyEntry:
     """Positional access: this runs once per shared item, hundreds of times a request."""
     data: tuple[Any, ...] = row
-    protected = data[_AT["protected_identity"]]
-    shown: list[str] = []
-    values: dict[str, Any] = {}
-    for name, at, sensitive in _SHOWN_AT:
-        if name in grant.fields:
-            shown.append(name)
-            hide = sensitive and protected and name not in grant.protected_shown
-            values[name] = WITHHELD if hide else data[at]
+    layout = grant.layout(data[_PROTECTED])
+    values = {name: data[at] for name, at in layout.read}
+    for name in layout.withheld:
+        values[name] = WITHHELD
     version = data[_AT["version"]]
     return ChronologyEntry(
         item_chain_id=data[_AT["chain_id"]],
@@ -560,7 +584,7 @@ def _disclosed_entry(row: Any, grant: Grant, person_id: int | None) -> Chronolog
         disclosure_ids=sorted(grant.disclosures),
         about_person_id=person_id,
         about_record_id=None,
-        fields=shown,
+        fields=list(layout.fields),
         version=version,
         corrected=version > 1,
         retracted=data[_AT["retraction_id"]] is not None,
