@@ -21,12 +21,28 @@ from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
 
 _PENDING = "jigsaw.audit.pending"
 HEAD_ID = 1
+_ENTRIES = AuditEntry.metadata.tables[AuditEntry.__tablename__]
 _NODES = AuditNode.metadata.tables[AuditNode.__tablename__]
 _HEAD = AuditHead.metadata.tables[AuditHead.__tablename__]
 
 
 def stage(session: Session, entry: AuditEntry) -> None:
     session.info.setdefault(_PENDING, []).append(entry)
+
+
+def entry_document_row(entry: AuditEntry) -> dict[str, Any]:
+    """The entry's columns as inserted: exactly what its leaf hash covers."""
+    return {
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at,
+        "actor_id": entry.actor_id,
+        "actor_agency_id": entry.actor_agency_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "purpose": entry.purpose,
+        "refs": entry.refs or {},
+    }
 
 
 def frontier_root(size: int, frontier: list[bytes | None]) -> bytes:
@@ -95,12 +111,14 @@ def _sequence(session: Session) -> None:
     head_size, head_frontier = _lock_head(session)
     for offset, entry in enumerate(pending):
         entry.seq = head_size + offset
-    session.add_all(pending)
     leaves = [entry_leaf_hash(e) for e in pending]
     size, frontier, nodes = extend(head_size, decode_frontier(head_frontier), leaves)
-    # Core statements on the tables: the ORM's bulk paths would look for objects to
-    # keep in step, and there are none (the head is expired below if it was loaded).
+    # Core statements on the tables: entries are written once and never read back in
+    # the session that wrote them, so the ORM's unit of work would only add cost (every
+    # audited read pays it), and there are no objects to keep in step (the head is
+    # expired below if it was loaded).
     connection = session.connection()
+    connection.execute(insert(_ENTRIES), [entry_document_row(e) for e in pending])
     connection.execute(insert(_NODES), nodes)
     connection.execute(
         update(_HEAD)
