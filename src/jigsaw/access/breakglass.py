@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, select
 from sqlalchemy.orm import Session
 
 from jigsaw.access import grants, policy
@@ -79,22 +80,43 @@ def may_start(actor: Actor, person_id: int) -> bool:
     return policy.is_permitted(actor, Permission.START_BREAK_GLASS, person_id=person_id)
 
 
+def may_use_break_glass(actor: Actor) -> bool:
+    """Whether break-glass sessions can be active for this actor at all (rules B2, F1, F3)."""
+    return (
+        actor.practitioner_id is not None
+        and actor.role in BREAK_GLASS_ROLES
+        and actor.mfa_verified
+        and not actor.is_token
+    )
+
+
 def active_for(actor: Actor, now: datetime) -> ColumnElement[bool]:
     """SQL: the break-glass session is the actor's own, not ended and not expired.
 
     The same meaning as ``policy.cedar`` rule B2, for list queries; the property test
     in ``tests/access/test_policy_agreement.py`` holds the two together.
     """
-    if actor.practitioner_id is None or actor.role not in BREAK_GLASS_ROLES:
+    if not may_use_break_glass(actor):
         return false()
-    if not actor.mfa_verified or actor.is_token:
-        return false()
+    return _active_for(actor.practitioner_id, now)
+
+
+def _active_for(practitioner: Any, now: Any) -> ColumnElement[bool]:
     ended = select(BreakGlassEnd.id).where(BreakGlassEnd.session_id == BreakGlassSession.id)
-    return (
-        (BreakGlassSession.practitioner_id == actor.practitioner_id)
-        & (BreakGlassSession.expires_at > now)
-        & ~ended.exists()
+    return and_(
+        BreakGlassSession.practitioner_id == practitioner,
+        BreakGlassSession.expires_at > now,
+        ~ended.exists(),
     )
+
+
+ACTIVE_FOR_VIEWER = _active_for(bindparam("glass_practitioner"), bindparam("glass_now"))
+"""``active_for`` with the actor as bound parameters (``active_for_values``), for
+statements built once. Only for an actor who ``may_use_break_glass``."""
+
+
+def active_for_values(actor: Actor, now: datetime) -> dict[str, Any]:
+    return {"glass_practitioner": actor.practitioner_id, "glass_now": now}
 
 
 def active_sessions(

@@ -10,8 +10,9 @@ disclosed item, with the same fields, for as long as the disclosure is active.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from jigsaw.access import grants, policy
@@ -191,28 +192,53 @@ def _recipient(disclosure: Disclosure) -> Addressee:
     return Addressee(disclosure.recipient_agency_id, disclosure.recipient_practitioner_id)
 
 
+def receives_disclosures(actor: Actor) -> bool:
+    """Whether disclosures can be active to this actor at all (rules D1 and F1)."""
+    return actor.role in FRONTLINE and actor.mfa_verified
+
+
 def active_to(actor: Actor, now: datetime) -> ColumnElement[bool]:
     """SQL: the disclosure is to this actor (or their agency, when no one is named) and active.
 
     The same meaning as ``policy.cedar`` rule D1 (and F1), for list queries; the
     property test in ``tests/access/test_policy_agreement.py`` holds the two together.
     """
-    if actor.role not in FRONTLINE or not actor.mfa_verified:
+    if not receives_disclosures(actor):
         return false()
+    return _active_to(actor.practitioner_id, actor.agency_id, now)
+
+
+def _active_to(practitioner: Any, agency: Any, now: Any) -> ColumnElement[bool]:
     revoked = select(DisclosureRevocation.id).where(
         DisclosureRevocation.disclosure_id == Disclosure.id
     )
     return and_(
         or_(
-            Disclosure.recipient_practitioner_id == actor.practitioner_id,
+            Disclosure.recipient_practitioner_id == practitioner,
             and_(
                 Disclosure.recipient_practitioner_id.is_(None),
-                Disclosure.recipient_agency_id == actor.agency_id,
+                Disclosure.recipient_agency_id == agency,
             ),
         ),
         Disclosure.expires_at > now,
         ~revoked.exists(),
     )
+
+
+ACTIVE_TO_VIEWER = _active_to(
+    bindparam("viewer_practitioner"), bindparam("viewer_agency"), bindparam("viewer_now")
+)
+"""``active_to`` with the viewer as bound parameters (``active_to_values``), for statements
+built once: a chronology asks it on every call. Only for an actor who
+``receives_disclosures``."""
+
+
+def active_to_values(actor: Actor, now: datetime) -> dict[str, Any]:
+    return {
+        "viewer_practitioner": actor.practitioner_id,
+        "viewer_agency": actor.agency_id,
+        "viewer_now": now,
+    }
 
 
 def received(db: Database, actor: Actor) -> list[DisclosureOut]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from jigsaw.people.models import AgencyRecord
@@ -21,6 +21,12 @@ from jigsaw.people.models import AgencyRecord
 def linked_to(person_ids: Collection[int]) -> ColumnElement[bool]:
     """SQL: the agency record is linked to one of these people."""
     return AgencyRecord.person_id.in_(sorted(person_ids))
+
+
+def linked_to_bound(name: str) -> ColumnElement[bool]:
+    """SQL: the agency record is linked to the person bound under ``name`` at execution,
+    for statements built once and run on every request."""
+    return AgencyRecord.person_id == bindparam(name)
 
 
 def person_of(session: Session, record_id: int) -> int | None:

@@ -10,8 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import CompoundSelect, String, cast, literal, null, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from jigsaw.access import breakglass, grants
@@ -22,7 +36,7 @@ from jigsaw.db import UTCDateTime
 from jigsaw.people.models import AgencyRecord
 from jigsaw.sharing.models import InformationRequest, SharingDecision
 from jigsaw.singleview.chronology import Shared
-from jigsaw.singleview.links import linked_to
+from jigsaw.singleview.links import linked_to_bound
 from jigsaw.singleview.schemas import EmergencyAccess
 
 
@@ -90,31 +104,58 @@ class _Facts:
 def _facts(session: Session, actor: Actor, person_id: int, now: datetime) -> _Facts:
     """The facts behind each purpose, in one round trip: a look at a child is made on
     every page of the single view, so each query it saves is saved on every page."""
-    # An actor of no agency (the service itself) holds no record and makes no request.
-    agency_id = actor.agency_id if actor.agency_id is not None else -1
+    glass = breakglass.may_use_break_glass(actor)
+    values: dict[str, Any] = {
+        "person": person_id,
+        # An actor of no agency (the service itself) holds no record and makes no request.
+        "agency": actor.agency_id if actor.agency_id is not None else -1,
+    }
+    if glass:
+        values.update(breakglass.active_for_values(actor, now))
+    own: dict[int, str] = {}
+    open_request = False
+    sessions: dict[int, datetime] = {}
+    rows = session.connection().execute(_facts_statement(glass), values)
+    for kind, ident, given_name, family_name, expires_at in rows:
+        if kind == _OWN:
+            own[ident] = f"{given_name} {family_name}"
+        elif kind == _REQUEST:
+            open_request = True
+        elif expires_at is not None:
+            sessions[ident] = expires_at
+    return _Facts(own, open_request, sessions)
+
+
+@cache
+def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
+    """Built once for each kind of actor, the actor and person bound at execution: only
+    an actor who may use break-glass has their sessions looked for."""
+    agency: BindParameter[int] = bindparam("agency")
+    linked = linked_to_bound("person")
     decided = select(SharingDecision.id).where(SharingDecision.request_id == InformationRequest.id)
     undecided_request = (
         select(InformationRequest.id)
         .join(AgencyRecord, AgencyRecord.id == InformationRequest.subject_record_id)
         .where(
-            linked_to([person_id]),
+            linked,
             or_(
-                InformationRequest.requester_agency_id == agency_id,
-                InformationRequest.recipient_agency_id == agency_id,
+                InformationRequest.requester_agency_id == agency,
+                InformationRequest.recipient_agency_id == agency,
             ),
             ~decided.exists(),
         )
         .exists()
     )
     text, when = String(), UTCDateTime()
-    facts: CompoundSelect[str, int, str | None, str | None, datetime | None] = union_all(
+    parts: list[Select[*tuple[Any, ...]]] = [
+        # The first part's types are the whole result's: the expiry is read as a datetime.
         select(
             literal(_OWN),
             AgencyRecord.id,
             AgencyRecord.given_name,
             AgencyRecord.family_name,
             cast(null(), when),
-        ).where(linked_to([person_id]), AgencyRecord.agency_id == agency_id),
+        ).where(linked, AgencyRecord.agency_id == agency),
         select(
             literal(_REQUEST),
             literal(0),
@@ -122,25 +163,20 @@ def _facts(session: Session, actor: Actor, person_id: int, now: datetime) -> _Fa
             cast(null(), text),
             cast(null(), when),
         ).where(undecided_request),
-        select(
-            literal(_BREAK_GLASS),
-            BreakGlassSession.id,
-            cast(null(), text),
-            cast(null(), text),
-            BreakGlassSession.expires_at,
-        ).where(BreakGlassSession.person_id == person_id, breakglass.active_for(actor, now)),
-    )
-    own: dict[int, str] = {}
-    open_request = False
-    glass: dict[int, datetime] = {}
-    for kind, ident, given_name, family_name, expires_at in session.connection().execute(facts):
-        if kind == _OWN:
-            own[ident] = f"{given_name} {family_name}"
-        elif kind == _REQUEST:
-            open_request = True
-        elif expires_at is not None:
-            glass[ident] = expires_at
-    return _Facts(own, open_request, glass)
+    ]
+    if break_glass:
+        parts.append(
+            select(
+                literal(_BREAK_GLASS),
+                BreakGlassSession.id,
+                cast(null(), text),
+                cast(null(), text),
+                BreakGlassSession.expires_at,
+            ).where(
+                BreakGlassSession.person_id == bindparam("person"), breakglass.ACTIVE_FOR_VIEWER
+            )
+        )
+    return union_all(*parts)
 
 
 _OWN, _REQUEST, _BREAK_GLASS = "own", "request", "break_glass"
