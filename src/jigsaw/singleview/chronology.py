@@ -396,7 +396,7 @@ def may_read_own(actor: Actor) -> bool:
 
 
 # Built once, the viewer bound at execution: a chronology runs it on every call, and
-# building it (the disclosure condition above all) cost more than the database's work.
+# building it afresh (the disclosure condition above all) was a measurable part of one.
 # The disclosure is checked by a correlated ``EXISTS`` on its key rather than a join:
 # joined, planners on both backends scan every disclosure to the viewer's agency, which
 # grows with a busy hub's inbox.
