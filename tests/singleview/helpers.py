@@ -22,7 +22,7 @@ from jigsaw.people.models import AgencyRecord, LinkStatus, PersonRole, Relations
 from jigsaw.people.schemas import AgencyRecordIn, InvolvementIn, RelationshipIn
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
-from jigsaw.records.schemas import ItemIn, ItemOut
+from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut
 from jigsaw.sharing import decisions, disclosures
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.sharing.schemas import DecisionIn, DisclosedItemIn, DisclosureIn, DisclosureOut
@@ -88,6 +88,25 @@ def item(
         **more,
     }
     return records.record_item(db, actor, ItemIn.model_validate(body))
+
+
+def correct(db: Database, actor: Actor, original: ItemOut, summary: str, reason: str) -> ItemOut:
+    """A new version of an item with a new summary, the rest as it was."""
+    return records.correct_item(
+        db,
+        actor,
+        original.id,
+        CorrectionIn(
+            subject_record_id=original.subject_record_id,
+            category=original.category,
+            subtype=original.subtype,
+            occurred_on=original.occurred_on,
+            summary=summary,
+            nature=original.nature,
+            source=original.source,
+            reason=reason,
+        ),
+    )
 
 
 def involve(

@@ -18,14 +18,14 @@ from jigsaw.db import Database
 from jigsaw.errors import NotPermitted
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
-from jigsaw.records.schemas import CorrectionIn, RetractionIn
+from jigsaw.records.schemas import RetractionIn
 from jigsaw.sharing import disclosures
 from jigsaw.sharing.disclosures import WITHHELD
 from jigsaw.sharing.schemas import RevocationIn
 from jigsaw.singleview import service
 from jigsaw.singleview.schemas import ChronologyFilters, Order
 from tests.conftest import World
-from tests.singleview.helpers import Family, build_family, item, share
+from tests.singleview.helpers import Family, build_family, correct, item, share
 
 MARCH_3 = date(2026, 3, 3)
 
@@ -122,21 +122,7 @@ def test_corrections_reach_the_chronology_with_the_same_fields(
     rec = family.records
     first = item(db, family.dsl, rec["school"], "Bruise on the left arm")
     share(db, family.dsl, rec["school"], [first], to_agency=family.mash.id, fields=["summary"])
-    records.correct_item(
-        db,
-        family.dsl,
-        first.id,
-        CorrectionIn(
-            subject_record_id=rec["school"],
-            category=Category.CHILD_WELFARE,
-            subtype="injury",
-            occurred_on=date(2026, 3, 2),
-            summary="Bruise on the right arm",
-            nature=Nature.FACT,
-            source="Seen by the author",
-            reason="Wrong arm recorded",
-        ),
-    )
+    correct(db, family.dsl, first, "Bruise on the right arm", "Wrong arm recorded")
     entry = next(
         e
         for e in service.chronology(db, family.social_worker, family.child).entries
@@ -308,21 +294,7 @@ def test_a_chronology_costs_the_same_statements_however_much_is_known(
     )  # fmt: skip
     police = [item(db, family.officer, rec["police"], f"Incident {n}") for n in range(4)]
     share(db, family.officer, rec["police"], police, to_agency=family.mash.id)
-    records.correct_item(
-        db,
-        family.dsl,
-        more[0].id,
-        CorrectionIn(
-            subject_record_id=rec["school"],
-            category=Category.CHILD_WELFARE,
-            subtype="injury",
-            occurred_on=date(2026, 3, 2),
-            summary="Note 0, corrected",
-            nature=Nature.FACT,
-            source="Seen by the author",
-            reason="Wrong wording",
-        ),
-    )
+    correct(db, family.dsl, more[0], "Note 0, corrected", "Wrong wording")
     for n in range(5):
         item(db, family.social_worker, rec["mash"], f"Strategy note {n}")
 

@@ -17,12 +17,19 @@ from jigsaw.notifications import encompass
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.people.models import PersonRole
-from jigsaw.records import service as records
 from jigsaw.records.models import InformationItem
-from jigsaw.records.schemas import CorrectionIn
 from jigsaw.sharing.disclosures import notify_item_changed
 from tests.conftest import World
-from tests.singleview.helpers import Family, build_family, involve, item, link, record, share
+from tests.singleview.helpers import (
+    Family,
+    build_family,
+    correct,
+    involve,
+    item,
+    link,
+    record,
+    share,
+)
 
 
 @pytest.fixture
@@ -53,21 +60,7 @@ def test_involved_practitioners_hear_of_a_disclosure_to_their_agency_once_each(
     assert _kinds(db, worker) == [NotificationKind.DISCLOSURE_RECEIVED]
     assert _kinds(db, family.social_worker.practitioner_id) == []  # not involved with the child
 
-    records.correct_item(
-        db,
-        family.dsl,
-        shared.id,
-        CorrectionIn(
-            subject_record_id=family.records["school"],
-            category=shared.category,
-            subtype=shared.subtype,
-            occurred_on=shared.occurred_on,
-            summary="Bruise on the right arm",
-            nature=shared.nature,
-            source=shared.source,
-            reason="Wrong arm",
-        ),
-    )
+    correct(db, family.dsl, shared, "Bruise on the right arm", "Wrong arm")
     assert _kinds(db, worker) == [
         NotificationKind.DISCLOSURE_RECEIVED,
         NotificationKind.DISCLOSED_ITEM_CORRECTED,

@@ -22,6 +22,7 @@ from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
 _PENDING = "jigsaw.audit.pending"
 HEAD_ID = 1
 _ENTRIES = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+_ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns if column.name != "id")
 _NODES = AuditNode.metadata.tables[AuditNode.__tablename__]
 _HEAD = AuditHead.metadata.tables[AuditHead.__tablename__]
 
@@ -30,19 +31,9 @@ def stage(session: Session, entry: AuditEntry) -> None:
     session.info.setdefault(_PENDING, []).append(entry)
 
 
-def entry_document_row(entry: AuditEntry) -> dict[str, Any]:
-    """The entry's columns as inserted: exactly what its leaf hash covers."""
-    return {
-        "seq": entry.seq,
-        "occurred_at": entry.occurred_at,
-        "actor_id": entry.actor_id,
-        "actor_agency_id": entry.actor_agency_id,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "purpose": entry.purpose,
-        "refs": entry.refs or {},
-    }
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    """The entry's columns as inserted, the id left to the database."""
+    return {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
 
 
 def frontier_root(size: int, frontier: list[bytes | None]) -> bytes:
@@ -118,7 +109,7 @@ def _sequence(session: Session) -> None:
     # audited read pays it), and there are no objects to keep in step (the head is
     # expired below if it was loaded).
     connection = session.connection()
-    connection.execute(insert(_ENTRIES), [entry_document_row(e) for e in pending])
+    connection.execute(insert(_ENTRIES), [_row(e) for e in pending])
     connection.execute(insert(_NODES), nodes)
     connection.execute(
         update(_HEAD)
