@@ -27,7 +27,13 @@ from jigsaw.access.service import AccountConfig
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.models import Practitioner
 from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import AgencyIn, AgencyOut, PractitionerIn, PractitionerOut
+from jigsaw.agencies.schemas import (
+    AgencyIn,
+    AgencyOut,
+    PractitionerIn,
+    PractitionerOut,
+    ServiceAccountIn,
+)
 from jigsaw.app import create_app
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings
@@ -153,12 +159,33 @@ class World:
         *,
         second_factor: bool = True,
     ) -> PractitionerOut:
-        agency = agency or self.agency()
+        return self._person((agency or self.agency()).id, role, second_factor=second_factor)
+
+    def colleague(
+        self, of: PractitionerOut, role: Role = Role.PRACTITIONER, *, second_factor: bool = True
+    ) -> PractitionerOut:
+        """Someone in the same agency as ``of``: the administrator who manages their
+        account, for example, who can manage no other agency's."""
+        return self._person(of.agency_id, role, second_factor=second_factor)
+
+    def service_account(self, agency: AgencyOut | PractitionerOut | None = None) -> PractitionerOut:
+        """Another system's account in an agency (or in ``agency``'s own, given a person):
+        the only kind an API token is issued for."""
+        agency_id = (
+            agency.agency_id
+            if isinstance(agency, PractitionerOut)
+            else (agency or self.agency()).id
+        )
+        return agencies.create_service_account(
+            self.db, SYSTEM, ServiceAccountIn(name=unique("Case system"), agency_id=agency_id)
+        )
+
+    def _person(self, agency_id: int, role: Role, *, second_factor: bool) -> PractitionerOut:
         practitioner = agencies.create_practitioner(
             self.db,
             SYSTEM,
             PractitionerIn(
-                agency_id=agency.id,
+                agency_id=agency_id,
                 name=unique("Practitioner"),
                 email=f"{unique('p').replace(' ', '').replace('-', '.')}@example.org",
                 role=role,

@@ -109,7 +109,7 @@ def test_0011_downgrades_and_upgrades_keeping_rows_and_guards(
     before = counts()
     assert all(before.values()) and has_seal_id() == set(SEALED_IN_0011)
     private_database.dispose()
-    migrate.downgrade(private_database.url, "0010")
+    migrate.downgrade(private_database.url, "0010", have_backup=True)
     assert has_seal_id() == set() and counts() == before
     _guarded(private_database)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,10 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from jigsaw import __version__
+from jigsaw import __version__, hardening
 from jigsaw.access.api import router as sessions_router
 from jigsaw.access.breakglass_api import router as breakglass_router
 from jigsaw.agencies.api import router as agencies_router
@@ -23,17 +25,26 @@ from jigsaw.audit.refusals import RefusedRequest, record_refusal
 from jigsaw.config import Settings, get_settings
 from jigsaw.consent.api import router as consent_router
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
+from jigsaw.errors import (
+    Conflict,
+    InvalidInput,
+    Misconfigured,
+    NotFound,
+    NotPermitted,
+    NotSignedIn,
+)
 from jigsaw.guidance.api import router as guidance_router
-from jigsaw.http import actor_of
+from jigsaw.http import SESSION_COOKIE, actor_of
+from jigsaw.linkage.api import router as linkage_router
+from jigsaw.methods import AllowEveryMethod
 from jigsaw.notifications.api import router as notifications_router
 from jigsaw.people.api import router as people_router
 from jigsaw.records.api import router as records_router
+from jigsaw.schemas import ERROR_RESPONSES
 from jigsaw.sharing.api import router as sharing_router
 from jigsaw.singleview.api import router as singleview_router
-from jigsaw.web import breakglass_pages, pages
+from jigsaw.web import api_docs, breakglass_pages, pages
 
-SESSION_COOKIE = "jigsaw_session"
 CACHEABLE_PREFIXES = ("/assets/", "/static/")
 
 
@@ -45,10 +56,18 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 _NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
 
 
+MAX_PROBLEMS = 50
+"""Problems listed in one 422: nobody fixes more at once, and a body of thousands of
+unknown keys must not come back as an answer many times its own size."""
+
+
 def _problems(errors: list[dict[str, object]]) -> list[dict[str, str]]:
-    """Field path and message per error; a cross-field check names its field as "field: …"."""
+    """Field path and message per error; a cross-field check names its field as "field: …".
+
+    At most ``MAX_PROBLEMS``, then one more saying how many were left out.
+    """
     problems = []
-    for error in errors:
+    for error in errors[:MAX_PROBLEMS]:
         message = str(error.get("msg", "Invalid value")).removeprefix("Value error, ")
         field = _field_path(tuple(error.get("loc", ())))  # type: ignore[arg-type]
         named = _NAMED_FIELD.match(message)
@@ -56,6 +75,9 @@ def _problems(errors: list[dict[str, object]]) -> list[dict[str, str]]:
             field = named.group(1) if field == "body" else f"{field}.{named.group(1)}"
             message = named.group(2)
         problems.append({"field": field, "message": message})
+    if len(errors) > MAX_PROBLEMS:
+        more = len(errors) - MAX_PROBLEMS
+        problems.append({"field": "body", "message": f"{more} more problems are not listed"})
     return problems
 
 
@@ -79,7 +101,29 @@ def _record_refusal(request: Request) -> None:
     record_refusal(request.app.state.db, actor, refused)
 
 
+logger = logging.getLogger(__name__)
+
+UNSTORABLE = "A value could not be stored: check the text for hidden characters and the numbers"
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        """Input the database itself refused: bad input, answered 422 like any other.
+
+        The exception's text would quote the statement's values (names, addresses),
+        so only the database's error class is logged, never the message.
+        """
+        logger.warning(
+            "%s %s: the database refused a value (%s)",
+            request.method,
+            getattr(request.scope.get("route"), "path_format", "?"),
+            type(exc.orig).__name__,
+        )
+        if _wants_html(request):
+            return pages.error_page(request, 422, "There is a problem", UNSTORABLE)
+        return JSONResponse({"errors": [{"field": "", "message": UNSTORABLE}]}, status_code=422)
+
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> Response:
         return JSONResponse({"errors": _problems(list(exc.errors()))}, status_code=422)
@@ -112,6 +156,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def conflict(_: Request, exc: Conflict) -> Response:
         return JSONResponse({"errors": [{"field": "", "message": str(exc)}]}, status_code=409)
 
+    @app.exception_handler(Misconfigured)
+    async def misconfigured(request: Request, exc: Misconfigured) -> Response:
+        if _wants_html(request):
+            return pages.error_page(
+                request, 503, "Sorry, there is a problem with the service", str(exc)
+            )
+        return JSONResponse({"errors": [{"field": "", "message": str(exc)}]}, status_code=503)
+
 
 @asynccontextmanager
 async def _worker_lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +190,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Multi-agency safeguarding information sharing.",
         lifespan=_worker_lifespan,
+        # FastAPI's own documentation loads scripts from a CDN and answers anyone;
+        # web/api_docs.py serves it from local files to signed-in people instead.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url, echo=settings.sql_echo)
@@ -150,6 +207,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         https_only=settings.secure_cookies,
     )
     install_error_handlers(app)
+    app.add_middleware(AllowEveryMethod)
 
     @app.middleware("http")
     async def no_caching_of_personal_data(request: Request, call_next: Any) -> Response:
@@ -158,6 +216,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if not request.url.path.startswith(CACHEABLE_PREFIXES):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+    hardening.install(app, settings)
 
     for router in (
         sessions_router,
@@ -168,11 +228,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         guidance_router,
         sharing_router,
         singleview_router,
+        linkage_router,
         notifications_router,
         audit_router,
         breakglass_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
+    api_docs.install(app)
     pages.install(app)
     breakglass_pages.install(app)
     return app

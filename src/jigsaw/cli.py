@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from jigsaw.agencies import cli as accounts_cli
 from jigsaw.audit import cli as audit_cli
 from jigsaw.config import Settings, get_settings
 from jigsaw.linkage import cli as linkage_cli
@@ -25,6 +27,7 @@ app.add_typer(linkage_cli.app, name="linkage")
 app.add_typer(decisions_cli.app, name="decisions")
 app.add_typer(protection_cli.app, name="protection")
 app.add_typer(retention_cli.app, name="retention")
+app.add_typer(accounts_cli.app, name="accounts")
 app.command("register")(audit_cli.register_command)
 console = Console(stderr=True)
 
@@ -40,11 +43,73 @@ def _url(database: str | None) -> str:
 
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOption = None, revision: str = "head") -> None:
-    """Create or migrate the schema to the latest version."""
+    """Create or migrate the schema to the latest version, after any upgrade already running."""
     from jigsaw import migrate
 
     migrate.upgrade(_url(database), revision)
     console.print(f"[green]Database is at revision {revision}.[/green]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="The revision to go back to, e.g. 0010.")],
+    database: DatabaseOption = None,
+    have_backup: Annotated[
+        bool,
+        typer.Option(
+            "--i-have-a-backup",
+            help="Go ahead on a database that holds data, dropping what later migrations added.",
+        ),
+    ] = False,
+) -> None:
+    """Take the schema back to an earlier revision; refused on a populated database."""
+    from jigsaw import migrate
+
+    try:
+        migrate.downgrade(_url(database), revision, have_backup=have_backup)
+    except migrate.DowngradeRefused as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]Database is at revision {revision}.[/green]")
+
+
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Option("--output", help="The backup file to write.")],
+    database: DatabaseOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Back up the database while the service runs (SQLite online backup, or pg_dump)."""
+    from jigsaw import backup as backups
+
+    try:
+        backups.backup(_url(database), output, overwrite=overwrite)
+    except backups.BackupRefused as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]Backed up to {output}.[/green] Keep it apart from the master key.")
+
+
+@app.command()
+def restore(
+    input_file: Annotated[Path, typer.Option("--input", help="A file `jigsaw backup` wrote.")],
+    database: DatabaseOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace a database that already holds data.")
+    ] = False,
+) -> None:
+    """Restore a backup into an empty database (stop the service first)."""
+    from jigsaw import backup as backups
+
+    try:
+        backups.restore(_url(database), input_file, force=force)
+    except backups.BackupRefused as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Restored {input_file}.[/green] Now run "
+        "`jigsaw audit verify --checkpoint FILE` with the latest checkpoint kept elsewhere."
+    )
 
 
 @app.command()
@@ -90,8 +155,9 @@ def demo(
     import uvicorn
 
     from jigsaw.app import create_app
-    from jigsaw.demo import build_demo, demo_database_url
+    from jigsaw.demo import build_demo, demo_database_url, start_afresh
 
+    start_afresh()
     settings = Settings(demo_mode=True, secure_cookies=False, database_url=demo_database_url())
     master_keys.configure(master_keys.master_key_for(settings))
     accounts = build_demo(children=children, seed=seed, console=console)
@@ -107,10 +173,14 @@ def demo_code(
 ) -> None:
     """Print the current 6-digit code for a demo account (demo accounts only)."""
     from jigsaw.access import totp
-    from jigsaw.demo import DEMO_ACCOUNTS, demo_totp_secret
+    from jigsaw.demo import DEMO_ACCOUNTS, demo_key, demo_totp_secret
 
     if email not in {account.email for account in DEMO_ACCOUNTS}:
         raise typer.BadParameter("Not a demo account; codes are only printed for demo accounts")
     from jigsaw.clock import utcnow
 
-    typer.echo(totp.code_for_step(demo_totp_secret(email), totp.step_at(utcnow())))
+    try:
+        key = demo_key()
+    except FileNotFoundError as missing:
+        raise typer.BadParameter(str(missing)) from None
+    typer.echo(totp.code_for_step(demo_totp_secret(email, key), totp.step_at(utcnow())))

@@ -6,15 +6,75 @@ set them must fail at start-up, not run with a guessable key.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-DEMO_SECRET = "demo-only-secret-key-not-for-real-data-000000"  # noqa: S105 (demo mode only)
 MIN_SECRET_LENGTH = 32
-DEMO_MASTER_KEY = "ZGVtby1vbmx5LW1hc3Rlci1rZXktbm90LWZvci11c2U="  # 32 bytes; demo mode only
+DEMO_SECRET_SUFFIX = "secret"  # noqa: S105 (a file name, not a secret)
+DEMO_MASTER_KEY_SUFFIX = "master-key"
+# SHA-256 of the keys earlier versions published for demo mode. A copy of one in a real
+# deployment is refused at start-up; the keys themselves are no longer anywhere here.
+_PUBLISHED_DEMO_KEY_DIGESTS = frozenset(
+    {
+        "04dbf3d7d6b9c282df95e42033b778214f84e7c7c679b98dcdf632542a32bef2",
+        "13fef411710fd7a3e611d28956469ba76b16d64f6a003bf83f2d2fed0a69158f",
+    }
+)
+
+
+def _published(value: str) -> bool:
+    return hashlib.sha256(value.encode()).hexdigest() in _PUBLISHED_DEMO_KEY_DIGESTS
+
+
+def demo_key_path(database_url: str, suffix: str) -> Path | None:
+    """Where demo mode keeps a key of its database: beside the SQLite file, as
+    ``<name>.<suffix>`` (``var/demo.secret`` for ``var/demo.db``), or in ``var/`` for a
+    server database. None for an in-memory database, whose key lives only as long as it.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            return None
+        database = Path(url.database)
+        return database.with_name(f"{database.stem}.{suffix}")
+    return Path("var") / f"demo-{url.get_backend_name()}.{suffix}"
+
+
+def _demo_key(database_url: str, suffix: str, make: str) -> str:
+    """The demo database's own key, made at random (readable by its owner only) if absent.
+
+    Each demo database gets keys nobody else has, so reaching a demo instance is not
+    enough to forge its session cookies or read what it sealed.
+    """
+    path = demo_key_path(database_url, suffix)
+    if path is None:
+        return make
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()  # another process made it first
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make + "\n")
+        return make
+    return path.read_text().strip()
+
+
+def forget_demo_keys(database_url: str) -> None:
+    """Delete a demo database's keys, so the rebuilt database gets fresh ones."""
+    for suffix in (DEMO_SECRET_SUFFIX, DEMO_MASTER_KEY_SUFFIX):
+        path = demo_key_path(database_url, suffix)
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
 class InsecureSettings(RuntimeError):
@@ -30,7 +90,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(default="", description="Signs session cookies; 32+ characters.")
     demo_mode: bool = Field(
-        default=False, description="Allows the demo secret; synthetic data only."
+        default=False,
+        description="Synthetic data only: keys left unset are made at random for the "
+        "database and kept beside it (var/demo.secret, var/demo.master-key).",
     )
     audit_signing_key: str = Field(
         default="", description="Base64 of the 32-byte Ed25519 seed that signs checkpoints."
@@ -75,6 +137,19 @@ class Settings(BaseSettings):
         default=60,
         description="The longest an emergency (break-glass) session may last; 60 by default.",
     )
+    break_glass_alert_after: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "How many emergency (break-glass) sessions one practitioner may start within "
+            "break_glass_alert_hours before each further one raises a second alert."
+        ),
+    )
+    break_glass_alert_hours: int = Field(
+        default=24,
+        ge=1,
+        description="The rolling period, in hours, that break_glass_alert_after counts over.",
+    )
     oidc_issuer: str = Field(
         default="", description="Single sign-on: the OpenID provider's issuer URL."
     )
@@ -91,6 +166,13 @@ class Settings(BaseSettings):
     oidc_redirect_url: str = Field(
         default="", description="The callback URL to register, if the service sits behind a proxy."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body accepted; larger ones get 413 before parsing. "
+        "The largest legitimate one, an item with 20,000 characters of detail, is "
+        "under 130 KB even with every character escaped.",
+    )
     secure_cookies: bool = True
     sql_echo: bool = False
 
@@ -99,11 +181,17 @@ class Settings(BaseSettings):
         return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @model_validator(mode="after")
-    def _demo_gets_a_known_secret(self) -> Settings:
+    def _demo_gets_its_own_keys(self) -> Settings:
         if self.demo_mode and not self.secret_key:
-            self.secret_key = DEMO_SECRET
+            self.secret_key = _demo_key(
+                self.database_url, DEMO_SECRET_SUFFIX, secrets.token_urlsafe(48)
+            )
         if self.demo_mode and not self.master_key and self.master_key_file is None:
-            self.master_key = DEMO_MASTER_KEY
+            self.master_key = _demo_key(
+                self.database_url,
+                DEMO_MASTER_KEY_SUFFIX,
+                base64.b64encode(secrets.token_bytes(32)).decode(),
+            )
         return self
 
     def require_safe_secrets(self) -> None:
@@ -117,7 +205,7 @@ class Settings(BaseSettings):
                 "'import secrets; print(secrets.token_urlsafe(48))'), "
                 "or set JIGSAW_DEMO_MODE=1 to run on synthetic data only."
             )
-        if len(self.secret_key) < MIN_SECRET_LENGTH or self.secret_key == DEMO_SECRET:
+        if len(self.secret_key) < MIN_SECRET_LENGTH or _published(self.secret_key):
             raise InsecureSettings(
                 f"JIGSAW_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random "
                 "characters, and never the demo key outside demo mode."
@@ -132,7 +220,7 @@ class Settings(BaseSettings):
                 "JIGSAW_MASTER_KEY (or JIGSAW_MASTER_KEY_FILE) is not set: nothing about a "
                 "child can be stored or read. Create one with `jigsaw protection keygen`."
             )
-        if self.master_key == DEMO_MASTER_KEY:
+        if _published(self.master_key):
             raise InsecureSettings(
                 "JIGSAW_MASTER_KEY is the demo key: never use it outside demo mode."
             )

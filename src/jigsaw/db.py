@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -69,24 +69,57 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _without_row_values(context: ExceptionContext) -> None:
+    """Keep only PostgreSQL's primary message: its DETAIL quotes the failing row or key.
+
+    "Failing row contains (…, Barnes, 4 Mill Lane, …)" would otherwise travel into
+    every log that records the error, whatever ``hide_parameters`` hides.
+    """
+    error = context.original_exception
+    primary = getattr(getattr(error, "diag", None), "message_primary", None)
+    if not primary:
+        return
+    error.args = (primary,)
+    if context.sqlalchemy_exception is not None:
+        kind = type(error)
+        context.sqlalchemy_exception.args = (f"({kind.__module__}.{kind.__name__}) {primary}",)
+
+
 def make_engine(url: str, echo: bool = False, *, for_writes: bool = False) -> Engine:
     """Create an engine with the settings each backend needs to be safe.
 
     On SQLite a write transaction must take the write lock when it begins
     (``BEGIN IMMEDIATE``): one that reads first and writes later can find its
     snapshot stale and fail at the write instead of waiting its turn.
+
+    Statement parameters are never put into an exception's message or the SQL echo:
+    they are names, addresses and narrative, and error messages end up in logs.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         if for_writes:
             event.listen(engine, "connect", _sqlite_manual_transactions)
             event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+    )
+    event.listen(engine, "handle_error", _without_row_values)
+    return engine
 
 
 class UnitOfWork:

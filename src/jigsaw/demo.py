@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from jigsaw.agencies.models import Agency
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import PractitionerIn
 from jigsaw.clock import utcnow
-from jigsaw.config import Settings
+from jigsaw.config import Settings, forget_demo_keys
 from jigsaw.db import Database
 from jigsaw.people.models import AgencyRecord, PersonRole
 
@@ -61,6 +62,13 @@ DEMO_ACCOUNTS = (
         "dpo@council.demo",
         "Data protection officer",
     ),
+    DemoAccount(
+        AgencyKind.SOCIAL_CARE,
+        Role.LINKAGE_REVIEWER,
+        "Jordan Blake",
+        "linkage@council.demo",
+        "Data quality officer (linkage reviewer)",
+    ),
 )
 
 
@@ -68,14 +76,24 @@ def demo_database_url() -> str:
     return f"sqlite:///{DEMO_DATABASE}"
 
 
-def demo_totp_secret(email: str) -> str:
-    """A fixed authenticator key per demo account.
+def demo_totp_secret(email: str, demo_key: str) -> str:
+    """A demo account's authenticator key, derived from the demo database's own key.
 
-    The same on every rebuild, so a key added to an authenticator app once keeps
-    working; derived from the address, so it is printed, never stored in code.
+    The password is printed and sits in this source, so the second factor is what
+    keeps a reachable demo to those it was shown to: the key is keyed by the
+    database's random secret (``var/demo.secret``), new with each rebuild, and
+    printed by ``jigsaw demo`` and ``jigsaw demo-code``, never stored in code.
     """
-    digest = hashlib.sha256(f"jigsaw-demo-authenticator:{email}".encode()).digest()
+    label = f"jigsaw-demo-authenticator:{email}".encode()
+    digest = hmac.new(demo_key.encode(), label, hashlib.sha256).digest()
     return base64.b32encode(digest[:20]).decode()
+
+
+def demo_key() -> str:
+    """The demo database's own secret; only once ``jigsaw demo`` has built it."""
+    if not DEMO_DATABASE.exists():
+        raise FileNotFoundError(f"There is no demo database ({DEMO_DATABASE}): run `jigsaw demo`")
+    return Settings(demo_mode=True, database_url=demo_database_url()).secret_key
 
 
 def _busiest_agency(db: Database, kind: AgencyKind) -> Agency:
@@ -95,6 +113,17 @@ def _busiest_agency(db: Database, kind: AgencyKind) -> Agency:
         return agency
 
 
+def start_afresh() -> None:
+    """Delete the demo database and its keys, so the next settings make new ones.
+
+    A rebuilt demo never reuses a session key or master key: a cookie from an earlier
+    demo, or one forged with an old key, signs nobody in.
+    """
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+    forget_demo_keys(demo_database_url())
+
+
 def build_demo(children: int, seed: int, console: Console) -> RenderableType:
     """Rebuild the demo database and return tables of the accounts to sign in with.
 
@@ -112,7 +141,8 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
         console.print(f"Generating {children} synthetic children (seed {seed})…")
         console.print(generate_population(db, children=children, seed=seed).describe())
         # The same settings the demo server starts with, so it can read the keys.
-        config = access.AccountConfig.from_settings(Settings(demo_mode=True, database_url=url))
+        settings = Settings(demo_mode=True, database_url=url)
+        config = access.AccountConfig.from_settings(settings)
         people = Table(title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for column in ("Email", "Name", "Role", "Agency"):
             people.add_column(column, no_wrap=column == "Email")
@@ -141,7 +171,7 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
                     password=DEMO_PASSWORD,
                 ),
             )
-            secret = demo_totp_secret(account.email)
+            secret = demo_totp_secret(account.email, settings.secret_key)
             access.set_second_factor(db, Actor.system(), config, practitioner.id, secret)
             people.add_row(account.email, account.name, account.job_title, agency.name)
             codes.add_row(account.email, totp.grouped(secret), totp.code_for_step(secret, step))

@@ -50,3 +50,11 @@ class NotSignedIn(JigsawError):
 
 class Conflict(JigsawError):
     """The change clashes with the current state (for example a duplicate local id)."""
+
+
+class Misconfigured(JigsawError):
+    """The deployment's own keys or settings prevent the action; nothing the user did.
+
+    Answered as 503 and logged for the operator, never counted against the user (a
+    sign-in that cannot read a second-factor secret is not a wrong code).
+    """

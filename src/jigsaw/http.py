@@ -18,19 +18,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.routing import APIRoute
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from jigsaw import clock
 from jigsaw.access import service as access
 from jigsaw.access import sessions, tokens
-from jigsaw.access.actor import Actor
+from jigsaw.access.actor import RECENT_SIGN_IN, Actor
 from jigsaw.access.service import AccountConfig
 from jigsaw.config import Settings
 from jigsaw.db import Database
 from jigsaw.errors import NotPermitted, NotSignedIn
 
 SESSION_KEY = sessions.PRACTITIONER
+SESSION_COOKIE = "jigsaw_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SCOPES_ATTRIBUTE = "jigsaw_scopes"
 _ACCOUNTS_CACHE = "account_config"
@@ -154,6 +156,18 @@ def require_scopes(*, read: str, write: str) -> Callable[..., None]:
 
 # People with sessions
 
+SESSION_SCHEME = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description="A person's signed session cookie, after password and second factor",
+    auto_error=False,
+)
+TOKEN_SCHEME = HTTPBearer(
+    scheme_name="token",
+    description="An API token for a system, limited to the scopes it was given",
+    auto_error=False,
+)
+
 
 def _settings_numbers(request: Request) -> tuple[int, int]:
     settings = get_settings_for(request)
@@ -161,12 +175,18 @@ def _settings_numbers(request: Request) -> tuple[int, int]:
 
 
 def signed_in_actor(
-    request: Request, db: DB, token: Annotated[Actor | None, Depends(token_actor)]
+    request: Request,
+    db: DB,
+    token: Annotated[Actor | None, Depends(token_actor)],
+    _session: Annotated[str | None, Security(SESSION_SCHEME)] = None,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(TOKEN_SCHEME)] = None,
 ) -> Actor:
     """The actor, whether or not the second factor is done yet.
 
     Only for the routes that finish signing in; everything else uses
-    ``current_actor``.
+    ``current_actor``. The two security parameters only declare, in the OpenAPI
+    document, the ways a caller proves who they are; the session and the token are
+    read above and below, where the checks are.
     """
     if token is not None:
         _enforce_scopes(request, token)
@@ -204,7 +224,7 @@ def current_actor(actor: Annotated[Actor, Depends(signed_in_actor)]) -> Actor:
 SignedInActor = Annotated[Actor, Depends(signed_in_actor)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
-REAUTHENTICATION_SECONDS = 300
+REAUTHENTICATION_SECONDS = int(RECENT_SIGN_IN.total_seconds())
 
 
 def require_recent_authentication(

@@ -24,7 +24,11 @@ from the policy code, so a slip in either shows up as a disagreement:
   their break-glass shows;
 - "who knows this child" is open to front-line roles whose agency holds a record of
   the child (or with break-glass on the child), and shows every agency that does,
-  never what they hold;
+  never what they hold; but a record a practitioner made counts for naming other
+  agencies only once a DSL, MASH practitioner or Caldicott Guardian of the agency
+  (not the one who made it) has confirmed it: until then "who knows" lists the
+  viewer's own agency and only the kinds of the others, and the chronology shows
+  the agency's own items (and what was disclosed to them) as before;
 - an agency's sharing decisions are read by its front-line practitioners and its
   auditors; the disclosures it made, items included, by its front-line practitioners.
 """
@@ -50,6 +54,7 @@ FIELDS = (
 PROTECTED = frozenset({"detail", "source"})
 FRONTLINE = frozenset({"practitioner", "dsl", "mash", "caldicott", "dpo"})
 BREAK_GLASS_ROLES = frozenset({"mash", "caldicott"})
+CONFIRMING_ROLES = frozenset({"dsl", "mash", "caldicott"})
 DECISION_READERS = FRONTLINE | {"auditor"}
 SAFEGUARDING_KINDS = frozenset(
     {"school", "health", "police", "social_care", "housing", "probation", "voluntary"}
@@ -88,6 +93,8 @@ class Record:
     person_id: int | None
     given_name: str
     family_name: str
+    recorded_by: int | None = None
+    confirmed: bool = True
 
 
 @dataclass
@@ -311,14 +318,40 @@ class Model:
             or self.emergency(who, person_id, as_person=as_person) is not None
         )
 
+    def holds_confirmed_record_of(self, who: Practitioner, person_id: int) -> bool:
+        return any(
+            r.agency_id == who.agency_id and r.person_id == person_id and r.confirmed
+            for r in self.records.values()
+        )
+
     def may_view_who_knows(self, who: Practitioner, person_id: int, *, as_person: bool) -> bool:
         return who.frontline and (
             self.holds_record_of(who, person_id)
             or self.emergency(who, person_id, as_person=as_person) is not None
         )
 
+    def names_who_knows(self, who: Practitioner, person_id: int, *, as_person: bool) -> bool:
+        """Whether "who knows" names the other agencies, or gives their kinds only."""
+        return (
+            self.holds_confirmed_record_of(who, person_id)
+            or self.emergency(who, person_id, as_person=as_person) is not None
+        )
+
+    def may_confirm(self, who: Practitioner, record: Record) -> bool:
+        return (
+            who.role in CONFIRMING_ROLES
+            and who.agency_id == record.agency_id
+            and who.id != record.recorded_by
+        )
+
     def who_knows(self, person_id: int) -> set[int]:
         return {r.agency_id for r in self.records.values() if r.person_id == person_id}
+
+    def other_kinds(self, who: Practitioner, person_id: int) -> list[str]:
+        """The kind of each other agency that knows the person, one per agency."""
+        return sorted(
+            self.agencies[a].kind for a in self.who_knows(person_id) if a != who.agency_id
+        )
 
     def chronology(self, who: Practitioner, person_id: int, *, as_person: bool) -> list[Json]:
         """The entries, in order: dated ones by date, then those whose date was not shared."""

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from jigsaw.access import breakglass
 from jigsaw.access.breakglass import EmergencyAccessOffered
 from jigsaw.access.breakglass_schemas import BreakGlassIn
-from jigsaw.access.models import BreakGlassSession
+from jigsaw.access.models import BreakGlassSession, EmergencyGround
 from jigsaw.access.policy import Purpose
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit import access_log
@@ -30,6 +30,7 @@ from tests.singleview.helpers import Family, build_family, item
 from tests.web.helpers import form_token
 
 REASON = "Child found alone at the station late at night; police asking what is known."
+GROUND = EmergencyGround.MISSING_CHILD
 LIMIT = 60
 
 
@@ -56,7 +57,9 @@ def outside_mash(db: Database, world: World) -> tuple[World, object]:
 
 
 def _glass(db: Database, actor: object, person_id: int, reason: str = REASON) -> int:
-    started = breakglass.start(db, actor, person_id, BreakGlassIn(reason=reason), LIMIT)  # type: ignore[arg-type]
+    started = breakglass.start(
+        db, actor, person_id, BreakGlassIn(category=GROUND, reason=reason), LIMIT
+    )  # type: ignore[arg-type]
     return started.id
 
 
@@ -73,7 +76,9 @@ def test_a_reason_in_real_words_is_required_and_nothing_is_written_without_one(
 ) -> None:
     mash = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
     with pytest.raises(InvalidInput) as refused:
-        breakglass.start(db, mash, family.child, BreakGlassIn(reason=reason), LIMIT)
+        breakglass.start(
+            db, mash, family.child, BreakGlassIn(category=GROUND, reason=reason), LIMIT
+        )
     assert refused.value.problems[0].field == "reason"
     assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
 
@@ -81,7 +86,11 @@ def test_a_reason_in_real_words_is_required_and_nothing_is_written_without_one(
 def test_longer_than_the_authority_allows_is_refused(db: Database, family: Family) -> None:
     with pytest.raises(InvalidInput) as refused:
         breakglass.start(
-            db, family.social_worker, family.child, BreakGlassIn(reason=REASON, minutes=61), LIMIT
+            db,
+            family.social_worker,
+            family.child,
+            BreakGlassIn(category=GROUND, reason=REASON, minutes=61),
+            LIMIT,
         )
     assert refused.value.problems[0].field == "minutes"
 
@@ -92,7 +101,9 @@ def test_roles_the_policy_does_not_trust_with_it_are_refused(
 ) -> None:
     someone = world.actor(world.practitioner(family.school, role))
     with pytest.raises(NotPermitted):
-        breakglass.start(db, someone, family.child, BreakGlassIn(reason=REASON), LIMIT)
+        breakglass.start(
+            db, someone, family.child, BreakGlassIn(category=GROUND, reason=REASON), LIMIT
+        )
     assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
 
 
@@ -189,7 +200,7 @@ def test_the_practitioners_api_token_does_not_use_their_break_glass_session(
 def test_access_ends_when_the_time_runs_out(db: Database, world: World, family: Family) -> None:
     outsider = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
     started = breakglass.start(
-        db, outsider, family.child, BreakGlassIn(reason=REASON, minutes=5), LIMIT
+        db, outsider, family.child, BreakGlassIn(category=GROUND, reason=REASON, minutes=5), LIMIT
     )
     with db.sessions() as session:
         before = establish(
@@ -260,10 +271,16 @@ def test_the_api_needs_a_recent_sign_in_and_refuses_tokens(
 ) -> None:
     account = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH)
     world.sign_in(client, account)
-    bad = client.post(f"/api/people/{family.child}/break-glass", json={"reason": "now"})
+    bad = client.post(
+        f"/api/people/{family.child}/break-glass",
+        json={"category": "missing_child", "reason": "now"},
+    )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "reason"
-    made = client.post(f"/api/people/{family.child}/break-glass", json={"reason": REASON})
+    made = client.post(
+        f"/api/people/{family.child}/break-glass",
+        json={"category": "missing_child", "reason": REASON},
+    )
     assert made.status_code == 201, made.text
     seen = client.get(f"/api/people/{family.child}/chronology")
     assert seen.status_code == 200
@@ -273,7 +290,7 @@ def test_the_api_needs_a_recent_sign_in_and_refuses_tokens(
     assert client.get(f"/api/people/{family.child}/chronology").status_code == 403
     token = client.post(
         f"/api/people/{family.child}/break-glass",
-        json={"reason": REASON},
+        json={"category": "missing_child", "reason": REASON},
         headers={"Authorization": "Bearer jgs_not_a_real_token"},
     )
     assert token.status_code in (401, 403)
@@ -302,12 +319,12 @@ def test_the_refusal_page_offers_emergency_access_only_to_roles_that_may(
     token = form_token(form.text)
     short = client.post(
         f"/people/{family.child}/emergency-access",
-        data={"reason": "quickly", "csrf_token": token},
+        data={"category": "missing_child", "reason": "quickly", "csrf_token": token},
     )
     assert short.status_code == 422
     opened = client.post(
         f"/people/{family.child}/emergency-access",
-        data={"reason": REASON, "csrf_token": token},
+        data={"category": "missing_child", "reason": REASON, "csrf_token": token},
         follow_redirects=True,
     )
     assert opened.status_code == 200
@@ -322,3 +339,162 @@ def test_the_refusal_page_offers_emergency_access_only_to_roles_that_may(
     )
     assert ended.status_code == 403
     assert "Bruise on upper arm" not in ended.text
+
+
+# What a reason must say, how often, and who is told
+
+
+IDLE = "just curious about this kid lol"
+
+
+def test_an_idle_reason_or_no_ground_is_refused_over_the_api(
+    client: TestClient, world: World, db: Database, family: Family
+) -> None:
+    account = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH)
+    world.sign_in(client, account)
+    url = f"/api/people/{family.child}/break-glass"
+    idle = client.post(url, json={"category": "significant_harm", "reason": IDLE})
+    assert idle.status_code == 422
+    assert idle.json()["errors"][0]["field"] == "reason"
+    padded = client.post(
+        url,
+        json={
+            "category": "significant_harm",
+            "reason": "I am curious about what everyone has recorded about this child lol",
+        },
+    )
+    assert padded.status_code == 422
+    assert "not a reason" in padded.json()["errors"][0]["message"]
+    not_the_child = client.post(
+        url,
+        json={
+            "category": "significant_harm",
+            "reason": "Need to check what every agency has on file before the meeting today",
+        },
+    )
+    assert not_the_child.status_code == 422
+    no_ground = client.post(url, json={"reason": REASON})
+    assert no_ground.status_code == 422
+    assert no_ground.json()["errors"][0]["field"] == "category"
+    other = client.post(url, json={"category": "other", "reason": REASON})
+    assert other.status_code == 422, "another emergency must be explained more fully"
+    assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
+
+
+def test_a_second_session_while_one_is_active_is_refused(
+    client: TestClient, db: Database, world: World, family: Family
+) -> None:
+    other = build_family(db, world, surname="Pemberton")
+    account = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH)
+    world.sign_in(client, account)
+    body = {"category": "missing_child", "reason": REASON}
+    first = client.post(f"/api/people/{family.child}/break-glass", json=body)
+    assert first.status_code == 201, first.text
+    second = client.post(f"/api/people/{other.child}/break-glass", json=body)
+    assert second.status_code == 409
+    assert "another child" in second.json()["errors"][0]["message"]
+    assert _count(db, BreakGlassSession, BreakGlassSession.person_id == other.child) == 0
+
+    form = client.get(f"/people/{other.child}/emergency-access")
+    refused = client.post(
+        f"/people/{other.child}/emergency-access",
+        data={**body, "csrf_token": form_token(form.text)},
+    )
+    assert refused.status_code == 409
+    assert "You already have emergency access to another child" in refused.text
+
+    client.post(f"/api/break-glass/{first.json()['id']}/end")
+    again = client.post(f"/api/people/{other.child}/break-glass", json=body)
+    assert again.status_code == 201, "once it has ended, another emergency may be opened"
+
+
+def test_repeated_use_raises_a_further_alert_to_the_practitioners_agency(
+    db: Database, world: World, family: Family
+) -> None:
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    worker = world.actor(world.practitioner(mash, Role.MASH))
+    caldicott = world.actor(world.practitioner(mash, Role.CALDICOTT))
+    started = []
+    for _ in range(3):
+        made = breakglass.start(
+            db, worker, family.child, BreakGlassIn(category=GROUND, reason=REASON), LIMIT,
+            alert_after=2, alert_hours=24,
+        )  # fmt: skip
+        started.append(made.id)
+        breakglass.end(db, worker, made.id)
+
+    with db.sessions() as session:
+        repeated = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == AuditAction.BREAK_GLASS_REPEATED.value)
+        ).all()
+        told = session.scalars(
+            select(Notification.practitioner_id).where(
+                Notification.kind == NotificationKind.BREAK_GLASS_REPEATED
+            )
+        ).all()
+    assert [e.refs["break_glass"] for e in repeated] == [started[2]], "only the third alerts"
+    assert repeated[0].refs["started"] == 3
+    assert AuditAction.BREAK_GLASS_REPEATED in ALERTS
+    assert told == [caldicott.practitioner_id], "no DPO: the Caldicott Guardian is told"
+    alerts = access_log.alerts(db, caldicott)
+    assert AuditAction.BREAK_GLASS_REPEATED.value in {a.action for a in alerts}
+
+
+def test_an_agency_without_a_dpo_is_told_through_its_safeguarding_lead(
+    db: Database, world: World, family: Family
+) -> None:
+    """The school, the police and the GP of the family have no DPO: each is still told."""
+    outsider = world.agency(AgencyKind.SOCIAL_CARE)
+    worker = world.actor(world.practitioner(outsider, Role.MASH))
+    session_id = _glass(db, worker, family.child)
+    with db.sessions() as session:
+        told = session.execute(
+            select(Notification.agency_id, Notification.practitioner_id).where(
+                Notification.kind == NotificationKind.BREAK_GLASS_STARTED,
+                Notification.object_id == session_id,
+            )
+        ).all()
+    by_agency: dict[int, set[int | None]] = {}
+    for agency_id, practitioner_id in told:
+        by_agency.setdefault(agency_id, set()).add(practitioner_id)
+    assert family.dsl.practitioner_id in by_agency[family.school.id]
+    assert {family.school.id, family.police.id, family.health.id, family.mash.id} <= set(by_agency)
+    assert outsider.id in by_agency, "the practitioner's own agency is told too (its inbox)"
+
+
+def test_the_dpos_alert_list_shows_the_child_the_ground_and_the_reason(
+    client: TestClient, db: Database, world: World, family: Family
+) -> None:
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    worker = world.actor(world.practitioner(mash, Role.MASH))
+    own_dpo = world.practitioner(mash, Role.DPO)
+    school_dpo = world.practitioner(family.school, Role.DPO)
+    session_id = _glass(db, worker, family.child)
+
+    world.sign_in(client, school_dpo)
+    listed = client.get("/api/audit/alerts")
+    assert listed.status_code == 200, listed.text
+    alert = next(a for a in listed.json() if a["refs"].get("break_glass") == session_id)
+    assert alert["child"] == "Maisie Hollingsworth", "the school's own record of the child"
+    assert (alert["category"], alert["reason"]) == ("missing_child", REASON)
+    page = client.get("/access-log/alerts")
+    assert page.status_code == 200
+    assert "Maisie Hollingsworth" in page.text
+    assert "The child is missing, or has just been found" in page.text
+    assert "Child found alone at the station late at night" in page.text
+    client.delete("/api/session")
+
+    world.sign_in(client, own_dpo)
+    listed = client.get("/api/audit/alerts").json()
+    alert = next(a for a in listed if a["refs"].get("break_glass") == session_id)
+    assert alert["child"] == f"Person {family.child} in the person index", (
+        "an agency that holds no record of the child is not told its name"
+    )
+    assert alert["reason"] == REASON
+    with db.sessions() as session:
+        viewed = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "audit_alerts")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert viewed is not None and family.child in viewed.refs["persons"]

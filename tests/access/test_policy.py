@@ -20,7 +20,7 @@ from jigsaw.agencies.roles import Role
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 OWN, OTHER = 10, 20
 FRONTLINE = [Role.PRACTITIONER, Role.DSL, Role.MASH, Role.CALDICOTT, Role.DPO]
-NOT_FRONTLINE = [Role.AUDITOR, Role.ADMIN]
+NOT_FRONTLINE = [Role.AUDITOR, Role.ADMIN, Role.LINKAGE_REVIEWER, Role.LADO, Role.PLATFORM_ADMIN]
 
 
 def person_in(role: Role, *, agency: int = OWN, ident: int = 1, mfa: bool = True) -> Actor:
@@ -63,7 +63,7 @@ def test_every_permission_is_an_action_of_the_schema() -> None:
 # Administration and links
 
 
-@pytest.mark.parametrize("permission", [Permission.MANAGE_AGENCIES, Permission.RUN_LINKAGE])
+@pytest.mark.parametrize("permission", [Permission.RUN_LINKAGE])
 def test_only_administrators_manage_the_service(permission: Permission) -> None:
     assert policy.is_permitted(person_in(Role.ADMIN), permission)
     for role in [*FRONTLINE, Role.AUDITOR]:
@@ -76,16 +76,18 @@ def test_only_the_controllers_scheduled_jobs_erase_records() -> None:
     assert policy.is_permitted(Actor.system(), Permission.APPLY_RETENTION)
 
 
-def test_links_are_reviewed_by_the_mash_dsls_and_administrators() -> None:
-    for role in (Role.MASH, Role.DSL, Role.ADMIN):
-        assert policy.is_permitted(person_in(role), Permission.REVIEW_LINKS)
-    for role in (Role.PRACTITIONER, Role.DPO, Role.AUDITOR):
-        assert not policy.is_permitted(person_in(role), Permission.REVIEW_LINKS)
+def test_links_are_reviewed_only_by_linkage_reviewers() -> None:
+    assert policy.is_permitted(person_in(Role.LINKAGE_REVIEWER), Permission.REVIEW_LINKS)
+    assert not policy.is_permitted(
+        person_in(Role.LINKAGE_REVIEWER, mfa=False), Permission.REVIEW_LINKS
+    )
+    for role in (*FRONTLINE, Role.AUDITOR, Role.ADMIN, Role.LADO):
+        assert not policy.is_permitted(person_in(role), Permission.REVIEW_LINKS), role
 
 
 def test_the_system_may_do_anything() -> None:
     system = Actor.system()
-    assert policy.is_permitted(system, Permission.MANAGE_AGENCIES)
+    assert policy.may_add_agencies(system)
     assert policy.is_permitted(system, Permission.READ_OWN_AGENCY_RECORDS, OTHER)
     assert policy.allowed(
         system, Permission.VIEW_DISCLOSURE, disclosure(revoked=True), {"now": NOW}
@@ -188,6 +190,44 @@ def test_who_knows_needs_a_record_or_in_the_mash_an_open_request() -> None:
     )
 
 
+def test_an_unconfirmed_record_shows_kinds_of_agency_only() -> None:
+    unconfirmed = {Purpose.HOLDS_UNCONFIRMED_RECORD}
+    for role in FRONTLINE:
+        who = person_in(role)
+        assert not policy.is_permitted(
+            who, Permission.VIEW_WHO_KNOWS, person_id=3, purposes=unconfirmed
+        )
+        assert policy.is_permitted(
+            who, Permission.VIEW_WHO_KNOWS_KINDS, person_id=3, purposes=unconfirmed
+        )
+        # The chronology opens on the agency's own items; nothing of others' comes with it.
+        assert policy.is_permitted(
+            who, Permission.VIEW_CHRONOLOGY, person_id=3, purposes=unconfirmed
+        )
+    assert not policy.is_permitted(
+        person_in(Role.DSL), Permission.VIEW_WHO_KNOWS_KINDS, person_id=3, purposes=()
+    )
+    for role in NOT_FRONTLINE:
+        assert not policy.is_permitted(
+            person_in(role), Permission.VIEW_WHO_KNOWS_KINDS, person_id=3, purposes=unconfirmed
+        )
+
+
+def test_a_record_is_confirmed_by_a_second_person_who_answers_for_safeguarding() -> None:
+    made_by = 1
+    record = policy.agency_record(40, OWN, made_by)
+    ask = Permission.CONFIRM_AGENCY_RECORD
+    for role in (Role.DSL, Role.MASH, Role.CALDICOTT):
+        assert policy.allowed(person_in(role, ident=2), ask, record)
+        assert not policy.allowed(person_in(role, ident=made_by), ask, record)
+        assert not policy.allowed(person_in(role, ident=2, agency=OTHER), ask, record)
+        assert not policy.allowed(person_in(role, ident=2, mfa=False), ask, record)
+        token = Actor(2, OWN, role, mfa_verified=True, token_id=5)
+        assert not policy.allowed(token, ask, record)
+    for role in (Role.PRACTITIONER, Role.DPO, *NOT_FRONTLINE):
+        assert not policy.allowed(person_in(role, ident=2), ask, record)
+
+
 @pytest.mark.parametrize("permission", [Permission.VIEW_CHRONOLOGY, Permission.VIEW_PATTERN_FLAGS])
 def test_chronology_and_flags_need_a_purpose(permission: Permission) -> None:
     dsl, mash = person_in(Role.DSL), person_in(Role.MASH)
@@ -270,6 +310,59 @@ def test_advice_is_answered_by_the_colleague_or_role_asked_and_seen_by_the_asker
     assert not policy.allowed(person_in(Role.DPO, ident=4), Permission.ANSWER_ADVICE, named)
 
 
+def _asking(
+    asker: Actor, *, anonymised: bool, adviser_agency: int, adviser_role: str, named: bool = True
+) -> bool:
+    assert asker.practitioner_id is not None and asker.agency_id is not None
+    request = policy.advice_request(
+        0,
+        agency_id=asker.agency_id,
+        asked_by_id=asker.practitioner_id,
+        to_practitioner_id=5 if named else None,
+        to_role=None if named else adviser_role,
+    )
+    return policy.allowed(
+        asker,
+        Permission.ASK_ADVICE,
+        request,
+        {
+            "anonymised": anonymised,
+            "adviser_agency": policy.agency_ref(adviser_agency),
+            "adviser_role": adviser_role,
+        },
+    )
+
+
+def test_identified_advice_stays_in_the_agency_and_anonymised_advice_goes_to_advisers() -> None:
+    asker = person_in(Role.DSL)
+    for anonymised in (True, False):
+        assert _asking(
+            asker, anonymised=anonymised, adviser_agency=OWN, adviser_role="practitioner"
+        )
+        assert _asking(
+            asker, anonymised=anonymised, adviser_agency=OWN, adviser_role="manager", named=False
+        )
+    for adviser in ("dpo", "caldicott", "lado", "mash"):
+        assert _asking(asker, anonymised=True, adviser_agency=OTHER, adviser_role=adviser)
+        assert not _asking(asker, anonymised=False, adviser_agency=OTHER, adviser_role=adviser)
+    for colleague in ("practitioner", "dsl", "admin", "auditor"):
+        assert not _asking(asker, anonymised=True, adviser_agency=OTHER, adviser_role=colleague)
+    for role in NOT_FRONTLINE:
+        assert not _asking(
+            person_in(role), anonymised=True, adviser_agency=OWN, adviser_role="practitioner"
+        )
+    someone_else = Actor(2, OWN, Role.DSL, mfa_verified=True)
+    request = policy.advice_request(
+        0, agency_id=OWN, asked_by_id=1, to_practitioner_id=5, to_role=None
+    )
+    assert not policy.allowed(
+        someone_else,
+        Permission.ASK_ADVICE,
+        request,
+        {"anonymised": True, "adviser_agency": policy.agency_ref(OWN), "adviser_role": "dpo"},
+    )
+
+
 @pytest.mark.parametrize("permission", [Permission.VIEW_REGISTER, Permission.VIEW_ACCESS_LOG])
 def test_oversight_is_for_dpos_caldicott_guardians_and_auditors_of_the_agency(
     permission: Permission,
@@ -287,7 +380,7 @@ def test_oversight_is_for_dpos_caldicott_guardians_and_auditors_of_the_agency(
 def test_nothing_is_allowed_without_a_second_factor() -> None:
     for role in (Role.ADMIN, Role.DSL, Role.MASH):
         password_only = person_in(role, mfa=False)
-        assert not policy.is_permitted(password_only, Permission.MANAGE_AGENCIES)
+        assert not policy.may_change_account(password_only, OWN, Role.PRACTITIONER, now=NOW)
         assert not policy.is_permitted(password_only, Permission.READ_OWN_AGENCY_RECORDS, OWN)
         assert not policy.allowed(
             password_only, Permission.VIEW_DISCLOSURE, disclosure(), {"now": NOW}
@@ -311,10 +404,84 @@ def test_forbid_rules_win_even_over_a_rule_that_permits_everything() -> None:
         entities = [policy.principal_of(actor).as_json(), resource.as_json()]
         return cedarpy.is_authorized(request, loose, entities, policy.loaded().schema).allowed
 
-    assert decide(person_in(Role.AUDITOR), "manage_agencies", policy.service(), {})
-    assert not decide(person_in(Role.ADMIN, mfa=False), "manage_agencies", policy.service(), {})
+    fresh = {"recent_sign_in": True}
+    assert decide(person_in(Role.AUDITOR), "manage_agencies", policy.service(), fresh)
+    assert not decide(person_in(Role.ADMIN, mfa=False), "manage_agencies", policy.service(), fresh)
+    assert not decide(
+        person_in(Role.ADMIN), "manage_agencies", policy.service(), {"recent_sign_in": False}
+    )
     protected = "view_protected_identity"
     assert not decide(
         person_in(Role.MASH), protected, policy.agency(OTHER), {"redaction_lifted": False}
     )
     assert decide(person_in(Role.MASH), protected, policy.agency(OTHER), {"redaction_lifted": True})
+
+
+# Accounts, agencies and API tokens
+
+
+def signed_in_just_now(role: Role, *, agency: int = OWN, token: bool = False) -> Actor:
+    return Actor(
+        1,
+        agency,
+        role,
+        mfa_verified=True,
+        authenticated_at=NOW - timedelta(minutes=1),
+        token_id=7 if token else None,
+    )
+
+
+def test_administrators_manage_accounts_and_tokens_of_their_own_agency_only() -> None:
+    admin = signed_in_just_now(Role.ADMIN)
+    for role in (*FRONTLINE, Role.AUDITOR, Role.ADMIN):
+        assert policy.may_change_account(admin, OWN, role, now=NOW), role
+        assert not policy.may_change_account(admin, OTHER, role, now=NOW), role
+    assert policy.may_change_account(admin, OWN, Role.PRACTITIONER, service_account=True, now=NOW)
+    assert policy.may_issue_api_tokens(admin, OWN, now=NOW)
+    assert not policy.may_issue_api_tokens(admin, OTHER, now=NOW)
+    assert policy.is_permitted(admin, Permission.OVERSEE_API_TOKENS, OWN)
+    assert not policy.is_permitted(admin, Permission.OVERSEE_API_TOKENS, OTHER)
+    for role in (*FRONTLINE, Role.AUDITOR, Role.PLATFORM_ADMIN):
+        person = signed_in_just_now(role)
+        assert not policy.may_change_account(person, OWN, Role.PRACTITIONER, now=NOW), role
+        assert not policy.may_issue_api_tokens(person, OWN, now=NOW), role
+
+
+def test_no_one_makes_a_service_administrator_or_the_system_but_the_command_line() -> None:
+    for role in (Role.ADMIN, Role.PLATFORM_ADMIN):
+        who = signed_in_just_now(role)
+        assert not policy.may_change_account(who, OWN, Role.PLATFORM_ADMIN, now=NOW)
+        assert not policy.may_change_account(who, OWN, Role.SYSTEM, now=NOW)
+    system = Actor.system()
+    assert policy.may_change_account(system, OWN, Role.PLATFORM_ADMIN, now=NOW)
+    assert not policy.may_change_account(system, OWN, Role.SYSTEM, now=NOW)
+    assert not policy.may_change_account(system, OWN, Role.DSL, service_account=True, now=NOW), (
+        "a service account holds only the practitioner role"
+    )
+
+
+def test_the_service_administrator_adds_agencies_and_their_administrators_only() -> None:
+    desk = signed_in_just_now(Role.PLATFORM_ADMIN)
+    assert policy.may_add_agencies(desk, now=NOW)
+    assert policy.may_change_account(desk, OTHER, Role.ADMIN, now=NOW)
+    assert not policy.may_change_account(desk, OTHER, Role.DSL, now=NOW)
+    assert not policy.may_change_account(
+        desk, OTHER, Role.PRACTITIONER, service_account=True, now=NOW
+    )
+    assert not policy.may_issue_api_tokens(desk, OWN, now=NOW)
+    for role in (*FRONTLINE, *NOT_FRONTLINE):
+        if role is not Role.PLATFORM_ADMIN:
+            assert not policy.may_add_agencies(signed_in_just_now(role), now=NOW), role
+
+
+def test_account_changes_are_a_persons_act_just_signed_in() -> None:
+    stale = Actor(
+        1, OWN, Role.ADMIN, mfa_verified=True, authenticated_at=NOW - timedelta(minutes=6)
+    )
+    never = Actor(1, OWN, Role.ADMIN, mfa_verified=True)
+    token = signed_in_just_now(Role.ADMIN, token=True)
+    for who in (stale, never, token):
+        assert not policy.may_change_account(who, OWN, Role.PRACTITIONER, now=NOW)
+        assert not policy.may_issue_api_tokens(who, OWN, now=NOW)
+    assert not policy.may_add_agencies(signed_in_just_now(Role.PLATFORM_ADMIN, token=True), now=NOW)
+    assert not policy.is_permitted(token, Permission.OVERSEE_API_TOKENS, OWN)

@@ -1,7 +1,7 @@
 """Sensitive actions need a sign-in from the last few minutes, over the API and on pages.
 
-Sharing and revoking, issuing API tokens, changing a password, administrators'
-changes to accounts and exporting the disclosure register each refuse a session
+Sharing and revoking, issuing API tokens, changing a password, adding agencies,
+administrators' changes to accounts and exporting the disclosure register each refuse a session
 whose last sign-in is older than five minutes, and accept it once the person has
 confirmed it's them.
 """
@@ -23,7 +23,7 @@ from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.db import Database
 from jigsaw.sharing import disclosures
 from tests.access.test_sessions import shift_clock  # noqa: F401 (a fixture)
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, unique
 from tests.scene import Scene
 from tests.web.helpers import form_token
 
@@ -44,9 +44,13 @@ def _person(db: Database, practitioner_id: int | None) -> PractitionerOut:
     return agencies.get_practitioner(db, practitioner_id)
 
 
+def _new_email() -> str:
+    return f"{unique('n').replace(' ', '').replace('-', '.')}@example.org"
+
+
 def _api_action(name: str, db: Database, world: World, scene: Scene) -> Action:
     dsl = _person(db, scene.dsl.practitioner_id)
-    admin = world.practitioner(role=Role.ADMIN)
+    admin = world.colleague(dsl, Role.ADMIN)
     dpo = world.practitioner(scene.school, Role.DPO)
     decision = scene.share(db)
     if name == "disclose":
@@ -57,7 +61,8 @@ def _api_action(name: str, db: Database, world: World, scene: Scene) -> Action:
         path = f"/api/disclosures/{made.id}/revocation"
         return Action(dsl, "POST", path, {"reason": "Sent to the wrong hub"}, 201)
     if name == "token":
-        body = {"practitioner_id": dsl.id, "name": "Feed", "scopes": ["records:read"]}
+        feed = world.service_account(dsl)
+        body = {"practitioner_id": feed.id, "name": "Feed", "scopes": ["records:read"]}
         return Action(admin, "POST", "/api/tokens", body, 201)
     if name == "password":
         body = {"current_password": PASSWORD, "new_password": "grey herons fish at dawn"}
@@ -66,6 +71,23 @@ def _api_action(name: str, db: Database, world: World, scene: Scene) -> Action:
         return Action(admin, "POST", f"/api/practitioners/{dsl.id}/password-reset", {}, 201)
     if name == "second factor reset":
         return Action(admin, "POST", f"/api/practitioners/{dsl.id}/second-factor/reset", {}, 204)
+    if name == "add an account":
+        body = {
+            "agency_id": dsl.agency_id,
+            "name": "Dee Walsh",
+            "email": _new_email(),
+            "role": "dsl",
+        }
+        return Action(admin, "POST", "/api/practitioners", body, 201)
+    if name == "change a role":
+        colleague = world.colleague(dsl)
+        return Action(admin, "PATCH", f"/api/practitioners/{colleague.id}", {"role": "dsl"})
+    if name == "add a service account":
+        return Action(admin, "POST", "/api/service-accounts", {"name": "Case system"}, 201)
+    if name == "add an agency":
+        desk = world.practitioner(role=Role.PLATFORM_ADMIN)
+        body = {"name": unique("Oldtown Housing"), "kind": "housing"}
+        return Action(desk, "POST", "/api/agencies", body, 201)
     if name == "register":
         return Action(dpo, "GET", f"/api/audit/register?record_id={scene.child_record_id}")
     assert name == "register csv"
@@ -79,6 +101,10 @@ API_ACTIONS = [
     "password",
     "password reset",
     "second factor reset",
+    "add an account",
+    "change a role",
+    "add a service account",
+    "add an agency",
     "register",
     "register csv",
 ]
@@ -135,7 +161,7 @@ def _web_action(name: str, db: Database, world: World, scene: Scene) -> Action:
         return Action(dpo, "GET", f"/register.csv?record={scene.child_record_id}")
     if name == "change password form":
         return Action(dsl, "GET", "/account/password")
-    admin = world.practitioner(role=Role.ADMIN)
+    admin = world.colleague(dsl, Role.ADMIN)
     assert name == "issue a reset code"
     return Action(admin, "POST", f"/practitioners/{dsl.id}/password-reset")
 

@@ -64,7 +64,7 @@ def test_refused_pages_and_token_scopes_are_recorded_too(
     assert page.object_type == "route" and page.object_id is None
     client.delete("/api/session")
 
-    owner = world.practitioner(school)
+    owner = world.service_account(school)
     token = _make_token(client, world, owner, ["records:read"])["token"]
     written = client.post(
         "/api/agency-records",

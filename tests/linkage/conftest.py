@@ -6,14 +6,17 @@ import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import select
 
 from jigsaw import migrate
 from jigsaw.access.actor import Actor
-from jigsaw.agencies.models import Practitioner
+from jigsaw.agencies import service as agencies
+from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.agencies.roles import Role
+from jigsaw.agencies.schemas import PractitionerIn
 from jigsaw.db import Database
 from jigsaw.linkage.batch import RunSummary, run_linkage
 from jigsaw.linkage.model import LinkageModel, Thresholds
@@ -61,9 +64,24 @@ def linked_once(
 
 
 def actor_with_role(db: Database, role: Role) -> Actor:
+    """The first practitioner with this role, or (for the roles the generated directory
+    does not hand out, such as linkage reviewer) a new one in the first agency."""
     with db.sessions() as session:
         practitioner = session.scalars(
             select(Practitioner).where(Practitioner.role == role).order_by(Practitioner.id)
         ).first()
-    assert practitioner is not None, f"the generated directory has no {role}"
+        first_agency = session.scalar(select(Agency.id).order_by(Agency.id).limit(1))
+    if practitioner is None:
+        assert first_agency is not None, "the generated directory has no agencies"
+        made = agencies.create_practitioner(
+            db,
+            Actor.system(),
+            PractitionerIn(
+                agency_id=first_agency,
+                name="Linkage Reviewer",
+                email=f"{role.value}-{uuid4().hex[:10]}@example.org",
+                role=role,
+            ),
+        )
+        return Actor(made.id, made.agency_id, role, mfa_verified=True)
     return Actor(practitioner.id, practitioner.agency_id, role, mfa_verified=True)

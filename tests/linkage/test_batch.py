@@ -141,7 +141,7 @@ def test_rerunning_changes_nothing_already_linked(linked: Linked, test_model: Li
 
 def test_confirm_merges_and_undo_restores(linked: Linked) -> None:
     db, _summary = linked
-    mash = actor_with_role(db, Role.MASH)
+    mash = actor_with_role(db, Role.LINKAGE_REVIEWER)
     review = _open_review(db)
     before, attached = _people(db), _attachments(db)
     source, target = before[review.record_id], before[review.candidate_record_id]
@@ -173,10 +173,10 @@ def test_confirm_merges_and_undo_restores(linked: Linked) -> None:
 
 def test_reject_keeps_them_apart_for_good(linked: Linked, test_model: LinkageModel) -> None:
     db, _summary = linked
-    dsl = actor_with_role(db, Role.DSL)
+    reviewer = actor_with_role(db, Role.LINKAGE_REVIEWER)
     review = _open_review(db)
     before = _people(db)
-    service.reject_link(db, dsl, review.id, reason="Different children: twins")
+    service.reject_link(db, reviewer, review.id, reason="Different children: twins")
     assert _people(db) == before
     with db.sessions() as session:
         record = session.get(AgencyRecord, review.record_id)
@@ -190,7 +190,7 @@ def test_reject_keeps_them_apart_for_good(linked: Linked, test_model: LinkageMod
 
 def test_unmerge_detaches_into_a_new_person_and_loses_nothing(linked: Linked) -> None:
     db, _summary = linked
-    admin_like = actor_with_role(db, Role.MASH)
+    admin_like = actor_with_role(db, Role.LINKAGE_REVIEWER)
     before, attached = _people(db), _attachments(db)
     sizes = Counter(before.values())
     person, _size = next((p, n) for p, n in sizes.most_common() if n >= 2)
@@ -214,14 +214,19 @@ def test_unmerge_detaches_into_a_new_person_and_loses_nothing(linked: Linked) ->
     assert _people(db) == before
 
 
-def test_only_safeguarding_roles_may_change_links(linked_once: Linked) -> None:
+def test_only_linkage_reviewers_may_change_links(linked_once: Linked) -> None:
     db, _summary = linked_once
-    practitioner = actor_with_role(db, Role.PRACTITIONER)
     review = _open_review(db)
-    with pytest.raises(NotPermitted):
-        service.confirm_link(db, practitioner, review.id)
-    with pytest.raises(NotPermitted):
-        service.unmerge(db, practitioner, [review.record_id])
+    for role in (Role.PRACTITIONER, Role.DSL, Role.MASH, Role.ADMIN):
+        someone = actor_with_role(db, role)
+        with pytest.raises(NotPermitted):
+            service.confirm_link(db, someone, review.id)
+        with pytest.raises(NotPermitted):
+            service.reject_link(db, someone, review.id)
+        with pytest.raises(NotPermitted):
+            service.unmerge(db, someone, [review.record_id])
+        with pytest.raises(NotPermitted):
+            service.review_pair(db, someone, review.id)
     assert _actions(db)[AuditAction.LINK_MERGED] == 1  # only the run's
 
 

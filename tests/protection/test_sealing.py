@@ -16,6 +16,8 @@ from sqlalchemy import Connection, insert, select, text
 from jigsaw.access import breakglass
 from jigsaw.access.actor import Actor
 from jigsaw.access.breakglass_schemas import BreakGlassIn
+from jigsaw.access.keys import AccountKeys
+from jigsaw.access.models import EmergencyGround
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.clock import utcnow
 from jigsaw.consent.models import SharingPurpose
@@ -51,7 +53,7 @@ from jigsaw.sharing import advice, decisions, disclosures, requests
 from jigsaw.sharing.export import export_decisions
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, RequestIn, RerateIn, RevocationIn
 from jigsaw.singleview import service as singleview
-from tests.conftest import SYSTEM, World, unique
+from tests.conftest import SECRET_KEY, SYSTEM, World, unique
 from tests.scene import Scene, _item, build_scene
 from tests.singleview.helpers import link
 
@@ -239,8 +241,9 @@ def test_rotation_rewraps_every_data_key_and_nothing_else_changes(
     new = LocalMasterKey(b"n" * 32, retired=(old_key,))
     master_keys.configure(new)
     try:
-        assert rewrap(private_database, Actor.system()) >= 1
-        assert rewrap(private_database, Actor.system()) == 0
+        accounts = AccountKeys.from_secret(SECRET_KEY)
+        assert rewrap(private_database, Actor.system(), accounts).data_keys >= 1
+        assert rewrap(private_database, Actor.system(), accounts) == (0, 0)
     finally:
         master_keys.configure(old)
     with private_database.sessions() as session:
@@ -359,7 +362,11 @@ def write_every_sealed_text(db: Database, scene: Scene) -> Written:
     made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
     disclosures.revoke(db, scene.dsl, made.id, RevocationIn(reason=REVOCATION))
     glass = breakglass.start(
-        db, scene.social_worker, person_id, BreakGlassIn(reason=GLASS_REASON), 60
+        db,
+        scene.social_worker,
+        person_id,
+        BreakGlassIn(category=EmergencyGround.MISSING_CHILD, reason=GLASS_REASON),
+        60,
     )
     return Written(scene, person_id, asked.id, retracted.id, made.id, glass.id)
 

@@ -2,7 +2,10 @@
 
 Records are joined to one person the way linkage would leave them: the person is
 made with ``people.service.create_person`` and each agency record's ``person_id``
-is set (status confirmed) by ``link``, standing in for the linkage service.
+is set (status confirmed) by ``link``, standing in for the linkage service. A record a
+practitioner made gives standing across agencies only once a second person of the
+agency confirms it, so ``link`` also has each record confirmed the way an agency would:
+by a designated safeguarding lead of that agency, through the service.
 """
 
 from __future__ import annotations
@@ -10,15 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from jigsaw.access.actor import Actor
+from jigsaw.agencies.models import Agency
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.people import service as people
-from jigsaw.people.models import AgencyRecord, LinkStatus, PersonRole, RelationshipKind
+from jigsaw.people.models import (
+    AgencyRecord,
+    AgencyRecordConfirmation,
+    LinkStatus,
+    PersonRole,
+    RelationshipKind,
+)
 from jigsaw.people.schemas import AgencyRecordIn, InvolvementIn, RelationshipIn
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
@@ -31,15 +41,54 @@ from tests.scene import HARM_ANSWERS
 
 
 def link(
-    db: Database, person_id: int, *record_ids: int, status: LinkStatus = LinkStatus.CONFIRMED
+    db: Database,
+    person_id: int,
+    *record_ids: int,
+    status: LinkStatus = LinkStatus.CONFIRMED,
+    confirmed: bool = True,
 ) -> None:
-    """Join agency records to a person, as a confirmed linkage would."""
+    """Join agency records to a person, as a confirmed linkage would, and (unless
+    ``confirmed`` is False) have each agency's safeguarding lead confirm its record."""
     with db.transaction() as session:
         session.execute(
             update(AgencyRecord)
             .where(AgencyRecord.id.in_(record_ids))
             .values(person_id=person_id, link_status=status, match_probability=1.0)
         )
+    if confirmed:
+        confirm(db, *record_ids)
+
+
+_CONFIRMERS: dict[tuple[str, int], Actor] = {}
+"""A safeguarding lead per agency (and database), made once, who confirms records."""
+
+
+def confirmer(db: Database, agency_id: int) -> Actor:
+    """A DSL of the agency who made none of its records, as a second person must be."""
+    key = (db.engine.url.render_as_string(hide_password=True), agency_id)
+    if key not in _CONFIRMERS:
+        with db.sessions() as session:
+            agency = AgencyOut.model_validate(session.get(Agency, agency_id))
+        account = World(db).practitioner(agency, Role.DSL, second_factor=False)
+        _CONFIRMERS[key] = World.actor(account)
+    return _CONFIRMERS[key]
+
+
+def confirm(db: Database, *record_ids: int) -> None:
+    """Confirm practitioners' records as their agency's DSL would; the service's own
+    records and those already confirmed need nothing."""
+    with db.sessions() as session:
+        waiting = session.execute(
+            select(AgencyRecord.id, AgencyRecord.agency_id).where(
+                AgencyRecord.id.in_(record_ids),
+                AgencyRecord.recorded_by_id.is_not(None),
+                ~select(AgencyRecordConfirmation.id)
+                .where(AgencyRecordConfirmation.agency_record_id == AgencyRecord.id)
+                .exists(),
+            )
+        ).all()
+    for record_id, agency_id in waiting:
+        people.confirm_agency_record(db, confirmer(db, agency_id), record_id)
 
 
 def new_person(db: Database) -> int:

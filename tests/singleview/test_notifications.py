@@ -23,6 +23,7 @@ from tests.conftest import World
 from tests.singleview.helpers import (
     Family,
     build_family,
+    confirmer,
     correct,
     involve,
     item,
@@ -115,7 +116,10 @@ def test_operation_encompass_reaches_the_school_dsls_at_once(
         subtype="domestic_abuse_incident",
     )  # fmt: skip
 
-    for dsl in (family.dsl.practitioner_id, deputy.id):
+    # The DSL who confirmed the school's record is one of its DSLs too.
+    confirming = confirmer(db, family.school.id).practitioner_id
+    assert confirming is not None
+    for dsl in (family.dsl.practitioner_id, deputy.id, confirming):
         notices = [n for n in _rows(db, dsl) if n.kind is NotificationKind.OPERATION_ENCOMPASS]
         assert len(notices) == 1
         notice = notices[0]
@@ -137,7 +141,9 @@ def test_operation_encompass_reaches_the_school_dsls_at_once(
             )
         ).one()
     assert logged.refs["schools"] == [family.school.id]
-    assert sorted(logged.refs["practitioners"]) == sorted([family.dsl.practitioner_id, deputy.id])
+    assert sorted(logged.refs["practitioners"]) == sorted(
+        [family.dsl.practitioner_id, deputy.id, confirming]
+    )
 
     # The same event again adds nothing.
     with db.transaction() as session:
@@ -177,7 +183,8 @@ def test_a_school_without_a_dsl_account_gets_it_in_its_inbox(
 ) -> None:
     academy = world.agency(AgencyKind.SCHOOL)
     office = world.actor(world.practitioner(academy, Role.PRACTITIONER))
-    link(db, family.child, record(db, office, "Maisie", "Ashworth"))
+    # No DSL account to confirm the record; the notice does not wait for one.
+    link(db, family.child, record(db, office, "Maisie", "Ashworth"), confirmed=False)
     item(
         db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
     )

@@ -96,7 +96,7 @@ def test_who_knows_is_refused_without_a_legitimate_purpose_and_the_refusal_is_au
     refused = _audited(db, AuditAction.SINGLE_VIEW_REFUSED, family.child)
     assert len(refused) == before + 1
     assert refused[-1].actor_id == stranger.practitioner_id
-    assert refused[-1].refs == {"permission": "view_who_knows"}
+    assert refused[-1].refs == {"permission": "view_who_knows_kinds"}
     assert not _audited(db, AuditAction.WHO_KNOWS_VIEWED, family.child)
 
 

@@ -29,7 +29,7 @@ from jigsaw.linkage.models import LinkChange, LinkReview, ReviewStatus
 from jigsaw.people.models import AgencyRecord, LinkStatus
 from jigsaw.people.nhs_number import check_digit
 from tests.conftest import PASSWORD, World
-from tests.singleview.helpers import link, new_person
+from tests.singleview.helpers import involve, link, new_person
 from tests.web.helpers import add_record, form_token
 
 _letters = itertools.count(1)
@@ -68,6 +68,7 @@ class Known:
     health_record: int
     dsl: PractitionerOut
     officer: PractitionerOut
+    officer_agency: AgencyOut
 
 
 @pytest.fixture
@@ -86,7 +87,9 @@ def known(db: Database, world: World) -> Known:
     person = new_person(db)
     link(db, person, at_school.id, at_health.id, status=LinkStatus.AUTO)
     index_records(db)
-    return Known(family, number, person, school, health, at_school.id, at_health.id, dsl, officer)
+    return Known(
+        family, number, person, school, health, at_school.id, at_health.id, dsl, officer, police
+    )
 
 
 def _search(client: TestClient, **fields: str) -> Any:
@@ -147,7 +150,9 @@ def test_a_search_by_an_agency_that_knows_the_child_offers_its_record_and_who_el
     html = _search(client, family_name=known.family_name, nhs_number=known.nhs_number).text
     assert f'href="/children/{known.school_record}"' in html
     assert "This is the child" in html
-    assert known.health.name in html
+    # That another agency knows the child, never which: the who-knows page decides that.
+    assert "Another agency." in html
+    assert known.health.name not in html
     assert f'href="/people/{known.person_id}/who-knows"' in html
     [entry] = _entries(db, AuditAction.PERSON_SEARCHED, known.dsl.id)
     assert entry.refs["agency_records"] == [known.school_record]
@@ -210,8 +215,16 @@ def test_a_new_child_is_recorded_from_the_search_and_linked_by_the_online_match(
     assert "Enter your agency&#39;s ID for the child" in missing.text
     assert "Select the child&#39;s sex" in missing.text
 
+    assert "Say why your agency is working with this child" in missing.text
+
     local_id = surname("CASE")
-    body = {**carried, "local_id": local_id, "sex": "female", "csrf_token": token}
+    body = {
+        **carried,
+        "local_id": local_id,
+        "sex": "female",
+        "reason": "Arrested her father last night; she was in the house at the time",
+        "csrf_token": token,
+    }
     done = client.post("/find-a-child/record", data=body, follow_redirects=False)
     assert done.status_code == 303
     record_id = int(done.headers["location"].rsplit("/", 1)[1])
@@ -226,10 +239,84 @@ def test_a_new_child_is_recorded_from_the_search_and_linked_by_the_online_match(
     page = client.get(done.headers["location"]).text
     assert "Child recorded" in page
     assert "Other agencies know this child" in page
+    assert "once your agency&#39;s safeguarding lead has confirmed the record" in page
 
     again = client.post("/find-a-child/record", data=body)
     assert again.status_code == 422
     assert "Your agency already has a child with this ID" in again.text
+
+
+def test_recording_a_searched_child_shows_no_agency_or_worker_until_a_dsl_confirms(
+    client: TestClient, world: World, db: Database, known: Known
+) -> None:
+    """The attack on the pages: search, record with a made-up id, then look."""
+    visitor = world.practitioner(known.health, Role.PRACTITIONER)
+    involve(db, world.actor(visitor), known.health_record, visitor.id, "Health visitor")
+    involve(db, world.actor(known.dsl), known.school_record, known.dsl.id, "Safeguarding lead")
+    secrets = [known.school.name, known.health.name, visitor.name, visitor.email, known.dsl.name]
+    world.sign_in(client, known.officer)
+    found = _search(client, family_name=known.family_name).text
+    assert "Another agency." in found
+    assert [s for s in secrets if s in found] == []
+    token = form_token(found)
+    body = {
+        "given_name": "Maisie",
+        "family_name": known.family_name,
+        "date_of_birth-day": "1",
+        "date_of_birth-month": "5",
+        "date_of_birth-year": "2016",
+        "postcode": "LS6 2AB",
+        "nhs_number": known.nhs_number,
+        "local_id": surname("MADEUP"),
+        "sex": "female",
+        "reason": "Need to see what is known about her for an enquiry",
+        "csrf_token": token,
+    }
+    done = client.post("/find-a-child/record", data=body, follow_redirects=False)
+    assert done.status_code == 303
+    record_id = int(done.headers["location"].rsplit("/", 1)[1])
+    assert _person(db, record_id) == known.person_id
+
+    who = client.get(f"/people/{known.person_id}/who-knows")
+    assert who.status_code == 200
+    assert "has not been confirmed yet" in who.text
+    assert "School" in who.text and "Health" in who.text  # kinds only
+    chronology = client.get(f"/people/{known.person_id}/chronology")
+    assert chronology.status_code == 200
+    leaked = [s for s in secrets if s in who.text or s in chronology.text]
+    assert leaked == []
+    # The officer cannot confirm their own record.
+    refused = client.post(f"/records-to-confirm/{record_id}", data={"csrf_token": token})
+    assert refused.status_code == 403
+
+    # The DPO sees the recording on the alert list, with the child and the reason.
+    client.cookies.clear()
+    world.sign_in(client, world.practitioner(known.officer_agency, Role.DPO))
+    alerts = client.get("/access-log/alerts").text
+    assert "Recorded a child they found by searching" in alerts
+    assert "Need to see what is known about her for an enquiry" in alerts
+    assert f"Maisie {known.family_name}" in alerts
+
+    client.cookies.clear()
+    police_dsl = world.practitioner(known.officer_agency, Role.DSL)
+    world.sign_in(client, police_dsl)
+    waiting = client.get("/records-to-confirm")
+    assert waiting.status_code == 200
+    assert "Need to see what is known about her for an enquiry" in waiting.text
+    assert f'action="/records-to-confirm/{record_id}"' in waiting.text
+    confirmed = client.post(
+        f"/records-to-confirm/{record_id}",
+        data={"csrf_token": form_token(waiting.text)},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303
+    assert "No records are waiting" in client.get("/records-to-confirm").text
+
+    client.cookies.clear()
+    world.sign_in(client, known.officer)
+    opened = client.get(f"/people/{known.person_id}/who-knows").text
+    assert known.school.name in opened and known.health.name in opened
+    assert visitor.name in opened
 
 
 # The review queue
@@ -243,6 +330,10 @@ class Pair:
     family_name: str
     mash: PractitionerOut
     teacher: PractitionerOut
+    reviewer: PractitionerOut
+    voluntary: AgencyOut
+    school: AgencyOut
+    local_ids: tuple[str, str]
 
 
 EVIDENCE = {
@@ -275,17 +366,33 @@ def open_review(db: Database, record_id: int, candidate_id: int, probability: fl
 
 @pytest.fixture
 def pair(db: Database, world: World) -> Pair:
+    """A school's child and a voluntary service's (a domestic-abuse service, say) the model
+    was unsure about; a DSL and a MASH worker who are not reviewers, and a reviewer."""
     school = world.agency(AgencyKind.SCHOOL)
+    voluntary = world.agency(AgencyKind.VOLUNTARY)
     mash_agency = world.agency(AgencyKind.SOCIAL_CARE)
-    teacher = world.practitioner(school, Role.PRACTITIONER)
+    teacher = world.practitioner(school, Role.DSL)
+    worker = world.practitioner(voluntary, Role.PRACTITIONER)
     mash = world.practitioner(mash_agency, Role.MASH)
+    reviewer = world.practitioner(mash_agency, Role.LINKAGE_REVIEWER)
     family = surname("Oakenshaw")
     at_school = add_record(db, world.actor(teacher), "Elizabeth", family, date_of_birth=BORN)
-    at_mash = add_record(db, world.actor(mash), "Beth", family, date_of_birth=date(2016, 1, 5))
+    at_refuge = add_record(db, world.actor(worker), "Beth", family, date_of_birth=date(2016, 1, 5))
     link(db, new_person(db), at_school.id, status=LinkStatus.AUTO)
-    link(db, new_person(db), at_mash.id, status=LinkStatus.IN_REVIEW)
-    review_id = open_review(db, at_mash.id, at_school.id, 0.874)
-    return Pair(review_id, at_mash.id, at_school.id, family, mash, teacher)
+    link(db, new_person(db), at_refuge.id, status=LinkStatus.IN_REVIEW)
+    review_id = open_review(db, at_refuge.id, at_school.id, 0.874)
+    return Pair(
+        review_id,
+        at_refuge.id,
+        at_school.id,
+        family,
+        mash,
+        teacher,
+        reviewer,
+        voluntary,
+        school,
+        (at_refuge.local_id, at_school.local_id),
+    )
 
 
 def _person(db: Database, record_id: int) -> int | None:
@@ -300,13 +407,14 @@ def _status(db: Database, review_id: int) -> ReviewStatus:
         return review.status
 
 
-def test_people_who_are_not_reviewers_are_refused_the_queue_and_its_pairs(
-    client: TestClient, world: World, db: Database, pair: Pair
+@pytest.mark.parametrize("who", ["teacher", "mash"])
+def test_dsls_and_the_mash_are_not_reviewers_and_are_refused_the_queue_and_its_pairs(
+    client: TestClient, world: World, db: Database, pair: Pair, who: str
 ) -> None:
-    world.sign_in(client, pair.teacher)
+    person: PractitionerOut = getattr(pair, who)
+    world.sign_in(client, person)
     home = client.get("/").text
     assert 'href="/link-reviews"' not in home
-    assert 'href="/find-a-child"' in home
     assert client.get("/link-reviews").status_code == 403
     refused = client.get(f"/link-reviews/{pair.review_id}")
     assert refused.status_code == 403
@@ -317,44 +425,64 @@ def test_people_who_are_not_reviewers_are_refused_the_queue_and_its_pairs(
     )
     assert posted.status_code == 403
     assert _status(db, pair.review_id) is ReviewStatus.OPEN
-    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.teacher.id) == []
+    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, person.id) == []
+    assert _entries(db, AuditAction.LINK_QUEUE_VIEWED, person.id) == []
+    assert len(_entries(db, AuditAction.ACCESS_REFUSED, person.id)) == 3
+
+
+def test_an_administrator_is_not_a_reviewer(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    admin = world.practitioner(pair.school, Role.ADMIN)
+    world.sign_in(client, admin)
+    assert client.get("/link-reviews").status_code == 403
+    assert client.get(f"/link-reviews/{pair.review_id}").status_code == 403
 
 
 def test_a_reviewer_without_a_second_factor_is_refused(
     client: TestClient, world: World, db: Database, pair: Pair
 ) -> None:
-    started = client.post("/api/session", json={"email": pair.mash.email, "password": PASSWORD})
+    started = client.post("/api/session", json={"email": pair.reviewer.email, "password": PASSWORD})
     assert started.status_code == 200
     moved = client.get("/link-reviews", follow_redirects=False)
     assert moved.status_code == 303
     assert moved.headers["location"] == "/sign-in/code"
-    half = Actor(pair.mash.id, pair.mash.agency_id, Role.MASH, mfa_verified=False)
+    half = Actor(
+        pair.reviewer.id, pair.reviewer.agency_id, Role.LINKAGE_REVIEWER, mfa_verified=False
+    )
     with pytest.raises(NotPermitted):
         linking.review_queue(db, half)
     with pytest.raises(NotPermitted):
         linking.review_pair(db, half, pair.review_id)
 
 
-def test_a_reviewer_sees_the_queue_then_the_pair_side_by_side_and_the_view_is_audited(
+def test_a_reviewer_sees_the_queue_then_the_pair_side_by_side_and_each_look_is_audited(
     client: TestClient, world: World, db: Database, pair: Pair
 ) -> None:
-    world.sign_in(client, pair.mash)
+    world.sign_in(client, pair.reviewer)
     queue = client.get("/link-reviews")
     assert queue.status_code == 200
-    assert 'href="/link-reviews" aria-current="page"' in queue.text or "Link reviews" in queue.text
+    assert 'href="/link-reviews"' in queue.text
     assert f'href="/link-reviews/{pair.review_id}"' in queue.text
     assert "Possibly the same child \N{EN DASH} 87.4%" in queue.text
+    assert "A voluntary service and a school" in queue.text
     assert pair.family_name not in queue.text  # the list shows no one's details
-    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.mash.id) == []
+    assert pair.voluntary.name not in queue.text and pair.school.name not in queue.text
+    [listed] = _entries(db, AuditAction.LINK_QUEUE_VIEWED, pair.reviewer.id)
+    assert pair.review_id in listed.refs["reviews"]
+    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.reviewer.id) == []
 
     html = client.get(f"/link-reviews/{pair.review_id}").text
     for shown in ("Elizabeth", "Beth", pair.family_name, "1 May 2016", "5 January 2016"):
         assert shown in html
+    assert "A voluntary service" in html and "A school" in html
+    for hidden in (pair.voluntary.name, pair.school.name, *pair.local_ids):
+        assert hidden not in html
     for words in ("Agrees", "Partly agrees", "Not compared"):
         assert words in html
     assert "Day and month swapped" in html or "swapped" in html.lower()
     assert "Confirm link" in html and "Reject link" in html
-    [viewed] = _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.mash.id)
+    [viewed] = _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.reviewer.id)
     assert viewed.object_id == str(pair.review_id)
     assert viewed.refs["records"] == [pair.record, pair.candidate]
     assert pair.family_name not in json.dumps(viewed.refs)
@@ -363,7 +491,7 @@ def test_a_reviewer_sees_the_queue_then_the_pair_side_by_side_and_the_view_is_au
 def test_confirming_links_the_records_and_takes_the_pair_off_the_queue(
     client: TestClient, world: World, db: Database, pair: Pair
 ) -> None:
-    world.sign_in(client, pair.mash)
+    world.sign_in(client, pair.reviewer)
     token = form_token(client.get(f"/link-reviews/{pair.review_id}").text)
     done = client.post(
         f"/link-reviews/{pair.review_id}",
@@ -377,7 +505,9 @@ def test_confirming_links_the_records_and_takes_the_pair_off_the_queue(
     assert f'href="/link-reviews/{pair.review_id}"' not in queue
     assert _status(db, pair.review_id) is ReviewStatus.CONFIRMED
     assert _person(db, pair.record) == _person(db, pair.candidate)
-    assert _entries(db, AuditAction.LINK_CONFIRMED, pair.mash.id)
+    [confirmed] = _entries(db, AuditAction.LINK_CONFIRMED, pair.reviewer.id)
+    assert confirmed.object_id == str(pair.review_id)
+    assert confirmed.refs["records"] == [pair.record]
     decided = client.get(f"/link-reviews/{pair.review_id}").text
     assert "already been confirmed" in decided
     assert "Confirm link" not in decided
@@ -386,7 +516,7 @@ def test_confirming_links_the_records_and_takes_the_pair_off_the_queue(
 def test_rejecting_with_a_note_keeps_the_records_apart(
     client: TestClient, world: World, db: Database, pair: Pair
 ) -> None:
-    world.sign_in(client, pair.mash)
+    world.sign_in(client, pair.reviewer)
     token = form_token(client.get(f"/link-reviews/{pair.review_id}").text)
     url = f"/link-reviews/{pair.review_id}"
     too_long = client.post(url, data={"decision": "reject", "note": "x" * 501, "csrf_token": token})
@@ -407,6 +537,7 @@ def test_rejecting_with_a_note_keeps_the_records_apart(
             select(LinkChange.reason).where(LinkChange.review_id == pair.review_id)
         )
     assert reason == note
+    assert _entries(db, AuditAction.LINK_REJECTED, pair.reviewer.id)
     again = client.post(url, data={"decision": "confirm", "csrf_token": token})
     assert "Nothing changed" in again.text
     assert _status(db, pair.review_id) is ReviewStatus.REJECTED

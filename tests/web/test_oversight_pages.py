@@ -60,6 +60,24 @@ def test_the_dpo_sees_the_register_of_a_childs_decisions_and_downloads_it(
     assert {r["decision_id"] for r in rows} == {str(shared.id), str(refused.id)}
 
 
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+def test_the_register_csv_never_hands_a_spreadsheet_a_formula(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    # A practitioner writes a formula as their reason; the DPO later opens the download.
+    planted = scene.share(db, reasons=FORMULA)
+    sign_in_as(client, world, db, _dpo(world, scene))
+    download = client.get(f"/register.csv?record={scene.child_record_id}")
+    assert download.status_code == 200
+    rows = {r["decision_id"]: r for r in csv.DictReader(io.StringIO(download.text))}
+    reasons = rows[str(planted.id)]["reasons"]
+    assert FORMULA in reasons
+    cells = [c for row in csv.reader(io.StringIO(download.text)) for c in row]
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+
+
 def test_a_record_number_that_is_not_a_number_is_shown_as_an_error(
     client: TestClient, world: World, db: Database, scene: Scene
 ) -> None:

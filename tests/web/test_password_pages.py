@@ -71,7 +71,7 @@ def test_a_practitioner_changes_their_password_on_the_page(
 
 
 def _issue_on_the_page(client: TestClient, world: World, who: PractitionerOut) -> str:
-    admin = world.practitioner(role=Role.ADMIN)
+    admin = world.colleague(who, Role.ADMIN)
     sign_in_through_the_page(client, world, admin)
     url = f"/practitioners/{who.id}/password-reset"
     confirm = client.get(url)

@@ -472,7 +472,7 @@ def test_revoking_asking_and_oversight_pages_pass_axe(
     _continue(dpo, "Apply filters")
     expect(dpo.locator(".govuk-error-summary")).to_be_focused()
     axe_check(dpo, "access-log-error")
-    dpo.get_by_role("link", name="See break-glass alerts").click()
+    dpo.get_by_role("link", name="See break-glass and account alerts").click()
     expect(dpo.get_by_text("There have been no break-glass alerts")).to_be_visible()
     axe_check(dpo, "alerts-none")
     with db.transaction() as session:

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.models import AuditEntry
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.deadlines.models import Rag
@@ -344,6 +346,21 @@ def test_an_adviser_answers_from_the_advice_inbox(
     page = client.get(f"/advice/{asked.id}").text
     assert "Not named: the request is anonymised" in page
     assert f"/children/{scene.child_record_id}" not in page and "Lily" not in page
+    with db.sessions() as session:
+        reads = {
+            e.action: e
+            for e in session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.actor_id == dpo.practitioner_id,
+                    AuditEntry.action.in_(
+                        [AuditAction.ADVICE_LIST_VIEWED, AuditAction.ADVICE_VIEWED]
+                    ),
+                )
+            )
+        }
+    assert asked.id in reads[AuditAction.ADVICE_LIST_VIEWED].refs["advice_requests"]
+    assert reads[AuditAction.ADVICE_VIEWED].object_id == str(asked.id)
+    assert reads[AuditAction.ADVICE_VIEWED].refs["agency_record"] == scene.child_record_id
     response = post(client, f"/advice/{asked.id}", token, {"answer": ""})
     assert response.status_code == 422
     assert _error_links(response.text) == [("#answer", "Enter your advice")]

@@ -4,9 +4,12 @@ service itself (imports, jobs)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jigsaw.agencies.roles import Role
+
+RECENT_SIGN_IN = timedelta(minutes=5)
+"""How recently a person must have proved who they are for a sensitive action."""
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,13 @@ class Actor:
 
     def has_scope(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
+
+    def signed_in_recently(self, now: datetime) -> bool:
+        """A person who proved who they are within ``RECENT_SIGN_IN``; never a token.
+
+        Services ask this themselves (through the policy) rather than trusting that a
+        route asked first, so a page or job that forgets cannot skip it.
+        """
+        if self.is_token or self.authenticated_at is None:
+            return False
+        return self.authenticated_at >= now - RECENT_SIGN_IN

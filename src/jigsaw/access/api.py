@@ -27,33 +27,42 @@ from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.errors import NotPermitted
 from jigsaw.http import DB, Accounts, CurrentActor, RecentlyAuthenticatedActor, SignedInActor
+from jigsaw.schemas import Id, RawInput
 
 router = APIRouter(prefix="/api", tags=["sessions"])
 
 SecondFactorState = Literal["verified", "required", "enrolment_required"]
 
 
-class SignIn(BaseModel):
+class SignIn(RawInput):
+    free_text = frozenset({"password"})
+
     email: str = Field(max_length=320)
     password: str = Field(max_length=1000)
     totp_code: str | None = Field(default=None, max_length=20)
 
 
-class Code(BaseModel):
+class Code(RawInput):
     totp_code: str = Field(max_length=20)
 
 
-class Reauthentication(BaseModel):
+class Reauthentication(RawInput):
+    free_text = frozenset({"password"})
+
     password: str = Field(max_length=1000)
     totp_code: str = Field(max_length=20)
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RawInput):
+    free_text = frozenset({"current_password", "new_password"})
+
     current_password: str = Field(max_length=1000)
     new_password: str = Field(max_length=1000)
 
 
-class PasswordResetUse(BaseModel):
+class PasswordResetUse(RawInput):
+    free_text = frozenset({"new_password"})
+
     email: str = Field(max_length=320)
     code: str = Field(max_length=40)
     new_password: str = Field(max_length=1000)
@@ -161,7 +170,7 @@ def use_password_reset(body: PasswordResetUse, db: DB, accounts: Accounts) -> No
     status_code=201,
 )
 def issue_password_reset(
-    practitioner_id: int, actor: RecentlyAuthenticatedActor, db: DB
+    practitioner_id: Id, actor: RecentlyAuthenticatedActor, db: DB
 ) -> PasswordResetOut:
     issued = service.issue_password_reset(db, actor, practitioner_id)
     return PasswordResetOut(
@@ -170,7 +179,7 @@ def issue_password_reset(
 
 
 @router.post("/practitioners/{practitioner_id}/second-factor/reset", status_code=204)
-def reset_second_factor(practitioner_id: int, actor: RecentlyAuthenticatedActor, db: DB) -> None:
+def reset_second_factor(practitioner_id: Id, actor: RecentlyAuthenticatedActor, db: DB) -> None:
     """For a lost authenticator: the practitioner sets up a new one at their next sign-in."""
     service.reset_second_factor(db, actor, practitioner_id)
 
@@ -191,7 +200,8 @@ def me(actor: CurrentActor, db: DB) -> PractitionerOut:
 
 @router.post("/tokens", response_model=NewToken, status_code=201)
 def create_token(body: TokenIn, actor: RecentlyAuthenticatedActor, db: DB) -> NewToken:
-    """Make a token for a system. The answer is the only time the token is shown."""
+    """Make a token for one of your agency's service accounts (``POST /api/service-accounts``),
+    never for a person. The answer is the only time the token is shown."""
     return tokens.create_token(db, actor, body)
 
 
@@ -201,5 +211,5 @@ def list_tokens(actor: CurrentActor, db: DB) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: int, actor: CurrentActor, db: DB) -> TokenOut:
+def revoke_token(token_id: Id, actor: CurrentActor, db: DB) -> TokenOut:
     return tokens.revoke_token(db, actor, token_id)

@@ -7,12 +7,19 @@ giving a reason in their own words. For as long as it lasts, the single view sho
 that child's items from every agency, each marked as seen under break-glass, and each
 read is audited with the session's id.
 
+Starting asks for an emergency ground (``EmergencyGround``) and a reason that says
+what has happened to the child; a practitioner has one session at a time, and each
+start beyond ``break_glass_alert_after`` within ``break_glass_alert_hours`` raises a
+second alert on their agency's list, so habitual use stands out from the single
+emergencies it is for.
+
 Starting is one transaction: the session, its audit entry (on the DPO's alert list)
-and a notice to every Data Protection Officer concerned, or none of them. The DPOs
-told are those of the practitioner's own agency, who answer for how their colleagues
-use the service, and those of every agency holding a record of the child, because
-each agency is the controller of what it recorded and must be able to review who saw
-it and why.
+and a notice to someone accountable in every agency concerned, or none of them. The
+agencies told are the practitioner's own, which answers for how its staff use the
+service, and every agency holding a record of the child, because each is the
+controller of what it recorded and must be able to review who saw it and why. Each is
+told through its DPO, else its Caldicott Guardian, else its safeguarding lead
+(``notifications.oversight``): many small agencies have no DPO.
 
 Sessions are write-once and time-limited; ending one early adds a row rather than
 changing the session, so the record shows both when it was meant to end and when it
@@ -26,30 +33,57 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, select
 from sqlalchemy.orm import Session
 
 from jigsaw.access import grants, policy
 from jigsaw.access.actor import Actor
 from jigsaw.access.breakglass_schemas import BreakGlassIn, BreakGlassOut
-from jigsaw.access.models import BreakGlassEnd, BreakGlassSession
+from jigsaw.access.models import BreakGlassEnd, BreakGlassSession, EmergencyGround
 from jigsaw.access.policy import BREAK_GLASS_ROLES, Permission
 from jigsaw.agencies.models import Practitioner
-from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted
 from jigsaw.notifications.models import NotificationKind
-from jigsaw.notifications.service import Addressee, notify
+from jigsaw.notifications.oversight import oversight_contacts
+from jigsaw.notifications.service import notify
 from jigsaw.people.models import AgencyRecord, Person
 from jigsaw.singleview.links import linked_to
 
 DEFAULT_MINUTES = 60
-MIN_REASON_LENGTH = 20
-MIN_REASON_WORDS = 4
+MIN_REASON_LENGTH = 40
+MIN_REASON_WORDS = 8
+MIN_OTHER_GROUND_WORDS = 15
+"""A ground of "another emergency" must be explained more fully."""
+ALERT_AFTER = 2
+ALERT_HOURS = 24
+"""The defaults of ``break_glass_alert_after`` and ``break_glass_alert_hours``."""
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+NOT_A_REASON = frozenset(
+    {
+        "lol", "lmao", "haha", "curious", "curiosity", "nosy", "nosey", "bored", "asdf",
+        "qwerty", "idk", "dunno", "whatever",
+    }
+)  # fmt: skip
+"""Words that say the look is not an emergency (or not a reason at all). Kept short on
+purpose: a word that can belong in a real emergency ("test", as in a blood test) must
+never block one."""
+ABOUT_A_CHILD = frozenset(
+    {
+        "child", "children", "kid", "baby", "infant", "toddler", "newborn", "unborn", "boy",
+        "girl", "pupil", "student", "son", "daughter", "sibling", "brother", "sister",
+        "teenager", "young", "he", "she", "him", "her", "his", "they", "them", "their",
+    }
+)  # fmt: skip
+"""A reason must be about the child: at least one of these words."""
+
+
+class OneSessionAtATime(Conflict):
+    """A practitioner already has emergency access to another child."""
 
 
 class EmergencyAccessOffered(NotPermitted):
@@ -64,14 +98,36 @@ class EmergencyAccessOffered(NotPermitted):
         self.person_id = person_id
 
 
-def reason_problem(reason: str) -> str | None:
-    """Why a reason is not enough, or None. A reason must be words someone could review."""
+def reason_problem(reason: str, ground: EmergencyGround | None = None) -> str | None:
+    """Why a reason is not enough, or None.
+
+    Plain rules a practitioner can meet and a DPO can check, not a judgement of the
+    emergency (that is the DPO's review): enough different words to say something, none
+    that says it is not an emergency, and something about the child.
+    """
     text = " ".join(reason.split())
     words = {w.lower() for w in _WORD.findall(text)}
     if len(text) < MIN_REASON_LENGTH or len(words) < MIN_REASON_WORDS:
         return (
-            f"Say why you need this child's information now, in at least {MIN_REASON_LENGTH} "
-            "characters: the Data Protection Officer will read it"
+            "Say what has happened to the child and why it cannot wait, in at least "
+            f"{MIN_REASON_LENGTH} characters and {MIN_REASON_WORDS} different words: the "
+            "Data Protection Officers will read it"
+        )
+    filler = sorted(words & NOT_A_REASON)
+    if filler:
+        return (
+            f"\u201c{filler[0]}\u201d is not a reason to use emergency access: say what has "
+            "happened to the child and why it cannot wait for a request for information"
+        )
+    if not words & ABOUT_A_CHILD:
+        return (
+            "Say what is happening to the child, for example \u201cthe child was found alone "
+            "at night\u201d: emergency access is only for a child's immediate safety"
+        )
+    if ground is EmergencyGround.OTHER and len(words) < MIN_OTHER_GROUND_WORDS:
+        return (
+            f"For another emergency, explain in at least {MIN_OTHER_GROUND_WORDS} different "
+            "words what has happened and why it cannot wait for a request for information"
         )
     return None
 
@@ -140,11 +196,18 @@ def active_sessions(
 
 
 def start(
-    db: Database, actor: Actor, person_id: int, data: BreakGlassIn, max_minutes: int
+    db: Database,
+    actor: Actor,
+    person_id: int,
+    data: BreakGlassIn,
+    max_minutes: int,
+    *,
+    alert_after: int = ALERT_AFTER,
+    alert_hours: int = ALERT_HOURS,
 ) -> BreakGlassOut:
     policy.require(actor, Permission.START_BREAK_GLASS, person_id=person_id)
     problems: list[FieldProblem] = []
-    problem = reason_problem(data.reason)
+    problem = reason_problem(data.reason, data.category)
     if problem:
         problems.append(FieldProblem("reason", problem))
     minutes = data.minutes or min(DEFAULT_MINUTES, max_minutes)
@@ -158,14 +221,13 @@ def start(
     with db.transaction() as session:
         if session.get(Person, person_id) is None:
             raise NotFound("person", person_id)
-        current = active_sessions(session, actor, [person_id], now)
-        if current:
-            raise Conflict("You already have emergency access to this child")
         assert actor.practitioner_id is not None and actor.agency_id is not None
+        _one_at_a_time(session, actor.practitioner_id, person_id, now)
         row = BreakGlassSession(
             practitioner_id=actor.practitioner_id,
             agency_id=actor.agency_id,
             person_id=person_id,
+            category=data.category,
             reason=" ".join(data.reason.split()),
             started_at=now,
             expires_at=now + timedelta(minutes=minutes),
@@ -182,6 +244,7 @@ def start(
             refs={
                 "person": person_id,
                 "break_glass": row.id,
+                "category": data.category.value,
                 "minutes": minutes,
                 "agencies": agencies,
             },
@@ -192,9 +255,71 @@ def start(
             f"break-glass-{row.id}",
             "break_glass_session",
             row.id,
-            _dpos(session, sorted({actor.agency_id, *agencies})),
+            oversight_contacts(session, [actor.agency_id, *agencies]),
         )
+        _alert_if_repeated(session, actor, row, timedelta(hours=alert_hours), alert_after)
         return _out(row, None, now)
+
+
+def _one_at_a_time(session: Session, practitioner_id: int, person_id: int, now: datetime) -> None:
+    """Refuse a second session while one is active.
+
+    An emergency is about one child; several children open at once is browsing. The
+    practitioner's row is locked first (PostgreSQL; SQLite writers already queue), so
+    two starts at the same moment cannot both find none active.
+    """
+    session.execute(
+        select(Practitioner.id).where(Practitioner.id == practitioner_id).with_for_update()
+    )
+    active = session.scalar(
+        select(BreakGlassSession.person_id).where(_active_for(practitioner_id, now)).limit(1)
+    )
+    if active == person_id:
+        raise Conflict("You already have emergency access to this child")
+    if active is not None:
+        raise OneSessionAtATime(
+            "You already have emergency access to another child. End it before you use "
+            "emergency access again: it is for one child's emergency at a time"
+        )
+
+
+def _alert_if_repeated(
+    session: Session, actor: Actor, row: BreakGlassSession, period: timedelta, allowed: int
+) -> None:
+    """A second alert, and a notice to the practitioner's own agency, when this start is
+    more than ``allowed`` within ``period``: each start is already alerted, but a run of
+    them is a pattern the DPO should see as one."""
+    started = session.scalar(
+        select(func.count())
+        .select_from(BreakGlassSession)
+        .where(
+            BreakGlassSession.practitioner_id == row.practitioner_id,
+            BreakGlassSession.started_at > row.started_at - period,
+        )
+    )
+    if (started or 0) <= allowed:
+        return
+    audit.append(
+        session,
+        actor,
+        AuditAction.BREAK_GLASS_REPEATED,
+        "person",
+        row.person_id,
+        refs={
+            "person": row.person_id,
+            "break_glass": row.id,
+            "started": started or 0,
+            "hours": int(period.total_seconds() // 3600),
+        },
+    )
+    notify(
+        session,
+        NotificationKind.BREAK_GLASS_REPEATED,
+        f"break-glass-repeated-{row.id}",
+        "break_glass_session",
+        row.id,
+        oversight_contacts(session, [row.agency_id]),
+    )
 
 
 def end(db: Database, actor: Actor, session_id: int) -> BreakGlassOut:
@@ -221,6 +346,10 @@ def end(db: Database, actor: Actor, session_id: int) -> BreakGlassOut:
         return _out(row, now, now)
 
 
+@not_a_person_read(
+    "The actor's own emergency sessions: ids and the reason they gave, each already "
+    "in the log as it started"
+)
 def mine(db: Database, actor: Actor) -> list[BreakGlassOut]:
     """The actor's own sessions that are still active, soonest to end first."""
     now = utcnow()
@@ -239,24 +368,12 @@ def _agencies_knowing(session: Session, person_id: int) -> list[int]:
     )
 
 
-def _dpos(session: Session, agency_ids: list[int]) -> list[Addressee]:
-    rows = session.execute(
-        select(Practitioner.agency_id, Practitioner.id)
-        .where(
-            Practitioner.agency_id.in_(agency_ids),
-            Practitioner.role == Role.DPO,
-            Practitioner.active.is_(True),
-        )
-        .order_by(Practitioner.agency_id, Practitioner.id)
-    )
-    return [Addressee(agency_id, practitioner_id) for agency_id, practitioner_id in rows]
-
-
 def _out(row: BreakGlassSession, ended_at: datetime | None, now: datetime) -> BreakGlassOut:
     return BreakGlassOut(
         id=row.id,
         practitioner_id=row.practitioner_id,
         person_id=row.person_id,
+        category=row.category,
         reason=row.reason,
         started_at=row.started_at,
         expires_at=row.expires_at,

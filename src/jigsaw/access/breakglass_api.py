@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from jigsaw.access import breakglass
 from jigsaw.access.breakglass_schemas import BreakGlassIn, BreakGlassOut
 from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, get_settings_for
+from jigsaw.schemas import Id
 
 router = APIRouter(prefix="/api", tags=["break-glass"])
 
@@ -18,17 +19,25 @@ router = APIRouter(prefix="/api", tags=["break-glass"])
 @router.post("/people/{person_id}/break-glass", status_code=201, response_model=BreakGlassOut)
 def start(
     request: Request,
-    person_id: int,
+    person_id: Id,
     data: BreakGlassIn,
     actor: RecentlyAuthenticatedActor,
     db: DB,
 ) -> BreakGlassOut:
-    limit = get_settings_for(request).break_glass_max_minutes
-    return breakglass.start(db, actor, person_id, data, limit)
+    settings = get_settings_for(request)
+    return breakglass.start(
+        db,
+        actor,
+        person_id,
+        data,
+        settings.break_glass_max_minutes,
+        alert_after=settings.break_glass_alert_after,
+        alert_hours=settings.break_glass_alert_hours,
+    )
 
 
 @router.post("/break-glass/{session_id}/end", response_model=BreakGlassOut)
-def end(session_id: int, actor: CurrentActor, db: DB) -> BreakGlassOut:
+def end(session_id: Id, actor: CurrentActor, db: DB) -> BreakGlassOut:
     return breakglass.end(db, actor, session_id)
 
 

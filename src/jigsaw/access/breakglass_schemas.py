@@ -6,12 +6,18 @@ from datetime import datetime
 
 from pydantic import Field
 
+from jigsaw.access.models import EmergencyGround
 from jigsaw.schemas import Input, Output
 
 
 class BreakGlassIn(Input):
+    free_text = frozenset({"reason"})
+
+    category: EmergencyGround
+    """The emergency ground: why this cannot wait for a request for information."""
     reason: str = Field(max_length=2000)
-    """Why the child's information is needed now, outside the usual routes."""
+    """Why the child's information is needed now, outside the usual routes: what has
+    happened to the child, in words the Data Protection Officers can review."""
     minutes: int | None = Field(default=None, ge=1)
     """How long access is needed for; the default and the longest allowed are set by the
     authority (``JIGSAW_BREAK_GLASS_MAX_MINUTES``)."""
@@ -21,6 +27,7 @@ class BreakGlassOut(Output):
     id: int
     practitioner_id: int
     person_id: int
+    category: EmergencyGround | None
     reason: str
     started_at: datetime
     expires_at: datetime

@@ -13,9 +13,12 @@ the practitioner's id is known before the secret is stored). The key is derived
 from the master key *and* ``JIGSAW_SECRET_KEY``, so a copy of the database and
 either secret alone read nothing. Each stored secret names the master key it was
 sealed under, so a master key rotation keeps them readable while the retired key
-is still configured; rotating the secret key makes them unreadable and those
-practitioners enrol again. The associated data binds each secret to its row, so a
-ciphertext copied onto another practitioner does not decrypt.
+is still configured, and ``jigsaw protection rewrap`` re-seals each under the
+current key before the retired one is removed. Rotating the secret key makes them
+unreadable: sign-in then fails as a configuration error (never as a wrong code) until
+an administrator resets those second factors and the practitioners enrol again.
+The associated data binds each secret to its row, so a ciphertext copied onto
+another practitioner does not decrypt.
 
 Drafts are sealed the same way, with their own purpose label, and bound to the
 practitioner and the kind of draft. They name no master key: a draft lives no
@@ -121,6 +124,32 @@ class AccountKeys:
         except (InvalidTag, KeyUnavailable, ValueError) as exc:
             raise SecretUnreadable("The stored second-factor secret cannot be read") from exc
         return plain.decode()
+
+    def sealed_under_current(self, practitioner_id: int, stored: bytes) -> bool:
+        """Whether a stored secret already names, and opens under, the current master key."""
+        name = self.master.key_id.encode()
+        if not stored.startswith(SEALED + bytes([len(name)]) + name):
+            return False
+        try:
+            self._open_sealed(practitioner_id, stored)
+        except SecretUnreadable:
+            return False  # an older secret whose nonce happens to look like a current one
+        return True
+
+    def reseal_totp_secret(self, practitioner_id: int, stored: bytes) -> bytes | None:
+        """The secret sealed under the current master key, or None if it already is.
+
+        A master key rotation needs this as much as it needs data keys re-wrapped:
+        the secret's key is derived from the master key that sealed it, so once the
+        retired key is removed a secret still sealed under it can never be read and
+        nobody could sign in. Raises ``SecretUnreadable`` if it opens under no
+        configured key.
+        """
+        if self.sealed_under_current(practitioner_id, stored):
+            return None
+        return self.seal_totp_secret(
+            practitioner_id, self.open_totp_secret(practitioner_id, stored)
+        )
 
     def _open_legacy(self, practitioner_id: int, stored: bytes) -> str:
         """Secrets stored before the master key: readable until the practitioner enrols again."""

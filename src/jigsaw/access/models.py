@@ -7,13 +7,18 @@ they belong to the account, one each.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from jigsaw.agencies.models import enum_column
 from jigsaw.db import Base, UTCDateTime
 from jigsaw.protection.keyring import AGENCY, Subject
 from jigsaw.protection.sealed import sealed
+
+RESET_PURPOSE = "reset"
+ENROLMENT_PURPOSE = "enrolment"
 
 
 class SignInThrottle(Base):
@@ -58,7 +63,8 @@ class ApiToken(Base):
 
 
 class PasswordReset(Base):
-    """A one-time code an administrator gave a practitioner to set a new password.
+    """A one-time code an administrator gave a practitioner to set a new password, or a
+    new account's enrolment code to set its first one.
 
     Only a SHA-256 hash of the code is kept. A code works once (``used_at``), until
     ``expires_at``, and only while it is the practitioner's newest: issuing another
@@ -76,6 +82,43 @@ class PasswordReset(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # "reset" for a forgotten password, "enrolment" for a new account's first one: the
+    # same one-time code either way, only its lifetime and what it is audited as differ.
+    purpose: Mapped[str] = mapped_column(
+        String(16), default=RESET_PURPOSE, server_default=RESET_PURPOSE
+    )
+
+
+class EmergencyGround(StrEnum):
+    """Why information cannot wait for a request: the grounds break-glass is for.
+
+    Each is a case the guidance puts first ("protecting a child from harm takes priority
+    over protecting privacy"; "if there is concern that a child is ... at risk of
+    significant harm, follow safeguarding procedures without delay"); anything else must
+    be explained in the reason.
+    """
+
+    SIGNIFICANT_HARM = "significant_harm"
+    MISSING_CHILD = "missing_child"
+    URGENT_MEDICAL_CARE = "urgent_medical_care"
+    POLICE_PROTECTION = "police_protection"
+    OTHER = "other"
+
+
+EMERGENCY_GROUNDS: dict[EmergencyGround, str] = {
+    EmergencyGround.SIGNIFICANT_HARM: (
+        "The child may be at immediate risk of significant harm (Children Act 1989 section 47)"
+    ),
+    EmergencyGround.MISSING_CHILD: "The child is missing, or has just been found",
+    EmergencyGround.URGENT_MEDICAL_CARE: (
+        "The child is in hospital or needs urgent medical care, out of hours"
+    ),
+    EmergencyGround.POLICE_PROTECTION: (
+        "The child is being taken into police protection (Children Act 1989 section 46)"
+    ),
+    EmergencyGround.OTHER: "Another emergency: explain it fully in the reason",
+}
+"""What practitioners and DPOs read for each ground."""
 
 
 class BreakGlassSession(Base):
@@ -96,6 +139,8 @@ class BreakGlassSession(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seal_id: Mapped[str | None] = mapped_column(String(32))
+    # NULL only on sessions started before a ground was asked for.
+    category: Mapped[EmergencyGround | None] = mapped_column(enum_column(EmergencyGround))
 
 
 def _break_glass_subject(_session: Session, glass: BreakGlassSession) -> Subject:

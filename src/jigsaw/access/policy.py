@@ -27,6 +27,7 @@ import cedarpy
 
 from jigsaw.access.actor import Actor
 from jigsaw.agencies.roles import Role
+from jigsaw.clock import utcnow
 from jigsaw.errors import NotPermitted
 
 NAMESPACE = "Jigsaw"
@@ -37,6 +38,8 @@ class Permission(StrEnum):
 
     MANAGE_AGENCIES = "manage_agencies"
     MANAGE_PRACTITIONERS = "manage_practitioners"
+    ISSUE_API_TOKENS = "issue_api_tokens"
+    OVERSEE_API_TOKENS = "oversee_api_tokens"
     RUN_LINKAGE = "run_linkage"
     APPLY_RETENTION = "apply_retention"
     REVIEW_LINKS = "review_links"
@@ -46,6 +49,8 @@ class Permission(StrEnum):
     VIEW_REGISTER = "view_register"
     VIEW_ACCESS_LOG = "view_access_log"
     VIEW_WHO_KNOWS = "view_who_knows"
+    VIEW_WHO_KNOWS_KINDS = "view_who_knows_kinds"
+    CONFIRM_AGENCY_RECORD = "confirm_agency_record"
     VIEW_CHRONOLOGY = "view_chronology"
     VIEW_PATTERN_FLAGS = "view_pattern_flags"
     START_BREAK_GLASS = "start_break_glass"
@@ -57,6 +62,7 @@ class Permission(StrEnum):
     VIEW_REQUEST = "view_request"
     VIEW_ADVICE = "view_advice"
     ANSWER_ADVICE = "answer_advice"
+    ASK_ADVICE = "ask_advice"
     VIEW_PROTECTED_IDENTITY = "view_protected_identity"
 
 
@@ -64,7 +70,11 @@ class Purpose(StrEnum):
     """Facts about a practitioner and a person that can make looking at the person legitimate."""
 
     HOLDS_RECORD = "holds_record"
-    """Their agency holds a record linked to the person."""
+    """Their agency holds a confirmed record linked to the person: one the service
+    imported, or one a practitioner made that a second person has confirmed."""
+    HOLDS_UNCONFIRMED_RECORD = "holds_unconfirmed_record"
+    """Their agency's only records linked to the person were made by a practitioner and
+    still wait for a second person to confirm them."""
     OPEN_REQUEST = "open_request"
     """Their agency made or received a request for information about the person that is
     still waiting for a decision."""
@@ -79,17 +89,34 @@ FRONTLINE = frozenset({Role.PRACTITIONER, Role.DSL, Role.MASH, Role.CALDICOTT, R
 """The roles that work with children's information (``policy.cedar`` spells them out in
 each rule). Kept here for the SQL filters and the choice of recipients."""
 BREAK_GLASS_ROLES = frozenset({Role.MASH, Role.CALDICOTT})
+CONFIRMING_ROLES = frozenset({Role.DSL, Role.MASH, Role.CALDICOTT})
+"""Who confirms a record a colleague made (``policy.cedar`` rule R3); kept here to offer
+the page to them."""
 
 _REFUSALS: dict[Permission, str] = {
-    Permission.MANAGE_AGENCIES: "Only an administrator can add agencies.",
-    Permission.MANAGE_PRACTITIONERS: "Only an administrator can add practitioners.",
+    Permission.MANAGE_AGENCIES: (
+        "Only the service administrator, signed in within the last few minutes, can add agencies."
+    ),
+    Permission.MANAGE_PRACTITIONERS: (
+        "Only an administrator of this agency, signed in within the last few minutes, can "
+        "add or change its accounts; the service administrator appoints only an agency's "
+        "administrators."
+    ),
+    Permission.ISSUE_API_TOKENS: (
+        "Only an administrator of this agency, signed in within the last few minutes, can "
+        "issue API tokens for its service accounts."
+    ),
+    Permission.OVERSEE_API_TOKENS: (
+        "Only an administrator of this agency, signed in as a person, can see or revoke its "
+        "API tokens."
+    ),
     Permission.RUN_LINKAGE: "Only an administrator can start a linkage run.",
     Permission.APPLY_RETENTION: (
         "Only the data controller's scheduled jobs erase records or change their keys."
     ),
     Permission.REVIEW_LINKS: (
-        "Only the MASH, a designated safeguarding lead or an administrator, signed in "
-        "with a second factor, can change which records are linked."
+        "Only a linkage reviewer, signed in with a second factor, can see the link review "
+        "queue or change which records are linked."
     ),
     Permission.RECORD_ABOUT_PEOPLE: "You can only record information for your own agency.",
     Permission.READ_OWN_AGENCY_RECORDS: "You can only see your own agency's records.",
@@ -101,6 +128,15 @@ _REFUSALS: dict[Permission, str] = {
     Permission.VIEW_WHO_KNOWS: (
         "You can see who else knows a child only when your agency holds a record of them, "
         "or in the MASH while a request for information about them is open."
+    ),
+    Permission.VIEW_WHO_KNOWS_KINDS: (
+        "You can see who else knows a child only when your agency holds a record of them, "
+        "or in the MASH while a request for information about them is open."
+    ),
+    Permission.CONFIRM_AGENCY_RECORD: (
+        "A record is confirmed by your agency's designated safeguarding lead, MASH "
+        "practitioner or Caldicott Guardian, signed in as a person, and never by the "
+        "person who made it."
     ),
     Permission.VIEW_CHRONOLOGY: (
         "You can see a child's chronology only when your agency holds a record of them, "
@@ -123,6 +159,11 @@ _REFUSALS: dict[Permission, str] = {
     Permission.VIEW_REQUEST: "This request was not made by or to your agency.",
     Permission.VIEW_ADVICE: "This advice was not asked of you or by you.",
     Permission.ANSWER_ADVICE: "Only the colleague or role asked can answer this",
+    Permission.ASK_ADVICE: (
+        "Outside your agency, ask only a Data Protection Officer, Caldicott Guardian, LADO "
+        "or the MASH, and keep the child anonymous. To share who the child is with another "
+        "agency, record a sharing decision and make a disclosure."
+    ),
     Permission.VIEW_PROTECTED_IDENTITY: "This would reveal someone's protected identity.",
 }
 
@@ -243,6 +284,11 @@ def agency(agency_id: int | None) -> Entity:
     return Entity("Agency", "none" if agency_id is None else str(agency_id))
 
 
+def agency_ref(agency_id: int) -> dict[str, dict[str, str]]:
+    """An agency named in a request's context (where something would go)."""
+    return _ref("Agency", agency_id)
+
+
 def person(person_id: int | None) -> Entity:
     return Entity("Person", "none" if person_id is None else str(person_id))
 
@@ -265,6 +311,14 @@ def disclosure(
     if recipient_practitioner_id is not None:
         attrs["recipient_practitioner"] = _ref("Practitioner", recipient_practitioner_id)
     return Entity("Disclosure", str(disclosure_id), attrs)
+
+
+def agency_record(record_id: int, agency_id: int, recorded_by_id: int | None) -> Entity:
+    """An agency's record of a person; ``recorded_by_id`` is None when the service made it."""
+    attrs: dict[str, Any] = {"agency": _ref("Agency", agency_id)}
+    if recorded_by_id is not None:
+        attrs["recorded_by"] = _ref("Practitioner", recorded_by_id)
+    return Entity("AgencyRecord", str(record_id), attrs)
 
 
 def decision(decision_id: int, agency_id: int) -> Entity:
@@ -338,7 +392,12 @@ def _context(
 
 
 _STANDING = frozenset(
-    {Permission.VIEW_WHO_KNOWS, Permission.VIEW_CHRONOLOGY, Permission.VIEW_PATTERN_FLAGS}
+    {
+        Permission.VIEW_WHO_KNOWS,
+        Permission.VIEW_WHO_KNOWS_KINDS,
+        Permission.VIEW_CHRONOLOGY,
+        Permission.VIEW_PATTERN_FLAGS,
+    }
 )
 
 
@@ -418,8 +477,6 @@ def permitted_grants(
 
 _ON_SERVICE = frozenset(
     {
-        Permission.MANAGE_AGENCIES,
-        Permission.MANAGE_PRACTITIONERS,
         Permission.RUN_LINKAGE,
         Permission.APPLY_RETENTION,
         Permission.REVIEW_LINKS,
@@ -446,6 +503,40 @@ def is_permitted(
     else:
         resource = agency(agency_id)
     return allowed(actor, permission, resource, purposes=purposes)
+
+
+# Accounts, agencies and API tokens: a person's act with a recent sign-in (rule F5)
+
+
+def _fresh(actor: Actor, now: datetime | None) -> dict[str, Any]:
+    return {"recent_sign_in": actor.signed_in_recently(now or utcnow())}
+
+
+def may_add_agencies(actor: Actor, *, now: datetime | None = None) -> bool:
+    return allowed(actor, Permission.MANAGE_AGENCIES, service(), _fresh(actor, now))
+
+
+def may_change_account(
+    actor: Actor,
+    agency_id: int | None,
+    role: Role,
+    *,
+    service_account: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Whether ``actor`` may add, or change, an account with ``role`` in ``agency_id``."""
+    facts = {
+        **_fresh(actor, now),
+        "role": role.value,
+        "service_account": service_account,
+    }
+    return allowed(actor, Permission.MANAGE_PRACTITIONERS, agency(agency_id), facts)
+
+
+def may_issue_api_tokens(
+    actor: Actor, agency_id: int | None, *, now: datetime | None = None
+) -> bool:
+    return allowed(actor, Permission.ISSUE_API_TOKENS, agency(agency_id), _fresh(actor, now))
 
 
 def require(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,22 +23,34 @@ from sqlalchemy.orm import Session
 from jigsaw.access import throttle, totp
 from jigsaw.access.actor import Actor
 from jigsaw.access.keys import AccountKeys, SecretUnreadable
-from jigsaw.access.models import PasswordReset
+from jigsaw.access.models import ENROLMENT_PURPOSE, RESET_PURPOSE, PasswordReset
 from jigsaw.access.passwords import (
     hash_password,
     needs_rehash,
     password_problem,
     verify_password,
 )
-from jigsaw.access.policy import Permission, require
+from jigsaw.access.policy import Permission, may_change_account, refusal
 from jigsaw.access.throttle import AccountLocked, LockoutPolicy
 from jigsaw.agencies.models import Practitioner
+from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted, NotSignedIn
+from jigsaw.errors import (
+    Conflict,
+    InvalidInput,
+    Misconfigured,
+    NotFound,
+    NotPermitted,
+    NotSignedIn,
+)
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.oversight import oversight_contacts
+from jigsaw.notifications.service import notify
 
 __all__ = [
     "AccountConfig",
@@ -75,6 +88,7 @@ WRONG_RESET_CODE = (
 )
 WRONG_CURRENT_PASSWORD = "Your current password is not right"  # noqa: S105 (a message)
 SYSTEM = Actor.system()
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -203,7 +217,7 @@ def check_password(
     with db.sessions() as session:
         found = _by_email(session, email)
         stored = found.password_hash if found else None
-        usable = found is not None and found.active
+        usable = found is not None and found.active and not found.service_account
     if not (verify_password(stored, password) and usable):
         raise _fail(
             db, config, email, AuditAction.SIGN_IN_FAILED, SignInFailed(WRONG_PASSWORD), now
@@ -284,12 +298,9 @@ def _code_attempt(
         raise Conflict("Set up a second factor before signing in with a code")
     if sealed is None:
         raise Conflict("Start setting up a second factor first")
+    secret = _readable_secret(config, practitioner_id, sealed)
     key, _ = _reserve(db, config, email, now)
-    try:
-        secret = config.keys.open_totp_secret(practitioner_id, sealed)
-    except SecretUnreadable:
-        secret = None
-    step = totp.matching_step(secret, code, now) if secret else None
+    step = totp.matching_step(secret, code, now)
     password_ok = password is None or verify_password(stored_hash, password)
     locked_until = None
     with db.transaction() as session:
@@ -313,6 +324,29 @@ def _code_attempt(
     if locked_until is not None:
         raise AccountLocked(locked_until, now)
     return practitioner
+
+
+def _readable_secret(config: AccountConfig, practitioner_id: int, sealed: bytes) -> str:
+    """The stored second-factor secret, or a loud configuration error.
+
+    A secret that does not open means the deployment's keys are wrong (a retired
+    master key removed before ``jigsaw protection rewrap`` finished, or a changed
+    secret key), not that the person typed a wrong code: it is logged for the
+    operator, answered as 503, and counts toward no lockout.
+    """
+    try:
+        return config.keys.open_totp_secret(practitioner_id, sealed)
+    except SecretUnreadable:
+        _log.error(
+            "The second-factor secret of practitioner %d cannot be opened with the configured "
+            "master and secret keys; restore the retired master key and run "
+            "`jigsaw protection rewrap`",
+            practitioner_id,
+        )
+        raise Misconfigured(
+            "Signing in with a code is not working because of a problem with the service's "
+            "keys. Nothing was counted against your account; tell your service desk."
+        ) from None
 
 
 def _signed_in(
@@ -425,7 +459,7 @@ def sign_in_federated(
     key, _ = _reserve(db, config, email, now)
     with db.sessions() as session:
         found = _by_email(session, email)
-        usable = found is not None and found.active
+        usable = found is not None and found.active and not found.service_account
     if not usable:
         raise _fail(
             db,
@@ -469,7 +503,7 @@ def load_actor(
     """
     with db.sessions() as session:
         practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None or not practitioner.active:
+        if practitioner is None or not practitioner.active or practitioner.service_account:
             raise SessionEnded("Your session has ended; sign in again")
         cutoff = practitioner.sessions_valid_after
         if cutoff is not None and (started_at is None or started_at <= cutoff):
@@ -522,13 +556,10 @@ def set_second_factor(
     Used where the secret is handed over some other way, for example printed for
     a demo; people normally enrol themselves by scanning a QR code.
     """
-    require(actor, Permission.MANAGE_PRACTITIONERS)
     if not totp.is_valid_secret(secret):
         raise InvalidInput.one("secret", "Enter a base32 secret of 128 bits or more")
     with db.transaction() as session:
-        practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None:
-            raise NotFound("practitioner", practitioner_id)
+        practitioner = account_to_change(session, actor, practitioner_id, person_only=True)
         practitioner.totp_secret = config.keys.seal_totp_secret(practitioner.id, secret)
         practitioner.totp_enrolled_at = utcnow()
         practitioner.totp_last_step = None
@@ -542,23 +573,29 @@ def reset_second_factor(db: Database, actor: Actor, practitioner_id: int) -> Non
 
     Their current sessions end as well, since one may be on the lost device.
     """
-    require(actor, Permission.MANAGE_PRACTITIONERS)
     with db.transaction() as session:
-        practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None:
-            raise NotFound("practitioner", practitioner_id)
+        practitioner = account_to_change(session, actor, practitioner_id, person_only=True)
         practitioner.totp_secret = None
         practitioner.totp_enrolled_at = None
         practitioner.totp_last_step = None
         practitioner.sessions_valid_after = utcnow()
         audit.append(
-            session, actor, AuditAction.SECOND_FACTOR_RESET, "practitioner", practitioner.id
+            session,
+            actor,
+            AuditAction.SECOND_FACTOR_RESET,
+            "practitioner",
+            practitioner.id,
+            refs={"agency": practitioner.agency_id},
         )
+        tell_oversight(session, actor, practitioner.agency_id, "practitioner", practitioner.id)
 
 
 # Passwords: changing one, and resetting a forgotten one
 
 RESET_CODE_LIFETIME = timedelta(hours=24)
+ENROLMENT_CODE_LIFETIME = timedelta(days=7)
+"""Long enough for a new starter's first week; the code is single-use and its holder
+still sets up an authenticator at first sign-in."""
 # Crockford's base32: no I, L, O or U, so a code read out over the phone is not misheard.
 _RESET_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RESET_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -674,23 +711,62 @@ def change_password(
     return now
 
 
-def _require_person_admin(actor: Actor) -> None:
-    require(actor, Permission.MANAGE_PRACTITIONERS)
-    if not actor.is_system and (actor.is_token or not actor.mfa_verified):
-        raise NotPermitted(
-            "Password reset codes can only be issued by an administrator signed in with a "
-            "second factor."
+def account_to_change(
+    session: Session, actor: Actor, practitioner_id: int, *, person_only: bool = False
+) -> Practitioner:
+    """The account ``actor`` is about to change, once the policy allows it (rule A1a).
+
+    Another agency's account answers exactly like a missing one to an administrator;
+    anyone else is told they may not. ``person_only`` refuses service accounts, which
+    have no password or second factor to give or reset.
+    """
+    practitioner = session.get(Practitioner, practitioner_id)
+    if practitioner is None or not practitioner.active:
+        raise NotFound("practitioner", practitioner_id)
+    if not may_change_account(
+        actor,
+        practitioner.agency_id,
+        practitioner.role,
+        service_account=practitioner.service_account,
+    ):
+        if may_change_account(actor, actor.agency_id, Role.PRACTITIONER):
+            raise NotFound("practitioner", practitioner_id)
+        raise NotPermitted(refusal(Permission.MANAGE_PRACTITIONERS))
+    if person_only and practitioner.service_account:
+        raise Conflict(
+            "A service account has no password or second factor; it is used only through API tokens"
         )
+    return practitioner
 
 
+def tell_oversight(
+    session: Session, actor: Actor, agency_id: int, object_type: str, object_id: int
+) -> None:
+    """Tell the agency's accountable person that who can act in it has changed.
+
+    Each change is its own event, so a second reset of the same account is told too.
+    Changes made from the command line (the data controller provisioning, the demo, the
+    synthetic directory) are on the alert list like any other but notify no one: there
+    is no person to question about them.
+    """
+    if actor.is_system:
+        return
+    kind = (
+        NotificationKind.API_TOKEN_ISSUED
+        if object_type == "api_token"
+        else NotificationKind.ACCOUNT_CHANGED
+    )
+    event = f"{object_type}:{object_id}:{secrets.token_hex(8)}"
+    notify(session, kind, event, object_type, object_id, oversight_contacts(session, [agency_id]))
+
+
+@not_a_person_read(
+    "A colleague's name as staff, for an administrator about to issue them a reset code"
+)
 def practitioner_to_reset(db: Database, actor: Actor, practitioner_id: int) -> str:
     """The name of the practitioner an administrator is about to give a reset code."""
-    _require_person_admin(actor)
     with db.sessions() as session:
-        practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None or not practitioner.active:
-            raise NotFound("practitioner", practitioner_id)
-        return practitioner.name
+        return account_to_change(session, actor, practitioner_id, person_only=True).name
 
 
 def issue_password_reset(
@@ -702,32 +778,46 @@ def issue_password_reset(
     procedure); they never choose or see the new password. Any earlier code for
     the same practitioner stops working.
     """
-    _require_person_admin(actor)
     now = now or utcnow()
-    code = _new_reset_code()
     with db.transaction() as session:
-        practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None or not practitioner.active:
-            raise NotFound("practitioner", practitioner_id)
-        _cancel_open_resets(session, practitioner.id, now)
-        reset = PasswordReset(
-            practitioner_id=practitioner.id,
-            code_hash=_reset_code_hash(code),
-            issued_by_id=actor.practitioner_id,
-            issued_at=now,
-            expires_at=now + RESET_CODE_LIFETIME,
-        )
-        session.add(reset)
-        session.flush()
+        practitioner = account_to_change(session, actor, practitioner_id, person_only=True)
+        issued, reset_id = issue_one_time_code(session, actor, practitioner, RESET_PURPOSE, now)
         audit.append(
             session,
             actor,
             AuditAction.PASSWORD_RESET_ISSUED,
             "practitioner",
             practitioner.id,
-            refs={"password_reset": reset.id},
+            refs={"password_reset": reset_id, "agency": practitioner.agency_id},
         )
-        return IssuedReset(practitioner.id, code, reset.expires_at)
+        tell_oversight(session, actor, practitioner.agency_id, "practitioner", practitioner.id)
+        return issued
+
+
+def issue_one_time_code(
+    session: Session, actor: Actor, practitioner: Practitioner, purpose: str, now: datetime
+) -> tuple[IssuedReset, int]:
+    """A code with which the account's holder sets their own password, and its row's id.
+
+    A reset code (24 hours) for a forgotten password, or an enrolment code (a week) for
+    a new account's first one: the same single-use, hashed code, so nobody but its
+    holder ever chooses or learns the password. Any earlier open code stops working.
+    The caller checks the policy and writes the audit entry.
+    """
+    code = _new_reset_code()
+    _cancel_open_resets(session, practitioner.id, now)
+    lifetime = ENROLMENT_CODE_LIFETIME if purpose == ENROLMENT_PURPOSE else RESET_CODE_LIFETIME
+    reset = PasswordReset(
+        practitioner_id=practitioner.id,
+        code_hash=_reset_code_hash(code),
+        issued_by_id=actor.practitioner_id,
+        issued_at=now,
+        expires_at=now + lifetime,
+        purpose=purpose,
+    )
+    session.add(reset)
+    session.flush()
+    return IssuedReset(practitioner.id, code, reset.expires_at), reset.id
 
 
 @dataclass(frozen=True)

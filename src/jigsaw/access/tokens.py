@@ -2,11 +2,15 @@
 
 A token reads ``jgs_<prefix>_<secret>``. The prefix (random, not secret) finds
 the row; the whole token's SHA-256 is compared in constant time. A token acts as
-one practitioner (a service account of an agency) and can do no more than that
-practitioner's role allows, narrowed further to its scopes.
+one service account of an agency, never as a person, and can do no more than that
+account's role (practitioner) allows, narrowed further to its scopes.
 
-Tokens are made and revoked by an administrator who signed in as a person with
-a second factor: a token can never make another token.
+Tokens are issued by an administrator of the service account's own agency who signed
+in within the last few minutes (``policy.cedar`` A1a and F5); the issue is audited
+with who issued it for which account, told to the agency's accountable person and on
+their alert list. A token can never make, list or revoke another token, and a token
+whose account is not a service account (one issued before service accounts existed)
+is refused.
 """
 
 from __future__ import annotations
@@ -22,10 +26,18 @@ from sqlalchemy import select
 
 from jigsaw.access.actor import Actor
 from jigsaw.access.models import ApiToken
-from jigsaw.access.policy import Permission, require
+from jigsaw.access.policy import (
+    Permission,
+    is_permitted,
+    may_issue_api_tokens,
+    refusal,
+    require,
+)
+from jigsaw.access.service import tell_oversight
 from jigsaw.agencies.models import Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
@@ -82,25 +94,38 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _require_person_admin(actor: Actor) -> None:
-    require(actor, Permission.MANAGE_PRACTITIONERS)
-    if actor.is_system:
-        return
-    if actor.is_token or not actor.mfa_verified:
-        raise NotPermitted(
-            "API tokens can only be managed by an administrator signed in with a second factor."
-        )
+NOT_A_SERVICE_ACCOUNT = (
+    "API tokens are issued only for service accounts, never for a person: add a service "
+    "account for the system first"
+)
+
+
+def _oversee(actor: Actor) -> None:
+    require(actor, Permission.OVERSEE_API_TOKENS, actor.agency_id)
 
 
 def create_token(db: Database, actor: Actor, data: TokenIn) -> NewToken:
-    _require_person_admin(actor)
+    """A token for one of the administrator's own agency's service accounts.
+
+    Another agency's account answers exactly like a missing one; a person's account is
+    refused whoever asks, the command line included.
+    """
     now = utcnow()
+    if not may_issue_api_tokens(actor, actor.agency_id, now=now):
+        raise NotPermitted(refusal(Permission.ISSUE_API_TOKENS))
     with db.transaction() as session:
         owner = session.get(Practitioner, data.practitioner_id)
-        if owner is None or not owner.active:
+        if (
+            owner is None
+            or not owner.active
+            or not may_issue_api_tokens(actor, owner.agency_id, now=now)
+        ):
             raise InvalidInput.one(
-                "practitioner_id", f"There is no active practitioner with id {data.practitioner_id}"
+                "practitioner_id",
+                f"There is no active service account with id {data.practitioner_id} in your agency",
             )
+        if not owner.service_account:
+            raise InvalidInput.one("practitioner_id", NOT_A_SERVICE_ACCOUNT)
         prefix = secrets.token_hex(PREFIX_BYTES)
         token = f"{TOKEN_MARK}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
         row = ApiToken(
@@ -121,27 +146,52 @@ def create_token(db: Database, actor: Actor, data: TokenIn) -> NewToken:
             AuditAction.API_TOKEN_CREATED,
             "api_token",
             row.id,
-            refs={"practitioner": owner.id, "agency": owner.agency_id},
+            refs={
+                "practitioner": owner.id,
+                "agency": owner.agency_id,
+                "scopes": " ".join(row.scopes),
+            },
         )
+        tell_oversight(session, actor, owner.agency_id, "api_token", row.id)
         return NewToken(**TokenOut.model_validate(row).model_dump(), token=token)
 
 
+@not_a_person_read("API tokens: names, scopes and dates of systems' credentials, nobody's details")
 def list_tokens(db: Database, actor: Actor) -> list[TokenOut]:
-    _require_person_admin(actor)
+    """The tokens of the administrator's own agency's service accounts."""
+    _oversee(actor)
     with db.sessions() as session:
-        rows = session.scalars(select(ApiToken).order_by(ApiToken.id))
+        query = select(ApiToken)
+        if not actor.is_system:
+            query = query.join(Practitioner, Practitioner.id == ApiToken.practitioner_id).where(
+                Practitioner.agency_id == actor.agency_id
+            )
+        rows = session.scalars(query.order_by(ApiToken.id))
         return [TokenOut.model_validate(r) for r in rows]
 
 
 def revoke_token(db: Database, actor: Actor, token_id: int) -> TokenOut:
-    _require_person_admin(actor)
+    """Revoking needs no fresh sign-in: stopping a credential should never be slowed."""
+    _oversee(actor)
     with db.transaction() as session:
         row = session.get(ApiToken, token_id)
-        if row is None:
+        owner = None if row is None else session.get(Practitioner, row.practitioner_id)
+        if (
+            row is None
+            or owner is None
+            or not is_permitted(actor, Permission.OVERSEE_API_TOKENS, owner.agency_id)
+        ):
             raise NotFound("API token", token_id)
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-            audit.append(session, actor, AuditAction.API_TOKEN_REVOKED, "api_token", row.id)
+            audit.append(
+                session,
+                actor,
+                AuditAction.API_TOKEN_REVOKED,
+                "api_token",
+                row.id,
+                refs={"practitioner": owner.id, "agency": owner.agency_id},
+            )
         return TokenOut.model_validate(row)
 
 
@@ -172,7 +222,7 @@ def authenticate(db: Database, token: str, now: datetime | None = None) -> Actor
         if row is None or not matches or row.revoked_at is not None or row.expires_at <= now:
             raise TokenRefused("The API token is not valid; it may have expired or been revoked")
         owner = session.get(Practitioner, row.practitioner_id)
-        if owner is None or not owner.active:
+        if owner is None or not owner.active or not owner.service_account:
             raise TokenRefused("The API token is not valid; it may have expired or been revoked")
         return Actor(
             owner.id,

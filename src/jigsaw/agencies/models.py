@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jigsaw.agencies.roles import AgencyKind, Role
@@ -45,6 +54,10 @@ class Practitioner(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A service account is another system's identity in an agency, never a person's: it
+    # has no password and no second factor, cannot sign in to pages or start a session,
+    # and is the only kind of account an API token is issued for.
+    service_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The second factor. The secret is encrypted (see jigsaw.access.keys); it is
     # pending until a first code confirms it (totp_enrolled_at), and the last time

@@ -15,12 +15,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.models import BreakGlassSession
 from jigsaw.access.policy import Permission, require
 from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
-from jigsaw.audit.actions import ALERTS, READS, REFUSALS, AuditAction
+from jigsaw.audit.actions import ACCOUNT_CHANGES, ALERTS, READS, REFUSALS, AuditAction
 from jigsaw.audit.models import AuditEntry
+from jigsaw.audit.reads import audited_read
 from jigsaw.db import Database
+from jigsaw.people.models import AgencyRecord, RecordingReason
 from jigsaw.schemas import Output
 
 OVERSIGHT_ROLES = frozenset({Role.DPO, Role.CALDICOTT, Role.AUDITOR})
@@ -37,6 +40,13 @@ class AccessEntry(Output):
     object_id: str | None
     purpose: str | None
     refs: dict[str, Any]
+    child: str | None = None
+    """For break-glass alerts: the child, as the reader's own agency's record names them,
+    else by their person index number."""
+    category: str | None = None
+    """For break-glass alerts: the emergency ground the practitioner chose."""
+    reason: str | None = None
+    """For break-glass alerts: the reason the practitioner gave, in their words."""
 
 
 def _require_oversight(actor: Actor) -> None:
@@ -71,6 +81,7 @@ def _query(
     return query.order_by(AuditEntry.seq.desc())
 
 
+@audited_read(AuditAction.ACCESS_LOG_VIEWED)
 def access_log(
     db: Database,
     actor: Actor,
@@ -131,19 +142,160 @@ def _break_glass_on_our_children(
     return [AccessEntry.model_validate(e) for e in found[:limit]]
 
 
+@audited_read(AuditAction.ACCESS_LOG_VIEWED)
 def alerts(db: Database, actor: Actor, *, limit: int = 200) -> list[AccessEntry]:
-    """Break-glass use and repeated refusals, newest first, for the DPO to review:
-    their own agency's, and break-glass by anyone on a child their agency holds."""
+    """Break-glass use, repeated refusals and changes to who can act in the agency,
+    newest first, for the DPO to review: their own agency's, break-glass by anyone on a
+    child their agency holds, and account changes made in their agency from outside it
+    (by the service administrator)."""
     _require_oversight(actor)
     with db.transaction() as session:
         own = _page(session, _query(actor, ALERTS, None, None, None, None), limit, 0)
         ours = (
-            [] if actor.is_system else _break_glass_on_our_children(session, actor.agency_id, limit)
+            []
+            if actor.is_system
+            else [
+                *_break_glass_on_our_children(session, actor.agency_id, limit),
+                *_account_changes_in_our_agency(session, actor.agency_id, limit),
+            ]
         )
         merged = {e.seq: e for e in [*own, *ours]}
         rows = sorted(merged.values(), key=lambda e: e.seq, reverse=True)[:limit]
-        audit.append(session, actor, AuditAction.ACCESS_LOG_VIEWED, "audit_alerts", None)
+        rows, children = _with_break_glass(session, actor.agency_id, rows)
+        rows = _with_recording_reasons(session, rows)
+        audit.append(
+            session,
+            actor,
+            AuditAction.ACCESS_LOG_VIEWED,
+            "audit_alerts",
+            None,
+            refs={"persons": children} if children else None,
+        )
         return rows
+
+
+BREAK_GLASS_ALERTS = frozenset(
+    {AuditAction.BREAK_GLASS_STARTED.value, AuditAction.BREAK_GLASS_REPEATED.value}
+)
+
+
+def _with_break_glass(
+    session: Session, agency_id: int | None, rows: list[AccessEntry]
+) -> tuple[list[AccessEntry], list[int]]:
+    """Break-glass alerts with the child, the ground and the reason, so each can be
+    reviewed from the list; and the children named, for the audit entry of this read.
+
+    Every DPO who lists the alert sees the reason: the practitioner's own, who answers
+    for their use of it, and those of the agencies holding the child, whose records it
+    opened; the form told the practitioner so before they started. The child is named as
+    the reader's own agency's record of them names them, and otherwise only by number:
+    the list must not tell an agency a name it never held.
+    """
+    wanted = {
+        e.refs.get("break_glass")
+        for e in rows
+        if e.action in BREAK_GLASS_ALERTS and isinstance(e.refs.get("break_glass"), int)
+    }
+    if not wanted:
+        return rows, []
+    found = {
+        g.id: g
+        for g in session.scalars(
+            select(BreakGlassSession).where(BreakGlassSession.id.in_(sorted(wanted)))
+        )
+    }
+    people = sorted({g.person_id for g in found.values()})
+    names: dict[int, str] = {}
+    if agency_id is not None and people:
+        held = session.execute(
+            select(AgencyRecord.person_id, AgencyRecord.given_name, AgencyRecord.family_name)
+            .where(AgencyRecord.agency_id == agency_id, AgencyRecord.person_id.in_(people))
+            .order_by(AgencyRecord.id)
+        )
+        for person_id, given, family in held:
+            if person_id is not None:
+                names.setdefault(person_id, f"{given} {family}")
+    shown = []
+    for entry in rows:
+        ident = entry.refs.get("break_glass")
+        glass = (
+            found.get(ident)
+            if entry.action in BREAK_GLASS_ALERTS and isinstance(ident, int)
+            else None
+        )
+        if glass is None:
+            shown.append(entry)
+            continue
+        child = names.get(glass.person_id, f"Person {glass.person_id} in the person index")
+        ground = glass.category.value if glass.category is not None else None
+        shown.append(
+            entry.model_copy(update={"child": child, "category": ground, "reason": glass.reason})
+        )
+    return shown, people
+
+
+def _with_recording_reasons(session: Session, rows: list[AccessEntry]) -> list[AccessEntry]:
+    """A child recorded from a search, with the reason given, so the DPO can judge whether
+    the agency really works with them. Such alerts are only ever the reader's own
+    agency's, so the child is named as that agency's record names them."""
+    wanted = {
+        int(e.object_id)
+        for e in rows
+        if e.action == AuditAction.CHILD_RECORDED_FROM_SEARCH.value
+        and e.object_id is not None
+        and e.object_id.isdigit()
+    }
+    if not wanted:
+        return rows
+    found = {
+        record.id: (record, why)
+        for record, why in session.execute(
+            select(AgencyRecord, RecordingReason)
+            .outerjoin(RecordingReason, RecordingReason.agency_record_id == AgencyRecord.id)
+            .where(AgencyRecord.id.in_(sorted(wanted)))
+        )
+    }
+    shown = []
+    for entry in rows:
+        held = (
+            found.get(int(entry.object_id))
+            if entry.action == AuditAction.CHILD_RECORDED_FROM_SEARCH.value
+            and entry.object_id is not None
+            and entry.object_id.isdigit()
+            else None
+        )
+        if held is None:
+            shown.append(entry)
+            continue
+        record, why = held
+        child = f"{record.given_name} {record.family_name}"
+        reason = why.reason if why is not None else None
+        shown.append(entry.model_copy(update={"child": child, "reason": reason}))
+    return shown
+
+
+def _account_changes_in_our_agency(
+    session: Session, agency_id: int | None, limit: int
+) -> list[AccessEntry]:
+    """Accounts added or changed, and tokens issued, in this agency by someone outside it.
+
+    Every such entry names the agency concerned in its refs, so the agency whose accounts
+    changed is alerted whoever made the change. Changes made from the command line (the
+    data controller provisioning, the demo) are audited but raise no alert, as no person
+    made them.
+    """
+    if agency_id is None:
+        return []
+    query = (
+        select(AuditEntry)
+        .where(
+            AuditEntry.action.in_([a.value for a in ACCOUNT_CHANGES]),
+            AuditEntry.refs["agency"].as_integer() == agency_id,
+            AuditEntry.actor_id.is_not(None),
+        )
+        .order_by(AuditEntry.seq.desc())
+    )
+    return _page(session, query, limit, 0)
 
 
 def _page(session: Session, query: Any, limit: int, offset: int) -> list[AccessEntry]:

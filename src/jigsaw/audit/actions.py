@@ -8,12 +8,19 @@ from enum import StrEnum
 class AuditAction(StrEnum):
     AGENCY_CREATED = "agency.created"
     PRACTITIONER_CREATED = "practitioner.created"
+    PRACTITIONER_CHANGED = "practitioner.changed"
     SIGNED_IN = "session.signed_in"
     SIGN_IN_FAILED = "session.sign_in_failed"
     SIGNED_OUT = "session.signed_out"
     PERSON_CREATED = "person.created"
     AGENCY_RECORD_CREATED = "agency_record.created"
     AGENCY_RECORD_VIEWED = "agency_record.viewed"
+    CHILD_RECORDED_FROM_SEARCH = "agency_record.recorded_from_search"
+    AGENCY_RECORD_CONFIRMED = "agency_record.confirmed"
+    AGENCY_RECORDS_LISTED = "agency_record.listed"
+    RELATIONSHIPS_VIEWED = "relationship.viewed"
+    INVOLVEMENTS_VIEWED = "involvement.viewed"
+    CONSENT_VIEWED = "consent.viewed"
     RELATIONSHIP_CREATED = "relationship.created"
     INVOLVEMENT_CREATED = "involvement.created"
     ITEM_RECORDED = "item.recorded"
@@ -29,6 +36,8 @@ class AuditAction(StrEnum):
     REQUEST_VIEWED = "request.viewed"
     ADVICE_REQUESTED = "advice.requested"
     ADVICE_GIVEN = "advice.given"
+    ADVICE_VIEWED = "advice.viewed"
+    ADVICE_LIST_VIEWED = "advice.list_viewed"
     DECISION_RECORDED = "decision.recorded"
     DECISION_VIEWED = "decision.viewed"
     DISCLOSURE_MADE = "disclosure.made"
@@ -40,6 +49,7 @@ class AuditAction(StrEnum):
     ACCESS_LOG_VIEWED = "access_log.viewed"
     BREAK_GLASS_STARTED = "break_glass.started"
     BREAK_GLASS_ENDED = "break_glass.ended"
+    BREAK_GLASS_REPEATED = "break_glass.repeated"
     SIGN_IN_REFUSED_LOCKED = "session.refused_locked"
     ACCOUNT_LOCKED = "account.locked"
     SECOND_FACTOR_FAILED = "session.second_factor_failed"
@@ -69,6 +79,7 @@ class AuditAction(StrEnum):
     PERSON_SEARCHED = "person.searched"
     LINK_MATCHED_ONLINE = "link.matched_online"
     LINK_REVIEW_VIEWED = "link_review.viewed"
+    LINK_QUEUE_VIEWED = "link_review.queue_viewed"
     RECORD_ERASED = "agency_record.erased"
     DATA_KEYS_REWRAPPED = "data_keys.rewrapped"
 
@@ -76,6 +87,10 @@ class AuditAction(StrEnum):
 READS = frozenset(
     {
         AuditAction.AGENCY_RECORD_VIEWED,
+        AuditAction.AGENCY_RECORDS_LISTED,
+        AuditAction.RELATIONSHIPS_VIEWED,
+        AuditAction.INVOLVEMENTS_VIEWED,
+        AuditAction.CONSENT_VIEWED,
         AuditAction.ITEM_VIEWED,
         AuditAction.REQUEST_VIEWED,
         AuditAction.DECISION_VIEWED,
@@ -89,6 +104,9 @@ READS = frozenset(
         AuditAction.PATTERN_FLAGS_VIEWED,
         AuditAction.PERSON_SEARCHED,
         AuditAction.LINK_REVIEW_VIEWED,
+        AuditAction.LINK_QUEUE_VIEWED,
+        AuditAction.ADVICE_VIEWED,
+        AuditAction.ADVICE_LIST_VIEWED,
     }
 )
 """Reads of a person's information: what the access log shows."""
@@ -96,5 +114,28 @@ READS = frozenset(
 REFUSALS = frozenset({AuditAction.ACCESS_REFUSED, AuditAction.ACCESS_REFUSED_REPEATEDLY})
 """Refused attempts to see or do something: the access log shows these beside the reads."""
 
-ALERTS = frozenset({AuditAction.BREAK_GLASS_STARTED, AuditAction.ACCESS_REFUSED_REPEATEDLY})
+ACCOUNT_CHANGES = frozenset(
+    {
+        AuditAction.AGENCY_CREATED,
+        AuditAction.PRACTITIONER_CREATED,
+        AuditAction.PRACTITIONER_CHANGED,
+        AuditAction.PASSWORD_RESET_ISSUED,
+        AuditAction.SECOND_FACTOR_RESET,
+        AuditAction.API_TOKEN_CREATED,
+    }
+)
+"""Who can act in an agency, and as whom: each names the agency concerned in its refs
+(``agency``), whose DPO is alerted even when the change was made from outside it."""
+
+ALERTS = (
+    frozenset(
+        {
+            AuditAction.BREAK_GLASS_STARTED,
+            AuditAction.BREAK_GLASS_REPEATED,
+            AuditAction.ACCESS_REFUSED_REPEATEDLY,
+            AuditAction.CHILD_RECORDED_FROM_SEARCH,
+        }
+    )
+    | ACCOUNT_CHANGES
+)
 """Events a DPO is alerted to and reviews one by one."""

@@ -13,6 +13,7 @@ from jigsaw.audit.register import Register
 from jigsaw.audit.schemas import ConsistencyProof, InclusionProof
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, require_scopes
+from jigsaw.schemas import MAX_ID, Id
 
 router = APIRouter(
     prefix="/api/audit",
@@ -45,8 +46,8 @@ def verifier_key(request: Request) -> str:
 def inclusion(
     _actor: CurrentActor,
     db: DB,
-    entry: int = Query(ge=0),
-    tree_size: int | None = Query(None, ge=1),
+    entry: int = Query(ge=0, le=MAX_ID),
+    tree_size: int | None = Query(None, ge=1, le=MAX_ID),
 ) -> InclusionProof:
     return service.prove_inclusion(db, entry, tree_size)
 
@@ -55,8 +56,8 @@ def inclusion(
 def consistency(
     _actor: CurrentActor,
     db: DB,
-    old_size: int = Query(ge=1),
-    new_size: int | None = Query(None, ge=1),
+    old_size: int = Query(ge=1, le=MAX_ID),
+    new_size: int | None = Query(None, ge=1, le=MAX_ID),
 ) -> ConsistencyProof:
     return service.prove_consistency(db, old_size, new_size)
 
@@ -65,12 +66,12 @@ def consistency(
 def read_access_log(
     actor: CurrentActor,
     db: DB,
-    practitioner_id: int | None = None,
-    record_id: int | None = None,
+    practitioner_id: Id | None = None,
+    record_id: Id | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(200, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
 ) -> list[AccessEntry]:
     return access_log.access_log(
         db,
@@ -93,8 +94,8 @@ def read_alerts(actor: CurrentActor, db: DB) -> list[AccessEntry]:
 def disclosure_register(
     actor: RecentlyAuthenticatedActor,
     db: DB,
-    person_id: int | None = None,
-    record_id: int | None = None,
+    person_id: Id | None = None,
+    record_id: Id | None = None,
 ) -> Register:
     if (person_id is None) == (record_id is None):
         raise InvalidInput.one("person_id", "Give either person_id or record_id")
@@ -105,8 +106,8 @@ def disclosure_register(
 def disclosure_register_csv(
     actor: RecentlyAuthenticatedActor,
     db: DB,
-    person_id: int | None = None,
-    record_id: int | None = None,
+    person_id: Id | None = None,
+    record_id: Id | None = None,
 ) -> PlainTextResponse:
     built = disclosure_register(actor, db, person_id, record_id)
     return PlainTextResponse(register.register_csv(built), media_type="text/csv")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jigsaw.audit.canonical import entry_leaf_hash
 from jigsaw.audit.merkle import ProofError, empty_root, node_hash
 from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
+from jigsaw.audit.reads import noted
 
 _PENDING = "jigsaw.audit.pending"
 HEAD_ID = 1
@@ -29,6 +30,7 @@ _HEAD = AuditHead.metadata.tables[AuditHead.__tablename__]
 
 def stage(session: Session, entry: AuditEntry) -> None:
     session.info.setdefault(_PENDING, []).append(entry)
+    noted(entry)
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:

@@ -9,8 +9,6 @@ identities of referrers, victims and third parties stay withheld.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from jigsaw.access.policy import Permission, require
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
 from jigsaw.people.models import AgencyRecord
@@ -33,6 +32,7 @@ from jigsaw.sharing.models import (
     DisclosureRevocation,
     SharingDecision,
 )
+from jigsaw.spreadsheet import csv_text
 
 
 class SharedItem(Output):
@@ -77,6 +77,7 @@ def _records_of(session: Session, person_id: int | None, record_id: int | None) 
     return list(session.scalars(select(AgencyRecord.id).where(AgencyRecord.person_id == person_id)))
 
 
+@audited_read(AuditAction.REGISTER_VIEWED)
 def build_register(
     db: Database, actor: Actor, *, person_id: int | None = None, record_id: int | None = None
 ) -> Register:
@@ -226,15 +227,17 @@ CSV_COLUMNS = (
 
 
 def register_csv(register: Register) -> str:
-    """One row per decision or disclosure; items summarised in one column."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    """One row per decision or disclosure; items summarised in one column.
+
+    Reasons and summaries are free text, so the cells go through ``csv_text``,
+    which keeps a spreadsheet from running any of them as a formula.
+    """
+    rows = []
     for entry in register.entries:
         data = entry.model_dump(mode="json")
         data["items"] = "; ".join(
             f"{i['occurred_on']} {i['category']}/{i['subtype']}: {i['summary']}"
             for i in data["items"]
         )
-        writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
-    return out.getvalue()
+        rows.append([data[c] for c in CSV_COLUMNS])
+    return csv_text(CSV_COLUMNS, rows)

@@ -137,10 +137,14 @@ class _Checkpoints:
         for checkpoint_size, found in sorted(self.by_size.items()):
             for label, _ in found:
                 if checkpoint_size > size:
+                    lost = checkpoint_size - size
                     self.report.add(
                         ProblemKind.TRUNCATED,
                         size,
-                        f"{label} covers {checkpoint_size} entries but the log now has {size}",
+                        f"{label} covers {checkpoint_size} entries but the log now has {size}: "
+                        f"the log is behind this checkpoint, and entries {size}-"
+                        f"{checkpoint_size - 1} ({lost} entr{'y' if lost == 1 else 'ies'}, "
+                        "and the work they recorded) are not in this database",
                     )
                 else:
                     self.report.add(

@@ -13,6 +13,7 @@ from jigsaw.consent.schemas import (
     TransparencyOut,
 )
 from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.schemas import Id
 
 router = APIRouter(
     prefix="/api",
@@ -39,5 +40,5 @@ def record_consent(body: ConsentIn, actor: CurrentActor, db: DB) -> ConsentOut:
 
 
 @router.get("/agency-records/{record_id}/consent", response_model=list[ConsentOut])
-def consent_history(record_id: int, actor: CurrentActor, db: DB) -> list[ConsentOut]:
+def consent_history(record_id: Id, actor: CurrentActor, db: DB) -> list[ConsentOut]:
     return service.consent_history(db, actor, record_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import StringConstraints, field_validator, model_validator
 
 from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose, TellingMethod
-from jigsaw.schemas import Input, Output
+from jigsaw.schemas import CalendarDate, Id, Input, Output
 
 Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
@@ -18,8 +18,10 @@ def _not_future(value: date) -> date:
 
 
 class TransparencyIn(Input):
-    subject_record_id: int
-    told_on: date
+    free_text = frozenset({"explained"})
+
+    subject_record_id: Id
+    told_on: CalendarDate
     method: TellingMethod
     told_to: Party
     explained: Said
@@ -40,11 +42,11 @@ class TransparencyOut(Output):
 
 
 class ServiceAgreementIn(Input):
-    subject_record_id: int
+    subject_record_id: Id
     service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     agreed: bool
     agreed_by: Party
-    agreed_on: date
+    agreed_on: CalendarDate
 
     _past = field_validator("agreed_on")(_not_future)
 
@@ -61,7 +63,9 @@ class ServiceAgreementOut(Output):
 
 
 class ConsentIn(Input):
-    subject_record_id: int
+    free_text = frozenset({"competence_reason", "notes"})
+
+    subject_record_id: Id
     purpose: SharingPurpose
     status: ConsentStatus
     asked: Party

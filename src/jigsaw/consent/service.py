@@ -9,6 +9,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.policy import Permission, is_permitted, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.consent.models import (
     ConsentRecord,
@@ -128,19 +129,31 @@ def _latest(session: Session, record_id: int, purpose: SharingPurpose) -> Consen
     )
 
 
+@audited_read(AuditAction.CONSENT_VIEWED)
 def consent_history(db: Database, actor: Actor, record_id: int) -> list[ConsentOut]:
-    with db.sessions() as session:
+    with db.transaction() as session:
         record = session.get(AgencyRecord, record_id)
         if record is None or not is_permitted(
             actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
         ):
             raise NotFound("agency record", record_id)
-        rows = session.scalars(
-            select(ConsentRecord)
-            .where(ConsentRecord.subject_record_id == record_id)
-            .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+        rows = [
+            ConsentOut.model_validate(r)
+            for r in session.scalars(
+                select(ConsentRecord)
+                .where(ConsentRecord.subject_record_id == record_id)
+                .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+            )
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.CONSENT_VIEWED,
+            "agency_record",
+            record_id,
+            refs={"consents": [r.id for r in rows]},
         )
-        return [ConsentOut.model_validate(r) for r in rows]
+        return rows
 
 
 def current_consent(

@@ -8,16 +8,16 @@ decision is recorded.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from jigsaw.guidance.engine import list_editions, load_edition, recommend
 from jigsaw.guidance.models import Edition, Recommendation
 from jigsaw.http import CurrentActor
+from jigsaw.schemas import Input
 
 router = APIRouter(prefix="/api/guidance", tags=["guidance"])
 
 
-class RecommendationRequest(BaseModel):
+class RecommendationRequest(Input):
     edition: str | None = None
     answers: dict[str, str]
 

@@ -1,9 +1,11 @@
 """Who may change the person index.
 
-Linking decides whose information is seen together, so only the roles that
-safeguarding arrangements trust with that judgement may confirm, reject or undo a
-link: the MASH, designated safeguarding leads and administrators. Runs are jobs: the
-system or an administrator starts them. The rules are in ``access/policy.cedar``.
+Linking decides whose information is seen together, and deciding means reading the
+identity fields several agencies hold. So it is a role of its own, the linkage
+reviewer, given to the few people whose job it is (data quality, or the MASH's
+linkage desk): being a DSL, in the MASH or an administrator is not enough, and an API
+token never reviews. Runs are jobs: the system or an administrator starts them. The
+rules are in ``access/policy.cedar``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from jigsaw.errors import NotPermitted
 
 
 def require_reviewer(actor: Actor) -> None:
-    """``policy.cedar`` rules A2 and F1."""
+    """``policy.cedar`` rules A3 and F1."""
     require(actor, Permission.REVIEW_LINKS)
 
 

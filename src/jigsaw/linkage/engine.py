@@ -9,6 +9,12 @@ and evaluation read them one way.
 
 With the Spark backend the features are written to Parquet in the scratch folder and
 Spark reads them from there; on a cluster the folder would be shared storage.
+
+Scratch folders live in one known place (``jigsaw-linkage`` in the temporary
+directory, so ``TMPDIR`` moves it to a disk with room), named by process id and
+start time. A run holds a lock on its folder while it lives, and every run starts by
+removing the folders whose lock nobody holds: a run that was killed (and so never
+cleaned up after itself) leaves its files only until the next run begins.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from this module's own table names and
@@ -16,8 +22,12 @@ Spark reads them from there; on a cluster the folder would be shared storage.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +51,9 @@ Backend = Literal["duckdb", "spark"]
 RECORDS_TABLE = "jigsaw_records"
 RELATIONSHIPS_TABLE = "jigsaw_child_links"
 DEFAULT_MEMORY_LIMIT = "4GB"
+SCRATCH_FOLDER = "jigsaw-linkage"
+_IN_USE = ".in-use"
+_SWEEPING = ".sweeping"
 
 
 def quiet_splink() -> None:
@@ -121,8 +134,7 @@ def workspace(
 ) -> Iterator[Workspace]:
     """Copy every agency record into a fresh scratch DuckDB; removed afterwards."""
     quiet_splink()
-    with tempfile.TemporaryDirectory(prefix="jigsaw-linkage-", dir=workdir) as tmp:
-        folder = Path(tmp)
+    with scratch_folder(workdir) as folder:
         con = duckdb.connect(str(folder / "linkage.duckdb"))
         try:
             con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -134,6 +146,60 @@ def workspace(
             yield space
         finally:
             con.close()
+
+
+def scratch_root() -> Path:
+    """Where every run's scratch folder is made (and a killed run's is found)."""
+    return Path(tempfile.gettempdir()) / SCRATCH_FOLDER
+
+
+def sweep_leftovers(root: Path) -> list[Path]:
+    """Remove the scratch folders of runs that are no longer running.
+
+    A live run holds an exclusive lock on its folder's ``.in-use`` file; the lock
+    goes with its process however that ends, so a folder whose lock can be taken
+    belongs to nobody. Call with the root's ``.sweeping`` lock held.
+    """
+    removed: list[Path] = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        with (folder / _IN_USE).open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextmanager
+def scratch_folder(root: Path | None = None) -> Iterator[Path]:
+    """This run's scratch folder, locked while the run lives and removed after it.
+
+    Making the folder and locking it happen under the root's own lock, as does the
+    sweep, so no run can take another's folder for a leftover in between.
+    """
+    root = root or scratch_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / _SWEEPING).open("a") as sweeping:
+        fcntl.flock(sweeping, fcntl.LOCK_EX)
+        removed = sweep_leftovers(root)
+        if removed:
+            logging.getLogger(__name__).info(
+                "Removed %d scratch folder(s) left by linkage runs that did not finish",
+                len(removed),
+            )
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{stamp}-", dir=root))
+        in_use = (folder / _IN_USE).open("a")
+        fcntl.flock(in_use, fcntl.LOCK_EX)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        in_use.close()
 
 
 def load_records(

@@ -5,10 +5,18 @@ it may be, with the evidence. What each match shows depends on what the practiti
 may see, decided by the policy with the facts ``singleview.purposes`` establishes:
 
 * their own agency's records of that child, to open ("this is the child");
-* which other agencies know the child only when the policy lets them see who knows
-  (their agency holds a record, or the MASH has an open request about the child);
+* whether another agency knows the child, never which: who holds a child is itself
+  sensitive (a domestic-abuse service, a police team), and "who knows" is the page
+  that decides how much of that to show;
+* the way to "who knows" only when the policy lets them see it (their agency holds a
+  record, or the MASH has an open request about the child);
 * otherwise only that a match exists and how strong it is. The evidence names kinds
   of agreement, never another agency's values, so it discloses nothing they hold.
+
+Recording a child found this way asks why the agency works with them: the record gives
+no standing across agencies until a second person of the agency confirms it
+(``people.service.confirm_agency_record``), and the recording is on the access log's
+alerts.
 
 Every search is audited, ids only: which fields were searched on, which persons came
 back and what was shown. The terms themselves are never kept, in the log or
@@ -25,9 +33,9 @@ from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
 from jigsaw.access.policy import Permission, is_permitted, require
-from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.linkage import service as linking
@@ -97,14 +105,15 @@ class Match:
     own_records: tuple[OwnRecord, ...]
     person_id: int | None
     """Only when the searcher may see who knows the child: the way to that page."""
-    known_to: tuple[str, ...] | None
-    """Other agencies that know the child, or None when the searcher may not see them."""
+    known_elsewhere: bool
+    """Whether an agency other than the searcher's knows the child; never which."""
 
     @property
     def in_words(self) -> str:
         return in_words(self.match_probability)
 
 
+@audited_read(AuditAction.PERSON_SEARCHED)
 def search(
     db: Database,
     actor: Actor,
@@ -152,7 +161,7 @@ def _shown(session: Session, actor: Actor, candidate: Candidate, now: datetime) 
         record = session.get(AgencyRecord, candidate.agency_record_id)
         own = record is not None and record.agency_id == actor.agency_id and may_read_own
         mine = (_own(record),) if own and record is not None else ()
-        return Match(candidate.match_probability, evidence, mine, None, None)
+        return Match(candidate.match_probability, evidence, mine, None, not own)
     standing = establish(session, actor, candidate.person_id, now)
     own_records: tuple[OwnRecord, ...] = ()
     if may_read_own and standing.own_record_ids:
@@ -162,32 +171,40 @@ def _shown(session: Session, actor: Actor, candidate: Candidate, now: datetime) 
             .order_by(AgencyRecord.id)
         )
         own_records = tuple(_own(r) for r in rows)
-    if not is_permitted(
+    elsewhere = session.scalar(
+        select(AgencyRecord.id)
+        .where(linked_to([candidate.person_id]), AgencyRecord.agency_id != actor.agency_id)
+        .limit(1)
+    )
+    may_see = is_permitted(
         actor,
-        Permission.VIEW_WHO_KNOWS,
+        Permission.VIEW_WHO_KNOWS_KINDS,
         purposes=standing.purposes,
         person_id=candidate.person_id,
-    ):
-        return Match(candidate.match_probability, evidence, own_records, None, None)
-    others = session.scalars(
-        select(Agency.name)
-        .join(AgencyRecord, AgencyRecord.agency_id == Agency.id)
-        .where(linked_to([candidate.person_id]), Agency.id != actor.agency_id)
-        .distinct()
-        .order_by(Agency.name)
     )
     return Match(
-        candidate.match_probability, evidence, own_records, candidate.person_id, tuple(others)
+        candidate.match_probability,
+        evidence,
+        own_records,
+        candidate.person_id if may_see else None,
+        elsewhere is not None,
     )
 
 
 def record_child(
-    db: Database, actor: Actor, data: AgencyRecordIn, *, model: LinkageModel | None = None
+    db: Database,
+    actor: Actor,
+    data: AgencyRecordIn,
+    reason: str,
+    *,
+    model: LinkageModel | None = None,
 ) -> tuple[AgencyRecordOut, linking.OnlineLink]:
-    """Record a child for the practitioner's agency, then link it through the online match.
+    """Record a child for the practitioner's agency, with why, then link it through the
+    online match.
 
     Two transactions, one per service: the record is the practitioner's and stands
-    even if linking fails, in which case it stays unlinked until the next run.
+    even if linking fails, in which case it stays unlinked until the next run. Linking
+    shows them nothing of other agencies until a second person confirms the record.
     """
-    record = people.create_agency_record(db, actor, data)
+    record = people.record_found_by_search(db, actor, data, reason)
     return record, linking.link_recorded(db, actor, record.id, model=model)

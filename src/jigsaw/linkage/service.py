@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session, aliased
 
 from jigsaw.access.actor import Actor
 from jigsaw.access.policy import Permission, is_permitted
+from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read, not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
@@ -31,11 +33,9 @@ from jigsaw.linkage.features import features_of
 from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.models import ChangeKind, LinkChange, LinkEvent, LinkReview, ReviewStatus
 from jigsaw.linkage.online import find_candidates, shipped_model
+from jigsaw.linkage.schemas import MAX_REASON, QueuedReview, ReviewPairOut, ReviewSide
 from jigsaw.linkage.source import details_of, feature_row
 from jigsaw.people.models import AgencyRecord, LinkStatus, Person
-from jigsaw.people.schemas import AgencyRecordOut
-
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,13 @@ def _person_of(session: Session, record_id: int) -> int | None:
     return session.scalar(select(AgencyRecord.person_id).where(AgencyRecord.id == record_id))
 
 
+@audited_read(AuditAction.LINK_QUEUE_VIEWED)
 def open_reviews(
     db: Database, actor: Actor, *, limit: int = 50, offset: int = 0
 ) -> list[ReviewOut]:
-    """The queue, most likely matches first."""
+    """The queue, most likely matches first, as ids and evidence; the look is audited."""
     require_reviewer(actor)
-    with db.sessions() as session:
+    with db.transaction() as session:
         rows = session.scalars(
             select(LinkReview)
             .where(LinkReview.status == ReviewStatus.OPEN)
@@ -91,7 +92,19 @@ def open_reviews(
             .offset(offset)
             .limit(limit)
         ).all()
+        _queue_viewed(session, actor, [r.id for r in rows])
         return [_review_out(session, r) for r in rows]
+
+
+def _queue_viewed(session: Session, actor: Actor, review_ids: list[int]) -> None:
+    audit.append(
+        session,
+        actor,
+        AuditAction.LINK_QUEUE_VIEWED,
+        "link_review",
+        None,
+        refs={"reviews": review_ids},
+    )
 
 
 def _reason(reason: str) -> str:
@@ -328,6 +341,7 @@ def undo_change(db: Database, actor: Actor, change_id: int, reason: str = "") ->
         return ChangeOut(change.id, change.kind, tuple(sorted(set(moved))), None, None)
 
 
+@not_a_person_read("Which changes moved one record between persons: ids and statuses only")
 def history(db: Database, actor: Actor, record_id: int) -> list[dict[str, Any]]:
     """Every change that moved or re-labelled one agency record, oldest first."""
     require_reviewer(actor)
@@ -384,65 +398,87 @@ def _decide(session: Session, actor: Actor, review: LinkReview, status: ReviewSt
 # The review pages: the queue with its length, and one pair side by side
 
 
-@dataclass(frozen=True)
-class QueuedReview:
-    id: int
-    match_probability: float
-    record_agency_id: int
-    candidate_agency_id: int
-    created_at: datetime
-
-
+@audited_read(AuditAction.LINK_QUEUE_VIEWED)
 def review_queue(
     db: Database, actor: Actor, *, limit: int = 25, offset: int = 0
 ) -> tuple[list[QueuedReview], int]:
     """One page of the open queue, most likely matches first, and its length.
 
-    Agencies and probabilities only: scanning the queue shows nobody's details, so
-    it is not a read of anyone's record; opening a pair is (``review_pair``).
+    Kinds of agency and probabilities only, never an agency's name: which agencies
+    know a child is itself sensitive (a refuge, a sexual health service). Scanning
+    the queue is still audited, with the ids of the pairs listed, so the log shows
+    who looked at what was waiting; opening a pair is a read of its own
+    (``review_pair``).
     """
     require_reviewer(actor)
     subject, candidate = aliased(AgencyRecord), aliased(AgencyRecord)
+    subject_agency, candidate_agency = aliased(Agency), aliased(Agency)
     is_open = LinkReview.status == ReviewStatus.OPEN
-    with db.sessions() as session:
+    with db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(LinkReview).where(is_open)) or 0
         rows = session.execute(
             select(
                 LinkReview.id,
                 LinkReview.match_probability,
-                subject.agency_id,
-                candidate.agency_id,
+                subject_agency.kind,
+                candidate_agency.kind,
                 LinkReview.created_at,
             )
             .join(subject, subject.id == LinkReview.record_id)
             .join(candidate, candidate.id == LinkReview.candidate_record_id)
+            .join(subject_agency, subject_agency.id == subject.agency_id)
+            .join(candidate_agency, candidate_agency.id == candidate.agency_id)
             .where(is_open)
             .order_by(LinkReview.match_probability.desc(), LinkReview.id)
             .offset(offset)
             .limit(limit)
         ).all()
-    return [QueuedReview(*row) for row in rows], total
+        _queue_viewed(session, actor, [row[0] for row in rows])
+    waiting = [
+        QueuedReview(
+            id=ident,
+            match_probability=probability,
+            record_agency_kind=record_kind,
+            candidate_agency_kind=candidate_kind,
+            created_at=created,
+        )
+        for ident, probability, record_kind, candidate_kind, created in rows
+    ]
+    return waiting, total
 
 
-@dataclass(frozen=True)
-class ReviewPair:
-    review: ReviewOut
-    record: AgencyRecordOut
-    """The subject: confirming moves its person's records to the candidate's person."""
-    candidate: AgencyRecordOut
-    records_moving: int
-    """How many agency records a confirmation would move (the subject's person's)."""
+def _side(session: Session, record: AgencyRecord) -> ReviewSide:
+    kind = session.scalar(select(Agency.kind).where(Agency.id == record.agency_id))
+    return ReviewSide(
+        record_id=record.id,
+        agency_kind=kind,
+        role=record.role,
+        given_name=record.given_name,
+        family_name=record.family_name,
+        date_of_birth=record.date_of_birth,
+        sex=record.sex,
+        address=record.address,
+        postcode=record.postcode,
+        nhs_number=record.nhs_number,
+    )
 
 
-def review_pair(db: Database, actor: Actor, review_id: int) -> ReviewPair:
+@audited_read(AuditAction.LINK_REVIEW_VIEWED)
+def review_pair(db: Database, actor: Actor, review_id: int) -> ReviewPairOut:
     """The two agency records of one review, side by side, for a reviewer to judge.
 
     Reviewers see identifiers held by agencies other than their own because deciding
     whether two records are one child cannot be done without them, and a wrong link
     either hides a child's history or mixes two children's. It is a data-quality
-    purpose, limited to the reviewer roles (``linkage.access``), and each pair opened
-    is audited (ids only). Identifiers only: names, date of birth, sex, address, NHS
-    number and the agency's own id, never anything an agency recorded about the child.
+    purpose, limited to the linkage reviewer role (``policy.cedar`` A3), and each
+    pair opened is audited (ids only). Identity fields only: names, date of birth,
+    sex, address and NHS number, with the kind of agency that holds each record;
+    never the agency's name or its own id for the person, nor anything an agency
+    recorded about the child.
+
+    Review ids are sequential, so they are no secret: what protects a pair is that
+    every read and decision asks the policy first and is audited, and that a
+    reviewer sees every open pair anyway.
     """
     require_reviewer(actor)
     with db.transaction() as session:
@@ -470,10 +506,14 @@ def review_pair(db: Database, actor: Actor, review_id: int) -> ReviewPair:
             review.id,
             refs={"records": [record.id, candidate.id]},
         )
-        return ReviewPair(
-            review=_review_out(session, review),
-            record=AgencyRecordOut.model_validate(record),
-            candidate=AgencyRecordOut.model_validate(candidate),
+        return ReviewPairOut(
+            id=review.id,
+            status=review.status,
+            match_probability=review.match_probability,
+            evidence=dict(review.evidence),
+            created_at=review.created_at,
+            record=_side(session, record),
+            candidate=_side(session, candidate),
             records_moving=int(moving or 0),
         )
 

@@ -1,4 +1,9 @@
-"""Alembic environment: the URL comes from the caller's config or from settings."""
+"""Alembic environment: the URL comes from the caller's config or from settings.
+
+One run (every pending migration) is one transaction, on PostgreSQL and on SQLite
+(``jigsaw.migrate`` begins transactions explicitly there): a migration that fails
+leaves the schema where the run found it.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,13 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(
+                    f"The migration would leave {len(broken)} row(s) referring to missing "
+                    "rows; nothing was changed"
+                )
 
 
 def run_migrations_online() -> None:

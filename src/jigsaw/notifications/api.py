@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from jigsaw.http import DB, CurrentActor
 from jigsaw.notifications import service
 from jigsaw.notifications.service import NotificationOut
+from jigsaw.schemas import Id
 
 router = APIRouter(prefix="/api", tags=["notifications"])
 
@@ -15,5 +16,5 @@ def inbox(actor: CurrentActor, db: DB, unread: bool = False) -> list[Notificatio
 
 
 @router.post("/notifications/{notification_id}/read", status_code=204)
-def mark_read(notification_id: int, actor: CurrentActor, db: DB) -> None:
+def mark_read(notification_id: Id, actor: CurrentActor, db: DB) -> None:
     service.mark_read(db, actor, notification_id)

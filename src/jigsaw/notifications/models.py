@@ -21,6 +21,9 @@ class NotificationKind(StrEnum):
     ADVICE_REQUESTED = "advice_requested"
     OPERATION_ENCOMPASS = "operation_encompass"
     BREAK_GLASS_STARTED = "break_glass_started"
+    BREAK_GLASS_REPEATED = "break_glass_repeated"
+    ACCOUNT_CHANGED = "account_changed"
+    API_TOKEN_ISSUED = "api_token_issued"  # noqa: S105 (a kind of notice, not a secret)
 
 
 class Notification(Base):

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from jigsaw.access.actor import Actor
+from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.notifications.involved import disclosure_person, involved_practitioners
@@ -37,6 +38,17 @@ MESSAGES: dict[NotificationKind, str] = {
     ),
     NotificationKind.BREAK_GLASS_STARTED: (
         "Someone has used emergency access to see a child's information; review it"
+    ),
+    NotificationKind.BREAK_GLASS_REPEATED: (
+        "Someone in your agency has used emergency access again and again; review their "
+        "reasons with them"
+    ),
+    NotificationKind.ACCOUNT_CHANGED: (
+        "An account in your agency was added or changed, or given a code to set its "
+        "password or second factor; check it was expected"
+    ),
+    NotificationKind.API_TOKEN_ISSUED: (
+        "An API token was issued for one of your agency's service accounts; check it was expected"
     ),
 }
 
@@ -139,6 +151,10 @@ def _for(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+@not_a_person_read(
+    "Notices carry a kind, a fixed message and an object id, never a name or narrative; "
+    "opening the object is the audited read"
+)
 def inbox(db: Database, actor: Actor, *, unread_only: bool = False) -> list[NotificationOut]:
     with db.sessions() as session:
         query = select(Notification).where(_for(actor))

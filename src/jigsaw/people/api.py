@@ -10,14 +10,16 @@ from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import (
     AgencyRecordIn,
     AgencyRecordOut,
+    ConfirmationOut,
     InvolvementIn,
     InvolvementOut,
     NHSNumber,
     PersonOut,
+    RecordToConfirm,
     RelationshipIn,
     RelationshipOut,
 )
-from jigsaw.schemas import Input
+from jigsaw.schemas import MAX_ID, Id, Input, SearchText
 
 router = APIRouter(
     prefix="/api",
@@ -50,8 +52,8 @@ def list_agency_records(
     actor: CurrentActor,
     db: DB,
     role: PersonRole | None = None,
-    search: str = "",
-    offset: int = Query(0, ge=0),
+    search: SearchText = "",
+    offset: int = Query(0, ge=0, le=MAX_ID),
     limit: int = Query(50, ge=1, le=500),
 ) -> AgencyRecordPage:
     records, total = service.list_agency_records(
@@ -60,18 +62,30 @@ def list_agency_records(
     return AgencyRecordPage(total=total, records=records)
 
 
+@router.get("/records-to-confirm", response_model=list[RecordToConfirm])
+def records_to_confirm(actor: CurrentActor, db: DB) -> list[RecordToConfirm]:
+    return service.records_to_confirm(db, actor)
+
+
+@router.post(
+    "/agency-records/{record_id}/confirmation", response_model=ConfirmationOut, status_code=201
+)
+def confirm_agency_record(record_id: Id, actor: CurrentActor, db: DB) -> ConfirmationOut:
+    return service.confirm_agency_record(db, actor, record_id)
+
+
 @router.get("/agency-records/{record_id}", response_model=AgencyRecordOut)
-def view_agency_record(record_id: int, actor: CurrentActor, db: DB) -> AgencyRecordOut:
+def view_agency_record(record_id: Id, actor: CurrentActor, db: DB) -> AgencyRecordOut:
     return service.view_agency_record(db, actor, record_id)
 
 
 @router.get("/agency-records/{record_id}/relationships", response_model=list[RelationshipOut])
-def list_relationships(record_id: int, actor: CurrentActor, db: DB) -> list[RelationshipOut]:
+def list_relationships(record_id: Id, actor: CurrentActor, db: DB) -> list[RelationshipOut]:
     return service.list_relationships(db, actor, record_id)
 
 
 @router.get("/agency-records/{record_id}/involvements", response_model=list[InvolvementOut])
-def list_involvements(record_id: int, actor: CurrentActor, db: DB) -> list[InvolvementOut]:
+def list_involvements(record_id: Id, actor: CurrentActor, db: DB) -> list[InvolvementOut]:
     return service.list_involvements(db, actor, record_id)
 
 

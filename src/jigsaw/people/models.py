@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.agencies.models import enum_column
 from jigsaw.db import Base, UTCDateTime
+from jigsaw.protection.keyring import AGENCY_RECORD, Subject
+from jigsaw.protection.sealed import sealed
 
 
 class Sex(StrEnum):
@@ -79,6 +81,49 @@ class AgencyRecord(Base):
     )
     match_probability: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    """The practitioner who made the record; None when the service made it (an import,
+    the synthetic population) or it was made before who made it was kept."""
+
+
+class AgencyRecordConfirmation(Base):
+    """A second person of the agency vouching that it really works with the child.
+
+    A record a practitioner makes joins the person other agencies know the moment the
+    match links it, so by itself it proves only that someone typed the child's details.
+    Until a colleague who answers for the agency's safeguarding confirms it, the record
+    gives no standing across agencies (``singleview.purposes``). Write-once: a
+    confirmation is never withdrawn, only the record erased.
+    """
+
+    __tablename__ = "agency_record_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), unique=True)
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordingReason(Base):
+    """Why a practitioner recorded a child they found by searching: read by the DSL who
+    confirms the record and by the DPO reviewing the alert. Write-once, sealed under the
+    record's key, so it goes when the record is erased."""
+
+    __tablename__ = "recording_reasons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), unique=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+sealed(
+    RecordingReason,
+    "reason",
+    subject=lambda _session, row: Subject(AGENCY_RECORD, row.agency_record_id),
+)
 
 
 class Relationship(Base):

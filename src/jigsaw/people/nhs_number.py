@@ -3,6 +3,14 @@
 The weights run 10 down to 2 over the first nine digits; the check digit is
 11 minus the remainder mod 11, where 11 becomes 0 and 10 means the number is
 invalid (NHS Data Dictionary, "NHS Number").
+
+Some numbers pass the check digit yet are never issued to a patient, so they are
+refused too: a number of one repeated digit (``0000000000``, ``1111111111``…),
+which is what a form filled with placeholders looks like, and the ``999`` range,
+which NHS England keeps for test data. Only the ASCII digits 0-9 count:
+``str.isdigit`` would also accept fullwidth or Arabic-Indic digits, which
+``int()`` reads as the same values, so a number in such digits would pass the
+check and then never match the same number typed in ASCII by another agency.
 """
 
 from __future__ import annotations
@@ -10,6 +18,8 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = re.compile(r"[\s-]")
+_TEN_ASCII_DIGITS = re.compile(r"[0-9]{10}", re.ASCII)
+TEST_NUMBER_PREFIX = "999"
 
 
 class InvalidNHSNumber(ValueError):
@@ -30,11 +40,17 @@ def check_digit(first_nine: str) -> int | None:
 def normalise(raw: str) -> str:
     """Return the ten digits of a valid NHS number, or raise with a reason to show."""
     digits = _SEPARATORS.sub("", raw)
-    if not digits.isdigit() or len(digits) != 10:
+    if not _TEN_ASCII_DIGITS.fullmatch(digits):
         raise InvalidNHSNumber("An NHS number must be 10 digits, like 485 777 3457")
     expected = check_digit(digits[:9])
     if expected is None or expected != int(digits[9]):
         raise InvalidNHSNumber("This is not a valid NHS number: its check digit does not match")
+    if len(set(digits)) == 1:
+        raise InvalidNHSNumber("This is not a valid NHS number: no number repeats one digit")
+    if digits.startswith(TEST_NUMBER_PREFIX):
+        raise InvalidNHSNumber(
+            "This is not a valid NHS number: numbers starting 999 are test numbers"
+        )
     return digits
 
 

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, f
 
 from jigsaw.people.models import LinkStatus, PersonRole, RelationshipKind, Sex
 from jigsaw.people.nhs_number import normalise
-from jigsaw.schemas import Input, Output
+from jigsaw.schemas import CalendarDate, Id, Input, Output
 
 NHSNumber = Annotated[str, AfterValidator(normalise)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -15,12 +15,14 @@ Postcode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True
 
 
 class AgencyRecordIn(Input):
-    agency_id: int
+    free_text = frozenset({"address"})
+
+    agency_id: Id
     local_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     role: PersonRole
     given_name: Name
     family_name: Name
-    date_of_birth: date | None = None
+    date_of_birth: CalendarDate | None = None
     sex: Sex = Sex.UNKNOWN
     address: str = Field(default="", max_length=300)
     postcode: Postcode = ""
@@ -50,11 +52,29 @@ class AgencyRecordOut(Output):
     link_status: LinkStatus
     match_probability: float | None
     created_at: datetime
+    recorded_by_id: int | None = None
+    """Who made the record; None when the service made it."""
+
+
+class RecordToConfirm(Output):
+    """A record a practitioner made that still waits for a second person of the agency."""
+
+    record: AgencyRecordOut
+    recorded_by_name: str
+    reason: str | None
+    """Why it was recorded, when it was recorded from a search."""
+
+
+class ConfirmationOut(Output):
+    id: int
+    agency_record_id: int
+    confirmed_by_id: int
+    confirmed_at: datetime
 
 
 class RelationshipIn(Input):
-    from_record_id: int
-    to_record_id: int
+    from_record_id: Id
+    to_record_id: Id
     kind: RelationshipKind
 
 
@@ -68,15 +88,15 @@ class RelationshipOut(Output):
 
 
 class InvolvementIn(Input):
-    agency_record_id: int
-    practitioner_id: int | None = None
+    agency_record_id: Id
+    practitioner_id: Id | None = None
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
     contact_phone: str = Field(default="", max_length=40)
     contact_email: str = Field(default="", max_length=320)
-    started_on: date
-    ended_on: date | None = None
+    started_on: CalendarDate
+    ended_on: CalendarDate | None = None
 
     @field_validator("ended_on")
     @classmethod

@@ -5,25 +5,40 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from jigsaw.access import policy
 from jigsaw.access.actor import Actor
 from jigsaw.access.policy import Permission, is_permitted, require
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
-from jigsaw.people.models import AgencyRecord, Involvement, Person, PersonRole, Relationship
+from jigsaw.people.models import (
+    AgencyRecord,
+    AgencyRecordConfirmation,
+    Involvement,
+    Person,
+    PersonRole,
+    RecordingReason,
+    Relationship,
+)
 from jigsaw.people.nhs_number import normalise
 from jigsaw.people.schemas import (
     AgencyRecordIn,
     AgencyRecordOut,
+    ConfirmationOut,
     InvolvementIn,
     InvolvementOut,
     PersonOut,
+    RecordToConfirm,
     RelationshipIn,
     RelationshipOut,
 )
+
+MIN_REASON_LENGTH = 20
+MIN_REASON_WORDS = 4
 
 
 def _own_record(session: Session, actor: Actor, record_id: int, field: str) -> AgencyRecord:
@@ -51,29 +66,180 @@ def create_person(db: Database, actor: Actor, nhs_number: str | None) -> PersonO
 
 
 def create_agency_record(db: Database, actor: Actor, data: AgencyRecordIn) -> AgencyRecordOut:
+    """Record a person for the actor's agency.
+
+    A record a practitioner makes is kept with their id: until a second person of the
+    agency confirms it (``confirm_agency_record``) it gives no standing across
+    agencies, because typing a child's details proves nothing about working with them.
+    """
     require(actor, Permission.RECORD_ABOUT_PEOPLE, data.agency_id)
     with db.transaction() as session:
-        if session.get(Agency, data.agency_id) is None:
-            raise InvalidInput.one("agency_id", f"There is no agency with id {data.agency_id}")
-        clash = select(AgencyRecord.id).where(
-            AgencyRecord.agency_id == data.agency_id, AgencyRecord.local_id == data.local_id
-        )
-        if session.scalar(clash) is not None:
-            raise Conflict(f"Your agency already has a record with local id {data.local_id!r}")
-        record = AgencyRecord(**data.model_dump(), created_at=utcnow())
-        session.add(record)
-        session.flush()
+        record = _add_record(session, actor, data)
+        return AgencyRecordOut.model_validate(record)
+
+
+def record_found_by_search(
+    db: Database, actor: Actor, data: AgencyRecordIn, reason: str
+) -> AgencyRecordOut:
+    """Record a child the practitioner found by searching, with why their agency now works
+    with them.
+
+    Finding a child who is known elsewhere and then recording them is how someone would
+    try to give themselves a reason to look, so the reason is kept (sealed, for the DSL
+    who confirms the record and the DPO) and the event is on the access log's alerts.
+    """
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, data.agency_id)
+    problem = reason_problem(reason)
+    if problem:
+        raise InvalidInput.one("reason", problem)
+    with db.transaction() as session:
+        record = _add_record(session, actor, data)
+        if actor.practitioner_id is not None:
+            session.add(
+                RecordingReason(
+                    agency_record_id=record.id,
+                    practitioner_id=actor.practitioner_id,
+                    reason=" ".join(reason.split()),
+                    recorded_at=utcnow(),
+                )
+            )
+            session.flush()
         audit.append(
             session,
             actor,
-            AuditAction.AGENCY_RECORD_CREATED,
+            AuditAction.CHILD_RECORDED_FROM_SEARCH,
             "agency_record",
             record.id,
-            refs={"agency": data.agency_id},
+            refs={"agency": data.agency_id, "agency_record": record.id},
         )
         return AgencyRecordOut.model_validate(record)
 
 
+def reason_problem(reason: str) -> str | None:
+    """Why a reason for recording a child is not enough, or None."""
+    text = " ".join(reason.split())
+    if len(text) < MIN_REASON_LENGTH or len(text.split()) < MIN_REASON_WORDS:
+        return (
+            f"Say why your agency is working with this child, in at least {MIN_REASON_LENGTH} "
+            "characters: your safeguarding lead and the Data Protection Officer will read it"
+        )
+    if len(text) > MAX_REASON_LENGTH:
+        return f"The reason must be {MAX_REASON_LENGTH} characters or fewer"
+    return None
+
+
+MAX_REASON_LENGTH = 2000
+
+
+def _add_record(session: Session, actor: Actor, data: AgencyRecordIn) -> AgencyRecord:
+    if session.get(Agency, data.agency_id) is None:
+        raise InvalidInput.one("agency_id", f"There is no agency with id {data.agency_id}")
+    clash = select(AgencyRecord.id).where(
+        AgencyRecord.agency_id == data.agency_id, AgencyRecord.local_id == data.local_id
+    )
+    if session.scalar(clash) is not None:
+        raise Conflict(f"Your agency already has a record with local id {data.local_id!r}")
+    record = AgencyRecord(
+        **data.model_dump(),
+        created_at=utcnow(),
+        recorded_by_id=None if actor.is_system else actor.practitioner_id,
+    )
+    session.add(record)
+    session.flush()
+    audit.append(
+        session,
+        actor,
+        AuditAction.AGENCY_RECORD_CREATED,
+        "agency_record",
+        record.id,
+        refs={"agency": data.agency_id},
+    )
+    return record
+
+
+# A second person vouching for a record
+
+
+def confirm_agency_record(db: Database, actor: Actor, record_id: int) -> ConfirmationOut:
+    """A second person of the agency confirms that it really works with the child.
+
+    Only then does a record a practitioner made give standing across agencies: named
+    agencies and contacts in "who knows", and the pattern of others' involvement. Who
+    may confirm is ``policy.cedar`` rule R3 (a DSL, MASH practitioner or Caldicott
+    Guardian of the agency, signed in as a person, never the one who made the record).
+    """
+    with db.transaction() as session:
+        record = session.get(AgencyRecord, record_id, with_for_update=True)
+        if record is None or not _may_read(actor, record.agency_id):
+            raise NotFound("agency record", record_id)
+        policy.check(
+            actor,
+            Permission.CONFIRM_AGENCY_RECORD,
+            policy.agency_record(record.id, record.agency_id, record.recorded_by_id),
+        )
+        if record.recorded_by_id is None:
+            raise Conflict("This record was made by the service and needs no confirmation")
+        done = select(AgencyRecordConfirmation.id).where(
+            AgencyRecordConfirmation.agency_record_id == record.id
+        )
+        if session.scalar(done) is not None:
+            raise Conflict("This record has already been confirmed")
+        assert actor.practitioner_id is not None  # rule R3 permits people only
+        confirmation = AgencyRecordConfirmation(
+            agency_record_id=record.id,
+            confirmed_by_id=actor.practitioner_id,
+            confirmed_at=utcnow(),
+        )
+        session.add(confirmation)
+        session.flush()
+        audit.append(
+            session,
+            actor,
+            AuditAction.AGENCY_RECORD_CONFIRMED,
+            "agency_record",
+            record.id,
+            refs={"agency_record": record.id, "recorded_by": record.recorded_by_id},
+        )
+        return ConfirmationOut.model_validate(confirmation)
+
+
+@audited_read(AuditAction.AGENCY_RECORDS_LISTED)
+def records_to_confirm(db: Database, actor: Actor, limit: int = 100) -> list[RecordToConfirm]:
+    """The actor's agency's records that practitioners made and no one has confirmed yet,
+    oldest first, each with why it was recorded when it came from a search."""
+    require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
+    confirmed = select(AgencyRecordConfirmation.id).where(
+        AgencyRecordConfirmation.agency_record_id == AgencyRecord.id
+    )
+    with db.transaction() as session:
+        rows = session.execute(
+            select(AgencyRecord, Practitioner.name, RecordingReason)
+            .join(Practitioner, Practitioner.id == AgencyRecord.recorded_by_id)
+            .outerjoin(RecordingReason, RecordingReason.agency_record_id == AgencyRecord.id)
+            .where(AgencyRecord.agency_id == actor.agency_id, ~confirmed.exists())
+            .order_by(AgencyRecord.created_at, AgencyRecord.id)
+            .limit(limit)
+        ).all()
+        out = [
+            RecordToConfirm(
+                record=AgencyRecordOut.model_validate(record),
+                recorded_by_name=name,
+                reason=why.reason if why is not None else None,
+            )
+            for record, name, why in rows
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.AGENCY_RECORDS_LISTED,
+            "agency_record",
+            None,
+            refs={"agency_records": [r.record.id for r in out], "unconfirmed": True},
+        )
+        return out
+
+
+@audited_read(AuditAction.AGENCY_RECORD_VIEWED)
 def view_agency_record(db: Database, actor: Actor, record_id: int) -> AgencyRecordOut:
     """Read one record; the access itself is audited, as every read of a person is."""
     with db.transaction() as session:
@@ -84,6 +250,7 @@ def view_agency_record(db: Database, actor: Actor, record_id: int) -> AgencyReco
         return AgencyRecordOut.model_validate(record)
 
 
+@audited_read(AuditAction.AGENCY_RECORDS_LISTED)
 def list_agency_records(
     db: Database,
     actor: Actor,
@@ -93,7 +260,13 @@ def list_agency_records(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[AgencyRecordOut], int]:
-    """The actor's own agency's records, newest first, with a total for paging."""
+    """The actor's own agency's records, newest first, with a total for paging.
+
+    A page of names, dates of birth and addresses is a read of each person on it, so
+    the entry lists the ids shown (a page is at most ``limit`` long) and the total.
+    It says whether a search narrowed the list but never what was searched for: a
+    name typed into the search box is personal data the log must not hold.
+    """
     require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
     query = select(AgencyRecord).where(AgencyRecord.agency_id == actor.agency_id)
     if role is not None:
@@ -107,14 +280,29 @@ def list_agency_records(
                 AgencyRecord.local_id == search.strip(),
             )
         )
-    with db.sessions() as session:
+    with db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(
-            query.order_by(AgencyRecord.family_name, AgencyRecord.given_name, AgencyRecord.id)
-            .offset(offset)
-            .limit(limit)
+        rows = [
+            AgencyRecordOut.model_validate(r)
+            for r in session.scalars(
+                query.order_by(AgencyRecord.family_name, AgencyRecord.given_name, AgencyRecord.id)
+                .offset(offset)
+                .limit(limit)
+            )
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.AGENCY_RECORDS_LISTED,
+            "agency_record",
+            None,
+            refs={
+                "records": [r.id for r in rows],
+                "total": total,
+                "query": "search" if search.strip() else "list",
+            },
         )
-        return [AgencyRecordOut.model_validate(r) for r in rows], total
+        return rows, total
 
 
 def create_relationship(db: Database, actor: Actor, data: RelationshipIn) -> RelationshipOut:
@@ -171,27 +359,56 @@ def create_involvement(db: Database, actor: Actor, data: InvolvementIn) -> Invol
         return InvolvementOut.model_validate(involvement)
 
 
+@audited_read(AuditAction.RELATIONSHIPS_VIEWED)
 def list_relationships(db: Database, actor: Actor, record_id: int) -> list[RelationshipOut]:
-    with db.sessions() as session:
+    """Who the record's person is related to: a read of every record on either side."""
+    with db.transaction() as session:
         _own_record(session, actor, record_id, "record_id")
-        rows = session.scalars(
-            select(Relationship)
-            .where(
-                or_(
-                    Relationship.from_record_id == record_id, Relationship.to_record_id == record_id
+        rows = [
+            RelationshipOut.model_validate(r)
+            for r in session.scalars(
+                select(Relationship)
+                .where(
+                    or_(
+                        Relationship.from_record_id == record_id,
+                        Relationship.to_record_id == record_id,
+                    )
                 )
+                .order_by(Relationship.id)
             )
-            .order_by(Relationship.id)
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.RELATIONSHIPS_VIEWED,
+            "agency_record",
+            record_id,
+            refs={
+                "relationships": [r.id for r in rows],
+                "records": sorted({i for r in rows for i in (r.from_record_id, r.to_record_id)}),
+            },
         )
-        return [RelationshipOut.model_validate(r) for r in rows]
+        return rows
 
 
+@audited_read(AuditAction.INVOLVEMENTS_VIEWED)
 def list_involvements(db: Database, actor: Actor, record_id: int) -> list[InvolvementOut]:
-    with db.sessions() as session:
+    with db.transaction() as session:
         _own_record(session, actor, record_id, "record_id")
-        rows = session.scalars(
-            select(Involvement)
-            .where(Involvement.agency_record_id == record_id)
-            .order_by(Involvement.id)
+        rows = [
+            InvolvementOut.model_validate(r)
+            for r in session.scalars(
+                select(Involvement)
+                .where(Involvement.agency_record_id == record_id)
+                .order_by(Involvement.id)
+            )
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.INVOLVEMENTS_VIEWED,
+            "agency_record",
+            record_id,
+            refs={"involvements": [r.id for r in rows]},
         )
-        return [InvolvementOut.model_validate(r) for r in rows]
+        return rows

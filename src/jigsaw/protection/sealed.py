@@ -9,6 +9,8 @@ state, so reading a sealed row never makes it look changed (and write-once table
 are never asked to update).
 
 Rows written before sealing existed have no ``seal_id`` and are read as they are.
+A column sealed later than its table (``sealed_since``) may hold plaintext in rows
+sealed before it was: such a value is not in the sealed form and is read as it is.
 Reads that bypass the ORM (the chronology's column queries) call ``open_rows``.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from jigsaw.protection.keyring import (
     AGENCY_RECORD,
+    PREFIX,
     Place,
     Subject,
     keyring,
@@ -41,6 +44,7 @@ class SealedModel:
     table: str
     columns: tuple[str, ...]
     subject: Callable[[Session, Any], Subject]
+    sealed_since: frozenset[str] = frozenset()
 
 
 _MODELS: dict[type[Any], SealedModel] = {}
@@ -50,9 +54,18 @@ def new_seal_id() -> str:
     return secrets.token_hex(16)
 
 
-def sealed(model: type[Any], *columns: str, subject: Callable[[Session, Any], Subject]) -> None:
-    """Seal these columns of the model, each row under its subject's data key."""
-    spec = SealedModel(model.__tablename__, columns, subject)
+def sealed(
+    model: type[Any],
+    *columns: str,
+    subject: Callable[[Session, Any], Subject],
+    sealed_since: Collection[str] = (),
+) -> None:
+    """Seal these columns of the model, each row under its subject's data key.
+
+    ``sealed_since`` names columns first sealed by a later migration than the table's
+    ``seal_id``: write-once rows sealed before then keep those values in clear.
+    """
+    spec = SealedModel(model.__tablename__, columns, subject, frozenset(sealed_since))
     _MODELS[model] = spec
 
     def on_load(target: Any, context: Any) -> None:
@@ -92,9 +105,13 @@ def _open(session: Session | None, spec: SealedModel, target: Any, columns: Iter
     subject = spec.subject(session, target)
     for column in columns:
         stored = values.get(column)
-        if isinstance(stored, str):
+        if isinstance(stored, str) and _is_sealed(spec, column, stored):
             place = Place(spec.table, column, seal_id)
             set_committed_value(target, column, reveal(ring, subject, place, stored))
+
+
+def _is_sealed(spec: SealedModel, column: str, stored: str) -> bool:
+    return column not in spec.sealed_since or stored.startswith(PREFIX)
 
 
 def _default(target: Any, column: str) -> Any:
@@ -165,6 +182,7 @@ def open_rows(
         return [build(list(row)) for row in found]
     seal_at = fields.index("seal_id")
     sealed_at = [(fields.index(column), column) for column in spec.columns if column in fields]
+    later = spec.sealed_since
     subjects = [subject_of(row) if row[seal_at] is not None else None for row in found]
     ring = keyring(session)
     ring.prefetch(subject for subject in subjects if subject is not None)
@@ -183,8 +201,13 @@ def open_rows(
             stored = values[at]
             if column not in wanted:
                 values[at] = None
-            elif subject is not None and isinstance(stored, str):
-                # A row stored before sealing existed has no seal and is read as it is.
+            elif (
+                subject is not None
+                and isinstance(stored, str)
+                and (column not in later or stored.startswith(PREFIX))
+            ):
+                # A row stored before sealing existed has no seal and is read as it is,
+                # as is a column sealed since that row was written.
                 values[at] = reveal_with(key, subject, Place(spec.table, column, seal_id), stored)
         opened.append(build(values))
     return opened

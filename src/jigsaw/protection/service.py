@@ -1,16 +1,26 @@
-"""Master key rotation: re-wrap every data key under the current master key.
+"""Master key rotation: re-wrap every data key and re-seal every second-factor secret.
 
-Only the wrapped data keys change; not one sealed value is touched, which is what
-makes a rotation cheap however much is stored. Each batch is one transaction with
-its audit entry, so a rotation that stops part-way is simply run again.
+Of what is sealed about a child, only the wrapped data keys change; not one sealed
+value is touched, which is what makes a rotation cheap however much is stored.
+Second-factor secrets are sealed under a key derived from the master key itself
+(``access.keys``), so each is opened under the key it names and sealed again under
+the current one; without that, removing the retired key would leave nobody able to
+sign in. Each batch is one transaction with its audit entry, and only what is still
+under another key is picked up, so a rotation that stops part-way is simply run again.
+Drafts carried in session cookies are not re-sealed: they live no longer than a
+session, and one sealed under a retired key is treated as no draft.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import select
 
 from jigsaw.access.actor import Actor
+from jigsaw.access.keys import AccountKeys
 from jigsaw.access.policy import Permission, require
+from jigsaw.agencies.models import Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
@@ -22,9 +32,54 @@ from jigsaw.protection.models import DataKey
 BATCH = 500
 
 
-def rewrap(db: Database, actor: Actor, *, batch: int = BATCH) -> int:
-    """Re-wrap data keys still under a retired master key; returns how many moved."""
+class Rewrapped(NamedTuple):
+    """How much a rewrap moved to the current master key."""
+
+    data_keys: int
+    second_factors: int
+
+
+def rewrap(db: Database, actor: Actor, accounts: AccountKeys, *, batch: int = BATCH) -> Rewrapped:
+    """Move everything still under a retired master key to the current one."""
     require(actor, Permission.APPLY_RETENTION)
+    data_keys = _rewrap_data_keys(db, actor, batch)
+    return Rewrapped(data_keys, _reseal_second_factors(db, actor, accounts, batch))
+
+
+def _reseal_second_factors(db: Database, actor: Actor, accounts: AccountKeys, batch: int) -> int:
+    """Re-seal each TOTP secret (enrolled or pending) not yet under the current master key."""
+    moved, after = 0, 0
+    while True:
+        with db.transaction() as session:
+            rows = session.scalars(
+                select(Practitioner)
+                .where(Practitioner.totp_secret.is_not(None), Practitioner.id > after)
+                .order_by(Practitioner.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return moved
+            after = rows[-1].id
+            resealed = []
+            for row in rows:
+                assert row.totp_secret is not None
+                sealed = accounts.reseal_totp_secret(row.id, row.totp_secret)
+                if sealed is not None:
+                    row.totp_secret = sealed
+                    resealed.append(row.id)
+            if resealed:
+                audit.append(
+                    session,
+                    actor,
+                    AuditAction.DATA_KEYS_REWRAPPED,
+                    "second_factor_secrets",
+                    None,
+                    refs={"secrets": len(resealed), "first": resealed[0], "last": resealed[-1]},
+                )
+            moved += len(resealed)
+
+
+def _rewrap_data_keys(db: Database, actor: Actor, batch: int) -> int:
     master = keys.current()
     moved = 0
     while True:

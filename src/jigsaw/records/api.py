@@ -6,6 +6,7 @@ from jigsaw.access.tokens import Scope
 from jigsaw.http import DB, CurrentActor, require_scopes
 from jigsaw.records import service
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
+from jigsaw.schemas import Id
 
 router = APIRouter(
     prefix="/api",
@@ -20,22 +21,22 @@ def record_item(body: ItemIn, actor: CurrentActor, db: DB) -> ItemOut:
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)
-def view_item(item_id: int, actor: CurrentActor, db: DB) -> ItemOut:
+def view_item(item_id: Id, actor: CurrentActor, db: DB) -> ItemOut:
     return service.view_item(db, actor, item_id)
 
 
 @router.post("/items/{item_id}/corrections", response_model=ItemOut, status_code=201)
-def correct_item(item_id: int, body: CorrectionIn, actor: CurrentActor, db: DB) -> ItemOut:
+def correct_item(item_id: Id, body: CorrectionIn, actor: CurrentActor, db: DB) -> ItemOut:
     return service.correct_item(db, actor, item_id, body)
 
 
 @router.post("/items/{item_id}/retraction", response_model=ItemOut, status_code=201)
-def retract_item(item_id: int, body: RetractionIn, actor: CurrentActor, db: DB) -> ItemOut:
+def retract_item(item_id: Id, body: RetractionIn, actor: CurrentActor, db: DB) -> ItemOut:
     return service.retract_item(db, actor, item_id, body)
 
 
 @router.get("/agency-records/{record_id}/items", response_model=list[ItemOut])
 def list_items(
-    record_id: int, actor: CurrentActor, db: DB, include_history: bool = False
+    record_id: Id, actor: CurrentActor, db: DB, include_history: bool = False
 ) -> list[ItemOut]:
     return service.list_items_for_record(db, actor, record_id, include_history=include_history)

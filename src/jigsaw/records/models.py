@@ -37,6 +37,21 @@ class Verification(StrEnum):
     UNVERIFIED = "unverified"
 
 
+SPECIAL_CATEGORY = "special_category"
+CRIMINAL_OFFENCE = "criminal_offence"
+SENSITIVE_FLAGS = (SPECIAL_CATEGORY, CRIMINAL_OFFENCE)
+"""The flags sealed together in ``sensitivity``, in the order they are written."""
+
+
+def _flags_text(flags: dict[str, bool]) -> str:
+    """Every flag, set or not, as ``special_category=1;criminal_offence=0``.
+
+    Always the same length, so the length of the ciphertext says nothing about which
+    flags are set, as it would if only the set ones were written.
+    """
+    return ";".join(f"{name}={int(bool(flags.get(name)))}" for name in SENSITIVE_FLAGS)
+
+
 class InformationItem(Base):
     __tablename__ = "information_items"
 
@@ -45,7 +60,9 @@ class InformationItem(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
     category: Mapped[Category] = mapped_column(enum_column(Category))
-    subtype: Mapped[str] = mapped_column(String(64))
+    # Sealed: "section_47" or "coercive_control" says as much about a child as the
+    # narrative does. The category stays clear: the chronology filters on it in SQL.
+    subtype: Mapped[str] = mapped_column(Text)
     occurred_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Sealed under the agency record's data key (see protection/): Text, because the
@@ -55,8 +72,13 @@ class InformationItem(Base):
     nature: Mapped[Nature] = mapped_column(enum_column(Nature))
     source: Mapped[str] = mapped_column(Text)
     verification: Mapped[Verification] = mapped_column(enum_column(Verification))
-    special_category: Mapped[bool] = mapped_column(Boolean, default=False)
-    criminal_offence: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The Article 9 and Article 10 flags as they were stored in clear before they were
+    # sealed: NULL on every row written since, whose flags are in ``sensitivity``. Read
+    # them through ``special_category`` and ``criminal_offence``, never directly.
+    stored_special_category: Mapped[bool | None] = mapped_column("special_category", Boolean)
+    stored_criminal_offence: Mapped[bool | None] = mapped_column("criminal_offence", Boolean)
+    sensitivity: Mapped[str | None] = mapped_column(Text, default=_flags_text({}))
+    """Sealed: which of the special categories the item holds (see ``SENSITIVE_FLAGS``)."""
     protected_identity: Mapped[bool] = mapped_column(Boolean, default=False)
     supersedes_id: Mapped[int | None] = mapped_column(
         ForeignKey("information_items.id"), unique=True
@@ -70,13 +92,62 @@ class InformationItem(Base):
         """The id every version of this item shares: the first version's id."""
         return self.root_id if self.root_id is not None else self.id
 
+    @property
+    def special_category(self) -> bool:
+        """UK GDPR Article 9 data (health, for example): sharing it needs a condition."""
+        return self._flag(SPECIAL_CATEGORY, self.stored_special_category)
+
+    @special_category.setter
+    def special_category(self, value: bool) -> None:
+        self._set_flag(SPECIAL_CATEGORY, value)
+
+    @property
+    def criminal_offence(self) -> bool:
+        """Article 10 criminal offence data: sharing it needs a condition too."""
+        return self._flag(CRIMINAL_OFFENCE, self.stored_criminal_offence)
+
+    @criminal_offence.setter
+    def criminal_offence(self, value: bool) -> None:
+        self._set_flag(CRIMINAL_OFFENCE, value)
+
+    def _flag(self, name: str, clear: bool | None) -> bool:
+        if self.sensitivity is None:
+            return bool(clear)
+        return read_flags(self.sensitivity)[name]
+
+    def _set_flag(self, name: str, value: bool) -> None:
+        flags = {n: self._flag(n, None) for n in SENSITIVE_FLAGS} if self.sensitivity else {}
+        flags[name] = bool(value)
+        self.sensitivity = _flags_text(flags)
+
+
+def sensitivity_text(special_category: bool, criminal_offence: bool) -> str:
+    """The plaintext of ``sensitivity`` for these flags (for rows written in bulk)."""
+    return _flags_text({SPECIAL_CATEGORY: special_category, CRIMINAL_OFFENCE: criminal_offence})
+
+
+def read_flags(text: str) -> dict[str, bool]:
+    """The flags in an opened ``sensitivity``.
+
+    Once the record's key is erased the value opens as the erasure marker, and what
+    the item was can no longer be known: every flag then reads as set, so the stricter
+    conditions apply to anything still pointing at it.
+    """
+    pairs = dict(part.partition("=")[::2] for part in text.split(";"))
+    if set(pairs) != set(SENSITIVE_FLAGS) or not set(pairs.values()) <= {"0", "1"}:
+        return dict.fromkeys(SENSITIVE_FLAGS, True)
+    return {name: pairs[name] == "1" for name in SENSITIVE_FLAGS}
+
 
 sealed(
     InformationItem,
     "summary",
     "detail",
     "source",
+    "subtype",
+    "sensitivity",
     subject=lambda _session, item: Subject(AGENCY_RECORD, item.subject_record_id),
+    sealed_since=("subtype", "sensitivity"),
 )
 
 

@@ -6,16 +6,18 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from jigsaw.records.models import Category, Nature, Verification
-from jigsaw.schemas import Input, Output
+from jigsaw.schemas import CalendarDate, Id, Input, Output
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class ItemIn(Input):
-    subject_record_id: int
+    free_text = frozenset({"detail"})
+
+    subject_record_id: Id
     category: Category
     subtype: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    occurred_on: date
+    occurred_on: CalendarDate
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     detail: str = Field(default="", max_length=20000)
     nature: Nature
@@ -36,10 +38,14 @@ class ItemIn(Input):
 class CorrectionIn(ItemIn):
     """A correction restates the whole item; the old version stays as it was."""
 
+    free_text = frozenset({"detail", "reason"})
+
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class RetractionIn(Input):
+    free_text = frozenset({"reason"})
+
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 

@@ -13,6 +13,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.policy import Permission, is_permitted, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
@@ -142,6 +143,7 @@ def retract_item(db: Database, actor: Actor, item_id: int, data: RetractionIn) -
         return _out(session, item)
 
 
+@audited_read(AuditAction.ITEM_VIEWED)
 def view_item(db: Database, actor: Actor, item_id: int) -> ItemOut:
     with db.transaction() as session:
         item = _visible_item(session, actor, item_id)
@@ -149,6 +151,7 @@ def view_item(db: Database, actor: Actor, item_id: int) -> ItemOut:
         return _out(session, item)
 
 
+@audited_read(AuditAction.AGENCY_RECORD_VIEWED)
 def list_items_for_record(
     db: Database, actor: Actor, record_id: int, *, include_history: bool = False
 ) -> list[ItemOut]:

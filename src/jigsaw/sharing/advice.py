@@ -4,6 +4,12 @@ Golden rule 4 asks practitioners to seek advice without disclosing the person's
 identity where possible. An anonymised request keeps the link to the child for the
 asker's own record, but the adviser never sees it, and the case summary is refused
 if it names the child as the asker's agency knows them.
+
+Where advice may go is the policy's (``policy.cedar`` F4, Q2a, Q2b): a request that
+is not anonymised stays within the asker's agency, because telling another agency who
+the child is would be a disclosure, and a disclosure needs a sharing decision. Every
+request, answer and read is audited with the ids it touched: the child's record, the
+colleague or role asked, and their agency.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from jigsaw.agencies.models import Practitioner
 from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
+from jigsaw.audit.service import RefValue
 from jigsaw.clock import utcnow
 from jigsaw.consent.service import own_subject
 from jigsaw.db import Database
@@ -58,11 +66,31 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
                         "An anonymised request must not name the child: remove "
                         + ", ".join(sorted(set(named))),
                     )
+        assert actor.practitioner_id is not None and actor.agency_id is not None
+        adviser_agency_id = actor.agency_id
+        adviser_role: AdviceRole | Role | None = data.to_role
         if data.to_practitioner_id is not None:
             colleague = session.get(Practitioner, data.to_practitioner_id)
             if colleague is None or not colleague.active:
                 raise InvalidInput.one("to_practitioner_id", "There is no such colleague")
-        assert actor.practitioner_id is not None and actor.agency_id is not None
+            adviser_agency_id, adviser_role = colleague.agency_id, colleague.role
+        assert adviser_role is not None
+        policy.check(
+            actor,
+            Permission.ASK_ADVICE,
+            policy.advice_request(
+                0,
+                agency_id=actor.agency_id,
+                asked_by_id=actor.practitioner_id,
+                to_practitioner_id=data.to_practitioner_id,
+                to_role=data.to_role.value if data.to_role is not None else None,
+            ),
+            {
+                "anonymised": data.anonymised,
+                "adviser_agency": policy.agency_ref(adviser_agency_id),
+                "adviser_role": adviser_role.value,
+            },
+        )
         row = AdviceRequest(
             asked_by_id=actor.practitioner_id,
             agency_id=actor.agency_id,
@@ -76,8 +104,40 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
         )
         session.add(row)
         session.flush()
-        audit.append(session, actor, AuditAction.ADVICE_REQUESTED, "advice_request", row.id)
+        audit.append(
+            session,
+            actor,
+            AuditAction.ADVICE_REQUESTED,
+            "advice_request",
+            row.id,
+            refs=_refs(row, adviser_agency_id),
+        )
         return _out(session, row, actor)
+
+
+def _refs(row: AdviceRequest, adviser_agency_id: int | None = None) -> dict[str, RefValue]:
+    """The ids an advice event touched: the child's record (if any) and who was asked."""
+    refs: dict[str, RefValue] = {"agency": row.agency_id}
+    if row.subject_record_id is not None:
+        refs["agency_record"] = row.subject_record_id
+    if row.to_practitioner_id is not None:
+        refs["to_practitioner"] = row.to_practitioner_id
+    if row.to_role is not None:
+        refs["to_role"] = row.to_role.value
+    if adviser_agency_id is not None:
+        refs["to_agency"] = adviser_agency_id
+    return refs
+
+
+def _adviser_agency(session: Session, row: AdviceRequest) -> int:
+    if row.to_practitioner_id is None:
+        return row.agency_id
+    return (
+        session.scalar(
+            select(Practitioner.agency_id).where(Practitioner.id == row.to_practitioner_id)
+        )
+        or row.agency_id
+    )
 
 
 def _grant(row: AdviceRequest) -> policy.Entity:
@@ -108,14 +168,47 @@ def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> 
             )
         )
         session.flush()
-        audit.append(session, actor, AuditAction.ADVICE_GIVEN, "advice_request", row.id)
+        audit.append(
+            session,
+            actor,
+            AuditAction.ADVICE_GIVEN,
+            "advice_request",
+            row.id,
+            refs=_refs(row, _adviser_agency(session, row)),
+        )
         return _out(session, row, actor)
 
 
+@audited_read(AuditAction.ADVICE_VIEWED)
+def view_advice(db: Database, actor: Actor, advice_id: int) -> AdviceOut:
+    """One request for advice, to the colleague asked or the asker; the read is audited.
+
+    A request that was not asked of or by the actor answers as missing.
+    """
+    with db.transaction() as session:
+        row = session.get(AdviceRequest, advice_id)
+        if row is None or not policy.allowed(actor, Permission.VIEW_ADVICE, _grant(row)):
+            raise NotFound("advice request", advice_id)
+        audit.append(
+            session,
+            actor,
+            AuditAction.ADVICE_VIEWED,
+            "advice_request",
+            row.id,
+            refs=_refs(row, _adviser_agency(session, row)),
+        )
+        return _out(session, row, actor)
+
+
+@audited_read(AuditAction.ADVICE_LIST_VIEWED)
 def advice_inbox(db: Database, actor: Actor) -> list[AdviceOut]:
-    """Advice the actor has been asked for, or has asked, newest first."""
+    """Advice the actor has been asked for, or has asked, newest first.
+
+    The list shows case summaries, so reading it is audited like opening each request:
+    one entry naming every request and child's record listed.
+    """
     roles = [r for r, holders in ROLE_HOLDERS.items() if actor.role in holders]
-    with db.sessions() as session:
+    with db.transaction() as session:
         rows = session.scalars(
             select(AdviceRequest)
             .where(
@@ -126,6 +219,19 @@ def advice_inbox(db: Database, actor: Actor) -> list[AdviceOut]:
                 )
             )
             .order_by(AdviceRequest.asked_at.desc())
+        ).all()
+        audit.append(
+            session,
+            actor,
+            AuditAction.ADVICE_LIST_VIEWED,
+            "advice_request",
+            None,
+            refs={
+                "advice_requests": [r.id for r in rows],
+                "agency_records": sorted(
+                    {r.subject_record_id for r in rows if r.subject_record_id is not None}
+                ),
+            },
         )
         return [_out(session, r, actor) for r in rows]
 

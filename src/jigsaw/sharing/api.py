@@ -10,6 +10,7 @@ from jigsaw.access.tokens import Scope
 from jigsaw.deadlines.models import Profile
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, require_scopes
+from jigsaw.schemas import Id
 from jigsaw.sharing import advice, decisions, disclosures, requests
 from jigsaw.sharing.schemas import (
     AdviceAnswerIn,
@@ -58,19 +59,19 @@ def outgoing(actor: CurrentActor, db: DB) -> list[RequestOut]:
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut)
-def view_request(request_id: int, actor: CurrentActor, db: DB) -> RequestOut:
+def view_request(request_id: Id, actor: CurrentActor, db: DB) -> RequestOut:
     return requests.view_request(db, actor, request_id)
 
 
 @router.post("/requests/{request_id}/rating", response_model=RequestOut, status_code=201)
 def rerate(
-    request_id: int, body: RerateIn, actor: CurrentActor, db: DB, profile: TimescaleProfile
+    request_id: Id, body: RerateIn, actor: CurrentActor, db: DB, profile: TimescaleProfile
 ) -> RequestOut:
     return requests.rerate(db, actor, request_id, body, profile)
 
 
 @router.get("/requests/{request_id}/decisions", response_model=list[RefusalOut])
-def request_decisions(request_id: int, actor: CurrentActor, db: DB) -> list[RefusalOut]:
+def request_decisions(request_id: Id, actor: CurrentActor, db: DB) -> list[RefusalOut]:
     return decisions.decisions_for_request(db, actor, request_id)
 
 
@@ -84,8 +85,13 @@ def advice_inbox(actor: CurrentActor, db: DB) -> list[AdviceOut]:
     return advice.advice_inbox(db, actor)
 
 
+@router.get("/advice/{advice_id}", response_model=AdviceOut)
+def view_advice(advice_id: Id, actor: CurrentActor, db: DB) -> AdviceOut:
+    return advice.view_advice(db, actor, advice_id)
+
+
 @router.post("/advice/{advice_id}/answer", response_model=AdviceOut, status_code=201)
-def answer_advice(advice_id: int, body: AdviceAnswerIn, actor: CurrentActor, db: DB) -> AdviceOut:
+def answer_advice(advice_id: Id, body: AdviceAnswerIn, actor: CurrentActor, db: DB) -> AdviceOut:
     return advice.answer(db, actor, advice_id, body)
 
 
@@ -95,7 +101,7 @@ def decide(body: DecisionIn, actor: CurrentActor, db: DB) -> DecisionOut:
 
 
 @router.get("/decisions/{decision_id}", response_model=DecisionOut)
-def view_decision(decision_id: int, actor: CurrentActor, db: DB) -> DecisionOut:
+def view_decision(decision_id: Id, actor: CurrentActor, db: DB) -> DecisionOut:
     return decisions.view_decision(db, actor, decision_id)
 
 
@@ -110,19 +116,19 @@ def received(actor: CurrentActor, db: DB) -> list[DisclosureOut]:
 
 
 @router.get("/disclosures/received/{disclosure_id}", response_model=DisclosureOut)
-def view_received(disclosure_id: int, actor: CurrentActor, db: DB) -> DisclosureOut:
+def view_received(disclosure_id: Id, actor: CurrentActor, db: DB) -> DisclosureOut:
     return disclosures.view_received(db, actor, disclosure_id)
 
 
 @router.get("/disclosures/made", response_model=list[DisclosureOut])
-def made(actor: CurrentActor, db: DB, subject_record_id: int | None = None) -> list[DisclosureOut]:
+def made(actor: CurrentActor, db: DB, subject_record_id: Id | None = None) -> list[DisclosureOut]:
     return disclosures.made_by_agency(db, actor, subject_record_id)
 
 
 @router.post(
     "/disclosures/{disclosure_id}/acknowledgement", response_model=DisclosureOut, status_code=201
 )
-def acknowledge(disclosure_id: int, actor: CurrentActor, db: DB) -> DisclosureOut:
+def acknowledge(disclosure_id: Id, actor: CurrentActor, db: DB) -> DisclosureOut:
     return disclosures.acknowledge(db, actor, disclosure_id)
 
 
@@ -130,6 +136,6 @@ def acknowledge(disclosure_id: int, actor: CurrentActor, db: DB) -> DisclosureOu
     "/disclosures/{disclosure_id}/revocation", response_model=DisclosureOut, status_code=201
 )
 def revoke(
-    disclosure_id: int, body: RevocationIn, actor: RecentlyAuthenticatedActor, db: DB
+    disclosure_id: Id, body: RevocationIn, actor: RecentlyAuthenticatedActor, db: DB
 ) -> DisclosureOut:
     return disclosures.revoke(db, actor, disclosure_id, body)

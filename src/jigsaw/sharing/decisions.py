@@ -21,6 +21,7 @@ from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.agencies.roles import AgencyKind
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.consent.models import ConsentStatus
 from jigsaw.consent.service import current_consent, own_subject
@@ -304,6 +305,7 @@ def request_grant(request: InformationRequest) -> policy.Entity:
     )
 
 
+@audited_read(AuditAction.DECISION_VIEWED)
 def view_decision(db: Database, actor: Actor, decision_id: int) -> DecisionOut:
     with db.transaction() as session:
         decision = session.get(SharingDecision, decision_id)
@@ -315,6 +317,7 @@ def view_decision(db: Database, actor: Actor, decision_id: int) -> DecisionOut:
         return decision_out(session, decision)
 
 
+@audited_read(AuditAction.DECISION_VIEWED)
 def decisions_for_request(db: Database, actor: Actor, request_id: int) -> list[RefusalOut]:
     """What the requesting agency sees of the answers: outcome and reasons, so a refusal
     can be understood, challenged, or reconsidered when new information arrives."""

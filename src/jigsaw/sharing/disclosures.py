@@ -20,6 +20,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.policy import FRONTLINE, Permission
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -241,6 +242,7 @@ def active_to_values(actor: Actor, now: datetime) -> dict[str, Any]:
     }
 
 
+@audited_read(AuditAction.DISCLOSURE_VIEWED)
 def received(db: Database, actor: Actor) -> list[DisclosureOut]:
     """The actor's inbox: active disclosures to them, each item with only its disclosed fields."""
     now = utcnow()
@@ -252,15 +254,14 @@ def received(db: Database, actor: Actor) -> list[DisclosureOut]:
                 .order_by(Disclosure.created_at.desc())
             )
         )
-        if rows:
-            audit.append(
-                session,
-                actor,
-                AuditAction.DISCLOSURE_VIEWED,
-                "disclosure",
-                None,
-                refs={"disclosures": [d.id for d in rows]},
-            )
+        audit.append(
+            session,
+            actor,
+            AuditAction.DISCLOSURE_VIEWED,
+            "disclosure",
+            None,
+            refs={"disclosures": [d.id for d in rows], "direction": "received"},
+        )
         return [_out(session, d, with_items=True) for d in rows]
 
 
@@ -277,6 +278,7 @@ def _received(session: Session, actor: Actor, disclosure_id: int, now: datetime)
     return disclosure
 
 
+@audited_read(AuditAction.DISCLOSURE_VIEWED)
 def view_received(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
     now = utcnow()
     with db.transaction() as session:
@@ -345,23 +347,40 @@ def revoke(db: Database, actor: Actor, disclosure_id: int, data: RevocationIn) -
         return _out(session, disclosure, with_items=False)
 
 
+@audited_read(AuditAction.DISCLOSURE_VIEWED)
 def made_by_agency(
-    db: Database, actor: Actor, subject_record_id: int | None = None
+    db: Database,
+    actor: Actor,
+    subject_record_id: int | None = None,
+    *,
+    disclosure_id: int | None = None,
 ) -> list[DisclosureOut]:
     """Disclosures the actor's agency has made, with their state; items as disclosed.
 
     The items are the agency's own records, so this is read under the same rule as
-    them: front-line roles only.
+    them: front-line roles only. Opening one disclosure asks for it alone, so the
+    audit entry names only what was shown.
     """
     policy.require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
-    with db.sessions() as session:
+    with db.transaction() as session:
         query = select(Disclosure).where(Disclosure.disclosing_agency_id == actor.agency_id)
         if subject_record_id is not None:
             query = query.join(SharingDecision, SharingDecision.id == Disclosure.decision_id).where(
                 SharingDecision.subject_record_id == subject_record_id
             )
-        rows = session.scalars(query.order_by(Disclosure.created_at.desc()))
-        return [_out(session, d, with_items=True) for d in rows]
+        if disclosure_id is not None:
+            query = query.where(Disclosure.id == disclosure_id)
+        rows = list(session.scalars(query.order_by(Disclosure.created_at.desc())))
+        found = [_out(session, d, with_items=True) for d in rows]
+        refs: dict[str, audit.RefValue] = {
+            "disclosures": [d.id for d in found],
+            "items": sorted({i.item_chain_id for d in found for i in d.items}),
+            "direction": "made",
+        }
+        if subject_record_id is not None:
+            refs["agency_record"] = subject_record_id
+        audit.append(session, actor, AuditAction.DISCLOSURE_VIEWED, "disclosure", None, refs=refs)
+        return found
 
 
 def notify_item_changed(session: Session, item: InformationItem, *, retracted: bool) -> int:

@@ -10,6 +10,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.policy import Permission, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
 from jigsaw.people.models import AgencyRecord
@@ -18,6 +19,7 @@ from jigsaw.sharing.disclosures import disclosure_out
 from jigsaw.sharing.models import Disclosure, SharingDecision
 
 
+@audited_read(AuditAction.DECISIONS_EXPORTED)
 def export_decisions(db: Database, actor: Actor, record_id: int) -> dict[str, Any]:
     """Every decision about the child's agency record, with the disclosures made on each."""
     with db.transaction() as session:

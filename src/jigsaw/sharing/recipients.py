@@ -15,10 +15,12 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.policy import FRONTLINE
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
+from jigsaw.audit.reads import not_a_person_read
 from jigsaw.db import Database
 from jigsaw.sharing.decisions import SAFEGUARDING_AGENCIES
 
 
+@not_a_person_read("The directory of agencies: names and kinds of organisations, nobody's details")
 def recipient_agencies(db: Database, actor: Actor) -> list[AgencyOut]:
     """Other agencies with a safeguarding or support role, by name."""
     with db.sessions() as session:
@@ -45,6 +47,9 @@ def recipient_practitioners(db: Database, agency_id: int) -> list[PractitionerOu
         return [PractitionerOut.model_validate(p) for p in rows]
 
 
+@not_a_person_read(
+    "The directory of the actor's own colleagues, as staff, not as people worked with"
+)
 def colleagues(db: Database, actor: Actor) -> list[PractitionerOut]:
     """Everyone active in the actor's agency but the actor: people to ask, or to look up."""
     query = select(Practitioner).where(

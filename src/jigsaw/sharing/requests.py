@@ -18,6 +18,7 @@ from jigsaw.access.policy import Permission
 from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.consent.service import own_subject
 from jigsaw.db import Database
@@ -112,6 +113,7 @@ def rerate(
         return _out(session, request, utcnow())
 
 
+@audited_read(AuditAction.REQUEST_VIEWED)
 def view_request(db: Database, actor: Actor, request_id: int) -> RequestOut:
     with db.transaction() as session:
         request = _visible(session, actor, request_id)
@@ -119,6 +121,7 @@ def view_request(db: Database, actor: Actor, request_id: int) -> RequestOut:
         return _out(session, request, utcnow())
 
 
+@audited_read(AuditAction.REQUEST_VIEWED)
 def incoming_requests(
     db: Database, actor: Actor, *, overdue_only: bool = False
 ) -> list[RequestOut]:
@@ -134,27 +137,41 @@ def incoming_requests(
         if overdue_only:
             found = [r for r in found if r.overdue]
         found.sort(key=lambda r: r.rating.due_at)
-        if found:
-            audit.append(
-                session,
-                actor,
-                AuditAction.REQUEST_VIEWED,
-                "information_request",
-                None,
-                refs={"requests": [r.id for r in found]},
-            )
+        audit.append(
+            session,
+            actor,
+            AuditAction.REQUEST_VIEWED,
+            "information_request",
+            None,
+            refs={"requests": [r.id for r in found], "direction": "incoming"},
+        )
         return found
 
 
+@audited_read(AuditAction.REQUEST_VIEWED)
 def outgoing_requests(db: Database, actor: Actor) -> list[RequestOut]:
+    """Requests the actor's agency has made, newest first.
+
+    Each names its child (``SubjectDetails``) and asks a question about them, so the
+    list is a read of every child on it, audited like the incoming one.
+    """
     now = utcnow()
-    with db.sessions() as session:
+    with db.transaction() as session:
         rows = session.scalars(
             select(InformationRequest)
             .where(InformationRequest.requester_agency_id == actor.agency_id)
             .order_by(InformationRequest.created_at.desc())
         )
-        return [_out(session, r, now) for r in rows]
+        found = [_out(session, r, now) for r in rows]
+        audit.append(
+            session,
+            actor,
+            AuditAction.REQUEST_VIEWED,
+            "information_request",
+            None,
+            refs={"requests": [r.id for r in found], "direction": "outgoing"},
+        )
+        return found
 
 
 def _visible(session: Session, actor: Actor, request_id: int) -> InformationRequest:

@@ -8,15 +8,17 @@ from pydantic import Field, StringConstraints
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.deadlines.models import Rag
 from jigsaw.records.models import Category, Nature, Verification
-from jigsaw.schemas import Input, Output
+from jigsaw.schemas import CalendarDate, Id, Input, Output
 from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
 
 Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
 
 
 class RequestIn(Input):
-    subject_record_id: int
-    recipient_agency_id: int
+    free_text = frozenset({"question"})
+
+    subject_record_id: Id
+    recipient_agency_id: Id
     purpose: SharingPurpose
     categories: list[Category] = Field(min_length=1)
     question: Said
@@ -24,6 +26,8 @@ class RequestIn(Input):
 
 
 class RerateIn(Input):
+    free_text = frozenset({"rationale"})
+
     rag: Rag
     rationale: Said
 
@@ -65,15 +69,19 @@ class RequestOut(Output):
 
 
 class AdviceIn(Input):
-    subject_record_id: int | None = None
+    free_text = frozenset({"case_summary", "question"})
+
+    subject_record_id: Id | None = None
     to_role: AdviceRole | None = None
-    to_practitioner_id: int | None = None
+    to_practitioner_id: Id | None = None
     anonymised: bool = True
     case_summary: Said
     question: Said
 
 
 class AdviceAnswerIn(Input):
+    free_text = frozenset({"answer"})
+
     answer: Said
 
 
@@ -94,11 +102,21 @@ class AdviceOut(Output):
 
 
 class DecisionIn(Input):
-    subject_record_id: int
-    request_id: int | None = None
-    reconsiders_id: int | None = None
-    recipient_agency_id: int
-    recipient_practitioner_id: int | None = None
+    free_text = frozenset(
+        {
+            "reasons",
+            "departure_reason",
+            "consent_override_justification",
+            "reveal_protected_reason",
+            "accuracy_caveats",
+        }
+    )
+
+    subject_record_id: Id
+    request_id: Id | None = None
+    reconsiders_id: Id | None = None
+    recipient_agency_id: Id
+    recipient_practitioner_id: Id | None = None
     purpose: SharingPurpose
     answers: dict[str, str]
     guidance_edition: str | None = None
@@ -112,7 +130,7 @@ class DecisionIn(Input):
     consent_override_justification: str = ""
     family_informed: bool
     not_told_reason: NotToldReason | None = None
-    advice_request_ids: list[int] = Field(default_factory=list)
+    advice_request_ids: list[Id] = Field(default_factory=list)
     reveal_protected_reason: str = ""
     accuracy_caveats: str = ""
 
@@ -175,19 +193,21 @@ PROTECTED_FIELDS = ("detail", "source")
 
 
 class DisclosedItemIn(Input):
-    item_id: int
+    item_id: Id
     fields: list[str] = Field(min_length=1)
     reveal_protected: bool = False
 
 
 class DisclosureIn(Input):
-    decision_id: int
+    decision_id: Id
     items: list[DisclosedItemIn] = Field(min_length=1)
-    expires_on: date
+    expires_on: CalendarDate
     onward_sharing_allowed: bool = False
 
 
 class RevocationIn(Input):
+    free_text = frozenset({"reason"})
+
     reason: Said
 
 

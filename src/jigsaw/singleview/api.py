@@ -12,7 +12,7 @@ from jigsaw.access.tokens import Scope
 from jigsaw.errors import InvalidInput
 from jigsaw.http import DB, CurrentActor, require_scopes
 from jigsaw.records.models import Category, Nature
-from jigsaw.schemas import Output
+from jigsaw.schemas import Id, Output
 from jigsaw.singleview import service
 from jigsaw.singleview.schemas import (
     ChronologyFilters,
@@ -35,7 +35,7 @@ class PersonRef(Output):
 
 def chronology_filters(
     category: Annotated[list[Category] | None, Query()] = None,
-    agency: Annotated[list[int] | None, Query()] = None,
+    agency: Annotated[list[Id] | None, Query()] = None,
     since: date | None = None,
     until: date | None = None,
     nature: Nature | None = None,
@@ -57,18 +57,18 @@ Filters = Annotated[ChronologyFilters, Depends(chronology_filters)]
 
 
 @router.get("/agency-records/{record_id}/person", response_model=PersonRef)
-def person_for_record(record_id: int, actor: CurrentActor, db: DB) -> PersonRef:
+def person_for_record(record_id: Id, actor: CurrentActor, db: DB) -> PersonRef:
     """The person your agency's record is linked to: the key to the single view."""
     return PersonRef(person_id=service.person_for_record(db, actor, record_id))
 
 
 @router.get("/people/{person_id}/who-knows", response_model=WhoKnowsOut)
-def who_knows(person_id: int, actor: CurrentActor, db: DB) -> WhoKnowsOut:
+def who_knows(person_id: Id, actor: CurrentActor, db: DB) -> WhoKnowsOut:
     return service.who_knows(db, actor, person_id)
 
 
 @router.get("/people/{person_id}/chronology", response_model=ChronologyOut)
-def chronology(person_id: int, actor: CurrentActor, db: DB, filters: Filters) -> ChronologyOut:
+def chronology(person_id: Id, actor: CurrentActor, db: DB, filters: Filters) -> ChronologyOut:
     return service.chronology(db, actor, person_id, filters)
 
 
@@ -77,12 +77,12 @@ def chronology(person_id: int, actor: CurrentActor, db: DB, filters: Filters) ->
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def chronology_pdf(person_id: int, actor: CurrentActor, db: DB, filters: Filters) -> Response:
+def chronology_pdf(person_id: Id, actor: CurrentActor, db: DB, filters: Filters) -> Response:
     return pdf_response(service.chronology_pdf(db, actor, person_id, filters), person_id)
 
 
 @router.get("/people/{person_id}/flags", response_model=FlagsOut)
-def flags(person_id: int, actor: CurrentActor, db: DB) -> FlagsOut:
+def flags(person_id: Id, actor: CurrentActor, db: DB) -> FlagsOut:
     return service.pattern_flags(db, actor, person_id)
 
 

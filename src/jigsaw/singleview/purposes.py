@@ -3,7 +3,13 @@ purpose to look at a person across agencies.
 
 The policy (``jigsaw.access.policy``) decides which facts are enough for which role;
 this module only finds out which facts hold, with indexed queries sent as one, so
-the decision itself stays in one place (``policy.cedar``, rules V1, V2 and B3).
+the decision itself stays in one place (``policy.cedar``, rules V1, V1a, V2 and B3).
+
+Holding a record counts fully only when the record is confirmed: the service made it
+(an import), or a second person of the agency vouched for one a practitioner made
+(``people.service.confirm_agency_record``). Anyone can type a child's details into a
+new record, so until then it is a lesser fact (``HOLDS_UNCONFIRMED_RECORD``) that
+names no other agency. Which it is comes from the same one statement.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     CompoundSelect,
+    Integer,
     Select,
     String,
     bindparam,
+    case,
     cast,
     literal,
     null,
@@ -33,7 +41,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.models import BreakGlassSession
 from jigsaw.access.policy import Purpose
 from jigsaw.db import UTCDateTime
-from jigsaw.people.models import AgencyRecord
+from jigsaw.people.models import AgencyRecord, AgencyRecordConfirmation
 from jigsaw.sharing.models import InformationRequest, SharingDecision
 from jigsaw.singleview.chronology import Shared
 from jigsaw.singleview.links import linked_to_bound
@@ -71,8 +79,10 @@ def establish(session: Session, actor: Actor, person_id: int, now: datetime) -> 
     facts = _facts(session, actor, person_id, now)
     own = tuple(sorted(facts.own_records))
     purposes: set[Purpose] = set()
-    if own:
+    if facts.confirmed:
         purposes.add(Purpose.HOLDS_RECORD)
+    elif own:
+        purposes.add(Purpose.HOLDS_UNCONFIRMED_RECORD)
     if facts.open_request:
         purposes.add(Purpose.OPEN_REQUEST)
     emergency = None
@@ -96,6 +106,8 @@ def establish(session: Session, actor: Actor, person_id: int, now: datetime) -> 
 class _Facts:
     own_records: dict[int, str]
     """The actor's agency's records of the person, with the name each holds."""
+    confirmed: frozenset[int]
+    """Those of them that give standing across agencies (``AgencyRecordConfirmation``)."""
     open_request: bool
     break_glass: dict[int, datetime]
     """The actor's active break-glass sessions on the person, with their expiry."""
@@ -113,17 +125,20 @@ def _facts(session: Session, actor: Actor, person_id: int, now: datetime) -> _Fa
     if glass:
         values.update(breakglass.active_for_values(actor, now))
     own: dict[int, str] = {}
+    confirmed: set[int] = set()
     open_request = False
     sessions: dict[int, datetime] = {}
     rows = session.connection().execute(_facts_statement(glass), values)
-    for kind, ident, given_name, family_name, expires_at in rows:
+    for kind, ident, given_name, family_name, expires_at, vouched in rows:
         if kind == _OWN:
             own[ident] = f"{given_name} {family_name}"
+            if vouched:
+                confirmed.add(ident)
         elif kind == _REQUEST:
             open_request = True
         elif expires_at is not None:
             sessions[ident] = expires_at
-    return _Facts(own, open_request, sessions)
+    return _Facts(own, frozenset(confirmed), open_request, sessions)
 
 
 @cache
@@ -147,6 +162,20 @@ def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
         .exists()
     )
     text, when = String(), UTCDateTime()
+    # A record the service made needs no one to vouch for it; one a practitioner made
+    # needs a confirmation by a second person (policy.cedar, R3).
+    vouched_for = case(
+        (
+            or_(
+                AgencyRecord.recorded_by_id.is_(None),
+                select(AgencyRecordConfirmation.id)
+                .where(AgencyRecordConfirmation.agency_record_id == AgencyRecord.id)
+                .exists(),
+            ),
+            1,
+        ),
+        else_=0,
+    )
     parts: list[Select[*tuple[Any, ...]]] = [
         # The first part's types are the whole result's: the expiry is read as a datetime.
         select(
@@ -155,6 +184,7 @@ def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
             AgencyRecord.given_name,
             AgencyRecord.family_name,
             cast(null(), when),
+            vouched_for,
         ).where(linked, AgencyRecord.agency_id == agency),
         select(
             literal(_REQUEST),
@@ -162,6 +192,7 @@ def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
             cast(null(), text),
             cast(null(), text),
             cast(null(), when),
+            cast(literal(0), Integer()),
         ).where(undecided_request),
     ]
     if break_glass:
@@ -172,6 +203,7 @@ def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
                 cast(null(), text),
                 cast(null(), text),
                 BreakGlassSession.expires_at,
+                cast(literal(0), Integer()),
             ).where(
                 BreakGlassSession.person_id == bindparam("person"), breakglass.ACTIVE_FOR_VIEWER
             )

@@ -45,6 +45,14 @@ class WhoKnowsOut(Output):
     known_as: str | None
     """The name the viewer's own agency holds for the person, if it holds a record."""
     agencies: list[KnownBy]
+    """Agencies by name, with contacts. While the viewer's record waits for a second
+    person to confirm it, only their own agency is listed here."""
+    names_withheld: bool = False
+    """True while the viewer's agency's record is unconfirmed: other agencies are
+    counted below by kind only."""
+    other_agency_kinds: list[AgencyKind] = []
+    """When names are withheld: the kind of each other agency that knows the person,
+    one entry per agency, sorted, with no name, id or contact."""
 
 
 class Order(StrEnum):

@@ -24,6 +24,7 @@ from jigsaw.access.policy import Permission, is_permitted, refusal
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read, not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import NotFound, NotPermitted
@@ -72,6 +73,10 @@ def _looked_up(
     raise NotPermitted(refusal(permission))
 
 
+@not_a_person_read(
+    "Only the id of the person the actor's own record is linked to: the way in to the "
+    "single view, whose every view is audited"
+)
 def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
     """The person the actor's own agency record is linked to: the way into the single view.
 
@@ -92,14 +97,23 @@ def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
 # Who knows this child
 
 
+@audited_read(AuditAction.WHO_KNOWS_VIEWED)
 def who_knows(db: Database, actor: Actor, person_id: int) -> WhoKnowsOut:
     """Agencies that know the person and who to contact there; never what they hold."""
 
     def read(session: Session, standing: Standing, now: datetime) -> WhoKnowsOut:
+        known = _known_by(session, actor, person_id, now)
+        named = is_permitted(
+            actor, Permission.VIEW_WHO_KNOWS, purposes=standing.purposes, person_id=person_id
+        )
         out = WhoKnowsOut(
             person_id=person_id,
             known_as=standing.known_as,
-            agencies=_known_by(session, actor, person_id, now),
+            agencies=known if named else [a for a in known if a.own_agency],
+            names_withheld=not named,
+            other_agency_kinds=[]
+            if named
+            else sorted(a.agency_kind for a in known if not a.own_agency),
         )
         audit.append(
             session,
@@ -107,11 +121,17 @@ def who_knows(db: Database, actor: Actor, person_id: int) -> WhoKnowsOut:
             AuditAction.WHO_KNOWS_VIEWED,
             "person",
             person_id,
-            refs={**standing.audit_refs, "agencies": [a.agency_id for a in out.agencies]},
+            refs={
+                **standing.audit_refs,
+                "agencies": [a.agency_id for a in out.agencies],
+                "names_withheld": not named,
+            },
         )
         return out
 
-    return _looked_up(db, actor, Permission.VIEW_WHO_KNOWS, person_id, read)
+    # Named agencies and contacts need a confirmed record (V1); kinds alone are enough
+    # while the viewer's agency's record waits for a second person (V1a).
+    return _looked_up(db, actor, Permission.VIEW_WHO_KNOWS_KINDS, person_id, read)
 
 
 def _known_by(session: Session, actor: Actor, person_id: int, now: datetime) -> list[KnownBy]:
@@ -177,6 +197,7 @@ def _contact(involvement: Involvement, practitioner: Practitioner | None) -> Con
 # The merged chronology
 
 
+@audited_read(AuditAction.CHRONOLOGY_VIEWED, AuditAction.CHRONOLOGY_EXPORTED)
 def chronology(
     db: Database,
     actor: Actor,
@@ -218,6 +239,7 @@ def chronology(
     return _looked_up(db, actor, Permission.VIEW_CHRONOLOGY, person_id, read)
 
 
+@audited_read(AuditAction.CHRONOLOGY_EXPORTED)
 def chronology_pdf(
     db: Database, actor: Actor, person_id: int, filters: ChronologyFilters = ChronologyFilters()
 ) -> bytes:
@@ -241,6 +263,7 @@ def chronology_pdf(
 # Pattern flags
 
 
+@audited_read(AuditAction.PATTERN_FLAGS_VIEWED)
 def pattern_flags(
     db: Database, actor: Actor, person_id: int, rules: RuleSet | None = None
 ) -> FlagsOut:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from jigsaw.protection.keyring import AGENCY_RECORD, Place, Subject, keyring
 from jigsaw.protection.keys import NONCE_BYTES
 from jigsaw.protection.sealed import sealed_columns
-from jigsaw.records.models import InformationItem
+from jigsaw.records.models import InformationItem, sensitivity_text
 
 _TABLE = InformationItem.__tablename__
 _COLUMNS = sealed_columns(InformationItem)
@@ -31,7 +31,9 @@ def _mac(key: bytes, message: str, digest: str = "sha256") -> bytes:
 
 
 def seal_items(session: Session, seed: int, items: list[dict[str, Any]]) -> None:
-    """Replace each item's narrative with its ciphertext and give the row its seal id."""
+    """Replace each item's narrative, type and flags with their ciphertext, and give the
+    row its seal id. The flags move into the sealed ``sensitivity``, leaving their clear
+    columns NULL, as the services store them."""
     if not items:
         return
     ring = keyring(session)
@@ -44,6 +46,10 @@ def seal_items(session: Session, seed: int, items: list[dict[str, Any]]) -> None
         key = keys[Subject(AGENCY_RECORD, item["subject_record_id"])]
         seal_id = _mac(secret, f"seal:{item['id']}")[:16].hex()
         nonces = _mac(key.key, f"nonces:{seal_id}", "sha512")
+        item["sensitivity"] = sensitivity_text(
+            bool(item.pop("special_category")), bool(item.pop("criminal_offence"))
+        )
+        item["special_category"] = item["criminal_offence"] = None
         for n, column in enumerate(_COLUMNS):
             nonce = nonces[n * NONCE_BYTES : (n + 1) * NONCE_BYTES]
             item[column] = key.seal(Place(_TABLE, column, seal_id), item[column], nonce)

@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.errors import Conflict, InvalidInput
 from jigsaw.http import DB
+from jigsaw.schemas import parse_id
 from jigsaw.sharing import advice, recipients
 from jigsaw.sharing.models import AdviceRole
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
@@ -71,7 +72,7 @@ class AdviceForm:
         errors: Errors = {}
         if self.to not in ADVICE_TARGETS:
             errors["to"] = "Choose whom to ask"
-        elif self.to == "colleague" and not self.colleague.isdigit():
+        elif self.to == "colleague" and parse_id(self.colleague) is None:
             errors["to_practitioner_id"] = "Choose the colleague to ask"
         if not self.case_summary:
             errors["case_summary"] = "Describe the situation the adviser needs to know"
@@ -84,7 +85,7 @@ class AdviceForm:
         return AdviceIn(
             subject_record_id=record_id,
             to_role=None if colleague else AdviceRole(self.to),
-            to_practitioner_id=int(self.colleague) if colleague else None,
+            to_practitioner_id=parse_id(self.colleague) if colleague else None,
             anonymised=self.anonymised,
             case_summary=self.case_summary,
             question=self.question,
@@ -163,11 +164,8 @@ def advice_inbox(request: Request, actor: Viewer, db: DB) -> Response:
 
 
 def _advice(db: Database, actor: Actor, raw: str) -> AdviceOut:
-    ident = path_id(raw, "advice request")
-    found = next((a for a in advice.advice_inbox(db, actor) if a.id == ident), None)
-    if found is None:
-        raise NotFound("advice request", ident)
-    return found
+    """One request, read through the service so the policy decides and the read is audited."""
+    return advice.view_advice(db, actor, path_id(raw, "advice request"))
 
 
 @router.get("/advice/{advice_id}")
@@ -193,14 +191,15 @@ def _advice_page(
 def answer_advice(
     request: Request, advice_id: str, actor: Viewer, db: DB, form: Posted
 ) -> Response:
-    asked = _advice(db, actor, advice_id)
+    ident = path_id(advice_id, "advice request")
     answer = form.text("answer")
     if not answer:
         errors = {"answer": "Enter your advice"}
-        return _advice_page(request, db, actor, asked, answer, errors)
+        return _advice_page(request, db, actor, _advice(db, actor, advice_id), answer, errors)
     try:
-        advice.answer(db, actor, asked.id, AdviceAnswerIn(answer=answer))
+        advice.answer(db, actor, ident, AdviceAnswerIn(answer=answer))
     except (InvalidInput, ValidationError) as refused:
+        asked = _advice(db, actor, advice_id)
         return _advice_page(request, db, actor, asked, answer, problems(refused))
     except Conflict:
         flash(request, "This request had already been answered.")

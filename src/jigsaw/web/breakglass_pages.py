@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
 from jigsaw.access import breakglass
-from jigsaw.access.breakglass import EmergencyAccessOffered
+from jigsaw.access.breakglass import EmergencyAccessOffered, OneSessionAtATime
 from jigsaw.access.breakglass_schemas import BreakGlassIn
+from jigsaw.access.models import EMERGENCY_GROUNDS, EmergencyGround
 from jigsaw.access.policy import Permission, refusal
 from jigsaw.errors import Conflict, InvalidInput, NotPermitted
 from jigsaw.http import DB, RecentlyAuthenticatedActor, get_settings_for
@@ -29,16 +31,36 @@ def _minutes(request: Request) -> int:
 
 
 def _form(
-    request: Request, person_id: int, reason: str, errors: dict[str, str] | None = None
+    request: Request,
+    person_id: int,
+    reason: str,
+    category: str = "",
+    errors: dict[str, str] | None = None,
+    status_code: int | None = None,
 ) -> Response:
     context = {
         "title": "Use emergency access",
         "person_id": person_id,
         "reason": reason,
+        "category": category,
+        "grounds": [
+            {"value": ground.value, "text": text} for ground, text in EMERGENCY_GROUNDS.items()
+        ],
         "minutes": _minutes(request),
         "back": f"/people/{person_id}/chronology",
     }
-    return render(request, "breakglass/start.html", context, errors=errors)
+    anchors = {
+        "category": f"#category-{EmergencyGround.SIGNIFICANT_HARM.value}",
+        "active": "#reason",
+    }
+    return render(
+        request,
+        "breakglass/start.html",
+        context,
+        errors=errors,
+        anchors=anchors,
+        status_code=status_code,
+    )
 
 
 @router.get("/people/{person_id}/emergency-access")
@@ -65,16 +87,30 @@ def start(
 ) -> Response:
     ident = path_id(person_id, "person")
     reason = form.text("reason")
+    category = form.text("category")
+    if category not in {g.value for g in EmergencyGround}:
+        errors = {"category": "Choose why the child's information cannot wait"}
+        problem = breakglass.reason_problem(reason)
+        if problem:
+            errors["reason"] = problem
+        return _form(request, ident, reason, "", errors)
+    settings = get_settings_for(request)
     try:
         breakglass.start(
             db,
             actor,
             ident,
-            BreakGlassIn(reason=reason, minutes=_minutes(request)),
-            get_settings_for(request).break_glass_max_minutes,
+            BreakGlassIn(
+                category=EmergencyGround(category), reason=reason, minutes=_minutes(request)
+            ),
+            settings.break_glass_max_minutes,
+            alert_after=settings.break_glass_alert_after,
+            alert_hours=settings.break_glass_alert_hours,
         )
-    except InvalidInput as error:
-        return _form(request, ident, reason, problems(error))
+    except (InvalidInput, ValidationError) as error:
+        return _form(request, ident, reason, category, problems(error))
+    except OneSessionAtATime as clash:
+        return _form(request, ident, reason, category, {"active": str(clash)}, 409)
     except Conflict:
         pass
     return redirect(f"/people/{ident}/chronology")

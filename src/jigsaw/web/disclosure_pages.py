@@ -325,7 +325,7 @@ def share(
 
 def _made(db: Database, actor: Actor, raw: str) -> DisclosureOut:
     ident = path_id(raw, "disclosure")
-    found = next((d for d in disclosures.made_by_agency(db, actor) if d.id == ident), None)
+    found = next(iter(disclosures.made_by_agency(db, actor, disclosure_id=ident)), None)
     if found is None:
         raise NotFound("disclosure", ident)
     return found

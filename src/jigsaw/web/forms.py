@@ -18,11 +18,12 @@ from pydantic import ValidationError
 from starlette.datastructures import ImmutableMultiDict
 
 from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted
+from jigsaw.access.policy import CONFIRMING_ROLES, Permission, is_permitted
 from jigsaw.audit.access_log import OVERSIGHT_ROLES
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.http import CurrentActor
 from jigsaw.linkage.access import may_review
+from jigsaw.schemas import parse_id
 from jigsaw.web.csrf import require_csrf
 from jigsaw.web.templating import templates
 
@@ -45,6 +46,7 @@ def viewer(request: Request, actor: CurrentActor) -> Actor:
         actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id
     )
     request.state.reviews_links = may_review(actor)
+    request.state.confirms_records = actor.role in CONFIRMING_ROLES
     return actor
 
 
@@ -76,8 +78,8 @@ Posted = Annotated[Form, Depends(_posted)]
 
 
 def number(raw: str) -> int | None:
-    """An id typed or posted as text; anything else is no id at all."""
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+    """An id typed or posted as text; anything else (or too large to name a row) is no id."""
+    return parse_id(raw)
 
 
 def path_id(raw: str, kind: str) -> int:
@@ -110,7 +112,7 @@ def read_date(form: Form, name: str, label: str) -> tuple[date | None, str | Non
     parts = [form.text(f"{name}-{part}") for part in ("day", "month", "year")]
     if not any(parts):
         return None, f"Enter {label}"
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         return None, f"{label[:1].upper()}{label[1:]} must be a real date, using numbers only"
     day, month, year = (int(p) for p in parts)
     if year < 1000:

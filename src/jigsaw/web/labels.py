@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jigsaw.access.models import EMERGENCY_GROUNDS, EmergencyGround
 from jigsaw.agencies.roles import AgencyKind
 from jigsaw.audit.actions import AuditAction
 from jigsaw.consent.models import SharingPurpose
@@ -187,6 +188,23 @@ AGENCY_KINDS: dict[AgencyKind, str] = {
     AgencyKind.OTHER: "Other",
 }
 
+AGENCY_KIND_PHRASES: dict[AgencyKind, str] = {
+    AgencyKind.SCHOOL: "A school",
+    AgencyKind.HEALTH: "A health service",
+    AgencyKind.POLICE: "A police force",
+    AgencyKind.SOCIAL_CARE: "Children's social care",
+    AgencyKind.HOUSING: "A housing service",
+    AgencyKind.PROBATION: "A probation service",
+    AgencyKind.VOLUNTARY: "A voluntary service",
+    AgencyKind.OTHER: "Another agency",
+}
+
+
+def agency_kind_phrase(kind: AgencyKind) -> str:
+    """An agency by its kind alone, where its name would say too much (a refuge, a clinic)."""
+    return AGENCY_KIND_PHRASES[kind]
+
+
 ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.AGENCY_RECORD_VIEWED: "Looked at a child's record",
     AuditAction.ITEM_VIEWED: "Looked at an item of information",
@@ -197,10 +215,22 @@ ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.ACCESS_LOG_VIEWED: "Looked at the access log",
     AuditAction.DECISIONS_EXPORTED: "Exported a child's decisions",
     AuditAction.BREAK_GLASS_STARTED: "Used emergency access (break glass)",
+    AuditAction.BREAK_GLASS_REPEATED: "Used emergency access more often than expected",
     AuditAction.ACCESS_REFUSED: "Was refused access",
     AuditAction.ACCESS_REFUSED_REPEATEDLY: "Was refused access again and again in a few minutes",
     AuditAction.PERSON_SEARCHED: "Searched for a child",
+    AuditAction.CHILD_RECORDED_FROM_SEARCH: "Recorded a child they found by searching",
+    AuditAction.AGENCY_RECORD_CONFIRMED: "Confirmed a colleague's record of a child",
     AuditAction.LINK_REVIEW_VIEWED: "Compared two records for a link review",
+    AuditAction.LINK_QUEUE_VIEWED: "Looked at the link review queue",
+    AuditAction.ADVICE_VIEWED: "Looked at a request for advice",
+    AuditAction.ADVICE_LIST_VIEWED: "Looked at their requests for advice",
+    AuditAction.AGENCY_CREATED: "Added an agency",
+    AuditAction.PRACTITIONER_CREATED: "Added an account",
+    AuditAction.PRACTITIONER_CHANGED: "Changed an account's role, or disabled or enabled it",
+    AuditAction.PASSWORD_RESET_ISSUED: "Gave an account a password reset code",
+    AuditAction.SECOND_FACTOR_RESET: "Reset an account's second factor",
+    AuditAction.API_TOKEN_CREATED: "Issued an API token for a service account",
 }
 
 
@@ -253,3 +283,13 @@ def lawful_basis(code: str | None) -> str:
     if not code:
         return "None"
     return f"{LAWFUL_BASES.get(code, code)}: {DESCRIPTIONS.get(code, code)}"
+
+
+def emergency_ground(value: str | None) -> str:
+    """A break-glass session's ground as the practitioner chose it; older sessions had none."""
+    if value is None:
+        return "Not asked for then"
+    try:
+        return EMERGENCY_GROUNDS[EmergencyGround(value)]
+    except ValueError:
+        return value

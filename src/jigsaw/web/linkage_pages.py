@@ -26,6 +26,7 @@ from jigsaw.linkage import service as linking
 from jigsaw.linkage.evidence import AGREEMENT_WORDS, Agreement, by_comparison, describe_levels
 from jigsaw.linkage.evidence import in_words as probability_in_words
 from jigsaw.linkage.models import ReviewStatus
+from jigsaw.linkage.schemas import ReviewPairOut
 from jigsaw.people import service as people
 from jigsaw.people.models import LinkStatus, PersonRole, Sex
 from jigsaw.people.nhs_number import InvalidNHSNumber, normalise
@@ -45,7 +46,6 @@ from jigsaw.web.forms import (
     redirect,
     render,
 )
-from jigsaw.web.names import Names
 from jigsaw.web.paging import Page, pagination
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +78,7 @@ class Entered:
     local_id: str = ""
     sex: str = ""
     address: str = ""
+    reason: str = ""
 
     @classmethod
     def read(cls, form: Form) -> Entered:
@@ -90,6 +91,7 @@ class Entered:
             local_id=form.text("local_id"),
             sex=form.text("sex"),
             address=form.text("address"),
+            reason=form.text("reason"),
         )
 
 
@@ -202,6 +204,9 @@ def record(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
         errors = {"local_id": "Enter your agency's ID for the child", **errors}
     if entered.sex not in {s.value for s in Sex}:
         errors["sex"] = RECORD_MESSAGES["sex"]
+    reason_problem = people.reason_problem(entered.reason)
+    if reason_problem:
+        errors["reason"] = reason_problem
     if terms is None or errors:
         return _record_page(request, entered, errors)
     try:
@@ -219,7 +224,7 @@ def record(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
                 "nhs_number": terms.nhs_number,
             }
         )
-        created, _ = search.record_child(db, actor, data)
+        created, _ = search.record_child(db, actor, data, entered.reason)
     except (InvalidInput, ValidationError) as exc:
         return _record_page(request, entered, problems(exc, RECORD_MESSAGES))
     except Conflict:
@@ -229,8 +234,9 @@ def record(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
 
 
 LINK_OUTCOMES = {
-    "joined": "Other agencies know this child. The record has been linked to theirs, so you "
-    "can now see who else knows them.",
+    "joined": "Other agencies know this child, and the record has been linked to theirs. "
+    "You will see which agencies know them, and who to contact there, once your agency's "
+    "safeguarding lead has confirmed the record.",
     "review": "This child may be one other agencies already know. A reviewer will check, "
     "and the records will be linked if they are the same child.",
     "own": "No other agency's record matched closely enough to link. If one is recorded "
@@ -261,6 +267,38 @@ def recorded(request: Request, record_id: str, actor: Viewer, db: DB) -> Respons
     return render(request, "linkage/recorded.html", context)
 
 
+# Records waiting for a second person
+
+CONFIRM = "/records-to-confirm"
+
+
+@router.get(CONFIRM)
+def records_to_confirm(request: Request, actor: Viewer, db: DB) -> Response:
+    """The agency's records that colleagues made and no one has vouched for yet."""
+    context = {
+        "title": "Records waiting for confirmation",
+        "nav": "children",
+        "back": "/",
+        "waiting": people.records_to_confirm(db, actor),
+        "viewer_id": actor.practitioner_id,
+        "action": CONFIRM,
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "linkage/to_confirm.html", context)
+
+
+@router.post(CONFIRM + "/{record_id}", dependencies=CsrfChecked)
+def confirm_record(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    ident = path_id(record_id, "agency record")
+    try:
+        people.confirm_agency_record(db, actor, ident)
+    except Conflict as exc:
+        flash(request, f"Nothing changed: {exc}")
+        return redirect(CONFIRM)
+    flash(request, "Record confirmed: your agency can now see who else knows this child")
+    return redirect(CONFIRM)
+
+
 # The review queue
 
 
@@ -282,8 +320,8 @@ def review_queue(request: Request, actor: Viewer, db: DB, page: str = "1") -> Re
         "waiting": waiting,
         "page": shown,
         "pagination": pagination(shown, _queue_href),
-        "names": Names(db),
         "in_words": probability_in_words,
+        "kind_phrase": labels.agency_kind_phrase,
         "column": "govuk-grid-column-full",
     }
     return render(request, "linkage/reviews.html", context)
@@ -304,11 +342,16 @@ def _address(address: str, postcode: str) -> str:
     return ", ".join(part for part in (address, postcode) if part) or "Not recorded"
 
 
-def _rows(pair: linking.ReviewPair, names: Names) -> list[Row]:
+def _rows(pair: ReviewPairOut) -> list[Row]:
+    """Identity fields only, and each agency by its kind: what deciding needs, no more."""
     a, b = pair.record, pair.candidate
     return [
-        Row("Agency", names.agency(a.agency_id), names.agency(b.agency_id), None),
-        Row("Agency's ID", a.local_id, b.local_id, None),
+        Row(
+            "Known to",
+            labels.agency_kind_phrase(a.agency_kind),
+            labels.agency_kind_phrase(b.agency_kind),
+            None,
+        ),
         Row("First name", a.given_name, b.given_name, "given_name"),
         Row("Last name", a.family_name, b.family_name, "family_name"),
         Row(
@@ -338,9 +381,8 @@ def _review_page(
     request: Request, db: DB, actor: Actor, review_id: int, note: str, errors: Errors
 ) -> Response:
     pair = linking.review_pair(db, actor, review_id)
-    names = Names(db)
-    rows = _rows(pair, names)
-    evidence = describe_levels(pair.review.evidence)
+    rows = _rows(pair)
+    evidence = describe_levels(pair.evidence)
     shown = {row.comparison for row in rows}
     context: dict[str, Any] = {
         "title": f"Review pair {review_id}",
@@ -352,8 +394,8 @@ def _review_page(
         "other_evidence": [e for e in evidence if e.comparison not in shown],
         "agreement_words": AGREEMENT_WORDS,
         "tag_classes": TAG_CLASSES,
-        "in_words": probability_in_words(pair.review.match_probability),
-        "is_open": pair.review.status is ReviewStatus.OPEN,
+        "in_words": probability_in_words(pair.match_probability),
+        "is_open": pair.status is ReviewStatus.OPEN,
         "note": note,
         "action": f"{REVIEWS}/{review_id}",
         "column": "govuk-grid-column-full",

@@ -28,7 +28,7 @@ def notification_link(notice: NotificationOut) -> str:
         return f"/advice/{notice.object_id}"
     if notice.object_type == "agency_record":
         return f"/children/{notice.object_id}"
-    if notice.object_type == "break_glass_session":
+    if notice.object_type in ("break_glass_session", "practitioner", "api_token"):
         return "/access-log/alerts"
     return "/"
 

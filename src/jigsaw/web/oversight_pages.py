@@ -123,7 +123,7 @@ def access_log_page(request: Request, actor: Viewer, db: DB) -> Response:
 @router.get("/access-log/alerts")
 def alerts_page(request: Request, actor: Viewer, db: DB) -> Response:
     context = {
-        "title": "Break-glass alerts",
+        "title": "Alerts",
         "nav": "access-log",
         "back": "/access-log",
         "alerts": access.alerts(db, actor),

@@ -73,10 +73,12 @@ async def _draft_too_large(request: Request, _: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Routing errors (no such page, wrong method) as pages; the API keeps JSON."""
+    """Routing errors (no such page, wrong method) as pages; the API answers its own JSON."""
     assert isinstance(exc, StarletteHTTPException)
     path = request.url.path
-    if path.startswith(("/api", assets.ASSETS_URL, "/static")) or exc.status_code < 400:
+    if path.startswith("/api") and exc.status_code >= 400:
+        return _json_error(str(exc.detail), exc.status_code, dict(exc.headers or {}))
+    if path.startswith((assets.ASSETS_URL, "/static")) or exc.status_code < 400:
         return await http_exception_handler(request, exc)
     title = _ERROR_TITLES.get(exc.status_code, "Sorry, there is a problem with the service")
     return error_page(request, exc.status_code, title, "")

@@ -22,6 +22,7 @@ from jigsaw.http import DB, CurrentActor
 from jigsaw.people import service as people
 from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
 from jigsaw.records import service as records
+from jigsaw.schemas import parse_id
 from jigsaw.web import labels
 from jigsaw.web.forms import CsrfChecked, Posted, redirect
 from jigsaw.web.paging import Page, pagination
@@ -138,9 +139,10 @@ class Contact:
 
 def _record_id(raw: str) -> int:
     """Path ids that are not numbers are simply pages that do not exist."""
-    if not raw.isdigit() or len(raw) > 18:
+    ident = parse_id(raw)
+    if ident is None:
         raise NotFound("agency record", raw)
-    return int(raw)
+    return ident
 
 
 def _related(db: Database, actor: Actor, record_id: int) -> list[RelatedPerson]:

@@ -23,6 +23,7 @@ from jigsaw.db import Database
 from jigsaw.errors import NotFound
 from jigsaw.http import DB, CurrentActor
 from jigsaw.records.models import Category, Nature
+from jigsaw.schemas import parse_id
 from jigsaw.singleview import service
 from jigsaw.singleview.api import pdf_response
 from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Order
@@ -56,9 +57,10 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 
 def _id(raw: str, kind: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    ident = parse_id(raw)
+    if ident is None:
         raise NotFound(kind, raw)
-    return int(raw)
+    return ident
 
 
 def _context(person_id: int, section: str, known_as: str | None, **more: Any) -> dict[str, Any]:
@@ -110,6 +112,8 @@ def who_knows(request: Request, person_id: str, actor: CurrentActor, db: DB) -> 
         found.known_as,
         title=f"Who knows {found.known_as or 'this child'}",
         agencies=found.agencies,
+        names_withheld=found.names_withheld,
+        other_agency_kinds=found.other_agency_kinds,
     )
     return _page(request, "who_knows.html", context)
 
@@ -134,7 +138,7 @@ def _date(params: Mapping[str, str], name: str, label: str) -> tuple[date | None
     parts = [params.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
     if not any(parts):
         return None, None
-    if not all(p.isdigit() and len(p) <= 4 for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         return None, f"{label} must be a real date, using numbers only"
     day, month, year = (int(p) for p in parts)
     if year < 1000:
@@ -151,7 +155,7 @@ def read_filters(request: Request) -> tuple[ChronologyFilters, FilterForm]:
     flat = {k: v for k, v in params.items()}
     errors: dict[str, str] = {}
     categories = {c for c in params.getlist("category") if c in Category._value2member_map_}
-    agencies = {int(a) for a in params.getlist("agency") if a.isdigit() and len(a) < 18}
+    agencies = {i for i in map(parse_id, params.getlist("agency")) if i is not None}
     since, problem = _date(flat, "since", "The start date")
     if problem:
         errors["since"] = problem

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+)
 
 from jigsaw.access import sessions
 from jigsaw.http import SESSION_KEY
@@ -18,11 +27,46 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 SERVICE_NAME = "Jigsaw"
 
 
+# GOV.UK Frontend's page template starts the body with an inline script that marks
+# the page as having JavaScript. The Content-Security-Policy allows no inline script,
+# so the line is taken out as the template loads and ``static/body-classes.js`` (a
+# file, loaded from ``base.html``) does the same job.
+GOVUK_PAGE_TEMPLATE = "template.html"
+_INLINE_BODY_SCRIPT = re.compile(r"[ \t]*<script\b[^>]*>document\.body\.className[^<]*</script>\n?")
+
+
+class InlineScriptFound(RuntimeError):
+    """GOV.UK Frontend's template changed: its inline script could not be removed."""
+
+
+class _WithoutInlineScript(BaseLoader):
+    """GOV.UK Frontend's templates as published, less the page template's inline script."""
+
+    def __init__(self, package: BaseLoader) -> None:
+        self.package = package
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = self.package.get_source(environment, template)
+        if template == GOVUK_PAGE_TEMPLATE:
+            source, removed = _INLINE_BODY_SCRIPT.subn("", source)
+            if removed != 1 or "<script>" in source or "<script " in source:
+                raise InlineScriptFound(
+                    f"{filename}: expected exactly one inline script to take out"
+                )
+        return source, filename, uptodate
+
+    def list_templates(self) -> list[str]:
+        return self.package.list_templates()
+
+
 def _environment() -> Environment:
+    govuk = _WithoutInlineScript(PackageLoader("govuk_frontend_jinja"))
     loader = ChoiceLoader(
         [
             FileSystemLoader(TEMPLATES_DIR),
-            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            PrefixLoader({"govuk_frontend_jinja": govuk}),
         ]
     )
     # The GOV.UK macros test for absent options, so undefined must stay lenient.

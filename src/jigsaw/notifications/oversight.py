@@ -1,0 +1,51 @@
+"""Who in an agency is told when something needs oversight.
+
+Emergency access, new accounts and new API tokens must reach someone accountable in
+every agency concerned. Most agencies have a Data Protection Officer; many small ones
+(a school, a voluntary service) do not, and a notice addressed only to DPOs would then
+reach nobody. So each agency's notice goes to the first of these it has: its DPOs,
+else its Caldicott Guardians, else its designated safeguarding leads, else its
+administrators, else the agency's inbox, which the whole agency sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jigsaw.agencies.models import Practitioner
+from jigsaw.agencies.roles import Role
+from jigsaw.notifications.service import Addressee
+
+ACCOUNTABLE_ROLES: tuple[Role, ...] = (Role.DPO, Role.CALDICOTT, Role.DSL, Role.ADMIN)
+"""In the order an agency's oversight notice looks for someone to send it to."""
+
+
+def oversight_contacts(session: Session, agency_ids: Iterable[int]) -> list[Addressee]:
+    """One or more addressees per agency: its most accountable active people, or its inbox."""
+    wanted = sorted(set(agency_ids))
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(Practitioner.agency_id, Practitioner.role, Practitioner.id)
+        .where(
+            Practitioner.agency_id.in_(wanted),
+            Practitioner.role.in_(ACCOUNTABLE_ROLES),
+            Practitioner.active.is_(True),
+        )
+        .order_by(Practitioner.agency_id, Practitioner.id)
+    )
+    by_agency: dict[int, dict[Role, list[int]]] = {}
+    for agency_id, role, practitioner_id in rows:
+        by_agency.setdefault(agency_id, {}).setdefault(role, []).append(practitioner_id)
+    addressees: list[Addressee] = []
+    for agency_id in wanted:
+        holders = by_agency.get(agency_id, {})
+        first = next((holders[r] for r in ACCOUNTABLE_ROLES if r in holders), None)
+        if first is None:
+            addressees.append(Addressee(agency_id, None))
+        else:
+            addressees.extend(Addressee(agency_id, p) for p in first)
+    return addressees
