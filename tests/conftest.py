@@ -98,6 +98,15 @@ def private_database(tmp_path: Path) -> Iterator[Database]:
     _drop_if_postgres(url)
 
 
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own that exists but holds nothing, not even a schema: where
+    an upgrade starts from or a backup is restored into."""
+    url = fresh_database_url(tmp_path, f"empty_{os.getpid()}")
+    yield url
+    _drop_if_postgres(url)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -15,7 +15,7 @@ from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn, ItemOut
@@ -105,18 +105,15 @@ def _item(db: Database, actor: Actor, record_id: int, **flags: object) -> ItemOu
     return records.record_item(db, actor, ItemIn.model_validate(body))
 
 
-def build_scene(db: Database, world: World, born: date = date(2017, 6, 1)) -> Scene:
-    """A school DSL's child with two items, and a MASH to share with."""
-    school = world.agency(AgencyKind.SCHOOL)
-    mash = world.agency(AgencyKind.SOCIAL_CARE)
-    dsl = world.actor(world.practitioner(school, Role.DSL))
-    social_worker = world.actor(world.practitioner(mash, Role.MASH))
-    colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
-    child = people.create_agency_record(
+def school_child(
+    db: Database, actor: Actor, agency_id: int, born: date | None = None
+) -> AgencyRecordOut:
+    """Lily Barnes, the child of every scene, as her school records her."""
+    return people.create_agency_record(
         db,
-        dsl,
+        actor,
         AgencyRecordIn(
-            agency_id=school.id,
+            agency_id=agency_id,
             local_id=unique("S"),
             role=PersonRole.CHILD,
             given_name="Lily",
@@ -124,6 +121,16 @@ def build_scene(db: Database, world: World, born: date = date(2017, 6, 1)) -> Sc
             date_of_birth=born,
         ),
     )
+
+
+def build_scene(db: Database, world: World, born: date = date(2017, 6, 1)) -> Scene:
+    """A school DSL's child with two items, and a MASH to share with."""
+    school = world.agency(AgencyKind.SCHOOL)
+    mash = world.agency(AgencyKind.SOCIAL_CARE)
+    dsl = world.actor(world.practitioner(school, Role.DSL))
+    social_worker = world.actor(world.practitioner(mash, Role.MASH))
+    colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
+    child = school_child(db, dsl, school.id, born)
     items = [
         _item(db, dsl, child.id),
         _item(db, dsl, child.id, summary="Missed two days after half term", subtype="attendance"),
@@ -136,4 +143,4 @@ def scene(db: Database, world: World) -> Scene:
     return build_scene(db, world)
 
 
-__all__ = ["HARM_ANSWERS", "Scene", "_item", "build_scene"]
+__all__ = ["HARM_ANSWERS", "Scene", "_item", "build_scene", "school_child"]

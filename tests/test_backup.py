@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jigsaw import migrate
@@ -20,22 +18,9 @@ from jigsaw.backup import BackupRefused, backup, restore
 from jigsaw.cli import app as jigsaw_cli
 from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
-from tests.conftest import AUDIT_KEY, World, fresh_database_url
+from tests.conftest import AUDIT_KEY, World
 
 SIGNER = signer_for(Settings(audit_signing_key=AUDIT_KEY))
-
-
-@pytest.fixture
-def empty_url(tmp_path: Path) -> Iterator[str]:
-    """A database that exists but holds nothing: where a backup is restored."""
-    url = fresh_database_url(tmp_path, "restored")
-    yield url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _agency_ids(url: str) -> set[int]:
@@ -48,7 +33,7 @@ def _agency_ids(url: str) -> set[int]:
 
 
 def test_a_backup_taken_while_writes_go_on_keeps_every_committed_transaction(
-    private_database: Database, tmp_path: Path, empty_url: str
+    private_database: Database, tmp_path: Path, empty_database_url: str
 ) -> None:
     world = World(private_database)
     committed: list[int] = []
@@ -71,18 +56,18 @@ def test_a_backup_taken_while_writes_go_on_keeps_every_committed_transaction(
         stop.set()
         writer.join()
 
-    restore(empty_url, tmp_path / "during-writes.backup")
-    found = _agency_ids(empty_url)
+    restore(empty_database_url, tmp_path / "during-writes.backup")
+    found = _agency_ids(empty_database_url)
     assert before <= found, f"lost committed agencies {sorted(before - found)}"
     assert found <= set(committed)
-    report = audit.verify(Database(empty_url), SIGNER.verifier)
+    report = audit.verify(Database(empty_database_url), SIGNER.verifier)
     assert report.ok, report.problems
 
 
 def test_restore_then_verify_against_a_kept_checkpoint_and_say_when_the_log_is_behind(
     private_database: Database,
     tmp_path: Path,
-    empty_url: str,
+    empty_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("JIGSAW_AUDIT_SIGNING_KEY", AUDIT_KEY)
@@ -102,20 +87,25 @@ def test_restore_then_verify_against_a_kept_checkpoint_and_say_when_the_log_is_b
     kept_later.write_text(audit.make_checkpoint(private_database, SIGNER).note)
 
     restored = runner.invoke(
-        jigsaw_cli, ["restore", "--database", empty_url, "--input", str(tmp_path / "b.backup")]
+        jigsaw_cli,
+        ["restore", "--database", empty_database_url, "--input", str(tmp_path / "b.backup")],
     )
     assert restored.exit_code == 0, restored.output
 
     good = runner.invoke(
-        jigsaw_cli, ["audit", "verify", "--database", empty_url, "--checkpoint", str(kept_then)]
+        jigsaw_cli,
+        ["audit", "verify", "--database", empty_database_url, "--checkpoint", str(kept_then)],
     )
     assert good.exit_code == 0, good.output
     behind = runner.invoke(
-        jigsaw_cli, ["audit", "verify", "--database", empty_url, "--checkpoint", str(kept_later)]
+        jigsaw_cli,
+        ["audit", "verify", "--database", empty_database_url, "--checkpoint", str(kept_later)],
     )
     assert behind.exit_code == 1
     assert "the log is behind this checkpoint" in " ".join(behind.output.split())
-    report = audit.verify(Database(empty_url), SIGNER.verifier, [("kept", kept_later.read_text())])
+    report = audit.verify(
+        Database(empty_database_url), SIGNER.verifier, [("kept", kept_later.read_text())]
+    )
     assert report.kinds() == {ProblemKind.TRUNCATED}
     get_settings.cache_clear()
 
@@ -135,10 +125,10 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(
 
 
 def test_an_empty_migrated_database_takes_a_restore(
-    private_database: Database, tmp_path: Path, empty_url: str
+    private_database: Database, tmp_path: Path, empty_database_url: str
 ) -> None:
     agency = World(private_database).agency()
     backup(private_database.url, tmp_path / "y.backup")
-    migrate.upgrade(empty_url)
-    restore(empty_url, tmp_path / "y.backup")
-    assert agency.id in _agency_ids(empty_url)
+    migrate.upgrade(empty_database_url)
+    restore(empty_database_url, tmp_path / "y.backup")
+    assert agency.id in _agency_ids(empty_database_url)

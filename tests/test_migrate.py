@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from jigsaw import migrate
 from jigsaw.cli import app as jigsaw_cli
 from jigsaw.db import Database, make_engine
-from tests.conftest import World, fresh_database_url
+from tests.conftest import World
 
 HEAD = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
 
@@ -30,27 +26,14 @@ def _revision(url: str) -> str | None:
         engine.dispose()
 
 
-@pytest.fixture
-def new_url(tmp_path: Path) -> Iterator[str]:
-    """A database with no schema yet."""
-    url = fresh_database_url(tmp_path, "migrating")
-    yield url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_two_upgrades_started_at_once_both_succeed(new_url: str) -> None:
+def test_two_upgrades_started_at_once_both_succeed(empty_database_url: str) -> None:
     start = threading.Barrier(2)
     failures: list[BaseException] = []
 
     def upgrade() -> None:
         start.wait()
         try:
-            migrate.upgrade(new_url)
+            migrate.upgrade(empty_database_url)
         except BaseException as exc:  # the test reports whatever either thread hit
             failures.append(exc)
 
@@ -60,7 +43,7 @@ def test_two_upgrades_started_at_once_both_succeed(new_url: str) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
-    assert _revision(new_url) == HEAD
+    assert _revision(empty_database_url) == HEAD
 
 
 def test_a_downgrade_of_a_populated_database_is_refused_and_changes_nothing(
@@ -81,9 +64,9 @@ def test_a_downgrade_of_a_populated_database_is_refused_and_changes_nothing(
     assert _revision(private_database.url) == HEAD
 
 
-def test_a_downgrade_of_an_empty_database_goes_ahead(new_url: str) -> None:
-    migrate.upgrade(new_url)
-    migrate.downgrade(new_url, "0007")
-    assert _revision(new_url) == "0007"
-    migrate.upgrade(new_url)
-    assert _revision(new_url) == HEAD
+def test_a_downgrade_of_an_empty_database_goes_ahead(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url)
+    migrate.downgrade(empty_database_url, "0007")
+    assert _revision(empty_database_url) == "0007"
+    migrate.upgrade(empty_database_url)
+    assert _revision(empty_database_url) == HEAD

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +43,17 @@ def _url(database: str | None) -> str:
     return database or get_settings().database_url
 
 
+@contextmanager
+def _refusal_ends_the_command(*refusals: type[Exception]) -> Iterator[None]:
+    """A refusal is meant for the operator to read, not a traceback: it is printed and the
+    command exits with status 1, so a script running it stops too."""
+    try:
+        yield
+    except refusals as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(1) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOption = None, revision: str = "head") -> None:
     """Create or migrate the schema to the latest version, after any upgrade already running."""
@@ -65,11 +78,8 @@ def db_downgrade(
     """Take the schema back to an earlier revision; refused on a populated database."""
     from jigsaw import migrate
 
-    try:
+    with _refusal_ends_the_command(migrate.DowngradeRefused):
         migrate.downgrade(_url(database), revision, have_backup=have_backup)
-    except migrate.DowngradeRefused as refused:
-        console.print(f"[red]{refused}[/red]")
-        raise typer.Exit(1) from None
     console.print(f"[green]Database is at revision {revision}.[/green]")
 
 
@@ -82,11 +92,8 @@ def backup(
     """Back up the database while the service runs (SQLite online backup, or pg_dump)."""
     from jigsaw import backup as backups
 
-    try:
+    with _refusal_ends_the_command(backups.BackupRefused):
         backups.backup(_url(database), output, overwrite=overwrite)
-    except backups.BackupRefused as refused:
-        console.print(f"[red]{refused}[/red]")
-        raise typer.Exit(1) from None
     console.print(f"[green]Backed up to {output}.[/green] Keep it apart from the master key.")
 
 
@@ -101,11 +108,8 @@ def restore(
     """Restore a backup into an empty database (stop the service first)."""
     from jigsaw import backup as backups
 
-    try:
+    with _refusal_ends_the_command(backups.BackupRefused):
         backups.restore(_url(database), input_file, force=force)
-    except backups.BackupRefused as refused:
-        console.print(f"[red]{refused}[/red]")
-        raise typer.Exit(1) from None
     console.print(
         f"[green]Restored {input_file}.[/green] Now run "
         "`jigsaw audit verify --checkpoint FILE` with the latest checkpoint kept elsewhere."

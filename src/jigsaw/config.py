@@ -150,6 +150,16 @@ class Settings(BaseSettings):
         ge=1,
         description="The rolling period, in hours, that break_glass_alert_after counts over.",
     )
+    confirmer_settling_days: int = Field(
+        default=7,
+        ge=0,
+        description=(
+            "Days after a person (not the command line) creates an account, changes its "
+            "role, or resets its password or second factor, during which it confirms no "
+            "agency record: one administrator could otherwise make both people a "
+            "confirmation needs."
+        ),
+    )
     oidc_issuer: str = Field(
         default="", description="Single sign-on: the OpenID provider's issuer URL."
     )

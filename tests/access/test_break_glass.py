@@ -76,9 +76,7 @@ def test_a_reason_in_real_words_is_required_and_nothing_is_written_without_one(
 ) -> None:
     mash = world.actor(world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH))
     with pytest.raises(InvalidInput) as refused:
-        breakglass.start(
-            db, mash, family.child, BreakGlassIn(category=GROUND, reason=reason), LIMIT
-        )
+        _glass(db, mash, family.child, reason)
     assert refused.value.problems[0].field == "reason"
     assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
 
@@ -101,9 +99,7 @@ def test_roles_the_policy_does_not_trust_with_it_are_refused(
 ) -> None:
     someone = world.actor(world.practitioner(family.school, role))
     with pytest.raises(NotPermitted):
-        breakglass.start(
-            db, someone, family.child, BreakGlassIn(category=GROUND, reason=REASON), LIMIT
-        )
+        _glass(db, someone, family.child)
     assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
 
 
@@ -353,31 +349,20 @@ def test_an_idle_reason_or_no_ground_is_refused_over_the_api(
     account = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.MASH)
     world.sign_in(client, account)
     url = f"/api/people/{family.child}/break-glass"
-    idle = client.post(url, json={"category": "significant_harm", "reason": IDLE})
-    assert idle.status_code == 422
-    assert idle.json()["errors"][0]["field"] == "reason"
-    padded = client.post(
-        url,
-        json={
-            "category": "significant_harm",
-            "reason": "I am curious about what everyone has recorded about this child lol",
-        },
-    )
-    assert padded.status_code == 422
-    assert "not a reason" in padded.json()["errors"][0]["message"]
-    not_the_child = client.post(
-        url,
-        json={
-            "category": "significant_harm",
-            "reason": "Need to check what every agency has on file before the meeting today",
-        },
-    )
-    assert not_the_child.status_code == 422
-    no_ground = client.post(url, json={"reason": REASON})
-    assert no_ground.status_code == 422
-    assert no_ground.json()["errors"][0]["field"] == "category"
-    other = client.post(url, json={"category": "other", "reason": REASON})
-    assert other.status_code == 422, "another emergency must be explained more fully"
+
+    def refused(reason: str, category: str | None = "significant_harm") -> dict[str, str]:
+        body = {"reason": reason} if category is None else {"category": category, "reason": reason}
+        response = client.post(url, json=body)
+        assert response.status_code == 422, body
+        first: dict[str, str] = response.json()["errors"][0]
+        return first
+
+    assert refused(IDLE)["field"] == "reason"
+    padded = "I am curious about what everyone has recorded about this child lol"
+    assert "not a reason" in refused(padded)["message"]
+    refused("Need to check what every agency has on file before the meeting today")
+    assert refused(REASON, category=None)["field"] == "category"
+    refused(REASON, category="other")  # another emergency must be explained more fully
     assert _count(db, BreakGlassSession, BreakGlassSession.person_id == family.child) == 0
 
 
@@ -498,3 +483,24 @@ def test_the_dpos_alert_list_shows_the_child_the_ground_and_the_reason(
             .order_by(AuditEntry.seq.desc())
         ).first()
     assert viewed is not None and family.child in viewed.refs["persons"]
+
+
+def test_a_lone_caldicott_guardian_is_never_the_only_one_told_of_their_own_use(
+    db: Database, world: World, family: Family
+) -> None:
+    """An agency whose most accountable person is the one using emergency access: the
+    notice passes them over, to the next role down or the agency's inbox."""
+    trust = world.agency(AgencyKind.HEALTH)
+    guardian = world.practitioner(trust, Role.CALDICOTT)
+    session_id = _glass(db, world.actor(guardian), family.child)
+    with db.sessions() as session:
+        told = set(
+            session.execute(
+                select(Notification.agency_id, Notification.practitioner_id).where(
+                    Notification.kind == NotificationKind.BREAK_GLASS_STARTED,
+                    Notification.object_id == session_id,
+                    Notification.agency_id == trust.id,
+                )
+            ).all()
+        )
+    assert told == {(trust.id, None)}, "the trust's inbox, not the guardian themselves"

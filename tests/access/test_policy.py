@@ -14,10 +14,11 @@ import pytest
 
 from jigsaw.access import policy
 from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, Purpose
+from jigsaw.access.policy import AccountChangeKind, Permission, Purpose
 from jigsaw.agencies.roles import Role
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+CHANGE, RESET = AccountChangeKind.CHANGE, AccountChangeKind.RESET
 OWN, OTHER = 10, 20
 FRONTLINE = [Role.PRACTITIONER, Role.DSL, Role.MASH, Role.CALDICOTT, Role.DPO]
 NOT_FRONTLINE = [Role.AUDITOR, Role.ADMIN, Role.LINKAGE_REVIEWER, Role.LADO, Role.PLATFORM_ADMIN]
@@ -217,15 +218,19 @@ def test_a_record_is_confirmed_by_a_second_person_who_answers_for_safeguarding()
     made_by = 1
     record = policy.agency_record(40, OWN, made_by)
     ask = Permission.CONFIRM_AGENCY_RECORD
+    settled = {"account_settling": False}
     for role in (Role.DSL, Role.MASH, Role.CALDICOTT):
-        assert policy.allowed(person_in(role, ident=2), ask, record)
-        assert not policy.allowed(person_in(role, ident=made_by), ask, record)
-        assert not policy.allowed(person_in(role, ident=2, agency=OTHER), ask, record)
-        assert not policy.allowed(person_in(role, ident=2, mfa=False), ask, record)
+        assert policy.allowed(person_in(role, ident=2), ask, record, settled)
+        assert not policy.allowed(person_in(role, ident=made_by), ask, record, settled)
+        assert not policy.allowed(person_in(role, ident=2, agency=OTHER), ask, record, settled)
+        assert not policy.allowed(person_in(role, ident=2, mfa=False), ask, record, settled)
         token = Actor(2, OWN, role, mfa_verified=True, token_id=5)
-        assert not policy.allowed(token, ask, record)
+        assert not policy.allowed(token, ask, record, settled)
+        assert not policy.allowed(
+            person_in(role, ident=2), ask, record, {"account_settling": True}
+        ), "an account a person set up or changed lately is not yet a second person"
     for role in (Role.PRACTITIONER, Role.DPO, *NOT_FRONTLINE):
-        assert not policy.allowed(person_in(role, ident=2), ask, record)
+        assert not policy.allowed(person_in(role, ident=2), ask, record, settled)
 
 
 @pytest.mark.parametrize("permission", [Permission.VIEW_CHRONOLOGY, Permission.VIEW_PATTERN_FLAGS])
@@ -472,6 +477,49 @@ def test_the_service_administrator_adds_agencies_and_their_administrators_only()
     for role in (*FRONTLINE, *NOT_FRONTLINE):
         if role is not Role.PLATFORM_ADMIN:
             assert not policy.may_add_agencies(signed_in_just_now(role), now=NOW), role
+
+
+def test_no_one_changes_their_own_account() -> None:
+    """An administrator who could make themselves a DSL would read every child's record."""
+    for role in (Role.ADMIN, Role.PLATFORM_ADMIN):
+        me = signed_in_just_now(role)
+        for change in AccountChangeKind:
+            for given in (Role.ADMIN, Role.DSL, Role.LINKAGE_REVIEWER):
+                assert not policy.may_change_account(
+                    me, OWN, given, change=change, subject_id=me.practitioner_id, now=NOW
+                ), (role, change, given)
+    admin = signed_in_just_now(Role.ADMIN)
+    for change in AccountChangeKind:
+        assert policy.may_change_account(admin, OWN, Role.DSL, change=change, subject_id=2, now=NOW)
+
+
+def test_the_service_administrator_resets_no_ones_password_or_second_factor() -> None:
+    desk = signed_in_just_now(Role.PLATFORM_ADMIN)
+    for role in (Role.ADMIN, Role.LINKAGE_REVIEWER, Role.LADO):
+        assert policy.may_change_account(desk, OTHER, role, subject_id=9, now=NOW), role
+        assert policy.may_change_account(desk, OTHER, role, change=CHANGE, subject_id=9, now=NOW)
+        assert not policy.may_change_account(
+            desk, OTHER, role, change=RESET, subject_id=9, now=NOW
+        ), role
+    assert policy.may_change_account(
+        signed_in_just_now(Role.ADMIN), OWN, Role.ADMIN, change=RESET, subject_id=9, now=NOW
+    ), "another administrator of the agency resets an administrator's second factor"
+
+
+def test_only_the_service_administrator_or_the_command_line_gives_cross_agency_roles() -> None:
+    admin = signed_in_just_now(Role.ADMIN)
+    desk = signed_in_just_now(Role.PLATFORM_ADMIN)
+    for role in (Role.LINKAGE_REVIEWER, Role.LADO):
+        assert not policy.may_change_account(admin, OWN, role, now=NOW), role
+        assert not policy.may_change_account(admin, OWN, role, subject_id=9, now=NOW), role
+        assert not policy.may_change_account(
+            admin, OWN, role, change=RESET, subject_id=9, now=NOW
+        ), "resetting would let the administrator sign in as the reviewer"
+        assert policy.may_change_account(admin, OWN, role, change=CHANGE, subject_id=9, now=NOW)
+        assert policy.may_change_account(desk, OTHER, role, subject_id=9, now=NOW)
+        assert policy.may_change_account(
+            Actor.system(), OWN, role, change=RESET, subject_id=9, now=NOW
+        )
 
 
 def test_account_changes_are_a_persons_act_just_signed_in() -> None:

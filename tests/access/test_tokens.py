@@ -378,3 +378,17 @@ def test_administrators_see_and_revoke_only_their_own_agencys_tokens(
         client.get("/api/agency-records", headers=_bearer(their_token["token"])).status_code == 200
     )
     assert client.delete(f"/api/tokens/{our_token['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("account", [2**31, 2**63])
+def test_an_account_id_beyond_the_integer_columns_is_refused_not_a_server_error(
+    client: TestClient, world: World, account: int
+) -> None:
+    admin = world.colleague(world.service_account(), Role.ADMIN)
+    world.sign_in(client, admin)
+    response = client.post(
+        "/api/tokens",
+        json={"practitioner_id": account, "name": "Feed", "scopes": ["records:read"]},
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["practitioner_id"]

@@ -19,6 +19,7 @@ from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.audit.actions import AuditAction
 from jigsaw.cli import app as cli
 from jigsaw.db import Database
+from jigsaw.notifications.models import Notification, NotificationKind
 from tests.access.test_sessions import shift_clock  # noqa: F401 (a fixture)
 from tests.conftest import PASSWORD, World, unique
 
@@ -192,7 +193,110 @@ def test_roles_change_only_within_the_administrators_own_agency(
     assert changed.json()["role"] == "dsl"
     disabled = client.patch(f"/api/practitioners/{colleague.id}", json={"active": False})
     assert disabled.json()["active"] is False
-    assert client.patch(f"/api/practitioners/{admin.id}", json={"active": False}).status_code == 409
+    assert client.patch(f"/api/practitioners/{admin.id}", json={"active": False}).status_code == 403
+
+
+def test_no_one_changes_their_own_account(client: TestClient, world: World, db: Database) -> None:
+    """An administrator who makes themselves a DSL reads every record their agency holds."""
+    admin = world.practitioner(role=Role.ADMIN)
+    world.sign_in(client, admin)
+    for body in ({"role": "dsl"}, {"role": "linkage_reviewer"}, {"active": False}):
+        refused = client.patch(f"/api/practitioners/{admin.id}", json=body)
+        assert refused.status_code == 403, body
+        assert "your own account" in refused.json()["errors"][0]["message"]
+    for reset in ("password-reset", "second-factor/reset"):
+        assert client.post(f"/api/practitioners/{admin.id}/{reset}").status_code == 403, reset
+    with db.sessions() as session:
+        held = session.get(Practitioner, admin.id)
+        assert held is not None and held.role is Role.ADMIN and held.active
+    assert client.get("/api/agency-records").status_code == 403
+
+    desk = world.practitioner(world.agency(AgencyKind.OTHER), Role.PLATFORM_ADMIN)
+    client.cookies.clear()
+    world.sign_in(client, desk)
+    assert client.patch(f"/api/practitioners/{desk.id}", json={"role": "admin"}).status_code == 403
+
+
+def test_the_service_administrator_resets_no_agency_account(
+    client: TestClient, world: World
+) -> None:
+    """Resetting an agency administrator's password and second factor would let the
+    service administrator sign in as them, and through them make a DSL."""
+    agency = world.agency(AgencyKind.SCHOOL)
+    existing = world.practitioner(agency, Role.ADMIN)
+    desk = world.practitioner(world.agency(AgencyKind.OTHER), Role.PLATFORM_ADMIN)
+    world.sign_in(client, desk)
+    appointed = client.post("/api/practitioners", json=_account(agency.id, "admin"))
+    assert appointed.status_code == 201, appointed.text
+    for target in (existing.id, appointed.json()["id"]):
+        for reset in ("password-reset", "second-factor/reset"):
+            answer = client.post(f"/api/practitioners/{target}/{reset}")
+            assert answer.status_code == 403, (target, reset, answer.text)
+
+    # The agency's own administrators still reset each other's.
+    client.cookies.clear()
+    world.sign_in(client, world.colleague(existing, Role.ADMIN))
+    assert client.post(f"/api/practitioners/{existing.id}/password-reset").status_code == 201
+
+
+def test_only_the_service_administrator_gives_roles_that_reach_across_agencies(
+    client: TestClient, world: World
+) -> None:
+    admin = world.practitioner(world.agency(AgencyKind.HEALTH), Role.ADMIN)
+    colleague = world.colleague(admin)
+    reviewer = world.colleague(admin, Role.LINKAGE_REVIEWER)
+    world.sign_in(client, admin)
+    for role in ("linkage_reviewer", "lado"):
+        for target in (admin.id, colleague.id):
+            answer = client.patch(f"/api/practitioners/{target}", json={"role": role})
+            assert answer.status_code == 403, (role, target)
+        added = client.post("/api/practitioners", json=_account(admin.agency_id, role))
+        assert added.status_code == 403, role
+    assert client.get("/api/link-reviews").status_code == 403
+    for reset in ("password-reset", "second-factor/reset"):
+        answer = client.post(f"/api/practitioners/{reviewer.id}/{reset}")
+        assert answer.status_code == 403, "a reset would let the administrator sign in as them"
+    disabled = client.patch(f"/api/practitioners/{reviewer.id}", json={"active": False})
+    assert disabled.status_code == 200, "an administrator may still disable a reviewer"
+
+    desk = world.practitioner(world.agency(AgencyKind.OTHER), Role.PLATFORM_ADMIN)
+    client.cookies.clear()
+    world.sign_in(client, desk)
+    for role in ("linkage_reviewer", "lado"):
+        added = client.post("/api/practitioners", json=_account(admin.agency_id, role))
+        assert added.status_code == 201, (role, added.text)
+
+
+def _account_notices(db: Database, practitioner_id: int, about: int) -> int:
+    with db.sessions() as session:
+        found = session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.practitioner_id == practitioner_id,
+                Notification.kind == NotificationKind.ACCOUNT_CHANGED,
+                Notification.object_id == about,
+            )
+        )
+        return int(found or 0)
+
+
+def test_demoting_the_dpo_is_told_to_the_dpo_not_to_whoever_is_accountable_after(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Otherwise an administrator demotes the only DPO and is then told of their own acts."""
+    admin = world.practitioner(world.agency(AgencyKind.SCHOOL), Role.ADMIN)
+    dpo = world.colleague(admin, Role.DPO)
+    colleague = world.colleague(admin)
+    world.sign_in(client, admin)
+    demoted = client.patch(f"/api/practitioners/{dpo.id}", json={"role": "practitioner"})
+    assert demoted.status_code == 200, demoted.text
+    assert _account_notices(db, dpo.id, dpo.id) == 1
+    assert _account_notices(db, admin.id, dpo.id) == 0
+
+    # The person whose account changed is told as well, whoever is accountable.
+    assert client.post(f"/api/practitioners/{colleague.id}/password-reset").status_code == 201
+    assert _account_notices(db, colleague.id, colleague.id) == 1
 
 
 def _alerts_seen_by(client: TestClient, world: World, dpo: PractitionerOut) -> list[dict[str, Any]]:

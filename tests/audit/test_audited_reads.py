@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,6 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import READS, AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.audit.reads import AUDITED_READS, NOT_PERSON_READS, UnauditedRead, audited_read
-from jigsaw.clock import utcnow
 from jigsaw.consent import service as consent
 from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose
 from jigsaw.consent.schemas import ConsentIn
@@ -41,7 +41,6 @@ from jigsaw.deadlines.models import Rag
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
-from jigsaw.linkage.models import LinkReview, ReviewStatus
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, RelationshipKind
 from jigsaw.records import service as records
@@ -50,6 +49,7 @@ from jigsaw.sharing import advice, decisions, disclosures, export, requests
 from jigsaw.sharing.schemas import AdviceIn, RequestIn
 from jigsaw.singleview import service as singleview
 from tests.conftest import World
+from tests.linkage.helpers import open_review
 from tests.singleview.helpers import Family, build_family, involve, item, record, relate, share
 
 
@@ -277,19 +277,7 @@ def reads(db: Database, world: World) -> Reads:
             question="Should I share with the MASH now?",
         ),
     )
-    with db.transaction() as session:
-        review = LinkReview(
-            record_id=school_record,
-            candidate_record_id=mother,
-            match_probability=0.7,
-            match_weight=1.5,
-            evidence={},
-            status=ReviewStatus.OPEN,
-            created_at=utcnow(),
-        )
-        session.add(review)
-        session.flush()
-        review_id = review.id
+    review_id = open_review(db, school_record, mother, 0.7, weight=1.5, evidence={})
     reviewer = world.actor(world.practitioner(family.mash, Role.LINKAGE_REVIEWER))
     return Reads(
         family,
@@ -313,123 +301,110 @@ def _search_terms() -> search.SearchTerms:
     return search.SearchTerms("Maisie", SURNAME, date(2016, 5, 1))
 
 
+DSL = attrgetter("family.dsl")
+TEACHER = attrgetter("family.teacher")
+SOCIAL_WORKER = attrgetter("family.social_worker")
+DPO = attrgetter("dpo")
+REVIEWER = attrgetter("reviewer")
+
+
+def _as(who: Callable[[Reads], Actor], read: Callable[[Database, Actor, Reads], object]) -> Call:
+    """A read called as the person who may, named once so the entry is looked for under
+    the same actor that made the call."""
+
+    def call(db: Database, reads: Reads) -> tuple[Actor, object]:
+        actor = who(reads)
+        return actor, read(db, actor, reads)
+
+    return call
+
+
 CALLS: dict[str, Call] = {
-    "jigsaw.people.service.view_agency_record": lambda db, r: (
-        r.family.dsl,
-        people.view_agency_record(db, r.family.dsl, r.school_record),
+    "jigsaw.people.service.view_agency_record": _as(
+        DSL, lambda db, a, r: people.view_agency_record(db, a, r.school_record)
     ),
-    "jigsaw.people.service.list_agency_records": lambda db, r: (
-        r.family.dsl,
-        people.list_agency_records(db, r.family.dsl, search=SURNAME),
+    "jigsaw.people.service.list_agency_records": _as(
+        DSL, lambda db, a, r: people.list_agency_records(db, a, search=SURNAME)
     ),
-    "jigsaw.people.service.records_to_confirm": lambda db, r: (
-        r.family.dsl,
-        people.records_to_confirm(db, r.family.dsl),
+    "jigsaw.people.service.records_to_confirm": _as(
+        DSL, lambda db, a, r: people.records_to_confirm(db, a)
     ),
-    "jigsaw.people.service.list_relationships": lambda db, r: (
-        r.family.dsl,
-        people.list_relationships(db, r.family.dsl, r.school_record),
+    "jigsaw.people.service.list_relationships": _as(
+        DSL, lambda db, a, r: people.list_relationships(db, a, r.school_record)
     ),
-    "jigsaw.people.service.list_involvements": lambda db, r: (
-        r.family.dsl,
-        people.list_involvements(db, r.family.dsl, r.school_record),
+    "jigsaw.people.service.list_involvements": _as(
+        DSL, lambda db, a, r: people.list_involvements(db, a, r.school_record)
     ),
-    "jigsaw.records.service.view_item": lambda db, r: (
-        r.family.dsl,
-        records.view_item(db, r.family.dsl, r.item_id),
+    "jigsaw.records.service.view_item": _as(
+        DSL, lambda db, a, r: records.view_item(db, a, r.item_id)
     ),
-    "jigsaw.records.service.list_items_for_record": lambda db, r: (
-        r.family.dsl,
-        records.list_items_for_record(db, r.family.dsl, r.school_record),
+    "jigsaw.records.service.list_items_for_record": _as(
+        DSL, lambda db, a, r: records.list_items_for_record(db, a, r.school_record)
     ),
-    "jigsaw.consent.service.consent_history": lambda db, r: (
-        r.family.dsl,
-        consent.consent_history(db, r.family.dsl, r.school_record),
+    "jigsaw.consent.service.consent_history": _as(
+        DSL, lambda db, a, r: consent.consent_history(db, a, r.school_record)
     ),
-    "jigsaw.sharing.requests.view_request": lambda db, r: (
-        r.family.social_worker,
-        requests.view_request(db, r.family.social_worker, r.request_id),
+    "jigsaw.sharing.requests.view_request": _as(
+        SOCIAL_WORKER, lambda db, a, r: requests.view_request(db, a, r.request_id)
     ),
-    "jigsaw.sharing.requests.incoming_requests": lambda db, r: (
-        r.family.dsl,
-        requests.incoming_requests(db, r.family.dsl),
+    "jigsaw.sharing.requests.incoming_requests": _as(
+        DSL, lambda db, a, r: requests.incoming_requests(db, a)
     ),
-    "jigsaw.sharing.requests.outgoing_requests": lambda db, r: (
-        r.family.social_worker,
-        requests.outgoing_requests(db, r.family.social_worker),
+    "jigsaw.sharing.requests.outgoing_requests": _as(
+        SOCIAL_WORKER, lambda db, a, r: requests.outgoing_requests(db, a)
     ),
-    "jigsaw.sharing.decisions.view_decision": lambda db, r: (
-        r.family.dsl,
-        decisions.view_decision(db, r.family.dsl, r.decision_id),
+    "jigsaw.sharing.decisions.view_decision": _as(
+        DSL, lambda db, a, r: decisions.view_decision(db, a, r.decision_id)
     ),
-    "jigsaw.sharing.decisions.decisions_for_request": lambda db, r: (
-        r.family.social_worker,
-        decisions.decisions_for_request(db, r.family.social_worker, r.request_id),
+    "jigsaw.sharing.decisions.decisions_for_request": _as(
+        SOCIAL_WORKER, lambda db, a, r: decisions.decisions_for_request(db, a, r.request_id)
     ),
-    "jigsaw.sharing.disclosures.received": lambda db, r: (
-        r.family.social_worker,
-        disclosures.received(db, r.family.social_worker),
+    "jigsaw.sharing.disclosures.received": _as(
+        SOCIAL_WORKER, lambda db, a, r: disclosures.received(db, a)
     ),
-    "jigsaw.sharing.disclosures.view_received": lambda db, r: (
-        r.family.social_worker,
-        disclosures.view_received(db, r.family.social_worker, r.disclosure_id),
+    "jigsaw.sharing.disclosures.view_received": _as(
+        SOCIAL_WORKER, lambda db, a, r: disclosures.view_received(db, a, r.disclosure_id)
     ),
-    "jigsaw.sharing.disclosures.made_by_agency": lambda db, r: (
-        r.family.dsl,
-        disclosures.made_by_agency(db, r.family.dsl),
+    "jigsaw.sharing.disclosures.made_by_agency": _as(
+        DSL, lambda db, a, r: disclosures.made_by_agency(db, a)
     ),
-    "jigsaw.sharing.export.export_decisions": lambda db, r: (
-        r.family.dsl,
-        export.export_decisions(db, r.family.dsl, r.school_record),
+    "jigsaw.sharing.export.export_decisions": _as(
+        DSL, lambda db, a, r: export.export_decisions(db, a, r.school_record)
     ),
-    "jigsaw.sharing.advice.advice_inbox": lambda db, r: (
-        r.family.dsl,
-        advice.advice_inbox(db, r.family.dsl),
+    "jigsaw.sharing.advice.advice_inbox": _as(DSL, lambda db, a, r: advice.advice_inbox(db, a)),
+    "jigsaw.sharing.advice.view_advice": _as(
+        TEACHER, lambda db, a, r: advice.view_advice(db, a, r.advice_id)
     ),
-    "jigsaw.sharing.advice.view_advice": lambda db, r: (
-        r.family.teacher,
-        advice.view_advice(db, r.family.teacher, r.advice_id),
+    "jigsaw.linkage.service.open_reviews": _as(
+        REVIEWER, lambda db, a, r: linking.open_reviews(db, a)
     ),
-    "jigsaw.linkage.service.open_reviews": lambda db, r: (
-        r.reviewer,
-        linking.open_reviews(db, r.reviewer),
+    "jigsaw.linkage.service.review_queue": _as(
+        REVIEWER, lambda db, a, r: linking.review_queue(db, a)
     ),
-    "jigsaw.linkage.service.review_queue": lambda db, r: (
-        r.reviewer,
-        linking.review_queue(db, r.reviewer),
+    "jigsaw.linkage.service.review_pair": _as(
+        REVIEWER, lambda db, a, r: linking.review_pair(db, a, r.review_id)
     ),
-    "jigsaw.linkage.service.review_pair": lambda db, r: (
-        r.reviewer,
-        linking.review_pair(db, r.reviewer, r.review_id),
+    "jigsaw.singleview.service.who_knows": _as(
+        DSL, lambda db, a, r: singleview.who_knows(db, a, r.family.child)
     ),
-    "jigsaw.singleview.service.who_knows": lambda db, r: (
-        r.family.dsl,
-        singleview.who_knows(db, r.family.dsl, r.family.child),
+    "jigsaw.singleview.service.chronology": _as(
+        DSL, lambda db, a, r: singleview.chronology(db, a, r.family.child)
     ),
-    "jigsaw.singleview.service.chronology": lambda db, r: (
-        r.family.dsl,
-        singleview.chronology(db, r.family.dsl, r.family.child),
+    "jigsaw.singleview.service.chronology_pdf": _as(
+        DSL, lambda db, a, r: singleview.chronology_pdf(db, a, r.family.child)
     ),
-    "jigsaw.singleview.service.chronology_pdf": lambda db, r: (
-        r.family.dsl,
-        singleview.chronology_pdf(db, r.family.dsl, r.family.child),
+    "jigsaw.singleview.service.pattern_flags": _as(
+        DSL, lambda db, a, r: singleview.pattern_flags(db, a, r.family.child)
     ),
-    "jigsaw.singleview.service.pattern_flags": lambda db, r: (
-        r.family.dsl,
-        singleview.pattern_flags(db, r.family.dsl, r.family.child),
+    "jigsaw.audit.access_log.access_log": _as(
+        DPO, lambda db, a, r: access_log.access_log(db, a, record_id=r.school_record)
     ),
-    "jigsaw.audit.access_log.access_log": lambda db, r: (
-        r.dpo,
-        access_log.access_log(db, r.dpo, record_id=r.school_record),
+    "jigsaw.audit.access_log.alerts": _as(DPO, lambda db, a, r: access_log.alerts(db, a)),
+    "jigsaw.audit.register.build_register": _as(
+        DPO, lambda db, a, r: register.build_register(db, a, record_id=r.school_record)
     ),
-    "jigsaw.audit.access_log.alerts": lambda db, r: (r.dpo, access_log.alerts(db, r.dpo)),
-    "jigsaw.audit.register.build_register": lambda db, r: (
-        r.dpo,
-        register.build_register(db, r.dpo, record_id=r.school_record),
-    ),
-    "jigsaw.linkage.search.search": lambda db, r: (
-        r.family.dsl,
-        search.search(db, r.family.dsl, _search_terms()),
+    "jigsaw.linkage.search.search": _as(
+        DSL, lambda db, a, r: search.search(db, a, _search_terms())
     ),
 }
 """How to call each declared read as the person who may. A new declared read without

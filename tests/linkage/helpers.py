@@ -1,13 +1,17 @@
-"""Shared helpers: synthetic records as model features, without a database."""
+"""Shared helpers: synthetic records as model features, without a database, and pairs
+left for a linkage reviewer, as a run leaves them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 
 import pyarrow as pa
 
+from jigsaw.clock import utcnow
+from jigsaw.db import Database
 from jigsaw.linkage.features import PersonDetails, features_of
+from jigsaw.linkage.models import LinkReview, ReviewStatus
 from jigsaw.linkage.source import FEATURE_SCHEMA, feature_row
 from jigsaw.synthetic.catalogue import AGENCIES
 from jigsaw.synthetic.households import households
@@ -57,3 +61,46 @@ def population(
         rows.append(row)
         truth[record_id] = key
     return pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA), truth
+
+
+EVIDENCE = {
+    "given_name": "nickname",
+    "family_name": "exact",
+    "date_of_birth": "swapped",
+    "address": "sector",
+    "sex": "exact",
+    "nhs_number": "missing",
+    "child_or_adult": "exact",
+}
+
+
+def open_review(
+    db: Database,
+    record_id: int,
+    candidate_id: int,
+    probability: float,
+    *,
+    weight: float = 2.0,
+    evidence: Mapping[str, str] = EVIDENCE,
+) -> int:
+    """A pair the model was unsure of, as a run leaves it."""
+    with db.transaction() as session:
+        review = LinkReview(
+            record_id=record_id,
+            candidate_record_id=candidate_id,
+            match_probability=probability,
+            match_weight=weight,
+            evidence=dict(evidence),
+            status=ReviewStatus.OPEN,
+            created_at=utcnow(),
+        )
+        session.add(review)
+        session.flush()
+        return review.id
+
+
+def review_status(db: Database, review_id: int) -> ReviewStatus:
+    with db.sessions() as session:
+        review = session.get(LinkReview, review_id)
+        assert review is not None
+        return review.status

@@ -15,14 +15,13 @@ from sqlalchemy import select
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.models import AuditEntry
-from jigsaw.clock import utcnow
 from jigsaw.db import Database
-from jigsaw.linkage.models import LinkReview, ReviewStatus
+from jigsaw.linkage.models import ReviewStatus
 from jigsaw.people.models import AgencyRecord, LinkStatus
 from tests.conftest import World, unique
+from tests.linkage.helpers import open_review, review_status
 from tests.singleview.helpers import link, new_person
-from tests.web.helpers import add_record
+from tests.web.helpers import add_record, entries_by
 
 
 @dataclass
@@ -54,19 +53,14 @@ def queue(db: Database, world: World) -> Queue:
     )
     link(db, new_person(db), at_school.id, status=LinkStatus.AUTO)
     link(db, new_person(db), at_refuge.id, status=LinkStatus.IN_REVIEW)
-    with db.transaction() as session:
-        review = LinkReview(
-            record_id=at_refuge.id,
-            candidate_record_id=at_school.id,
-            match_probability=0.91,
-            match_weight=3.0,
-            evidence={"given_name": "nickname", "date_of_birth": "swapped"},
-            status=ReviewStatus.OPEN,
-            created_at=utcnow(),
-        )
-        session.add(review)
-        session.flush()
-        review_id = review.id
+    review_id = open_review(
+        db,
+        at_refuge.id,
+        at_school.id,
+        0.91,
+        weight=3.0,
+        evidence={"given_name": "nickname", "date_of_birth": "swapped"},
+    )
     return Queue(
         review_id,
         at_refuge.id,
@@ -79,24 +73,6 @@ def queue(db: Database, world: World) -> Queue:
         world.practitioner(council, Role.MASH),
         world.practitioner(council, Role.LINKAGE_REVIEWER),
     )
-
-
-def _entries(db: Database, action: AuditAction, practitioner_id: int) -> list[AuditEntry]:
-    with db.sessions() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.action == action.value, AuditEntry.actor_id == practitioner_id)
-                .order_by(AuditEntry.id)
-            )
-        )
-
-
-def _status(db: Database, review_id: int) -> ReviewStatus:
-    with db.sessions() as session:
-        review = session.get(LinkReview, review_id)
-        assert review is not None
-        return review.status
 
 
 @pytest.mark.parametrize("who", ["dsl", "mash"])
@@ -118,10 +94,10 @@ def test_a_dsl_or_the_mash_without_the_reviewer_role_cannot_see_or_confirm_the_q
     assert confirmed.status_code == 403
     rejected = client.post(f"/api/link-reviews/{queue.review_id}/reject", json={"reason": ""})
     assert rejected.status_code == 403
-    assert _status(db, queue.review_id) is ReviewStatus.OPEN
-    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, attacker.id) == []
-    assert _entries(db, AuditAction.LINK_CONFIRMED, attacker.id) == []
-    refused = _entries(db, AuditAction.ACCESS_REFUSED, attacker.id)
+    assert review_status(db, queue.review_id) is ReviewStatus.OPEN
+    assert entries_by(db, AuditAction.LINK_REVIEW_VIEWED, attacker.id) == []
+    assert entries_by(db, AuditAction.LINK_CONFIRMED, attacker.id) == []
+    refused = entries_by(db, AuditAction.ACCESS_REFUSED, attacker.id)
     assert len(refused) == 1 + len(guesses) + 2  # every attempt is on the access log
 
 
@@ -135,7 +111,7 @@ def test_a_reviewer_sees_identity_fields_and_kinds_of_agency_and_every_look_is_a
     assert line["record_agency_kind"] == "voluntary"
     assert line["candidate_agency_kind"] == "school"
     assert queue.family_name not in listed.text
-    [looked] = _entries(db, AuditAction.LINK_QUEUE_VIEWED, queue.reviewer.id)
+    [looked] = entries_by(db, AuditAction.LINK_QUEUE_VIEWED, queue.reviewer.id)
     assert queue.review_id in looked.refs["reviews"]
 
     opened = client.get(f"/api/link-reviews/{queue.review_id}")
@@ -147,7 +123,7 @@ def test_a_reviewer_sees_identity_fields_and_kinds_of_agency_and_every_look_is_a
         assert "agency_id" not in side and "local_id" not in side
     for hidden in (queue.refuge.name, queue.school.name, *queue.local_ids):
         assert hidden not in opened.text
-    [viewed] = _entries(db, AuditAction.LINK_REVIEW_VIEWED, queue.reviewer.id)
+    [viewed] = entries_by(db, AuditAction.LINK_REVIEW_VIEWED, queue.reviewer.id)
     assert viewed.object_id == str(queue.review_id)
     assert viewed.refs["records"] == [queue.record_id, queue.candidate_id]
     assert queue.family_name not in json.dumps(viewed.refs)
@@ -162,7 +138,7 @@ def test_a_reviewers_decision_is_made_and_audited_with_the_records_it_moved(
     )
     assert done.status_code == 200, done.text
     assert done.json()["records"] == [queue.record_id]
-    assert _status(db, queue.review_id) is ReviewStatus.CONFIRMED
+    assert review_status(db, queue.review_id) is ReviewStatus.CONFIRMED
     with db.sessions() as session:
         persons = set(
             session.scalars(
@@ -172,7 +148,7 @@ def test_a_reviewers_decision_is_made_and_audited_with_the_records_it_moved(
             )
         )
     assert len(persons) == 1
-    [confirmed] = _entries(db, AuditAction.LINK_CONFIRMED, queue.reviewer.id)
+    [confirmed] = entries_by(db, AuditAction.LINK_CONFIRMED, queue.reviewer.id)
     assert confirmed.object_id == str(queue.review_id)
     assert confirmed.refs["records"] == [queue.record_id]
     again = client.post(f"/api/link-reviews/{queue.review_id}/reject", json={"reason": ""})

@@ -15,18 +15,21 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from jigsaw import clock
+from jigsaw.access.actor import Actor
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.audit import access_log
 from jigsaw.audit.actions import ALERTS, AuditAction
 from jigsaw.audit.models import AuditEntry
+from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotPermitted
 from jigsaw.linkage import service as linking
@@ -283,3 +286,82 @@ def test_break_glass_still_opens_an_unconfirmed_record_at_once_and_is_alerted(
             )
         )
     assert alert is not None and AuditAction.BREAK_GLASS_STARTED in ALERTS
+
+
+# One administrator is not two people
+
+SET_PASSWORD = "kestrels hover over the bypass"
+
+
+def _added_by(client: TestClient, agency_id: int, role: str) -> dict[str, Any]:
+    email = f"{unique('made').replace(' ', '').replace('-', '.')}@example.org"
+    made = client.post(
+        "/api/practitioners",
+        json={"agency_id": agency_id, "name": "Alex Made", "email": email, "role": role},
+    )
+    assert made.status_code == 201, made.text
+    body: dict[str, Any] = made.json()
+    return body
+
+
+def _enrolled(client: TestClient, world: World, made: dict[str, Any]) -> PractitionerOut:
+    """Sign in with the enrolment code the administrator was shown, as they could."""
+    client.cookies.clear()
+    use = {"email": made["email"], "code": made["enrolment_code"], "new_password": SET_PASSWORD}
+    assert client.post("/api/password-reset", json=use).status_code == 204
+    started = client.post("/api/session", json={"email": made["email"], "password": SET_PASSWORD})
+    assert started.json()["second_factor"] == "enrolment_required", started.text
+    secret = client.post("/api/session/enrolment").json()["secret"]
+    out = PractitionerOut.model_validate(made)
+    world.totp_secrets[out.id] = secret
+    done = client.post("/api/session/second-factor", json={"totp_code": world.totp_code(out)})
+    assert done.status_code == 200, done.text
+    return out
+
+
+def test_one_administrator_cannot_make_both_people_a_confirmation_needs(
+    client: TestClient, db: Database, world: World, known: Known
+) -> None:
+    """The attack: an administrator adds a practitioner and a DSL, keeps both enrolment
+    codes, records the child as one and confirms as the other. The DSL's account settles
+    for the configured days first (the DPO told meanwhile); the service's own do not."""
+    admin = world.practitioner(known.police, Role.ADMIN)
+    promoted = world.practitioner(known.police, Role.PRACTITIONER)
+    world.sign_in(client, admin)
+    maker = _added_by(client, known.police.id, "practitioner")
+    lead = _added_by(client, known.police.id, "dsl")
+    assert (
+        client.patch(f"/api/practitioners/{promoted.id}", json={"role": "dsl"}).status_code == 200
+    )
+    maker_out = _enrolled(client, world, maker)
+    records = []
+    for _ in range(2):
+        made = client.post("/api/agency-records", json=known.details(unique("MADEUP")))
+        assert made.status_code == 201, made.text
+        linking.link_recorded(db, world.actor(maker_out), made.json()["id"])
+        records.append(made.json()["id"])
+    first, second = records
+
+    lead_out = _enrolled(client, world, lead)
+    refused = client.post(f"/api/agency-records/{first}/confirmation")
+    assert refused.status_code == 403, refused.text
+    message = refused.json()["errors"][0]["message"]
+    assert "set up or changed by an administrator in the last 7 days" in message
+    who = client.get(f"/api/people/{known.person_id}/who-knows").json()
+    assert who["names_withheld"] is True and not _leaks(known, json.dumps(who))
+    as_promoted = Actor(promoted.id, promoted.agency_id, Role.DSL, mfa_verified=True)
+    with pytest.raises(NotPermitted, match="set up or changed"):
+        people.confirm_agency_record(db, as_promoted, second)
+
+    # A lead the service itself set up confirms at once.
+    client.cookies.clear()
+    world.sign_in(client, known.police_dsl)
+    assert client.post(f"/api/agency-records/{first}/confirmation").status_code == 201
+
+    # Once the account has settled, the administrator's lead may confirm too.
+    clock.hold(utcnow() + timedelta(days=7, minutes=1))
+    try:
+        done = people.confirm_agency_record(db, world.actor(lead_out), second)
+    finally:
+        clock.hold(None)
+    assert done.confirmed_by_id == lead_out.id

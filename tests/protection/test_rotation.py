@@ -19,13 +19,10 @@ from jigsaw.audit.models import AuditEntry
 from jigsaw.cli import app as jigsaw_cli
 from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
-from jigsaw.people import service as people
-from jigsaw.people.models import PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.protection import keys as master_keys
 from jigsaw.protection.keys import LocalMasterKey
-from tests.conftest import AUDIT_KEY, PASSWORD, SECRET_KEY, World, unique
-from tests.scene import _item
+from tests.conftest import AUDIT_KEY, PASSWORD, SECRET_KEY, World
+from tests.scene import _item, school_child
 
 
 @pytest.fixture
@@ -52,17 +49,7 @@ def test_the_documented_rotation_leaves_everyone_able_to_sign_in_and_read(
     world = World(private_database)
     school = world.agency(AgencyKind.SCHOOL)
     dsl = world.practitioner(school, Role.DSL)
-    record = people.create_agency_record(
-        private_database,
-        world.actor(dsl),
-        AgencyRecordIn(
-            agency_id=school.id,
-            local_id=unique("S"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-        ),
-    )
+    record = school_child(private_database, world.actor(dsl), school.id)
     item = _item(private_database, world.actor(dsl), record.id)
     runner = CliRunner()
     old_key = os.environ["JIGSAW_MASTER_KEY"]

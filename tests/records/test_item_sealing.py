@@ -22,12 +22,11 @@ from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.protection.keyring import PREFIX, Erased
 from jigsaw.records import service as records
-from jigsaw.records.models import Category
 from jigsaw.retention import service as retention
 from jigsaw.retention.schedule import shipped_schedule
 from jigsaw.singleview import service as singleview
 from tests.conftest import World, unique
-from tests.singleview.helpers import Family, build_family, item, share
+from tests.singleview.helpers import Family, build_family, household_concerns, item, share
 
 CLEAR = ("section_47", "coercive_control", "substance_misuse")
 
@@ -111,20 +110,7 @@ def test_the_chronology_and_pattern_flags_still_read_the_sealed_types(
 ) -> None:
     family: Family = build_family(db, world, surname="Ashdown")
     rec = family.records
-    incident = item(
-        db, family.officer, rec["police"], "Domestic abuse incident, child present",
-        subtype="domestic_abuse_incident", occurred_on=date(2026, 2, 1),
-    )  # fmt: skip
-    mood = item(
-        db, family.gp, rec["health_mother"], "Treated for depression",
-        subtype="parental_mental_health", category=Category.PARENT_CAPACITY,
-        occurred_on=date(2026, 1, 5),
-    )  # fmt: skip
-    drink = item(
-        db, family.social_worker, rec["mash_mother"], "Drinking heavily",
-        subtype="substance_misuse", category=Category.PARENT_CAPACITY,
-        occurred_on=date(2026, 3, 1), special_category=True,
-    )  # fmt: skip
+    incident, mood, drink = household_concerns(db, family, drinking_special_category=True)
     for made in (incident, mood, drink):
         _assert_sealed(_raw(db, made.id))
     share(db, family.officer, rec["police"], [incident], to_agency=family.mash.id)

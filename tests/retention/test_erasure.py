@@ -24,9 +24,7 @@ from jigsaw.config import Settings
 from jigsaw.db import Database
 from jigsaw.errors import Conflict
 from jigsaw.linkage.models import MatchKey
-from jigsaw.people import service as people
-from jigsaw.people.models import AgencyRecord, PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.people.models import AgencyRecord
 from jigsaw.protection.keyring import Erased
 from jigsaw.protection.models import DataKey
 from jigsaw.records import service as records
@@ -34,8 +32,8 @@ from jigsaw.retention import service as retention
 from jigsaw.retention.models import Erasure
 from jigsaw.retention.schedule import shipped_schedule
 from jigsaw.sharing import decisions
-from tests.conftest import World, unique
-from tests.scene import Scene, _item
+from tests.conftest import World
+from tests.scene import Scene, _item, school_child
 
 SIGNER = Signer.from_seed("jigsaw.invalid/audit", bytes(range(32)))
 SCHEDULE = shipped_schedule()
@@ -62,18 +60,7 @@ def erasable(private_database: Database) -> Erasable:
     dsl = world.practitioner(school, Role.DSL)
     social_worker = world.actor(world.practitioner(mash, Role.MASH))
     colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
-    child = people.create_agency_record(
-        private_database,
-        world.actor(dsl),
-        AgencyRecordIn(
-            agency_id=school.id,
-            local_id=unique("S"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-            date_of_birth=BORN,
-        ),
-    )
+    child = school_child(private_database, world.actor(dsl), school.id, BORN)
     items = [_item(private_database, world.actor(dsl), child.id)]
     scene = Scene(school, mash, world.actor(dsl), social_worker, colleague, child.id, items)
     decided = scene.share(private_database)

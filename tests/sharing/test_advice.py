@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
 from jigsaw.sharing.models import AdviceRequest
 from tests.conftest import World
-from tests.web.helpers import add_record
+from tests.web.helpers import add_record, entries_by
 
 
 @dataclass
@@ -59,17 +58,6 @@ def _asked(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(AdviceRequest)) or 0
 
 
-def _entries(db: Database, action: AuditAction, practitioner_id: int) -> list[AuditEntry]:
-    with db.sessions() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.action == action.value, AuditEntry.actor_id == practitioner_id)
-                .order_by(AuditEntry.id)
-            )
-        )
-
-
 def _body(to: PractitionerOut, **fields: object) -> dict[str, object]:
     return {
         "to_practitioner_id": to.id,
@@ -101,8 +89,8 @@ def test_identified_advice_to_another_agencys_practitioner_is_refused(
         assert refused.status_code == 403, (attempt, refused.text)
         assert "sharing decision" in refused.json()["errors"][0]["message"]
     assert _asked(db) == before
-    assert _entries(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id) == []
-    assert len(_entries(db, AuditAction.ACCESS_REFUSED, advisers.dsl.id)) == len(attempts)
+    assert entries_by(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id) == []
+    assert len(entries_by(db, AuditAction.ACCESS_REFUSED, advisers.dsl.id)) == len(attempts)
     world.sign_in(client, advisers.officer)
     assert client.get("/api/advice").json() == []
 
@@ -119,7 +107,7 @@ def test_identified_advice_goes_to_a_colleague_and_carries_the_refs(
     )
     assert asked.status_code == 201, asked.text
     ident = asked.json()["id"]
-    [entry] = _entries(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id)
+    [entry] = entries_by(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id)
     assert entry.object_id == str(ident)
     assert entry.refs["agency_record"] == advisers.child_record_id
     assert entry.refs["to_practitioner"] == advisers.colleague.id
@@ -131,7 +119,7 @@ def test_identified_advice_goes_to_a_colleague_and_carries_the_refs(
     assert seen.json()["subject_record_id"] == advisers.child_record_id
     answered = client.post(f"/api/advice/{ident}/answer", json={"answer": "Yes, call them now."})
     assert answered.status_code == 201, answered.text
-    [given] = _entries(db, AuditAction.ADVICE_GIVEN, advisers.colleague.id)
+    [given] = entries_by(db, AuditAction.ADVICE_GIVEN, advisers.colleague.id)
     assert given.refs["agency_record"] == advisers.child_record_id
     assert given.refs["to_practitioner"] == advisers.colleague.id
 
@@ -145,7 +133,7 @@ def test_anonymised_advice_reaches_an_outside_adviser_and_every_read_is_audited(
     )
     assert asked.status_code == 201, asked.text
     ident = asked.json()["id"]
-    [entry] = _entries(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id)
+    [entry] = entries_by(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id)
     assert entry.refs["to_practitioner"] == advisers.lado.id
     assert entry.refs["to_agency"] == advisers.council_id
     assert entry.refs["agency_record"] == advisers.child_record_id
@@ -154,21 +142,21 @@ def test_anonymised_advice_reaches_an_outside_adviser_and_every_read_is_audited(
     inbox = client.get("/api/advice")
     assert [a["id"] for a in inbox.json()] == [ident]
     assert inbox.json()[0]["subject_record_id"] is None
-    [listed] = _entries(db, AuditAction.ADVICE_LIST_VIEWED, advisers.lado.id)
+    [listed] = entries_by(db, AuditAction.ADVICE_LIST_VIEWED, advisers.lado.id)
     assert listed.refs["advice_requests"] == [ident]
     assert listed.refs["agency_records"] == [advisers.child_record_id]
 
     opened = client.get(f"/api/advice/{ident}")
     assert opened.status_code == 200
     assert opened.json()["subject_record_id"] is None
-    [viewed] = _entries(db, AuditAction.ADVICE_VIEWED, advisers.lado.id)
+    [viewed] = entries_by(db, AuditAction.ADVICE_VIEWED, advisers.lado.id)
     assert viewed.object_id == str(ident)
     assert viewed.refs["agency_record"] == advisers.child_record_id
     assert viewed.refs["to_practitioner"] == advisers.lado.id
 
     answered = client.post(f"/api/advice/{ident}/answer", json={"answer": "Not a LADO matter."})
     assert answered.status_code == 201
-    [given] = _entries(db, AuditAction.ADVICE_GIVEN, advisers.lado.id)
+    [given] = entries_by(db, AuditAction.ADVICE_GIVEN, advisers.lado.id)
     assert given.refs["to_agency"] == advisers.council_id
 
 
@@ -182,4 +170,101 @@ def test_advice_asked_of_someone_else_answers_as_missing_and_is_not_read(
     for guess in (ident, ident + 1000):
         missing = client.get(f"/api/advice/{guess}")
         assert missing.status_code == 404
-    assert _entries(db, AuditAction.ADVICE_VIEWED, advisers.officer.id) == []
+    assert entries_by(db, AuditAction.ADVICE_VIEWED, advisers.officer.id) == []
+
+
+def test_advice_to_another_agency_must_say_which_child_it_is_about(
+    client: TestClient, world: World, db: Database, advisers: Advisers
+) -> None:
+    """Without the child's record the anonymity check has nothing to check against."""
+    world.sign_in(client, advisers.dsl)
+    before = _asked(db)
+    refused = client.post(
+        "/api/advice",
+        json=_body(advisers.lado, case_summary="Lily Barnes, born 1 June 2017, is being hit."),
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "subject_record_id"
+    assert _asked(db) == before
+    assert entries_by(db, AuditAction.ADVICE_REQUESTED, advisers.dsl.id) == []
+
+
+@pytest.mark.parametrize(
+    ("case_summary", "found"),
+    [
+        ("Élodie's stepfather hits her.", "Élodie"),
+        ("ELODIE is hit at home.", "Élodie"),
+        ("Oakenshaw's stepfather hits her.", "Oakenshaw"),
+        ("Oakenshaw\u2019s stepfather hits her.", "Oakenshaw"),
+        ("The \uff2f\uff41\uff4b\uff45\uff4e\uff53\uff48\uff41\uff57 family.", "Oakenshaw"),
+        ("A pupil born 2016-03-04 is hit.", "date of birth"),
+        ("A pupil born 04/03/2016 is hit.", "date of birth"),
+        ("A pupil born 4/3/2016 is hit.", "date of birth"),
+        ("A pupil born 4 March 2016 is hit.", "date of birth"),
+        ("A pupil born 4 Mar 2016 is hit.", "date of birth"),
+        ("NHS number 943 476 5919.", "NHS number"),
+        ("NHS number 9434765919.", "NHS number"),
+        ("Lives in LS1 4AB.", "postcode"),
+        ("Lives in ls14ab.", "postcode"),
+        ("Lives at 4 Mill Lane with her mother.", "address"),
+    ],
+)
+def test_anonymised_advice_to_another_agency_refuses_what_identifies_the_child(
+    client: TestClient,
+    world: World,
+    db: Database,
+    advisers: Advisers,
+    caplog: pytest.LogCaptureFixture,
+    case_summary: str,
+    found: str,
+) -> None:
+    child = add_record(
+        db,
+        world.actor(advisers.dsl),
+        "Élodie",
+        "Oakenshaw",
+        date_of_birth=date(2016, 3, 4),
+        nhs_number="9434765919",
+        postcode="LS1 4AB",
+        address="4 Mill Lane, Leeds",
+    )
+    world.sign_in(client, advisers.dsl)
+    before = _asked(db)
+    with caplog.at_level("DEBUG"):
+        refused = client.post(
+            "/api/advice",
+            json=_body(advisers.lado, subject_record_id=child.id, case_summary=case_summary),
+        )
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["errors"]
+    assert problem["field"] == "case_summary"
+    assert "must not name the child" in problem["message"]
+    assert found in problem["message"]
+    assert _asked(db) == before
+    assert case_summary not in caplog.text
+
+
+def test_anonymised_advice_without_identifying_details_reaches_the_adviser_unnamed(
+    client: TestClient, world: World, db: Database, advisers: Advisers
+) -> None:
+    """The adviser in another agency sees neither the child's record nor their name."""
+    world.sign_in(client, advisers.dsl)
+    asked = client.post(
+        "/api/advice",
+        json=_body(
+            advisers.lado,
+            subject_record_id=advisers.child_record_id,
+            case_summary="A year 3 pupil, 4 Mar 2016 was the first report of bruising.",
+        ),
+    )
+    assert asked.status_code == 201, asked.text
+    ident = asked.json()["id"]
+    world.sign_in(client, advisers.lado)
+    api = client.get(f"/api/advice/{ident}")
+    page = client.get(f"/advice/{ident}")
+    inbox = client.get("/advice")
+    for answer in (api, page, inbox):
+        assert answer.status_code == 200
+        assert "Lily" not in answer.text and "Barnes" not in answer.text
+        assert f"/children/{advisers.child_record_id}" not in answer.text
+    assert api.json()["subject_record_id"] is None

@@ -298,3 +298,27 @@ def build_family(db: Database, world: World, surname: str = "Ashworth") -> Famil
     relate(db, social_worker, rec["mash_mother"], rec["mash"], RelationshipKind.PARENT)
     relate(db, social_worker, rec["mash_mother"], rec["mash_partner"], RelationshipKind.PARTNER)
     return family
+
+
+def household_concerns(
+    db: Database, family: Family, *, drinking_special_category: bool = False
+) -> tuple[ItemOut, ItemOut, ItemOut]:
+    """Domestic abuse (police, about the child), parental mental ill-health (GP, about the
+    mother) and substance misuse (the MASH's own item about the mother): the three that
+    together raise the household flag, once the MASH may see the first two."""
+    rec = family.records
+    incident = item(
+        db, family.officer, rec["police"], "Domestic abuse incident, child present",
+        subtype="domestic_abuse_incident", occurred_on=date(2026, 2, 1),
+    )  # fmt: skip
+    mood = item(
+        db, family.gp, rec["health_mother"], "Treated for depression",
+        subtype="parental_mental_health", category=Category.PARENT_CAPACITY,
+        occurred_on=date(2026, 1, 5),
+    )  # fmt: skip
+    drink = item(
+        db, family.social_worker, rec["mash_mother"], "Drinking heavily",
+        subtype="substance_misuse", category=Category.PARENT_CAPACITY,
+        occurred_on=date(2026, 3, 1), special_category=drinking_special_category,
+    )  # fmt: skip
+    return incident, mood, drink

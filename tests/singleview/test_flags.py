@@ -17,7 +17,7 @@ from jigsaw.records.models import Category
 from jigsaw.singleview import service
 from jigsaw.singleview.rules import InvalidRules, parse_rules, shipped_rules
 from tests.conftest import World
-from tests.singleview.helpers import Family, build_family, item, share
+from tests.singleview.helpers import Family, build_family, household_concerns, item, share
 
 
 @pytest.fixture
@@ -98,20 +98,7 @@ def test_household_pattern_uses_own_relationships_and_the_person_index(
     the mother, linked through the person index) and substance misuse (the MASH's own
     item about the mother) together raise the household flag."""
     rec = family.records
-    incident = item(
-        db, family.officer, rec["police"], "Domestic abuse incident, child present",
-        subtype="domestic_abuse_incident", occurred_on=date(2026, 2, 1),
-    )  # fmt: skip
-    mood = item(
-        db, family.gp, rec["health_mother"], "Treated for depression",
-        subtype="parental_mental_health", category=Category.PARENT_CAPACITY,
-        occurred_on=date(2026, 1, 5),
-    )  # fmt: skip
-    item(
-        db, family.social_worker, rec["mash_mother"], "Drinking heavily",
-        subtype="substance_misuse", category=Category.PARENT_CAPACITY,
-        occurred_on=date(2026, 3, 1),
-    )  # fmt: skip
+    incident, mood, _ = household_concerns(db, family)
     share(db, family.officer, rec["police"], [incident], to_agency=family.mash.id)
     assert "domestic_abuse_mental_health_substance_misuse" not in _raised(db, family)
 

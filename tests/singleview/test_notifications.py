@@ -3,9 +3,10 @@ once each; Operation Encompass reaches the school DSL before the next school day
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from jigsaw.agencies.roles import AgencyKind, Role
@@ -16,13 +17,16 @@ from jigsaw.deadlines.timescales import load_profile
 from jigsaw.notifications import encompass
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import Notification, NotificationKind
+from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
+from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.records.models import InformationItem
 from jigsaw.sharing.disclosures import notify_item_changed
-from tests.conftest import World
+from tests.conftest import SYSTEM, World, unique
 from tests.singleview.helpers import (
     Family,
     build_family,
+    confirm,
     confirmer,
     correct,
     involve,
@@ -182,9 +186,20 @@ def test_a_school_without_a_dsl_account_gets_it_in_its_inbox(
     db: Database, world: World, family: Family
 ) -> None:
     academy = world.agency(AgencyKind.SCHOOL)
-    office = world.actor(world.practitioner(academy, Role.PRACTITIONER))
-    # No DSL account to confirm the record; the notice does not wait for one.
-    link(db, family.child, record(db, office, "Maisie", "Ashworth"), confirmed=False)
+    # The school's record came from its pupil database, so it needs no confirmation.
+    imported = people.create_agency_record(
+        db,
+        SYSTEM,
+        AgencyRecordIn(
+            agency_id=academy.id,
+            local_id=unique("MIS").replace(" ", "-"),
+            role=PersonRole.CHILD,
+            given_name="Maisie",
+            family_name="Ashworth",
+            date_of_birth=date(2016, 5, 1),
+        ),
+    )
+    link(db, family.child, imported.id)
     item(
         db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
     )
@@ -195,6 +210,52 @@ def test_a_school_without_a_dsl_account_gets_it_in_its_inbox(
             )
         ).all()
     assert [n.kind for n in inbox] == [NotificationKind.OPERATION_ENCOMPASS]
+
+
+def test_encompass_passes_over_a_school_whose_record_is_unconfirmed(
+    client: TestClient, db: Database, world: World, family: Family
+) -> None:
+    """Anyone at a school can type a child's details into a new record: until a second
+    person of the school confirms it, no police incident at the child's home is told."""
+    academy = world.agency(AgencyKind.SCHOOL)
+    lead = world.practitioner(academy, Role.DSL)
+    world.sign_in(client, lead)
+    made = client.post(
+        "/api/agency-records",
+        json={
+            "agency_id": academy.id,
+            "local_id": unique("MADEUP").replace(" ", "-"),
+            "role": "child",
+            "given_name": "Maisie",
+            "family_name": "Ashworth",
+            "date_of_birth": "2016-05-01",
+        },
+    )
+    assert made.status_code == 201, made.text
+    link(db, family.child, made.json()["id"], confirmed=False)
+    item(
+        db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
+    )
+    told = [
+        n for n in client.get("/api/notifications").json() if n["kind"] == "operation_encompass"
+    ]
+    assert told == []
+    with db.sessions() as session:
+        to_academy = session.scalars(
+            select(Notification).where(Notification.agency_id == academy.id)
+        ).all()
+    assert to_academy == []
+
+    # Once a colleague confirms the record, the next incident reaches the school.
+    confirm(db, made.json()["id"])
+    item(
+        db, family.officer, family.records["police"], "Another incident",
+        subtype="domestic_abuse_incident",
+    )  # fmt: skip
+    told = [
+        n for n in client.get("/api/notifications").json() if n["kind"] == "operation_encompass"
+    ]
+    assert len(told) == 1
 
 
 UK = "Europe/London"

@@ -1,4 +1,5 @@
-"""Helpers for page tests: records made through the services, forms filled like a browser."""
+"""Helpers for page and API tests: records made through the services, forms filled like a
+browser, and what the audit log holds of someone."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from jigsaw.access.actor import Actor
 from jigsaw.agencies.schemas import PractitionerOut
+from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, Sex
@@ -64,6 +68,18 @@ def add_item(db: Database, actor: Actor, record_id: int, summary: str, **fields:
         }
     )
     return records.record_item(db, actor, data)
+
+
+def entries_by(db: Database, action: AuditAction, practitioner_id: int) -> list[AuditEntry]:
+    """The audit entries of one action a practitioner's requests left, oldest first."""
+    with db.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == action.value, AuditEntry.actor_id == practitioner_id)
+                .order_by(AuditEntry.id)
+            )
+        )
 
 
 def form_token(html: str) -> str:

@@ -21,10 +21,11 @@ from jigsaw.db import Database
 from jigsaw.linkage.index import index_records
 from jigsaw.people.models import AgencyRecord, LinkStatus
 from tests.conftest import World
+from tests.linkage.helpers import open_review
 from tests.singleview.helpers import link, new_person
 from tests.web.conftest import AccessibilityChecks
 from tests.web.helpers import add_record, page_title, sign_in_browser
-from tests.web.test_linkage_pages import nhs_number, open_review, surname
+from tests.web.test_linkage_pages import nhs_number, surname
 
 pytestmark = pytest.mark.browser
 

@@ -19,18 +19,17 @@ from jigsaw.access.actor import Actor
 from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.models import AuditEntry
-from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import NotPermitted
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.index import index_records
-from jigsaw.linkage.models import LinkChange, LinkReview, ReviewStatus
+from jigsaw.linkage.models import LinkChange, ReviewStatus
 from jigsaw.people.models import AgencyRecord, LinkStatus
 from jigsaw.people.nhs_number import check_digit
 from tests.conftest import PASSWORD, World
+from tests.linkage.helpers import open_review, review_status
 from tests.singleview.helpers import involve, link, new_person
-from tests.web.helpers import add_record, form_token
+from tests.web.helpers import add_record, entries_by, form_token
 
 _letters = itertools.count(1)
 
@@ -108,17 +107,6 @@ def _search(client: TestClient, **fields: str) -> Any:
     return client.post("/find-a-child", data=body)
 
 
-def _entries(db: Database, action: AuditAction, practitioner_id: int) -> list[AuditEntry]:
-    with db.sessions() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.action == action.value, AuditEntry.actor_id == practitioner_id)
-                .order_by(AuditEntry.id)
-            )
-        )
-
-
 def test_a_search_by_someone_with_no_purpose_shows_the_match_but_not_who_knows(
     client: TestClient, world: World, db: Database, known: Known
 ) -> None:
@@ -134,7 +122,7 @@ def test_a_search_by_someone_with_no_purpose_shows_the_match_but_not_who_knows(
     assert "This is the child" not in html
     assert "/who-knows" not in html
     # The search is audited with the persons found, and never the terms typed.
-    [entry] = _entries(db, AuditAction.PERSON_SEARCHED, known.officer.id)
+    [entry] = entries_by(db, AuditAction.PERSON_SEARCHED, known.officer.id)
     assert known.person_id in entry.refs["persons"]
     assert entry.refs["fields"] == "given_name,family_name,date_of_birth,postcode"
     assert entry.refs["who_knows"] == []
@@ -154,7 +142,7 @@ def test_a_search_by_an_agency_that_knows_the_child_offers_its_record_and_who_el
     assert "Another agency." in html
     assert known.health.name not in html
     assert f'href="/people/{known.person_id}/who-knows"' in html
-    [entry] = _entries(db, AuditAction.PERSON_SEARCHED, known.dsl.id)
+    [entry] = entries_by(db, AuditAction.PERSON_SEARCHED, known.dsl.id)
     assert entry.refs["agency_records"] == [known.school_record]
     assert entry.refs["who_knows"] == [known.person_id]
     assert "nhs_number" in str(entry.refs["fields"])
@@ -181,7 +169,7 @@ def test_bad_search_details_are_shown_as_errors_and_nothing_is_searched(
     assert "Enter a real postcode" in html
     assert "must be a real date" in html
     assert 'href="#date_of_birth-day"' in html
-    assert _entries(db, AuditAction.PERSON_SEARCHED, known.officer.id) == []
+    assert entries_by(db, AuditAction.PERSON_SEARCHED, known.officer.id) == []
 
 
 def test_only_frontline_roles_may_search(client: TestClient, world: World, known: Known) -> None:
@@ -208,7 +196,7 @@ def test_a_new_child_is_recorded_from_the_search_and_linked_by_the_online_match(
     assert form.status_code == 200
     assert f'value="{known.family_name}"' in form.text
     assert f'value="{known.nhs_number}"' in form.text
-    assert _entries(db, AuditAction.AGENCY_RECORD_CREATED, known.officer.id) == []
+    assert entries_by(db, AuditAction.AGENCY_RECORD_CREATED, known.officer.id) == []
 
     missing = client.post("/find-a-child/record", data={**carried, "csrf_token": token})
     assert missing.status_code == 422
@@ -233,7 +221,7 @@ def test_a_new_child_is_recorded_from_the_search_and_linked_by_the_online_match(
         assert record is not None
         assert record.person_id == known.person_id
         assert record.link_status is LinkStatus.AUTO
-    [matched] = _entries(db, AuditAction.LINK_MATCHED_ONLINE, known.officer.id)
+    [matched] = entries_by(db, AuditAction.LINK_MATCHED_ONLINE, known.officer.id)
     assert matched.refs["to_person"] == known.person_id
     assert matched.refs["records"] == [record_id]
     page = client.get(done.headers["location"]).text
@@ -336,34 +324,6 @@ class Pair:
     local_ids: tuple[str, str]
 
 
-EVIDENCE = {
-    "given_name": "nickname",
-    "family_name": "exact",
-    "date_of_birth": "swapped",
-    "address": "sector",
-    "sex": "exact",
-    "nhs_number": "missing",
-    "child_or_adult": "exact",
-}
-
-
-def open_review(db: Database, record_id: int, candidate_id: int, probability: float) -> int:
-    """A pair the model was unsure of, as a run leaves it."""
-    with db.transaction() as session:
-        review = LinkReview(
-            record_id=record_id,
-            candidate_record_id=candidate_id,
-            match_probability=probability,
-            match_weight=2.0,
-            evidence=dict(EVIDENCE),
-            status=ReviewStatus.OPEN,
-            created_at=utcnow(),
-        )
-        session.add(review)
-        session.flush()
-        return review.id
-
-
 @pytest.fixture
 def pair(db: Database, world: World) -> Pair:
     """A school's child and a voluntary service's (a domestic-abuse service, say) the model
@@ -400,13 +360,6 @@ def _person(db: Database, record_id: int) -> int | None:
         return session.scalar(select(AgencyRecord.person_id).where(AgencyRecord.id == record_id))
 
 
-def _status(db: Database, review_id: int) -> ReviewStatus:
-    with db.sessions() as session:
-        review = session.get(LinkReview, review_id)
-        assert review is not None
-        return review.status
-
-
 @pytest.mark.parametrize("who", ["teacher", "mash"])
 def test_dsls_and_the_mash_are_not_reviewers_and_are_refused_the_queue_and_its_pairs(
     client: TestClient, world: World, db: Database, pair: Pair, who: str
@@ -424,10 +377,10 @@ def test_dsls_and_the_mash_are_not_reviewers_and_are_refused_the_queue_and_its_p
         f"/link-reviews/{pair.review_id}", data={"decision": "confirm", "csrf_token": token}
     )
     assert posted.status_code == 403
-    assert _status(db, pair.review_id) is ReviewStatus.OPEN
-    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, person.id) == []
-    assert _entries(db, AuditAction.LINK_QUEUE_VIEWED, person.id) == []
-    assert len(_entries(db, AuditAction.ACCESS_REFUSED, person.id)) == 3
+    assert review_status(db, pair.review_id) is ReviewStatus.OPEN
+    assert entries_by(db, AuditAction.LINK_REVIEW_VIEWED, person.id) == []
+    assert entries_by(db, AuditAction.LINK_QUEUE_VIEWED, person.id) == []
+    assert len(entries_by(db, AuditAction.ACCESS_REFUSED, person.id)) == 3
 
 
 def test_an_administrator_is_not_a_reviewer(
@@ -468,9 +421,9 @@ def test_a_reviewer_sees_the_queue_then_the_pair_side_by_side_and_each_look_is_a
     assert "A voluntary service and a school" in queue.text
     assert pair.family_name not in queue.text  # the list shows no one's details
     assert pair.voluntary.name not in queue.text and pair.school.name not in queue.text
-    [listed] = _entries(db, AuditAction.LINK_QUEUE_VIEWED, pair.reviewer.id)
+    [listed] = entries_by(db, AuditAction.LINK_QUEUE_VIEWED, pair.reviewer.id)
     assert pair.review_id in listed.refs["reviews"]
-    assert _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.reviewer.id) == []
+    assert entries_by(db, AuditAction.LINK_REVIEW_VIEWED, pair.reviewer.id) == []
 
     html = client.get(f"/link-reviews/{pair.review_id}").text
     for shown in ("Elizabeth", "Beth", pair.family_name, "1 May 2016", "5 January 2016"):
@@ -482,7 +435,7 @@ def test_a_reviewer_sees_the_queue_then_the_pair_side_by_side_and_each_look_is_a
         assert words in html
     assert "Day and month swapped" in html or "swapped" in html.lower()
     assert "Confirm link" in html and "Reject link" in html
-    [viewed] = _entries(db, AuditAction.LINK_REVIEW_VIEWED, pair.reviewer.id)
+    [viewed] = entries_by(db, AuditAction.LINK_REVIEW_VIEWED, pair.reviewer.id)
     assert viewed.object_id == str(pair.review_id)
     assert viewed.refs["records"] == [pair.record, pair.candidate]
     assert pair.family_name not in json.dumps(viewed.refs)
@@ -503,9 +456,9 @@ def test_confirming_links_the_records_and_takes_the_pair_off_the_queue(
     queue = client.get("/link-reviews").text
     assert "Link confirmed" in queue
     assert f'href="/link-reviews/{pair.review_id}"' not in queue
-    assert _status(db, pair.review_id) is ReviewStatus.CONFIRMED
+    assert review_status(db, pair.review_id) is ReviewStatus.CONFIRMED
     assert _person(db, pair.record) == _person(db, pair.candidate)
-    [confirmed] = _entries(db, AuditAction.LINK_CONFIRMED, pair.reviewer.id)
+    [confirmed] = entries_by(db, AuditAction.LINK_CONFIRMED, pair.reviewer.id)
     assert confirmed.object_id == str(pair.review_id)
     assert confirmed.refs["records"] == [pair.record]
     decided = client.get(f"/link-reviews/{pair.review_id}").text
@@ -524,20 +477,51 @@ def test_rejecting_with_a_note_keeps_the_records_apart(
     assert "Keep the reason under 500 characters" in too_long.text
     unchosen = client.post(url, data={"note": "", "csrf_token": token})
     assert unchosen.status_code == 422
-    assert _status(db, pair.review_id) is ReviewStatus.OPEN
+    assert review_status(db, pair.review_id) is ReviewStatus.OPEN
 
     note = "Different school years; checked with the school office"
     done = client.post(url, data={"decision": "reject", "note": note, "csrf_token": token})
     assert done.status_code == 200
     assert "Link rejected" in done.text
-    assert _status(db, pair.review_id) is ReviewStatus.REJECTED
+    assert review_status(db, pair.review_id) is ReviewStatus.REJECTED
     assert _person(db, pair.record) != _person(db, pair.candidate)
     with db.sessions() as session:
         reason = session.scalar(
             select(LinkChange.reason).where(LinkChange.review_id == pair.review_id)
         )
     assert reason == note
-    assert _entries(db, AuditAction.LINK_REJECTED, pair.reviewer.id)
+    assert entries_by(db, AuditAction.LINK_REJECTED, pair.reviewer.id)
     again = client.post(url, data={"decision": "confirm", "csrf_token": token})
     assert "Nothing changed" in again.text
-    assert _status(db, pair.review_id) is ReviewStatus.REJECTED
+    assert review_status(db, pair.review_id) is ReviewStatus.REJECTED
+
+
+def test_a_note_with_control_characters_is_refused_and_nothing_is_stored(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    """The page's note meets the API's rules: a NUL or a terminal escape is asked again
+    for; line breaks, which the page's text box allows, are kept."""
+    world.sign_in(client, pair.reviewer)
+    url = f"/link-reviews/{pair.review_id}"
+    token = form_token(client.get(url).text)
+    for note in ("bad\x00note", "bad\x1b[31mnote"):
+        refused = client.post(url, data={"decision": "reject", "note": note, "csrf_token": token})
+        assert refused.status_code == 422
+        assert "Remove the control characters" in refused.text
+    assert review_status(db, pair.review_id) is ReviewStatus.OPEN
+    note = "Different school years.\nChecked with the school office"
+    done = client.post(url, data={"decision": "reject", "note": note, "csrf_token": token})
+    assert done.status_code == 200
+    with db.sessions() as session:
+        stored = session.scalar(
+            select(LinkChange.reason).where(LinkChange.review_id == pair.review_id)
+        )
+    assert stored == note
+
+
+def test_a_page_number_in_other_digits_shows_the_first_page(
+    client: TestClient, world: World, pair: Pair
+) -> None:
+    world.sign_in(client, pair.reviewer)
+    for raw in ("%C2%B2", "%D9%A3", "%EF%BC%92"):
+        assert client.get(f"/link-reviews?page={raw}").status_code == 200, raw

@@ -136,6 +136,28 @@ def test_the_access_log_filters_by_child_and_practitioner_and_checks_dates(
     assert "No one matching these filters" in empty.text
 
 
+@pytest.mark.parametrize(
+    ("query", "anchor", "message"),
+    [
+        ("to-day=31&to-month=12&to-year=9999", "#to-day", "The date cannot be after 2099"),
+        ("from-day=1&from-month=1&from-year=1066", "#from-day", "The date cannot be before 1900"),
+    ],
+)
+def test_access_log_dates_outside_the_service_years_are_refused(
+    client: TestClient,
+    world: World,
+    db: Database,
+    scene: Scene,
+    query: str,
+    anchor: str,
+    message: str,
+) -> None:
+    sign_in_as(client, world, db, _dpo(world, scene))
+    response = client.get(f"/access-log?{query}")
+    assert response.status_code == 422
+    assert _error_links(response.text) == [(anchor, message)]
+
+
 def test_break_glass_alerts_list_each_use_or_say_there_are_none(
     client: TestClient, world: World, db: Database, scene: Scene
 ) -> None:

@@ -13,7 +13,7 @@ def test_a_gap_of_one_page_shows_the_page_not_an_ellipsis() -> None:
 
 
 def test_nonsense_page_numbers_mean_the_first_page() -> None:
-    for raw in ("", "0", "-3", "two", "1e9", "99999999"):
+    for raw in ("", "0", "-3", "two", "1e9", "99999999", "\u00b2", "\u0663", "\uff12"):
         assert Page.requested(raw).number == 1, raw
     assert Page.requested("7").offset == 150
 

@@ -567,6 +567,27 @@ def test_the_sharer_revokes_with_a_reason_and_the_recipient_loses_access(
     assert disclosure_id not in {d.id for d in disclosures.received(db, scene.social_worker)}
 
 
+@pytest.mark.parametrize(
+    "reason", ["Sent to\x00 the wrong team", "Sent to the wrong team " + "x" * 10_001]
+)
+def test_a_revocation_reason_with_a_nul_or_too_long_is_asked_again_and_not_logged(
+    client: TestClient,
+    world: World,
+    db: Database,
+    scene: Scene,
+    caplog: pytest.LogCaptureFixture,
+    reason: str,
+) -> None:
+    disclosure_id = _disclosed(db, scene, ["summary"])
+    token = sign_in_as(client, world, db, scene.dsl)
+    with caplog.at_level("DEBUG"):
+        response = post(client, f"/shared-by-us/{disclosure_id}/revoke", token, {"reason": reason})
+    assert response.status_code == 422
+    assert [anchor for anchor, _ in _error_links(response.text)] == ["#reason"]
+    assert "wrong team" not in caplog.text
+    assert disclosure_id in {d.id for d in disclosures.received(db, scene.social_worker)}
+
+
 # Requests for information
 
 

@@ -98,6 +98,12 @@ def test_chronology_filters_and_their_errors(
     )
     assert wrong.status_code == 422
     assert '<a href="#since-day">The start date must be a real date</a>' in wrong.text
+    too_late = client.get(
+        f"/people/{family.child}/chronology",
+        params={"until-day": "31", "until-month": "12", "until-year": "9999"},
+    )
+    assert too_late.status_code == 422
+    assert '<a href="#until-day">The date cannot be after 2099</a>' in too_late.text
 
 
 def test_print_view_and_pdf_download(client: TestClient, world: World, family: Family) -> None:

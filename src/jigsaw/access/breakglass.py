@@ -255,7 +255,9 @@ def start(
             f"break-glass-{row.id}",
             "break_glass_session",
             row.id,
-            oversight_contacts(session, [actor.agency_id, *agencies]),
+            oversight_contacts(
+                session, [actor.agency_id, *agencies], excluding=actor.practitioner_id
+            ),
         )
         _alert_if_repeated(session, actor, row, timedelta(hours=alert_hours), alert_after)
         return _out(row, None, now)
@@ -318,7 +320,7 @@ def _alert_if_repeated(
         f"break-glass-repeated-{row.id}",
         "break_glass_session",
         row.id,
-        oversight_contacts(session, [row.agency_id]),
+        oversight_contacts(session, [row.agency_id], excluding=row.practitioner_id),
     )
 
 

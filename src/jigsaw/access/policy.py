@@ -516,21 +516,47 @@ def may_add_agencies(actor: Actor, *, now: datetime | None = None) -> bool:
     return allowed(actor, Permission.MANAGE_AGENCIES, service(), _fresh(actor, now))
 
 
+class AccountChangeKind(StrEnum):
+    """What is done to an account, as the policy tells them apart (A1, F8)."""
+
+    GRANT = "grant"
+    """Adding an account with the role, or giving an existing account the role."""
+    CHANGE = "change"
+    """Changing, disabling or enabling an account that holds the role."""
+    RESET = "reset"
+    """A reset code, or a new second factor, for an account that holds the role: whoever
+    does it could sign in as that account, so it is the most guarded."""
+
+
 def may_change_account(
     actor: Actor,
     agency_id: int | None,
     role: Role,
     *,
     service_account: bool = False,
+    change: AccountChangeKind = AccountChangeKind.GRANT,
+    subject_id: int | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Whether ``actor`` may add, or change, an account with ``role`` in ``agency_id``."""
+    """Whether ``actor`` may add, or change, an account with ``role`` in ``agency_id``.
+
+    ``subject_id`` is the existing account concerned, so that the policy can refuse
+    anyone their own (F7).
+    """
     facts = {
         **_fresh(actor, now),
         "role": role.value,
         "service_account": service_account,
+        "own_account": subject_id is not None and subject_id == actor.practitioner_id,
+        "change": change.value,
     }
     return allowed(actor, Permission.MANAGE_PRACTITIONERS, agency(agency_id), facts)
+
+
+OWN_ACCOUNT_REFUSAL = (
+    "You cannot change your own account, its role, password or second factor: ask another "
+    "administrator of your agency."
+)
 
 
 def may_issue_api_tokens(

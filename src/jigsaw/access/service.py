@@ -30,7 +30,13 @@ from jigsaw.access.passwords import (
     password_problem,
     verify_password,
 )
-from jigsaw.access.policy import Permission, may_change_account, refusal
+from jigsaw.access.policy import (
+    OWN_ACCOUNT_REFUSAL,
+    AccountChangeKind,
+    Permission,
+    may_change_account,
+    refusal,
+)
 from jigsaw.access.throttle import AccountLocked, LockoutPolicy
 from jigsaw.agencies.models import Practitioner
 from jigsaw.agencies.roles import Role
@@ -50,7 +56,7 @@ from jigsaw.errors import (
 )
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.notifications.oversight import oversight_contacts
-from jigsaw.notifications.service import notify
+from jigsaw.notifications.service import Addressee, notify
 
 __all__ = [
     "AccountConfig",
@@ -587,7 +593,14 @@ def reset_second_factor(db: Database, actor: Actor, practitioner_id: int) -> Non
             practitioner.id,
             refs={"agency": practitioner.agency_id},
         )
-        tell_oversight(session, actor, practitioner.agency_id, "practitioner", practitioner.id)
+        tell_oversight(
+            session,
+            actor,
+            practitioner.agency_id,
+            "practitioner",
+            practitioner.id,
+            holder_id=practitioner.id,
+        )
 
 
 # Passwords: changing one, and resetting a forgotten one
@@ -714,7 +727,9 @@ def change_password(
 def account_to_change(
     session: Session, actor: Actor, practitioner_id: int, *, person_only: bool = False
 ) -> Practitioner:
-    """The account ``actor`` is about to change, once the policy allows it (rule A1a).
+    """The account whose password or second factor ``actor`` is about to reset, once the
+    policy allows it (rules A1a, F7, F8: never their own, never by the service
+    administrator, a cross-agency role's only from the command line).
 
     Another agency's account answers exactly like a missing one to an administrator;
     anyone else is told they may not. ``person_only`` refuses service accounts, which
@@ -728,8 +743,14 @@ def account_to_change(
         practitioner.agency_id,
         practitioner.role,
         service_account=practitioner.service_account,
+        change=AccountChangeKind.RESET,
+        subject_id=practitioner.id,
     ):
-        if may_change_account(actor, actor.agency_id, Role.PRACTITIONER):
+        if practitioner.id == actor.practitioner_id:
+            raise NotPermitted(OWN_ACCOUNT_REFUSAL)
+        if practitioner.agency_id != actor.agency_id and may_change_account(
+            actor, actor.agency_id, Role.PRACTITIONER
+        ):
             raise NotFound("practitioner", practitioner_id)
         raise NotPermitted(refusal(Permission.MANAGE_PRACTITIONERS))
     if person_only and practitioner.service_account:
@@ -740,9 +761,21 @@ def account_to_change(
 
 
 def tell_oversight(
-    session: Session, actor: Actor, agency_id: int, object_type: str, object_id: int
+    session: Session,
+    actor: Actor,
+    agency_id: int,
+    object_type: str,
+    object_id: int,
+    *,
+    accountable: list[Addressee] | None = None,
+    holder_id: int | None = None,
 ) -> None:
     """Tell the agency's accountable person that who can act in it has changed.
+
+    ``accountable`` is who was accountable *before* the change, found by a caller that
+    changes roles: otherwise an administrator demoting the Data Protection Officer would
+    be telling themselves. ``holder_id`` is the person whose account it is, told too, so
+    a change nobody accountable sees is still seen by the one it was done to.
 
     Each change is its own event, so a second reset of the same account is told too.
     Changes made from the command line (the data controller provisioning, the demo, the
@@ -757,7 +790,14 @@ def tell_oversight(
         else NotificationKind.ACCOUNT_CHANGED
     )
     event = f"{object_type}:{object_id}:{secrets.token_hex(8)}"
-    notify(session, kind, event, object_type, object_id, oversight_contacts(session, [agency_id]))
+    told = (
+        accountable
+        if accountable is not None
+        else oversight_contacts(session, [agency_id], excluding=actor.practitioner_id)
+    )
+    if holder_id is not None:
+        told = [*told, Addressee(agency_id, holder_id)]
+    notify(session, kind, event, object_type, object_id, told)
 
 
 @not_a_person_read(
@@ -790,7 +830,14 @@ def issue_password_reset(
             practitioner.id,
             refs={"password_reset": reset_id, "agency": practitioner.agency_id},
         )
-        tell_oversight(session, actor, practitioner.agency_id, "practitioner", practitioner.id)
+        tell_oversight(
+            session,
+            actor,
+            practitioner.agency_id,
+            "practitioner",
+            practitioner.id,
+            holder_id=practitioner.id,
+        )
         return issued
 
 

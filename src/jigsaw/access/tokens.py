@@ -41,7 +41,7 @@ from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
-from jigsaw.schemas import Input, Output
+from jigsaw.schemas import Id, Input, Output
 
 TOKEN_MARK = "jgs"  # noqa: S105 (the tokens' public marker, not a secret)
 PREFIX_BYTES = 6
@@ -67,7 +67,7 @@ class TokenRefused(NotSignedIn):
 
 
 class TokenIn(Input):
-    practitioner_id: int
+    practitioner_id: Id
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1)
     expires_in_days: int = Field(default=90, ge=1, le=MAX_DAYS)

@@ -16,6 +16,8 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.models import ENROLMENT_PURPOSE
 from jigsaw.access.passwords import hash_password
 from jigsaw.access.policy import (
+    OWN_ACCOUNT_REFUSAL,
+    AccountChangeKind,
     Permission,
     may_add_agencies,
     may_change_account,
@@ -39,6 +41,8 @@ from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from jigsaw.notifications.oversight import oversight_contacts
+from jigsaw.notifications.service import Addressee
 
 SERVICE_ACCOUNT_DOMAIN = "service-accounts.invalid"
 """Service accounts' made-up addresses: ``.invalid`` is reserved (RFC 2606), so no mail
@@ -87,6 +91,7 @@ def create_practitioner(db: Database, actor: Actor, data: PractitionerIn) -> New
     now = utcnow()
     with db.transaction() as session:
         _require_account_change(session, actor, data.agency_id, data.role, service_account=False)
+        accountable = oversight_contacts(session, [data.agency_id], excluding=actor.practitioner_id)
         practitioner = _add(
             session,
             agency_id=data.agency_id,
@@ -107,15 +112,7 @@ def create_practitioner(db: Database, actor: Actor, data: PractitionerIn) -> New
         refs: dict[str, audit.RefValue] = {"agency": data.agency_id, "role": data.role.value}
         if code_id is not None:
             refs["enrolment_code"] = code_id
-        audit.append(
-            session,
-            actor,
-            AuditAction.PRACTITIONER_CREATED,
-            "practitioner",
-            practitioner.id,
-            refs=refs,
-        )
-        access.tell_oversight(session, actor, data.agency_id, "practitioner", practitioner.id)
+        _account_added(session, actor, practitioner, refs, accountable)
         return NewPractitionerOut(
             **PractitionerOut.model_validate(practitioner).model_dump(),
             enrolment_code=issued.code if issued else None,
@@ -138,6 +135,7 @@ def create_service_account(db: Database, actor: Actor, data: ServiceAccountIn) -
         _require_account_change(
             session, actor, agency_id, SERVICE_ACCOUNT_ROLE, service_account=True
         )
+        accountable = oversight_contacts(session, [agency_id], excluding=actor.practitioner_id)
         practitioner = _add(
             session,
             agency_id=agency_id,
@@ -150,15 +148,13 @@ def create_service_account(db: Database, actor: Actor, data: ServiceAccountIn) -
             service_account=True,
             created_at=utcnow(),
         )
-        audit.append(
+        _account_added(
             session,
             actor,
-            AuditAction.PRACTITIONER_CREATED,
-            "practitioner",
-            practitioner.id,
-            refs={"agency": agency_id, "role": SERVICE_ACCOUNT_ROLE.value, "service_account": 1},
+            practitioner,
+            {"agency": agency_id, "role": SERVICE_ACCOUNT_ROLE.value, "service_account": 1},
+            accountable,
         )
-        access.tell_oversight(session, actor, agency_id, "practitioner", practitioner.id)
         return PractitionerOut.model_validate(practitioner)
 
 
@@ -168,7 +164,11 @@ def change_practitioner(
     """A new role for an account, or disabling it (which ends its sessions and tokens'
     use at once) or enabling it again. The policy is asked about the account as it is
     and as it would be, so an administrator can neither touch an account outside their
-    reach nor raise one beyond it."""
+    reach nor raise one beyond it, nor touch their own (F7).
+
+    Who is accountable is found before the change and told of it, with the account's
+    holder: demoting the Data Protection Officer must reach the Data Protection Officer,
+    not whoever becomes accountable by their demotion (perhaps the administrator)."""
     with db.transaction() as session:
         practitioner = session.get(Practitioner, practitioner_id)
         if practitioner is None:
@@ -180,7 +180,11 @@ def change_practitioner(
             practitioner.agency_id,
             current,
             service_account=practitioner.service_account,
+            change=AccountChangeKind.CHANGE,
             subject_id=practitioner.id,
+        )
+        accountable = oversight_contacts(
+            session, [practitioner.agency_id], excluding=actor.practitioner_id
         )
         changed: dict[str, audit.RefValue] = {}
         if data.role is not None and data.role is not current:
@@ -190,13 +194,12 @@ def change_practitioner(
                 practitioner.agency_id,
                 data.role,
                 service_account=practitioner.service_account,
+                subject_id=practitioner.id,
             )
             practitioner.role = data.role
             changed["role"] = data.role.value
             changed["previous_role"] = current.value
         if data.active is not None and data.active != practitioner.active:
-            if actor.practitioner_id == practitioner.id and not data.active:
-                raise Conflict("You cannot disable your own account")
             practitioner.active = data.active
             practitioner.sessions_valid_after = utcnow()
             changed["active"] = int(data.active)
@@ -210,7 +213,13 @@ def change_practitioner(
                 refs={"agency": practitioner.agency_id, **changed},
             )
             access.tell_oversight(
-                session, actor, practitioner.agency_id, "practitioner", practitioner.id
+                session,
+                actor,
+                practitioner.agency_id,
+                "practitioner",
+                practitioner.id,
+                accountable=accountable,
+                holder_id=None if practitioner.service_account else practitioner.id,
             )
         return PractitionerOut.model_validate(practitioner)
 
@@ -234,18 +243,33 @@ def _require_account_change(
     role: Role,
     *,
     service_account: bool,
+    change: AccountChangeKind = AccountChangeKind.GRANT,
     subject_id: int | None = None,
 ) -> None:
-    """Refuse unless the policy lets ``actor`` give ``role`` to an account in ``agency_id``.
+    """Refuse unless the policy lets ``actor`` give ``role`` to an account in ``agency_id``
+    (or, for ``AccountChangeKind.CHANGE``, change the account ``subject_id`` holding it).
 
     An administrator asking about another agency's existing account is answered as if it
     did not exist; adding to a missing agency is bad input.
     """
-    if may_change_account(actor, agency_id, role, service_account=service_account):
+    if may_change_account(
+        actor,
+        agency_id,
+        role,
+        service_account=service_account,
+        change=change,
+        subject_id=subject_id,
+    ):
         if session.get(Agency, agency_id) is None:
             raise InvalidInput.one("agency_id", f"There is no agency with id {agency_id}")
         return
-    if subject_id is not None and may_change_account(actor, actor.agency_id, Role.PRACTITIONER):
+    if subject_id is not None and subject_id == actor.practitioner_id:
+        raise NotPermitted(OWN_ACCOUNT_REFUSAL)
+    if (
+        subject_id is not None
+        and agency_id != actor.agency_id
+        and may_change_account(actor, actor.agency_id, Role.PRACTITIONER)
+    ):
         raise NotFound("practitioner", subject_id)
     raise NotPermitted(refusal(Permission.MANAGE_PRACTITIONERS))
 
@@ -261,6 +285,32 @@ def _add(session: Session, **columns: Any) -> Practitioner:
     except IntegrityError as exc:
         raise Conflict("A practitioner with that email address already exists") from exc
     return practitioner
+
+
+def _account_added(
+    session: Session,
+    actor: Actor,
+    practitioner: Practitioner,
+    refs: dict[str, audit.RefValue],
+    accountable: list[Addressee],
+) -> None:
+    """Audit a new account and tell its agency's accountable person, in the transaction
+    that added it: a person's or a service account, each is someone new who can act.
+
+    ``accountable`` was found before the account was added, so a new Data Protection
+    Officer or lead is never the only one told of their own appointment."""
+    audit.append(
+        session, actor, AuditAction.PRACTITIONER_CREATED, "practitioner", practitioner.id, refs=refs
+    )
+    access.tell_oversight(
+        session,
+        actor,
+        practitioner.agency_id,
+        "practitioner",
+        practitioner.id,
+        accountable=accountable,
+        holder_id=None if practitioner.service_account else practitioner.id,
+    )
 
 
 def list_agencies(db: Database) -> list[AgencyOut]:

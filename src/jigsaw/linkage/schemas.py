@@ -66,6 +66,11 @@ class ReviewPairOut(Output):
 
 
 class LinkDecisionIn(Input):
+    """A reviewer's note on a decision: the one definition of what a note may hold,
+    whether it comes through the API or the review page's text box (so line breaks)."""
+
+    free_text = frozenset({"reason"})
+
     reason: Annotated[str, StringConstraints(max_length=MAX_REASON)] = ""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -33,7 +34,13 @@ from jigsaw.linkage.features import features_of
 from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.models import ChangeKind, LinkChange, LinkEvent, LinkReview, ReviewStatus
 from jigsaw.linkage.online import find_candidates, shipped_model
-from jigsaw.linkage.schemas import MAX_REASON, QueuedReview, ReviewPairOut, ReviewSide
+from jigsaw.linkage.schemas import (
+    MAX_REASON,
+    LinkDecisionIn,
+    QueuedReview,
+    ReviewPairOut,
+    ReviewSide,
+)
 from jigsaw.linkage.source import details_of, feature_row
 from jigsaw.people.models import AgencyRecord, LinkStatus, Person
 
@@ -108,10 +115,15 @@ def _queue_viewed(session: Session, actor: Actor, review_ids: list[int]) -> None
 
 
 def _reason(reason: str) -> str:
-    cleaned = reason.strip()
-    if len(cleaned) > MAX_REASON:
+    """A reviewer's note, read by the schema the API reads it with, so a note typed on
+    the review page meets the same rules (no control characters, a bounded length)."""
+    if len(reason.strip()) > MAX_REASON:
         raise InvalidInput.one("reason", f"Keep the reason under {MAX_REASON} characters")
-    return cleaned
+    try:
+        return LinkDecisionIn(reason=reason).reason
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidInput.one("reason", message) from None
 
 
 def _open_review(session: Session, review_id: int) -> LinkReview:

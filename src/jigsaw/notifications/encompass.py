@@ -33,7 +33,7 @@ from jigsaw.deadlines.models import WorkingCalendar
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.notifications.service import Addressee, notify
-from jigsaw.people.models import AgencyRecord, PersonRole
+from jigsaw.people.models import RECORD_CONFIRMED, AgencyRecord, PersonRole
 from jigsaw.records.models import InformationItem
 from jigsaw.singleview.links import linked_to, person_of
 from jigsaw.singleview.rules import shipped_rules
@@ -76,7 +76,8 @@ def is_encompass_item(session: Session, item: InformationItem) -> bool:
 
 
 def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> int:
-    """Tell the child's schools' DSLs of a police domestic abuse item; returns notices added.
+    """Tell the DSLs of the schools holding a confirmed record of the child of a police
+    domestic abuse item; returns notices added.
 
     Called inside the transaction that records the item, so the item and the notices
     commit together. A school with no DSL account gets the notice in its agency inbox.
@@ -89,7 +90,10 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
     schools = session.execute(
         select(AgencyRecord.id, AgencyRecord.agency_id)
         .join(Agency, Agency.id == AgencyRecord.agency_id)
-        .where(linked_to([person_id]), Agency.kind == AgencyKind.SCHOOL)
+        # Only a school whose record of the child is confirmed: anyone at a school can
+        # type a child's details into a new record, and the notice names a police
+        # incident at the child's home.
+        .where(linked_to([person_id]), Agency.kind == AgencyKind.SCHOOL, RECORD_CONFIRMED)
         .order_by(AgencyRecord.agency_id, AgencyRecord.id)
     ).all()
     if not schools:

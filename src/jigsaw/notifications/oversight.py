@@ -6,6 +6,11 @@ every agency concerned. Most agencies have a Data Protection Officer; many small
 reach nobody. So each agency's notice goes to the first of these it has: its DPOs,
 else its Caldicott Guardians, else its designated safeguarding leads, else its
 administrators, else the agency's inbox, which the whole agency sees.
+
+The person whose act is being overseen is never the one told about it: a Caldicott
+Guardian who uses emergency access, or an administrator who changes an account, may be
+the most accountable person their agency has, and a notice only to themselves would
+tell nobody. They are passed over, and the next role down (or the inbox) is told.
 """
 
 from __future__ import annotations
@@ -23,8 +28,11 @@ ACCOUNTABLE_ROLES: tuple[Role, ...] = (Role.DPO, Role.CALDICOTT, Role.DSL, Role.
 """In the order an agency's oversight notice looks for someone to send it to."""
 
 
-def oversight_contacts(session: Session, agency_ids: Iterable[int]) -> list[Addressee]:
-    """One or more addressees per agency: its most accountable active people, or its inbox."""
+def oversight_contacts(
+    session: Session, agency_ids: Iterable[int], *, excluding: int | None = None
+) -> list[Addressee]:
+    """One or more addressees per agency: its most accountable active people other than
+    ``excluding`` (the practitioner who acted), or its inbox."""
     wanted = sorted(set(agency_ids))
     if not wanted:
         return []
@@ -34,6 +42,7 @@ def oversight_contacts(session: Session, agency_ids: Iterable[int]) -> list[Addr
             Practitioner.agency_id.in_(wanted),
             Practitioner.role.in_(ACCOUNTABLE_ROLES),
             Practitioner.active.is_(True),
+            Practitioner.id != (excluding or 0),
         )
         .order_by(Practitioner.agency_id, Practitioner.id)
     )

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from jigsaw.access.tokens import Scope
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.http import DB, CurrentActor, get_settings_for, require_scopes
 from jigsaw.people import service
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import (
@@ -70,8 +70,11 @@ def records_to_confirm(actor: CurrentActor, db: DB) -> list[RecordToConfirm]:
 @router.post(
     "/agency-records/{record_id}/confirmation", response_model=ConfirmationOut, status_code=201
 )
-def confirm_agency_record(record_id: Id, actor: CurrentActor, db: DB) -> ConfirmationOut:
-    return service.confirm_agency_record(db, actor, record_id)
+def confirm_agency_record(
+    record_id: Id, request: Request, actor: CurrentActor, db: DB
+) -> ConfirmationOut:
+    settling_days = get_settings_for(request).confirmer_settling_days
+    return service.confirm_agency_record(db, actor, record_id, settling_days=settling_days)
 
 
 @router.get("/agency-records/{record_id}", response_model=AgencyRecordOut)

@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.agencies.models import enum_column
@@ -102,6 +113,18 @@ class AgencyRecordConfirmation(Base):
     agency_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"), unique=True)
     confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+RECORD_CONFIRMED: ColumnElement[bool] = or_(
+    AgencyRecord.recorded_by_id.is_(None),
+    select(AgencyRecordConfirmation.id)
+    .where(AgencyRecordConfirmation.agency_record_id == AgencyRecord.id)
+    .exists(),
+)
+"""Whether an ``AgencyRecord`` gives its agency standing across agencies: the service
+made it (an import), or a second person of the agency vouched for it. The one
+definition, used wherever that standing is decided (``singleview.purposes``, Operation
+Encompass), so a way round the confirmation cannot open in one place and not another."""
 
 
 class RecordingReason(Base):

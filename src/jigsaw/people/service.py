@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from jigsaw.access import policy
 from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted, require
+from jigsaw.access.policy import Permission, is_permitted, refusal, require
 from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.models import AuditEntry
 from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from jigsaw.people.models import (
     AgencyRecord,
     AgencyRecordConfirmation,
@@ -160,23 +163,87 @@ def _add_record(session: Session, actor: Actor, data: AgencyRecordIn) -> AgencyR
 # A second person vouching for a record
 
 
-def confirm_agency_record(db: Database, actor: Actor, record_id: int) -> ConfirmationOut:
+DEFAULT_CONFIRMER_SETTLING_DAYS = 7
+"""The default of the ``confirmer_settling_days`` setting."""
+
+_SETTING_UP = (
+    AuditAction.PRACTITIONER_CREATED,
+    AuditAction.PRACTITIONER_CHANGED,
+    AuditAction.PASSWORD_RESET_ISSUED,
+    AuditAction.SECOND_FACTOR_RESET,
+)
+
+
+def _settled_at(
+    session: Session, practitioner_id: int, days: int, now: datetime
+) -> datetime | None:
+    """When the account stops settling, or None if it is not settling now.
+
+    An account settles for ``days`` after a person (never the command line) created it,
+    gave it a role, or issued it a reset code or a new second factor: whoever did any of
+    those could hold its password and authenticator, so it is not yet a second person
+    independent of them. The facts come from the audit log, which nobody can rewrite.
+    """
+    if days <= 0:
+        return None
+    since = now - timedelta(days=days)
+    rows = session.execute(
+        select(AuditEntry.occurred_at, AuditEntry.action, AuditEntry.refs).where(
+            AuditEntry.object_type == "practitioner",
+            AuditEntry.object_id == str(practitioner_id),
+            AuditEntry.action.in_([a.value for a in _SETTING_UP]),
+            AuditEntry.actor_id.is_not(None),
+            AuditEntry.occurred_at > since,
+        )
+    ).all()
+    changes = [
+        at
+        for at, action, refs in rows
+        if action != AuditAction.PRACTITIONER_CHANGED.value or "role" in (refs or {})
+    ]
+    return max(changes) + timedelta(days=days) if changes else None
+
+
+def confirm_agency_record(
+    db: Database,
+    actor: Actor,
+    record_id: int,
+    *,
+    settling_days: int = DEFAULT_CONFIRMER_SETTLING_DAYS,
+) -> ConfirmationOut:
     """A second person of the agency confirms that it really works with the child.
 
     Only then does a record a practitioner made give standing across agencies: named
     agencies and contacts in "who knows", and the pattern of others' involvement. Who
     may confirm is ``policy.cedar`` rule R3 (a DSL, MASH practitioner or Caldicott
-    Guardian of the agency, signed in as a person, never the one who made the record).
+    Guardian of the agency, signed in as a person, never the one who made the record,
+    and not with an account a person set up or changed in the last ``settling_days``:
+    one administrator could otherwise make both people and be both).
     """
+    now = utcnow()
     with db.transaction() as session:
         record = session.get(AgencyRecord, record_id, with_for_update=True)
         if record is None or not _may_read(actor, record.agency_id):
             raise NotFound("agency record", record_id)
-        policy.check(
-            actor,
-            Permission.CONFIRM_AGENCY_RECORD,
-            policy.agency_record(record.id, record.agency_id, record.recorded_by_id),
+        settled_at = (
+            None
+            if actor.practitioner_id is None
+            else _settled_at(session, actor.practitioner_id, settling_days, now)
         )
+        grant = policy.agency_record(record.id, record.agency_id, record.recorded_by_id)
+        ask = Permission.CONFIRM_AGENCY_RECORD
+        if not policy.allowed(actor, ask, grant, {"account_settling": settled_at is not None}):
+            if settled_at is not None and policy.allowed(
+                actor, ask, grant, {"account_settling": False}
+            ):
+                raise NotPermitted(
+                    "Your account was set up or changed by an administrator in the last "
+                    f"{settling_days} days, so it cannot yet be the second person who "
+                    f"confirms a record; it can from {settled_at:%d %B %Y at %H:%M} UTC. "
+                    "Until then another designated safeguarding lead, MASH practitioner or "
+                    "Caldicott Guardian of your agency can confirm it."
+                )
+            raise NotPermitted(refusal(ask))
         if record.recorded_by_id is None:
             raise Conflict("This record was made by the service and needs no confirmation")
         done = select(AgencyRecordConfirmation.id).where(

@@ -2,8 +2,10 @@
 
 Golden rule 4 asks practitioners to seek advice without disclosing the person's
 identity where possible. An anonymised request keeps the link to the child for the
-asker's own record, but the adviser never sees it, and the case summary is refused
-if it names the child as the asker's agency knows them.
+asker's own record, but the adviser never sees it, and the case summary and question
+are refused if they identify the child as the asker's agency knows them
+(``identifying_details``). A request to another agency must say which child it is
+about, or there would be nothing to check it against.
 
 Where advice may go is the policy's (``policy.cedar`` F4, Q2a, Q2b): a request that
 is not anonymised stays within the asker's agency, because telling another agency who
@@ -15,6 +17,7 @@ colleague or role asked, and their agency.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -31,7 +34,7 @@ from jigsaw.audit.service import RefValue
 from jigsaw.clock import utcnow
 from jigsaw.consent.service import own_subject
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from jigsaw.people.models import AgencyRecord
 from jigsaw.sharing.models import AdviceAnswer, AdviceRequest, AdviceRole
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
@@ -45,10 +48,114 @@ ROLE_HOLDERS: dict[AdviceRole, frozenset[Role]] = {
 }
 
 
-def _names_in(text: str, record: AgencyRecord) -> list[str]:
-    words = {w.lower() for w in re.findall(r"[A-Za-z'-]+", text)}
-    parts = [record.given_name, *record.family_name.replace("-", " ").split()]
-    return [p for p in parts if len(p) > 1 and p.lower() in words]
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATES = (
+    (re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"), ("y", "m", "d")),
+    (re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?!\d)"), ("d", "m", "y")),
+    (
+        re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?,?\s+(\d{{4}})"),
+        ("d", "mon", "y"),
+    ),
+    (
+        re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)"),
+        ("mon", "d", "y"),
+    ),
+)
+_POSSESSIVE = re.compile(r"['\u2019\u02bc]s\b")
+
+
+def identifying_details(text: str, record: AgencyRecord) -> list[str]:
+    """What in ``text`` identifies the child of ``record``, worded for the asker to remove.
+
+    A guard against slips, not a guarantee of anonymity. It refuses the child's names
+    (each part of the given and family names), date of birth as commonly written
+    (2016-03-04, 04/03/2016, 4/3/2016, 4 March 2016, 4 Mar 2016), NHS number (with or
+    without spaces), postcode (with or without its space) and the first line of the
+    address or its house number and street. Text is compared after Unicode NFKC
+    normalisation and case folding, with accents set aside, possessives ("Oakenshaw's")
+    stripped and words split on anything that is not a letter, so punctuation, accents
+    and look-alike letters do not hide a name. Free text can still identify a child in
+    ways no check sees (a rare condition, a sibling's name, a nickname), which is why
+    every request to another agency is audited with the child's record for the DPO to
+    review.
+    """
+
+    def fold(value: str) -> str:
+        bare = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", value).casefold())
+        plain = "".join(c for c in bare if not unicodedata.combining(c))
+        return _POSSESSIVE.sub("", unicodedata.normalize("NFKC", plain))
+
+    def is_birthday(parts: dict[str, str]) -> bool:
+        assert born is not None
+        month = _MONTHS[parts["mon"]] if "mon" in parts else int(parts["m"])
+        year = int(parts["y"])
+        same_year = year == born.year or (len(parts["y"]) == 2 and year == born.year % 100)
+        return same_year and month == born.month and int(parts["d"]) == born.day
+
+    folded = fold(text)
+    words = set(re.findall(r"[^\W\d_]+", folded))
+    found = [
+        part
+        for name in (record.given_name, record.family_name)
+        for part in re.findall(r"[^\W\d_]+", unicodedata.normalize("NFKC", name))
+        if len(part) > 1 and fold(part) in words
+    ]
+    born = record.date_of_birth
+    if born is not None and any(
+        is_birthday(dict(zip(order, match.groups(), strict=True)))
+        for pattern, order in _DATES
+        for match in pattern.finditer(folded)
+    ):
+        found.append("the child's date of birth")
+    digits = re.sub(r"(?<=\d)[\s-]+(?=\d)", "", folded)
+    if record.nhs_number and re.search(rf"(?<!\d){re.escape(record.nhs_number)}(?!\d)", digits):
+        found.append("the child's NHS number")
+    postcode = re.sub(r"\s+", "", record.postcode.casefold())
+    if len(postcode) > 3 and re.search(
+        rf"(?<![^\W_]){re.escape(postcode[:-3])}\s*{re.escape(postcode[-3:])}(?![^\W_])", folded
+    ):
+        found.append("the child's postcode")
+    address = fold(record.address or "")
+    street = re.search(r"(?<![^\W_])(\d+[a-z]?)\s+([^\d,\n]+)", address)
+    lines = [re.split(r"[,\n]", address, maxsplit=1)[0], street.group(0) if street else ""]
+    said = " ".join(["", *re.findall(r"[^\W_]+", folded), ""])
+    if any(
+        len(tokens) > 1 and " ".join(["", *tokens, ""]) in said
+        for tokens in (re.findall(r"[^\W_]+", line) for line in lines)
+    ):
+        found.append("the child's address")
+    return found
+
+
+def _refuse_identifying(data: AdviceIn, subject: AgencyRecord) -> None:
+    problems = [
+        FieldProblem(field, "An anonymised request must not name the child: remove " + found)
+        for field, text in (("case_summary", data.case_summary), ("question", data.question))
+        if (found := ", ".join(dict.fromkeys(identifying_details(text, subject))))
+    ]
+    if problems:
+        raise InvalidInput(*problems)
 
 
 def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
@@ -58,14 +165,6 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
         subject = None
         if data.subject_record_id is not None:
             subject = own_subject(session, actor, data.subject_record_id)
-            if data.anonymised:
-                named = _names_in(f"{data.case_summary} {data.question}", subject)
-                if named:
-                    raise InvalidInput.one(
-                        "case_summary",
-                        "An anonymised request must not name the child: remove "
-                        + ", ".join(sorted(set(named))),
-                    )
         assert actor.practitioner_id is not None and actor.agency_id is not None
         adviser_agency_id = actor.agency_id
         adviser_role: AdviceRole | Role | None = data.to_role
@@ -91,6 +190,14 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
                 "adviser_role": adviser_role.value,
             },
         )
+        if subject is None and adviser_agency_id != actor.agency_id:
+            raise InvalidInput.one(
+                "subject_record_id",
+                "Say which child the request is about, so it can be checked for details that "
+                "identify them; the adviser is not shown who the child is",
+            )
+        if subject is not None and data.anonymised:
+            _refuse_identifying(data, subject)
         row = AdviceRequest(
             asked_by_id=actor.practitioner_id,
             agency_id=actor.agency_id,
@@ -150,11 +257,28 @@ def _grant(row: AdviceRequest) -> policy.Entity:
     )
 
 
+def _visible(session: Session, actor: Actor, advice_id: int) -> AdviceRequest:
+    """A request asked of or by the actor; any other answers as missing, not forbidden."""
+    row = session.get(AdviceRequest, advice_id)
+    if row is None or not policy.allowed(actor, Permission.VIEW_ADVICE, _grant(row)):
+        raise NotFound("advice request", advice_id)
+    return row
+
+
+def _audit(session: Session, actor: Actor, action: AuditAction, row: AdviceRequest) -> None:
+    audit.append(
+        session,
+        actor,
+        action,
+        "advice_request",
+        row.id,
+        refs=_refs(row, _adviser_agency(session, row)),
+    )
+
+
 def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> AdviceOut:
     with db.transaction() as session:
-        row = session.get(AdviceRequest, advice_id)
-        if row is None or not policy.allowed(actor, Permission.VIEW_ADVICE, _grant(row)):
-            raise NotFound("advice request", advice_id)
+        row = _visible(session, actor, advice_id)
         policy.check(actor, Permission.ANSWER_ADVICE, _grant(row))
         if session.scalar(select(AdviceAnswer.id).where(AdviceAnswer.advice_request_id == row.id)):
             raise Conflict("This advice request has already been answered")
@@ -168,14 +292,7 @@ def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> 
             )
         )
         session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.ADVICE_GIVEN,
-            "advice_request",
-            row.id,
-            refs=_refs(row, _adviser_agency(session, row)),
-        )
+        _audit(session, actor, AuditAction.ADVICE_GIVEN, row)
         return _out(session, row, actor)
 
 
@@ -186,17 +303,8 @@ def view_advice(db: Database, actor: Actor, advice_id: int) -> AdviceOut:
     A request that was not asked of or by the actor answers as missing.
     """
     with db.transaction() as session:
-        row = session.get(AdviceRequest, advice_id)
-        if row is None or not policy.allowed(actor, Permission.VIEW_ADVICE, _grant(row)):
-            raise NotFound("advice request", advice_id)
-        audit.append(
-            session,
-            actor,
-            AuditAction.ADVICE_VIEWED,
-            "advice_request",
-            row.id,
-            refs=_refs(row, _adviser_agency(session, row)),
-        )
+        row = _visible(session, actor, advice_id)
+        _audit(session, actor, AuditAction.ADVICE_VIEWED, row)
         return _out(session, row, actor)
 
 

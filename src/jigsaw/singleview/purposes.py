@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     case,
     cast,
@@ -41,7 +42,7 @@ from jigsaw.access.actor import Actor
 from jigsaw.access.models import BreakGlassSession
 from jigsaw.access.policy import Purpose
 from jigsaw.db import UTCDateTime
-from jigsaw.people.models import AgencyRecord, AgencyRecordConfirmation
+from jigsaw.people.models import RECORD_CONFIRMED, AgencyRecord
 from jigsaw.sharing.models import InformationRequest, SharingDecision
 from jigsaw.singleview.chronology import Shared
 from jigsaw.singleview.links import linked_to_bound
@@ -148,14 +149,17 @@ def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
     agency: BindParameter[int] = bindparam("agency")
     linked = linked_to_bound("person")
     decided = select(SharingDecision.id).where(SharingDecision.request_id == InformationRequest.id)
+    # A request the agency received has the asking agency's record behind it; one it
+    # made counts only when its own record of the child is confirmed, or typing a
+    # child's details and asking about them would open what the confirmation guards.
     undecided_request = (
         select(InformationRequest.id)
         .join(AgencyRecord, AgencyRecord.id == InformationRequest.subject_record_id)
         .where(
             linked,
             or_(
-                InformationRequest.requester_agency_id == agency,
                 InformationRequest.recipient_agency_id == agency,
+                and_(InformationRequest.requester_agency_id == agency, RECORD_CONFIRMED),
             ),
             ~decided.exists(),
         )
@@ -164,18 +168,7 @@ def _facts_statement(break_glass: bool) -> CompoundSelect[*tuple[Any, ...]]:
     text, when = String(), UTCDateTime()
     # A record the service made needs no one to vouch for it; one a practitioner made
     # needs a confirmation by a second person (policy.cedar, R3).
-    vouched_for = case(
-        (
-            or_(
-                AgencyRecord.recorded_by_id.is_(None),
-                select(AgencyRecordConfirmation.id)
-                .where(AgencyRecordConfirmation.agency_record_id == AgencyRecord.id)
-                .exists(),
-            ),
-            1,
-        ),
-        else_=0,
-    )
+    vouched_for = case((RECORD_CONFIRMED, 1), else_=0)
     parts: list[Select[*tuple[Any, ...]]] = [
         # The first part's types are the whole result's: the expiry is read as a datetime.
         select(

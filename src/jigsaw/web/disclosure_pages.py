@@ -264,7 +264,7 @@ def _check_page(
     anchors: dict[str, str] = {}
     for field in errors:
         parts = field.split(".")
-        if parts[0] == "items" and len(parts) > 1 and parts[1].isdigit():
+        if parts[0] == "items" and len(parts) > 1 and parts[1].isascii() and parts[1].isdigit():
             at = int(parts[1])
             anchors[field] = (
                 f"{items_url}#fields-{chosen[at].item.id}" if at < len(chosen) else items_url
@@ -416,6 +416,8 @@ def revoke(
         return _revoke_page(request, db, disclosure, reason, errors)
     try:
         disclosures.revoke(db, actor, disclosure.id, RevocationIn(reason=reason))
+    except (InvalidInput, ValidationError) as refused:
+        return _revoke_page(request, db, disclosure, reason, problems(refused))
     except Conflict:
         flash(request, f"Disclosure {disclosure.id} had already been revoked.")
     else:

@@ -23,7 +23,7 @@ from jigsaw.audit.access_log import OVERSIGHT_ROLES
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.http import CurrentActor
 from jigsaw.linkage.access import may_review
-from jigsaw.schemas import parse_id
+from jigsaw.schemas import EARLIEST_DATE, LATEST_DATE, parse_id
 from jigsaw.web.csrf import require_csrf
 from jigsaw.web.templating import templates
 
@@ -118,9 +118,21 @@ def read_date(form: Form, name: str, label: str) -> tuple[date | None, str | Non
     if year < 1000:
         return None, "Enter the year as 4 numbers, for example 2026"
     try:
-        return date(year, month, day), None
+        value = date(year, month, day)
     except ValueError:
         return None, f"{label[:1].upper()}{label[1:]} must be a real date"
+    return value, outside_service_years(value)
+
+
+def outside_service_years(value: date) -> str | None:
+    """Why a date read from a page is refused, if it lies outside the years the service
+    records (the same bounds as ``CalendarDate``), so arithmetic on it (the day after a
+    filter's last day) cannot overflow and a page never accepts what the API refuses."""
+    if value < EARLIEST_DATE:
+        return f"The date cannot be before {EARLIEST_DATE.year}"
+    if value > LATEST_DATE:
+        return f"The date cannot be after {LATEST_DATE.year}"
+    return None
 
 
 def date_parts(value: date | None) -> dict[str, str]:

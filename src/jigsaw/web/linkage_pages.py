@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from jigsaw.access.actor import Actor
 from jigsaw.errors import Conflict, InvalidInput
-from jigsaw.http import DB
+from jigsaw.http import DB, get_settings_for
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.evidence import AGREEMENT_WORDS, Agreement, by_comparison, describe_levels
@@ -291,7 +291,12 @@ def records_to_confirm(request: Request, actor: Viewer, db: DB) -> Response:
 def confirm_record(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
     ident = path_id(record_id, "agency record")
     try:
-        people.confirm_agency_record(db, actor, ident)
+        people.confirm_agency_record(
+            db,
+            actor,
+            ident,
+            settling_days=get_settings_for(request).confirmer_settling_days,
+        )
     except Conflict as exc:
         flash(request, f"Nothing changed: {exc}")
         return redirect(CONFIRM)

@@ -21,7 +21,7 @@ class Page:
 
         The total is not known until the list has been read: see ``with_total``.
         """
-        number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+        number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
         return cls(max(number, 1), size, 0)
 
     @property

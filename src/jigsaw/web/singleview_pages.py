@@ -27,6 +27,7 @@ from jigsaw.schemas import parse_id
 from jigsaw.singleview import service
 from jigsaw.singleview.api import pdf_response
 from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Order
+from jigsaw.web.forms import outside_service_years
 from jigsaw.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -144,9 +145,10 @@ def _date(params: Mapping[str, str], name: str, label: str) -> tuple[date | None
     if year < 1000:
         return None, "Enter the year as 4 numbers, for example 2026"
     try:
-        return date(year, month, day), None
+        value = date(year, month, day)
     except ValueError:
         return None, f"{label} must be a real date"
+    return value, outside_service_years(value)
 
 
 def read_filters(request: Request) -> tuple[ChronologyFilters, FilterForm]:
