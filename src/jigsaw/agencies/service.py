@@ -212,15 +212,7 @@ def change_practitioner(
                 practitioner.id,
                 refs={"agency": practitioner.agency_id, **changed},
             )
-            access.tell_oversight(
-                session,
-                actor,
-                practitioner.agency_id,
-                "practitioner",
-                practitioner.id,
-                accountable=accountable,
-                holder_id=None if practitioner.service_account else practitioner.id,
-            )
+            _tell_oversight(session, actor, practitioner, accountable)
         return PractitionerOut.model_validate(practitioner)
 
 
@@ -302,6 +294,17 @@ def _account_added(
     audit.append(
         session, actor, AuditAction.PRACTITIONER_CREATED, "practitioner", practitioner.id, refs=refs
     )
+    _tell_oversight(session, actor, practitioner, accountable)
+
+
+def _tell_oversight(
+    session: Session,
+    actor: Actor,
+    practitioner: Practitioner,
+    accountable: list[Addressee],
+) -> None:
+    """The accountable people found before the change, and the account's holder (a
+    service account has no one behind it to tell)."""
     access.tell_oversight(
         session,
         actor,
