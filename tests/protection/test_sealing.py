@@ -144,7 +144,9 @@ def test_every_version_of_an_item_is_sealed_with_a_seal_of_its_own(
     assert {i.summary for i in history} >= {SUMMARY, "Bruise on lower arm"}
 
 
-def test_decision_reasons_and_advice_are_sealed_and_read_back(db: Database, scene: Scene) -> None:
+def test_decision_reasons_and_advice_are_sealed_and_read_back(
+    db: Database, world: World, scene: Scene
+) -> None:
     decided = scene.share(db)
     stored = _raw(db, "sharing_decisions", decided.id, "reasons", "reveal_protected_reason")
     assert all(str(v).startswith(PREFIX) for v in stored.values())
@@ -153,17 +155,19 @@ def test_decision_reasons_and_advice_are_sealed_and_read_back(db: Database, scen
     assert seen.reasons.startswith("Bruising seen twice")
     assert seen.reveal_protected_reason == ""
 
+    # Advice that names no child stays within the asking agency (policy rule F4).
+    teacher = world.actor(world.practitioner(scene.school, Role.PRACTITIONER))
     asked = advice.ask(
         db,
-        scene.dsl,
+        teacher,
         AdviceIn(
             subject_record_id=None,
-            to_practitioner_id=scene.social_worker.practitioner_id,
+            to_practitioner_id=scene.dsl.practitioner_id,
             case_summary="A pupil with repeated bruising.",
             question="Would the MASH want this now?",
         ),
     )
-    answered = advice.answer(db, scene.social_worker, asked.id, AdviceAnswerIn(answer="Yes."))
+    answered = advice.answer(db, scene.dsl, asked.id, AdviceAnswerIn(answer="Yes."))
     assert answered.answer == "Yes." and answered.question == "Would the MASH want this now?"
     assert str(_raw(db, "advice_requests", asked.id, "question")["question"]).startswith(PREFIX)
     with db.sessions() as session:
