@@ -10,6 +10,7 @@ by a designated safeguarding lead of that agency, through the service.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -59,19 +60,22 @@ def link(
         confirm(db, *record_ids)
 
 
-_CONFIRMERS: dict[tuple[str, int], Actor] = {}
-"""A safeguarding lead per agency (and database), made once, who confirms records."""
+_CONFIRMERS: weakref.WeakKeyDictionary[Database, dict[int, Actor]] = weakref.WeakKeyDictionary()
+"""A safeguarding lead per agency, made once per database object, who confirms records.
+
+Keyed by the database object, not its URL: a private database dropped and made again
+under the same name holds none of the leads made in the last one."""
 
 
 def confirmer(db: Database, agency_id: int) -> Actor:
     """A DSL of the agency who made none of its records, as a second person must be."""
-    key = (db.engine.url.render_as_string(hide_password=True), agency_id)
-    if key not in _CONFIRMERS:
+    known = _CONFIRMERS.setdefault(db, {})
+    if agency_id not in known:
         with db.sessions() as session:
             agency = AgencyOut.model_validate(session.get(Agency, agency_id))
         account = World(db).practitioner(agency, Role.DSL, second_factor=False)
-        _CONFIRMERS[key] = World.actor(account)
-    return _CONFIRMERS[key]
+        known[agency_id] = World.actor(account)
+    return known[agency_id]
 
 
 def confirm(db: Database, *record_ids: int) -> None:
