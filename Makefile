@@ -21,8 +21,10 @@ $(BOOTSTRAP)/bin/uv:
 	$(PYTHON) -m venv $(BOOTSTRAP)
 	$(BOOTSTRAP)/bin/pip install --quiet uv==$(UV_VERSION)
 
+# The `demo` extra is the synthetic population generator: the demo runs it and the tests
+# use it. A deployment installs the package without it.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --python $(PYTHON)
+	$(UV) sync --frozen --quiet --extra demo --python $(PYTHON)
 	touch $@
 
 assets: node_modules/govuk-frontend/package.json
@@ -43,9 +45,9 @@ unit:
 
 # The Spark backend needs the optional `spark` extra and a JVM; CI runs this after `make test`.
 test-spark: setup
-	$(UV) sync --frozen --quiet --extra spark --python $(PYTHON)
+	$(UV) sync --frozen --quiet --extra demo --extra spark --python $(PYTHON)
 	JIGSAW_TEST_SPARK=1 $(RUN)/pytest -q tests/linkage/test_spark.py
-	$(UV) sync --frozen --quiet --python $(PYTHON)
+	$(UV) sync --frozen --quiet --extra demo --python $(PYTHON)
 
 clean:
 	rm -rf $(VENV) $(BOOTSTRAP) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -21,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from jigsaw import migrate
-from jigsaw.access.actor import Actor
+from jigsaw import migrate, subscriptions
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.canonical import canonical_bytes
@@ -32,6 +31,9 @@ from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
 from jigsaw.audit.signing import Signer
 from jigsaw.audit.tree import StoredTree
 from jigsaw.db import Database
+from jigsaw.policy.actor import Actor
+
+subscriptions.wire()
 
 SIGNER = Signer.from_seed("bench.invalid/audit", bytes(32))
 

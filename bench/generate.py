@@ -17,9 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from jigsaw import migrate
+from jigsaw import migrate, subscriptions
 from jigsaw.db import Database
 from jigsaw.synthetic.service import generate_population
+
+subscriptions.wire()
 
 
 def peak_rss_mib() -> float:

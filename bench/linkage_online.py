@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from jigsaw import subscriptions
 from jigsaw.db import Database
 from jigsaw.linkage.features import PersonDetails
 from jigsaw.linkage.index import index_records
@@ -36,6 +37,8 @@ from jigsaw.people.models import AgencyRecord
 from jigsaw.synthetic import names
 from jigsaw.synthetic.households import households
 from jigsaw.synthetic.models import SyntheticTruth
+
+subscriptions.wire()
 
 
 def peak_rss_mib() -> float:

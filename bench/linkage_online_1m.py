@@ -66,7 +66,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from jigsaw import migrate
+from jigsaw import migrate, subscriptions
 from jigsaw.db import Database, UTCDateTime
 from jigsaw.linkage import online
 from jigsaw.linkage.features import PersonDetails, features_of
@@ -88,6 +88,8 @@ from jigsaw.synthetic.service import generate_population
 
 sys.path.insert(0, str(Path(__file__).parent))
 from linkage_online import generated_households, noisy, sample_children
+
+subscriptions.wire()
 
 NOW = datetime.now(UTC)
 VOCABULARY_DRAWS = 20_000

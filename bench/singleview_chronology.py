@@ -52,16 +52,16 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Connection
 
-from jigsaw import migrate
-from jigsaw.access.actor import Actor
+from jigsaw import migrate, subscriptions
 from jigsaw.agencies import service as agencies
-from jigsaw.agencies.models import Practitioner
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
 from jigsaw.config import Settings
 from jigsaw.db import Database, UTCDateTime
+from jigsaw.identity.models import Practitioner
 from jigsaw.people.models import AgencyRecord, Person
-from jigsaw.protection import keys as master_keys
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.protection import master_key as master_keys
 from jigsaw.protection.keyring import AGENCY_RECORD, PREFIX, Subject
 from jigsaw.protection.sealed import open_rows
 from jigsaw.records.models import Category, InformationItem, ItemRetraction
@@ -75,6 +75,8 @@ from jigsaw.sharing.models import (
 from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS
 from jigsaw.singleview import service
 from jigsaw.singleview.schemas import ChronologyFilters
+
+subscriptions.wire()
 
 # As the tests do: a fixed master key unless the environment names one.
 os.environ.setdefault("JIGSAW_MASTER_KEY", base64.b64encode(bytes(range(32, 64))).decode())

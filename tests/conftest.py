@@ -18,27 +18,24 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from jigsaw import migrate
-from jigsaw.access import service as access
-from jigsaw.access import totp
-from jigsaw.access.actor import Actor
-from jigsaw.access.keys import AccountKeys
-from jigsaw.access.service import AccountConfig
+from jigsaw import migrate, subscriptions
 from jigsaw.agencies import service as agencies
-from jigsaw.agencies.models import Practitioner
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import (
-    AgencyIn,
-    AgencyOut,
-    PractitionerIn,
-    PractitionerOut,
-    ServiceAccountIn,
-)
+from jigsaw.agencies.schemas import AgencyIn, PractitionerIn, ServiceAccountIn
 from jigsaw.app import create_app
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings
 from jigsaw.db import Database
-from jigsaw.protection import keys as master_keys
+from jigsaw.identity import service as access
+from jigsaw.identity import totp
+from jigsaw.identity.account_keys import AccountKeys
+from jigsaw.identity.models import Practitioner
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
+from jigsaw.identity.service import AccountConfig
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.protection import master_key as master_keys
+
+subscriptions.wire()
 
 pytest_plugins = ["tests.scene"]
 

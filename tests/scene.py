@@ -8,14 +8,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import AgencyOut
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
+from jigsaw.identity.schemas import AgencyOut
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn, ItemOut

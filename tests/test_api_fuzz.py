@@ -34,9 +34,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
-from jigsaw.http import SESSION_COOKIE
+from jigsaw.identity import service as accounts
+from jigsaw.identity.dependencies import SESSION_COOKIE
 from jigsaw.sharing import disclosures
 from tests.conftest import World
 from tests.scene import build_scene
@@ -90,7 +90,7 @@ def signed_in(app: FastAPI, db: Database, world: World) -> SignedIn:
     decision = scene.share(db)
     disclosure = disclosures.disclose(db, scene.dsl, scene.disclosure(decision.id))
     assert scene.dsl.practitioner_id is not None
-    dsl = agencies.get_practitioner(db, scene.dsl.practitioner_id)
+    dsl = accounts.get_practitioner(db, scene.dsl.practitioner_id)
     with TestClient(app) as client:
         world.sign_in(client, dsl)
         cookie = client.cookies.get(SESSION_COOKIE)

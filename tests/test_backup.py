@@ -10,14 +10,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jigsaw import migrate
-from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
-from jigsaw.audit.keys import signer_for
+from jigsaw.audit.checkpoint_key import signer_for
 from jigsaw.audit.verify import ProblemKind
 from jigsaw.backup import BackupRefused, backup, restore
 from jigsaw.cli import app as jigsaw_cli
 from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency
 from tests.conftest import AUDIT_KEY, World
 
 SIGNER = signer_for(Settings(audit_signing_key=AUDIT_KEY))

@@ -132,10 +132,10 @@ def test_demo_code_prints_a_code_only_for_demo_accounts(
 
     from typer.testing import CliRunner
 
-    from jigsaw.access import totp
     from jigsaw.cli import app
     from jigsaw.clock import utcnow
     from jigsaw.demo import demo_database_url, demo_totp_secret, start_afresh
+    from jigsaw.identity import totp
 
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

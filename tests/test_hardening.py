@@ -10,10 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from jigsaw.app import MAX_PROBLEMS, create_app
+from jigsaw.app import create_app
 from jigsaw.config import Settings
 from jigsaw.db import Database
 from jigsaw.hardening import CONTENT_SECURITY_POLICY
+from jigsaw.web.errors import MAX_PROBLEMS
 from jigsaw.web.templating import TEMPLATES_DIR
 from tests.conftest import PASSWORD, World
 

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from jigsaw.agencies import service as agencies
 from jigsaw.app import create_app
 from jigsaw.config import Settings
 from jigsaw.db import Database
+from jigsaw.identity import service as accounts
 from jigsaw.people.models import AgencyRecord
 from tests.conftest import World, unique
 from tests.scene import Scene, build_scene
@@ -30,7 +30,7 @@ ADDRESS = "17 Larkspur Row, Eastwick"
 def _signed_in(client: TestClient, db: Database, world: World) -> Scene:
     scene = build_scene(db, world)
     assert scene.dsl.practitioner_id is not None
-    world.sign_in(client, agencies.get_practitioner(db, scene.dsl.practitioner_id))
+    world.sign_in(client, accounts.get_practitioner(db, scene.dsl.practitioner_id))
     return scene
 
 

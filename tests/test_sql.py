@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from jigsaw.agencies.models import Agency
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.sql import among
 from tests.conftest import World
 

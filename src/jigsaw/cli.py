@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,14 +11,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from jigsaw import subscriptions
 from jigsaw.agencies import cli as accounts_cli
 from jigsaw.audit import cli as audit_cli
 from jigsaw.config import Settings, get_settings
+from jigsaw.identity import cli as identity_cli
 from jigsaw.linkage import cli as linkage_cli
+from jigsaw.oversight import cli as oversight_cli
 from jigsaw.protection import cli as protection_cli
-from jigsaw.protection import keys as master_keys
+from jigsaw.protection import master_key as master_keys
 from jigsaw.retention import cli as retention_cli
 from jigsaw.sharing import cli as decisions_cli
+
+subscriptions.wire()
 
 app = typer.Typer(
     no_args_is_help=True, help="Jigsaw: multi-agency safeguarding information sharing."
@@ -28,9 +34,11 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(linkage_cli.app, name="linkage")
 app.add_typer(decisions_cli.app, name="decisions")
 app.add_typer(protection_cli.app, name="protection")
+# Rewrapping moves second-factor secrets too, which protection must not import.
+protection_cli.app.command("rewrap")(identity_cli.rewrap_command)
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(accounts_cli.app, name="accounts")
-app.command("register")(audit_cli.register_command)
+app.command("register")(oversight_cli.register_command)
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -41,6 +49,17 @@ DatabaseOption = Annotated[
 
 def _url(database: str | None) -> str:
     return database or get_settings().database_url
+
+
+def _require_the_generator() -> None:
+    """The generator is the optional `demo` extra: a deployment runs without it, so its
+    absence is told plainly rather than as an import error."""
+    if importlib.util.find_spec("faker") is None:
+        console.print(
+            "[red]The synthetic population generator is not installed: install the "
+            "`demo` extra (`uv sync --extra demo`, or `pip install 'jigsaw\\[demo]'`).[/red]"
+        )
+        raise typer.Exit(1)
 
 
 @contextmanager
@@ -124,10 +143,10 @@ def generate(
     batch_size: Annotated[int, typer.Option(min=1, help="Children per transaction.")] = 500,
 ) -> None:
     """Generate a synthetic multi-agency population (with ground truth for linkage)."""
-    from jigsaw.db import Database
+    _require_the_generator()
     from jigsaw.synthetic.service import generate_population
 
-    db = Database(_url(database))
+    db = master_keys.open_database(url=_url(database))
     summary = generate_population(db, children=children, seed=seed, batch_size=batch_size)
     console.print(summary.describe())
 
@@ -156,6 +175,7 @@ def demo(
     serve_app: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
 ) -> None:
     """Create a demo database of synthetic data, print the demo accounts and serve the app."""
+    _require_the_generator()
     import uvicorn
 
     from jigsaw.app import create_app
@@ -176,8 +196,8 @@ def demo_code(
     email: Annotated[str, typer.Argument(help="A demo account's email address.")],
 ) -> None:
     """Print the current 6-digit code for a demo account (demo accounts only)."""
-    from jigsaw.access import totp
     from jigsaw.demo import DEMO_ACCOUNTS, demo_key, demo_totp_secret
+    from jigsaw.identity import totp
 
     if email not in {account.email for account in DEMO_ACCOUNTS}:
         raise typer.BadParameter("Not a demo account; codes are only printed for demo accounts")

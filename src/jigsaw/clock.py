@@ -7,7 +7,8 @@ every reader agrees on what "now" is. Nothing outside tests holds the clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class _Held:
@@ -24,3 +25,24 @@ def hold(at: datetime | None) -> None:
     if at is not None and at.utcoffset() is None:
         raise ValueError("Hold the clock at an aware time")
     _Held.at = at
+
+
+def _uk_time() -> tzinfo:
+    """Practitioners' clocks, summer time included."""
+    try:
+        return ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:  # a machine without time zone data
+        return UTC
+
+
+UK_TIME = _uk_time()
+"""The zone dates are entered and times shown in."""
+
+
+def today() -> date:
+    """Today's date as a practitioner in the UK reads it, from the held clock if held.
+
+    A date typed as "today" just after midnight in summer is still yesterday in UTC, so
+    "not in the future" must be judged on the UK date, never the server's.
+    """
+    return utcnow().astimezone(UK_TIME).date()

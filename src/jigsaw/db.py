@@ -6,15 +6,26 @@ transaction, so a change and its audit entry commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    Enum,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from jigsaw import events
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +57,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum: type) -> Enum:
+    """Store enums by value as plain strings, portable across SQLite and PostgreSQL."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 class Base(DeclarativeBase):
@@ -122,48 +144,196 @@ def make_engine(url: str, echo: bool = False, *, for_writes: bool = False) -> En
     return engine
 
 
-class UnitOfWork:
-    """One transaction. Commit explicitly; anything else rolls back."""
+STAGED_LISTS: set[str] = {events.PENDING}
+"""Keys of ``Session.info`` lists that hold what a transaction has staged to do at commit
+(audit entries, domain events). A savepoint that rolls back drops what was staged in
+it, so a service call that failed inside a request leaves nothing behind."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self._factory = session_factory
+COMMITS_AT_END = "jigsaw.commits_at_end"
+"""Set on a request's session: what is staged now commits when the request's work does."""
 
-    @property
-    def engine(self) -> Engine:
-        """The engine its transactions run on (on SQLite, one that takes the write lock)."""
-        bind = self._factory.kw["bind"]
-        assert isinstance(bind, Engine)
-        return bind
 
-    @contextmanager
-    def __call__(self) -> Iterator[Session]:
-        session = self._factory()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+def _commit(session: Session) -> None:
+    """Hand the queued events to their subscribers, then commit; the session is closed
+    either way, and on any failure nothing is kept."""
+    try:
+        events.dispatch(session)
+        session.commit()
+    except BaseException:
+        _roll_back(session)
+        raise
+    session.close()
+
+
+def _roll_back(session: Session) -> None:
+    try:
+        events.discard(session)
+        session.rollback()
+    finally:
+        session.close()
 
 
 class Database:
-    """Holds the engine and session factory for one database URL."""
+    """The engines and session factories for one database URL.
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    ``transaction()`` is one transaction that commits when its block ends: what a
+    service writes in and what a command-line job or a test gets. A request gets a
+    ``UnitOfWork`` instead (``unit_of_work()``), which services use through the same
+    methods without knowing: every service a request calls then writes in one
+    transaction, committed once at the edge.
+    """
+
+    def __init__(
+        self, url: str, echo: bool = False, *, session_info: Mapping[str, object] | None = None
+    ) -> None:
         self.url = url
+        info = dict(session_info or {})
         self.engine = make_engine(url, echo=echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_engine = (
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self.write_engine = (
             make_engine(url, echo=echo, for_writes=True) if self.is_sqlite else self.engine
         )
-        self.transaction = UnitOfWork(sessionmaker(self._write_engine, expire_on_commit=False))
+        self._writes = sessionmaker(self.write_engine, expire_on_commit=False, info=info)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction: its events handled, then committed; anything else rolls back."""
+        session = self._writes()
+        session.info[events.IN_UNIT_OF_WORK] = True
+        try:
+            yield session
+        except BaseException:
+            _roll_back(session)
+            raise
+        _commit(session)
+
+    def independent(self) -> AbstractContextManager[Session]:
+        """A transaction that commits on its own, whatever the caller does next.
+
+        For what must be kept even when the request then fails: a counted sign-in
+        attempt, a refused look at a child. Outside a request it is ``transaction()``.
+        """
+        return self.transaction()
+
+    def keep(self, write: Callable[[Session], object]) -> None:
+        """Write this whatever becomes of the rest of the work: a refusal's audit entry,
+        about to be followed by the error that rolls the request back.
+
+        Outside a request it is written at once, in a transaction of its own.
+        """
+        with self.transaction() as session:
+            write(session)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads that write nothing (not even an audit entry)."""
+        with self.sessions() as session:
+            yield session
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
     def dispose(self) -> None:
         self.engine.dispose()
-        self._write_engine.dispose()
+        self.write_engine.dispose()
+
+
+class UnitOfWork(Database):
+    """One request's work: one transaction, committed once, by the edge that opened it.
+
+    Each service call inside it runs in a savepoint, so a call that fails (a form with
+    a mistake, a refused action the page then explains) leaves nothing it staged
+    behind, while what the request did before it stands. Audit entries and domain
+    events are collected on the one session and handled just before the commit.
+    Reads before the first write use a plain read session, so on SQLite a request
+    that only looks takes no write lock.
+    """
+
+    def __init__(self, database: Database) -> None:  # shares, never re-creates, the engines
+        self.url = database.url
+        self.engine = database.engine
+        self.sessions = database.sessions
+        self.write_engine = database.write_engine
+        self._writes = database._writes
+        self._database = database
+        self._session: Session | None = None
+        self._finished = False
+        self._kept: list[Callable[[Session], object]] = []
+
+    def _shared(self) -> Session:
+        if self._finished:
+            raise RuntimeError("This unit of work has finished; nothing more can be written in it")
+        if self._session is None:
+            self._session = self._writes()
+            self._session.info[events.IN_UNIT_OF_WORK] = True
+            self._session.info[COMMITS_AT_END] = True
+        return self._session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        session = self._shared()
+        marks = {key: len(session.info.get(key, ())) for key in STAGED_LISTS}
+        savepoint = session.begin_nested()
+        try:
+            yield session
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            for key, mark in marks.items():
+                del session.info.get(key, [])[mark:]
+            raise
+        if savepoint.is_active:
+            savepoint.commit()
+
+    def independent(self) -> AbstractContextManager[Session]:
+        if self._session is not None and self.is_sqlite:
+            # SQLite has one writer: a second transaction would wait on this one forever.
+            raise RuntimeError("An independent write must come before the request writes")
+        return self._database.transaction()
+
+    def keep(self, write: Callable[[Session], object]) -> None:
+        """Written with the request's work if it commits, or on its own after a rollback."""
+        self._kept.append(write)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        if self._session is not None:
+            yield self._session
+        else:
+            with self._database.reading() as session:
+                yield session
+
+    def commit(self) -> None:
+        """Handle the events, then commit everything the request did."""
+        if self._kept:
+            with self.transaction() as shared:
+                for write in self._kept:
+                    write(shared)
+        session, self._session, self._finished = self._session, None, True
+        if session is not None:
+            _commit(session)
+
+    def rollback(self) -> None:
+        """Undo everything the request did, then write what was to be kept regardless."""
+        session, self._session, self._finished = self._session, None, True
+        if session is not None:
+            _roll_back(session)
+        for write in self._kept:
+            self._database.keep(write)
+
+    def __enter__(self) -> UnitOfWork:
+        """A command's work: ``with db.unit_of_work() as work:`` commits at the end."""
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def dispose(self) -> None:
+        """The engines belong to the database, not to one request's work."""

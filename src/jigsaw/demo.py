@@ -17,17 +17,17 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from jigsaw import migrate
-from jigsaw.access import service as access
-from jigsaw.access import totp
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
-from jigsaw.agencies.models import Agency
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import PractitionerIn
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings, forget_demo_keys
 from jigsaw.db import Database
+from jigsaw.identity import service as access
+from jigsaw.identity import totp
+from jigsaw.identity.models import Agency
 from jigsaw.people.models import AgencyRecord, PersonRole
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 
 DEMO_DATABASE = Path("var") / "demo.db"
 DEMO_PASSWORD = "jigsaw-demo-2026"  # noqa: S105 (synthetic data only, printed to the user)
@@ -98,7 +98,7 @@ def demo_key() -> str:
 
 def _busiest_agency(db: Database, kind: AgencyKind) -> Agency:
     """The agency of a kind that knows the most children, so the demo has things to show."""
-    with db.sessions() as session:
+    with db.reading() as session:
         query = (
             select(Agency)
             .join(AgencyRecord, AgencyRecord.agency_id == Agency.id)

@@ -1,16 +1,15 @@
-"""Imports every table so metadata is complete (Alembic and test set-up use this)."""
+"""Imports every table so metadata is complete (Alembic and test set-up use this).
 
-from jigsaw.access.models import (
-    ApiToken,
-    BreakGlassEnd,
-    BreakGlassSession,
-    PasswordReset,
-    SignInThrottle,
-)
-from jigsaw.agencies.models import Agency, Practitioner
+Only the service's own tables: the synthetic generator's truth is not part of the
+schema a deployment runs (``jigsaw.synthetic.models`` keeps it apart).
+"""
+
 from jigsaw.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
+from jigsaw.breakglass.models import BreakGlassEnd, BreakGlassSession
 from jigsaw.consent.models import ConsentRecord, ServiceAgreement, TransparencyRecord
 from jigsaw.db import Base
+from jigsaw.drafts.models import PageDraft
+from jigsaw.identity.models import Agency, ApiToken, PasswordReset, Practitioner, SignInThrottle
 from jigsaw.linkage.models import LinkageRun, LinkChange, LinkEvent, LinkReview, MatchKey
 from jigsaw.notifications.models import Notification
 from jigsaw.people.models import AgencyRecord, Involvement, Person, Relationship
@@ -29,7 +28,6 @@ from jigsaw.sharing.models import (
     RagRating,
     SharingDecision,
 )
-from jigsaw.synthetic.models import SyntheticTruth
 
 __all__ = [
     "AdviceAnswer",
@@ -62,6 +60,7 @@ __all__ = [
     "LinkageRun",
     "MatchKey",
     "Notification",
+    "PageDraft",
     "PasswordReset",
     "Person",
     "Practitioner",
@@ -70,6 +69,5 @@ __all__ = [
     "ServiceAgreement",
     "SharingDecision",
     "SignInThrottle",
-    "SyntheticTruth",
     "TransparencyRecord",
 ]

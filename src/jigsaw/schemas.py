@@ -25,8 +25,6 @@ from pydantic import (
     field_validator,
 )
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
 MAX_ID = 2**31 - 1
 """The largest value an ``INTEGER`` id column holds on PostgreSQL (and so on every backend)."""
 

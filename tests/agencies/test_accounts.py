@@ -13,15 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from jigsaw.agencies.models import Agency, Practitioner
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.audit.actions import AuditAction
 from jigsaw.cli import app as cli
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency, Practitioner
+from jigsaw.identity.schemas import PractitionerOut
 from jigsaw.notifications.models import Notification, NotificationKind
-from tests.access.test_sessions import shift_clock  # noqa: F401 (a fixture)
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import PASSWORD, World, unique
+from tests.identity.test_sessions import shift_clock  # noqa: F401 (a fixture)
 
 NEW_PASSWORD = "kestrels hover over the bypass"
 

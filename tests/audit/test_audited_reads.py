@@ -26,9 +26,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import jigsaw
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import Role
-from jigsaw.audit import access_log, register
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import READS, AuditAction
 from jigsaw.audit.models import AuditEntry
@@ -37,12 +34,15 @@ from jigsaw.consent import service as consent
 from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose
 from jigsaw.consent.schemas import ConsentIn
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
 from jigsaw.deadlines.timescales import load_profile
+from jigsaw.deadlines.values import Rag
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
+from jigsaw.oversight import access_log, register
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, RelationshipKind
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category
 from jigsaw.sharing import advice, decisions, disclosures, export, requests
@@ -85,18 +85,19 @@ DECLARED_READS = {k: v for k, v in AUDITED_READS.items() if k.startswith("jigsaw
 
 WRITERS = frozenset(
     {
-        "jigsaw.access.breakglass.end",
-        "jigsaw.access.breakglass.start",
-        "jigsaw.access.service.issue_password_reset",
-        "jigsaw.access.service.reset_second_factor",
-        "jigsaw.access.service.set_second_factor",
-        "jigsaw.access.tokens.create_token",
-        "jigsaw.access.tokens.revoke_token",
+        "jigsaw.breakglass.service.end",
+        "jigsaw.breakglass.service.start",
+        "jigsaw.identity.rotation.rewrap",
+        "jigsaw.identity.service.issue_password_reset",
+        "jigsaw.identity.service.reset_second_factor",
+        "jigsaw.identity.service.set_second_factor",
+        "jigsaw.identity.tokens.create_token",
+        "jigsaw.identity.tokens.revoke_token",
         "jigsaw.agencies.service.create_agency",
         "jigsaw.agencies.service.change_practitioner",
         "jigsaw.agencies.service.create_practitioner",
         "jigsaw.agencies.service.create_service_account",
-        "jigsaw.audit.refusals.record_refusal",
+        "jigsaw.oversight.refusals.record_refusal",
         "jigsaw.consent.service.record_consent",
         "jigsaw.consent.service.record_service_agreement",
         "jigsaw.consent.service.record_transparency",
@@ -104,7 +105,6 @@ WRITERS = frozenset(
         "jigsaw.linkage.service.confirm_link",
         "jigsaw.linkage.service.link_recorded",
         "jigsaw.linkage.service.reject_link",
-        "jigsaw.linkage.service.undo_change",
         "jigsaw.linkage.service.unmerge",
         "jigsaw.notifications.service.mark_read",
         "jigsaw.people.service.create_agency_record",
@@ -154,7 +154,10 @@ def test_pages_read_only_through_services() -> None:
     touching = sorted(
         str(path.relative_to(web))
         for path in web.rglob("*.py")
-        if re.search(r"\bsqlalchemy\b|\.sessions\(|\.transaction\(|\bselect\(", path.read_text())
+        if re.search(
+            r"\bsqlalchemy\b(?!\.exc\b)|\.sessions\(|\.reading\(|\.transaction\(|\.independent\(|\bselect\(",
+            path.read_text(),
+        )
     )
     assert touching == []
 
@@ -396,11 +399,11 @@ CALLS: dict[str, Call] = {
     "jigsaw.singleview.service.pattern_flags": _as(
         DSL, lambda db, a, r: singleview.pattern_flags(db, a, r.family.child)
     ),
-    "jigsaw.audit.access_log.access_log": _as(
+    "jigsaw.oversight.access_log.access_log": _as(
         DPO, lambda db, a, r: access_log.access_log(db, a, record_id=r.school_record)
     ),
-    "jigsaw.audit.access_log.alerts": _as(DPO, lambda db, a, r: access_log.alerts(db, a)),
-    "jigsaw.audit.register.build_register": _as(
+    "jigsaw.oversight.access_log.alerts": _as(DPO, lambda db, a, r: access_log.alerts(db, a)),
+    "jigsaw.oversight.register.build_register": _as(
         DPO, lambda db, a, r: register.build_register(db, a, record_id=r.school_record)
     ),
     "jigsaw.linkage.search.search": _as(

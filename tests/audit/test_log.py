@@ -9,9 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Connection, func, select, text
 
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
 from jigsaw.audit import service as audit
 from jigsaw.audit.canonical import entry_leaf_hash
@@ -23,6 +21,8 @@ from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from jigsaw import migrate
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
-from jigsaw.agencies.models import Agency, Practitioner
-from jigsaw.agencies.roles import Role
 from jigsaw.agencies.schemas import PractitionerIn
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.linkage.batch import RunSummary, run_linkage
-from jigsaw.linkage.model import LinkageModel, Thresholds
+from jigsaw.linkage.person_model import LinkageModel, Thresholds
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import Role
 from jigsaw.synthetic.service import generate_population
 
 CHILDREN = 60

@@ -2,8 +2,8 @@
 
 What must hold whatever the model's quality: every agency record ends up with
 exactly one person, uncertain pairs wait in the queue unlinked, every change is in
-the history and the audit log, and merges and unmerges can be undone without any
-agency record (or anything hanging off one) being lost or moved to another record.
+the history and the audit log, and merges and unmerges move agency records without
+any of them (or anything hanging off one) being lost or moved to another record.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from jigsaw.agencies.roles import Role
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
@@ -22,9 +21,10 @@ from jigsaw.linkage import service
 from jigsaw.linkage.batch import RunSummary, run_linkage
 from jigsaw.linkage.features import normalise_nhs_number
 from jigsaw.linkage.metrics import score_clusters
-from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.models import LinkageRun, LinkEvent, LinkReview, MatchKey, ReviewStatus
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.people.models import AgencyRecord, Involvement, LinkStatus, Relationship
+from jigsaw.policy.roles import Role
 from jigsaw.records.models import InformationItem
 from jigsaw.synthetic.models import SyntheticTruth
 from tests.linkage.conftest import actor_with_role
@@ -139,7 +139,7 @@ def test_rerunning_changes_nothing_already_linked(linked: Linked, test_model: Li
     assert again.reviews_opened == 0  # the same pairs are not asked about twice
 
 
-def test_confirm_merges_and_undo_restores(linked: Linked) -> None:
+def test_confirm_merges_and_keeps_everything_attached(linked: Linked) -> None:
     db, _summary = linked
     mash = actor_with_role(db, Role.LINKAGE_REVIEWER)
     review = _open_review(db)
@@ -161,14 +161,6 @@ def test_confirm_merges_and_undo_restores(linked: Linked) -> None:
     assert actions[AuditAction.LINK_CONFIRMED] == 1 and actions[AuditAction.LINK_MERGED] == 2
     with pytest.raises(Conflict):
         service.confirm_link(db, mash, review.id)
-
-    service.undo_change(db, mash, change.change_id, reason="Confirmed too soon")
-    assert _people(db) == before
-    assert _actions(db)[AuditAction.LINK_UNMERGED] == 1
-    with db.sessions() as session:
-        assert session.get(LinkReview, review.id).status is ReviewStatus.OPEN  # type: ignore[union-attr]
-    with pytest.raises(Conflict, match="already been undone"):
-        service.undo_change(db, mash, change.change_id)
 
 
 def test_reject_keeps_them_apart_for_good(linked: Linked, test_model: LinkageModel) -> None:
@@ -203,15 +195,14 @@ def test_unmerge_detaches_into_a_new_person_and_loses_nothing(linked: Linked) ->
     assert after[detached[0]] not in set(before.values())
     assert all(after[r] == person for r in records[1:])
     assert _attachments(db) == attached
+    assert change.records == tuple(detached)
+    assert (change.from_person_id, change.to_person_id) == (person, after[detached[0]])
     assert _actions(db)[AuditAction.LINK_UNMERGED] == 1
     history = service.history(db, admin_like, detached[0])
     assert [h["kind"] for h in history] == ["run", "unmerge"]
 
     with pytest.raises(InvalidInput, match="nothing would stay"):
         service.unmerge(db, admin_like, records[1:])
-
-    service.undo_change(db, admin_like, change.change_id)
-    assert _people(db) == before
 
 
 def test_only_linkage_reviewers_may_change_links(linked_once: Linked) -> None:

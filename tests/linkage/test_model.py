@@ -14,7 +14,7 @@ from jigsaw.linkage.comparisons import COMPARISONS
 from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import Features
 from jigsaw.linkage.index import features_from_key, key_row
-from jigsaw.linkage.model import LinkageModel, ModelError, Thresholds
+from jigsaw.linkage.person_model import LinkageModel, ModelError, Thresholds
 from tests.linkage.helpers import population
 
 

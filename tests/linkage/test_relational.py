@@ -22,7 +22,7 @@ from jigsaw.linkage.engine import (
     quiet_splink,
 )
 from jigsaw.linkage.features import PersonDetails, features_of
-from jigsaw.linkage.model import LinkageModel
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.settings import LINKED_CHILD_KINDS
 from jigsaw.linkage.source import FEATURE_SCHEMA, RELATIONSHIP_SCHEMA, feature_row
 from jigsaw.people.models import AgencyRecord, Relationship

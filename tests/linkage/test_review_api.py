@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.linkage.models import ReviewStatus
 from jigsaw.people.models import AgencyRecord, LinkStatus
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import World, unique
 from tests.linkage.helpers import open_review, review_status
 from tests.singleview.helpers import link, new_person

@@ -11,7 +11,7 @@ import pytest
 from jigsaw.db import Database
 from jigsaw.linkage import engine
 from jigsaw.linkage.batch import run_linkage
-from jigsaw.linkage.model import LinkageModel
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.synthetic.service import generate_population
 
 

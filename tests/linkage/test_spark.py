@@ -14,7 +14,7 @@ import pytest
 
 from jigsaw.db import Database
 from jigsaw.linkage.batch import run_linkage
-from jigsaw.linkage.model import LinkageModel
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.spark import similarity_jar, spark_config
 
 

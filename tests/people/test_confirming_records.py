@@ -23,21 +23,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from jigsaw import clock
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
-from jigsaw.audit import access_log
 from jigsaw.audit.actions import ALERTS, AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotPermitted
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.index import index_records
+from jigsaw.oversight import access_log
 from jigsaw.people import service as people
 from jigsaw.people.models import LinkStatus, RecordingReason
 from jigsaw.people.nhs_number import check_digit
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import SYSTEM, World, unique
 from tests.singleview.helpers import involve, item, link, new_person
 from tests.web.helpers import add_record

@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
 from jigsaw.models import Base
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import World, unique
 
 

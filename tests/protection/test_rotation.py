@@ -10,17 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from jigsaw.access.keys import AccountKeys
-from jigsaw.agencies.models import Practitioner
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.app import create_app
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.cli import app as jigsaw_cli
 from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
-from jigsaw.protection import keys as master_keys
-from jigsaw.protection.keys import LocalMasterKey
+from jigsaw.identity.account_keys import AccountKeys
+from jigsaw.identity.models import Practitioner
+from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.protection import master_key as master_keys
+from jigsaw.protection.master_key import LocalMasterKey
 from tests.conftest import AUDIT_KEY, PASSWORD, SECRET_KEY, World
 from tests.scene import _item, school_child
 

@@ -13,34 +13,33 @@ from typing import NamedTuple
 import pytest
 from sqlalchemy import Connection, insert, select, text
 
-from jigsaw.access import breakglass
-from jigsaw.access.actor import Actor
-from jigsaw.access.breakglass_schemas import BreakGlassIn
-from jigsaw.access.keys import AccountKeys
-from jigsaw.access.models import EmergencyGround
-from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.breakglass import service as breakglass
+from jigsaw.breakglass.models import EmergencyGround
+from jigsaw.breakglass.schemas import BreakGlassIn
 from jigsaw.clock import utcnow
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
 from jigsaw.deadlines.timescales import load_profile
+from jigsaw.deadlines.values import Rag
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
-from jigsaw.protection import keys as master_keys
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.protection import master_key as master_keys
 from jigsaw.protection.keyring import (
     AGENCY,
     AGENCY_RECORD,
-    MASTER_KEY_INFO,
     PREFIX,
     Erased,
+    OpenKey,
     Place,
     Subject,
     Unreadable,
     keyring,
     reveal,
 )
-from jigsaw.protection.keys import KeyUnavailable, LocalMasterKey
+from jigsaw.protection.master_key import MASTER_KEY_INFO, KeyUnavailable, LocalMasterKey
 from jigsaw.protection.models import DataKey
 from jigsaw.protection.sealed import open_rows
 from jigsaw.protection.service import rewrap
@@ -53,7 +52,8 @@ from jigsaw.sharing import advice, decisions, disclosures, requests
 from jigsaw.sharing.export import export_decisions
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, RequestIn, RerateIn, RevocationIn
 from jigsaw.singleview import service as singleview
-from tests.conftest import SECRET_KEY, SYSTEM, World, unique
+from tests.conftest import SYSTEM, World, unique
+from tests.protection.test_envelope import _legacy_column_value, _legacy_wrapped
 from tests.scene import Scene, _item, build_scene
 from tests.singleview.helpers import link
 
@@ -245,9 +245,8 @@ def test_rotation_rewraps_every_data_key_and_nothing_else_changes(
     new = LocalMasterKey(b"n" * 32, retired=(old_key,))
     master_keys.configure(new)
     try:
-        accounts = AccountKeys.from_secret(SECRET_KEY)
-        assert rewrap(private_database, Actor.system(), accounts).data_keys >= 1
-        assert rewrap(private_database, Actor.system(), accounts) == (0, 0)
+        assert rewrap(private_database, Actor.system()) >= 1
+        assert rewrap(private_database, Actor.system()) == 0
     finally:
         master_keys.configure(old)
     with private_database.sessions() as session:
@@ -259,6 +258,58 @@ def test_rotation_rewraps_every_data_key_and_nothing_else_changes(
         row = session.get(InformationItem, item.id)
         assert row is not None and row.detail == DETAIL
     assert _raw(private_database, "information_items", item.id, "detail") == before
+
+
+def test_an_item_and_its_data_key_in_the_legacy_forms_still_read_as_written(
+    private_database: Database,
+) -> None:
+    """What was sealed before the one sealed-value form is read where it is, never rewritten."""
+    world = World(private_database)
+    dsl, record_id = _school_child(private_database, world)
+    item = _item(private_database, dsl, record_id)
+    subject = Subject(AGENCY_RECORD, record_id)
+    seal_id = str(_raw(private_database, "information_items", item.id, "seal_id")["seal_id"])
+    with private_database.sessions() as session:
+        key = keyring(session).for_reading(subject)
+    assert isinstance(key, OpenKey)
+    detail = _legacy_column_value(key, Place("information_items", "detail", seal_id), DETAIL)
+    subtype = _legacy_column_value(key, Place("information_items", "subtype", seal_id), "injury")
+    master = master_keys.current()
+    wrapped = _legacy_wrapped(
+        base64.b64decode(os.environ["JIGSAW_MASTER_KEY"]), master.key_id, key.key, subject.context
+    )
+    with private_database.engine.begin() as conn, _guards_lifted(conn):
+        conn.execute(
+            text("UPDATE information_items SET detail = :d, subtype = :s WHERE id = :id"),
+            {"d": detail, "s": subtype, "id": item.id},
+        )
+        conn.execute(
+            text("UPDATE data_keys SET wrapped = :w WHERE id = :id"), {"w": wrapped, "id": key.id}
+        )
+
+    seen = records.view_item(private_database, dsl, item.id)
+    assert (seen.detail, seen.subtype, seen.summary) == (DETAIL, "injury", SUMMARY)
+    with private_database.sessions() as session:
+        found = session.execute(
+            select(
+                InformationItem.id,
+                InformationItem.subject_record_id,
+                InformationItem.seal_id,
+                InformationItem.summary,
+                InformationItem.detail,
+                InformationItem.source,
+            ).where(InformationItem.id == item.id)
+        ).all()
+        (opened,) = open_rows(
+            session,
+            InformationItem,
+            [_AsRead(*row) for row in found],
+            lambda row: Subject(AGENCY_RECORD, row.subject_record_id),
+            make=lambda values: _AsRead(*values),
+        )
+    assert opened.detail == DETAIL and opened.summary == SUMMARY
+    stored = _raw(private_database, "information_items", item.id, "detail", "subtype")
+    assert stored == {"detail": detail, "subtype": subtype}, "reading rewrites nothing"
 
 
 class _AsRead(NamedTuple):

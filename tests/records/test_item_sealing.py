@@ -13,13 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from jigsaw import migrate
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.protection.keyring import PREFIX, Erased
 from jigsaw.records import service as records
 from jigsaw.retention import service as retention

@@ -3,9 +3,9 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import InformationItem
 from tests.conftest import World, unique
 

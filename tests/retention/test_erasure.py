@@ -10,9 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.app import create_app
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
@@ -23,8 +20,11 @@ from jigsaw.clock import utcnow
 from jigsaw.config import Settings
 from jigsaw.db import Database
 from jigsaw.errors import Conflict
+from jigsaw.identity.schemas import PractitionerOut
 from jigsaw.linkage.models import MatchKey
 from jigsaw.people.models import AgencyRecord
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.protection.keyring import Erased
 from jigsaw.protection.models import DataKey
 from jigsaw.records import service as records

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.people.models import PersonRole
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category
 from jigsaw.retention.schedule import (
     InvalidSchedule,

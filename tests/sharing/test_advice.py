@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
+from jigsaw.identity.schemas import PractitionerOut
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.sharing.models import AdviceRequest
 from tests.conftest import World
 from tests.web.helpers import add_record, entries_by

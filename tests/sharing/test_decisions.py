@@ -125,7 +125,7 @@ def test_consent_basis_only_with_consent(db: Database, scene: Scene) -> None:
 
 
 def test_recipient_must_have_a_safeguarding_role(db: Database, scene: Scene, world) -> None:  # type: ignore[no-untyped-def]
-    from jigsaw.agencies.roles import AgencyKind, Role
+    from jigsaw.policy.roles import AgencyKind, Role
 
     auditor = world.practitioner(scene.mash, Role.AUDITOR)
     with pytest.raises(InvalidInput) as caught:

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import Role
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import NotificationKind
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import Role
 from jigsaw.records import service as records
 from jigsaw.records.schemas import CorrectionIn, RetractionIn
 from jigsaw.sharing import disclosures

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
 from jigsaw.deadlines.timescales import load_profile
+from jigsaw.deadlines.values import Rag
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole

@@ -16,12 +16,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.models import Agency
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.people import service as people
 from jigsaw.people.models import (
     AgencyRecord,
@@ -31,6 +29,8 @@ from jigsaw.people.models import (
     RelationshipKind,
 )
 from jigsaw.people.schemas import AgencyRecordIn, InvolvementIn, RelationshipIn
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut

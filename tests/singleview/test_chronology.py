@@ -10,12 +10,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import NotPermitted
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import RetractionIn
@@ -260,7 +260,7 @@ def _statements(db: Database, read: Callable[[], object]) -> int:
         sent.append("statement")
 
     # Reads run in a transaction, which SQLite gives an engine of its own.
-    engines = {db.engine, db.transaction.engine}
+    engines = {db.engine, db.write_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     try:

@@ -155,7 +155,7 @@ def test_every_rule_checked_is_listed_with_the_rules_version(
     found = service.pattern_flags(db, family.dsl, family.child)
     assert found.rules_version == shipped_rules().version
     assert [r.id for r in found.rules] == [f.id for f in shipped_rules().flags]
-    from jigsaw.agencies.roles import AgencyKind
+    from jigsaw.policy.roles import AgencyKind
 
     outsider = world.actor(world.practitioner(world.agency(AgencyKind.HOUSING)))
     with pytest.raises(NotPermitted):

@@ -9,17 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
 from jigsaw.deadlines.timescales import load_profile
-from jigsaw.notifications import encompass
+from jigsaw.encompass import service as encompass
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import InformationItem
 from jigsaw.sharing.disclosures import notify_item_changed
 from tests.conftest import SYSTEM, World, unique

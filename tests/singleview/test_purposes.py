@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.db import Database
 from jigsaw.linkage import service as linking
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import World, unique
 from tests.people.test_confirming_records import Known, build_known
 

@@ -8,16 +8,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from jigsaw.agencies.models import Practitioner
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit.actions import READS, AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
 from jigsaw.deadlines.timescales import load_profile
+from jigsaw.deadlines.values import Rag
 from jigsaw.errors import NotFound, NotPermitted
+from jigsaw.identity.models import Practitioner
 from jigsaw.people.models import LinkStatus
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import Category
 from jigsaw.sharing import decisions, requests
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason

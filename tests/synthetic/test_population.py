@@ -21,17 +21,17 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from jigsaw import migrate
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.models import Agency, Practitioner
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
 from jigsaw.errors import Conflict
+from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.people import nhs_number
 from jigsaw.people import service as people
 from jigsaw.people.models import AgencyRecord, PersonRole, Sex
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category, InformationItem
 from jigsaw.synthetic import names
 from jigsaw.synthetic.households import TruePerson, households

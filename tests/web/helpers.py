@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
+from jigsaw.identity.schemas import PractitionerOut
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, Sex
 from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
+from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn, ItemOut

@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies import service as agencies
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
+from jigsaw.identity import service as accounts
+from jigsaw.policy.actor import Actor
 from tests.conftest import World
 from tests.scene import Scene
 from tests.web.helpers import form_token, sign_in_through_the_page
@@ -21,7 +21,7 @@ from tests.web.helpers import form_token, sign_in_through_the_page
 def sign_in_as(client: TestClient, world: World, db: Database, actor: Actor) -> str:
     """Sign the actor in on the pages; returns the session's form token."""
     assert actor.practitioner_id is not None
-    sign_in_through_the_page(client, world, agencies.get_practitioner(db, actor.practitioner_id))
+    sign_in_through_the_page(client, world, accounts.get_practitioner(db, actor.practitioner_id))
     return form_token(client.get("/").text)
 
 

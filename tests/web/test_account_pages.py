@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jigsaw.access import service as access
-from jigsaw.access import totp
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.audit.models import AuditEntry
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
+from jigsaw.identity import service as access
+from jigsaw.identity import totp
+from jigsaw.identity.schemas import PractitionerOut
 from tests.conftest import PASSWORD, World
 from tests.web.helpers import form_token, page_title, sign_in_through_the_page
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from jigsaw.agencies.roles import Role
+from jigsaw.policy.roles import Role
 from tests.conftest import World
 from tests.web.helpers import form_token, sign_in_through_the_page
 

@@ -17,13 +17,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Request, Response, expect
 
-from jigsaw.access import totp
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
+from jigsaw.identity import totp
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, RelationshipKind
 from jigsaw.people.schemas import RelationshipIn
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import Category, Nature
 from tests.conftest import PASSWORD, World, unique
 from tests.web.conftest import AXE_OPTIONS

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.db import Database
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import World, unique
 from tests.web.helpers import add_item, add_record, sign_in_browser
 

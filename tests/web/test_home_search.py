@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.app import SESSION_COOKIE
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
+from jigsaw.identity.schemas import PractitionerOut
 from jigsaw.people.schemas import AgencyRecordOut
 from jigsaw.web.routes import MAX_SEARCH_LENGTH
 from tests.conftest import World, unique

@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import PractitionerOut
 from jigsaw.db import Database
+from jigsaw.identity.schemas import PractitionerOut
 from jigsaw.linkage.index import index_records
 from jigsaw.people.models import AgencyRecord, LinkStatus
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import World
 from tests.linkage.helpers import open_review
 from tests.singleview.helpers import link, new_person

@@ -15,17 +15,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
 from jigsaw.errors import NotPermitted
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.index import index_records
 from jigsaw.linkage.models import LinkChange, ReviewStatus
 from jigsaw.people.models import AgencyRecord, LinkStatus
 from jigsaw.people.nhs_number import check_digit
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import PASSWORD, World
 from tests.linkage.helpers import open_review, review_status
 from tests.singleview.helpers import involve, link, new_person

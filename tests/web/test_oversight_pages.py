@@ -11,12 +11,12 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Database
 from jigsaw.people import service as people
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import Role
 from jigsaw.sharing import disclosures
 from jigsaw.sharing.models import DecisionOutcome
 from tests.conftest import World

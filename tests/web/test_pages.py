@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.app import create_app
 from jigsaw.audit.models import AuditEntry
 from jigsaw.config import Settings
@@ -19,6 +18,7 @@ from jigsaw.db import Database
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import InvolvementIn, RelationshipIn
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import CorrectionIn, RetractionIn

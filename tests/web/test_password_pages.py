@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from jigsaw.agencies.roles import Role
-from jigsaw.agencies.schemas import PractitionerOut
-from tests.access.test_sessions import shift_clock  # noqa: F401 (a fixture)
+from jigsaw.identity.schemas import PractitionerOut
+from jigsaw.policy.roles import Role
 from tests.conftest import PASSWORD, World
+from tests.identity.test_sessions import shift_clock  # noqa: F401 (a fixture)
 from tests.web.conftest import AccessibilityChecks
 from tests.web.helpers import form_token, page_title, sign_in_browser, sign_in_through_the_page
 

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies import service as agencies
-from jigsaw.agencies.roles import Role
 from jigsaw.consent import service as consent
 from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose
 from jigsaw.consent.schemas import ConsentIn
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
+from jigsaw.deadlines.values import Rag
 from jigsaw.guidance import load_edition
+from jigsaw.identity import service as accounts
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import Role
 from jigsaw.sharing import advice, decisions, disclosures
 from tests.conftest import World
 from tests.scene import HARM_ANSWERS, Scene
@@ -43,7 +43,7 @@ def signed_in(browser: Browser, live_server: str, world: World, db: Database) ->
 
     def open_as(world: World, actor: Actor) -> Page:
         assert actor.practitioner_id is not None
-        person = agencies.get_practitioner(db, actor.practitioner_id)
+        person = accounts.get_practitioner(db, actor.practitioner_id)
         context = browser.new_context(base_url=live_server)
         contexts.append(context)
         page = context.new_page()
@@ -114,7 +114,7 @@ def _reference(page: Page, kind: str) -> int:
 
 def _name(db: Database, actor: Actor) -> str:
     assert actor.practitioner_id is not None
-    return agencies.get_practitioner(db, actor.practitioner_id).name
+    return accounts.get_practitioner(db, actor.practitioner_id).name
 
 
 def test_share_path_ends_with_the_recipient_acknowledging(

@@ -11,15 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
+from jigsaw.deadlines.values import Rag
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.sharing import advice, decisions, disclosures, requests
 from jigsaw.sharing.models import AdviceRequest, DecisionOutcome, Disclosure, SharingDecision
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.db import Database
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import Category
 from tests.conftest import PASSWORD, World
 from tests.singleview.helpers import Family, build_family, involve, item, share

@@ -2,18 +2,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from jigsaw.access.tokens import Scope
 from jigsaw.agencies import service
 from jigsaw.agencies.schemas import (
     AgencyIn,
-    AgencyOut,
     NewPractitionerOut,
     PractitionerChange,
     PractitionerIn,
-    PractitionerOut,
     ServiceAccountIn,
 )
-from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, require_scopes
+from jigsaw.identity.dependencies import (
+    DB,
+    CurrentActor,
+    RecentlyAuthenticatedActor,
+    require_scopes,
+)
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
+from jigsaw.identity.tokens import Scope
 from jigsaw.schemas import Id
 
 router = APIRouter(

@@ -14,13 +14,13 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service
-from jigsaw.agencies.roles import AgencyKind, Role
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
-from jigsaw.config import get_settings
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotPermitted
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.protection.master_key import open_database
 
 app = typer.Typer(no_args_is_help=True, help="Agencies and accounts, as the data controller.")
 console = Console()
@@ -29,7 +29,7 @@ DatabaseOption = Annotated[str | None, typer.Option("--database", help="SQLAlche
 
 
 def _db(database: str | None) -> Database:
-    return Database(database or get_settings().database_url)
+    return open_database(url=database)
 
 
 @app.command("add-agency")
@@ -40,7 +40,8 @@ def add_agency(
 ) -> None:
     """Add an agency and print its id."""
     try:
-        made = service.create_agency(_db(database), Actor.system(), AgencyIn(name=name, kind=kind))
+        with _db(database).unit_of_work() as work:
+            made = service.create_agency(work, Actor.system(), AgencyIn(name=name, kind=kind))
     except (Conflict, InvalidInput) as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1) from None
@@ -58,19 +59,17 @@ def add_account(
 ) -> None:
     """Add a person's account and print its one-time enrolment code (shown only now)."""
     try:
-        made = service.create_practitioner(
-            _db(database),
-            Actor.system(),
-            PractitionerIn.model_validate(
-                {
-                    "agency_id": agency,
-                    "name": name,
-                    "email": email,
-                    "role": role,
-                    "job_title": job_title,
-                }
-            ),
+        details = PractitionerIn.model_validate(
+            {
+                "agency_id": agency,
+                "name": name,
+                "email": email,
+                "role": role,
+                "job_title": job_title,
+            }
         )
+        with _db(database).unit_of_work() as work:
+            made = service.create_practitioner(work, Actor.system(), details)
     except ValidationError as invalid:
         for problem in invalid.errors():
             console.print(f"[red]{'.'.join(map(str, problem['loc']))}: {problem['msg']}[/red]")

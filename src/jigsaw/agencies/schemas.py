@@ -5,9 +5,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from jigsaw.access.passwords import MIN_PASSWORD_LENGTH
-from jigsaw.agencies.roles import AgencyKind, Role
-from jigsaw.schemas import Id, Input, Output
+from jigsaw.identity.passwords import MIN_PASSWORD_LENGTH
+from jigsaw.identity.schemas import PractitionerOut
+from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.schemas import Id, Input
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -15,13 +16,6 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class AgencyIn(Input):
     name: Name
     kind: AgencyKind
-
-
-class AgencyOut(Output):
-    id: int
-    name: str
-    kind: AgencyKind
-    created_at: datetime
 
 
 def _not_the_system(role: Role) -> Role:
@@ -63,18 +57,6 @@ class ServiceAccountIn(Input):
 
     name: Name
     agency_id: Id | None = None
-
-
-class PractitionerOut(Output):
-    id: int
-    agency_id: int
-    name: str
-    email: str
-    role: Role
-    job_title: str
-    phone: str
-    service_account: bool = False
-    active: bool = True
 
 
 class NewPractitionerOut(PractitionerOut):

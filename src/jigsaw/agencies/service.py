@@ -11,28 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jigsaw.access import service as access
-from jigsaw.access.actor import Actor
-from jigsaw.access.models import ENROLMENT_PURPOSE
-from jigsaw.access.passwords import hash_password
-from jigsaw.access.policy import (
-    OWN_ACCOUNT_REFUSAL,
-    AccountChangeKind,
-    Permission,
-    may_add_agencies,
-    may_change_account,
-    refusal,
-    require,
-)
-from jigsaw.agencies.models import Agency, Practitioner
-from jigsaw.agencies.roles import SERVICE_ACCOUNT_ROLE, Role
 from jigsaw.agencies.schemas import (
     AgencyIn,
-    AgencyOut,
     NewPractitionerOut,
     PractitionerChange,
     PractitionerIn,
-    PractitionerOut,
     ServiceAccountIn,
 )
 from jigsaw.audit import service as audit
@@ -41,8 +24,24 @@ from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from jigsaw.notifications.oversight import oversight_contacts
+from jigsaw.identity import service as access
+from jigsaw.identity.models import ENROLMENT_PURPOSE, Agency, Practitioner
+from jigsaw.identity.passwords import hash_password
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
+from jigsaw.notifications.contacts import oversight_contacts
 from jigsaw.notifications.service import Addressee
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import (
+    OWN_ACCOUNT_REFUSAL,
+    AccountChangeKind,
+    Permission,
+    may_add_agencies,
+    may_change_account,
+    refusal,
+    require,
+)
+from jigsaw.policy.roles import SERVICE_ACCOUNT_ROLE, Role
 
 SERVICE_ACCOUNT_DOMAIN = "service-accounts.invalid"
 """Service accounts' made-up addresses: ``.invalid`` is reserved (RFC 2606), so no mail
@@ -220,10 +219,11 @@ def change_practitioner(
 def list_service_accounts(db: Database, actor: Actor) -> list[PractitionerOut]:
     """The administrator's own agency's service accounts."""
     require(actor, Permission.OVERSEE_API_TOKENS, actor.agency_id)
-    with db.sessions() as session:
-        query = select(Practitioner).where(Practitioner.service_account.is_(True))
-        if not actor.is_system:
-            query = query.where(Practitioner.agency_id == actor.agency_id)
+    with db.reading() as session:
+        query = select(Practitioner).where(
+            Practitioner.service_account.is_(True),
+            scopes.of_agency(actor, Permission.OVERSEE_API_TOKENS, Practitioner.agency_id),
+        )
         rows = session.scalars(query.order_by(Practitioner.id))
         return [PractitionerOut.model_validate(p) for p in rows]
 
@@ -311,21 +311,13 @@ def _tell_oversight(
         practitioner.agency_id,
         "practitioner",
         practitioner.id,
-        accountable=accountable,
+        accountable=[(a.agency_id, a.practitioner_id) for a in accountable],
         holder_id=None if practitioner.service_account else practitioner.id,
     )
 
 
 def list_agencies(db: Database) -> list[AgencyOut]:
     """The directory of agencies is not personal data; any signed-in user may read it."""
-    with db.sessions() as session:
+    with db.reading() as session:
         rows = session.scalars(select(Agency).order_by(Agency.name))
         return [AgencyOut.model_validate(a) for a in rows]
-
-
-def get_practitioner(db: Database, practitioner_id: int) -> PractitionerOut:
-    with db.sessions() as session:
-        practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None:
-            raise NotFound("practitioner", practitioner_id)
-        return PractitionerOut.model_validate(practitioner)

@@ -11,10 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from jigsaw.access.actor import Actor
 from jigsaw.audit import service
-from jigsaw.audit.keys import new_seed_text, signer_for
-from jigsaw.audit.register import build_register, register_csv
+from jigsaw.audit.checkpoint_key import new_seed_text, signer_for
 from jigsaw.audit.signing import VerifierKey
 from jigsaw.config import get_settings
 from jigsaw.db import Database
@@ -102,21 +100,3 @@ def verify(
         where = f"entry {problem.seq}: " if problem.seq is not None else ""
         console.print(f"[red]{problem.kind.value}[/red] {where}{problem.message}")
     sys.exit(1)
-
-
-def register_command(
-    person: Annotated[int | None, typer.Option("--person", help="Person index id.")] = None,
-    record: Annotated[int | None, typer.Option("--record", help="One agency record id.")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
-    database: DatabaseOption = None,
-) -> None:
-    """Print the disclosure register for a person: what was shared, with whom, why."""
-    if (person is None) == (record is None):
-        raise typer.BadParameter("Give either --person or --record")
-    if output_format not in ("json", "csv"):
-        raise typer.BadParameter("--format is json or csv")
-    built = build_register(_db(database), Actor.system(), person_id=person, record_id=record)
-    if output_format == "csv":
-        typer.echo(register_csv(built), nl=False)
-    else:
-        typer.echo(json.dumps(built.model_dump(mode="json"), indent=2))

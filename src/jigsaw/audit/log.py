@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from jigsaw.audit.canonical import entry_leaf_hash
 from jigsaw.audit.merkle import ProofError, empty_root, node_hash
 from jigsaw.audit.models import AuditEntry, AuditHead, AuditNode
 from jigsaw.audit.reads import noted
+from jigsaw.db import COMMITS_AT_END, STAGED_LISTS
 
 _PENDING = "jigsaw.audit.pending"
 HEAD_ID = 1
@@ -28,9 +29,12 @@ _NODES = AuditNode.metadata.tables[AuditNode.__tablename__]
 _HEAD = AuditHead.metadata.tables[AuditHead.__tablename__]
 
 
+STAGED_LISTS.add(_PENDING)
+
+
 def stage(session: Session, entry: AuditEntry) -> None:
     session.info.setdefault(_PENDING, []).append(entry)
-    noted(entry)
+    noted(entry, commits_with_request=bool(session.info.get(COMMITS_AT_END)))
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:
@@ -129,6 +133,12 @@ def _before_commit(session: Session) -> None:
     _sequence(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """The whole transaction is over: what it staged is gone with it if it rolled back.
+
+    A savepoint ending is not the end: the unit of work drops what a failed savepoint
+    staged itself (``db.STAGED_LISTS``), and keeps the rest for the commit.
+    """
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

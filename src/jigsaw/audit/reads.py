@@ -45,10 +45,16 @@ class AuditedRead:
 class _Watch:
     actions: frozenset[AuditAction]
     staged: list[AuditEntry] = field(default_factory=list)
+    with_request: list[AuditEntry] = field(default_factory=list)
 
     def audited(self) -> bool:
-        """An entry of a declared action was staged and, having a sequence number, committed."""
-        return any(e.action in self.actions and e.seq is not None for e in self.staged)
+        """An entry of a declared action was committed (it has a sequence number), or is
+        staged in a request's unit of work, which commits it before any answer is sent:
+        if that commit fails, the request fails and nothing read is shown."""
+        return any(
+            e.action in self.actions and (e.seq is not None or e in self.with_request)
+            for e in self.staged
+        )
 
 
 _WATCHES: ContextVar[tuple[_Watch, ...]] = ContextVar("jigsaw_audited_reads", default=())
@@ -64,10 +70,12 @@ def _name(fn: Callable[..., object]) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
-def noted(entry: AuditEntry) -> None:
+def noted(entry: AuditEntry, *, commits_with_request: bool = False) -> None:
     """Called for every staged entry: each read running now sees it."""
     for watch in _WATCHES.get():
         watch.staged.append(entry)
+        if commits_with_request:
+            watch.with_request.append(entry)
 
 
 def audited_read(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jigsaw.access.actor import Actor
 from jigsaw.audit import log
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.merkle import ProofError
@@ -25,6 +25,7 @@ from jigsaw.audit.verify import Report, verify_log
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import InvalidInput
+from jigsaw.policy.actor import Actor
 
 RefValue = int | str | list[int]
 
@@ -58,6 +59,35 @@ def append(
     return entry
 
 
+class _Identified(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+_Row = TypeVar("_Row", bound=_Identified)
+
+
+def append_new(
+    session: Session,
+    actor: Actor,
+    row: _Row,
+    action: AuditAction,
+    object_type: str,
+    *,
+    purpose: str | None = None,
+    refs: Mapping[str, RefValue] | None = None,
+) -> _Row:
+    """Add a new row and stage the entry that records its making.
+
+    The flush comes first because the entry names the row by its id, which the
+    database gives only once the row is written.
+    """
+    session.add(row)
+    session.flush()
+    append(session, actor, action, object_type, row.id, purpose=purpose, refs=refs)
+    return row
+
+
 def make_checkpoint(db: Database, signer: Signer) -> CheckpointOut:
     """Sign the current tree head, unless the latest checkpoint already covers it.
 
@@ -83,7 +113,7 @@ def make_checkpoint(db: Database, signer: Signer) -> CheckpointOut:
 
 
 def latest_checkpoint(db: Database) -> CheckpointOut | None:
-    with db.sessions() as session:
+    with db.reading() as session:
         latest = session.scalar(
             select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)
         )
@@ -91,7 +121,7 @@ def latest_checkpoint(db: Database) -> CheckpointOut | None:
 
 
 def prove_inclusion(db: Database, seq: int, tree_size: int | None = None) -> InclusionProof:
-    with db.sessions() as session:
+    with db.reading() as session:
         tree = StoredTree(session)
         size = tree_size if tree_size is not None else tree.size()
         try:
@@ -109,7 +139,7 @@ def prove_inclusion(db: Database, seq: int, tree_size: int | None = None) -> Inc
 
 
 def prove_consistency(db: Database, old_size: int, new_size: int | None = None) -> ConsistencyProof:
-    with db.sessions() as session:
+    with db.reading() as session:
         tree = StoredTree(session)
         size = new_size if new_size is not None else tree.size()
         try:
@@ -128,7 +158,7 @@ def prove_consistency(db: Database, old_size: int, new_size: int | None = None) 
 def verify(
     db: Database, trusted: VerifierKey, external: list[tuple[str, str]] | None = None
 ) -> Report:
-    with db.sessions() as session:
+    with db.reading() as session:
         return verify_log(session, trusted, external)
 
 

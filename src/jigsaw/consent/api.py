@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from jigsaw.access.tokens import Scope
 from jigsaw.consent import service
 from jigsaw.consent.schemas import (
     ConsentIn,
@@ -12,7 +11,8 @@ from jigsaw.consent.schemas import (
     TransparencyIn,
     TransparencyOut,
 )
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.identity.dependencies import DB, CurrentActor, require_scopes
+from jigsaw.identity.tokens import Scope
 from jigsaw.schemas import Id
 
 router = APIRouter(

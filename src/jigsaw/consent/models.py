@@ -15,8 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base, UTCDateTime
+from jigsaw.db import Base, UTCDateTime, enum_column
 
 
 class Party(StrEnum):

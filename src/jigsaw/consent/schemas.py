@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints, field_validator, model_validator
 
+from jigsaw import clock
 from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose, TellingMethod
 from jigsaw.schemas import CalendarDate, Id, Input, Output
 
@@ -12,7 +13,7 @@ Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 def _not_future(value: date) -> date:
-    if value > date.today():
+    if value > clock.today():
         raise ValueError("This date cannot be in the future")
     return value
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
@@ -27,42 +27,19 @@ from jigsaw.consent.schemas import (
     TransparencyOut,
 )
 from jigsaw.db import Database
-from jigsaw.errors import InvalidInput, NotFound
+from jigsaw.errors import InvalidInput
 from jigsaw.people.models import AgencyRecord
-
-
-def own_subject(
-    session: Session, actor: Actor, record_id: int, field: str = "subject_record_id"
-) -> AgencyRecord:
-    """The actor's agency's record of the person, or a field error naming it."""
-    record = session.get(AgencyRecord, record_id)
-    if record is None or not is_permitted(
-        actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
-    ):
-        raise InvalidInput.one(field, f"Your agency holds no record with id {record_id}")
-    require(actor, Permission.RECORD_ABOUT_PEOPLE, record.agency_id)
-    return record
+from jigsaw.people.own import own_record, own_subject
+from jigsaw.policy.actor import Actor
 
 
 def record_transparency(db: Database, actor: Actor, data: TransparencyIn) -> TransparencyOut:
     with db.transaction() as session:
         subject = own_subject(session, actor, data.subject_record_id)
         row = TransparencyRecord(
-            **data.model_dump(),
-            agency_id=subject.agency_id,
-            told_by_id=actor.practitioner_id,
-            recorded_at=utcnow(),
+            **data.model_dump(), told_by_id=actor.practitioner_id, **_made_now(subject)
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.TRANSPARENCY_RECORDED,
-            "transparency_record",
-            row.id,
-            refs={"agency_record": subject.id},
-        )
+        _append(session, actor, row, AuditAction.TRANSPARENCY_RECORDED, "transparency_record")
         return TransparencyOut.model_validate(row)
 
 
@@ -72,21 +49,9 @@ def record_service_agreement(
     with db.transaction() as session:
         subject = own_subject(session, actor, data.subject_record_id)
         row = ServiceAgreement(
-            **data.model_dump(),
-            agency_id=subject.agency_id,
-            recorded_by_id=actor.practitioner_id,
-            recorded_at=utcnow(),
+            **data.model_dump(), recorded_by_id=actor.practitioner_id, **_made_now(subject)
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.SERVICE_AGREEMENT_RECORDED,
-            "service_agreement",
-            row.id,
-            refs={"agency_record": subject.id},
-        )
+        _append(session, actor, row, AuditAction.SERVICE_AGREEMENT_RECORDED, "service_agreement")
         return ServiceAgreementOut.model_validate(row)
 
 
@@ -101,23 +66,28 @@ def record_consent(db: Database, actor: Actor, data: ConsentIn) -> ConsentOut:
                     "status", "Consent can only be withdrawn after it has been given"
                 )
         row = ConsentRecord(
-            **data.model_dump(),
-            agency_id=subject.agency_id,
-            recorded_by_id=actor.practitioner_id,
-            recorded_at=utcnow(),
+            **data.model_dump(), recorded_by_id=actor.practitioner_id, **_made_now(subject)
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.CONSENT_RECORDED,
-            "consent_record",
-            row.id,
-            purpose=data.purpose.value,
-            refs={"agency_record": subject.id},
-        )
+        purpose = data.purpose.value
+        _append(session, actor, row, AuditAction.CONSENT_RECORDED, "consent_record", purpose)
         return ConsentOut.model_validate(row)
+
+
+def _made_now(subject: AgencyRecord) -> dict[str, Any]:
+    """What every record about a child holds besides its own answers: whose it is, and when."""
+    return {"agency_id": subject.agency_id, "recorded_at": utcnow()}
+
+
+def _append(
+    session: Session,
+    actor: Actor,
+    row: TransparencyRecord | ServiceAgreement | ConsentRecord,
+    action: AuditAction,
+    object_type: str,
+    purpose: str | None = None,
+) -> None:
+    refs = {"agency_record": row.subject_record_id}
+    audit.append_new(session, actor, row, action, object_type, purpose=purpose, refs=refs)
 
 
 def _latest(session: Session, record_id: int, purpose: SharingPurpose) -> ConsentRecord | None:
@@ -132,11 +102,7 @@ def _latest(session: Session, record_id: int, purpose: SharingPurpose) -> Consen
 @audited_read(AuditAction.CONSENT_VIEWED)
 def consent_history(db: Database, actor: Actor, record_id: int) -> list[ConsentOut]:
     with db.transaction() as session:
-        record = session.get(AgencyRecord, record_id)
-        if record is None or not is_permitted(
-            actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
-        ):
-            raise NotFound("agency record", record_id)
+        own_record(session, actor, record_id)
         rows = [
             ConsentOut.model_validate(r)
             for r in session.scalars(

@@ -28,7 +28,15 @@ from jigsaw.deadlines.errors import (
     UnknownProfile,
     UnknownTimescale,
 )
-from jigsaw.deadlines.models import (
+from jigsaw.deadlines.timescales import (
+    DEFAULT_PROFILE,
+    load_profile,
+    parse_timescales,
+    profile_names,
+    read_timescales,
+    shipped_timescales,
+)
+from jigsaw.deadlines.values import (
     Profile,
     Rag,
     Status,
@@ -37,14 +45,6 @@ from jigsaw.deadlines.models import (
     TimescaleSet,
     Unit,
     WorkingCalendar,
-)
-from jigsaw.deadlines.timescales import (
-    DEFAULT_PROFILE,
-    load_profile,
-    parse_timescales,
-    profile_names,
-    read_timescales,
-    shipped_timescales,
 )
 
 __all__ = [

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from jigsaw.deadlines.errors import NaiveDatetime
-from jigsaw.deadlines.models import (
+from jigsaw.deadlines.values import (
     Profile,
     Rag,
     Status,

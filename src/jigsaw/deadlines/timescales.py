@@ -11,20 +11,26 @@ changing a deadline.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import cast
+from typing import Annotated, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 
+from jigsaw import datafiles
 from jigsaw.deadlines.errors import InvalidTimescales
-from jigsaw.deadlines.models import (
+from jigsaw.deadlines.values import (
     Profile,
     Rag,
     StatutoryTimescale,
@@ -43,7 +49,6 @@ _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 _CALENDAR_KEYS = frozenset(
     {"timezone", "opens", "closes", "weekdays", "bank_holidays", "closed_days"}
 )
-_RAG_KEYS = frozenset(rag.value for rag in Rag)
 
 
 def shipped_timescales() -> TimescaleSet:
@@ -77,316 +82,239 @@ def profile_names(timescales: TimescaleSet | None = None) -> tuple[str, ...]:
 
 
 def parse_timescales(text: str, origin: str = "<string>") -> TimescaleSet:
-    """Timescale data from YAML text, checked whole; ``InvalidTimescales`` lists problems."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InvalidTimescales(origin, [f"not valid YAML: {error}"]) from error
-    reader = _Reader()
-    result = reader.document(data)
-    if reader.problems or result is None:
-        raise InvalidTimescales(origin, reader.problems or ["no timescales found"])
-    version, profiles, statutory = result
-    return TimescaleSet(version=version, origin=origin, profiles=profiles, statutory=statutory)
+    """Timescale data from YAML text, checked whole; ``InvalidTimescales`` lists problems.
 
-
-@dataclass(frozen=True)
-class _Layer:
-    """Settings given at one level (defaults or a profile), and the keys that failed there.
-
-    A key that failed is remembered so the profiles built on it are not also told it is
-    missing: each problem is reported once, where it was written.
+    The models check each setting where it is written; what needs the defaults and a
+    profile together (a setting given in neither, opening hours that close before they
+    open) is checked once the file's shape is right, for each profile.
     """
+    try:
+        data = datafiles.read(_TimescalesFile, text)
+    except datafiles.DataProblems as error:
+        raise InvalidTimescales(origin, error.problems) from error
+    statutory = tuple(entry.statutory() for entry in data.statutory)
+    profiles: list[Profile] = []
+    problems = [] if data.profiles else ["profiles: at least one profile is needed"]
+    for name, own in data.profiles.items():
+        profile = _profile(name, data.version, data.defaults, own, statutory, problems)
+        if profile is not None:
+            profiles.append(profile)
+    if problems:
+        raise InvalidTimescales(origin, problems)
+    return TimescaleSet(
+        version=data.version, origin=origin, profiles=tuple(profiles), statutory=statutory
+    )
 
-    calendar: dict[str, object]
-    rag: dict[str, Timescale]
-    broken: frozenset[str]
 
-    def under(self, own: _Layer) -> _Layer:
-        """These settings with ``own`` laid over them, as a profile over the defaults."""
-        return _Layer(
-            {**self.calendar, **own.calendar}, {**self.rag, **own.rag}, self.broken | own.broken
+def _profile(
+    name: str,
+    version: str,
+    defaults: _Layer,
+    own: _ProfileIn,
+    statutory: tuple[StatutoryTimescale, ...],
+    problems: list[str],
+) -> Profile | None:
+    """The profile from its own settings laid over the defaults; else its problems."""
+    where = f"profiles.{name}"
+    calendar = {**defaults.calendar.given(), **own.calendar.given()}
+    rags = {**defaults.rag.given(), **own.rag.given()}
+    missing = sorted(_CALENDAR_KEYS - {"closed_days"} - calendar.keys())
+    if missing:
+        problems.append(f"{where}.calendar: needs " + ", ".join(missing))
+    for rag in Rag:
+        if rag not in rags:
+            problems.append(f"{where}.rag.{rag.value}: not set here or in defaults.rag")
+    if missing or len(rags) < len(Rag):
+        return None
+    try:
+        working = WorkingCalendar(
+            timezone=cast(str, calendar["timezone"]),
+            opens=cast(time, calendar["opens"]),
+            closes=cast(time, calendar["closes"]),
+            weekdays=cast(frozenset[int], calendar["weekdays"]),
+            bank_holidays=cast(str, calendar["bank_holidays"]),
+            closed_days=cast(frozenset[date], calendar.get("closed_days", frozenset())),
         )
+    except ValueError as error:
+        problems.append(f"{where}.calendar: {error}")
+        return None
+    return Profile(
+        name=name,
+        title=own.title,
+        version=version,
+        calendar=working,
+        red=rags[Rag.RED],
+        amber=rags[Rag.AMBER],
+        green=rags[Rag.GREEN],
+        statutory=statutory,
+        source=own.source,
+    )
 
 
-class _Reader:
-    """Turns the YAML tree into models, collecting every problem with its location."""
+# The value checks: each turns what YAML read into the value, or says what is wrong.
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
 
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be non-empty text")
+    return value.strip()
 
-    def document(
-        self, data: object
-    ) -> tuple[str, tuple[Profile, ...], tuple[StatutoryTimescale, ...]] | None:
-        top = self.mapping(data, "top level", {"version", "defaults", "statutory", "profiles"})
-        if top is None:
-            return None
-        version = self.text(top.get("version"), "version")
-        defaults = self.mapping(top.get("defaults", {}), "defaults", {"calendar", "rag"}) or {}
-        base = self.layer(defaults, "defaults")
-        statutory = self.statutory(top.get("statutory", []))
-        profiles = self.profiles(top.get("profiles"), base, version or "", statutory)
-        if version is None:
-            return None
-        return version, profiles, statutory
 
-    def profiles(
-        self,
-        data: object,
-        base: _Layer,
-        version: str,
-        statutory: tuple[StatutoryTimescale, ...],
-    ) -> tuple[Profile, ...]:
-        entries = self.mapping(data, "profiles", None)
-        if entries is None:
-            return ()
-        if not entries:
-            self.problem("profiles", "at least one profile is needed")
-        found: list[Profile] = []
-        for name, body in entries.items():
-            where = f"profiles.{name}"
-            if not _NAME.match(name):
-                self.problem(where, "a profile name is lower-case letters, digits, - or _")
-                continue
-            fields = self.mapping(body, where, {"title", "source", "calendar", "rag"})
-            if fields is None:
-                continue
-            title = self.text(fields.get("title"), f"{where}.title")
-            source = self.optional_text(fields.get("source"), f"{where}.source")
-            layer = base.under(self.layer(fields, where))
-            calendar = self.calendar(layer, where)
-            rags: dict[Rag, Timescale] = {}
-            for rag in Rag:
-                chosen = layer.rag.get(rag.value)
-                if chosen is None and rag.value not in layer.broken:
-                    self.problem(f"{where}.rag.{rag.value}", "not set here or in defaults.rag")
-                elif chosen is not None:
-                    rags[rag] = chosen
-            if calendar is None or title is None or len(rags) < len(Rag):
-                continue
-            found.append(
-                Profile(
-                    name=name,
-                    title=title,
-                    version=version,
-                    calendar=calendar,
-                    red=rags[Rag.RED],
-                    amber=rags[Rag.AMBER],
-                    green=rags[Rag.GREEN],
-                    statutory=statutory,
-                    source=source,
-                )
-            )
-        return tuple(found)
+def _name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError("a name is lower-case letters, digits, - or _")
+    return value
 
-    def statutory(self, data: object) -> tuple[StatutoryTimescale, ...]:
-        if not isinstance(data, list):
-            self.problem("statutory", "must be a list of named timescales")
-            return ()
-        found: list[StatutoryTimescale] = []
-        seen: set[str] = set()
-        for index, entry in enumerate(data):
-            where = f"statutory[{index}]"
-            fields = self.mapping(
-                entry, where, {"name", "amount", "unit", "counted_from", "source"}
-            )
-            if fields is None:
-                continue
-            name = self.text(fields.get("name"), f"{where}.name")
-            if name is not None:
-                where = f"statutory.{name}"
-                if not _NAME.match(name):
-                    self.problem(where, "a name is lower-case letters, digits, - or _")
-                    name = None
-                elif name in seen:
-                    self.problem(where, "appears more than once")
-                    name = None
-                else:
-                    seen.add(name)
-            timescale = self.timescale({key: fields.get(key) for key in ("amount", "unit")}, where)
-            counted_from = self.text(fields.get("counted_from"), f"{where}.counted_from")
-            source = self.text(fields.get("source"), f"{where}.source")
-            if name and timescale and counted_from and source:
-                found.append(StatutoryTimescale(name, timescale, counted_from, source.strip()))
-        return tuple(found)
 
-    def layer(self, fields: dict[str, object], where: str) -> _Layer:
-        """The calendar and RAG settings written at one level, each checked where it is."""
-        calendar, calendar_broken = self.calendar_fields(
-            fields.get("calendar", {}), f"{where}.calendar"
-        )
-        rag, rag_broken = self.rag_fields(fields.get("rag", {}), f"{where}.rag")
-        return _Layer(calendar, rag, frozenset(calendar_broken | rag_broken))
+def _profile_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError("a profile name is lower-case letters, digits, - or _")
+    return value
 
-    def calendar(self, layer: _Layer, where: str) -> WorkingCalendar | None:
-        """A profile's calendar from its own settings over the defaults."""
-        fields = layer.calendar
-        missing = sorted(_CALENDAR_KEYS - {"closed_days"} - fields.keys() - layer.broken)
-        if missing:
-            self.problem(f"{where}.calendar", "needs " + ", ".join(missing))
-        if not (_CALENDAR_KEYS - {"closed_days"}) <= fields.keys():
-            return None
+
+def _timezone(value: object) -> str:
+    name = _text(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _clock(value: object) -> time:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'write the time in quotes, e.g. "17:00" (YAML read {value})')
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f'must be a 24-hour time such as "09:00", not {value!r}')
+    return time(int(match[1]), int(match[2]))
+
+
+def _weekdays(value: object) -> frozenset[int]:
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a list of day names, e.g. [monday, tuesday]")
+    days: set[int] = set()
+    for item in value:
+        name = item.lower() if isinstance(item, str) else None
+        if name not in _WEEKDAYS:
+            raise ValueError(f"{item!r} is not a day name ({', '.join(_WEEKDAYS)})")
+        days.add(_WEEKDAYS.index(name))
+    return frozenset(days)
+
+
+def _subdivision(value: object) -> str:
+    code = _text(value)
+    known = tuple(holidays.country_holidays("UK").subdivisions)
+    if code not in known:
+        raise ValueError(f"must be a UK subdivision of the holidays package {known}")
+    return code
+
+
+def _dates(value: object) -> frozenset[date]:
+    if not isinstance(value, list):
+        raise ValueError("must be a list of dates, e.g. [2026-12-24]")
+    days: set[date] = set()
+    for item in value:
+        if isinstance(item, date) and not isinstance(item, datetime):
+            days.add(item)
+            continue
         try:
-            return WorkingCalendar(
-                timezone=cast(str, fields["timezone"]),
-                opens=cast(time, fields["opens"]),
-                closes=cast(time, fields["closes"]),
-                weekdays=cast(frozenset[int], fields["weekdays"]),
-                bank_holidays=cast(str, fields["bank_holidays"]),
-                closed_days=cast(frozenset[date], fields.get("closed_days", frozenset())),
-            )
-        except ValueError as error:
-            self.problem(f"{where}.calendar", str(error))
-            return None
+            days.add(date.fromisoformat(str(item)))
+        except ValueError:
+            raise ValueError(f"{item!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(days)
 
-    def calendar_fields(self, data: object, where: str) -> tuple[dict[str, object], set[str]]:
-        """The calendar settings given at one place, checked there; and those that failed."""
-        fields = self.mapping(data, where, _CALENDAR_KEYS)
-        if fields is None:
-            return {}, set(_CALENDAR_KEYS)
-        readers: dict[str, Callable[[object, str], object | None]] = {
-            "timezone": self.timezone,
-            "opens": self.clock,
-            "closes": self.clock,
-            "weekdays": self.weekdays,
-            "bank_holidays": self.subdivision,
-            "closed_days": self.dates,
-        }
-        checked: dict[str, object] = {}
-        broken: set[str] = set()
-        for key, value in fields.items():
-            if key not in readers:
-                continue
-            result = readers[key](value, f"{where}.{key}")
-            if result is None:
-                broken.add(key)
-            else:
-                checked[key] = result
-        return checked, broken
 
-    def rag_fields(self, data: object, where: str) -> tuple[dict[str, Timescale], set[str]]:
-        """The RAG timescales given at one place, checked there; and those that failed."""
-        fields = self.mapping(data, where, _RAG_KEYS)
-        if fields is None:
-            return {}, set(_RAG_KEYS)
-        checked: dict[str, Timescale] = {}
-        broken: set[str] = set()
-        for key, value in fields.items():
-            if key not in _RAG_KEYS:
-                broken.add(key)
-                continue
-            timescale = self.timescale(value, f"{where}.{key}")
-            if timescale is None:
-                broken.add(key)
-            else:
-                checked[key] = timescale
-        return checked, broken
-
-    def timescale(self, data: object, where: str) -> Timescale | None:
-        fields = self.mapping(data, where, {"amount", "unit"})
-        if fields is None:
-            return None
-        amount = fields.get("amount")
-        unit = fields.get("unit")
+def _unit(value: object) -> Unit:
+    if value not in {u.value for u in Unit}:
         units = ", ".join(u.value for u in Unit)
-        if unit not in {u.value for u in Unit}:
-            self.problem(f"{where}.unit", f"must be one of {units}, not {unit!r}")
-            return None
-        if isinstance(amount, bool) or not isinstance(amount, int | float):
-            self.problem(f"{where}.amount", f"must be a number, not {amount!r}")
-            return None
-        try:
-            return Timescale(amount, Unit(str(unit)))
-        except ValueError as error:
-            self.problem(f"{where}.amount", str(error))
-            return None
+        raise ValueError(f"must be one of {units}, not {value!r}")
+    return Unit(str(value))
 
-    def timezone(self, value: object, where: str) -> str | None:
-        name = self.text(value, where)
-        if name is None:
-            return None
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.problem(where, f"unknown time zone {name!r}")
-            return None
-        return name
 
-    def clock(self, value: object, where: str) -> time | None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            self.problem(where, f'write the time in quotes, e.g. "17:00" (YAML read {value})')
-            return None
-        match = _CLOCK.match(value) if isinstance(value, str) else None
-        if match is None:
-            self.problem(where, f'must be a 24-hour time such as "09:00", not {value!r}')
-            return None
-        return time(int(match[1]), int(match[2]))
+def _number(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number, not {value!r}")
+    return value
 
-    def weekdays(self, value: object, where: str) -> frozenset[int] | None:
-        if not isinstance(value, list) or not value:
-            self.problem(where, "must be a list of day names, e.g. [monday, tuesday]")
-            return None
-        days: set[int] = set()
-        for item in value:
-            name = item.lower() if isinstance(item, str) else None
-            if name not in _WEEKDAYS:
-                self.problem(where, f"{item!r} is not a day name ({', '.join(_WEEKDAYS)})")
-                return None
-            days.add(_WEEKDAYS.index(name))
-        return frozenset(days)
 
-    def subdivision(self, value: object, where: str) -> str | None:
-        code = self.text(value, where)
-        if code is None:
-            return None
-        known = tuple(holidays.country_holidays("UK").subdivisions)
-        if code not in known:
-            self.problem(where, f"must be a UK subdivision of the holidays package {known}")
-            return None
-        return code
+_Text = Annotated[str, BeforeValidator(_text)]
 
-    def dates(self, value: object, where: str) -> frozenset[date] | None:
-        if not isinstance(value, list):
-            self.problem(where, "must be a list of dates, e.g. [2026-12-24]")
-            return None
-        days: set[date] = set()
-        for item in value:
-            if isinstance(item, date) and not isinstance(item, datetime):
-                days.add(item)
-                continue
-            try:
-                days.add(date.fromisoformat(str(item)))
-            except ValueError:
-                self.problem(where, f"{item!r} is not a date (YYYY-MM-DD)")
-                return None
-        return frozenset(days)
 
-    def mapping(
-        self, data: object, where: str, allowed: frozenset[str] | set[str] | None
-    ) -> dict[str, object] | None:
-        if not isinstance(data, dict):
-            self.problem(where, f"must be a mapping, not {type(data).__name__}")
-            return None
-        if allowed is not None:
-            unknown = sorted(str(key) for key in data if key not in allowed)
-            if unknown:
-                self.problem(
-                    where,
-                    f"unknown {'key' if len(unknown) == 1 else 'keys'} {', '.join(unknown)}"
-                    f" (expected {', '.join(sorted(allowed))})",
-                )
-        return {str(key): value for key, value in data.items()}
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def text(self, value: object, where: str) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.problem(where, "must be non-empty text")
-            return None
-        return value.strip()
 
-    def optional_text(self, value: object, where: str) -> str:
-        if value is None:
-            return ""
-        return self.text(value, where) or ""
+class _CalendarIn(_Data):
+    timezone: Annotated[str, BeforeValidator(_timezone)] | None = None
+    opens: Annotated[time, BeforeValidator(_clock)] | None = None
+    closes: Annotated[time, BeforeValidator(_clock)] | None = None
+    weekdays: Annotated[frozenset[int], BeforeValidator(_weekdays)] | None = None
+    bank_holidays: Annotated[str, BeforeValidator(_subdivision)] | None = None
+    closed_days: Annotated[frozenset[date], BeforeValidator(_dates)] | None = None
+
+    def given(self) -> dict[str, object]:
+        """The settings written at this level, to lay over or under another's."""
+        return {key: getattr(self, key) for key in _CALENDAR_KEYS if getattr(self, key) is not None}
+
+
+class _TimescaleIn(_Data):
+    unit: Annotated[Unit, BeforeValidator(_unit)]
+    amount: Annotated[int | float, BeforeValidator(_number)]
+
+    @field_validator("amount")
+    @classmethod
+    def _in_range(cls, amount: int | float, info: ValidationInfo) -> int | float:
+        if "unit" in info.data:
+            Timescale(amount, info.data["unit"])
+        return amount
+
+    def timescale(self) -> Timescale:
+        return Timescale(self.amount, self.unit)
+
+
+class _RagIn(_Data):
+    red: _TimescaleIn | None = None
+    amber: _TimescaleIn | None = None
+    green: _TimescaleIn | None = None
+
+    def given(self) -> dict[Rag, Timescale]:
+        found = {Rag.RED: self.red, Rag.AMBER: self.amber, Rag.GREEN: self.green}
+        return {rag: entry.timescale() for rag, entry in found.items() if entry is not None}
+
+
+class _Layer(_Data):
+    """Settings given at one level: the defaults, or a profile over them."""
+
+    calendar: _CalendarIn = _CalendarIn()
+    rag: _RagIn = _RagIn()
+
+
+class _ProfileIn(_Layer):
+    title: _Text
+    source: _Text = ""
+
+
+class _StatutoryIn(_TimescaleIn):
+    name: Annotated[str, BeforeValidator(_text), AfterValidator(_name)]
+    counted_from: _Text
+    source: _Text
+
+    def statutory(self) -> StatutoryTimescale:
+        return StatutoryTimescale(self.name, self.timescale(), self.counted_from, self.source)
+
+
+class _TimescalesFile(_Data):
+    version: _Text
+    defaults: _Layer = _Layer()
+    statutory: tuple[_StatutoryIn, ...] = ()
+    profiles: dict[Annotated[str, AfterValidator(_profile_name)], _ProfileIn]
+
+    @field_validator("statutory")
+    @classmethod
+    def _named_once(cls, entries: tuple[_StatutoryIn, ...]) -> tuple[_StatutoryIn, ...]:
+        names = [entry.name for entry in entries]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} appears more than once")
+        return entries

@@ -6,9 +6,7 @@ the decision record must still carry. Every recommendation names the edition and
 version it came from, so a decision can be explained by the guidance of its day.
 """
 
-from jigsaw.guidance.engine import list_editions, load_edition, recommend
-from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
-from jigsaw.guidance.models import (
+from jigsaw.guidance.edition import (
     NOT_SURE,
     Answers,
     CitedRule,
@@ -21,6 +19,8 @@ from jigsaw.guidance.models import (
     RecordField,
     Rule,
 )
+from jigsaw.guidance.engine import list_editions, load_edition, recommend
+from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
 from jigsaw.guidance.validation import validate_edition
 
 __all__ = [

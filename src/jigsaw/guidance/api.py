@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from jigsaw.guidance.edition import Edition, Recommendation
 from jigsaw.guidance.engine import list_editions, load_edition, recommend
-from jigsaw.guidance.models import Edition, Recommendation
-from jigsaw.http import CurrentActor
+from jigsaw.identity.dependencies import CurrentActor
 from jigsaw.schemas import Input
 
 router = APIRouter(prefix="/api/guidance", tags=["guidance"])

@@ -31,8 +31,7 @@ from importlib.resources.abc import Traversable
 import yaml
 
 from jigsaw.errors import FieldProblem
-from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
-from jigsaw.guidance.models import (
+from jigsaw.guidance.edition import (
     AllOf,
     AnswerIn,
     AnswerIs,
@@ -49,6 +48,7 @@ from jigsaw.guidance.models import (
     Rule,
     answer_tests,
 )
+from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
 from jigsaw.guidance.validation import validate_edition
 
 _SUFFIX = ".yaml"

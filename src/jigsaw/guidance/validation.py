@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from jigsaw.guidance.models import (
+from jigsaw.guidance.edition import (
     NOT_SURE,
     AnswerIn,
     AnswerIs,

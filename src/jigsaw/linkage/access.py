@@ -5,14 +5,14 @@ identity fields several agencies hold. So it is a role of its own, the linkage
 reviewer, given to the few people whose job it is (data quality, or the MASH's
 linkage desk): being a DSL, in the MASH or an administrator is not enough, and an API
 token never reviews. Runs are jobs: the system or an administrator starts them. The
-rules are in ``access/policy.cedar``.
+rules are in ``policy/policy.cedar``.
 """
 
 from __future__ import annotations
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, require
 from jigsaw.errors import NotPermitted
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, require
 
 
 def require_reviewer(actor: Actor) -> None:

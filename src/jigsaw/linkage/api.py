@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from jigsaw.access.tokens import Scope
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.identity.dependencies import DB, CurrentActor, require_scopes
+from jigsaw.identity.tokens import Scope
 from jigsaw.linkage import service
 from jigsaw.linkage.schemas import LinkChangeOut, LinkDecisionIn, ReviewPairOut, ReviewQueueOut
 from jigsaw.schemas import Id

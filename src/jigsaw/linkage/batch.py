@@ -37,7 +37,6 @@ from rich.progress import (
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from jigsaw.access.actor import Actor
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
@@ -47,7 +46,6 @@ from jigsaw.linkage.access import require_operator
 from jigsaw.linkage.clustering import NO_PERSON, Clustering, Edge, ReviewCandidate, cluster
 from jigsaw.linkage.comparisons import COMPARISONS
 from jigsaw.linkage.engine import Backend, Workspace, workspace
-from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.models import (
     ChangeKind,
     LinkageRun,
@@ -56,8 +54,10 @@ from jigsaw.linkage.models import (
     LinkReview,
     ReviewStatus,
 )
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.predict import EdgeStore, chunk_count, gamma_columns, predict_edges
 from jigsaw.people.models import AgencyRecord, LinkStatus, Person
+from jigsaw.policy.actor import Actor
 
 WRITE_BATCH = 5_000
 
@@ -235,7 +235,7 @@ def _current_persons(db: Database, page: int = 100_000) -> _Current:
     last = 0
     count = 0
     while True:
-        with db.sessions() as session:
+        with db.reading() as session:
             rows = session.execute(
                 select(
                     AgencyRecord.id,

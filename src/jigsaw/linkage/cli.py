@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jigsaw.config import get_settings
 from jigsaw.db import Database
+from jigsaw.protection.master_key import open_database
 
 app = typer.Typer(no_args_is_help=True, help="Record linkage: the person index.")
 console = Console(stderr=True)
@@ -27,11 +27,11 @@ MemoryOption = Annotated[
 
 
 def _db(database: str | None) -> Database:
-    return Database(database or get_settings().database_url)
+    return open_database(url=database)
 
 
 def _model(path: Path | None) -> Any:
-    from jigsaw.linkage.model import LinkageModel
+    from jigsaw.linkage.person_model import LinkageModel
 
     return LinkageModel.load(path) if path else LinkageModel.load()
 
@@ -174,8 +174,8 @@ def reviews(
     limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
 ) -> None:
     """List the open review queue, most likely matches first."""
-    from jigsaw.access.actor import Actor
     from jigsaw.linkage.service import open_reviews
+    from jigsaw.policy.actor import Actor
 
     db = _db(database)
     items = open_reviews(db, Actor.system(), limit=limit)

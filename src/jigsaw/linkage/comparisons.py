@@ -15,17 +15,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import jellyfish
 import splink.comparison_level_library as cll
+import splink.comparison_library as cl
 from splink import ColumnExpression
-from splink.internals.comparison_level_creator import ComparisonLevelCreator
-from splink.internals.comparison_library import CustomComparison
 
 from jigsaw.linkage.features import Features
 
 Test = Callable[[Features, Features], bool]
+
+
+class LevelCreator(Protocol):
+    """What a level from ``splink.comparison_level_library`` offers this module.
+
+    Splink's own base class for levels is private and may change between releases;
+    this names only the part of it the person model relies on, so an upgrade that
+    drops it fails the type check here rather than a training run.
+    """
+
+    def configure(
+        self,
+        *,
+        label_for_charts: str = ...,
+        is_null_level: bool = ...,
+        m_probability: float = ...,
+        fix_m_probability: bool = ...,
+    ) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -35,13 +52,13 @@ class Level:
     key: str
     """Stable short name, used as the evidence a practitioner sees ("nickname")."""
     label: str
-    sql: Callable[[], ComparisonLevelCreator]
+    sql: Callable[[], LevelCreator]
     test: Test
     is_null: bool = False
     fixed_m: float | None = None
     """Set from what is known about the field rather than estimated (see ``NHS_NUMBER``)."""
 
-    def creator(self) -> ComparisonLevelCreator:
+    def creator(self) -> LevelCreator:
         made = self.sql()
         made.configure(label_for_charts=self.label)
         if self.is_null:
@@ -57,9 +74,12 @@ class Comparison:
     title: str
     levels: tuple[Level, ...]
 
-    def splink(self) -> CustomComparison:
-        return CustomComparison(
-            comparison_levels=[level.creator() for level in self.levels],
+    def splink(self) -> cl.CustomComparison:
+        # Splink types the levels by its private base class, which ``LevelCreator``
+        # stands in for; every level here comes from its public level library.
+        levels: list[Any] = [level.creator() for level in self.levels]
+        return cl.CustomComparison(
+            comparison_levels=levels,
             output_column_name=self.name,
             comparison_description=self.title,
         )

@@ -1,7 +1,8 @@
 """``jigsaw linkage evaluate``: how well linkage does against the generator's truth.
 
-Only a synthetic population has a truth table, and only this module reads it. For
-each model it reports:
+Only a synthetic population has a truth table, and only this module reads it. The
+table belongs to the generator, not to the service's schema, so it is imported here
+when an evaluation runs and never when the service starts. For each model it reports:
 
 * blocking recall: the share of true pairs any blocking rule makes a candidate, on
   either pass of the person model (a pair that is never scored can never be linked);
@@ -36,10 +37,9 @@ from jigsaw.linkage.batch import edges_from
 from jigsaw.linkage.clustering import Clustering, Edge, cluster
 from jigsaw.linkage.engine import Workspace, workspace
 from jigsaw.linkage.metrics import PairMetrics, score_clusters
-from jigsaw.linkage.model import LinkageModel, Thresholds
+from jigsaw.linkage.person_model import LinkageModel, Thresholds
 from jigsaw.linkage.predict import EdgeStore, chunk_count, gamma_columns, predict_edges
 from jigsaw.linkage.training import TrainingOptions, train_generic_settings, train_person_model
-from jigsaw.synthetic.models import SyntheticTruth
 
 TRUTH_TABLE = "jigsaw_truth"
 GENERIC_VERSION = "generic-tutorial"
@@ -70,8 +70,17 @@ class EvaluationReport:
         return asdict(self)
 
 
-def _load_truth(db: Database, space: Workspace) -> int:
-    with db.sessions() as session:
+def read_truth(db: Database) -> list[tuple[int, str]]:
+    """Each generated record's true person, or a refusal where there is none to score
+    against (any database not filled by ``jigsaw generate``, production above all)."""
+    from jigsaw.synthetic.models import SyntheticTruth, has_truth_table
+
+    if not has_truth_table(db.engine):
+        raise JigsawError(
+            "This database has no synthetic truth table: evaluation needs a population "
+            "made by `jigsaw generate`."
+        )
+    with db.reading() as session:
         rows = session.execute(
             select(SyntheticTruth.agency_record_id, SyntheticTruth.true_person_key)
         ).all()
@@ -79,6 +88,10 @@ def _load_truth(db: Database, space: Workspace) -> int:
         raise JigsawError(
             "This database has no synthetic truth: evaluation needs a generated population."
         )
+    return [(row[0], row[1]) for row in rows]
+
+
+def _load_truth(rows: list[tuple[int, str]], space: Workspace) -> int:
     table = pa.table({"id": [r[0] for r in rows], "person": [r[1] for r in rows]})
     space.con.register("jigsaw_truth_rows", table)
     space.con.execute(f"CREATE OR REPLACE TABLE {TRUTH_TABLE} AS SELECT * FROM jigsaw_truth_rows")
@@ -228,9 +241,10 @@ def evaluate(
     step = on_step or (lambda _message: None)
     model = model or LinkageModel.load()
     extra: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
+    rows = read_truth(db)
     step("reading records")
     with workspace(db, **extra) as space:
-        true_pairs = _load_truth(db, space)
+        true_pairs = _load_truth(rows, space)
         truth = _truth(space)
         report = EvaluationReport(records=space.count, true_pairs=true_pairs)
         if retrain:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from jigsaw.linkage.comparisons import COMPARISONS, Comparison
-from jigsaw.linkage.model import LevelEvidence
+from jigsaw.linkage.person_model import LevelEvidence
 
 _BY_NAME: dict[str, Comparison] = {c.name: c for c in COMPARISONS}
 

@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base, UTCDateTime
+from jigsaw.db import Base, UTCDateTime, enum_column
 from jigsaw.people.models import LinkStatus
 
 

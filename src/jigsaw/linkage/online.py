@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 from jigsaw.db import Database
 from jigsaw.linkage.features import Features, PersonDetails, features_of
 from jigsaw.linkage.index import features_from_key
-from jigsaw.linkage.model import LevelEvidence, LinkageModel
 from jigsaw.linkage.models import LinkageRun, MatchKey
+from jigsaw.linkage.person_model import LevelEvidence, LinkageModel
 from jigsaw.people.models import AgencyRecord, LinkStatus
 
 DEFAULT_LIMIT = 10
@@ -183,7 +183,7 @@ def find_candidates(
     keys = keys_for(query)
     if not keys:
         return []
-    with db.sessions() as session:
+    with db.reading() as session:
         n_records = max(_records_in_index(session), 2)
         rows = session.execute(candidate_statement(keys), key_values(query, keys)).all()
     best: dict[tuple[str, int], Candidate] = {}

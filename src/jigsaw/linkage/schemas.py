@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.linkage.models import ChangeKind, ReviewStatus
 from jigsaw.people.models import PersonRole, Sex
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.schemas import Input, Output
 
 MAX_REASON = 500

@@ -31,8 +31,6 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
@@ -41,12 +39,15 @@ from jigsaw.db import Database
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.evidence import FieldEvidence, describe_scored, in_words
 from jigsaw.linkage.features import PersonDetails
-from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.online import Candidate, find_candidates
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.people import service as people
+from jigsaw.people.links import linked_to
 from jigsaw.people.models import AgencyRecord, PersonRole
+from jigsaw.people.own import held_record
 from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
-from jigsaw.singleview.links import linked_to
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, is_permitted, require
 from jigsaw.singleview.purposes import establish
 
 MAX_MATCHES = 10
@@ -158,10 +159,9 @@ def _shown(session: Session, actor: Actor, candidate: Candidate, now: datetime) 
     may_read_own = is_permitted(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
     if candidate.person_id is None:
         # Indexed but not yet linked by a run: only its own agency may know it is there.
-        record = session.get(AgencyRecord, candidate.agency_record_id)
-        own = record is not None and record.agency_id == actor.agency_id and may_read_own
-        mine = (_own(record),) if own and record is not None else ()
-        return Match(candidate.match_probability, evidence, mine, None, not own)
+        record = held_record(session, actor, candidate.agency_record_id)
+        mine = (_own(record),) if record is not None else ()
+        return Match(candidate.match_probability, evidence, mine, None, record is None)
     standing = establish(session, actor, candidate.person_id, now)
     own_records: tuple[OwnRecord, ...] = ()
     if may_read_own and standing.own_record_ids:

@@ -1,4 +1,4 @@
-"""Reviewers' decisions on links: confirm, reject, unmerge, and undo any of them.
+"""Reviewers' decisions on links: confirm, reject and unmerge.
 
 Every decision is one ``LinkChange`` with a ``LinkEvent`` per agency record it moves
 or re-labels, and an audit entry (ids only) in the same transaction. Records are
@@ -19,21 +19,19 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted
-from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read, not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.identity.models import Agency
 from jigsaw.linkage import index
 from jigsaw.linkage.access import require_reviewer
 from jigsaw.linkage.features import features_of
-from jigsaw.linkage.model import LinkageModel
 from jigsaw.linkage.models import ChangeKind, LinkChange, LinkEvent, LinkReview, ReviewStatus
 from jigsaw.linkage.online import find_candidates, shipped_model
+from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.schemas import (
     MAX_REASON,
     LinkDecisionIn,
@@ -43,6 +41,9 @@ from jigsaw.linkage.schemas import (
 )
 from jigsaw.linkage.source import details_of, feature_row
 from jigsaw.people.models import AgencyRecord, LinkStatus, Person
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, is_permitted
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def open_reviews(
     with db.transaction() as session:
         rows = session.scalars(
             select(LinkReview)
-            .where(LinkReview.status == ReviewStatus.OPEN)
+            .where(LinkReview.status == ReviewStatus.OPEN, scopes.link_reviews(actor))
             .order_by(LinkReview.match_probability.desc(), LinkReview.id)
             .offset(offset)
             .limit(limit)
@@ -141,13 +142,11 @@ def _new_change(
     kind: ChangeKind,
     *,
     review_id: int | None = None,
-    reverses_id: int | None = None,
     reason: str = "",
 ) -> LinkChange:
     change = LinkChange(
         kind=kind,
         review_id=review_id,
-        reverses_id=reverses_id,
         actor_id=actor.practitioner_id,
         reason=reason,
         created_at=utcnow(),
@@ -294,70 +293,11 @@ def unmerge(db: Database, actor: Actor, record_ids: Sequence[int], reason: str =
         return ChangeOut(change.id, change.kind, tuple(wanted), source, target)
 
 
-def undo_change(db: Database, actor: Actor, change_id: int, reason: str = "") -> ChangeOut:
-    """Put every record a change moved back where it was, as a new change.
-
-    Refused when any of those records has moved since (undo the later change first),
-    so an undo never silently overrides someone else's decision. Undoing a confirm or
-    a reject reopens its review.
-    """
-    require_reviewer(actor)
-    note = _reason(reason)
-    with db.transaction() as session:
-        original = session.get(LinkChange, change_id)
-        if original is None:
-            raise NotFound("link change", change_id)
-        if original.kind is ChangeKind.UNDO:
-            raise InvalidInput.one("change_id", "Undo the original change, not its undo")
-        if session.scalar(select(LinkChange.id).where(LinkChange.reverses_id == change_id)):
-            raise Conflict(f"Change {change_id} has already been undone")
-        events = list(
-            session.scalars(
-                select(LinkEvent)
-                .where(LinkEvent.change_id == change_id)
-                .order_by(LinkEvent.id.desc())
-            )
-        )
-        change = _new_change(session, actor, ChangeKind.UNDO, reverses_id=original.id, reason=note)
-        moved: list[int] = []
-        for event in events:
-            record = session.get(AgencyRecord, event.agency_record_id, with_for_update=True)
-            if record is None:
-                continue
-            if record.person_id != event.to_person_id:
-                raise Conflict(
-                    f"Agency record {record.id} has moved since change {change_id}; "
-                    "undo the later change first"
-                )
-            _move(session, change, [record], event.from_person_id, event.from_status)
-            moved.append(record.id)
-        if original.review_id is not None:
-            review = session.get(LinkReview, original.review_id)
-            if review is not None:
-                review.status = ReviewStatus.OPEN
-                review.decided_by = None
-                review.decided_at = None
-        action = (
-            AuditAction.LINK_UNMERGED
-            if original.kind in (ChangeKind.CONFIRM, ChangeKind.RUN)
-            else AuditAction.LINK_MERGED
-        )
-        audit.append(
-            session,
-            actor,
-            action,
-            "link_change",
-            change.id,
-            refs={"reverses": original.id, "records": sorted(set(moved))},
-        )
-        return ChangeOut(change.id, change.kind, tuple(sorted(set(moved))), None, None)
-
-
 @not_a_person_read("Which changes moved one record between persons: ids and statuses only")
 def history(db: Database, actor: Actor, record_id: int) -> list[dict[str, Any]]:
     """Every change that moved or re-labelled one agency record, oldest first."""
     require_reviewer(actor)
-    with db.sessions() as session:
+    with db.reading() as session:
         rows = session.execute(
             select(LinkEvent, LinkChange)
             .join(LinkChange, LinkChange.id == LinkEvent.change_id)
@@ -425,7 +365,7 @@ def review_queue(
     require_reviewer(actor)
     subject, candidate = aliased(AgencyRecord), aliased(AgencyRecord)
     subject_agency, candidate_agency = aliased(Agency), aliased(Agency)
-    is_open = LinkReview.status == ReviewStatus.OPEN
+    is_open = (LinkReview.status == ReviewStatus.OPEN) & scopes.link_reviews(actor)
     with db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(LinkReview).where(is_open)) or 0
         rows = session.execute(
@@ -557,7 +497,7 @@ def link_recorded(
     so it can be undone like one. A record already linked is left as it is.
     """
     model = model or shipped_model()
-    with db.sessions() as session:
+    with db.reading() as session:
         found = session.get(AgencyRecord, record_id)
         if found is None or not is_permitted(
             actor, Permission.RECORD_ABOUT_PEOPLE, found.agency_id

@@ -31,21 +31,38 @@ first rule to revisit for a region (add year of birth where it is known).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import splink.comparison_library as cl
-from splink import SettingsCreator, block_on
-from splink.internals.blocking_rule_creator import BlockingRuleCreator
-from splink.internals.blocking_rule_library import CustomRule
+from splink import SettingsCreator
+from splink.blocking_rule_library import CustomRule, block_on
 
 from jigsaw.linkage.comparisons import COMPARISONS, splink_comparisons
+
+
+class BlockingRule(Protocol):
+    """A rule as ``block_on`` or ``CustomRule`` makes it, ready for any SQL dialect.
+
+    Splink's class for these is private; this names the one thing every rule must
+    do, so the lists below are checked without depending on it. Splink takes the
+    rules as its own type, so they are handed over as ``Any`` (see ``as_splink``).
+    """
+
+    def get_blocking_rule(self, sql_dialect_str: str) -> object: ...
+
+
+def as_splink(rules: Sequence[BlockingRule | str]) -> list[Any]:
+    """The rules typed as Splink's methods take them, which name its private class."""
+    return list(rules)
+
 
 UNIQUE_ID = "unique_id"
 
 DEFAULT_PRIOR = 5e-6
 
 
-def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+def blocking_rules() -> list[BlockingRule]:
     return [
         block_on("nhs_number"),
         block_on("dob", "family_soundex"),
@@ -71,7 +88,7 @@ put the child in the adult's ``linked_children``: the adults a child lives with 
 cared for by. Siblings are left out: two brothers' records would share each other."""
 
 
-def training_rules() -> list[BlockingRuleCreator | str]:
+def training_rules() -> list[BlockingRule | str]:
     """EM sessions: each leaves the comparisons it blocks on to be estimated by another.
 
     Blocking on date of birth estimates names, address, sex and NHS number; blocking
@@ -80,7 +97,7 @@ def training_rules() -> list[BlockingRuleCreator | str]:
     return [block_on("dob"), block_on("given", "family")]
 
 
-def deterministic_rules() -> list[BlockingRuleCreator | str]:
+def deterministic_rules() -> list[BlockingRule | str]:
     """Pairs almost certainly the same person, to estimate how common matches are."""
     return [
         "l.nhs_number = r.nhs_number",
@@ -93,7 +110,7 @@ def person_settings(prior: float = DEFAULT_PRIOR) -> SettingsCreator:
         link_type="dedupe_only",
         unique_id_column_name=UNIQUE_ID,
         comparisons=splink_comparisons(COMPARISONS),
-        blocking_rules_to_generate_predictions=blocking_rules(),
+        blocking_rules_to_generate_predictions=as_splink(blocking_rules()),
         probability_two_random_records_match=prior,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
@@ -129,9 +146,9 @@ def generic_settings(prior: float = DEFAULT_PRIOR) -> SettingsCreator:
     )
 
 
-def generic_training_rules() -> list[BlockingRuleCreator | str]:
+def generic_training_rules() -> list[BlockingRule | str]:
     return [block_on("dob"), block_on("first_name", "surname")]
 
 
-def generic_deterministic_rules() -> list[BlockingRuleCreator | str]:
+def generic_deterministic_rules() -> list[BlockingRule | str]:
     return ["l.first_name = r.first_name AND l.surname = r.surname AND l.dob = r.dob"]

@@ -108,7 +108,7 @@ def record_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa
     """
     last = 0
     while True:
-        with db.sessions() as session:
+        with db.reading() as session:
             rows = session.execute(
                 select(*_COLUMNS)
                 .where(AgencyRecord.id > last)
@@ -133,7 +133,7 @@ def relationship_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Itera
     child = AgencyRecord.__table__.alias("child")
     last = 0
     while True:
-        with db.sessions() as session:
+        with db.reading() as session:
             rows = session.execute(
                 select(Relationship.id, Relationship.from_record_id, Relationship.to_record_id)
                 .join(AgencyRecord, AgencyRecord.id == Relationship.from_record_id)

@@ -22,12 +22,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from splink import Linker, SettingsCreator
-from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from jigsaw.linkage import relational
 from jigsaw.linkage.engine import Workspace
-from jigsaw.linkage.model import LinkageModel, Thresholds, floor_parameters
+from jigsaw.linkage.person_model import LinkageModel, Thresholds, floor_parameters
 from jigsaw.linkage.settings import (
+    BlockingRule,
+    as_splink,
     deterministic_rules,
     generic_deterministic_rules,
     generic_settings,
@@ -54,17 +55,17 @@ class TrainingOptions:
 
 def _train(
     linker: Linker,
-    deterministic: list[BlockingRuleCreator | str],
-    em_rules: list[BlockingRuleCreator | str],
+    deterministic: list[BlockingRule | str],
+    em_rules: list[BlockingRule | str],
     options: TrainingOptions,
 ) -> dict[str, Any]:
     linker.training.estimate_probability_two_random_records_match(
-        deterministic, recall=DETERMINISTIC_RECALL
+        as_splink(deterministic), recall=DETERMINISTIC_RECALL
     )
     linker.training.estimate_u_using_random_sampling(
         max_pairs=options.u_max_pairs, seed=options.seed
     )
-    for rule in em_rules:
+    for rule in as_splink(em_rules):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=options.em_max_pairs
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jigsaw.http import DB, CurrentActor
+from jigsaw.identity.dependencies import DB, CurrentActor
 from jigsaw.notifications import service
 from jigsaw.notifications.service import NotificationOut
 from jigsaw.schemas import Id

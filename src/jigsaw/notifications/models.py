@@ -8,8 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base, UTCDateTime
+from jigsaw.db import Base, UTCDateTime, enum_column
 
 
 class NotificationKind(StrEnum):

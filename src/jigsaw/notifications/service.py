@@ -4,9 +4,8 @@
 the notices about it commit together. The message text is built when read, from the
 kind and ids: nothing personal is stored in the notification itself.
 
-When something about a child is shared with, corrected for, or withdrawn from an
-agency's inbox, the practitioners of that agency who work with the child are told
-too, each once (see ``notifications.involved``).
+Who is told is the caller's to say: sharing tells an agency inbox's colleagues who
+work with the child too (``sharing.involved``); the inbox only keeps each once.
 """
 
 from __future__ import annotations
@@ -14,15 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from jigsaw.access.actor import Actor
 from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
-from jigsaw.notifications.involved import disclosure_person, involved_practitioners
 from jigsaw.notifications.models import Notification, NotificationKind
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
 from jigsaw.schemas import Output
 
 MESSAGES: dict[NotificationKind, str] = {
@@ -51,16 +50,6 @@ MESSAGES: dict[NotificationKind, str] = {
         "An API token was issued for one of your agency's service accounts; check it was expected"
     ),
 }
-
-ABOUT_A_CHILD = frozenset(
-    {
-        NotificationKind.DISCLOSURE_RECEIVED,
-        NotificationKind.DISCLOSED_ITEM_CORRECTED,
-        NotificationKind.DISCLOSED_ITEM_RETRACTED,
-        NotificationKind.DISCLOSURE_REVOKED,
-    }
-)
-"""Notices about a disclosure that the recipient agency's involved practitioners also get."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +83,6 @@ def notify(
     """Add one notification per addressee for ``event``; repeats of the event add none."""
     added = 0
     seen: set[Addressee] = set()
-    if kind in ABOUT_A_CHILD and object_type == "disclosure":
-        addressees = addressees + _involved(session, object_id, addressees)
     for addressee in addressees:
         if addressee in seen:
             continue
@@ -124,31 +111,8 @@ def notify(
     return added
 
 
-def _involved(session: Session, disclosure_id: int, addressees: list[Addressee]) -> list[Addressee]:
-    """The practitioners who work with the child at each agency addressed as a whole.
-
-    A disclosure to a named practitioner is theirs alone: colleagues could not open
-    it, so they are not told of it.
-    """
-    inboxes = sorted({a.agency_id for a in addressees if a.practitioner_id is None})
-    if not inboxes:
-        return []
-    person_id = disclosure_person(session, disclosure_id)
-    if person_id is None:
-        return []
-    today = utcnow().date()
-    return [
-        Addressee(agency_id, practitioner_id)
-        for agency_id in inboxes
-        for practitioner_id in involved_practitioners(session, agency_id, person_id, today)
-    ]
-
-
 def _for(actor: Actor) -> ColumnElement[bool]:
-    return or_(
-        Notification.practitioner_id == actor.practitioner_id,
-        (Notification.practitioner_id.is_(None)) & (Notification.agency_id == actor.agency_id),
-    )
+    return scopes.notifications(actor, Notification.agency_id, Notification.practitioner_id)
 
 
 @not_a_person_read(
@@ -156,7 +120,7 @@ def _for(actor: Actor) -> ColumnElement[bool]:
     "opening the object is the audited read"
 )
 def inbox(db: Database, actor: Actor, *, unread_only: bool = False) -> list[NotificationOut]:
-    with db.sessions() as session:
+    with db.reading() as session:
         query = select(Notification).where(_for(actor))
         if unread_only:
             query = query.where(Notification.read_at.is_(None))

@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from jigsaw.access.tokens import Scope
-from jigsaw.http import DB, CurrentActor, get_settings_for, require_scopes
+from jigsaw.identity.dependencies import DB, CurrentActor, get_settings_for, require_scopes
+from jigsaw.identity.tokens import Scope
 from jigsaw.people import service
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import (

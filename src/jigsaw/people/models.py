@@ -25,8 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base, UTCDateTime
+from jigsaw.db import Base, UTCDateTime, enum_column
 from jigsaw.protection.keyring import AGENCY_RECORD, Subject
 from jigsaw.protection.sealed import sealed
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
+from jigsaw import clock
 from jigsaw.people.models import LinkStatus, PersonRole, RelationshipKind, Sex
 from jigsaw.people.nhs_number import normalise
 from jigsaw.schemas import CalendarDate, Id, Input, Output
@@ -31,7 +32,7 @@ class AgencyRecordIn(Input):
     @field_validator("date_of_birth")
     @classmethod
     def _born_in_the_past(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
+        if value is not None and value > clock.today():
             raise ValueError("A date of birth cannot be in the future")
         return value
 

@@ -7,17 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from jigsaw.access import policy
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted, refusal, require
-from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from jigsaw.errors import Conflict, InvalidInput, NotPermitted
+from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.people.models import (
     AgencyRecord,
     AgencyRecordConfirmation,
@@ -28,6 +25,7 @@ from jigsaw.people.models import (
     Relationship,
 )
 from jigsaw.people.nhs_number import normalise
+from jigsaw.people.own import own_record, own_record_field
 from jigsaw.people.schemas import (
     AgencyRecordIn,
     AgencyRecordOut,
@@ -39,21 +37,13 @@ from jigsaw.people.schemas import (
     RelationshipIn,
     RelationshipOut,
 )
+from jigsaw.policy import authorize as policy
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, refusal, require
 
 MIN_REASON_LENGTH = 20
 MIN_REASON_WORDS = 4
-
-
-def _own_record(session: Session, actor: Actor, record_id: int, field: str) -> AgencyRecord:
-    """Load a record the actor's agency holds; others' records look absent, not forbidden."""
-    record = session.get(AgencyRecord, record_id)
-    if record is None or not _may_read(actor, record.agency_id):
-        raise InvalidInput.one(field, f"Your agency holds no record with id {record_id}")
-    return record
-
-
-def _may_read(actor: Actor, agency_id: int) -> bool:
-    return is_permitted(actor, Permission.READ_OWN_AGENCY_RECORDS, agency_id)
 
 
 def create_person(db: Database, actor: Actor, nhs_number: str | None) -> PersonOut:
@@ -62,9 +52,7 @@ def create_person(db: Database, actor: Actor, nhs_number: str | None) -> PersonO
         person = Person(
             nhs_number=normalise(nhs_number) if nhs_number else None, created_at=utcnow()
         )
-        session.add(person)
-        session.flush()
-        audit.append(session, actor, AuditAction.PERSON_CREATED, "person", person.id)
+        audit.append_new(session, actor, person, AuditAction.PERSON_CREATED, "person")
         return PersonOut.model_validate(person)
 
 
@@ -147,17 +135,10 @@ def _add_record(session: Session, actor: Actor, data: AgencyRecordIn) -> AgencyR
         created_at=utcnow(),
         recorded_by_id=None if actor.is_system else actor.practitioner_id,
     )
-    session.add(record)
-    session.flush()
-    audit.append(
-        session,
-        actor,
-        AuditAction.AGENCY_RECORD_CREATED,
-        "agency_record",
-        record.id,
-        refs={"agency": data.agency_id},
+    refs = {"agency": data.agency_id}
+    return audit.append_new(
+        session, actor, record, AuditAction.AGENCY_RECORD_CREATED, "agency_record", refs=refs
     )
-    return record
 
 
 # A second person vouching for a record
@@ -222,9 +203,7 @@ def confirm_agency_record(
     """
     now = utcnow()
     with db.transaction() as session:
-        record = session.get(AgencyRecord, record_id, with_for_update=True)
-        if record is None or not _may_read(actor, record.agency_id):
-            raise NotFound("agency record", record_id)
+        record = own_record(session, actor, record_id, for_update=True)
         settled_at = (
             None
             if actor.practitioner_id is None
@@ -283,7 +262,10 @@ def records_to_confirm(db: Database, actor: Actor, limit: int = 100) -> list[Rec
             select(AgencyRecord, Practitioner.name, RecordingReason)
             .join(Practitioner, Practitioner.id == AgencyRecord.recorded_by_id)
             .outerjoin(RecordingReason, RecordingReason.agency_record_id == AgencyRecord.id)
-            .where(AgencyRecord.agency_id == actor.agency_id, ~confirmed.exists())
+            .where(
+                scopes.of_agency(actor, Permission.READ_OWN_AGENCY_RECORDS, AgencyRecord.agency_id),
+                ~confirmed.exists(),
+            )
             .order_by(AgencyRecord.created_at, AgencyRecord.id)
             .limit(limit)
         ).all()
@@ -310,9 +292,7 @@ def records_to_confirm(db: Database, actor: Actor, limit: int = 100) -> list[Rec
 def view_agency_record(db: Database, actor: Actor, record_id: int) -> AgencyRecordOut:
     """Read one record; the access itself is audited, as every read of a person is."""
     with db.transaction() as session:
-        record = session.get(AgencyRecord, record_id)
-        if record is None or not _may_read(actor, record.agency_id):
-            raise NotFound("agency record", record_id)
+        record = own_record(session, actor, record_id)
         audit.append(session, actor, AuditAction.AGENCY_RECORD_VIEWED, "agency_record", record.id)
         return AgencyRecordOut.model_validate(record)
 
@@ -335,7 +315,9 @@ def list_agency_records(
     name typed into the search box is personal data the log must not hold.
     """
     require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
-    query = select(AgencyRecord).where(AgencyRecord.agency_id == actor.agency_id)
+    query = select(AgencyRecord).where(
+        scopes.of_agency(actor, Permission.READ_OWN_AGENCY_RECORDS, AgencyRecord.agency_id)
+    )
     if role is not None:
         query = query.where(AgencyRecord.role == role)
     if search:
@@ -377,8 +359,8 @@ def create_relationship(db: Database, actor: Actor, data: RelationshipIn) -> Rel
     if data.from_record_id == data.to_record_id:
         raise InvalidInput.one("to_record_id", "A person cannot be related to themselves")
     with db.transaction() as session:
-        source = _own_record(session, actor, data.from_record_id, "from_record_id")
-        target = _own_record(session, actor, data.to_record_id, "to_record_id")
+        source = own_record_field(session, actor, data.from_record_id, "from_record_id")
+        target = own_record_field(session, actor, data.to_record_id, "to_record_id")
         if source.agency_id != target.agency_id:
             raise InvalidInput.one("to_record_id", "Both records must belong to the same agency")
         relationship = Relationship(
@@ -388,15 +370,14 @@ def create_relationship(db: Database, actor: Actor, data: RelationshipIn) -> Rel
             kind=data.kind,
             created_at=utcnow(),
         )
-        session.add(relationship)
-        session.flush()
-        audit.append(
+        refs = {"from_record": source.id, "to_record": target.id}
+        audit.append_new(
             session,
             actor,
+            relationship,
             AuditAction.RELATIONSHIP_CREATED,
             "relationship",
-            relationship.id,
-            refs={"from_record": source.id, "to_record": target.id},
+            refs=refs,
         )
         return RelationshipOut.model_validate(relationship)
 
@@ -404,7 +385,7 @@ def create_relationship(db: Database, actor: Actor, data: RelationshipIn) -> Rel
 def create_involvement(db: Database, actor: Actor, data: InvolvementIn) -> InvolvementOut:
     require(actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id)
     with db.transaction() as session:
-        record = _own_record(session, actor, data.agency_record_id, "agency_record_id")
+        record = own_record_field(session, actor, data.agency_record_id, "agency_record_id")
         if data.practitioner_id is not None:
             practitioner = session.get(Practitioner, data.practitioner_id)
             if practitioner is None or practitioner.agency_id != record.agency_id:
@@ -413,15 +394,9 @@ def create_involvement(db: Database, actor: Actor, data: InvolvementIn) -> Invol
                     "The practitioner must work for the agency holding the record",
                 )
         involvement = Involvement(**data.model_dump(), created_at=utcnow())
-        session.add(involvement)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.INVOLVEMENT_CREATED,
-            "involvement",
-            involvement.id,
-            refs={"agency_record": record.id},
+        refs = {"agency_record": record.id}
+        audit.append_new(
+            session, actor, involvement, AuditAction.INVOLVEMENT_CREATED, "involvement", refs=refs
         )
         return InvolvementOut.model_validate(involvement)
 
@@ -430,7 +405,7 @@ def create_involvement(db: Database, actor: Actor, data: InvolvementIn) -> Invol
 def list_relationships(db: Database, actor: Actor, record_id: int) -> list[RelationshipOut]:
     """Who the record's person is related to: a read of every record on either side."""
     with db.transaction() as session:
-        _own_record(session, actor, record_id, "record_id")
+        own_record_field(session, actor, record_id, "record_id")
         rows = [
             RelationshipOut.model_validate(r)
             for r in session.scalars(
@@ -461,7 +436,7 @@ def list_relationships(db: Database, actor: Actor, record_id: int) -> list[Relat
 @audited_read(AuditAction.INVOLVEMENTS_VIEWED)
 def list_involvements(db: Database, actor: Actor, record_id: int) -> list[InvolvementOut]:
     with db.transaction() as session:
-        _own_record(session, actor, record_id, "record_id")
+        own_record_field(session, actor, record_id, "record_id")
         rows = [
             InvolvementOut.model_validate(r)
             for r in session.scalars(

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from jigsaw.protection.keys import MasterKey
+from jigsaw.protection.master_key import MasterKey
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ shreds exactly one agency's knowledge and nobody else's. Advice sought without
 naming a child is keyed to the asking agency, and a break-glass reason to the agency
 of the practitioner who gave it: neither is about one agency record.
 
-A field's ciphertext is bound by its associated data to the table, the column, the
-row and the data key. Rows are inserted before the database gives them an id, and
+A field is sealed in the one sealed-value form (``protection.envelope``) under its
+data key, named by the key's row id, and bound by its associated data to the table,
+the column and the row. Rows are inserted before the database gives them an id, and
 write-once tables cannot be updated afterwards to add one, so the row is named by
 ``seal_id``: 128 random bits chosen in Python before the insert and stored beside the
 ciphertext. Ciphertext copied to another row or column then fails to decrypt.
@@ -21,7 +22,6 @@ worker and no key outlives the work that needed it.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 from collections.abc import Callable, Iterable
@@ -30,22 +30,30 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from jigsaw.clock import utcnow
 from jigsaw.errors import Conflict
-from jigsaw.protection import keys
-from jigsaw.protection.keys import KEY_BYTES, NONCE_BYTES, MasterKey, WrappedKey
+from jigsaw.protection import envelope
+from jigsaw.protection import master_key as keys
+from jigsaw.protection.envelope import NotOpened, Sealer
+from jigsaw.protection.master_key import (
+    KEY_BYTES,
+    NONCE_BYTES,
+    MasterKey,
+    WrappedKey,
+)
 from jigsaw.protection.models import DataKey
 from jigsaw.sql import among
 
-PREFIX = "jgs1."
-MASTER_KEY_INFO = "jigsaw.master_key"
+PREFIX = envelope.TEXT_MARK
+"""How every sealed column value written now begins."""
+LEGACY_PREFIX = "jgs1."
+"""How a value sealed before the one sealed-value form begins: read, never written."""
 _KEYRING_INFO = "jigsaw.keyring"
-_FIELD_LABEL = "jigsaw/field/v1"
+_LEGACY_FIELD_LABEL = "jigsaw/field/v1"
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 AGENCY_RECORD = "agency_record"
 AGENCY = "agency"
@@ -85,40 +93,52 @@ class Place(NamedTuple):
         return f"{self.table}.{self.column} (row sealed as {self.seal_id})"
 
 
+def is_sealed_text(stored: str) -> bool:
+    """Whether a column value is sealed (in the current form or the legacy one), not clear."""
+    return stored.startswith((PREFIX, LEGACY_PREFIX))
+
+
 @dataclass(frozen=True)
 class OpenKey:
-    """An unwrapped data key and the id of its row (part of every field's associated data)."""
+    """An unwrapped data key and the id of its row (the key id its values name)."""
 
     id: int
     key: bytes
-    cipher: AESGCM = field(init=False, repr=False, compare=False)
+    sealer: Sealer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cipher", AESGCM(self.key))
-
-    def _aad(self, place: Place) -> bytes:
-        table, column, seal_id = place
-        return f"{_FIELD_LABEL}\x00{table}\x00{column}\x00{seal_id}\x00{self.id}".encode()
+        object.__setattr__(self, "sealer", Sealer(str(self.id), self.key))
 
     def seal(self, place: Place, plaintext: str, nonce: bytes | None = None) -> str:
         """Encrypt one value for one place; ``nonce`` only for derived (synthetic) values."""
-        nonce = nonce or os.urandom(NONCE_BYTES)
-        sealed = self.cipher.encrypt(nonce, plaintext.encode(), self._aad(place))
-        return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+        table, column, seal_id = place
+        sealed = self.sealer.seal(f"{table}.{column}", seal_id, plaintext.encode(), nonce)
+        return envelope.to_text(sealed)
 
     def open(self, place: Place, stored: str) -> str:
-        if not stored.startswith(PREFIX):
-            raise Unreadable(f"{place} holds a value that was never sealed")
         try:
-            # binascii on translated bytes is urlsafe_b64decode without its overhead
-            raw = binascii.a2b_base64(stored[len(PREFIX) :].encode().translate(_FROM_URLSAFE))
-            plain = self.cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], self._aad(place))
-        except (InvalidTag, binascii.Error, ValueError):
+            if stored.startswith(PREFIX):
+                table, column, seal_id = place
+                raw = envelope.from_text(stored)
+                return self.sealer.open(f"{table}.{column}", seal_id, raw).decode()
+            if stored.startswith(LEGACY_PREFIX):
+                return self._open_legacy(place, stored)
+        except (NotOpened, InvalidTag, binascii.Error, ValueError):
             raise Unreadable(
                 f"{place} does not decrypt under its data key: the value was moved from "
                 "another row or column, altered, or sealed under another key"
             ) from None
-        return plain.decode()
+        raise Unreadable(f"{place} holds a value that was never sealed")
+
+    def _open_legacy(self, place: Place, stored: str) -> str:
+        """A value sealed before the one form: ``jgs1.``, then nonce and ciphertext in
+        URL-safe base64, the data key's id only in the associated data."""
+        table, column, seal_id = place
+        aad = f"{_LEGACY_FIELD_LABEL}\x00{table}\x00{column}\x00{seal_id}\x00{self.id}"
+        raw = binascii.a2b_base64(stored[len(LEGACY_PREFIX) :].encode().translate(_FROM_URLSAFE))
+        return self.sealer.cipher.decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad.encode()
+        ).decode()
 
 
 @dataclass(frozen=True)
@@ -252,7 +272,7 @@ def keyring(session: Session) -> Keyring:
     """The session's keyring, made on first use and dropped when its transaction ends."""
     ring = session.info.get(_KEYRING_INFO)
     if not isinstance(ring, Keyring):
-        master = session.info.get(MASTER_KEY_INFO) or keys.current()
+        master = keys.key_of(session.info)
         ring = session.info[_KEYRING_INFO] = Keyring(session, master)
     return ring
 

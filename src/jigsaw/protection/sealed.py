@@ -27,9 +27,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from jigsaw.protection.keyring import (
     AGENCY_RECORD,
-    PREFIX,
     Place,
     Subject,
+    is_sealed_text,
     keyring,
     reveal,
     reveal_with,
@@ -111,7 +111,7 @@ def _open(session: Session | None, spec: SealedModel, target: Any, columns: Iter
 
 
 def _is_sealed(spec: SealedModel, column: str, stored: str) -> bool:
-    return column not in spec.sealed_since or stored.startswith(PREFIX)
+    return column not in spec.sealed_since or is_sealed_text(stored)
 
 
 def _default(target: Any, column: str) -> Any:
@@ -204,7 +204,7 @@ def open_rows(
             elif (
                 subject is not None
                 and isinstance(stored, str)
-                and (column not in later or stored.startswith(PREFIX))
+                and (column not in later or is_sealed_text(stored))
             ):
                 # A row stored before sealing existed has no seal and is read as it is,
                 # as is a column sealed since that row was written.

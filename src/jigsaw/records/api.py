@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from jigsaw.access.tokens import Scope
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.identity.dependencies import DB, CurrentActor, require_scopes
+from jigsaw.identity.tokens import Scope
 from jigsaw.records import service
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
 from jigsaw.schemas import Id

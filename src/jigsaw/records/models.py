@@ -13,8 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from jigsaw.agencies.models import enum_column
-from jigsaw.db import Base, UTCDateTime
+from jigsaw.db import Base, UTCDateTime, enum_column
 from jigsaw.protection.keyring import AGENCY_RECORD, Subject
 from jigsaw.protection.sealed import record_of, sealed
 

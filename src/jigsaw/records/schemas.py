@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
+from jigsaw import clock
 from jigsaw.records.models import Category, Nature, Verification
 from jigsaw.schemas import CalendarDate, Id, Input, Output
 
@@ -30,7 +31,7 @@ class ItemIn(Input):
     @field_validator("occurred_on")
     @classmethod
     def _not_in_the_future(cls, value: date) -> date:
-        if value > date.today():
+        if value > clock.today():
             raise ValueError("An event cannot have happened in the future")
         return value
 

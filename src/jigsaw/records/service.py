@@ -9,19 +9,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, is_permitted, require
+from jigsaw import events
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
-from jigsaw.notifications import encompass
-from jigsaw.people.models import AgencyRecord
+from jigsaw.people.own import own_record, own_subject
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, is_permitted, require
+from jigsaw.records.events import ItemCorrected, ItemRecorded, ItemRetracted
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
-from jigsaw.sharing.disclosures import notify_item_changed
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int) -> InformationItem:
@@ -57,14 +57,7 @@ def _out(session: Session, item: InformationItem) -> ItemOut:
 
 def record_item(db: Database, actor: Actor, data: ItemIn) -> ItemOut:
     with db.transaction() as session:
-        subject = session.get(AgencyRecord, data.subject_record_id)
-        if subject is None or not is_permitted(
-            actor, Permission.READ_OWN_AGENCY_RECORDS, subject.agency_id
-        ):
-            raise InvalidInput.one(
-                "subject_record_id", f"Your agency holds no record with id {data.subject_record_id}"
-            )
-        require(actor, Permission.RECORD_ABOUT_PEOPLE, subject.agency_id)
+        subject = own_subject(session, actor, data.subject_record_id)
         item = InformationItem(
             **data.model_dump(),
             agency_id=subject.agency_id,
@@ -72,17 +65,11 @@ def record_item(db: Database, actor: Actor, data: ItemIn) -> ItemOut:
             recorded_at=utcnow(),
             version=1,
         )
-        session.add(item)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.ITEM_RECORDED,
-            "information_item",
-            item.id,
-            refs={"agency_record": subject.id},
+        refs = {"agency_record": subject.id}
+        audit.append_new(
+            session, actor, item, AuditAction.ITEM_RECORDED, "information_item", refs=refs
         )
-        encompass.on_item_recorded(session, actor, item)
+        events.publish(session, ItemRecorded(item.id, actor))
         return _out(session, item)
 
 
@@ -108,17 +95,11 @@ def correct_item(db: Database, actor: Actor, item_id: int, data: CorrectionIn) -
             root_id=previous.chain_id,
             version=previous.version + 1,
         )
-        session.add(item)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.ITEM_CORRECTED,
-            "information_item",
-            item.id,
-            refs={"supersedes": previous.id},
+        refs = {"supersedes": previous.id}
+        audit.append_new(
+            session, actor, item, AuditAction.ITEM_CORRECTED, "information_item", refs=refs
         )
-        notify_item_changed(session, item, retracted=False)
+        events.publish(session, ItemCorrected(item.id))
         return _out(session, item)
 
 
@@ -139,7 +120,7 @@ def retract_item(db: Database, actor: Actor, item_id: int, data: RetractionIn) -
         )
         session.flush()
         audit.append(session, actor, AuditAction.ITEM_RETRACTED, "information_item", first)
-        notify_item_changed(session, item, retracted=True)
+        events.publish(session, ItemRetracted(item.id))
         return _out(session, item)
 
 
@@ -161,11 +142,7 @@ def list_items_for_record(
     versions appear with ``include_history``.
     """
     with db.transaction() as session:
-        record = session.get(AgencyRecord, record_id)
-        if record is None or not is_permitted(
-            actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
-        ):
-            raise NotFound("agency record", record_id)
+        own_record(session, actor, record_id)
         query = select(InformationItem).where(InformationItem.subject_record_id == record_id)
         if not include_history:
             later = aliased(InformationItem)

@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from jigsaw.access.actor import Actor
 from jigsaw.clock import utcnow
-from jigsaw.config import get_settings
-from jigsaw.db import Database
+from jigsaw.policy.actor import Actor
+from jigsaw.protection.master_key import open_database
 from jigsaw.retention import service
 from jigsaw.retention.schedule import read_schedule, shipped_schedule
 
@@ -60,7 +59,7 @@ def run(
     """Find the agency records due for erasure and destroy their data keys."""
     today = as_of.date() if as_of is not None else utcnow().date()
     schedule = read_schedule(schedule_file) if schedule_file else shipped_schedule()
-    db = Database(database or get_settings().database_url)
+    db = open_database(url=database)
     actor = Actor.system()
     try:
         due = service.run(db, actor, schedule, today, dry_run=True)

@@ -14,12 +14,13 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from jigsaw.agencies.roles import AgencyKind
+from jigsaw import datafiles
 from jigsaw.people.models import PersonRole
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category
 
 SHIPPED = "schedules.yaml"
@@ -61,7 +62,7 @@ class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str = Field(min_length=1, max_length=32)
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: Annotated[tuple[Rule, ...], datafiles.NonEmpty]
 
     @model_validator(mode="after")
     def _every_record_has_a_rule(self) -> Schedule:
@@ -124,14 +125,9 @@ def due_on(schedule: Schedule, facts: RecordFacts, today: date) -> Due | None:
 
 def parse_schedule(text: str, origin: str = "<string>") -> Schedule:
     try:
-        return Schedule.model_validate(yaml.safe_load(text))
-    except yaml.YAMLError as error:
-        raise InvalidSchedule(f"{origin}: not valid YAML: {error}") from error
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'schedule'}: {e['msg']}" for e in error.errors()
-        )
-        raise InvalidSchedule(f"{origin}: {problems}") from error
+        return datafiles.read(Schedule, text, top="schedule")
+    except datafiles.DataProblems as error:
+        raise InvalidSchedule(f"{origin}: {error}") from error
 
 
 def read_schedule(path: Path) -> Schedule:

@@ -25,16 +25,16 @@ from datetime import date, datetime
 from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, require
-from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict
+from jigsaw.identity.models import Agency
 from jigsaw.linkage.models import MatchKey
 from jigsaw.people.models import AgencyRecord, LinkStatus
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, require
 from jigsaw.protection.keyring import AGENCY_RECORD
 from jigsaw.protection.models import DataKey
 from jigsaw.records.models import InformationItem
@@ -113,7 +113,7 @@ def due_records(db: Database, schedule: Schedule, today: date) -> Iterator[DueRe
     """Every record due for erasure by ``today``, in id order, read a page at a time."""
     after = 0
     while True:
-        with db.sessions() as session:
+        with db.reading() as session:
             page = _facts(session, after)
         if not page:
             return

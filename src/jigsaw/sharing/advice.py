@@ -19,34 +19,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from jigsaw.access import policy
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission
-from jigsaw.agencies.models import Practitioner
-from jigsaw.agencies.roles import Role
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
 from jigsaw.audit.service import RefValue
 from jigsaw.clock import utcnow
-from jigsaw.consent.service import own_subject
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from jigsaw.identity.models import Practitioner
 from jigsaw.people.models import AgencyRecord
+from jigsaw.people.own import own_subject
+from jigsaw.policy import authorize as policy
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission
+from jigsaw.policy.roles import Role
 from jigsaw.sharing.models import AdviceAnswer, AdviceRequest, AdviceRole
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
-
-ROLE_HOLDERS: dict[AdviceRole, frozenset[Role]] = {
-    AdviceRole.DSL: frozenset({Role.DSL}),
-    AdviceRole.DPO: frozenset({Role.DPO}),
-    AdviceRole.CALDICOTT: frozenset({Role.CALDICOTT}),
-    AdviceRole.MANAGER: frozenset({Role.DSL, Role.MASH}),
-    AdviceRole.LEGAL: frozenset({Role.DPO}),
-}
-
 
 _MONTHS = {
     name: number
@@ -209,15 +201,9 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
             question=data.question,
             asked_at=utcnow(),
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            actor,
-            AuditAction.ADVICE_REQUESTED,
-            "advice_request",
-            row.id,
-            refs=_refs(row, adviser_agency_id),
+        refs = _refs(row, adviser_agency_id)
+        audit.append_new(
+            session, actor, row, AuditAction.ADVICE_REQUESTED, "advice_request", refs=refs
         )
         return _out(session, row, actor)
 
@@ -257,7 +243,7 @@ def _grant(row: AdviceRequest) -> policy.Entity:
     )
 
 
-def _visible(session: Session, actor: Actor, advice_id: int) -> AdviceRequest:
+def visible_to(session: Session, actor: Actor, advice_id: int) -> AdviceRequest:
     """A request asked of or by the actor; any other answers as missing, not forbidden."""
     row = session.get(AdviceRequest, advice_id)
     if row is None or not policy.allowed(actor, Permission.VIEW_ADVICE, _grant(row)):
@@ -278,7 +264,7 @@ def _audit(session: Session, actor: Actor, action: AuditAction, row: AdviceReque
 
 def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> AdviceOut:
     with db.transaction() as session:
-        row = _visible(session, actor, advice_id)
+        row = visible_to(session, actor, advice_id)
         policy.check(actor, Permission.ANSWER_ADVICE, _grant(row))
         if session.scalar(select(AdviceAnswer.id).where(AdviceAnswer.advice_request_id == row.id)):
             raise Conflict("This advice request has already been answered")
@@ -303,7 +289,7 @@ def view_advice(db: Database, actor: Actor, advice_id: int) -> AdviceOut:
     A request that was not asked of or by the actor answers as missing.
     """
     with db.transaction() as session:
-        row = _visible(session, actor, advice_id)
+        row = visible_to(session, actor, advice_id)
         _audit(session, actor, AuditAction.ADVICE_VIEWED, row)
         return _out(session, row, actor)
 
@@ -315,18 +301,9 @@ def advice_inbox(db: Database, actor: Actor) -> list[AdviceOut]:
     The list shows case summaries, so reading it is audited like opening each request:
     one entry naming every request and child's record listed.
     """
-    roles = [r for r, holders in ROLE_HOLDERS.items() if actor.role in holders]
     with db.transaction() as session:
         rows = session.scalars(
-            select(AdviceRequest)
-            .where(
-                or_(
-                    AdviceRequest.asked_by_id == actor.practitioner_id,
-                    AdviceRequest.to_practitioner_id == actor.practitioner_id,
-                    (AdviceRequest.agency_id == actor.agency_id) & AdviceRequest.to_role.in_(roles),
-                )
-            )
-            .order_by(AdviceRequest.asked_at.desc())
+            select(AdviceRequest).where(in_scope(actor)).order_by(AdviceRequest.asked_at.desc())
         ).all()
         audit.append(
             session,
@@ -354,3 +331,15 @@ def _out(session: Session, row: AdviceRequest, viewer: Actor) -> AdviceOut:
         out.answered_by_id = reply.answered_by_id
         out.answered_at = reply.answered_at
     return out
+
+
+def in_scope(actor: Actor) -> ColumnElement[bool]:
+    """The requests for advice the policy lets the actor see (rule Q2), as SQL."""
+    return scopes.advice(
+        actor,
+        agency=AdviceRequest.agency_id,
+        asked_by=AdviceRequest.asked_by_id,
+        to_practitioner=AdviceRequest.to_practitioner_id,
+        to_role=AdviceRequest.to_role,
+        roles=[role.value for role in AdviceRole],
+    )

@@ -6,10 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from jigsaw.access.tokens import Scope
-from jigsaw.deadlines.models import Profile
 from jigsaw.deadlines.timescales import load_profile
-from jigsaw.http import DB, CurrentActor, RecentlyAuthenticatedActor, require_scopes
+from jigsaw.deadlines.values import Profile
+from jigsaw.identity.dependencies import (
+    DB,
+    CurrentActor,
+    RecentlyAuthenticatedActor,
+    require_scopes,
+)
+from jigsaw.identity.tokens import Scope
 from jigsaw.schemas import Id
 from jigsaw.sharing import advice, decisions, disclosures, requests
 from jigsaw.sharing.schemas import (

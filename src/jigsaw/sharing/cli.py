@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from jigsaw.access.actor import Actor
-from jigsaw.config import get_settings
-from jigsaw.db import Database
+from jigsaw.policy.actor import Actor
+from jigsaw.protection.master_key import open_database
 from jigsaw.sharing.export import export_decisions
 
 app = typer.Typer(no_args_is_help=True, help="Sharing decisions and disclosures.")
@@ -21,5 +20,5 @@ def export(
     database: Annotated[str | None, typer.Option("--database")] = None,
 ) -> None:
     """Print every decision about a child, with its disclosures, as JSON."""
-    db = Database(database or get_settings().database_url)
+    db = open_database(url=database)
     typer.echo(json.dumps(export_decisions(db, Actor.system(), child), indent=2))

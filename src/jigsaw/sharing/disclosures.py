@@ -15,9 +15,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from jigsaw.access import grants, policy
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import FRONTLINE, Permission
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
@@ -25,10 +22,17 @@ from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from jigsaw.notifications.models import NotificationKind
-from jigsaw.notifications.service import Addressee, notify
+from jigsaw.notifications.service import notify
 from jigsaw.people.models import AgencyRecord
+from jigsaw.policy import authorize as policy
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission
+from jigsaw.records.events import ItemCorrected, ItemRetracted
 from jigsaw.records.models import InformationItem, ItemRetraction
-from jigsaw.sharing.decisions import SHARING
+from jigsaw.sharing import grants
+from jigsaw.sharing.decisions import may_act_on, reconsidered_by
+from jigsaw.sharing.involved import told_of
 from jigsaw.sharing.models import (
     DisclosedItem,
     Disclosure,
@@ -36,6 +40,7 @@ from jigsaw.sharing.models import (
     DisclosureRevocation,
     SharingDecision,
 )
+from jigsaw.sharing.requirements import SHARING
 from jigsaw.sharing.schemas import (
     DISCLOSABLE_FIELDS,
     PROTECTED_FIELDS,
@@ -118,15 +123,13 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
     policy.require(actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id)
     with db.transaction() as session:
         decision = session.get(SharingDecision, data.decision_id)
-        if decision is None or decision.agency_id != actor.agency_id:
+        if decision is None or not may_act_on(actor, decision):
             raise InvalidInput.one("decision_id", "Your agency has no such decision")
         if decision.outcome not in SHARING:
             raise InvalidInput.one(
                 "decision_id", "Information can only be disclosed on a decision to share"
             )
-        if session.scalar(
-            select(SharingDecision.id).where(SharingDecision.reconsiders_id == decision.id)
-        ):
+        if reconsidered_by(session, decision.id):
             raise InvalidInput.one(
                 "decision_id",
                 "This decision has been reconsidered; disclose on the latest decision",
@@ -183,26 +186,22 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
             f"disclosure-{disclosure.id}",
             "disclosure",
             disclosure.id,
-            [_recipient(disclosure)],
+            told_of(session, disclosure),
         )
         session.flush()
         return _out(session, disclosure, with_items=True)
 
 
-def _recipient(disclosure: Disclosure) -> Addressee:
-    return Addressee(disclosure.recipient_agency_id, disclosure.recipient_practitioner_id)
-
-
 def receives_disclosures(actor: Actor) -> bool:
     """Whether disclosures can be active to this actor at all (rules D1 and F1)."""
-    return actor.role in FRONTLINE and actor.mfa_verified
+    return scopes.receives_disclosures(actor)
 
 
 def active_to(actor: Actor, now: datetime) -> ColumnElement[bool]:
     """SQL: the disclosure is to this actor (or their agency, when no one is named) and active.
 
     The same meaning as ``policy.cedar`` rule D1 (and F1), for list queries; the
-    property test in ``tests/access/test_policy_agreement.py`` holds the two together.
+    property test in ``tests/policy/test_policy_agreement.py`` holds the two together.
     """
     if not receives_disclosures(actor):
         return false()
@@ -291,23 +290,13 @@ def acknowledge(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut
     now = utcnow()
     with db.transaction() as session:
         disclosure = _received(session, actor, disclosure_id, now)
-        if session.scalar(
-            select(DisclosureAcknowledgement.id).where(
-                DisclosureAcknowledgement.disclosure_id == disclosure.id
-            )
-        ):
-            raise Conflict("Receipt of this disclosure has already been acknowledged")
-        assert actor.practitioner_id is not None
-        session.add(
-            DisclosureAcknowledgement(
-                disclosure_id=disclosure.id,
-                acknowledged_by_id=actor.practitioner_id,
-                acknowledged_at=now,
-            )
+        row = DisclosureAcknowledgement(
+            disclosure_id=disclosure.id,
+            acknowledged_by_id=actor.practitioner_id,
+            acknowledged_at=now,
         )
-        audit.append(
-            session, actor, AuditAction.DISCLOSURE_ACKNOWLEDGED, "disclosure", disclosure.id
-        )
+        already = "Receipt of this disclosure has already been acknowledged"
+        _close_once(session, actor, row, AuditAction.DISCLOSURE_ACKNOWLEDGED, already)
         session.flush()
         return _out(session, disclosure, with_items=False)
 
@@ -319,32 +308,41 @@ def revoke(db: Database, actor: Actor, disclosure_id: int, data: RevocationIn) -
             actor, Permission.REVOKE_DISCLOSURE, grants.disclosure_grant(session, disclosure)
         ):
             raise NotFound("disclosure", disclosure_id)
-        if session.scalar(
-            select(DisclosureRevocation.id).where(
-                DisclosureRevocation.disclosure_id == disclosure.id
-            )
-        ):
-            raise Conflict("This disclosure has already been revoked")
-        assert actor.practitioner_id is not None
-        session.add(
-            DisclosureRevocation(
-                disclosure_id=disclosure.id,
-                revoked_by_id=actor.practitioner_id,
-                reason=data.reason,
-                revoked_at=utcnow(),
-            )
+        row = DisclosureRevocation(
+            disclosure_id=disclosure.id,
+            revoked_by_id=actor.practitioner_id,
+            reason=data.reason,
+            revoked_at=utcnow(),
         )
-        audit.append(session, actor, AuditAction.DISCLOSURE_REVOKED, "disclosure", disclosure.id)
+        already = "This disclosure has already been revoked"
+        _close_once(session, actor, row, AuditAction.DISCLOSURE_REVOKED, already)
         notify(
             session,
             NotificationKind.DISCLOSURE_REVOKED,
             f"revoked-{disclosure.id}",
             "disclosure",
             disclosure.id,
-            [_recipient(disclosure)],
+            told_of(session, disclosure),
         )
         session.flush()
         return _out(session, disclosure, with_items=False)
+
+
+def _close_once(
+    session: Session,
+    actor: Actor,
+    row: DisclosureAcknowledgement | DisclosureRevocation,
+    action: AuditAction,
+    already: str,
+) -> None:
+    """Acknowledging and revoking each happen once to a disclosure; a second try is refused
+    with ``already`` rather than stacking a row the first one made redundant."""
+    model = type(row)
+    if session.scalar(select(model.id).where(model.disclosure_id == row.disclosure_id)):
+        raise Conflict(already)
+    assert actor.practitioner_id is not None
+    session.add(row)
+    audit.append(session, actor, action, "disclosure", row.disclosure_id)
 
 
 @audited_read(AuditAction.DISCLOSURE_VIEWED)
@@ -363,7 +361,11 @@ def made_by_agency(
     """
     policy.require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
     with db.transaction() as session:
-        query = select(Disclosure).where(Disclosure.disclosing_agency_id == actor.agency_id)
+        query = select(Disclosure).where(
+            scopes.of_agency(
+                actor, Permission.READ_OWN_AGENCY_RECORDS, Disclosure.disclosing_agency_id
+            )
+        )
         if subject_record_id is not None:
             query = query.join(SharingDecision, SharingDecision.id == Disclosure.decision_id).where(
                 SharingDecision.subject_record_id == subject_record_id
@@ -411,7 +413,7 @@ def notify_item_changed(session: Session, item: InformationItem, *, retracted: b
             f"item-{item.id}-{'retracted' if retracted else 'corrected'}",
             "disclosure",
             disclosure.id,
-            [_recipient(disclosure)],
+            told_of(session, disclosure),
         )
     return added
 
@@ -486,3 +488,17 @@ def _out(session: Session, disclosure: Disclosure, *, with_items: bool) -> Discl
             _project(latest[s.item_chain_id], s, s.item_chain_id in retracted) for s in shown
         ]
     return out
+
+
+def on_item_corrected(session: Session, event: ItemCorrected) -> None:
+    """A correction reaches everyone who holds an earlier version (``records`` publishes it)."""
+    item = session.get(InformationItem, event.item_id)
+    if item is not None:
+        notify_item_changed(session, item, retracted=False)
+
+
+def on_item_retracted(session: Session, event: ItemRetracted) -> None:
+    """A retraction reaches everyone who holds any version (``records`` publishes it)."""
+    item = session.get(InformationItem, event.item_id)
+    if item is not None:
+        notify_item_changed(session, item, retracted=True)

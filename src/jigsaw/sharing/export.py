@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission, require
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
 from jigsaw.people.models import AgencyRecord
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, require
 from jigsaw.sharing.decisions import decision_out
 from jigsaw.sharing.disclosures import disclosure_out
 from jigsaw.sharing.models import Disclosure, SharingDecision

@@ -13,10 +13,9 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from jigsaw.agencies.models import enum_column
 from jigsaw.consent.models import SharingPurpose
-from jigsaw.db import Base, UTCDateTime
-from jigsaw.deadlines.models import Rag
+from jigsaw.db import Base, UTCDateTime, enum_column
+from jigsaw.deadlines.values import Rag
 from jigsaw.protection.keyring import AGENCY, AGENCY_RECORD, Subject
 from jigsaw.protection.sealed import record_of, sealed
 

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import FRONTLINE
-from jigsaw.agencies.models import Agency, Practitioner
-from jigsaw.agencies.schemas import AgencyOut, PractitionerOut
 from jigsaw.audit.reads import not_a_person_read
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency, Practitioner
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission
 from jigsaw.sharing.decisions import SAFEGUARDING_AGENCIES
 
 
 @not_a_person_read("The directory of agencies: names and kinds of organisations, nobody's details")
 def recipient_agencies(db: Database, actor: Actor) -> list[AgencyOut]:
     """Other agencies with a safeguarding or support role, by name."""
-    with db.sessions() as session:
+    with db.reading() as session:
         rows = session.scalars(
             select(Agency)
             .where(Agency.kind.in_(SAFEGUARDING_AGENCIES), Agency.id != actor.agency_id)
@@ -34,13 +35,13 @@ def recipient_agencies(db: Database, actor: Actor) -> list[AgencyOut]:
 
 def recipient_practitioners(db: Database, agency_id: int) -> list[PractitionerOut]:
     """People at an agency who can receive information: active, in a frontline role."""
-    with db.sessions() as session:
+    with db.reading() as session:
         rows = session.scalars(
             select(Practitioner)
             .where(
                 Practitioner.agency_id == agency_id,
                 Practitioner.active.is_(True),
-                Practitioner.role.in_(FRONTLINE),
+                Practitioner.role.in_(scopes.recipient_roles()),
             )
             .order_by(Practitioner.name, Practitioner.id)
         )
@@ -53,10 +54,11 @@ def recipient_practitioners(db: Database, agency_id: int) -> list[PractitionerOu
 def colleagues(db: Database, actor: Actor) -> list[PractitionerOut]:
     """Everyone active in the actor's agency but the actor: people to ask, or to look up."""
     query = select(Practitioner).where(
-        Practitioner.agency_id == actor.agency_id, Practitioner.active.is_(True)
+        scopes.of_agency(actor, Permission.VIEW_COLLEAGUES, Practitioner.agency_id),
+        Practitioner.active.is_(True),
     )
     if actor.practitioner_id is not None:
         query = query.where(Practitioner.id != actor.practitioner_id)
-    with db.sessions() as session:
+    with db.reading() as session:
         rows = session.scalars(query.order_by(Practitioner.name, Practitioner.id))
         return [PractitionerOut.model_validate(p) for p in rows]

@@ -7,25 +7,29 @@ profile on a working-hours calendar (``jigsaw.deadlines``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from jigsaw.access import policy
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import Permission
-from jigsaw.agencies.models import Agency
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
-from jigsaw.consent.service import own_subject
 from jigsaw.db import Database
 from jigsaw.deadlines.calendar import due_at
-from jigsaw.deadlines.models import Profile
+from jigsaw.deadlines.values import Profile
 from jigsaw.errors import InvalidInput, NotFound
+from jigsaw.identity.models import Agency
 from jigsaw.people.models import AgencyRecord
+from jigsaw.people.own import own_subject
+from jigsaw.policy import authorize as policy
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission
+from jigsaw.policy.scopes import IdColumn
 from jigsaw.sharing.decisions import request_grant
 from jigsaw.sharing.models import InformationRequest, RagRating, SharingDecision
 from jigsaw.sharing.schemas import RagOut, RequestIn, RequestOut, RerateIn, SubjectDetails
@@ -84,7 +88,7 @@ def rerate(
 ) -> RequestOut:
     """Change the urgency; the due time runs from the request, not from the change."""
     with db.transaction() as session:
-        request = _visible(session, actor, request_id)
+        request = visible_to(session, actor, request_id)
         if actor.practitioner_id is None:
             raise NotFound("information request", request_id)
         current = _ratings(session, request.id)[-1]
@@ -116,7 +120,7 @@ def rerate(
 @audited_read(AuditAction.REQUEST_VIEWED)
 def view_request(db: Database, actor: Actor, request_id: int) -> RequestOut:
     with db.transaction() as session:
-        request = _visible(session, actor, request_id)
+        request = visible_to(session, actor, request_id)
         audit.append(session, actor, AuditAction.REQUEST_VIEWED, "information_request", request.id)
         return _out(session, request, utcnow())
 
@@ -126,26 +130,20 @@ def incoming_requests(
     db: Database, actor: Actor, *, overdue_only: bool = False
 ) -> list[RequestOut]:
     """Requests to the actor's agency, soonest due first; optionally only the overdue ones."""
-    now = utcnow()
-    with db.transaction() as session:
-        rows = session.scalars(
-            select(InformationRequest)
-            .where(InformationRequest.recipient_agency_id == actor.agency_id)
-            .order_by(InformationRequest.created_at)
-        )
-        found = [_out(session, r, now) for r in rows]
+
+    def soonest_due(found: list[RequestOut]) -> list[RequestOut]:
         if overdue_only:
             found = [r for r in found if r.overdue]
-        found.sort(key=lambda r: r.rating.due_at)
-        audit.append(
-            session,
-            actor,
-            AuditAction.REQUEST_VIEWED,
-            "information_request",
-            None,
-            refs={"requests": [r.id for r in found], "direction": "incoming"},
-        )
-        return found
+        return sorted(found, key=lambda r: r.rating.due_at)
+
+    return _listed(
+        db,
+        actor,
+        InformationRequest.recipient_agency_id,
+        InformationRequest.created_at,
+        "incoming",
+        soonest_due,
+    )
 
 
 @audited_read(AuditAction.REQUEST_VIEWED)
@@ -155,26 +153,46 @@ def outgoing_requests(db: Database, actor: Actor) -> list[RequestOut]:
     Each names its child (``SubjectDetails``) and asks a question about them, so the
     list is a read of every child on it, audited like the incoming one.
     """
+    return _listed(
+        db,
+        actor,
+        InformationRequest.requester_agency_id,
+        InformationRequest.created_at.desc(),
+        "outgoing",
+    )
+
+
+def _listed(
+    db: Database,
+    actor: Actor,
+    agency: IdColumn,
+    order: ColumnElement[Any] | InstrumentedAttribute[Any],
+    direction: str,
+    arrange: Callable[[list[RequestOut]], list[RequestOut]] = list,
+) -> list[RequestOut]:
+    """The requests the actor may see that ``agency`` says are their agency's, in ``order``
+    then as ``arrange`` leaves them; the entry names every one shown, since each names
+    its child."""
     now = utcnow()
     with db.transaction() as session:
         rows = session.scalars(
             select(InformationRequest)
-            .where(InformationRequest.requester_agency_id == actor.agency_id)
-            .order_by(InformationRequest.created_at.desc())
+            .where(in_scope(actor), scopes.own_agency(actor, agency))
+            .order_by(order)
         )
-        found = [_out(session, r, now) for r in rows]
+        found = arrange([_out(session, r, now) for r in rows])
         audit.append(
             session,
             actor,
             AuditAction.REQUEST_VIEWED,
             "information_request",
             None,
-            refs={"requests": [r.id for r in found], "direction": "outgoing"},
+            refs={"requests": [r.id for r in found], "direction": direction},
         )
         return found
 
 
-def _visible(session: Session, actor: Actor, request_id: int) -> InformationRequest:
+def visible_to(session: Session, actor: Actor, request_id: int) -> InformationRequest:
     request = session.get(InformationRequest, request_id)
     if request is None or not policy.allowed(
         actor, Permission.VIEW_REQUEST, request_grant(request)
@@ -221,4 +239,11 @@ def _out(session: Session, request: InformationRequest, now: datetime) -> Reques
         status=status,
         overdue=not decisions and current.due_at < now,
         decision_ids=decisions,
+    )
+
+
+def in_scope(actor: Actor) -> ColumnElement[bool]:
+    """The requests the policy lets the actor see (rule Q1), as SQL."""
+    return scopes.requests(
+        actor, InformationRequest.requester_agency_id, InformationRequest.recipient_agency_id
     )

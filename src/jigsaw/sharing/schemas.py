@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from jigsaw.consent.models import SharingPurpose
-from jigsaw.deadlines.models import Rag
+from jigsaw.deadlines.values import Rag
 from jigsaw.records.models import Category, Nature, Verification
 from jigsaw.schemas import CalendarDate, Id, Input, Output
 from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason

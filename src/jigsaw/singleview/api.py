@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from jigsaw.access.tokens import Scope
 from jigsaw.errors import InvalidInput
-from jigsaw.http import DB, CurrentActor, require_scopes
+from jigsaw.identity.dependencies import DB, CurrentActor, require_scopes
+from jigsaw.identity.tokens import Scope
 from jigsaw.records.models import Category, Nature
 from jigsaw.schemas import Id, Output
 from jigsaw.singleview import service

@@ -40,12 +40,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from jigsaw.access import breakglass, policy
-from jigsaw.access.actor import Actor
-from jigsaw.access.grants import permitted_disclosures
-from jigsaw.access.policy import Permission, is_permitted
-from jigsaw.agencies.models import Agency
+from jigsaw.breakglass import service as breakglass
+from jigsaw.identity.models import Agency
+from jigsaw.people.links import linked_to
 from jigsaw.people.models import AgencyRecord
+from jigsaw.policy import authorize as policy
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, is_permitted
 from jigsaw.protection.keyring import AGENCY_RECORD, Place, Subject, keyring, reveal_with
 from jigsaw.protection.sealed import open_rows
 from jigsaw.records.models import InformationItem, ItemRetraction
@@ -55,9 +56,9 @@ from jigsaw.sharing.disclosures import (
     active_to_values,
     receives_disclosures,
 )
+from jigsaw.sharing.grants import permitted_disclosures
 from jigsaw.sharing.models import DisclosedItem, Disclosure
 from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, PROTECTED_FIELDS
-from jigsaw.singleview.links import linked_to
 from jigsaw.singleview.schemas import AgencyOption, ChronologyEntry, ChronologyFilters, Order
 from jigsaw.sql import among
 

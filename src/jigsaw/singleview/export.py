@@ -15,7 +15,7 @@ from datetime import date, datetime
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from jigsaw.agencies.roles import AgencyKind
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category, Nature
 from jigsaw.singleview.schemas import ChronologyEntry, ChronologyFilters
 

@@ -1,7 +1,7 @@
 """Establishing, from the database, the facts that can give a practitioner a legitimate
 purpose to look at a person across agencies.
 
-The policy (``jigsaw.access.policy``) decides which facts are enough for which role;
+The policy (``jigsaw.policy.authorize``) decides which facts are enough for which role;
 this module only finds out which facts hold, with indexed queries sent as one, so
 the decision itself stays in one place (``policy.cedar``, rules V1, V1a, V2 and B3).
 
@@ -37,15 +37,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from jigsaw.access import breakglass, grants
-from jigsaw.access.actor import Actor
-from jigsaw.access.models import BreakGlassSession
-from jigsaw.access.policy import Purpose
+from jigsaw.breakglass import grants
+from jigsaw.breakglass import service as breakglass
+from jigsaw.breakglass.models import BreakGlassSession
 from jigsaw.db import UTCDateTime
+from jigsaw.people.links import linked_to_bound
 from jigsaw.people.models import RECORD_CONFIRMED, AgencyRecord
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Purpose
 from jigsaw.sharing.models import InformationRequest, SharingDecision
 from jigsaw.singleview.chronology import Shared
-from jigsaw.singleview.links import linked_to_bound
 from jigsaw.singleview.schemas import EmergencyAccess
 
 

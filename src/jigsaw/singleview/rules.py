@@ -14,13 +14,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, TypeVar
 
-import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
-from jigsaw.agencies.roles import AgencyKind
+from jigsaw import datafiles
 from jigsaw.people.models import RelationshipKind
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category
 
 SHIPPED = "flags.yaml"
@@ -96,186 +105,157 @@ def _shipped() -> RuleSet:
     return parse_rules(text.read_text(encoding="utf-8"), origin=SHIPPED)
 
 
-def read_rules(path: Path) -> RuleSet:
-    return parse_rules(path.read_text(encoding="utf-8"), origin=str(path))
-
-
 def parse_rules(text: str, origin: str = "<string>") -> RuleSet:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InvalidRules(origin, [f"not valid YAML: {error}"]) from error
-    reader = _Reader()
-    rules = reader.document(data)
-    if reader.problems or rules is None:
-        raise InvalidRules(origin, reader.problems or ["empty"])
-    return rules
+        data = datafiles.load(text)
+    except datafiles.DataProblems as error:
+        raise InvalidRules(origin, error.problems) from error
+    found, problems = datafiles.check(_RulesFile, data, top="rules")
+    problems += _reference_problems(data)
+    if found is None or problems:
+        raise InvalidRules(origin, problems)
+    return found.rule_set()
 
 
-class _Reader:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
+def _reference_problems(data: object) -> list[str]:
+    """Flag ids used twice, and indicators a flag names that are not defined.
 
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
+    Read from the file as written rather than from the models, so that these are
+    reported alongside any mistakes of shape, not only once those are put right.
+    """
+    top = data if isinstance(data, dict) else {}
+    defined = top.get("indicators")
+    flags = top.get("flags")
+    problems: list[str] = []
+    seen: set[object] = set()
+    for n, flag in enumerate(flags if isinstance(flags, list) else []):
+        if not isinstance(flag, dict):
+            continue
+        ident = flag.get("id")
+        if isinstance(ident, str) and ident in seen:
+            problems.append(f"flags[{n}].id: {ident!r} is used twice")
+        seen.add(ident)
+        rule = flag.get("rule")
+        if not isinstance(rule, dict) or not isinstance(defined, dict):
+            continue
+        named = rule.get("indicators", [])
+        for name in [rule.get("indicator"), *(named if isinstance(named, list) else [])]:
+            if name is not None and name not in defined:
+                problems.append(f"flags[{n}].rule: no indicator named {name!r}")
+    return problems
 
-    def mapping(self, data: object, where: str, allowed: frozenset[str]) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            self.problem(where, "must be a mapping")
-            return {}
-        for key in sorted(set(map(str, data)) - allowed):
-            self.problem(f"{where}.{key}", f"unknown key; expected one of {sorted(allowed)}")
-        return {str(k): v for k, v in data.items()}
 
-    def text(self, data: Mapping[str, Any], key: str, where: str) -> str:
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.problem(f"{where}.{key}", "must be some text")
-            return ""
-        return " ".join(value.split())
+def _one_line(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be some text")
+    return " ".join(value.split())
 
-    def names(self, value: object, where: str) -> frozenset[str]:
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            self.problem(where, "must be a non-empty list of names")
-            return frozenset()
-        return frozenset(value)
 
-    def enums(self, value: object, where: str, enum: type[E]) -> frozenset[E]:
-        found: set[E] = set()
-        for name in self.names(value, where):
-            try:
-                found.add(enum(name))
-            except ValueError:
-                self.problem(where, f"{name!r} is not one of {[e.value for e in enum]}")
-        return frozenset(found)
+_Text = Annotated[str, AfterValidator(_one_line)]
+_Names = Annotated[frozenset[StrictStr], datafiles.NonEmpty]
+_Kinds = Annotated[frozenset[E], datafiles.NonEmpty]
+_Count = Annotated[StrictInt, Field(ge=1)]
 
-    def count(self, data: Mapping[str, Any], key: str, where: str, *, needed: bool) -> int | None:
-        value = data.get(key)
-        if value is None and not needed:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.problem(f"{where}.{key}", "must be a whole number of at least 1")
-            return None
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Household(_Data):
+    members: _Kinds[RelationshipKind]
+    carers: _Kinds[RelationshipKind] = frozenset()
+    through_carers: _Kinds[RelationshipKind] = frozenset()
+    connected: _Kinds[RelationshipKind] = frozenset()
+
+
+class _Indicator(_Data):
+    label: _Text
+    subtypes: _Names | None = None
+    categories: _Kinds[Category] | None = None
+    agency_kinds: _Kinds[AgencyKind] | None = None
+    exclude_subtypes: _Names | None = None
+
+    @model_validator(mode="after")
+    def _has_a_criterion(self) -> _Indicator:
+        if self.model_fields_set <= {"label"}:
+            raise ValueError("needs at least one criterion")
+        return self
+
+
+class _Rule(_Data):
+    kind: RuleKind
+    indicator: StrictStr | None = None
+    indicators: tuple[StrictStr, ...] | None = None
+    at_least: _Count | None = None
+    within_days: _Count | None = None
+
+    @model_validator(mode="after")
+    def _names_what_it_counts(self) -> _Rule:
+        if self.kind is RuleKind.ALL_OF:
+            if len(self.indicators or ()) < 2 or self.indicator or self.at_least is not None:
+                raise ValueError("all_of names two or more `indicators` and nothing else")
+        elif self.indicator is None or self.indicators is not None:
+            raise ValueError(f"{self.kind.value} names exactly one `indicator`")
+        elif self.at_least is None:
+            raise ValueError(f"{self.kind.value} needs `at_least`, a whole number of at least 1")
+        return self
+
+    def names(self) -> tuple[str, ...]:
+        return self.indicators or ((self.indicator,) if self.indicator else ())
+
+
+class _Flag(_Data):
+    id: _Text
+    title: _Text
+    why: _Text
+    scope: ScopeName
+    rule: _Rule
+
+
+class _RulesFile(_Data):
+    version: str
+    household: _Household
+    indicators: Annotated[dict[str, _Indicator], datafiles.NonEmpty]
+    flags: Annotated[tuple[_Flag, ...], datafiles.NonEmpty]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if not isinstance(value, str) or not value:
+            raise ValueError('must be quoted text, for example "2026.1"')
         return value
 
-    def document(self, data: object) -> RuleSet | None:
-        keys = frozenset({"version", "household", "indicators", "flags"})
-        top = self.mapping(data, "rules", keys)
-        if not top:
-            return None
-        version = top.get("version")
-        if not isinstance(version, str) or not version:
-            self.problem("version", 'must be quoted text, for example "2026.1"')
-            version = ""
-        household = self.household(top.get("household"))
-        indicators = self.indicators(top.get("indicators"))
-        flags = self.flags(top.get("flags"), indicators)
-        return RuleSet(version, household, indicators, flags)
-
-    def household(self, data: object) -> HouseholdRule:
-        keys = ("members", "carers", "through_carers", "connected")
-        fields = self.mapping(data, "household", frozenset(keys))
-        kinds = {
-            k: self.enums(fields.get(k), f"household.{k}", RelationshipKind)
-            if k in fields
-            else frozenset()
-            for k in keys
-        }
-        if not kinds["members"]:
-            self.problem("household.members", "must name at least one relationship kind")
-        return HouseholdRule(**kinds)
-
-    def indicators(self, data: object) -> dict[str, Indicator]:
-        if not isinstance(data, dict) or not data:
-            self.problem("indicators", "must be a mapping of indicator names to criteria")
-            return {}
-        allowed = frozenset({"label", "subtypes", "categories", "agency_kinds", "exclude_subtypes"})
-        found: dict[str, Indicator] = {}
-        for name, raw in data.items():
-            where = f"indicators.{name}"
-            fields = self.mapping(raw, where, allowed)
-            if not set(fields) - {"label"}:
-                self.problem(where, "needs at least one criterion")
-            found[str(name)] = Indicator(
-                id=str(name),
-                label=self.text(fields, "label", where),
-                subtypes=self.names(fields["subtypes"], f"{where}.subtypes")
-                if "subtypes" in fields
-                else None,
-                categories=self.enums(fields["categories"], f"{where}.categories", Category)
-                if "categories" in fields
-                else None,
-                agency_kinds=self.enums(fields["agency_kinds"], f"{where}.agency_kinds", AgencyKind)
-                if "agency_kinds" in fields
-                else None,
-                exclude_subtypes=self.names(fields["exclude_subtypes"], f"{where}.exclude_subtypes")
-                if "exclude_subtypes" in fields
-                else None,
-            )
-        return found
-
-    def flags(self, data: object, indicators: Mapping[str, Indicator]) -> tuple[FlagRule, ...]:
-        if not isinstance(data, list) or not data:
-            self.problem("flags", "must be a list of flags")
-            return ()
-        found: list[FlagRule] = []
-        seen: set[str] = set()
-        for n, raw in enumerate(data):
-            where = f"flags[{n}]"
-            fields = self.mapping(raw, where, frozenset({"id", "title", "why", "scope", "rule"}))
-            ident = self.text(fields, "id", where)
-            if ident in seen:
-                self.problem(f"{where}.id", f"{ident!r} is used twice")
-            seen.add(ident)
-            scope = self.choice(fields.get("scope"), f"{where}.scope", ScopeName)
-            rule = self.rule(fields.get("rule"), f"{where}.rule", indicators)
-            if scope is None or rule is None:
-                continue
-            kind, names, at_least, within = rule
-            found.append(
-                FlagRule(
-                    id=ident,
-                    title=self.text(fields, "title", where),
-                    why=self.text(fields, "why", where),
-                    scope=scope,
-                    kind=kind,
-                    indicators=names,
-                    at_least=at_least,
-                    within_days=within,
+    def rule_set(self) -> RuleSet:
+        return RuleSet(
+            version=self.version,
+            household=HouseholdRule(
+                members=self.household.members,
+                carers=self.household.carers,
+                through_carers=self.household.through_carers,
+                connected=self.household.connected,
+            ),
+            indicators={
+                name: Indicator(
+                    id=name,
+                    label=found.label,
+                    subtypes=found.subtypes,
+                    categories=found.categories,
+                    agency_kinds=found.agency_kinds,
+                    exclude_subtypes=found.exclude_subtypes,
                 )
-            )
-        return tuple(found)
-
-    def choice(self, value: object, where: str, enum: type[E]) -> E | None:
-        try:
-            return enum(str(value))
-        except ValueError:
-            self.problem(where, f"{value!r} is not one of {[e.value for e in enum]}")
-            return None
-
-    def rule(
-        self, data: object, where: str, indicators: Mapping[str, Indicator]
-    ) -> tuple[RuleKind, tuple[str, ...], int, int | None] | None:
-        allowed = frozenset({"kind", "indicator", "indicators", "at_least", "within_days"})
-        fields = self.mapping(data, where, allowed)
-        kind = self.choice(fields.get("kind"), f"{where}.kind", RuleKind)
-        if kind is None:
-            return None
-        if kind is RuleKind.ALL_OF:
-            raw_names = fields.get("indicators")
-            names = tuple(raw_names) if isinstance(raw_names, list) else ()
-            if len(names) < 2 or "indicator" in fields or "at_least" in fields:
-                self.problem(where, "all_of names two or more `indicators` and nothing else")
-            at_least: int | None = 1
-        else:
-            names = (fields.get("indicator"),) if "indicator" in fields else ()
-            if not names or "indicators" in fields:
-                self.problem(where, f"{kind.value} names exactly one `indicator`")
-            at_least = self.count(fields, "at_least", where, needed=True)
-        for name in names:
-            if name not in indicators:
-                self.problem(where, f"no indicator named {name!r}")
-        within = self.count(fields, "within_days", where, needed=False)
-        if at_least is None:
-            return None
-        return kind, tuple(str(n) for n in names), at_least, within
+                for name, found in self.indicators.items()
+            },
+            flags=tuple(
+                FlagRule(
+                    id=flag.id,
+                    title=flag.title,
+                    why=flag.why,
+                    scope=flag.scope,
+                    kind=flag.rule.kind,
+                    indicators=flag.rule.names(),
+                    at_least=flag.rule.at_least or 1,
+                    within_days=flag.rule.within_days,
+                )
+                for flag in self.flags
+            ),
+        )

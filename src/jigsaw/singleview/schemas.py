@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import Category, Nature, Verification
 from jigsaw.schemas import Output
 

@@ -18,22 +18,23 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.breakglass import EmergencyAccessOffered, may_start
-from jigsaw.access.policy import Permission, is_permitted, refusal
-from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read, not_a_person_read
+from jigsaw.breakglass.service import EmergencyAccessOffered, may_start
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import NotFound, NotPermitted
+from jigsaw.identity.models import Agency, Practitioner
+from jigsaw.people.links import linked_to, person_of
 from jigsaw.people.models import AgencyRecord, Involvement
+from jigsaw.people.own import own_record
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, is_permitted, refusal
 from jigsaw.singleview import chronology as chron
 from jigsaw.singleview import export
 from jigsaw.singleview.flags import evaluate, rule_list
 from jigsaw.singleview.household import household_of
-from jigsaw.singleview.links import linked_to, person_of
 from jigsaw.singleview.purposes import Standing, establish
 from jigsaw.singleview.rules import RuleSet, ScopeName, shipped_rules
 from jigsaw.singleview.schemas import (
@@ -60,7 +61,8 @@ def _looked_up(
         standing = establish(session, actor, person_id, now)
         if is_permitted(actor, permission, purposes=standing.purposes, person_id=person_id):
             return read(session, standing, now)
-        audit.append(
+    db.keep(
+        lambda session: audit.append(
             session,
             actor,
             AuditAction.SINGLE_VIEW_REFUSED,
@@ -68,6 +70,7 @@ def _looked_up(
             person_id,
             refs={"permission": permission.value},
         )
+    )
     if may_start(actor, person_id):
         raise EmergencyAccessOffered(refusal(permission), person_id)
     raise NotPermitted(refusal(permission))
@@ -82,12 +85,8 @@ def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
 
     A record of another agency, or one not (yet) linked to anyone, is not found.
     """
-    with db.sessions() as session:
-        record = session.get(AgencyRecord, record_id)
-        if record is None or not is_permitted(
-            actor, Permission.READ_OWN_AGENCY_RECORDS, record.agency_id
-        ):
-            raise NotFound("agency record", record_id)
+    with db.reading() as session:
+        own_record(session, actor, record_id)
         person_id = person_of(session, record_id)
         if person_id is None:
             raise NotFound("linked person for agency record", record_id)
@@ -245,7 +244,7 @@ def chronology_pdf(
 ) -> bytes:
     """The chronology as a PDF; audited as an export, since it leaves the service."""
     found = chronology(db, actor, person_id, filters, exported=True)
-    with db.sessions() as session:
+    with db.reading() as session:
         who = session.get(Practitioner, actor.practitioner_id) if actor.practitioner_id else None
         agency = session.get(Agency, actor.agency_id) if actor.agency_id else None
     named = (who.name if who else "", agency.name if agency else "")

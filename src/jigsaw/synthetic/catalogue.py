@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from jigsaw.agencies.roles import AgencyKind, Role
+from jigsaw.policy.roles import AgencyKind, Role
 
 LOCAL_AUTHORITY = "Northbridge"
 

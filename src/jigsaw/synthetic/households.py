@@ -16,9 +16,9 @@ from functools import cache
 
 from faker import Faker
 
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.people.models import PersonRole, RelationshipKind, Sex
 from jigsaw.people.nhs_number import check_digit
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.synthetic import noise
 from jigsaw.synthetic.catalogue import (
     AGENCIES,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from jigsaw.agencies.roles import AgencyKind
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Verification
 from jigsaw.synthetic.catalogue import Service
 from jigsaw.synthetic.households import (

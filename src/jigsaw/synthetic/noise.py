@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.people.models import Sex
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.synthetic import names
 
 

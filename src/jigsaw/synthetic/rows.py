@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from jigsaw.agencies.roles import Role
 from jigsaw.people.models import LinkStatus, RelationshipKind
+from jigsaw.policy.roles import Role
 from jigsaw.synthetic.catalogue import (
     EARLY_HELP_WORKER,
     PAEDIATRIC_LIAISON,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jigsaw.protection.keyring import AGENCY_RECORD, Place, Subject, keyring
-from jigsaw.protection.keys import NONCE_BYTES
+from jigsaw.protection.master_key import NONCE_BYTES
 from jigsaw.protection.sealed import sealed_columns
 from jigsaw.records.models import InformationItem, sensitivity_text
 

@@ -33,21 +33,21 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from sqlalchemy import Table, func, insert, inspect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies_service
-from jigsaw.agencies.models import Agency, Practitioner
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Base, Database
 from jigsaw.errors import Conflict, InvalidInput, JigsawError
+from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.people.models import AgencyRecord, Involvement, Relationship
+from jigsaw.policy.actor import Actor
 from jigsaw.records.models import InformationItem
 from jigsaw.synthetic.catalogue import AGENCIES, AgencySpec
 from jigsaw.synthetic.households import AS_OF, Household, households
-from jigsaw.synthetic.models import SyntheticTruth
+from jigsaw.synthetic.models import SyntheticTruth, ensure_truth_table
 from jigsaw.synthetic.rows import AgencyEntry, Directory, NextIds, Rows, StaffMember, add_household
 from jigsaw.synthetic.sealing import seal_items
 
@@ -139,7 +139,7 @@ def generate_population(
     )
 
 
-def _table(model: type[Base]) -> Table:
+def _table(model: type[DeclarativeBase]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
@@ -241,14 +241,15 @@ def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
 
 
 def _require_schema(db: Database) -> None:
-    if not inspect(db.engine).has_table(SyntheticTruth.__tablename__):
-        raise JigsawError(
-            "This database has no synthetic_truth table: run `jigsaw db upgrade` first."
-        )
+    """The service's schema comes from the migrations; the truth, which is not part of
+    it, is added here, to the databases that get a population and to no other."""
+    if not inspect(db.engine).has_table(_table(AgencyRecord).name):
+        raise JigsawError("This database has no schema: run `jigsaw db upgrade` first.")
+    ensure_truth_table(db.engine)
 
 
 def _refuse_repeat(db: Database, seed: int) -> None:
-    with db.sessions() as session:
+    with db.reading() as session:
         clash = session.scalar(
             select(SyntheticTruth.agency_record_id)
             .where(SyntheticTruth.household_key == f"{seed}:0")
@@ -289,7 +290,7 @@ def practitioner_identities(spec: AgencySpec, first_phone: int) -> list[tuple[st
 
 def ensure_directory(db: Database) -> dict[str, AgencyEntry]:
     """Create the catalogue's agencies and practitioners once; reuse any that exist."""
-    with db.sessions() as session:
+    with db.reading() as session:
         existing = {
             a.name: a.id
             for a in session.scalars(
@@ -315,7 +316,7 @@ def ensure_directory(db: Database) -> dict[str, AgencyEntry]:
 def _ensure_staff(
     db: Database, spec: AgencySpec, agency_id: int, identities: list[tuple[str, str, str]]
 ) -> tuple[StaffMember, ...]:
-    with db.sessions() as session:
+    with db.reading() as session:
         found: dict[str, Practitioner] = {
             p.email: p
             for p in session.scalars(

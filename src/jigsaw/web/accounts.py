@@ -11,20 +11,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import AfterValidator, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from jigsaw import clock
-from jigsaw.access import oidc, sessions, totp
-from jigsaw.access import service as access
-from jigsaw.access.actor import Actor
-from jigsaw.access.passwords import MIN_PASSWORD_LENGTH
-from jigsaw.agencies import service as agencies
 from jigsaw.errors import Conflict, InvalidInput, NotSignedIn
-from jigsaw.http import DB, Accounts, CurrentActor, RecentlyAuthenticatedActor, SignedInActor
+from jigsaw.identity import oidc, sessions, totp
+from jigsaw.identity import service as access
+from jigsaw.identity.dependencies import (
+    DB,
+    Accounts,
+    CurrentActor,
+    RecentlyAuthenticatedActor,
+    SignedInActor,
+)
+from jigsaw.identity.passwords import MIN_PASSWORD_LENGTH
+from jigsaw.policy.actor import Actor
+from jigsaw.web import drafts
 from jigsaw.web.csrf import CSRF_SESSION_KEY, require_csrf
-from jigsaw.web.templating import templates
+from jigsaw.web.forms import Posted, RawPageForm, Says, by_field, validate_form
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,19 +58,44 @@ SET_UP_PAGE = "/sign-in/set-up-authenticator"
 CsrfChecked = [Depends(require_csrf)]
 
 
-def _render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+def _code_format(code: str) -> str:
+    if totp.normalise_code(code) is None:
+        raise ValueError(CODE_FORMAT)
+    return code
 
 
-def _redirect(location: str) -> Response:
-    return RedirectResponse(location, status_code=303)
+Trimmed = StringConstraints(strip_whitespace=True, min_length=1)
+Email = Annotated[str, Says(BLANK["email"]), Trimmed]
+Password = Annotated[str, Says(BLANK["password"])]
+NewPassword = Annotated[str, Says(BLANK["new_password"])]
+Code = Annotated[str, Says(ENTER_CODE), Trimmed, AfterValidator(_code_format)]
 
 
-def _blanks(entered: dict[str, str]) -> dict[str, str]:
-    """An error for each field left empty, keyed by the field."""
-    return {field: BLANK[field] for field, value in entered.items() if not value}
+class SignInForm(RawPageForm):
+    """Passwords are checked exactly as typed, so only the email address is trimmed."""
+
+    email: Email
+    password: Password
+
+
+class CodeForm(RawPageForm):
+    code: Code
+
+
+class ReauthenticateForm(RawPageForm):
+    password: Password
+    code: Code
+
+
+class ChangePasswordForm(RawPageForm):
+    current_password: Annotated[str, Says(BLANK["current_password"])]
+    new_password: NewPassword
+
+
+class ResetPasswordForm(RawPageForm):
+    email: Email
+    code: Annotated[str, Says(BLANK["code"]), Trimmed]
+    new_password: NewPassword
 
 
 def _sso_name(request: Request) -> str | None:
@@ -71,15 +104,7 @@ def _sso_name(request: Request) -> str | None:
 
 
 def _after_sign_in(request: Request) -> Response:
-    return _redirect(sessions.safe_next(request.session.pop(sessions.NEXT, None)))
-
-
-def _code_problem(code: str) -> str | None:
-    if not code.strip():
-        return ENTER_CODE
-    if totp.normalise_code(code) is None:
-        return CODE_FORMAT
-    return None
+    return redirect(sessions.safe_next(request.session.pop(sessions.NEXT, None)))
 
 
 def _person_id(actor: Actor) -> int:
@@ -100,7 +125,7 @@ def _sign_in_page(
         "sso_name": _sso_name(request),
         **extra,
     }
-    return _render(request, "sign_in.html", context, status_code)
+    return render(request, "sign_in.html", context, status_code=status_code)
 
 
 @router.get("/sign-in")
@@ -111,19 +136,13 @@ def sign_in_form(request: Request) -> Response:
 
 
 @router.post("/sign-in", dependencies=CsrfChecked)
-def sign_in(
-    request: Request,
-    db: DB,
-    accounts: Accounts,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-) -> Response:
-    entered = {"email": email.strip(), "password": password}
-    errors = _blanks(entered)
+def sign_in(request: Request, db: DB, accounts: Accounts, form: Posted) -> Response:
+    entered, problems = validate_form(form, SignInForm)
+    errors = by_field(problems)
     status = 422
-    if not errors:
+    if entered is not None:
         try:
-            checked = access.check_password(db, accounts, email, password)
+            checked = access.check_password(db, accounts, entered.email, entered.password)
         except access.AccountLocked as locked:
             errors["email"], status = str(locked), 429
         except access.SignInFailed as failed:
@@ -133,8 +152,8 @@ def sign_in(
             sessions.start(
                 request.session, _person_id(checked.actor), clock.utcnow(), mfa_verified=False
             )
-            return _redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)
-    return _sign_in_page(request, errors, email.strip(), status)
+            return redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)
+    return _sign_in_page(request, errors, form.text("email"), status)
 
 
 @router.post("/sign-out", dependencies=CsrfChecked)
@@ -142,9 +161,10 @@ def sign_out(request: Request, db: DB) -> Response:
     state = sessions.read(request.session)
     if state is not None:
         access.end_sessions(db, state.practitioner_id)
+        drafts.discard_all(db, state.practitioner_id)
     request.session.clear()
     request.session[SIGNED_OUT_KEY] = True
-    return _redirect("/sign-in")
+    return redirect("/sign-in")
 
 
 # The second factor
@@ -159,13 +179,13 @@ def _pending(db: DB, actor: Actor) -> str | None:
 
 def _code_page(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
     context = {"title": "Enter the 6-digit code", "errors": errors}
-    return _render(request, "sign_in_code.html", context, status_code)
+    return render(request, "sign_in_code.html", context, status_code=status_code)
 
 
 @router.get(CODE_PAGE)
 def code_form(request: Request, actor: SignedInActor, db: DB) -> Response:
     elsewhere = _pending(db, actor)
-    return _redirect(elsewhere) if elsewhere else _code_page(request, {})
+    return redirect(elsewhere) if elsewhere else _code_page(request, {})
 
 
 def _second_factor_passed(request: Request) -> Response:
@@ -175,20 +195,16 @@ def _second_factor_passed(request: Request) -> Response:
 
 @router.post(CODE_PAGE, dependencies=CsrfChecked)
 def enter_code(
-    request: Request,
-    actor: SignedInActor,
-    db: DB,
-    accounts: Accounts,
-    code: Annotated[str, Form()] = "",
+    request: Request, actor: SignedInActor, db: DB, accounts: Accounts, form: Posted
 ) -> Response:
     elsewhere = _pending(db, actor)
     if elsewhere:
-        return _redirect(elsewhere)
-    problem = _code_problem(code)
-    if problem:
-        return _code_page(request, {"code": problem}, 422)
+        return redirect(elsewhere)
+    entered, problems = validate_form(form, CodeForm)
+    if entered is None:
+        return _code_page(request, by_field(problems), 422)
     try:
-        access.verify_code(db, accounts, _person_id(actor), code)
+        access.verify_code(db, accounts, _person_id(actor), entered.code)
     except access.AccountLocked as locked:
         return _code_page(request, {"code": str(locked)}, 429)
     except access.CodeRefused as refused:
@@ -200,7 +216,7 @@ def _set_up_page(
     request: Request, db: DB, accounts: Accounts, actor: Actor, errors: dict[str, str], status: int
 ) -> Response:
     enrolment = access.start_enrolment(db, accounts, _person_id(actor))
-    email = agencies.get_practitioner(db, _person_id(actor)).email
+    email = access.get_practitioner(db, _person_id(actor)).email
     context = {
         "title": "Set up your authenticator app",
         "errors": errors,
@@ -210,7 +226,7 @@ def _set_up_page(
         "grouped_secret": totp.grouped(enrolment.secret),
         "account": email,
     }
-    return _render(request, "set_up_authenticator.html", context, status)
+    return render(request, "set_up_authenticator.html", context, status_code=status)
 
 
 def _not_setting_up(db: DB, actor: Actor) -> str | None:
@@ -222,33 +238,27 @@ def _not_setting_up(db: DB, actor: Actor) -> str | None:
 @router.get(SET_UP_PAGE)
 def set_up_form(request: Request, actor: SignedInActor, db: DB, accounts: Accounts) -> Response:
     elsewhere = _not_setting_up(db, actor)
-    return (
-        _redirect(elsewhere) if elsewhere else _set_up_page(request, db, accounts, actor, {}, 200)
-    )
+    return redirect(elsewhere) if elsewhere else _set_up_page(request, db, accounts, actor, {}, 200)
 
 
 @router.post(SET_UP_PAGE, dependencies=CsrfChecked)
 def confirm_set_up(
-    request: Request,
-    actor: SignedInActor,
-    db: DB,
-    accounts: Accounts,
-    code: Annotated[str, Form()] = "",
+    request: Request, actor: SignedInActor, db: DB, accounts: Accounts, form: Posted
 ) -> Response:
     elsewhere = _not_setting_up(db, actor)
     if elsewhere:
-        return _redirect(elsewhere)
-    problem = _code_problem(code)
-    if problem:
-        return _set_up_page(request, db, accounts, actor, {"code": problem}, 422)
+        return redirect(elsewhere)
+    entered, problems = validate_form(form, CodeForm)
+    if entered is None:
+        return _set_up_page(request, db, accounts, actor, by_field(problems), 422)
     try:
-        access.confirm_enrolment(db, accounts, _person_id(actor), code)
+        access.confirm_enrolment(db, accounts, _person_id(actor), entered.code)
     except access.AccountLocked as locked:
         return _set_up_page(request, db, accounts, actor, {"code": str(locked)}, 429)
     except access.CodeRefused as refused:
         return _set_up_page(request, db, accounts, actor, {"code": str(refused)}, 401)
     except Conflict:
-        return _redirect(CODE_PAGE)
+        return redirect(CODE_PAGE)
     return _second_factor_passed(request)
 
 
@@ -270,7 +280,7 @@ def _reauth_page(
         "has_password": access.has_password(db, _person_id(actor)),
         "sso_name": _sso_name(request),
     }
-    return _render(request, "reauthenticate.html", context, status_code)
+    return render(request, "reauthenticate.html", context, status_code=status_code)
 
 
 @router.get("/re-authenticate")
@@ -280,30 +290,21 @@ def reauthenticate_form(request: Request, actor: CurrentActor, db: DB, next: str
 
 @router.post("/re-authenticate", dependencies=CsrfChecked)
 def reauthenticate(
-    request: Request,
-    actor: CurrentActor,
-    db: DB,
-    accounts: Accounts,
-    password: Annotated[str, Form()] = "",
-    code: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    request: Request, actor: CurrentActor, db: DB, accounts: Accounts, form: Posted
 ) -> Response:
-    errors: dict[str, str] = {}
-    if not password:
-        errors["password"] = BLANK["password"]
-    problem = _code_problem(code)
-    if problem:
-        errors["code"] = problem
-    if errors:
-        return _reauth_page(request, db, actor, next, errors, 422)
+    # Where to go next is a hidden field, not the person's answer: kept out of the model.
+    next = form.text("next") or "/"
+    entered, problems = validate_form(form, ReauthenticateForm)
+    if entered is None:
+        return _reauth_page(request, db, actor, next, by_field(problems), 422)
     try:
-        access.reauthenticate(db, accounts, _person_id(actor), password, code)
+        access.reauthenticate(db, accounts, _person_id(actor), entered.password, entered.code)
     except access.AccountLocked as locked:
         return _reauth_page(request, db, actor, next, {"password": str(locked)}, 429)
     except access.CodeRefused as refused:
         return _reauth_page(request, db, actor, next, {"password": str(refused)}, 401)
     sessions.reauthenticated(request.session, clock.utcnow())
-    return _redirect(sessions.safe_next(next))
+    return redirect(sessions.safe_next(next))
 
 
 def reauthentication_location(request: Request) -> str:
@@ -326,7 +327,7 @@ def reauthentication_location(request: Request) -> str:
 async def sso_start(request: Request, fresh: str = "", next: str = "/") -> Response:
     provider = oidc.provider_for(request)
     if provider is None:
-        return _redirect("/sign-in")
+        return redirect("/sign-in")
     request.session[sessions.NEXT] = sessions.safe_next(next)
     callback = str(request.url_for("sso_callback"))
     return await provider.redirect(request, callback, fresh=bool(fresh))
@@ -336,7 +337,7 @@ async def sso_start(request: Request, fresh: str = "", next: str = "/") -> Respo
 async def sso_callback(request: Request, db: DB, accounts: Accounts) -> Response:
     provider = oidc.provider_for(request)
     if provider is None:
-        return _redirect("/sign-in")
+        return redirect("/sign-in")
     try:
         identity = await provider.identity(request)
         checked = await run_in_threadpool(
@@ -360,7 +361,7 @@ async def sso_callback(request: Request, db: DB, accounts: Accounts) -> Response
     )
     if checked.actor.mfa_verified:
         return _after_sign_in(request)
-    return _redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)
+    return redirect(CODE_PAGE if checked.enrolled else SET_UP_PAGE)
 
 
 # Changing a password
@@ -368,7 +369,7 @@ async def sso_callback(request: Request, db: DB, accounts: Accounts) -> Response
 
 def _password_page(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
     context = {"title": "Change your password", "errors": errors, "hint": NEW_PASSWORD_HINT}
-    return _render(request, "change_password.html", context, status_code)
+    return render(request, "change_password.html", context, status_code=status_code)
 
 
 @router.get(PASSWORD_PAGE)
@@ -378,31 +379,27 @@ def change_password_form(request: Request, _actor: RecentlyAuthenticatedActor) -
 
 @router.post(PASSWORD_PAGE, dependencies=CsrfChecked)
 def change_password(
-    request: Request,
-    actor: RecentlyAuthenticatedActor,
-    db: DB,
-    accounts: Accounts,
-    current_password: Annotated[str, Form()] = "",
-    new_password: Annotated[str, Form()] = "",
+    request: Request, actor: RecentlyAuthenticatedActor, db: DB, accounts: Accounts, form: Posted
 ) -> Response:
-    entered = {"current_password": current_password, "new_password": new_password}
-    errors = _blanks(entered)
-    if errors:
-        return _password_page(request, errors, 422)
+    entered, problems = validate_form(form, ChangePasswordForm)
+    if entered is None:
+        return _password_page(request, by_field(problems), 422)
     try:
-        ended = access.change_password(db, accounts, actor, current_password, new_password)
+        ended = access.change_password(
+            db, accounts, actor, entered.current_password, entered.new_password
+        )
     except access.AccountLocked as locked:
         return _password_page(request, {"current_password": str(locked)}, 429)
     except InvalidInput as refused:
         return _password_page(request, {p.field: p.message for p in refused.problems}, 422)
     # Every session ended with the change; the person who made it carries on in a new one.
     sessions.restart_after(request.session, _person_id(actor), ended, clock.utcnow())
-    return _redirect(f"{PASSWORD_PAGE}/changed")
+    return redirect(f"{PASSWORD_PAGE}/changed")
 
 
 @router.get(f"{PASSWORD_PAGE}/changed")
 def password_changed(request: Request, _actor: CurrentActor) -> Response:
-    return _render(request, "password_changed.html", {"title": "Password changed"})
+    return render(request, "password_changed.html", {"title": "Password changed"})
 
 
 # Resetting a forgotten password with a code from an administrator
@@ -422,7 +419,7 @@ def _reset_page(
         "code": code,
         "hint": NEW_PASSWORD_HINT,
     }
-    return _render(request, "reset_password.html", context, status_code)
+    return render(request, "reset_password.html", context, status_code=status_code)
 
 
 @router.get(RESET_PAGE)
@@ -431,30 +428,23 @@ def reset_password_form(request: Request) -> Response:
 
 
 @router.post(RESET_PAGE, dependencies=CsrfChecked)
-def reset_password(
-    request: Request,
-    db: DB,
-    accounts: Accounts,
-    email: Annotated[str, Form()] = "",
-    code: Annotated[str, Form()] = "",
-    new_password: Annotated[str, Form()] = "",
-) -> Response:
-    entered = {"email": email.strip(), "code": code.strip(), "new_password": new_password}
-    errors = _blanks(entered)
-    if errors:
-        return _reset_page(request, errors, entered["email"], entered["code"], 422)
+def reset_password(request: Request, db: DB, accounts: Accounts, form: Posted) -> Response:
+    entered, problems = validate_form(form, ResetPasswordForm)
+    email, code = form.text("email"), form.text("code")
+    if entered is None:
+        return _reset_page(request, by_field(problems), email, code, 422)
     try:
-        access.use_password_reset(db, accounts, entered["email"], entered["code"], new_password)
+        access.use_password_reset(db, accounts, entered.email, entered.code, entered.new_password)
     except access.AccountLocked as locked:
-        return _reset_page(request, {"email": str(locked)}, entered["email"], "", 429)
+        return _reset_page(request, {"email": str(locked)}, email, "", 429)
     except access.ResetRefused as refused:
-        return _reset_page(request, {"code": str(refused)}, entered["email"], "", 401)
+        return _reset_page(request, {"code": str(refused)}, email, "", 401)
     except InvalidInput as refused:
-        problems = {p.field: p.message for p in refused.problems}
-        return _reset_page(request, problems, entered["email"], entered["code"], 422)
+        found = {p.field: p.message for p in refused.problems}
+        return _reset_page(request, found, email, code, 422)
     request.session.clear()
     request.session[PASSWORD_RESET_KEY] = True
-    return _redirect("/sign-in")
+    return redirect("/sign-in")
 
 
 # An administrator gives a practitioner a reset code
@@ -474,7 +464,7 @@ def issue_reset_form(
         "name": name,
         "action": _issue_url(practitioner_id),
     }
-    return _render(request, "issue_password_reset.html", context)
+    return render(request, "issue_password_reset.html", context)
 
 
 @router.post("/practitioners/{practitioner_id}/password-reset", dependencies=CsrfChecked)
@@ -491,4 +481,4 @@ def issue_reset(
         "expires_at": issued.expires_at,
         "reset_page": RESET_PAGE,
     }
-    return _render(request, "password_reset_issued.html", context)
+    return render(request, "password_reset_issued.html", context)

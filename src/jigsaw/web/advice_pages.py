@@ -9,17 +9,18 @@ the session until the answer comes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator
 
-from jigsaw.access.actor import Actor
-from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput
-from jigsaw.http import DB
-from jigsaw.schemas import parse_id
+from jigsaw.identity import service as accounts
+from jigsaw.identity.dependencies import DB
+from jigsaw.policy.actor import Actor
+from jigsaw.schemas import Id
 from jigsaw.sharing import advice, recipients
 from jigsaw.sharing.models import AdviceRole
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
@@ -30,15 +31,18 @@ from jigsaw.web.forms import (
     CsrfChecked,
     Errors,
     Form,
+    PageForm,
     Posted,
+    Says,
     Viewer,
+    by_field,
     flash,
     path_id,
     problems,
-    redirect,
-    render,
+    validate_form,
 )
 from jigsaw.web.names import Names
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,24 +72,43 @@ class AdviceForm:
             question=form.text("question"),
         )
 
-    def problems(self) -> Errors:
-        errors: Errors = {}
-        if self.to not in ADVICE_TARGETS:
-            errors["to"] = "Choose whom to ask"
-        elif self.to == "colleague" and parse_id(self.colleague) is None:
-            errors["to_practitioner_id"] = "Choose the colleague to ask"
-        if not self.case_summary:
-            errors["case_summary"] = "Describe the situation the adviser needs to know"
-        if not self.question:
-            errors["question"] = "Enter your question for the adviser"
-        return errors
+
+WHOM = "Choose whom to ask"
+COLLEAGUE = "Choose the colleague to ask"
+
+
+def _target(value: str) -> str:
+    if value not in ADVICE_TARGETS:
+        raise ValueError(WHOM)
+    return value
+
+
+class Asking(PageForm):
+    """Whom to ask (a role, or a colleague chosen from the list) and what to ask them."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"case_summary", "question"})
+
+    to: Annotated[str, Says(WHOM), AfterValidator(_target)]
+    to_practitioner_id: Annotated[Id | None, Says(COLLEAGUE)] = Field(
+        default=None, validate_default=True
+    )
+    anonymised: bool = False
+    case_summary: Annotated[str, Says("Describe the situation the adviser needs to know")]
+    question: Annotated[str, Says("Enter your question for the adviser")]
+
+    @field_validator("to_practitioner_id", mode="after")
+    @classmethod
+    def _colleague_named(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("to") == "colleague":
+            raise ValueError(COLLEAGUE)
+        return value
 
     def advice_in(self, record_id: int) -> AdviceIn:
         colleague = self.to == "colleague"
         return AdviceIn(
             subject_record_id=record_id,
             to_role=None if colleague else AdviceRole(self.to),
-            to_practitioner_id=parse_id(self.colleague) if colleague else None,
+            to_practitioner_id=self.to_practitioner_id if colleague else None,
             anonymised=self.anonymised,
             case_summary=self.case_summary,
             question=self.question,
@@ -127,10 +150,11 @@ def ask_advice(request: Request, record_id: str, actor: Viewer, db: DB, form: Po
     if isinstance(journey, Response):
         return journey
     entered = AdviceForm.read(form)
-    errors = entered.problems()
-    if not errors:
+    asking, found = validate_form(form, Asking)
+    errors = by_field(found)
+    if asking is not None:
         try:
-            asked = advice.ask(db, actor, entered.advice_in(ident))
+            asked = advice.ask(db, actor, asking.advice_in(ident))
         except (InvalidInput, ValidationError) as refused:
             errors = {("to" if f == "to_role" else f): m for f, m in problems(refused).items()}
         else:
@@ -143,7 +167,7 @@ def _whom(db: Database, asked: AdviceOut) -> str:
     if asked.to_role is not None:
         return labels.ADVICE_ROLES[asked.to_role].replace("Your ", "your ")
     assert asked.to_practitioner_id is not None
-    return agencies.get_practitioner(db, asked.to_practitioner_id).name
+    return accounts.get_practitioner(db, asked.to_practitioner_id).name
 
 
 # The advice inbox
@@ -187,17 +211,24 @@ def _advice_page(
     return render(request, "sharing/advice_request.html", context, errors=errors)
 
 
+class Answer(PageForm):
+    free_text: ClassVar[frozenset[str]] = frozenset({"answer"})
+
+    answer: Annotated[str, Says("Enter your advice")]
+
+
 @router.post("/advice/{advice_id}", dependencies=CsrfChecked)
 def answer_advice(
     request: Request, advice_id: str, actor: Viewer, db: DB, form: Posted
 ) -> Response:
     ident = path_id(advice_id, "advice request")
     answer = form.text("answer")
-    if not answer:
-        errors = {"answer": "Enter your advice"}
-        return _advice_page(request, db, actor, _advice(db, actor, advice_id), answer, errors)
+    answered, found = validate_form(form, Answer)
+    if answered is None:
+        asked = _advice(db, actor, advice_id)
+        return _advice_page(request, db, actor, asked, answer, by_field(found))
     try:
-        advice.answer(db, actor, ident, AdviceAnswerIn(answer=answer))
+        advice.answer(db, actor, ident, AdviceAnswerIn(answer=answered.answer))
     except (InvalidInput, ValidationError) as refused:
         asked = _advice(db, actor, advice_id)
         return _advice_page(request, db, actor, asked, answer, problems(refused))

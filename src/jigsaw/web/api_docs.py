@@ -15,9 +15,9 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
-from jigsaw.http import CurrentActor
+from jigsaw.identity.dependencies import CurrentActor
 from jigsaw.web import assets
-from jigsaw.web.templating import templates
+from jigsaw.web.templating import render
 
 DOCS_URL = "/api/docs"
 OPENAPI_URL = "/api/openapi.json"
@@ -48,9 +48,8 @@ def api_documentation(request: Request, _: CurrentActor) -> Response:
             "The API documentation needs swagger-ui-dist: run `npm ci` (or `make setup`).",
             status_code=503,
         )
-    return templates.TemplateResponse(
-        request, "api_docs.html", {"swagger_url": SWAGGER_URL, "openapi_url": OPENAPI_URL}
-    )
+    urls = {"swagger_url": SWAGGER_URL, "openapi_url": OPENAPI_URL}
+    return render(request, "api_docs.html", urls)
 
 
 def _file_route(router: APIRouter, folder: Path, name: str) -> None:

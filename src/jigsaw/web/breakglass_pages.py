@@ -4,24 +4,37 @@ When the single view refuses someone the policy would let use break-glass on tha
 child, the refusal page offers "Emergency access" instead of a dead end. The form asks
 for a reason, warns that the Data Protection Officers will be told, and needs a fresh
 sign-in; the chronology then shows a banner with the time it ends and a button to end
-it sooner. Whether any of this is allowed is for ``access.breakglass`` and the policy.
+it sooner. Whether any of this is allowed is for ``breakglass.service`` and the policy.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, ClassVar
+
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
-from jigsaw.access import breakglass
-from jigsaw.access.breakglass import EmergencyAccessOffered, OneSessionAtATime
-from jigsaw.access.breakglass_schemas import BreakGlassIn
-from jigsaw.access.models import EMERGENCY_GROUNDS, EmergencyGround
-from jigsaw.access.policy import Permission, refusal
+from jigsaw.breakglass import service as breakglass
+from jigsaw.breakglass.models import EMERGENCY_GROUNDS, EmergencyGround
+from jigsaw.breakglass.schemas import BreakGlassIn
+from jigsaw.breakglass.service import EmergencyAccessOffered, OneSessionAtATime
 from jigsaw.errors import Conflict, InvalidInput, NotPermitted
-from jigsaw.http import DB, RecentlyAuthenticatedActor, get_settings_for
-from jigsaw.web.forms import CsrfChecked, Posted, Viewer, path_id, problems, redirect, render
-from jigsaw.web.templating import templates
+from jigsaw.identity.dependencies import DB, RecentlyAuthenticatedActor, get_settings_for
+from jigsaw.policy.authorize import Permission, refusal
+from jigsaw.web.errors import is_api, json_errors
+from jigsaw.web.forms import (
+    CsrfChecked,
+    PageForm,
+    Posted,
+    Says,
+    Viewer,
+    by_field,
+    path_id,
+    problems,
+    validate_form,
+)
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,6 +89,15 @@ def emergency_access(
     return _form(request, ident, "")
 
 
+class Emergency(PageForm):
+    """Whether the reason is enough is ``breakglass.service``'s rule, not the form's."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"reason"})
+
+    category: Annotated[EmergencyGround, Says("Choose why the child's information cannot wait")]
+    reason: str = ""
+
+
 @router.post("/people/{person_id}/emergency-access", dependencies=CsrfChecked)
 def start(
     request: Request,
@@ -87,22 +109,21 @@ def start(
 ) -> Response:
     ident = path_id(person_id, "person")
     reason = form.text("reason")
-    category = form.text("category")
-    if category not in {g.value for g in EmergencyGround}:
-        errors = {"category": "Choose why the child's information cannot wait"}
-        problem = breakglass.reason_problem(reason)
+    asked, found = validate_form(form, Emergency)
+    if asked is None:
+        errors = by_field(found)
+        problem = "reason" not in errors and breakglass.reason_problem(reason)
         if problem:
             errors["reason"] = problem
         return _form(request, ident, reason, "", errors)
+    category = asked.category.value
     settings = get_settings_for(request)
     try:
         breakglass.start(
             db,
             actor,
             ident,
-            BreakGlassIn(
-                category=EmergencyGround(category), reason=reason, minutes=_minutes(request)
-            ),
+            BreakGlassIn(category=asked.category, reason=asked.reason, minutes=_minutes(request)),
             settings.break_glass_max_minutes,
             alert_after=settings.break_glass_alert_after,
             alert_hours=settings.break_glass_alert_hours,
@@ -128,10 +149,10 @@ def end(session_id: str, actor: Viewer, db: DB) -> Response:
 async def _offered(request: Request, exc: Exception) -> Response:
     """A refused single view: pages offer emergency access; the API refuses as usual."""
     assert isinstance(exc, EmergencyAccessOffered)
-    if request.url.path.startswith("/api"):
-        return JSONResponse({"errors": [{"field": "", "message": exc.reason}]}, status_code=403)
+    if is_api(request):
+        return json_errors([{"field": "", "message": exc.reason}], 403)
     context = {"title": "You cannot see this", "message": exc.reason, "person_id": exc.person_id}
-    return templates.TemplateResponse(request, "breakglass/refused.html", context, status_code=403)
+    return render(request, "breakglass/refused.html", context, status_code=403)
 
 
 def install(app: FastAPI) -> None:

@@ -1,17 +1,20 @@
 """The rows of the decision's check answers page, each with its "Change" link.
 
 Built here rather than in the template so each row's wording sits beside the step it
-changes, and only the steps this decision needed are shown.
+changes. Which record rows are shown comes from ``sharing.requirements``, the list
+the service checks the decision against, so the page shows exactly what the decision
+carries; a row with nothing in it says "Not given".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from jigsaw.sharing.schemas import AdviceOut
 from jigsaw.web import labels
-from jigsaw.web.decision_journey import RECOMMENDATION, Journey, question_step
+from jigsaw.web.decision_journey import FIELD_STEPS, RECOMMENDATION, Journey, question_step
 
 Row = dict[str, Any]
 
@@ -40,8 +43,12 @@ class CheckAnswers:
     advice_used: list[AdviceOut]
     advice_names: dict[int, str]
 
+    @cached_property
+    def _steps(self) -> list[str]:
+        return self.journey.steps()
+
     def _url(self, step: str) -> str | None:
-        return f"{self.base_url}/{step}" if step in self.journey.steps() else None
+        return f"{self.base_url}/{step}" if step in self._steps else None
 
     def sections(self) -> list[Section]:
         found = [self._who(), self._answers(), self._decision()]
@@ -85,7 +92,7 @@ class CheckAnswers:
 
     def _decision(self) -> Section:
         journey, draft = self.journey, self.journey.draft
-        steps = set(journey.steps())
+        asked = journey.requirements
         rows = [
             _row(
                 "Your decision",
@@ -94,23 +101,23 @@ class CheckAnswers:
             )
         ]
         texts = {
-            "departure": ("Why you decided differently", draft.departure_reason),
+            "departure_reason": ("Why you decided differently", draft.departure_reason),
             "reasons": ("Your reasons", draft.reasons),
-            "lawful-basis": ("Lawful basis", labels.lawful_basis(draft.lawful_basis)),
-            "special-category": (
+            "lawful_basis": ("Lawful basis", labels.lawful_basis(draft.lawful_basis)),
+            "art9_condition": (
                 "Condition for special category data",
                 labels.lawful_basis(draft.art9_condition),
             ),
-            "criminal-offence": (
+            "art10_condition": (
                 "Condition for criminal offence data",
                 labels.lawful_basis(draft.art10_condition),
             ),
         }
-        for step, (key, value) in texts.items():
-            if step in steps:
-                rows.append(_row(key, value, self._url(step)))
+        for field, (key, value) in texts.items():
+            if asked.asks(field):
+                rows.append(_row(key, value, self._url(FIELD_STEPS[field])))
         consent = journey.consent_position
-        consent_step = "consent" if "consent" in steps else question_step("consent")
+        consent_step = "consent" if asked.asks("consent_position") else question_step("consent")
         rows.append(
             _row(
                 "Consent",
@@ -118,7 +125,7 @@ class CheckAnswers:
                 self._url(consent_step),
             )
         )
-        if "consent-override" in steps:
+        if asked.asks("consent_override_justification"):
             rows.append(
                 _row(
                     "Why you are sharing without consent",
@@ -126,10 +133,10 @@ class CheckAnswers:
                     self._url("consent-override"),
                 )
             )
-        if "family" in steps:
+        if asked.asks("family_informed"):
             told = {True: "Yes", False: "No", None: ""}[draft.family_informed]
             rows.append(_row("Telling the child or family", told, self._url("family")))
-        if "not-told" in steps and draft.not_told_reason is not None:
+        if asked.asks("not_told_reason") and draft.not_told_reason is not None:
             rows.append(
                 _row(
                     "Why you will not tell them",
@@ -137,11 +144,11 @@ class CheckAnswers:
                     self._url("not-told"),
                 )
             )
-        if "accuracy" in steps:
+        if asked.asks("accuracy_caveats"):
             rows.append(
                 _row("Accuracy of the information", draft.accuracy_caveats, self._url("accuracy"))
             )
-        if "protected" in steps:
+        if asked.asks("reveal_protected_reason"):
             rows.append(
                 _row(
                     "Protected identities",
@@ -149,7 +156,7 @@ class CheckAnswers:
                     self._url("protected"),
                 )
             )
-        if "advice" in steps:
+        if "advice" in self._steps:
             advice = "; ".join(
                 f"{a.question} (answer from {self.advice_names.get(a.answered_by_id or 0, '')}: "
                 f"{a.answer})"

@@ -1,10 +1,13 @@
 """The order of the decision pages, and which of them a particular decision needs.
 
 Each page is a step named as its path under ``/children/{id}/share/``. The steps
-that apply follow from the draft: the guidance's questions come one at a time in the
+that apply follow from the draft, through ``sharing.requirements`` (the same list the
+service checks a decision against): the guidance's questions come one at a time in the
 order the engine still needs them; then the recommendation; then the record pages,
 only those the outcome and the answers call for (an Article 9 page only where there
 may be special category data, an override page only where consent was refused).
+A page whose answer may be blank counts as done once submitted, unless the service
+needs something on it.
 
 After every page the practitioner goes to the first step not yet complete, so a
 "Change" link from the check answers page comes straight back there unless the
@@ -13,21 +16,25 @@ change opened a new question. Nothing here reads or writes the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from jigsaw.guidance import Edition, Recommendation, RecordField, load_edition, recommend
-from jigsaw.sharing.decisions import OVERRIDDEN, SHARING
+from jigsaw.guidance import Edition, Recommendation, load_edition, recommend
 from jigsaw.sharing.models import ConsentPosition
+from jigsaw.sharing.requirements import (
+    POSITIONS,
+    SHARING,
+    Draft,
+    Requirement,
+    Requirements,
+    requirements,
+)
 from jigsaw.sharing.schemas import DecisionIn
 from jigsaw.web.drafts import DecisionDraft
 
 CHECK = "check"
 RECOMMENDATION = "recommendation"
 QUESTION_PREFIX = "questions/"
-UNSURE_OR_YES = ("yes", "not_sure")
-CONSENT_ANSWERS = frozenset(position.value for position in ConsentPosition)
 
 FIELD_STEPS: dict[str, str] = {
     "recipient_agency_id": "recipient",
@@ -81,85 +88,69 @@ class Journey:
     def consent_from_answers(self) -> ConsentPosition | None:
         """The consent position the practitioner already gave as an answer, if any."""
         answer = self.answer("consent")
-        return ConsentPosition(answer) if answer in CONSENT_ANSWERS else None
+        return ConsentPosition(answer) if answer in POSITIONS else None
 
     @property
     def consent_position(self) -> ConsentPosition | None:
         return self.consent_from_answers or self.draft.consent_position
 
     @property
-    def needs_advice(self) -> bool:
-        """The guidance said seek advice, and the record must say what advice was had."""
-        needed = RecordField.ADVICE_SOUGHT in self.recommendation.needed_fields
-        followed = self.draft.outcome is not None and (
-            self.draft.outcome.value == self.recommendation.outcome.value
+    def requirements(self) -> Requirements:
+        """What the decision calls for as the draft stands now; the draft changes between
+        pages, so this is worked out afresh each time."""
+        draft = self.draft
+        return requirements(
+            Draft.of(
+                draft,
+                draft.edition,
+                consent_position=self.consent_position,
+                lawful_basis=draft.lawful_basis or None,
+                art9_condition=draft.art9_condition or None,
+                art10_condition=draft.art10_condition or None,
+            )
         )
-        return needed and (self.sharing or followed)
 
     @property
-    def next_question(self) -> str | None:
-        unanswered = self.recommendation.unanswered
-        return unanswered[0] if unanswered else None
+    def needs_advice(self) -> bool:
+        """The guidance said seek advice, and the record must say what advice was had."""
+        return self.requirements.asks("advice_request_ids")
 
-    def _applies(self) -> dict[str, Callable[[], bool]]:
-        identifies = self.answer("identifies_living_person") != "no"
-        return {
-            "departure": lambda: (
-                self.draft.outcome is not None
-                and self.draft.outcome.value != self.recommendation.outcome.value
-            ),
-            "reasons": lambda: True,
-            "lawful-basis": lambda: self.sharing and identifies,
-            "special-category": lambda: (
-                self.sharing and identifies and self.answer("special_category_data") != "no"
-            ),
-            "criminal-offence": lambda: (
-                self.sharing and identifies and self.answer("criminal_offence_data") != "no"
-            ),
-            "consent": lambda: self.consent_from_answers is None,
-            "consent-override": lambda: self.sharing and self.consent_position in OVERRIDDEN,
-            "family": lambda: self.sharing,
-            "not-told": lambda: self.sharing and self.draft.family_informed is False,
-            "accuracy": lambda: self.sharing and self.answer("accurate") == "no",
-            "protected": lambda: self.sharing and self.answer("protected_identities") == "yes",
-            "advice": lambda: self.advice_on_offer or self.needs_advice,
-        }
+    def _by_step(self) -> dict[str, Requirement]:
+        found: dict[str, Requirement] = {}
+        for requirement in self.requirements.applying:
+            if requirement.question is not None:
+                found[question_step(requirement.question)] = requirement
+            else:
+                found[FIELD_STEPS[requirement.field]] = requirement
+        return found
 
     def steps(self) -> list[str]:
         """Every step this decision needs, in the order the practitioner meets them."""
         found: list[str] = []
-        if self.draft.request_id is None:
-            found += ["recipient", "recipient-person", "purpose"]
-        for question in self.edition.questions:
-            if question.id in self.draft.answers or question.id == self.next_question:
-                found.append(question_step(question.id))
-        found += [RECOMMENDATION, "outcome"]
-        found += [step for step, applies in self._applies().items() if applies()]
+        for step in self._by_step():
+            if step == "outcome":
+                found.append(RECOMMENDATION)
+            found.append(step)
+        if self.advice_on_offer and "advice" not in found:
+            found.append("advice")
         return [*found, CHECK]
 
     def complete(self, step: str) -> bool:
-        draft = self.draft
-        if step.startswith(QUESTION_PREFIX):
-            return step.removeprefix(QUESTION_PREFIX) in draft.answers
-        filled: dict[str, Callable[[], bool]] = {
-            "recipient": lambda: draft.recipient_agency_id is not None,
-            "purpose": lambda: draft.purpose is not None,
-            "outcome": lambda: draft.outcome is not None,
-            "departure": lambda: bool(draft.departure_reason.strip()),
-            "reasons": lambda: bool(draft.reasons.strip()),
-            "lawful-basis": lambda: draft.lawful_basis is not None,
-            "consent": lambda: draft.consent_position is not None,
-            "consent-override": lambda: bool(draft.consent_override_justification.strip()),
-            "family": lambda: draft.family_informed is not None,
-            "not-told": lambda: draft.not_told_reason is not None,
-            "accuracy": lambda: bool(draft.accuracy_caveats.strip()),
-            CHECK: lambda: False,
-        }
-        check = filled.get(step)
-        return check() if check is not None else step in draft.done
+        return self._complete(step, self._by_step())
+
+    def _complete(self, step: str, by_step: dict[str, Requirement]) -> bool:
+        if step == CHECK:
+            return False
+        requirement = by_step.get(step)
+        if requirement is None:
+            return step in self.draft.done
+        if requirement.answered:
+            return True
+        return not requirement.required and step in self.draft.done
 
     def next_step(self) -> str:
-        return next(step for step in self.steps() if not self.complete(step))
+        by_step = self._by_step()
+        return next(step for step in self.steps() if not self._complete(step, by_step))
 
     def previous(self, step: str) -> str | None:
         steps = self.steps()
@@ -176,7 +167,10 @@ class Journey:
         steps = self.steps()
         if step not in steps:
             return False
-        return all(self.complete(s) for s in steps[: steps.index(step)]) or self.complete(step)
+        by_step = self._by_step()
+        return all(self._complete(s, by_step) for s in steps[: steps.index(step)]) or (
+            self._complete(step, by_step)
+        )
 
     def decision_in(self) -> DecisionIn:
         """The decision to record, with only what the steps that apply collected.

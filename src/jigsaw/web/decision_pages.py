@@ -2,7 +2,7 @@
 recommendation and the rule behind it, then (after the record pages in ``record_pages``)
 check answers and recording the decision.
 
-The draft lives in the session, encrypted for its owner (``drafts``), and the order
+The draft is kept on the server, sealed, for its owner alone (``drafts``), and the order
 of pages in ``decision_journey``; routes here read a form, update the draft and go to
 the next step. The one write is ``decisions.decide``, from the check answers page.
 The helpers at the top are shared with the record pages and with asking for advice.
@@ -10,19 +10,20 @@ The helpers at the top are shared with the record pages and with asking for advi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
 from jigsaw.errors import InvalidInput
 from jigsaw.guidance import NOT_SURE, RecordField
-from jigsaw.http import DB
+from jigsaw.identity import service as accounts
+from jigsaw.identity.dependencies import DB
 from jigsaw.people import service as people
+from jigsaw.policy.actor import Actor
 from jigsaw.sharing import advice, decisions, recipients
 from jigsaw.sharing.schemas import AdviceOut
 from jigsaw.web import drafts, labels
@@ -39,14 +40,18 @@ from jigsaw.web.drafts import DecisionDraft
 from jigsaw.web.forms import (
     CsrfChecked,
     Errors,
+    Offered,
+    PageForm,
     Posted,
+    Says,
     Viewer,
+    by_field,
     flash,
     path_id,
     problems,
-    redirect,
-    render,
+    validate_form,
 )
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -189,17 +194,21 @@ def _recipient_page(
     return render(request, "sharing/recipient.html", context, errors=errors)
 
 
+class AgencyChosen(PageForm):
+    recipient_agency_id: Annotated[int, Says("Choose the agency you would share with"), Offered]
+
+
 @router.post(SHARE + "/recipient", dependencies=CsrfChecked)
 def recipient_chosen(
     request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
 ) -> Response:
     ident = record_number(record_id)
     people.view_agency_record(db, actor, ident)
-    agency_id = form.number("recipient_agency_id")
     offered = {a.id for a in recipients.recipient_agencies(db, actor)}
-    if agency_id not in offered:
-        errors = {"recipient_agency_id": "Choose the agency you would share with"}
-        return _recipient_page(request, db, actor, ident, None, errors)
+    chosen, found = validate_form(form, AgencyChosen, {"recipient_agency_id": offered})
+    if chosen is None:
+        return _recipient_page(request, db, actor, ident, None, by_field(found))
+    agency_id = chosen.recipient_agency_id
     draft = drafts.load_decision(request, ident)
     if draft is None or draft.request_id is not None:
         draft = start(ident)
@@ -274,6 +283,14 @@ def _person_page(
     )
 
 
+class PersonChosen(PageForm):
+    """A practitioner's id, or ``agency`` for the agency as a whole."""
+
+    recipient_practitioner_id: Annotated[
+        str, Says("Choose who should receive the information"), Offered
+    ]
+
+
 @router.post(SHARE + "/recipient-person", dependencies=CsrfChecked)
 def recipient_person_chosen(
     request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
@@ -284,11 +301,13 @@ def recipient_person_chosen(
         return journey
     draft = journey.draft
     assert draft.recipient_agency_id is not None
-    choice = form.text("recipient_practitioner_id")
     offered = {str(p.id) for p in recipients.recipient_practitioners(db, draft.recipient_agency_id)}
-    if choice != "agency" and choice not in offered:
-        errors = {"recipient_practitioner_id": "Choose who should receive the information"}
-        return _person_page(request, db, journey, "", errors)
+    chosen, found = validate_form(
+        form, PersonChosen, {"recipient_practitioner_id": {"agency", *offered}}
+    )
+    if chosen is None:
+        return _person_page(request, db, journey, "", by_field(found))
+    choice = chosen.recipient_practitioner_id
     draft.recipient_practitioner_id = None if choice == "agency" else int(choice)
     draft.mark("recipient-person")
     save_draft(request, draft)
@@ -319,6 +338,12 @@ def _question_page(
     )
 
 
+class QuestionAnswered(PageForm):
+    answer: Annotated[
+        str, Says("Select an answer, or select “Not sure” if you cannot say"), Offered
+    ]
+
+
 @router.post(SHARE + "/questions/{question_id}", dependencies=CsrfChecked)
 def question_answered(
     request: Request, record_id: str, question_id: str, actor: Viewer, db: DB, form: Posted
@@ -328,10 +353,10 @@ def question_answered(
     if isinstance(journey, Response):
         return journey
     question = journey.edition.question(question_id)
-    answer = form.text("answer")
-    if answer not in question.allowed:
-        errors = {"answer": "Select an answer, or select “Not sure” if you cannot say"}
-        return _question_page(request, journey, question_id, None, errors)
+    answered, found = validate_form(form, QuestionAnswered, {"answer": question.allowed})
+    if answered is None:
+        return _question_page(request, journey, question_id, None, by_field(found))
+    answer = answered.answer
     draft = journey.draft
     if draft.answers.get(question_id) != answer:
         draft.answers[question_id] = answer
@@ -369,7 +394,7 @@ def recommendation_page(request: Request, record_id: str, actor: Viewer, db: DB)
 def adviser_names(db: Database, asked: list[AdviceOut]) -> dict[int, str]:
     """Names of the colleagues asked or answering, for "answered by" lines."""
     ids = {a.to_practitioner_id for a in asked} | {a.answered_by_id for a in asked}
-    return {i: agencies.get_practitioner(db, i).name for i in ids if i is not None}
+    return {i: accounts.get_practitioner(db, i).name for i in ids if i is not None}
 
 
 @router.post(SHARE + "/recommendation", dependencies=CsrfChecked)
@@ -402,7 +427,7 @@ def _check_page(
     record = people.view_agency_record(db, actor, ident)
     draft = journey.draft
     person = (
-        agencies.get_practitioner(db, draft.recipient_practitioner_id).name
+        accounts.get_practitioner(db, draft.recipient_practitioner_id).name
         if draft.recipient_practitioner_id
         else None
     )
@@ -449,5 +474,5 @@ def record_decision(request: Request, record_id: str, actor: Viewer, db: DB) -> 
         decided = decisions.decide(db, actor, journey.decision_in())
     except (InvalidInput, ValidationError) as refused:
         return _check_page(request, db, actor, journey, problems(refused))
-    drafts.clear(request.session, drafts.DECISION_KEY)
+    drafts.clear(request, DecisionDraft)
     return redirect(f"/decisions/{decided.id}")

@@ -1,8 +1,8 @@
 """After a decision: its confirmation, choosing exactly what to share, and what follows.
 
 The sharer chooses items and fields (never the whole record by default) and an
-expiry, checks, and shares; the choice waits in the session, encrypted (``drafts``),
-until then. The recipient's "Shared with me" shows only the disclosed fields, each
+expiry, checks, and shares; the choice waits in a sealed draft on the server
+(``drafts``) until then. The recipient's "Shared with me" shows only the disclosed fields, each
 item's newest version, with an acknowledgement; the sharer's "Shared by us" can revoke.
 """
 
@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
-from jigsaw.access.actor import Actor
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
-from jigsaw.http import DB, RecentlyAuthenticatedActor
+from jigsaw.identity.dependencies import DB, RecentlyAuthenticatedActor
 from jigsaw.people import service as people
+from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.records.schemas import ItemOut
 from jigsaw.sharing import decisions, disclosures
-from jigsaw.sharing.decisions import SHARING
+from jigsaw.sharing.requirements import SHARING
 from jigsaw.sharing.schemas import (
     DISCLOSABLE_FIELDS,
     DecisionOut,
@@ -38,18 +38,21 @@ from jigsaw.web import drafts
 from jigsaw.web.drafts import DisclosureDraft
 from jigsaw.web.forms import (
     CsrfChecked,
+    DateInput,
     Errors,
+    PageForm,
     Posted,
+    Says,
     Viewer,
+    by_field,
     date_parts,
     flash,
     path_id,
     problems,
-    read_date,
-    redirect,
-    render,
+    validate_form,
 )
 from jigsaw.web.names import Names
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -195,22 +198,35 @@ def _expiry_page(
     )
 
 
+def _within_a_year(chosen: date) -> date:
+    today = utcnow().date()
+    if chosen < today:
+        raise ValueError("The date must be today or in the future")
+    if chosen >= today + disclosures.MAX_DURATION:
+        raise ValueError("The date must be within a year from today")
+    return chosen
+
+
+class Expiry(PageForm):
+    expires_on: Annotated[
+        date,
+        Says(f"Enter {EXPIRY_LABEL}"),
+        DateInput(EXPIRY_LABEL),
+        AfterValidator(_within_a_year),
+    ]
+
+
 @router.post("/decisions/{decision_id}/disclose/expiry", dependencies=CsrfChecked)
 def expiry_chosen(
     request: Request, decision_id: str, actor: Viewer, db: DB, form: Posted
 ) -> Response:
     decision = _decision(db, actor, decision_id)
     draft = _draft(request, decision)
-    chosen, problem = read_date(form, "expires_on", EXPIRY_LABEL)
-    today = utcnow().date()
-    if chosen is not None and chosen < today:
-        problem = "The date must be today or in the future"
-    elif chosen is not None and chosen >= today + disclosures.MAX_DURATION:
-        problem = "The date must be within a year from today"
-    if problem or chosen is None:
+    chosen, found = validate_form(form, Expiry)
+    if chosen is None:
         entered = {p: form.text(f"expires_on-{p}") for p in ("day", "month", "year")}
-        return _expiry_page(request, decision, entered, {"expires_on": problem or ""})
-    draft.expires_on = chosen
+        return _expiry_page(request, decision, entered, by_field(found))
+    draft.expires_on = chosen.expires_on
     drafts.save_disclosure(request, draft)
     return redirect(_next(decision.id, draft))
 
@@ -316,7 +332,7 @@ def share(
         )
     except (InvalidInput, ValidationError) as refused:
         return _check_page(request, db, actor, decision, draft, problems(refused))
-    drafts.clear(request.session, drafts.DISCLOSURE_KEY)
+    drafts.clear(request, DisclosureDraft)
     return redirect(f"/shared-by-us/{made.id}")
 
 
@@ -400,6 +416,16 @@ def _revoke_page(
     return render(request, "sharing/revoke.html", context, errors=errors)
 
 
+class Revoking(PageForm):
+    """How long a reason may be is ``RevocationIn``'s rule, answered by the service."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"reason"})
+
+    reason: Annotated[
+        str, Says("Say why you are revoking it; the recipient is told it was revoked")
+    ]
+
+
 @router.post("/shared-by-us/{disclosure_id}/revoke", dependencies=CsrfChecked)
 def revoke(
     request: Request,
@@ -411,11 +437,11 @@ def revoke(
 ) -> Response:
     disclosure = _made(db, actor, disclosure_id)
     reason = form.text("reason")
-    if not reason:
-        errors = {"reason": "Say why you are revoking it; the recipient is told it was revoked"}
-        return _revoke_page(request, db, disclosure, reason, errors)
+    revoking, found = validate_form(form, Revoking)
+    if revoking is None:
+        return _revoke_page(request, db, disclosure, reason, by_field(found))
     try:
-        disclosures.revoke(db, actor, disclosure.id, RevocationIn(reason=reason))
+        disclosures.revoke(db, actor, disclosure.id, RevocationIn(reason=revoking.reason))
     except (InvalidInput, ValidationError) as refused:
         return _revoke_page(request, db, disclosure, reason, problems(refused))
     except Conflict:

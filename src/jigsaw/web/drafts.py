@@ -1,55 +1,48 @@
-"""Answers in progress, kept in the session cookie between question pages.
+"""Answers in progress, kept on the server between question pages.
 
-Nothing is written to the database until the practitioner confirms on the check
-answers page, and nothing is kept in server memory, so any worker can serve any
-page. The session cookie is signed but not encrypted, and what a practitioner
-writes about a child must not sit readable in the browser's cookie store, so each
-draft is compressed, then encrypted with AES-256-GCM under a key for drafts alone
-(``AccountKeys.seal_draft``: the master key and the secret key together), bound to
-the signed-in practitioner and the kind of draft. A draft copied into another
-practitioner's cookie, altered, sealed under a key since rotated, or written by an
-older version does not open and is treated as no draft: the practitioner starts
-again. Compressing before encrypting leaks only the length, and only the owner
-writes the draft, so nobody can mix guesses into it and watch the length change.
+Nothing reaches the record until the practitioner confirms on the check answers
+page. Until then the answers are a row of ``page_drafts`` (``drafts``),
+its body sealed under the practitioner's agency key like any other text about a
+child, so any worker can serve any page and nothing a practitioner writes sits in
+the browser. The session cookie carries only the row's id, one per kind of draft,
+so it stays the same size however long the answers grow.
 
-A browser keeps a cookie to about 4 KB: a sealed draft is kept under ``BUDGET``
-characters and cleared as soon as the decision is recorded.
+A draft is read only for the practitioner the request was authenticated as, and
+only as the kind it was written as: an id copied into another practitioner's cookie,
+or one whose draft has expired or was finished, is no draft, and the practitioner
+starts again. A draft ends with the session that started it (``expires_at``), goes
+as soon as the decision or disclosure is recorded, and every draft of a practitioner
+goes when they sign out, since signing out ends all their sessions. Expired rows
+are deleted whenever a draft is written.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import zlib
-from collections.abc import MutableMapping
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, ClassVar, TypeVar
+from datetime import date, datetime, timedelta
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
-from jigsaw.access.keys import AccountKeys, SecretUnreadable
+from jigsaw import clock
 from jigsaw.consent.models import SharingPurpose
+from jigsaw.db import Database
+from jigsaw.drafts import service as store
+from jigsaw.drafts.service import Owner
 from jigsaw.errors import NotSignedIn
-from jigsaw.http import actor_of, get_accounts
+from jigsaw.identity import sessions
+from jigsaw.identity.dependencies import actor_of, get_settings_for, work_of
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 
 DECISION_KEY = "decision_draft"
 DISCLOSURE_KEY = "disclosure_draft"
-BUDGET = 2400
-"""Characters a sealed draft may take in the cookie, leaving room for sign-in state."""
-
-
-class DraftTooLarge(Exception):
-    """The draft would not fit in the session cookie; the page asks for shorter text."""
 
 
 class _Draft(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     slot: ClassVar[str]
-    """The session key this kind of draft is kept under; also sealed into it."""
+    """The kind of draft: the row's ``kind`` and the session key holding its id."""
 
     done: list[str] = Field(default_factory=list)
     """Pages submitted, for pages whose answer may be blank or "none"."""
@@ -105,66 +98,79 @@ class DisclosureDraft(_Draft):
 D = TypeVar("D", bound=_Draft)
 
 
-@dataclass(frozen=True)
-class Owner:
-    """The practitioner a session's drafts belong to, and the keys that seal them."""
-
-    practitioner_id: int
-    keys: AccountKeys
-
-
 def owner_of(request: Request) -> Owner | None:
-    """Whom this request's drafts belong to: the person ``jigsaw.http`` signed in, if any.
+    """Whom this request's drafts belong to: the person signed in (``identity.dependencies``).
 
     Read from the request rather than the cookie, so the owner is the account the
     request was authenticated as, never an id the cookie merely claims.
     """
     actor = actor_of(request)
-    if actor is None or actor.practitioner_id is None or actor.is_token or not actor.mfa_verified:
+    if (
+        actor is None
+        or actor.practitioner_id is None
+        or actor.agency_id is None
+        or actor.is_token
+        or not actor.mfa_verified
+    ):
         return None
-    return Owner(actor.practitioner_id, get_accounts(request).keys)
+    return Owner(actor.practitioner_id, actor.agency_id)
 
 
-def seal(owner: Owner, draft: _Draft) -> str:
-    """The draft as the cookie keeps it: compressed, encrypted for its owner, base64.
+def read(db: Database, owner: Owner, kind: type[D], ident: int) -> D | None:
+    """The owner's draft ``ident`` of this kind, or None if there is none to open.
 
-    Raises ``DraftTooLarge`` past ``BUDGET``; the size is measured after sealing,
-    since that is what the cookie has to hold.
+    Someone else's, another kind, expired, finished, or written by an older version
+    of the page: all are no draft, so the practitioner starts again.
     """
-    packed = zlib.compress(draft.model_dump_json(exclude_defaults=True).encode(), 9)
-    sealed = owner.keys.seal_draft(owner.practitioner_id, draft.slot, packed)
-    text = base64.urlsafe_b64encode(sealed).decode()
-    if len(text) > BUDGET:
-        raise DraftTooLarge
-    return text
-
-
-def unseal(kind: type[D], owner: Owner, text: object) -> D | None:
-    """The draft, or None if there is none or it does not open for this owner.
-
-    Altered, another practitioner's, sealed under a key since rotated, or written
-    by an older version: all are no draft, so the practitioner starts again.
-    """
-    if not isinstance(text, str):
+    body = store.read(db, owner, kind.slot, ident)
+    if body is None:
         return None
     try:
-        sealed = base64.urlsafe_b64decode(text)
-        packed = owner.keys.open_draft(owner.practitioner_id, kind.slot, sealed)
-        return kind.model_validate_json(zlib.decompress(packed))
-    except (SecretUnreadable, ValueError, ValidationError, zlib.error, binascii.Error):
+        return kind.model_validate_json(body)
+    except ValidationError:
         return None
+
+
+def write(
+    db: Database, owner: Owner, draft: _Draft, ident: int | None, expires_at: datetime
+) -> int:
+    """Keep the draft, in row ``ident`` if that is still the owner's, and return its id."""
+    body = draft.model_dump_json(exclude_defaults=True)
+    return store.write(db, owner, draft.slot, body, ident, expires_at)
+
+
+discard_all = store.discard_all
+
+
+def _session_ends(request: Request) -> datetime:
+    """When this request's session reaches its absolute limit, and so its drafts."""
+    lifetime = timedelta(seconds=get_settings_for(request).session_max_age_seconds)
+    state = sessions.read(request.session)
+    started = clock.utcnow() if state is None else state.started_at
+    return started + lifetime
+
+
+def _held(request: Request, kind: type[_Draft]) -> int | None:
+    """The draft id the session holds for this kind; anything else is none."""
+    ident = request.session.get(kind.slot)
+    return ident if isinstance(ident, int) and not isinstance(ident, bool) else None
 
 
 def _load(request: Request, kind: type[D]) -> D | None:
     owner = owner_of(request)
-    return None if owner is None else unseal(kind, owner, request.session.get(kind.slot))
+    ident = _held(request, kind)
+    if owner is None or ident is None:
+        return None
+    return read(work_of(request), owner, kind, ident)
 
 
 def _save(request: Request, draft: _Draft) -> None:
     owner = owner_of(request)
     if owner is None:
         raise NotSignedIn("Sign in to continue")
-    request.session[draft.slot] = seal(owner, draft)
+    ident = _held(request, type(draft))
+    kept = write(work_of(request), owner, draft, ident, _session_ends(request))
+    request.session[draft.slot] = kept
 
 
 def load_decision(request: Request, record_id: int) -> DecisionDraft | None:
@@ -186,5 +192,9 @@ def save_disclosure(request: Request, draft: DisclosureDraft) -> None:
     _save(request, draft)
 
 
-def clear(session: MutableMapping[str, Any], key: str) -> None:
-    session.pop(key, None)
+def clear(request: Request, kind: type[_Draft]) -> None:
+    """The journey is finished: its draft goes from the database and the cookie."""
+    ident = request.session.pop(kind.slot, None)
+    owner = owner_of(request)
+    if owner is not None and isinstance(ident, int) and not isinstance(ident, bool):
+        store.discard(work_of(request), owner, kind.slot, ident)

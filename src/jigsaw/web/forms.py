@@ -1,33 +1,45 @@
 """What every sharing and oversight page needs: who is looking, what was posted, problems
 shown the GOV.UK way, and a one-line message carried across a redirect.
 
-Routes stay thin: they read the form with ``Posted``, call one service, and turn the
-service's ``InvalidInput`` (or a schema's ``ValidationError``) into ``errors`` with
-``problems``; ``render`` shows the page with an error summary linked to each field.
+Routes stay thin: they read the form with ``Posted``, check it against a form model
+with ``validate_form`` (or ``parse_form``), call one service, and turn the service's
+``InvalidInput`` (or a schema's ``ValidationError``) into ``errors`` with ``problems``;
+``templating.render`` passes them to the base layout, which shows the error summary
+linked to each field.
+
+A form model says in words how each of its fields goes wrong (``Says``), because a
+person filling in a page must read "Enter your email address", never a validator's
+"Field required".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict, TypeVar, get_args, get_origin
 
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import (
+    AfterValidator,
+    GetCoreSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 from starlette.datastructures import ImmutableMultiDict
 
-from jigsaw.access.actor import Actor
-from jigsaw.access.policy import CONFIRMING_ROLES, Permission, is_permitted
-from jigsaw.audit.access_log import OVERSIGHT_ROLES
 from jigsaw.errors import InvalidInput, NotFound
-from jigsaw.http import CurrentActor
+from jigsaw.identity.dependencies import CurrentActor
 from jigsaw.linkage.access import may_review
-from jigsaw.schemas import EARLIEST_DATE, LATEST_DATE, parse_id
-from jigsaw.web.csrf import require_csrf
-from jigsaw.web.templating import templates
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, is_permitted
+from jigsaw.schemas import EARLIEST_DATE, LATEST_DATE, Input, RawInput, parse_id
+from jigsaw.web.csrf import CSRF_FIELD, require_csrf
+from jigsaw.web.templating import FLASH_KEY
 
-FLASH_KEY = "flash"
 CsrfChecked = [Depends(require_csrf)]
 
 Errors = dict[str, str]
@@ -41,12 +53,12 @@ def viewer(request: Request, actor: CurrentActor) -> Actor:
     whatever the practitioner's role may not do.
     """
     request.state.viewer = actor
-    request.state.oversight = actor.role in OVERSIGHT_ROLES
+    request.state.oversight = is_permitted(actor, Permission.VIEW_ACCESS_LOG, actor.agency_id)
     request.state.finds_children = is_permitted(
         actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id
     )
     request.state.reviews_links = may_review(actor)
-    request.state.confirms_records = actor.role in CONFIRMING_ROLES
+    request.state.confirms_records = scopes.confirms_records(actor)
     return actor
 
 
@@ -107,9 +119,16 @@ def problems(
     return found
 
 
+DATE_PARTS = ("day", "month", "year")
+
+
 def read_date(form: Form, name: str, label: str) -> tuple[date | None, str | None]:
     """A GOV.UK date input (``name-day``, ``-month``, ``-year``) as a date, or a message."""
-    parts = [form.text(f"{name}-{part}") for part in ("day", "month", "year")]
+    return date_from_parts([form.text(f"{name}-{part}") for part in DATE_PARTS], label)
+
+
+def date_from_parts(parts: Sequence[str], label: str) -> tuple[date | None, str | None]:
+    """The day, month and year typed into a GOV.UK date input as a date, or a message."""
     if not any(parts):
         return None, f"Enter {label}"
     if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
@@ -147,35 +166,196 @@ def flash(request: Request, message: str) -> None:
     request.session[FLASH_KEY] = message
 
 
-def redirect(location: str) -> Response:
-    return RedirectResponse(location, status_code=303)
+# Form models
 
 
-def render(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    *,
-    errors: Errors | None = None,
-    anchors: Mapping[str, str] | None = None,
-    status_code: int | None = None,
-) -> Response:
-    """A page with its error summary built, any flash message, and no caching.
+@dataclass(frozen=True)
+class Says:
+    """How a page words a field's problems, in the GOV.UK style.
 
-    ``anchors`` maps a field to where its error links when that is not ``#field``,
-    for example the day box of a date, or another page for the check-answers page.
-    Pages about children must not linger in caches on shared computers.
+    ``missing`` is for a field left empty ("Enter your email address", "Select the
+    agency to ask"); it also answers a choice that is not one of the options, which
+    only a tampered form can send. ``too_long`` defaults to the number of characters
+    allowed; ``invalid`` (text that is not a number, say) defaults to ``missing``.
+    A validator's own ``ValueError`` is shown as written, so write those for people.
     """
-    errors = errors or {}
-    error_list = [
-        {"text": message, "href": (anchors or {}).get(field, f"#{field}")}
-        for field, message in errors.items()
-    ]
-    full = {
-        **context,
-        "errors": errors,
-        "error_list": error_list,
-        "flash": request.session.pop(FLASH_KEY, None),
-    }
-    status = status_code if status_code is not None else (422 if errors else 200)
-    return templates.TemplateResponse(request, template, full, status_code=status)
+
+    missing: str
+    too_long: str | None = None
+    invalid: str | None = None
+
+
+@dataclass(frozen=True)
+class DateInput:
+    """Marks a date field posted as a GOV.UK date input, three boxes named ``field-day``,
+    ``field-month`` and ``field-year``; ``label`` names the date in its messages ("the
+    child's date of birth"). All three left blank is a missing date (``Says.missing``).
+    """
+
+    label: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._read, handler(source))
+
+    def _read(self, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        parts = [str(value.get(part, "")).strip() for part in DATE_PARTS]
+        found, problem = date_from_parts(parts, self.label)
+        if problem:
+            raise ValueError(problem)
+        return found
+
+
+class Problem(TypedDict):
+    """One problem with a posted form, as the JSON API lists them too."""
+
+    field: str
+    message: str
+
+
+class RawPageForm(RawInput):
+    """A page form kept exactly as typed (passwords); control characters are still refused.
+
+    A posted form holds only text, so a number or a yes/no is read from its text
+    here, where the JSON API refuses ``"7"`` for ``7`` (``RawInput``).
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_coerced_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        """Replaces ``RawInput``'s refusal of numbers and yes/no sent as text."""
+        return value
+
+
+class PageForm(Input):
+    """A page form with the spaces around each value trimmed; see ``RawPageForm``."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_coerced_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        """Replaces ``RawInput``'s refusal of numbers and yes/no sent as text."""
+        return value
+
+
+def _offered(value: Any, info: ValidationInfo) -> Any:
+    choices = ((info.context or {}).get("offered") or {}).get(info.field_name)
+    if choices is not None and value not in choices:
+        raise PydanticCustomError("enum", "Not one of the choices offered")
+    return value
+
+
+Offered = AfterValidator(_offered)
+"""A choice that must be one of those the page offered (``validate_form``'s ``offered``):
+the options come from the data, so no type can list them. Anything else is answered
+with the field's ``Says.missing``, since to a person it means nothing was chosen."""
+
+M = TypeVar("M", bound=RawInput)
+
+_MISSING = {"missing", "string_too_short", "too_short"}
+_TOO_LONG = {"string_too_long", "too_long"}
+_WRITTEN = {"value_error", "assertion_error"}
+
+
+def _says(model: type[RawInput], field: str) -> Says | None:
+    info = model.model_fields.get(field)
+    if info is None:
+        return None
+    found = [m for m in info.metadata if isinstance(m, Says)]
+    found += [m for a in get_args(info.annotation) for m in _metadata(a) if isinstance(m, Says)]
+    return found[0] if found else None
+
+
+def _metadata(annotation: Any) -> tuple[Any, ...]:
+    """What an ``Annotated`` inside an optional field carries (``Annotated[int, ...] | None``)."""
+    return tuple(getattr(annotation, "__metadata__", ()))
+
+
+def _listed(model: type[RawInput], field: str) -> bool:
+    annotation = model.model_fields[field].annotation
+    return get_origin(annotation) in (list, set, frozenset) or any(
+        get_origin(a) in (list, set, frozenset) for a in get_args(annotation)
+    )
+
+
+def _message(model: type[RawInput], field: str, error: Mapping[str, Any]) -> str:
+    kind = str(error["type"])
+    if kind in _WRITTEN:
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    says = _says(model, field)
+    if kind in _TOO_LONG:
+        limit = (error.get("ctx") or {}).get("max_length")
+        if says and says.too_long:
+            return says.too_long
+        return f"Enter {limit} characters or fewer" if limit else "Enter fewer characters"
+    if says is None:
+        return "Enter a valid answer" if kind not in _MISSING else "Enter an answer"
+    if kind in _MISSING or kind in {"enum", "literal_error"}:
+        return says.missing
+    return says.invalid or says.missing
+
+
+def form_values(form: Form, model: type[RawInput]) -> dict[str, Any]:
+    """The posted fields the model has, as text; a field left blank counts as not sent.
+
+    A model that trims its text (``Input``) has every value trimmed, choices and
+    numbers too, and a value of only spaces is blank; blank is "missing", so an
+    optional field keeps its default. The form token and any field the model does
+    not name are not the model's business: a page reads only the fields it shows.
+    """
+    trims = bool(model.model_config.get("str_strip_whitespace"))
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name == CSRF_FIELD:
+            continue
+        if any(isinstance(m, DateInput) for m in info.metadata):
+            parts = {part: form.text(f"{name}-{part}") for part in DATE_PARTS}
+            if any(parts.values()):
+                values[name] = parts
+            continue
+        raw = [v for v in form.data.getlist(name) if isinstance(v, str)]
+        kept = [v.strip() if trims else v for v in raw if (v.strip() if trims else v)]
+        if _listed(model, name):
+            if kept:
+                values[name] = kept
+        elif kept:
+            values[name] = kept[0]
+    return values
+
+
+def validate_form(
+    form: Form, model: type[M], offered: Mapping[str, Collection[Any]] | None = None
+) -> tuple[M | None, list[Problem]]:
+    """The posted form as ``model``, or None and its problems in the order of the form.
+
+    Each field's first problem only, worded by the field's ``Says``. ``offered``
+    names, for each ``Offered`` field, the choices the page showed.
+    """
+    try:
+        context = {"offered": dict(offered or {})}
+        return model.model_validate(form_values(form, model), context=context), []
+    except ValidationError as error:
+        order = list(model.model_fields)
+        found: dict[str, str] = {}
+        for e in error.errors(include_input=False, include_url=False):
+            field = str(e["loc"][0]) if e["loc"] else ""
+            found.setdefault(field, _message(model, field, e))
+        ranked = sorted(found, key=lambda f: order.index(f) if f in order else len(order))
+        return None, [{"field": f, "message": found[f]} for f in ranked]
+
+
+async def parse_form(
+    request: Request, model: type[M], offered: Mapping[str, Collection[Any]] | None = None
+) -> tuple[M | None, list[Problem]]:
+    """The submitted form checked against ``model``, for a page route that is async."""
+    return validate_form(Form(await request.form()), model, offered)
+
+
+def by_field(found: Sequence[Problem]) -> Errors:
+    """Problems as ``render`` takes them: each field's message, in the order given."""
+    errors: Errors = {}
+    for problem in found:
+        errors.setdefault(problem["field"], problem["message"])
+    return errors

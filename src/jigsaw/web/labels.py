@@ -6,29 +6,18 @@ guidance's own plain English. Keeping them in one place keeps every page consist
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
-from jigsaw.access.models import EMERGENCY_GROUNDS, EmergencyGround
-from jigsaw.agencies.roles import AgencyKind
 from jigsaw.audit.actions import AuditAction
+from jigsaw.breakglass.models import EMERGENCY_GROUNDS, EmergencyGround
+from jigsaw.clock import UK_TIME
 from jigsaw.consent.models import SharingPurpose
-from jigsaw.deadlines.models import Rag
+from jigsaw.deadlines.values import Rag
 from jigsaw.people.models import PersonRole, RelationshipKind, Sex
+from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category, Nature, Verification
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
-
-
-def _uk_time() -> tzinfo:
-    """Times are shown as practitioners' clocks read them, summer time included."""
-    try:
-        return ZoneInfo("Europe/London")
-    except ZoneInfoNotFoundError:  # a machine without time zone data
-        return UTC
-
-
-UK_TIME = _uk_time()
 
 CATEGORIES: dict[Category, str] = {
     Category.CHILD_WELFARE: "Child's welfare",

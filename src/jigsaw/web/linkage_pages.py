@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
-from jigsaw.access.actor import Actor
+from jigsaw import clock
 from jigsaw.errors import Conflict, InvalidInput
-from jigsaw.http import DB, get_settings_for
+from jigsaw.identity.dependencies import DB, get_settings_for
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.evidence import AGREEMENT_WORDS, Agreement, by_comparison, describe_levels
@@ -31,22 +31,26 @@ from jigsaw.people import service as people
 from jigsaw.people.models import LinkStatus, PersonRole, Sex
 from jigsaw.people.nhs_number import InvalidNHSNumber, normalise
 from jigsaw.people.schemas import AgencyRecordIn
+from jigsaw.policy.actor import Actor
 from jigsaw.web import labels
 from jigsaw.web.forms import (
     CsrfChecked,
+    DateInput,
     Errors,
     Form,
+    PageForm,
     Posted,
+    Says,
     Viewer,
+    by_field,
     date_parts,
     flash,
     path_id,
     problems,
-    read_date,
-    redirect,
-    render,
+    validate_form,
 )
 from jigsaw.web.paging import Page, pagination
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,42 +99,93 @@ class Entered:
         )
 
 
-def _name_problems(entered: Entered, errors: Errors) -> None:
-    for name, label in (("given_name", "first name"), ("family_name", "last name")):
-        value = getattr(entered, name)
-        if not value:
-            errors[name] = f"Enter the child's {label}"
-        elif len(value) > MAX_NAME:
-            errors[name] = f"The child's {label} must be {MAX_NAME} characters or fewer"
+RECORD_MESSAGES = {
+    "local_id": "Enter your agency's ID for the child, 64 characters or fewer",
+    "address": "The address must be 300 characters or fewer",
+    "sex": "Select the child's sex, or not known",
+}
 
 
-def _checked(form: Form, entered: Entered) -> tuple[search.SearchTerms | None, Errors]:
-    """The search terms, or what is wrong with them, in the order the page asks."""
-    errors: Errors = {}
-    _name_problems(entered, errors)
-    born, problem = read_date(form, "date_of_birth", "the child's date of birth")
+def _name(label: str) -> Says:
+    too_long = f"The child's {label} must be {MAX_NAME} characters or fewer"
+    return Says(f"Enter the child's {label}", too_long=too_long)
+
+
+def _not_future(born: date) -> date:
+    if born > clock.today():
+        raise ValueError("The child's date of birth must be today or in the past")
+    return born
+
+
+def _postcode(value: str) -> str:
+    value = value.upper()
+    if not POSTCODE.match(value):
+        raise ValueError("Enter a real postcode, like SW1A 1AA, or leave it blank")
+    return value
+
+
+def _nhs_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalise(value)
+    except InvalidNHSNumber as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _reason(value: str) -> str:
+    problem = people.reason_problem(value)
     if problem:
-        errors["date_of_birth"] = problem
-    elif born is not None and born > date.today():
-        errors["date_of_birth"] = "The child's date of birth must be today or in the past"
-    if entered.postcode and not POSTCODE.match(entered.postcode):
-        errors["postcode"] = "Enter a real postcode, like SW1A 1AA, or leave it blank"
-    nhs: str | None = None
-    if entered.nhs_number:
-        try:
-            nhs = normalise(entered.nhs_number)
-        except InvalidNHSNumber as exc:
-            errors["nhs_number"] = str(exc)
-    if errors:
-        return None, errors
-    terms = search.SearchTerms(
-        given_name=entered.given_name,
-        family_name=entered.family_name,
-        date_of_birth=born,
-        postcode=entered.postcode,
-        nhs_number=nhs,
+        raise ValueError(problem)
+    return value
+
+
+BORN = "the child's date of birth"
+GivenName = Annotated[str, _name("first name"), Field(max_length=MAX_NAME)]
+FamilyName = Annotated[str, _name("last name"), Field(max_length=MAX_NAME)]
+Born = Annotated[date, Says(f"Enter {BORN}"), DateInput(BORN), AfterValidator(_not_future)]
+Postcode = Annotated[str, AfterValidator(_postcode)]
+NhsNumber = Annotated[str | None, AfterValidator(_nhs_number)]
+
+
+class Finding(PageForm):
+    """What a search needs, in the order the page asks; the postcode and NHS number
+    may be left out."""
+
+    given_name: GivenName
+    family_name: FamilyName
+    date_of_birth: Born
+    postcode: Postcode = ""
+    nhs_number: NhsNumber = None
+
+
+class Recording(PageForm):
+    """A new child: the search's details, and what the agency knows of them.
+
+    The ID and address limits are ``AgencyRecordIn``'s, worded by ``RECORD_MESSAGES``.
+    """
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"address", "reason"})
+
+    local_id: Annotated[str, Says("Enter your agency's ID for the child")]
+    given_name: GivenName
+    family_name: FamilyName
+    date_of_birth: Born
+    postcode: Postcode = ""
+    nhs_number: NhsNumber = None
+    sex: Annotated[Sex, Says(RECORD_MESSAGES["sex"])]
+    address: str = ""
+    reason: Annotated[str, Says(people.reason_problem("") or ""), AfterValidator(_reason)]
+
+
+def _terms(found: Finding) -> search.SearchTerms:
+    return search.SearchTerms(
+        given_name=found.given_name,
+        family_name=found.family_name,
+        date_of_birth=found.date_of_birth,
+        postcode=found.postcode,
+        nhs_number=found.nhs_number,
     )
-    return terms, errors
 
 
 # Search
@@ -162,10 +217,10 @@ def find_form(request: Request, actor: Viewer) -> Response:
 @router.post(FIND, dependencies=CsrfChecked)
 def find(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
     entered = Entered.read(form)
-    terms, errors = _checked(form, entered)
-    if terms is None:
-        return _find_page(request, entered, errors)
-    return _find_page(request, entered, {}, search.search(db, actor, terms))
+    finding, found = validate_form(form, Finding)
+    if finding is None:
+        return _find_page(request, entered, by_field(found))
+    return _find_page(request, entered, {}, search.search(db, actor, _terms(finding)))
 
 
 # Recording a new child, prefilled from the search
@@ -189,42 +244,28 @@ def record_form(request: Request, actor: Viewer, form: Posted) -> Response:
     return _record_page(request, Entered.read(form), {})
 
 
-RECORD_MESSAGES = {
-    "local_id": "Enter your agency's ID for the child, 64 characters or fewer",
-    "address": "The address must be 300 characters or fewer",
-    "sex": "Select the child's sex, or not known",
-}
-
-
 @router.post(FIND + "/record", dependencies=CsrfChecked)
 def record(request: Request, actor: Viewer, db: DB, form: Posted) -> Response:
     entered = Entered.read(form)
-    terms, errors = _checked(form, entered)
-    if not entered.local_id:
-        errors = {"local_id": "Enter your agency's ID for the child", **errors}
-    if entered.sex not in {s.value for s in Sex}:
-        errors["sex"] = RECORD_MESSAGES["sex"]
-    reason_problem = people.reason_problem(entered.reason)
-    if reason_problem:
-        errors["reason"] = reason_problem
-    if terms is None or errors:
-        return _record_page(request, entered, errors)
+    recording, found = validate_form(form, Recording)
+    if recording is None:
+        return _record_page(request, entered, by_field(found))
     try:
         data = AgencyRecordIn.model_validate(
             {
                 "agency_id": actor.agency_id,
-                "local_id": entered.local_id,
+                "local_id": recording.local_id,
                 "role": PersonRole.CHILD,
-                "given_name": terms.given_name,
-                "family_name": terms.family_name,
-                "date_of_birth": terms.date_of_birth,
-                "sex": entered.sex,
-                "address": entered.address,
-                "postcode": terms.postcode,
-                "nhs_number": terms.nhs_number,
+                "given_name": recording.given_name,
+                "family_name": recording.family_name,
+                "date_of_birth": recording.date_of_birth,
+                "sex": recording.sex.value,
+                "address": recording.address,
+                "postcode": recording.postcode,
+                "nhs_number": recording.nhs_number,
             }
         )
-        created, _ = search.record_child(db, actor, data, entered.reason)
+        created, _ = search.record_child(db, actor, data, recording.reason)
     except (InvalidInput, ValidationError) as exc:
         return _record_page(request, entered, problems(exc, RECORD_MESSAGES))
     except Conflict:
@@ -419,18 +460,25 @@ DECISIONS = {
 }
 
 
+class Reviewed(PageForm):
+    """The note may run over lines; its other rules are the linkage service's."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"note"})
+
+    decision: Annotated[Literal["confirm", "reject"], Says("Choose confirm link or reject link")]
+    note: str = ""
+
+
 @router.post(REVIEWS + "/{review_id}", dependencies=CsrfChecked)
 def decide(request: Request, review_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
     ident = path_id(review_id, "link review")
     note = form.text("note")
-    chosen = DECISIONS.get(form.text("decision"))
-    if chosen is None:
-        return _review_page(
-            request, db, actor, ident, note, {"decision": "Choose confirm link or reject link"}
-        )
-    decision, message = chosen
+    reviewed, found = validate_form(form, Reviewed)
+    if reviewed is None:
+        return _review_page(request, db, actor, ident, note, by_field(found))
+    decision, message = DECISIONS[reviewed.decision]
     try:
-        decision(db, actor, ident, note)
+        decision(db, actor, ident, reviewed.note)
     except InvalidInput as exc:
         return _review_page(request, db, actor, ident, note, {"note": exc.problems[0].message})
     except Conflict as exc:

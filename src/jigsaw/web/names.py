@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
+from jigsaw.identity import service as accounts
 
 
 class Names:
@@ -25,7 +26,7 @@ class Names:
         if practitioner_id is None:
             return ""
         if practitioner_id not in self._people:
-            self._people[practitioner_id] = agencies.get_practitioner(self.db, practitioner_id).name
+            self._people[practitioner_id] = accounts.get_practitioner(self.db, practitioner_id).name
         return self._people[practitioner_id]
 
     def recipient(self, agency_id: int, practitioner_id: int | None) -> str:

@@ -10,10 +10,11 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from jigsaw.http import DB
+from jigsaw.identity.dependencies import DB
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.service import NotificationOut
-from jigsaw.web.forms import CsrfChecked, Viewer, path_id, redirect, render
+from jigsaw.web.forms import CsrfChecked, Viewer, path_id
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -13,13 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from jigsaw.audit import access_log as access
-from jigsaw.audit import register
-from jigsaw.audit.access_log import AccessEntry
-from jigsaw.http import DB, RecentlyAuthenticatedActor
+from jigsaw.identity.dependencies import DB, RecentlyAuthenticatedActor
+from jigsaw.oversight import access_log as access
+from jigsaw.oversight import register
+from jigsaw.oversight.access_log import AccessEntry
 from jigsaw.sharing import recipients
-from jigsaw.web.forms import Errors, Form, Viewer, number, read_date, render
+from jigsaw.web.forms import Errors, Form, Viewer, number, read_date
 from jigsaw.web.names import Names
+from jigsaw.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import Field, create_model
 
-from jigsaw.access.actor import Actor
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.http import DB
+from jigsaw.identity.dependencies import DB
+from jigsaw.policy.actor import Actor
+from jigsaw.schemas import Id
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.web import labels
@@ -34,12 +37,21 @@ from jigsaw.web.decision_pages import (
     save_draft,
     step_url,
 )
-from jigsaw.web.drafts import DecisionDraft, DraftTooLarge
-from jigsaw.web.forms import CsrfChecked, Errors, Posted, Viewer
+from jigsaw.web.drafts import DecisionDraft
+from jigsaw.web.forms import (
+    CsrfChecked,
+    Errors,
+    Offered,
+    PageForm,
+    Posted,
+    Says,
+    Viewer,
+    by_field,
+    validate_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
-TOO_LONG = "This is too long to keep between pages. Shorten it to continue."
 NO_CONDITION = "none"
 
 
@@ -217,6 +229,25 @@ TEXT_PAGES: dict[str, TextPage] = {
 }
 
 
+def _choice_form(page: ChoicePage) -> type[PageForm]:
+    chosen: Any = Annotated[str, Says(page.blank), Offered]
+    return create_model(f"Chose_{page.field}", __base__=PageForm, **{page.field: chosen})
+
+
+def _text_form(page: TextPage) -> type[PageForm]:
+    """Text written over several lines, up to the page's limit."""
+    says = Says(page.blank, too_long=f"Use {page.limit} characters or fewer")
+    text: Any = Annotated[str, says, Field(max_length=page.limit)]
+    field: Any = (text, "") if page.optional else text
+    model = create_model(f"Wrote_{page.field}", __base__=PageForm, **{page.field: field})
+    model.free_text = frozenset({page.field})
+    return model
+
+
+CHOICE_FORMS = {step: _choice_form(page) for step, page in CHOICE_PAGES.items()}
+TEXT_FORMS = {step: _text_form(page) for step, page in TEXT_PAGES.items()}
+
+
 def _text_page(
     request: Request, journey: Journey, step: str, value: str, errors: Errors
 ) -> Response:
@@ -244,6 +275,12 @@ def _family_page(request: Request, journey: Journey, told: str, errors: Errors) 
     return journey_page(request, journey, "family", "sharing/family.html", context, errors)
 
 
+class FamilyTold(PageForm):
+    family_informed: Annotated[
+        Literal["yes", "no"], Says("Select yes if you will tell the child or family")
+    ]
+
+
 @router.post(SHARE + "/family", dependencies=CsrfChecked)
 def family_answered(
     request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
@@ -252,11 +289,10 @@ def family_answered(
     journey = open_step(request, db, actor, ident, "family")
     if isinstance(journey, Response):
         return journey
-    told = form.text("family_informed")
-    if told not in ("yes", "no"):
-        errors = {"family_informed": "Select yes if you will tell the child or family"}
-        return _family_page(request, journey, told, errors)
-    journey.draft.family_informed = told == "yes"
+    answered, found = validate_form(form, FamilyTold)
+    if answered is None:
+        return _family_page(request, journey, form.text("family_informed"), by_field(found))
+    journey.draft.family_informed = answered.family_informed == "yes"
     save_draft(request, journey.draft)
     return onward(request, db, actor, ident)
 
@@ -291,6 +327,15 @@ def _advice_page(
     return journey_page(request, journey, "advice", "sharing/advice_links.html", context, errors)
 
 
+NO_ADVICE = "Select the advice you had. If you have none yet, ask for advice"
+
+
+class AdviceLinked(PageForm):
+    """The advice relied on; any not offered to this practitioner is left out, not refused."""
+
+    advice_request_ids: Annotated[list[Id], Says(NO_ADVICE)] = []
+
+
 @router.post(SHARE + "/advice", dependencies=CsrfChecked)
 def advice_linked(
     request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
@@ -299,14 +344,13 @@ def advice_linked(
     journey = open_step(request, db, actor, ident, "advice")
     if isinstance(journey, Response):
         return journey
-    offered = {str(a.id) for a in answered_advice(db, actor, ident)}
-    chosen = [c for c in form.texts("advice_request_ids") if c in offered]
-    if journey.needs_advice and not chosen:
-        errors = {
-            "advice_request_ids": "Select the advice you had. If you have none yet, ask for advice"
-        }
-        return _advice_page(request, db, actor, journey, chosen, errors)
-    journey.draft.advice_request_ids = [int(c) for c in chosen]
+    offered = {a.id for a in answered_advice(db, actor, ident)}
+    linked, found = validate_form(form, AdviceLinked)
+    chosen = [i for i in (linked.advice_request_ids if linked else []) if i in offered]
+    if linked is None or (journey.needs_advice and not chosen):
+        errors = by_field(found) or {"advice_request_ids": NO_ADVICE}
+        return _advice_page(request, db, actor, journey, [str(i) for i in chosen], errors)
+    journey.draft.advice_request_ids = chosen
     journey.draft.mark("advice")
     save_draft(request, journey.draft)
     return onward(request, db, actor, ident)
@@ -339,35 +383,23 @@ def _answered(step: str) -> Callable[..., Response]:
         draft = journey.draft
         if step in CHOICE_PAGES:
             page = CHOICE_PAGES[step]
-            value = form.text(page.field)
-            if value not in {c.value for c in page.choices(journey)}:
-                return _choice_page(request, journey, step, None, {page.field: page.blank})
-            _store_choice(draft, page, value)
+            offered = {page.field: {c.value for c in page.choices(journey)}}
+            chosen, found = validate_form(form, CHOICE_FORMS[step], offered)
+            if chosen is None:
+                return _choice_page(request, journey, step, None, by_field(found))
+            _store_choice(draft, page, getattr(chosen, page.field))
         else:
             text = TEXT_PAGES[step]
-            value = form.text(text.field)
-            problem = _text_problem(text, value)
-            if problem:
-                return _text_page(request, journey, step, value, {text.field: problem})
-            setattr(draft, text.field, value)
+            wrote, found = validate_form(form, TEXT_FORMS[step])
+            if wrote is None:
+                value = form.text(text.field)
+                return _text_page(request, journey, step, value, by_field(found))
+            setattr(draft, text.field, getattr(wrote, text.field))
         draft.mark(step)
-        try:
-            save_draft(request, draft)
-        except DraftTooLarge:
-            if step in CHOICE_PAGES:
-                raise
-            return _text_page(request, journey, step, value, {TEXT_PAGES[step].field: TOO_LONG})
+        save_draft(request, draft)
         return onward(request, db, actor, ident)
 
     return answer
-
-
-def _text_problem(page: TextPage, value: str) -> str | None:
-    if not value and not page.optional:
-        return page.blank
-    if len(value) > page.limit:
-        return f"Use {page.limit} characters or fewer"
-    return None
 
 
 for _step in (*CHOICE_PAGES, *TEXT_PAGES):

@@ -9,20 +9,22 @@ reasons show on the request, so the agency that asked can see why it was refused
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from jigsaw.access.actor import Actor
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.deadlines.models import Rag
 from jigsaw.deadlines.timescales import load_profile
+from jigsaw.deadlines.values import Rag
 from jigsaw.errors import InvalidInput
-from jigsaw.http import DB
+from jigsaw.identity.dependencies import DB
 from jigsaw.people import service as people
+from jigsaw.policy.actor import Actor
 from jigsaw.records.models import Category
+from jigsaw.schemas import Id
 from jigsaw.sharing import decisions, recipients, requests
 from jigsaw.sharing.schemas import RequestIn, RequestOut, RerateIn
 from jigsaw.web import drafts
@@ -32,16 +34,18 @@ from jigsaw.web.forms import (
     CsrfChecked,
     Errors,
     Form,
+    PageForm,
     Posted,
+    Says,
     Viewer,
+    by_field,
     flash,
-    number,
     path_id,
     problems,
-    redirect,
-    render,
+    validate_form,
 )
 from jigsaw.web.names import Names
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,18 +91,20 @@ def request_page(request: Request, request_id: str, actor: Viewer, db: DB) -> Re
 
 @dataclass
 class RatingForm:
+    """The rating form as typed, to show again with any problems."""
+
     rag: str = ""
     rationale: str = ""
 
-    def problems(self, current: Rag) -> Errors:
-        errors: Errors = {}
-        if self.rag not in {r.value for r in Rag}:
-            errors["rag"] = "Choose how urgent the request is now"
-        elif self.rag == current.value:
-            errors["rag"] = f"The request is already rated {current.value}; choose another rating"
-        if not self.rationale:
-            errors["rationale"] = "Say why the urgency has changed"
-        return errors
+
+RATIONALE = "Say why the urgency has changed"
+
+
+class Rating(PageForm):
+    free_text: ClassVar[frozenset[str]] = frozenset({"rationale"})
+
+    rag: Annotated[Rag, Says("Choose how urgent the request is now")]
+    rationale: Annotated[str, Says(RATIONALE)]
 
 
 @router.get("/requests/{request_id}/rating")
@@ -126,19 +132,24 @@ def _rating_page(
 def rerate(request: Request, request_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
     asked = _request(db, actor, request_id)
     entered = RatingForm(rag=form.text("rag"), rationale=form.text("rationale"))
-    errors = entered.problems(asked.rating.rag)
-    if not errors:
+    rating, found = validate_form(form, Rating)
+    errors = by_field(found)
+    current = asked.rating.rag
+    if "rag" not in errors and entered.rag == current.value:
+        same = f"The request is already rated {current.value}; choose another rating"
+        errors = {"rag": same, **errors}
+    if rating is not None and not errors:
         profile = load_profile(request.app.state.settings.deadline_profile)
         try:
             changed = requests.rerate(
                 db,
                 actor,
                 asked.id,
-                RerateIn.model_validate({"rag": entered.rag, "rationale": entered.rationale}),
+                RerateIn.model_validate({"rag": rating.rag.value, "rationale": rating.rationale}),
                 profile,
             )
         except (InvalidInput, ValidationError) as refused:
-            errors = problems(refused, {"rationale": "Say why the urgency has changed"})
+            errors = problems(refused, {"rationale": RATIONALE})
         else:
             flash(request, f"Request {changed.id} is now rated {changed.rating.rag.value}.")
             return redirect(f"/requests/{changed.id}")
@@ -179,6 +190,12 @@ def _which_child_page(
     return render(request, "sharing/which_child.html", context, errors=errors)
 
 
+class ChildChosen(PageForm):
+    """The child picked from the list; the search box beside it is not part of the answer."""
+
+    record_id: Annotated[Id, Says("Select the child the request is about")]
+
+
 @router.post("/requests/{request_id}/decide", dependencies=CsrfChecked)
 def child_chosen(
     request: Request, request_id: str, actor: Viewer, db: DB, form: Posted
@@ -186,10 +203,10 @@ def child_chosen(
     asked = _request(db, actor, request_id)
     if form.text("search"):  # the search box's own button: show what it finds
         return _which_child_page(request, db, actor, asked, form.text("q"), {})
-    record_id = form.number("record_id")
-    if record_id is None:
-        errors = {"record_id": "Select the child the request is about"}
-        return _which_child_page(request, db, actor, asked, form.text("q"), errors)
+    chosen, found = validate_form(form, ChildChosen)
+    if chosen is None:
+        return _which_child_page(request, db, actor, asked, form.text("q"), by_field(found))
+    record_id = chosen.record_id
     people.view_agency_record(db, actor, record_id)
     draft = start(
         record_id,
@@ -225,25 +242,24 @@ class RequestForm:
             rag=form.text("rag"),
         )
 
-    def problems(self) -> Errors:
-        errors: Errors = {}
-        if number(self.recipient_agency_id) is None:
-            errors["recipient_agency_id"] = "Choose the agency to ask"
-        if self.purpose not in {p.value for p in SharingPurpose}:
-            errors["purpose"] = "Choose why you need the information"
-        if not self.categories:
-            errors["categories"] = "Select the kinds of information you need"
-        if not self.question:
-            errors["question"] = "Enter what you want to know"
-        if self.rag not in {r.value for r in Rag}:
-            errors["rag"] = "Choose how urgent the request is"
-        return errors
-
 
 MESSAGES = {
     "categories": "Select the kinds of information you need",
     "question": "Enter what you want to know",
 }
+
+
+class Asking(PageForm):
+    """What is asked is written as the requesting agency wants it; ``RequestIn`` has the
+    limits, so the service's problems come back worded by ``MESSAGES``."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"question"})
+
+    recipient_agency_id: Annotated[Id, Says("Choose the agency to ask")]
+    purpose: Annotated[SharingPurpose, Says("Choose why you need the information")]
+    categories: Annotated[list[str], Says(MESSAGES["categories"])]
+    question: Annotated[str, Says(MESSAGES["question"])]
+    rag: Annotated[Rag, Says("Choose how urgent the request is")]
 
 
 @router.get("/children/{record_id}/request-information")
@@ -280,8 +296,9 @@ def _request_form_page(
 def make_request(request: Request, record_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
     ident = path_id(record_id, "agency record")
     entered = RequestForm.read(form)
-    errors = entered.problems()
-    if not errors:
+    asking, found = validate_form(form, Asking)
+    errors = by_field(found)
+    if asking is not None:
         profile = load_profile(request.app.state.settings.deadline_profile)
         try:
             made = requests.make_request(
@@ -290,11 +307,11 @@ def make_request(request: Request, record_id: str, actor: Viewer, db: DB, form: 
                 RequestIn.model_validate(
                     {
                         "subject_record_id": ident,
-                        "recipient_agency_id": number(entered.recipient_agency_id),
-                        "purpose": entered.purpose,
-                        "categories": entered.categories,
-                        "question": entered.question,
-                        "rag": entered.rag,
+                        "recipient_agency_id": asking.recipient_agency_id,
+                        "purpose": asking.purpose.value,
+                        "categories": asking.categories,
+                        "question": asking.question,
+                        "rag": asking.rag.value,
                     }
                 ),
                 profile,

@@ -9,35 +9,28 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from jigsaw.access.actor import Actor
 from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
-from jigsaw.http import DB, CurrentActor
+from jigsaw.identity import service as accounts
+from jigsaw.identity.dependencies import DB, CurrentActor
 from jigsaw.people import service as people
 from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
+from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.schemas import parse_id
 from jigsaw.web import labels
-from jigsaw.web.forms import CsrfChecked, Posted, redirect
+from jigsaw.web.forms import CsrfChecked, Posted
 from jigsaw.web.paging import Page, pagination
-from jigsaw.web.templating import templates
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 MAX_SEARCH_LENGTH = 100
-
-
-def _render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    """Pages about children must not linger in caches on shared or borrowed computers."""
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def _agency_name(db: Database, actor: Actor) -> str:
@@ -56,7 +49,7 @@ def _agency_name(db: Database, actor: Actor) -> str:
 SEARCH_KEY = "children_search"
 SEARCH_COOKIE_BUDGET = 200
 """Characters the term may take in the session cookie's JSON, beside sign-in state and
-any draft (``drafts.BUDGET``): a browser drops a cookie over about 4 KB, and JSON
+the ids of any drafts (``drafts``): a browser drops a cookie over about 4 KB, and JSON
 writes each character outside ASCII as six characters, or twelve."""
 
 
@@ -104,7 +97,7 @@ def home(request: Request, actor: CurrentActor, db: DB, page: str = "1") -> Resp
         "page": shown,
         "pagination": pagination(shown, _page_href),
     }
-    return _render(request, "home.html", context)
+    return render(request, "home.html", context)
 
 
 @router.post("/", dependencies=CsrfChecked)
@@ -160,7 +153,7 @@ def _contact(db: Database, involvement: InvolvementOut, agency_name: str) -> Con
     """Who works with the child; the practitioner's own details fill any gaps."""
     who, phone, email = agency_name, involvement.contact_phone, involvement.contact_email
     if involvement.practitioner_id is not None:
-        practitioner = agencies.get_practitioner(db, involvement.practitioner_id)
+        practitioner = accounts.get_practitioner(db, involvement.practitioner_id)
         who = practitioner.name
         phone = phone or practitioner.phone
         email = email or practitioner.email
@@ -190,4 +183,4 @@ def child(request: Request, record_id: str, actor: CurrentActor, db: DB) -> Resp
         "contacts": [_contact(db, i, agency_name) for i in involvements],
         "items": records.list_items_for_record(db, actor, ident),
     }
-    return _render(request, "child.html", context)
+    return render(request, "child.html", context)

@@ -16,19 +16,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from jigsaw.access.actor import Actor
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
-from jigsaw.http import DB, CurrentActor
+from jigsaw.identity.dependencies import DB, CurrentActor
+from jigsaw.policy.actor import Actor
 from jigsaw.records.models import Category, Nature
 from jigsaw.schemas import parse_id
 from jigsaw.singleview import service
 from jigsaw.singleview.api import pdf_response
 from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Order
 from jigsaw.web.forms import outside_service_years
-from jigsaw.web.templating import templates
+from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,13 +48,6 @@ ABOUT: dict[str, str] = {
     "carer_household_member": "Lives with a parent or carer",
     "carer_associate": "Linked to a parent or carer",
 }
-
-
-def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    """Pages about a child must not linger in caches on shared or borrowed computers."""
-    return templates.TemplateResponse(
-        request, f"singleview/{template}", context, status_code=status
-    )
 
 
 def _id(raw: str, kind: str) -> int:
@@ -83,7 +76,7 @@ def _context(person_id: int, section: str, known_as: str | None, **more: Any) ->
 def _from_record(db: Database, actor: Actor, record_id: str, section: str) -> Response:
     """The child page links here; the practitioner's own record leads to the person."""
     person_id = service.person_for_record(db, actor, _id(record_id, "agency record"))
-    return RedirectResponse(f"/people/{person_id}/{section}", status_code=303)
+    return redirect(f"/people/{person_id}/{section}")
 
 
 @router.get("/children/{record_id}/chronology")
@@ -116,7 +109,7 @@ def who_knows(request: Request, person_id: str, actor: CurrentActor, db: DB) -> 
         names_withheld=found.names_withheld,
         other_agency_kinds=found.other_agency_kinds,
     )
-    return _page(request, "who_knows.html", context)
+    return render(request, "singleview/who_knows.html", context)
 
 
 # The chronology
@@ -219,14 +212,9 @@ def _chronology_page(
 @router.get("/people/{person_id}/chronology")
 def chronology(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Response:
     _, form, query, context = _chronology_page(request, db, actor, person_id, exported=False)
-    context.update(
-        errors=form.errors,
-        error_list=[
-            {"text": message, "href": f"#{field}-day"} for field, message in form.errors.items()
-        ],
-        query=f"?{query}" if query else "",
-    )
-    return _page(request, "chronology.html", context, 422 if form.errors else 200)
+    context.update(query=f"?{query}" if query else "")
+    days = {field: f"#{field}-day" for field in form.errors}
+    return render(request, "singleview/chronology.html", context, errors=form.errors, anchors=days)
 
 
 @router.get("/people/{person_id}/chronology/print")
@@ -235,7 +223,7 @@ def chronology_print(request: Request, person_id: str, actor: CurrentActor, db: 
     context.update(
         back=f"/people/{found.person_id}/chronology" + (f"?{query}" if query else ""),
     )
-    return _page(request, "chronology_print.html", context)
+    return render(request, "singleview/chronology_print.html", context)
 
 
 @router.get("/people/{person_id}/chronology/download")
@@ -258,4 +246,4 @@ def flags(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Resp
         title=f"Patterns for {found.known_as or 'this child'}",
         found=found,
     )
-    return _page(request, "flags.html", context)
+    return render(request, "singleview/flags.html", context)

@@ -1,13 +1,16 @@
-"""The Jinja environment for pages: our templates first, then GOV.UK Frontend's macros."""
+"""The Jinja environment for pages (our templates first, then GOV.UK Frontend's macros),
+and the one way every page route answers: ``render`` a page or ``redirect`` after a post.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import (
     BaseLoader,
@@ -18,13 +21,15 @@ from jinja2 import (
     PrefixLoader,
 )
 
-from jigsaw.access import sessions
-from jigsaw.http import SESSION_KEY
+from jigsaw.identity import sessions
+from jigsaw.identity.dependencies import SESSION_KEY
 from jigsaw.web import labels
 from jigsaw.web.csrf import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SERVICE_NAME = "Jigsaw"
+FLASH_KEY = "flash"
+"""The session key of a one-line message for the next page shown (``forms.flash``)."""
 
 
 # GOV.UK Frontend's page template starts the body with an inline script that marks
@@ -95,3 +100,40 @@ def _shared(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(env=_environment(), context_processors=[_shared])
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    errors: Mapping[str, str] | None = None,
+    anchors: Mapping[str, str] | None = None,
+    status_code: int | None = None,
+) -> Response:
+    """A page with its error summary built and any flash message taken from the session.
+
+    ``errors`` maps a field to its message, in the order the page shows the fields
+    (or the context's own ``errors`` do, if not given); the base layout lists them in
+    one error summary, each linking to ``#field``, or to where ``anchors`` says (the
+    day box of a date, another page for the check-answers page), and starts the title
+    with "Error: ". The status is 422 when there are errors, unless ``status_code``
+    says otherwise. Caching is refused for every page by ``app.py``, since pages about
+    children must not linger on shared computers.
+    """
+    full: dict[str, Any] = {"errors": {}, **context}
+    if errors is not None:
+        full["errors"] = dict(errors)
+    full["error_list"] = [
+        {"text": message, "href": (anchors or {}).get(field, f"#{field}")}
+        for field, message in full["errors"].items()
+    ]
+    if "session" in request.scope:
+        full["flash"] = request.session.pop(FLASH_KEY, None)
+    status = status_code if status_code is not None else (422 if errors else 200)
+    return templates.TemplateResponse(request, template, full, status_code=status)
+
+
+def redirect(location: str) -> Response:
+    """See Other: after a post, so refreshing the next page never sends the form again."""
+    return RedirectResponse(location, status_code=303)

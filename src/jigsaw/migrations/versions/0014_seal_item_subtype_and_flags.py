@@ -29,7 +29,14 @@ from alembic.operations import BatchOperations
 from sqlalchemy.orm import Session
 
 from jigsaw.migrations.guards import guard_append_only
-from jigsaw.protection.keyring import AGENCY_RECORD, PREFIX, Place, Subject, keyring, reveal
+from jigsaw.protection.keyring import (
+    AGENCY_RECORD,
+    Place,
+    Subject,
+    is_sealed_text,
+    keyring,
+    reveal,
+)
 
 revision = "0014"
 down_revision = "0013"
@@ -99,7 +106,7 @@ def _opened(bind: sa.Connection) -> list[dict[str, Any]]:
         for row in rows:
             subject = Subject(AGENCY_RECORD, row.subject_record_id)
             subtype = row.subtype
-            if subtype.startswith(PREFIX):
+            if is_sealed_text(subtype):
                 subtype = reveal(ring, subject, Place(TABLE, "subtype", row.seal_id), subtype)
             flags = reveal(ring, subject, Place(TABLE, "sensitivity", row.seal_id), row.sensitivity)
             pairs = dict(part.partition("=")[::2] for part in flags.split(";"))

@@ -1,0 +1,302 @@
+"""Who looked at which child, when: the access log for the DPO and auditors.
+
+Read straight from the audit log (every read of a person is appended there in the
+same transaction as the read), filtered in SQL. Refused attempts are shown beside
+the reads, and the alerts list break-glass use and repeated refusals (see
+``oversight.refusals``). Looking at the access log is itself an access, and is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import ACCOUNT_CHANGES, ALERTS, READS, REFUSALS, AuditAction
+from jigsaw.audit.models import AuditEntry
+from jigsaw.audit.reads import audited_read
+from jigsaw.breakglass.models import BreakGlassSession
+from jigsaw.db import Database
+from jigsaw.people.models import AgencyRecord, RecordingReason
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, require
+from jigsaw.schemas import Output
+
+
+class AccessEntry(Output):
+    seq: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_agency_id: int | None
+    action: str
+    object_type: str
+    object_id: str | None
+    purpose: str | None
+    refs: dict[str, Any]
+    child: str | None = None
+    """For break-glass alerts: the child, as the reader's own agency's record names them,
+    else by their person index number."""
+    category: str | None = None
+    """For break-glass alerts: the emergency ground the practitioner chose."""
+    reason: str | None = None
+    """For break-glass alerts: the reason the practitioner gave, in their words."""
+
+
+def _require_oversight(actor: Actor) -> None:
+    require(actor, Permission.VIEW_ACCESS_LOG, actor.agency_id)
+
+
+def _query(
+    actor: Actor,
+    actions: frozenset[AuditAction],
+    practitioner_id: int | None,
+    record_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Any:
+    query = select(AuditEntry).where(
+        AuditEntry.action.in_([a.value for a in actions]),
+        scopes.access_log(actor, AuditEntry.actor_agency_id),
+    )
+    if practitioner_id is not None:
+        query = query.where(AuditEntry.actor_id == practitioner_id)
+    if record_id is not None:
+        query = query.where(
+            or_(
+                (AuditEntry.object_type == "agency_record")
+                & (AuditEntry.object_id == str(record_id)),
+                AuditEntry.refs["agency_record"].as_integer() == record_id,
+            )
+        )
+    if since is not None:
+        query = query.where(AuditEntry.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.occurred_at < until)
+    return query.order_by(AuditEntry.seq.desc())
+
+
+@audited_read(AuditAction.ACCESS_LOG_VIEWED)
+def access_log(
+    db: Database,
+    actor: Actor,
+    *,
+    practitioner_id: int | None = None,
+    record_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AccessEntry]:
+    _require_oversight(actor)
+    with db.transaction() as session:
+        query = _query(actor, READS | REFUSALS, practitioner_id, record_id, since, until)
+        rows = _page(session, query, limit, offset)
+        audit.append(
+            session,
+            actor,
+            AuditAction.ACCESS_LOG_VIEWED,
+            "audit_log",
+            None,
+            refs={
+                k: v
+                for k, v in {"practitioner": practitioner_id, "agency_record": record_id}.items()
+                if v is not None
+            },
+        )
+        return rows
+
+
+BREAK_GLASS_LOOKBACK = 1000
+"""How many of the newest break-glass starts by other agencies' staff are checked for
+children this agency holds; break-glass is rare, so this reaches back a long way."""
+
+
+def _break_glass_on_our_children(
+    session: Session, agency_id: int | None, limit: int
+) -> list[AccessEntry]:
+    """Break-glass started elsewhere on a child this agency holds a record of.
+
+    The DPO of every agency holding the child is told when it starts, so each must be
+    able to review it too, not only the DPO of the practitioner's own agency. The
+    agencies are listed in the entry's refs (a JSON list), which SQLite and PostgreSQL
+    search differently, so the few candidates are filtered here.
+    """
+    if agency_id is None:
+        return []
+    candidates = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == AuditAction.BREAK_GLASS_STARTED.value,
+            AuditEntry.actor_agency_id != agency_id,
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(BREAK_GLASS_LOOKBACK)
+    )
+    found = [e for e in candidates if agency_id in (e.refs or {}).get("agencies", [])]
+    return [AccessEntry.model_validate(e) for e in found[:limit]]
+
+
+@audited_read(AuditAction.ACCESS_LOG_VIEWED)
+def alerts(db: Database, actor: Actor, *, limit: int = 200) -> list[AccessEntry]:
+    """Break-glass use, repeated refusals and changes to who can act in the agency,
+    newest first, for the DPO to review: their own agency's, break-glass by anyone on a
+    child their agency holds, and account changes made in their agency from outside it
+    (by the service administrator)."""
+    _require_oversight(actor)
+    with db.transaction() as session:
+        own = _page(session, _query(actor, ALERTS, None, None, None, None), limit, 0)
+        ours = (
+            []
+            if actor.is_system
+            else [
+                *_break_glass_on_our_children(session, actor.agency_id, limit),
+                *_account_changes_in_our_agency(session, actor.agency_id, limit),
+            ]
+        )
+        merged = {e.seq: e for e in [*own, *ours]}
+        rows = sorted(merged.values(), key=lambda e: e.seq, reverse=True)[:limit]
+        rows, children = _with_break_glass(session, actor.agency_id, rows)
+        rows = _with_recording_reasons(session, rows)
+        audit.append(
+            session,
+            actor,
+            AuditAction.ACCESS_LOG_VIEWED,
+            "audit_alerts",
+            None,
+            refs={"persons": children} if children else None,
+        )
+        return rows
+
+
+BREAK_GLASS_ALERTS = frozenset(
+    {AuditAction.BREAK_GLASS_STARTED.value, AuditAction.BREAK_GLASS_REPEATED.value}
+)
+
+
+def _with_break_glass(
+    session: Session, agency_id: int | None, rows: list[AccessEntry]
+) -> tuple[list[AccessEntry], list[int]]:
+    """Break-glass alerts with the child, the ground and the reason, so each can be
+    reviewed from the list; and the children named, for the audit entry of this read.
+
+    Every DPO who lists the alert sees the reason: the practitioner's own, who answers
+    for their use of it, and those of the agencies holding the child, whose records it
+    opened; the form told the practitioner so before they started. The child is named as
+    the reader's own agency's record of them names them, and otherwise only by number:
+    the list must not tell an agency a name it never held.
+    """
+    wanted = {
+        e.refs.get("break_glass")
+        for e in rows
+        if e.action in BREAK_GLASS_ALERTS and isinstance(e.refs.get("break_glass"), int)
+    }
+    if not wanted:
+        return rows, []
+    found = {
+        g.id: g
+        for g in session.scalars(
+            select(BreakGlassSession).where(BreakGlassSession.id.in_(sorted(wanted)))
+        )
+    }
+    people = sorted({g.person_id for g in found.values()})
+    names: dict[int, str] = {}
+    if agency_id is not None and people:
+        held = session.execute(
+            select(AgencyRecord.person_id, AgencyRecord.given_name, AgencyRecord.family_name)
+            .where(AgencyRecord.agency_id == agency_id, AgencyRecord.person_id.in_(people))
+            .order_by(AgencyRecord.id)
+        )
+        for person_id, given, family in held:
+            if person_id is not None:
+                names.setdefault(person_id, f"{given} {family}")
+    shown = []
+    for entry in rows:
+        ident = entry.refs.get("break_glass")
+        glass = (
+            found.get(ident)
+            if entry.action in BREAK_GLASS_ALERTS and isinstance(ident, int)
+            else None
+        )
+        if glass is None:
+            shown.append(entry)
+            continue
+        child = names.get(glass.person_id, f"Person {glass.person_id} in the person index")
+        ground = glass.category.value if glass.category is not None else None
+        shown.append(
+            entry.model_copy(update={"child": child, "category": ground, "reason": glass.reason})
+        )
+    return shown, people
+
+
+def _with_recording_reasons(session: Session, rows: list[AccessEntry]) -> list[AccessEntry]:
+    """A child recorded from a search, with the reason given, so the DPO can judge whether
+    the agency really works with them. Such alerts are only ever the reader's own
+    agency's, so the child is named as that agency's record names them."""
+    wanted = {
+        int(e.object_id)
+        for e in rows
+        if e.action == AuditAction.CHILD_RECORDED_FROM_SEARCH.value
+        and e.object_id is not None
+        and e.object_id.isdigit()
+    }
+    if not wanted:
+        return rows
+    found = {
+        record.id: (record, why)
+        for record, why in session.execute(
+            select(AgencyRecord, RecordingReason)
+            .outerjoin(RecordingReason, RecordingReason.agency_record_id == AgencyRecord.id)
+            .where(AgencyRecord.id.in_(sorted(wanted)))
+        )
+    }
+    shown = []
+    for entry in rows:
+        held = (
+            found.get(int(entry.object_id))
+            if entry.action == AuditAction.CHILD_RECORDED_FROM_SEARCH.value
+            and entry.object_id is not None
+            and entry.object_id.isdigit()
+            else None
+        )
+        if held is None:
+            shown.append(entry)
+            continue
+        record, why = held
+        child = f"{record.given_name} {record.family_name}"
+        reason = why.reason if why is not None else None
+        shown.append(entry.model_copy(update={"child": child, "reason": reason}))
+    return shown
+
+
+def _account_changes_in_our_agency(
+    session: Session, agency_id: int | None, limit: int
+) -> list[AccessEntry]:
+    """Accounts added or changed, and tokens issued, in this agency by someone outside it.
+
+    Every such entry names the agency concerned in its refs, so the agency whose accounts
+    changed is alerted whoever made the change. Changes made from the command line (the
+    data controller provisioning, the demo) are audited but raise no alert, as no person
+    made them.
+    """
+    if agency_id is None:
+        return []
+    query = (
+        select(AuditEntry)
+        .where(
+            AuditEntry.action.in_([a.value for a in ACCOUNT_CHANGES]),
+            AuditEntry.refs["agency"].as_integer() == agency_id,
+            AuditEntry.actor_id.is_not(None),
+        )
+        .order_by(AuditEntry.seq.desc())
+    )
+    return _page(session, query, limit, 0)
+
+
+def _page(session: Session, query: Any, limit: int, offset: int) -> list[AccessEntry]:
+    return [
+        AccessEntry.model_validate(e) for e in session.scalars(query.limit(limit).offset(offset))
+    ]

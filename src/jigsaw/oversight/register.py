@@ -1,0 +1,245 @@
+"""The disclosure register: everything shared about a person, and every decision not to.
+
+Built for a subject access request or a family's question "who was told what about
+us, and why": each decision with its outcome, reasons, purpose and lawful basis, who
+decided, and for each disclosure what went, to whom, until when, and whether it was
+revoked. Items are described by their summary, never their detail or source, so the
+identities of referrers, victims and third parties stay withheld.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
+from jigsaw.db import Database
+from jigsaw.errors import NotFound
+from jigsaw.identity.models import Agency, Practitioner
+from jigsaw.people.models import AgencyRecord
+from jigsaw.policy import scopes
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, require
+from jigsaw.records.models import InformationItem
+from jigsaw.schemas import Output
+from jigsaw.sharing.models import (
+    DisclosedItem,
+    Disclosure,
+    DisclosureAcknowledgement,
+    DisclosureRevocation,
+    SharingDecision,
+)
+from jigsaw.spreadsheet import csv_text
+
+
+class SharedItem(Output):
+    item_id: int
+    category: str
+    subtype: str
+    occurred_on: date
+    summary: str
+    fields: list[str]
+
+
+class RegisterEntry(Output):
+    decision_id: int
+    decided_at: datetime
+    decided_by: str
+    sharing_agency: str
+    outcome: str
+    purpose: str
+    reasons: str
+    lawful_basis: str | None
+    art9_condition: str | None
+    art10_condition: str | None
+    consent_position: str
+    recipient_agency: str
+    recipient_practitioner: str | None
+    disclosure_id: int | None = None
+    disclosed_at: datetime | None = None
+    expires_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    revoked_at: datetime | None = None
+    items: list[SharedItem] = []
+
+
+class Register(Output):
+    agency_record_ids: list[int]
+    entries: list[RegisterEntry]
+
+
+def _records_of(session: Session, person_id: int | None, record_id: int | None) -> list[int]:
+    if record_id is not None:
+        return [record_id] if session.get(AgencyRecord, record_id) else []
+    return list(session.scalars(select(AgencyRecord.id).where(AgencyRecord.person_id == person_id)))
+
+
+@audited_read(AuditAction.REGISTER_VIEWED)
+def build_register(
+    db: Database, actor: Actor, *, person_id: int | None = None, record_id: int | None = None
+) -> Register:
+    """The register for a person (all their linked agency records) or one agency record.
+
+    A DPO, Caldicott Guardian or auditor sees their own agency's decisions; the system
+    (the command line, run by the data controller) sees every agency's.
+    """
+    require(actor, Permission.VIEW_REGISTER, actor.agency_id)
+    with db.transaction() as session:
+        records = _records_of(session, person_id, record_id)
+        if not records:
+            raise NotFound(
+                "person" if person_id is not None else "agency record", person_id or record_id
+            )
+        query = select(SharingDecision).where(
+            SharingDecision.subject_record_id.in_(records),
+            scopes.of_agency(actor, Permission.VIEW_REGISTER, SharingDecision.agency_id),
+        )
+        decisions = list(
+            session.scalars(query.order_by(SharingDecision.decided_at, SharingDecision.id))
+        )
+        entries: list[RegisterEntry] = []
+        for decision in decisions:
+            entries.extend(_entries(session, decision))
+        audit.append(
+            session,
+            actor,
+            AuditAction.REGISTER_VIEWED,
+            "agency_record",
+            None,
+            refs={"records": records, **({"person": person_id} if person_id else {})},
+        )
+        return Register(agency_record_ids=records, entries=entries)
+
+
+def _name(
+    session: Session, model: type[Agency] | type[Practitioner], ident: int | None
+) -> str | None:
+    if ident is None:
+        return None
+    row: Agency | Practitioner | None = session.get(model, ident)  # type: ignore[assignment]
+    return None if row is None else row.name
+
+
+def _entries(session: Session, decision: SharingDecision) -> list[RegisterEntry]:
+    base = RegisterEntry(
+        decision_id=decision.id,
+        decided_at=decision.decided_at,
+        decided_by=_name(session, Practitioner, decision.decided_by_id) or "",
+        sharing_agency=_name(session, Agency, decision.agency_id) or "",
+        outcome=decision.outcome.value,
+        purpose=decision.purpose.value,
+        reasons=decision.reasons,
+        lawful_basis=decision.lawful_basis,
+        art9_condition=decision.art9_condition,
+        art10_condition=decision.art10_condition,
+        consent_position=decision.consent_position.value,
+        recipient_agency=_name(session, Agency, decision.recipient_agency_id) or "",
+        recipient_practitioner=_name(session, Practitioner, decision.recipient_practitioner_id),
+    )
+    disclosures = list(
+        session.scalars(
+            select(Disclosure).where(Disclosure.decision_id == decision.id).order_by(Disclosure.id)
+        )
+    )
+    if not disclosures:
+        return [base]
+    return [_with_disclosure(session, base, d) for d in disclosures]
+
+
+def _with_disclosure(
+    session: Session, base: RegisterEntry, disclosure: Disclosure
+) -> RegisterEntry:
+    ack = session.scalar(
+        select(DisclosureAcknowledgement.acknowledged_at).where(
+            DisclosureAcknowledgement.disclosure_id == disclosure.id
+        )
+    )
+    revoked = session.scalar(
+        select(DisclosureRevocation.revoked_at).where(
+            DisclosureRevocation.disclosure_id == disclosure.id
+        )
+    )
+    items = []
+    for shown in session.scalars(
+        select(DisclosedItem)
+        .where(DisclosedItem.disclosure_id == disclosure.id)
+        .order_by(DisclosedItem.id)
+    ):
+        item = _version_at(session, shown.item_chain_id, disclosure.created_at)
+        items.append(
+            SharedItem(
+                item_id=item.id,
+                category=item.category.value,
+                subtype=item.subtype,
+                occurred_on=item.occurred_on,
+                summary=item.summary,
+                fields=list(shown.fields),
+            )
+        )
+    return base.model_copy(
+        update={
+            "disclosure_id": disclosure.id,
+            "disclosed_at": disclosure.created_at,
+            "expires_at": disclosure.expires_at,
+            "acknowledged_at": ack,
+            "revoked_at": revoked,
+            "items": items,
+        }
+    )
+
+
+def _version_at(session: Session, chain_id: int, moment: datetime) -> InformationItem:
+    """The version of an item that was current when it was disclosed."""
+    return session.scalars(
+        select(InformationItem)
+        .where(
+            (InformationItem.id == chain_id) | (InformationItem.root_id == chain_id),
+            InformationItem.recorded_at <= moment,
+        )
+        .order_by(InformationItem.version.desc())
+        .limit(1)
+    ).one()
+
+
+CSV_COLUMNS = (
+    "decision_id",
+    "decided_at",
+    "decided_by",
+    "sharing_agency",
+    "outcome",
+    "purpose",
+    "lawful_basis",
+    "art9_condition",
+    "art10_condition",
+    "consent_position",
+    "recipient_agency",
+    "recipient_practitioner",
+    "disclosure_id",
+    "disclosed_at",
+    "expires_at",
+    "acknowledged_at",
+    "revoked_at",
+    "items",
+    "reasons",
+)
+
+
+def register_csv(register: Register) -> str:
+    """One row per decision or disclosure; items summarised in one column.
+
+    Reasons and summaries are free text, so the cells go through ``csv_text``,
+    which keeps a spreadsheet from running any of them as a formula.
+    """
+    rows = []
+    for entry in register.entries:
+        data = entry.model_dump(mode="json")
+        data["items"] = "; ".join(
+            f"{i['occurred_on']} {i['category']}/{i['subtype']}: {i['summary']}"
+            for i in data["items"]
+        )
+        rows.append([data[c] for c in CSV_COLUMNS])
+    return csv_text(CSV_COLUMNS, rows)
