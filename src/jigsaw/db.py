@@ -249,8 +249,10 @@ class UnitOfWork(Database):
     a mistake, a refused action the page then explains) leaves nothing it staged
     behind, while what the request did before it stands. Audit entries and domain
     events are collected on the one session and handled just before the commit.
-    Reads before the first write use a plain read session, so on SQLite a request
-    that only looks takes no write lock.
+    Reads made through ``reading()`` before the first write use a plain read session.
+    An audited read writes its entry, so on SQLite a request that views a child holds
+    the one write lock from that read until it ends; PostgreSQL, for production, locks
+    only the rows written, and the audit head only for the commit itself.
     """
 
     def __init__(self, database: Database) -> None:  # shares, never re-creates, the engines
@@ -280,18 +282,19 @@ class UnitOfWork(Database):
         savepoint = session.begin_nested()
         try:
             yield session
+            if savepoint.is_active:
+                savepoint.commit()  # its flush can fail too, after the block ended
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
             for key, mark in marks.items():
                 del session.info.get(key, [])[mark:]
             raise
-        if savepoint.is_active:
-            savepoint.commit()
 
     def independent(self) -> AbstractContextManager[Session]:
-        if self._session is not None and self.is_sqlite:
-            # SQLite has one writer: a second transaction would wait on this one forever.
+        if self._session is not None:
+            # SQLite has one writer, and on PostgreSQL a row this request changed stays
+            # locked until it ends: a second transaction would wait on this one forever.
             raise RuntimeError("An independent write must come before the request writes")
         return self._database.transaction()
 
@@ -308,14 +311,22 @@ class UnitOfWork(Database):
                 yield session
 
     def commit(self) -> None:
-        """Handle the events, then commit everything the request did."""
-        if self._kept:
-            with self.transaction() as shared:
-                for write in self._kept:
-                    write(shared)
-        session, self._session, self._finished = self._session, None, True
-        if session is not None:
-            _commit(session)
+        """Handle the events, then commit everything the request did.
+
+        If any of that fails, the request is rolled back like any failed one: its
+        transaction ends, and what was to be kept regardless is written on its own.
+        """
+        try:
+            if self._kept:
+                with self.transaction() as shared:
+                    for write in self._kept:
+                        write(shared)
+            session, self._session, self._finished = self._session, None, True
+            if session is not None:
+                _commit(session)
+        except BaseException:
+            self.rollback()
+            raise
 
     def rollback(self) -> None:
         """Undo everything the request did, then write what was to be kept regardless."""

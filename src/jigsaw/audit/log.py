@@ -130,6 +130,11 @@ def _sequence(session: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    """Only the transaction's own commit sequences: a savepoint being released fires
+    this too, and sequencing there would lock the head until the request ends and put
+    entries into a savepoint an enclosing call may still roll back."""
+    if session.in_nested_transaction():
+        return
     _sequence(session)
 
 

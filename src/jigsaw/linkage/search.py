@@ -202,9 +202,10 @@ def record_child(
     """Record a child for the practitioner's agency, with why, then link it through the
     online match.
 
-    Two transactions, one per service: the record is the practitioner's and stands
-    even if linking fails, in which case it stays unlinked until the next run. Linking
-    shows them nothing of other agencies until a second person confirms the record.
+    With a plain database each service commits on its own, so the record stands if
+    linking fails and stays unlinked until the next run; in a request both commit
+    together, and a failed link fails the request with nothing recorded. Linking shows
+    them nothing of other agencies until a second person confirms the record.
     """
     record = people.record_found_by_search(db, actor, data, reason)
     return record, linking.link_recorded(db, actor, record.id, model=model)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, Field, ValidationError, create_model
 
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
@@ -131,6 +131,16 @@ def _items_page(
     return render(request, "sharing/disclose_items.html", context, errors=errors)
 
 
+def _items_form(items: list[ItemOut]) -> type[PageForm]:
+    """The page's checkboxes, two groups per item named by its id, so the model is made
+    for the items shown. A field name that is not offered is left out, not refused."""
+    fields: dict[str, Any] = {}
+    for item in items:
+        fields[f"fields_{item.id}"] = (list[str], Field(default=[], alias=f"fields-{item.id}"))
+        fields[f"reveal_{item.id}"] = (str, Field(default="", alias=f"reveal-{item.id}"))
+    return create_model("ItemsChosen", __base__=PageForm, **fields)
+
+
 @router.post("/decisions/{decision_id}/disclose", dependencies=CsrfChecked)
 def items_chosen(
     request: Request, decision_id: str, actor: Viewer, db: DB, form: Posted
@@ -138,15 +148,18 @@ def items_chosen(
     decision = _decision(db, actor, decision_id)
     draft = _draft(request, decision)
     items = _choosable(db, actor, decision)
+    ticked, found = validate_form(form, _items_form(items))
+    if ticked is None:
+        return _items_page(request, db, actor, decision, draft, by_field(found))
     draft.fields = {
         item.id: chosen
         for item in items
-        if (chosen := [f for f in DISCLOSABLE_FIELDS if f in form.texts(f"fields-{item.id}")])
+        if (chosen := [f for f in DISCLOSABLE_FIELDS if f in getattr(ticked, f"fields_{item.id}")])
     }
     draft.reveal_protected = [
         item.id
         for item in items
-        if item.id in draft.fields and form.text(f"reveal-{item.id}") == "yes"
+        if item.id in draft.fields and getattr(ticked, f"reveal_{item.id}") == "yes"
     ]
     if not draft.fields:
         first = f"fields-{items[0].id}" if items else "fields"

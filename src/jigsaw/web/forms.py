@@ -259,8 +259,14 @@ _TOO_LONG = {"string_too_long", "too_long"}
 _WRITTEN = {"value_error", "assertion_error"}
 
 
-def _says(model: type[RawInput], field: str) -> Says | None:
-    info = model.model_fields.get(field)
+def _keys(model: type[RawInput]) -> dict[str, str]:
+    """Each field's name in the form (its alias, where the form's name is no Python name:
+    ``fields-12``, ``from``) to its name in the model, in the order of the form."""
+    return {info.alias or name: name for name, info in model.model_fields.items()}
+
+
+def _says(model: type[RawInput], key: str) -> Says | None:
+    info = model.model_fields.get(_keys(model).get(key, key))
     if info is None:
         return None
     found = [m for m in info.metadata if isinstance(m, Says)]
@@ -307,21 +313,21 @@ def form_values(form: Form, model: type[RawInput]) -> dict[str, Any]:
     """
     trims = bool(model.model_config.get("str_strip_whitespace"))
     values: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        if name == CSRF_FIELD:
+    for key, name in _keys(model).items():
+        if key == CSRF_FIELD:
             continue
-        if any(isinstance(m, DateInput) for m in info.metadata):
-            parts = {part: form.text(f"{name}-{part}") for part in DATE_PARTS}
+        if any(isinstance(m, DateInput) for m in model.model_fields[name].metadata):
+            parts = {part: form.text(f"{key}-{part}") for part in DATE_PARTS}
             if any(parts.values()):
-                values[name] = parts
+                values[key] = parts
             continue
-        raw = [v for v in form.data.getlist(name) if isinstance(v, str)]
+        raw = [v for v in form.data.getlist(key) if isinstance(v, str)]
         kept = [v.strip() if trims else v for v in raw if (v.strip() if trims else v)]
         if _listed(model, name):
             if kept:
-                values[name] = kept
+                values[key] = kept
         elif kept:
-            values[name] = kept[0]
+            values[key] = kept[0]
     return values
 
 
@@ -337,7 +343,7 @@ def validate_form(
         context = {"offered": dict(offered or {})}
         return model.model_validate(form_values(form, model), context=context), []
     except ValidationError as error:
-        order = list(model.model_fields)
+        order = list(_keys(model))
         found: dict[str, str] = {}
         for e in error.errors(include_input=False, include_url=False):
             field = str(e["loc"][0]) if e["loc"] else ""
