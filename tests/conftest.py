@@ -23,7 +23,7 @@ from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn, ServiceAccountIn
 from jigsaw.app import create_app
 from jigsaw.clock import utcnow
-from jigsaw.config import Settings
+from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
 from jigsaw.identity import service as access
 from jigsaw.identity import totp
@@ -256,3 +256,12 @@ class World:
 @pytest.fixture(scope="session")
 def world(db: Database) -> World:
     return World(db)
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_from_this_tests_environment() -> Iterator[None]:
+    """Commands read settings from the environment once per process (``get_settings``);
+    a test that sets the environment must not get what an earlier test's command read."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
