@@ -8,6 +8,7 @@ on success, so refreshing a page never re-sends a password or a code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -193,6 +194,26 @@ def _second_factor_passed(request: Request) -> Response:
     return _after_sign_in(request)
 
 
+def _check_code(
+    request: Request,
+    form: Posted,
+    check: Callable[[str], object],
+    again: Callable[[dict[str, str], int], Response],
+) -> Response:
+    """Signing in with a code and setting up the app that makes one refuse a code alike,
+    so a locked account or a wrong code reads the same on both pages."""
+    entered, problems = validate_form(form, CodeForm)
+    if entered is None:
+        return again(by_field(problems), 422)
+    try:
+        check(entered.code)
+    except access.AccountLocked as locked:
+        return again({"code": str(locked)}, 429)
+    except access.CodeRefused as refused:
+        return again({"code": str(refused)}, 401)
+    return _second_factor_passed(request)
+
+
 @router.post(CODE_PAGE, dependencies=CsrfChecked)
 def enter_code(
     request: Request, actor: SignedInActor, db: DB, accounts: Accounts, form: Posted
@@ -200,16 +221,12 @@ def enter_code(
     elsewhere = _pending(db, actor)
     if elsewhere:
         return redirect(elsewhere)
-    entered, problems = validate_form(form, CodeForm)
-    if entered is None:
-        return _code_page(request, by_field(problems), 422)
-    try:
-        access.verify_code(db, accounts, _person_id(actor), entered.code)
-    except access.AccountLocked as locked:
-        return _code_page(request, {"code": str(locked)}, 429)
-    except access.CodeRefused as refused:
-        return _code_page(request, {"code": str(refused)}, 401)
-    return _second_factor_passed(request)
+    return _check_code(
+        request,
+        form,
+        lambda code: access.verify_code(db, accounts, _person_id(actor), code),
+        lambda errors, status: _code_page(request, errors, status),
+    )
 
 
 def _set_up_page(
@@ -248,18 +265,15 @@ def confirm_set_up(
     elsewhere = _not_setting_up(db, actor)
     if elsewhere:
         return redirect(elsewhere)
-    entered, problems = validate_form(form, CodeForm)
-    if entered is None:
-        return _set_up_page(request, db, accounts, actor, by_field(problems), 422)
     try:
-        access.confirm_enrolment(db, accounts, _person_id(actor), entered.code)
-    except access.AccountLocked as locked:
-        return _set_up_page(request, db, accounts, actor, {"code": str(locked)}, 429)
-    except access.CodeRefused as refused:
-        return _set_up_page(request, db, accounts, actor, {"code": str(refused)}, 401)
+        return _check_code(
+            request,
+            form,
+            lambda code: access.confirm_enrolment(db, accounts, _person_id(actor), code),
+            lambda errors, status: _set_up_page(request, db, accounts, actor, errors, status),
+        )
     except Conflict:
         return redirect(CODE_PAGE)
-    return _second_factor_passed(request)
 
 
 # Confirming it's you before a sensitive action

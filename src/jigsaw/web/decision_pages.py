@@ -91,6 +91,17 @@ def save_draft(request: Request, draft: DecisionDraft) -> None:
     drafts.save_decision(request, draft)
 
 
+def step_saved(
+    request: Request, db: Database, actor: Actor, draft: DecisionDraft, step: str | None = None
+) -> Response:
+    """Every page of the journey ends alike: its answer kept (the step marked done when
+    being answered is not enough to tell), then on to the first step still to do."""
+    if step is not None:
+        draft.mark(step)
+    save_draft(request, draft)
+    return onward(request, db, actor, draft.subject_record_id)
+
+
 def onward(request: Request, db: Database, actor: Actor, record_id: int) -> Response:
     """After a page is saved: the first step still to do (the check page when all are)."""
     journey = load_journey(request, db, actor, record_id)
@@ -216,8 +227,7 @@ def recipient_chosen(
         draft.recipient_agency_id = agency_id
         draft.recipient_practitioner_id = None
         draft.unmark("recipient-person")
-    save_draft(request, draft)
-    return onward(request, db, actor, ident)
+    return step_saved(request, db, actor, draft)
 
 
 # Reconsidering: a new decision, linked to the one it replaces, made afresh.
@@ -309,9 +319,7 @@ def recipient_person_chosen(
         return _person_page(request, db, journey, "", by_field(found))
     choice = chosen.recipient_practitioner_id
     draft.recipient_practitioner_id = None if choice == "agency" else int(choice)
-    draft.mark("recipient-person")
-    save_draft(request, draft)
-    return onward(request, db, actor, ident)
+    return step_saved(request, db, actor, draft, "recipient-person")
 
 
 # One page per question of the guidance
@@ -362,8 +370,7 @@ def question_answered(
         draft.answers[question_id] = answer
         draft.answers = dict(draft.answers)
         draft.unmark(RECOMMENDATION)
-    save_draft(request, draft)
-    return onward(request, db, actor, ident)
+    return step_saved(request, db, actor, draft)
 
 
 # The recommendation and the rule behind it
@@ -403,9 +410,7 @@ def recommendation_read(request: Request, record_id: str, actor: Viewer, db: DB)
     journey = open_step(request, db, actor, ident, RECOMMENDATION)
     if isinstance(journey, Response):
         return journey
-    journey.draft.mark(RECOMMENDATION)
-    save_draft(request, journey.draft)
-    return onward(request, db, actor, ident)
+    return step_saved(request, db, actor, journey.draft, RECOMMENDATION)
 
 
 # Check your answers, and recording the decision

@@ -264,6 +264,18 @@ def _chosen_items(
     ]
 
 
+def _ready_to_share(
+    request: Request, db: Database, actor: Actor, raw: str
+) -> tuple[DecisionOut, DisclosureDraft] | Response:
+    """The decision and its draft once items and an expiry are chosen; until then the
+    check page and sharing both send the person to the step still to do."""
+    decision = _decision(db, actor, raw)
+    draft = _draft(request, decision)
+    if "items" not in draft.done or draft.expires_on is None:
+        return redirect(_next(decision.id, draft))
+    return decision, draft
+
+
 @router.get("/decisions/{decision_id}/disclose/check")
 def disclosure_check(
     request: Request,
@@ -272,10 +284,10 @@ def disclosure_check(
     _recent: RecentlyAuthenticatedActor,
     db: DB,
 ) -> Response:
-    decision = _decision(db, actor, decision_id)
-    draft = _draft(request, decision)
-    if "items" not in draft.done or draft.expires_on is None:
-        return redirect(_next(decision.id, draft))
+    ready = _ready_to_share(request, db, actor, decision_id)
+    if isinstance(ready, Response):
+        return ready
+    decision, draft = ready
     return _check_page(request, db, actor, decision, draft, {})
 
 
@@ -325,10 +337,10 @@ def share(
     _recent: RecentlyAuthenticatedActor,
     db: DB,
 ) -> Response:
-    decision = _decision(db, actor, decision_id)
-    draft = _draft(request, decision)
-    if "items" not in draft.done or draft.expires_on is None:
-        return redirect(_next(decision.id, draft))
+    ready = _ready_to_share(request, db, actor, decision_id)
+    if isinstance(ready, Response):
+        return ready
+    decision, draft = ready
     chosen = _chosen_items(db, actor, decision, draft)
     try:
         made = disclosures.disclose(

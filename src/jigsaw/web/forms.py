@@ -127,6 +127,29 @@ def read_date(form: Form, name: str, label: str) -> tuple[date | None, str | Non
     return date_from_parts([form.text(f"{name}-{part}") for part in DATE_PARTS], label)
 
 
+def read_optional_date(form: Form, name: str, label: str) -> tuple[date | None, str | None]:
+    """A date filter: blank is no filter, anything else must be a real date."""
+    if not any(form.text(f"{name}-{part}") for part in DATE_PARTS):
+        return None, None
+    return read_date(form, name, label)
+
+
+def read_date_range(
+    form: Form, start: tuple[str, str], end: tuple[str, str], errors: Errors, backwards: str
+) -> tuple[date | None, date | None]:
+    """A from-and-to filter, each end a ``(name, label)``: either end may be left blank,
+    and an end before the start is reported against the end, as ``backwards``."""
+    since, problem = read_optional_date(form, *start)
+    if problem:
+        errors[start[0]] = problem
+    until, problem = read_optional_date(form, *end)
+    if problem:
+        errors[end[0]] = problem
+    if since and until and until < since:
+        errors[end[0]] = backwards
+    return since, until
+
+
 def date_from_parts(parts: Sequence[str], label: str) -> tuple[date | None, str | None]:
     """The day, month and year typed into a GOV.UK date input as a date, or a message."""
     if not any(parts):

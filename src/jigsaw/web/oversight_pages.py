@@ -18,7 +18,7 @@ from jigsaw.oversight import access_log as access
 from jigsaw.oversight import register
 from jigsaw.oversight.access_log import AccessEntry
 from jigsaw.sharing import recipients
-from jigsaw.web.forms import Errors, Form, Viewer, number, read_date
+from jigsaw.web.forms import Errors, Form, Viewer, number, read_date_range
 from jigsaw.web.names import Names
 from jigsaw.web.templating import render
 
@@ -64,13 +64,6 @@ def register_download(actor: RecentlyAuthenticatedActor, db: DB, record: str = "
     )
 
 
-def _day(form: Form, name: str, label: str) -> tuple[date | None, str | None]:
-    """An optional date filter: blank is no filter, anything else must be a real date."""
-    if not any(form.text(f"{name}-{p}") for p in ("day", "month", "year")):
-        return None, None
-    return read_date(form, name, label)
-
-
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -86,14 +79,13 @@ def access_log_page(request: Request, actor: Viewer, db: DB) -> Response:
         errors["practitioner"] = "Choose a practitioner from the list"
     if record and record_id is None:
         errors["record"] = NO_RECORD
-    since, problem = _day(filters, "from", "the first day")
-    if problem:
-        errors["from"] = problem
-    until, problem = _day(filters, "to", "the last day")
-    if problem:
-        errors["to"] = problem
-    if since and until and until < since:
-        errors["to"] = "The last day must be the same as or after the first day"
+    since, until = read_date_range(
+        filters,
+        ("from", "the first day"),
+        ("to", "the last day"),
+        errors,
+        "The last day must be the same as or after the first day",
+    )
     entries: list[AccessEntry] = []
     if not errors:
         entries = access.access_log(

@@ -31,10 +31,9 @@ from jigsaw.web.decision_pages import (
     adviser_names,
     answered_advice,
     journey_page,
-    onward,
     open_step,
     record_number,
-    save_draft,
+    step_saved,
     step_url,
 )
 from jigsaw.web.drafts import DecisionDraft
@@ -293,8 +292,7 @@ def family_answered(
     if answered is None:
         return _family_page(request, journey, form.text("family_informed"), by_field(found))
     journey.draft.family_informed = answered.family_informed == "yes"
-    save_draft(request, journey.draft)
-    return onward(request, db, actor, ident)
+    return step_saved(request, db, actor, journey.draft)
 
 
 @router.get(SHARE + "/advice")
@@ -351,9 +349,7 @@ def advice_linked(
         errors = by_field(found) or {"advice_request_ids": NO_ADVICE}
         return _advice_page(request, db, actor, journey, [str(i) for i in chosen], errors)
     journey.draft.advice_request_ids = chosen
-    journey.draft.mark("advice")
-    save_draft(request, journey.draft)
-    return onward(request, db, actor, ident)
+    return step_saved(request, db, actor, journey.draft, "advice")
 
 
 # One GET and one POST route for each one-choice and one-text page
@@ -395,9 +391,7 @@ def _answered(step: str) -> Callable[..., Response]:
                 value = form.text(text.field)
                 return _text_page(request, journey, step, value, by_field(found))
             setattr(draft, text.field, getattr(wrote, text.field))
-        draft.mark(step)
-        save_draft(request, draft)
-        return onward(request, db, actor, ident)
+        return step_saved(request, db, actor, draft, step)
 
     return answer
 

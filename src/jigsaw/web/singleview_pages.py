@@ -9,9 +9,7 @@ service's own reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +25,7 @@ from jigsaw.schemas import parse_id
 from jigsaw.singleview import service
 from jigsaw.singleview.api import pdf_response
 from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Order
-from jigsaw.web.forms import outside_service_years
+from jigsaw.web.forms import Form, read_date_range
 from jigsaw.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -128,22 +126,6 @@ class FilterForm:
     errors: dict[str, str]
 
 
-def _date(params: Mapping[str, str], name: str, label: str) -> tuple[date | None, str | None]:
-    parts = [params.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
-    if not any(parts):
-        return None, None
-    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
-        return None, f"{label} must be a real date, using numbers only"
-    day, month, year = (int(p) for p in parts)
-    if year < 1000:
-        return None, "Enter the year as 4 numbers, for example 2026"
-    try:
-        value = date(year, month, day)
-    except ValueError:
-        return None, f"{label} must be a real date"
-    return value, outside_service_years(value)
-
-
 def read_filters(request: Request) -> tuple[ChronologyFilters, FilterForm]:
     """Filters from the query string; what cannot be read is reported, not guessed."""
     params = request.query_params
@@ -151,14 +133,13 @@ def read_filters(request: Request) -> tuple[ChronologyFilters, FilterForm]:
     errors: dict[str, str] = {}
     categories = {c for c in params.getlist("category") if c in Category._value2member_map_}
     agencies = {i for i in map(parse_id, params.getlist("agency")) if i is not None}
-    since, problem = _date(flat, "since", "The start date")
-    if problem:
-        errors["since"] = problem
-    until, problem = _date(flat, "until", "The end date")
-    if problem:
-        errors["until"] = problem
-    if since and until and since > until:
-        errors["until"] = "The end date must be the same as or after the start date"
+    since, until = read_date_range(
+        Form(params),
+        ("since", "The start date"),
+        ("until", "The end date"),
+        errors,
+        "The end date must be the same as or after the start date",
+    )
     nature_raw = params.get("nature", "")
     order_raw = params.get("order", Order.OLDEST_FIRST.value)
     filters = ChronologyFilters(
