@@ -18,6 +18,7 @@ from pydantic import AfterValidator, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from jigsaw import clock
+from jigsaw.drafts import service as stored_drafts
 from jigsaw.errors import Conflict, InvalidInput, NotSignedIn
 from jigsaw.identity import oidc, sessions, totp
 from jigsaw.identity import service as access
@@ -30,7 +31,6 @@ from jigsaw.identity.dependencies import (
 )
 from jigsaw.identity.passwords import MIN_PASSWORD_LENGTH
 from jigsaw.policy.actor import Actor
-from jigsaw.web import drafts
 from jigsaw.web.csrf import CSRF_SESSION_KEY, require_csrf
 from jigsaw.web.forms import Posted, RawPageForm, Says, by_field, validate_form
 from jigsaw.web.templating import redirect, render
@@ -162,7 +162,7 @@ def sign_out(request: Request, db: DB) -> Response:
     state = sessions.read(request.session)
     if state is not None:
         access.end_sessions(db, state.practitioner_id)
-        drafts.discard_all(db, state.practitioner_id)
+        stored_drafts.discard_all(db, state.practitioner_id)
     request.session.clear()
     request.session[SIGNED_OUT_KEY] = True
     return redirect("/sign-in")

@@ -139,9 +139,6 @@ def write(
     return store.write(db, owner, draft.slot, body, ident, expires_at)
 
 
-discard_all = store.discard_all
-
-
 def _session_ends(request: Request) -> datetime:
     """When this request's session reaches its absolute limit, and so its drafts."""
     lifetime = timedelta(seconds=get_settings_for(request).session_max_age_seconds)
