@@ -6,14 +6,15 @@ BOOTSTRAP := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
 VENV := .venv
 RUN := $(VENV)/bin
-CHROMIUM ?= /usr/bin/chromium
+CHROMIUM := $(or $(JIGSAW_CHROMIUM),/usr/bin/chromium)
+BROWSER_PACKAGES := chromium fonts-dejavu-core
 
-.PHONY: demo test test-spark setup assets lint typecheck unit clean
+.PHONY: demo test test-spark setup assets browser lint typecheck unit clean
 
 demo: setup
 	$(RUN)/jigsaw demo
 
-test: setup lint typecheck unit
+test: browser setup lint typecheck unit
 
 setup: $(VENV)/.synced assets
 
@@ -32,6 +33,21 @@ assets: node_modules/govuk-frontend/package.json
 node_modules/govuk-frontend/package.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The browser tests drive Debian's Chromium; no browser is ever downloaded. Installed here
+# when it can be (as root, with apt-get: what .ci/run does); otherwise stop at once and say
+# what to run, before any set-up or test has taken time.
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$(CHROMIUM)" = /usr/bin/chromium ] && \
+	    [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's Chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	fi
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install $(BROWSER_PACKAGES)' (or set JIGSAW_CHROMIUM to its path), then 'make test' again." >&2; \
+	  exit 1; \
+	fi
 
 lint:
 	$(RUN)/ruff check src tests bench

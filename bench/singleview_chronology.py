@@ -55,13 +55,11 @@ from sqlalchemy.engine import Connection
 from jigsaw import migrate, subscriptions
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
-from jigsaw.config import Settings
 from jigsaw.db import Database, UTCDateTime
 from jigsaw.identity.models import Practitioner
 from jigsaw.people.models import AgencyRecord, Person
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import AgencyKind, Role
-from jigsaw.protection import master_key as master_keys
 from jigsaw.protection.keyring import AGENCY_RECORD, PREFIX, Subject
 from jigsaw.protection.sealed import open_rows
 from jigsaw.records.models import Category, InformationItem, ItemRetraction
@@ -80,9 +78,6 @@ subscriptions.wire()
 
 # As the tests do: a fixed master key unless the environment names one.
 os.environ.setdefault("JIGSAW_MASTER_KEY", base64.b64encode(bytes(range(32, 64))).decode())
-master_keys.configure(
-    master_keys.master_key_for(Settings(master_key=os.environ["JIGSAW_MASTER_KEY"]))
-)
 
 SYSTEM = Actor.system()
 BACKGROUND_AGENCIES = 50

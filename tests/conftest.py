@@ -22,7 +22,6 @@ from jigsaw import migrate, subscriptions
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn, ServiceAccountIn
 from jigsaw.app import create_app
-from jigsaw.clock import utcnow
 from jigsaw.config import Settings, get_settings
 from jigsaw.db import Database
 from jigsaw.identity import service as access
@@ -33,7 +32,6 @@ from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.identity.service import AccountConfig
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import AgencyKind, Role
-from jigsaw.protection import master_key as master_keys
 
 subscriptions.wire()
 
@@ -43,9 +41,6 @@ PASSWORD = "correct horse battery staple"
 SECRET_KEY = "test-secret-key-that-is-long-enough-to-pass-0123456789"
 MASTER_KEY = base64.b64encode(bytes(range(32, 64))).decode()
 os.environ.setdefault("JIGSAW_MASTER_KEY", MASTER_KEY)
-master_keys.configure(
-    master_keys.master_key_for(Settings(master_key=os.environ["JIGSAW_MASTER_KEY"]))
-)
 ACCOUNTS = AccountConfig(keys=AccountKeys.from_secret(SECRET_KEY))
 AUDIT_KEY = base64.b64encode(bytes(range(32))).decode()
 _counter = itertools.count(1)
@@ -216,7 +211,7 @@ class World:
         rather than waiting half a minute for the clock.
         """
         secret = self.totp_secrets[practitioner.id]
-        current = totp.step_at(utcnow())
+        current = totp.step_at(self.db.clock.now())
         with self.db.transaction() as session:
             row = session.get(Practitioner, practitioner.id)
             assert row is not None
@@ -265,3 +260,11 @@ def _settings_read_from_this_tests_environment() -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _real_time_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test may hold its database's clock; the next test starts on real time again."""
+    yield
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db").clock.hold(None)

@@ -24,6 +24,9 @@ from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReaso
 from jigsaw.sharing.schemas import DecisionIn, DecisionOut, DisclosedItemIn, DisclosureIn
 from tests.conftest import World, unique
 
+REVIEW_ON = date(2099, 1, 1)
+"""When not telling the family will be reviewed, on every decision that does not tell them."""
+
 HARM_ANSWERS = {
     "legitimate_purpose": "yes",
     "identifies_living_person": "yes",
@@ -68,6 +71,7 @@ class Scene:
             "consent_position": ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK,
             "family_informed": False,
             "not_told_reason": NotToldReason.RISK_TO_CHILD,
+            "not_told_review_on": REVIEW_ON,
         }
         body.update(overrides)
         return DecisionIn.model_validate(body)

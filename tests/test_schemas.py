@@ -151,6 +151,32 @@ def test_dates_must_be_real_dates_within_sane_years(
     assert answer.status_code == 201, answer.text
 
 
+def test_a_date_in_the_wrong_form_is_told_the_form_expected(
+    client: TestClient, db: Database, world: World
+) -> None:
+    """A date sent as YYYYMMDD, or one that is not in the calendar, is answered with the
+    form every API date takes, in a body and in a query string alike, never with the
+    parser's own words about datetimes and times."""
+    scene = _signed_in(client, db, world)
+    expected = "Enter the date as YYYY-MM-DD, for example 2019-03-27"
+    answer = client.post("/api/agency-records", json=_record(scene, date_of_birth="20190327"))
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"field": "date_of_birth", "message": expected}]
+    not_real = client.post("/api/agency-records", json=_record(scene, date_of_birth="2019-02-30"))
+    assert not_real.status_code == 422
+    assert not_real.json()["errors"][0]["message"] == (
+        "Enter a real date as YYYY-MM-DD, for example 2019-03-27"
+    )
+    answer = client.post("/api/items", json=_item(scene, occurred_on="20250303"))
+    assert answer.json()["errors"] == [{"field": "occurred_on", "message": expected}]
+    chronology = f"/api/people/{scene.child_record_id}/chronology"
+    answer = client.get(chronology, params={"since": "20190327"})
+    assert answer.status_code == 422
+    assert [e["message"] for e in answer.json()["errors"]] == [expected]
+    assert "zero time" not in answer.text
+    assert client.get(chronology, params={"since": "2019-03-27"}).status_code != 422
+
+
 def test_yes_no_and_numbers_must_be_sent_as_such(
     client: TestClient, db: Database, world: World
 ) -> None:

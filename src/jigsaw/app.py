@@ -10,10 +10,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jigsaw import __version__, hardening, subscriptions
 from jigsaw.agencies.api import router as agencies_router
 from jigsaw.breakglass.api import router as breakglass_router
+from jigsaw.clock import Clock, bound
 from jigsaw.config import Settings, get_settings
 from jigsaw.consent.api import router as consent_router
 from jigsaw.db import Database
@@ -23,6 +25,7 @@ from jigsaw.identity.dependencies import SESSION_COOKIE
 from jigsaw.linkage.api import router as linkage_router
 from jigsaw.methods import AllowEveryMethod
 from jigsaw.notifications.api import router as notifications_router
+from jigsaw.oversight.api import break_glass_router as break_glass_review_router
 from jigsaw.oversight.api import router as oversight_router
 from jigsaw.people.api import router as people_router
 from jigsaw.protection.master_key import open_database
@@ -33,6 +36,19 @@ from jigsaw.singleview.api import router as singleview_router
 from jigsaw.web import api_docs, breakglass_pages, errors, pages
 
 CACHEABLE_PREFIXES = ("/assets/", "/static/")
+
+
+class OneClock:
+    """The database's clock is "now" for the whole request, routes and pages included,
+    not only inside its transactions: a page and the services it calls agree on it."""
+
+    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with bound(self.clock):
+            await self.app(scope, receive, send)
 
 
 @asynccontextmanager
@@ -88,6 +104,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    app.add_middleware(OneClock, clock=app.state.db.clock)
     hardening.install(app, settings)
 
     for router in (
@@ -103,6 +120,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         notifications_router,
         oversight_router,
         breakglass_router,
+        break_glass_review_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     api_docs.install(app)

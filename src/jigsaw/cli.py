@@ -3,30 +3,123 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError, OperationalError
+from typer.core import TyperGroup
 
 from jigsaw import subscriptions
 from jigsaw.agencies import cli as accounts_cli
 from jigsaw.audit import cli as audit_cli
-from jigsaw.config import Settings, get_settings
+from jigsaw.config import InsecureSettings, Settings, get_settings
+from jigsaw.errors import (
+    Conflict,
+    InvalidInput,
+    JigsawError,
+    Misconfigured,
+    NotFound,
+    NotPermitted,
+    NotSignedIn,
+)
 from jigsaw.identity import cli as identity_cli
 from jigsaw.linkage import cli as linkage_cli
 from jigsaw.oversight import cli as oversight_cli
 from jigsaw.protection import cli as protection_cli
 from jigsaw.protection import master_key as master_keys
 from jigsaw.retention import cli as retention_cli
+from jigsaw.scheduling import cli as scheduling_cli
 from jigsaw.sharing import cli as decisions_cli
 
 subscriptions.wire()
 
+SCHEMA_MISSING = (
+    "The database has no schema yet, or an older one than this version of Jigsaw: run "
+    "`jigsaw db upgrade` (with the same JIGSAW_DATABASE_URL or --database)."
+)
+_KIND_LABELS: tuple[tuple[type[JigsawError], str], ...] = (
+    (InvalidInput, "Not accepted"),
+    (NotFound, "Not found"),
+    (NotPermitted, "Refused"),
+    (NotSignedIn, "Not signed in"),
+    (Conflict, "Clash"),
+    (Misconfigured, "Settings"),
+)
+_UNDEFINED_TABLE_OR_COLUMN = frozenset({"42P01", "42703"})
+"""PostgreSQL's SQLSTATEs for a table or column that does not exist (yet)."""
+
+
+def known_error_line(error: BaseException) -> str | None:
+    """The one line an operator needs for an error they can act on, or None for a bug.
+
+    Known errors are the services' deliberate ones (``JigsawError``, by kind), refusals
+    and settings the commands raise on purpose, a database without the schema, and a
+    database that cannot be reached; each message already says what to do.
+    """
+    from jigsaw import migrate
+    from jigsaw.audit.signing import CheckpointError
+    from jigsaw.backup import BackupRefused
+    from jigsaw.datafiles import DataProblems
+    from jigsaw.protection.master_key import KeyUnavailable
+    from jigsaw.retention.schedule import InvalidSchedule
+
+    if isinstance(error, JigsawError):
+        label = next((name for kind, name in _KIND_LABELS if isinstance(error, kind)), None)
+        return f"{label}: {error}" if label else str(error)
+    deliberate = (
+        InsecureSettings,
+        KeyUnavailable,
+        BackupRefused,
+        migrate.DowngradeRefused,
+        CheckpointError,
+        DataProblems,
+        InvalidSchedule,
+    )
+    if isinstance(error, deliberate):
+        return str(error)
+    if isinstance(error, ValidationError) and error.title == Settings.__name__:
+        problems = "; ".join(
+            f"JIGSAW_{'_'.join(map(str, p['loc'])).upper()}: {p['msg']}" for p in error.errors()
+        )
+        return f"The settings are not valid: {problems}"
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if sqlstate in _UNDEFINED_TABLE_OR_COLUMN or reason.startswith(
+            ("no such table", "no such column")
+        ):
+            return SCHEMA_MISSING
+        if isinstance(error, OperationalError):
+            return (
+                f"Cannot use the database ({reason}): check JIGSAW_DATABASE_URL (or "
+                "--database), that the database server is running, and who may connect."
+            )
+    return None
+
+
+class KnownErrorsInOneLine(TyperGroup):
+    """Every ``jigsaw`` command, however nested, runs inside this group's ``invoke``: an
+    error the operator can act on is printed as one line and the command exits 1 (so a
+    script stops too); anything else is a bug, and keeps its traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context, not public
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            line = known_error_line(error)
+            if line is None:
+                raise
+            typer.echo(" ".join(line.split()), err=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
-    no_args_is_help=True, help="Jigsaw: multi-agency safeguarding information sharing."
+    cls=KnownErrorsInOneLine,
+    no_args_is_help=True,
+    help="Jigsaw: multi-agency safeguarding information sharing.",
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
@@ -37,8 +130,10 @@ app.add_typer(protection_cli.app, name="protection")
 # Rewrapping moves second-factor secrets too, which protection must not import.
 protection_cli.app.command("rewrap")(identity_cli.rewrap_command)
 app.add_typer(retention_cli.app, name="retention")
+app.add_typer(accounts_cli.admin, name="admin")
 app.add_typer(accounts_cli.app, name="accounts")
 app.command("register")(oversight_cli.register_command)
+app.command("worker")(scheduling_cli.worker)
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -60,17 +155,6 @@ def _require_the_generator() -> None:
             "`demo` extra (`uv sync --extra demo`, or `pip install 'jigsaw\\[demo]'`).[/red]"
         )
         raise typer.Exit(1)
-
-
-@contextmanager
-def _refusal_ends_the_command(*refusals: type[Exception]) -> Iterator[None]:
-    """A refusal is meant for the operator to read, not a traceback: it is printed and the
-    command exits with status 1, so a script running it stops too."""
-    try:
-        yield
-    except refusals as refused:
-        console.print(f"[red]{refused}[/red]")
-        raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")
@@ -97,8 +181,7 @@ def db_downgrade(
     """Take the schema back to an earlier revision; refused on a populated database."""
     from jigsaw import migrate
 
-    with _refusal_ends_the_command(migrate.DowngradeRefused):
-        migrate.downgrade(_url(database), revision, have_backup=have_backup)
+    migrate.downgrade(_url(database), revision, have_backup=have_backup)
     console.print(f"[green]Database is at revision {revision}.[/green]")
 
 
@@ -111,8 +194,7 @@ def backup(
     """Back up the database while the service runs (SQLite online backup, or pg_dump)."""
     from jigsaw import backup as backups
 
-    with _refusal_ends_the_command(backups.BackupRefused):
-        backups.backup(_url(database), output, overwrite=overwrite)
+    backups.backup(_url(database), output, overwrite=overwrite)
     console.print(f"[green]Backed up to {output}.[/green] Keep it apart from the master key.")
 
 
@@ -127,8 +209,7 @@ def restore(
     """Restore a backup into an empty database (stop the service first)."""
     from jigsaw import backup as backups
 
-    with _refusal_ends_the_command(backups.BackupRefused):
-        backups.restore(_url(database), input_file, force=force)
+    backups.restore(_url(database), input_file, force=force)
     console.print(
         f"[green]Restored {input_file}.[/green] Now run "
         "`jigsaw audit verify --checkpoint FILE` with the latest checkpoint kept elsewhere."
@@ -183,7 +264,6 @@ def demo(
 
     start_afresh()
     settings = Settings(demo_mode=True, secure_cookies=False, database_url=demo_database_url())
-    master_keys.configure(master_keys.master_key_for(settings))
     accounts = build_demo(children=children, seed=seed, console=console)
     console.print(accounts)
     if serve_app:

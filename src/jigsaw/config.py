@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     deadline_profile: str = Field(
         default="default", description="The authority's RAG timescale profile (deadlines/)."
     )
+    encompass_types_file: str = Field(
+        default="",
+        description="The authority's own list of police item types that tell a child's school "
+        "(Operation Encompass), in the shape of `encompass/types.yaml`; empty for that list.",
+    )
     session_max_age_seconds: int = Field(
         default=8 * 60 * 60, description="A session ends this long after sign-in, however busy."
     )
@@ -182,6 +187,30 @@ class Settings(BaseSettings):
         description="The largest request body accepted; larger ones get 413 before parsing. "
         "The largest legitimate one, an item with 20,000 characters of detail, is "
         "under 130 KB even with every character escaped.",
+    )
+    worker_poll_seconds: int = Field(
+        default=60, ge=1, description="How often `jigsaw worker` looks for jobs that are due."
+    )
+    worker_lease_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="How long a job stays with a worker that stops renewing it (one killed "
+        "mid-run) before another worker takes it over.",
+    )
+    reminder_interval_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="How often overdue requests and disclosures about to expire are looked for.",
+    )
+    retention_interval_hours: int = Field(
+        default=24, ge=1, description="How often the retention schedule is applied."
+    )
+    checkpoint_interval_minutes: int = Field(
+        default=60, ge=1, description="How often a checkpoint is signed, if the log has grown."
+    )
+    retention_schedule_file: Path | None = Field(
+        default=None,
+        description="The authority's own retention schedule; the shipped one if unset.",
     )
     secure_cookies: bool = True
     sql_echo: bool = False

@@ -26,6 +26,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from jigsaw import events
+from jigsaw.clock import Clock, bound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -184,9 +185,15 @@ class Database:
     """
 
     def __init__(
-        self, url: str, echo: bool = False, *, session_info: Mapping[str, object] | None = None
+        self,
+        url: str,
+        echo: bool = False,
+        *,
+        session_info: Mapping[str, object] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.url = url
+        self.clock = clock or Clock()
         info = dict(session_info or {})
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
@@ -202,14 +209,15 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One transaction: its events handled, then committed; anything else rolls back."""
-        session = self._writes()
-        session.info[events.IN_UNIT_OF_WORK] = True
-        try:
-            yield session
-        except BaseException:
-            _roll_back(session)
-            raise
-        _commit(session)
+        with bound(self.clock):
+            session = self._writes()
+            session.info[events.IN_UNIT_OF_WORK] = True
+            try:
+                yield session
+            except BaseException:
+                _roll_back(session)
+                raise
+            _commit(session)
 
     def independent(self) -> AbstractContextManager[Session]:
         """A transaction that commits on its own, whatever the caller does next.
@@ -231,7 +239,7 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads that write nothing (not even an audit entry)."""
-        with self.sessions() as session:
+        with bound(self.clock), self.sessions() as session:
             yield session
 
     def unit_of_work(self) -> UnitOfWork:
@@ -257,6 +265,7 @@ class UnitOfWork(Database):
 
     def __init__(self, database: Database) -> None:  # shares, never re-creates, the engines
         self.url = database.url
+        self.clock = database.clock
         self.engine = database.engine
         self.sessions = database.sessions
         self.write_engine = database.write_engine
@@ -281,9 +290,10 @@ class UnitOfWork(Database):
         marks = {key: len(session.info.get(key, ())) for key in STAGED_LISTS}
         savepoint = session.begin_nested()
         try:
-            yield session
-            if savepoint.is_active:
-                savepoint.commit()  # its flush can fail too, after the block ended
+            with bound(self.clock):
+                yield session
+                if savepoint.is_active:
+                    savepoint.commit()  # its flush can fail too, after the block ended
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
@@ -305,7 +315,8 @@ class UnitOfWork(Database):
     @contextmanager
     def reading(self) -> Iterator[Session]:
         if self._session is not None:
-            yield self._session
+            with bound(self.clock):
+                yield self._session
         else:
             with self._database.reading() as session:
                 yield session
@@ -323,7 +334,8 @@ class UnitOfWork(Database):
                         write(shared)
             session, self._session, self._finished = self._session, None, True
             if session is not None:
-                _commit(session)
+                with bound(self.clock):
+                    _commit(session)
         except BaseException:
             self.rollback()
             raise

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console, Group, RenderableType
@@ -28,6 +29,9 @@ from jigsaw.identity.models import Agency
 from jigsaw.people.models import AgencyRecord, PersonRole
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import AgencyKind, Role
+from jigsaw.protection.master_key import open_database
+from jigsaw.scheduling import service as scheduling
+from jigsaw.scheduling.jobs import scheduled_jobs
 
 DEMO_DATABASE = Path("var") / "demo.db"
 DEMO_PASSWORD = "jigsaw-demo-2026"  # noqa: S105 (synthetic data only, printed to the user)
@@ -124,6 +128,43 @@ def start_afresh() -> None:
     forget_demo_keys(demo_database_url())
 
 
+def _bring_up_to_date(
+    db: Database, settings: Settings, console: Console, actors: dict[str, Actor]
+) -> None:
+    """Link the records, do a day's work between the accounts, then run every scheduled
+    job once, as a deployment's linkage run and worker would have by now: every page
+    then shows what it would in use (children in the person index, requests and a share
+    with their notices, retention applied, reminders sent, the log checkpointed)."""
+    from jigsaw.linkage.batch import run_linkage
+    from jigsaw.synthetic import activity
+
+    console.print("Linking every agency record into the person index…")
+    console.print(run_linkage(db, progress=True, console=console).describe())
+    cast = activity.Cast(
+        school_lead=actors["dsl@school.demo"],
+        health_visitor=actors["hv@health.demo"],
+        mash_worker=actors["mash@council.demo"],
+        police_officer=actors["officer@police.demo"],
+    )
+    now = db.clock.now()
+    child = activity.shared_child(db, cast, now.date())
+    if child is None:
+        console.print("No child is known to the school, health and the MASH: no requests made.")
+    else:
+        for done in activity.a_days_work(db, cast, child, now):
+            console.print(f"  {done}")
+    console.print("Running the scheduled jobs once…")
+    scheduling.run_due(
+        db,
+        Actor.system(),
+        scheduled_jobs(settings),
+        holder=scheduling.worker_name(),
+        lease_length=timedelta(minutes=settings.worker_lease_minutes),
+        force=True,
+        report=lambda run: console.print(f"  {run.describe()}"),
+    )
+
+
 def build_demo(children: int, seed: int, console: Console) -> RenderableType:
     """Rebuild the demo database and return tables of the accounts to sign in with.
 
@@ -136,12 +177,12 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
     url = demo_database_url()
     migrate.upgrade(url)
-    db = Database(url)
+    # The same settings the demo server starts with, so it can read the keys.
+    settings = Settings(demo_mode=True, database_url=url)
+    db = open_database(settings)
     try:
         console.print(f"Generating {children} synthetic children (seed {seed})…")
         console.print(generate_population(db, children=children, seed=seed).describe())
-        # The same settings the demo server starts with, so it can read the keys.
-        settings = Settings(demo_mode=True, database_url=url)
         config = access.AccountConfig.from_settings(settings)
         people = Table(title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for column in ("Email", "Name", "Role", "Agency"):
@@ -157,6 +198,7 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
         for column in ("Email", "Authenticator key", "Code now"):
             codes.add_column(column, no_wrap=True)
         step = totp.step_at(utcnow())
+        actors: dict[str, Actor] = {}
         for account in DEMO_ACCOUNTS:
             agency = _busiest_agency(db, account.kind)
             practitioner = agencies.create_practitioner(
@@ -171,10 +213,14 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
                     password=DEMO_PASSWORD,
                 ),
             )
+            actors[account.email] = Actor(
+                practitioner.id, agency.id, account.role, mfa_verified=True
+            )
             secret = demo_totp_secret(account.email, settings.secret_key)
             access.set_second_factor(db, Actor.system(), config, practitioner.id, secret)
             people.add_row(account.email, account.name, account.job_title, agency.name)
             codes.add_row(account.email, totp.grouped(secret), totp.code_for_step(secret, step))
+        _bring_up_to_date(db, settings, console, actors)
         return Group(people, codes)
     finally:
         db.dispose()

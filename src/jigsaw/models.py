@@ -16,6 +16,7 @@ from jigsaw.people.models import AgencyRecord, Involvement, Person, Relationship
 from jigsaw.protection.models import DataKey
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.retention.models import Erasure
+from jigsaw.scheduling.models import ScheduledJob
 from jigsaw.sharing.models import (
     AdviceAnswer,
     AdviceRequest,
@@ -66,6 +67,7 @@ __all__ = [
     "Practitioner",
     "RagRating",
     "Relationship",
+    "ScheduledJob",
     "ServiceAgreement",
     "SharingDecision",
     "SignInThrottle",

@@ -84,6 +84,10 @@ def _text_values(value: Any) -> list[str]:
     return []
 
 
+DATE_FORMAT_HINT = "YYYY-MM-DD, for example 2019-03-27"
+"""How every date is written in the API, named in each message about a date's form."""
+
+
 def _calendar_date(value: object) -> object:
     """Only a date written as ``YYYY-MM-DD`` (or a date object): no numbers, no times."""
     if isinstance(value, datetime):
@@ -92,10 +96,13 @@ def _calendar_date(value: object) -> object:
         return value
     if isinstance(value, str):
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            return value
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return _refuse(f"Enter a real date as {DATE_FORMAT_HINT}")
         if re.fullmatch(r"[0-9]{8}", value):
-            return _refuse("Enter the date as YYYY-MM-DD with hyphens, for example 2019-03-27")
-    return _refuse("Enter a real date as YYYY-MM-DD, for example 2019-03-27")
+            return _refuse(f"Enter the date as {DATE_FORMAT_HINT}")
+    return _refuse(f"Enter a real date as {DATE_FORMAT_HINT}")
 
 
 def _refuse(message: str) -> object:

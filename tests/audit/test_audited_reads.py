@@ -36,11 +36,13 @@ from jigsaw.consent.schemas import ConsentIn
 from jigsaw.db import Database
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.deadlines.values import Rag
+from jigsaw.encompass import service as encompass
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
+from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.oversight import access_log, register
 from jigsaw.people import service as people
-from jigsaw.people.models import PersonRole, RelationshipKind
+from jigsaw.people.models import AgencyRecord, PersonRole, RelationshipKind
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import Role
 from jigsaw.records import service as records
@@ -107,6 +109,7 @@ WRITERS = frozenset(
         "jigsaw.linkage.service.reject_link",
         "jigsaw.linkage.service.unmerge",
         "jigsaw.notifications.service.mark_read",
+        "jigsaw.notifications.service.open_notice",
         "jigsaw.people.service.create_agency_record",
         "jigsaw.people.service.create_involvement",
         "jigsaw.people.service.create_person",
@@ -119,6 +122,8 @@ WRITERS = frozenset(
         "jigsaw.records.service.retract_item",
         "jigsaw.retention.service.erase",
         "jigsaw.retention.service.run",
+        "jigsaw.scheduling.service.run_due",
+        "jigsaw.scheduling.service.run_job",
         "jigsaw.sharing.advice.answer",
         "jigsaw.sharing.advice.ask",
         "jigsaw.sharing.decisions.decide",
@@ -322,12 +327,38 @@ def _as(who: Callable[[Reads], Actor], read: Callable[[Database, Actor, Reads], 
     return call
 
 
+def _encompass_notice(db: Database, reads: Reads) -> int:
+    """An Operation Encompass notice to the school's DSL, from a police incident."""
+    incident = item(
+        db, reads.family.officer, reads.family.records["police"], "Incident at the home",
+        subtype="domestic_abuse_incident",
+    )  # fmt: skip
+    with db.sessions() as session:
+        return session.scalars(
+            select(Notification.id).where(
+                Notification.kind == NotificationKind.OPERATION_ENCOMPASS,
+                Notification.object_id == incident.id,
+                Notification.practitioner_id == reads.family.dsl.practitioner_id,
+            )
+        ).one()
+
+
+def _local_id(db: Database, actor: Actor, record_id: int) -> str:
+    with db.sessions() as session:
+        found = session.get(AgencyRecord, record_id)
+        assert found is not None
+        return found.local_id
+
+
 CALLS: dict[str, Call] = {
     "jigsaw.people.service.view_agency_record": _as(
         DSL, lambda db, a, r: people.view_agency_record(db, a, r.school_record)
     ),
     "jigsaw.people.service.list_agency_records": _as(
         DSL, lambda db, a, r: people.list_agency_records(db, a, search=SURNAME)
+    ),
+    "jigsaw.people.service.find_by_local_id": _as(
+        DSL, lambda db, a, r: people.find_by_local_id(db, a, _local_id(db, a, r.school_record))
     ),
     "jigsaw.people.service.records_to_confirm": _as(
         DSL, lambda db, a, r: people.records_to_confirm(db, a)
@@ -340,6 +371,9 @@ CALLS: dict[str, Call] = {
     ),
     "jigsaw.records.service.view_item": _as(
         DSL, lambda db, a, r: records.view_item(db, a, r.item_id)
+    ),
+    "jigsaw.records.service.item_history": _as(
+        DSL, lambda db, a, r: records.item_history(db, a, r.item_id)
     ),
     "jigsaw.records.service.list_items_for_record": _as(
         DSL, lambda db, a, r: records.list_items_for_record(db, a, r.school_record)
@@ -370,6 +404,19 @@ CALLS: dict[str, Call] = {
     ),
     "jigsaw.sharing.disclosures.made_by_agency": _as(
         DSL, lambda db, a, r: disclosures.made_by_agency(db, a)
+    ),
+    "jigsaw.sharing.disclosures.made_carrying_item": _as(
+        DSL, lambda db, a, r: disclosures.made_carrying_item(db, a, r.item_id)
+    ),
+    "jigsaw.sharing.disclosures.received_about": _as(
+        SOCIAL_WORKER, lambda db, a, r: disclosures.received_about(db, a, r.family.records["mash"])
+    ),
+    "jigsaw.sharing.decisions.decisions_about": _as(
+        DSL, lambda db, a, r: decisions.decisions_about(db, a, r.school_record)
+    ),
+    "jigsaw.sharing.requests.open_requests_about": _as(
+        SOCIAL_WORKER,
+        lambda db, a, r: requests.open_requests_about(db, a, r.family.records["mash"]),
     ),
     "jigsaw.sharing.export.export_decisions": _as(
         DSL, lambda db, a, r: export.export_decisions(db, a, r.school_record)
@@ -403,8 +450,17 @@ CALLS: dict[str, Call] = {
         DPO, lambda db, a, r: access_log.access_log(db, a, record_id=r.school_record)
     ),
     "jigsaw.oversight.access_log.alerts": _as(DPO, lambda db, a, r: access_log.alerts(db, a)),
+    "jigsaw.oversight.access_log.break_glass_reviews": _as(
+        DPO, lambda db, a, r: access_log.break_glass_reviews(db, a)
+    ),
+    "jigsaw.oversight.register.find_children": _as(
+        DPO, lambda db, a, r: register.find_children(db, a, name="a")
+    ),
     "jigsaw.oversight.register.build_register": _as(
         DPO, lambda db, a, r: register.build_register(db, a, record_id=r.school_record)
+    ),
+    "jigsaw.encompass.service.notice": _as(
+        DSL, lambda db, a, r: encompass.notice(db, a, _encompass_notice(db, r))
     ),
     "jigsaw.linkage.search.search": _as(
         DSL, lambda db, a, r: search.search(db, a, _search_terms())
@@ -479,6 +535,20 @@ def test_listing_and_searching_agency_records_is_audited_without_the_search_term
     assert entry.refs == {"records": [reads.school_record], "total": 1, "query": "search"}
 
 
+def test_finding_a_record_by_its_id_logs_that_record_only(db: Database, reads: Reads) -> None:
+    (entry,) = audited_by(db, "jigsaw.people.service.find_by_local_id", reads)
+    assert (entry.action, entry.object_id) == (
+        AuditAction.AGENCY_RECORD_VIEWED,
+        str(reads.school_record),
+    )
+    assert entry.refs == {"query": "local_id"}
+    before = _last_seq(db)
+    assert people.find_by_local_id(db, reads.family.dsl, "%") is None
+    (missed,) = _entries_since(db, before)
+    assert missed.action == AuditAction.AGENCY_RECORDS_LISTED
+    assert missed.refs == {"records": [], "total": 0, "query": "local_id"}
+
+
 def test_relationships_are_audited_with_both_records(db: Database, reads: Reads) -> None:
     (entry,) = audited_by(db, "jigsaw.people.service.list_relationships", reads)
     assert (entry.object_type, entry.object_id) == ("agency_record", str(reads.school_record))
@@ -513,6 +583,15 @@ def test_a_disclosures_items_opened_by_the_discloser_are_audited(
     (entry,) = audited_by(db, "jigsaw.sharing.disclosures.made_by_agency", reads)
     assert reads.disclosure_id in entry.refs["disclosures"]
     assert opened.items[0].item_chain_id in entry.refs["items"]
+
+
+def test_where_one_item_went_is_audited_naming_that_item(db: Database, reads: Reads) -> None:
+    (made,) = disclosures.made_carrying_item(db, reads.family.dsl, reads.item_id)
+    assert made.id == reads.disclosure_id
+    assert [i.item_chain_id for i in made.items] == [reads.item_id]
+    (entry,) = audited_by(db, "jigsaw.sharing.disclosures.made_carrying_item", reads)
+    assert entry.refs["disclosures"] == [reads.disclosure_id]
+    assert entry.refs["items"] == [reads.item_id]
 
 
 def test_the_access_log_shows_the_new_reads_against_the_record(db: Database, reads: Reads) -> None:

@@ -29,7 +29,7 @@ def test_a_secret_names_the_master_key_it_was_sealed_under(world: World, db: Dat
             select(Practitioner.totp_secret).where(Practitioner.id == practitioner.id)
         )
     assert stored is not None and envelope.is_envelope(stored)
-    assert envelope.key_id_of(stored) == master_keys.current().key_id
+    assert envelope.key_id_of(stored) == master_keys.environment_key().key_id
     assert (
         ACCOUNTS.keys.open_totp_secret(practitioner.id, stored)
         == (world.totp_secrets[practitioner.id])

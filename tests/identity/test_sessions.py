@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from jigsaw import clock
 from jigsaw.app import SESSION_COOKIE, create_app
 from jigsaw.config import Settings
 from jigsaw.db import Database
@@ -22,20 +21,14 @@ from tests.web.helpers import form_token
 
 
 @pytest.fixture
-def shift_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
+def shift_clock(db: Database) -> Iterator[Callable[[timedelta], None]]:
     """Move the service's clock forward, as if the person walked away."""
-    real = clock.utcnow
-    offset = [timedelta()]
-
-    def later() -> datetime:
-        return real() + offset[0]
-
-    monkeypatch.setattr(clock, "utcnow", later)
 
     def shift(by: timedelta) -> None:
-        offset[0] += by
+        db.clock.advance(by)
 
-    return shift
+    yield shift
+    db.clock.hold(None)
 
 
 def _cookie_header(response: object) -> str:

@@ -22,7 +22,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jigsaw import clock
 from jigsaw.audit.actions import ALERTS, AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.clock import utcnow
@@ -359,9 +358,9 @@ def test_one_administrator_cannot_make_both_people_a_confirmation_needs(
     assert client.post(f"/api/agency-records/{first}/confirmation").status_code == 201
 
     # Once the account has settled, the administrator's lead may confirm too.
-    clock.hold(utcnow() + timedelta(days=7, minutes=1))
+    db.clock.hold(utcnow() + timedelta(days=7, minutes=1))
     try:
         done = people.confirm_agency_record(db, world.actor(lead_out), second)
     finally:
-        clock.hold(None)
+        db.clock.hold(None)
     assert done.confirmed_by_id == lead_out.id

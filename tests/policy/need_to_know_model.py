@@ -106,6 +106,10 @@ class Version:
     special_category: bool
     criminal_offence: bool
     protected_identity: bool
+    reason: str | None = None
+    """Why this version corrects the one before, as the API kept it."""
+    recorded_at: str | None = None
+    """When it was recorded, as the API writes it."""
 
 
 @dataclass
@@ -146,6 +150,8 @@ class Carried:
     chain_id: int
     fields: tuple[str, ...]
     reveal: bool
+    shared: int = 1
+    """The version number that went out; later ones reach the recipient as corrections."""
 
 
 @dataclass
@@ -277,7 +283,41 @@ class Model:
             "retracted": chain.retracted,
             "fields": [f for f in FIELDS if f in carried.fields],
             **shown,
+            "corrections": self._corrections(chain, carried),
         }
+
+    @staticmethod
+    def _corrections(chain: Chain, carried: Carried) -> list[Json]:
+        """Each correction since the version shared: the carried fields that changed as
+        the recipient may see them, and the reason only where something they hold
+        changed and no protected identity (before or after) is kept from them."""
+
+        def seen(version: Version, name: str) -> Any:
+            hidden = name in PROTECTED and version.protected_identity and not carried.reveal
+            return WITHHELD if hidden else version.values[name]
+
+        found: list[Json] = []
+        for before, version in zip(chain.versions, chain.versions[1:], strict=False):
+            if version.number <= carried.shared:
+                continue
+            changes = [
+                {"field": name, "before": seen(before, name), "after": seen(version, name)}
+                for name in FIELDS
+                if name in carried.fields and seen(before, name) != seen(version, name)
+            ]
+            protected = (before.protected_identity or version.protected_identity) and not (
+                carried.reveal
+            )
+            found.append(
+                {
+                    "version": version.number,
+                    "corrected_at": version.recorded_at,
+                    "reason": version.reason if changes and not protected else None,
+                    "reason_withheld": bool(changes) and protected,
+                    "changes": changes,
+                }
+            )
+        return found
 
     def reads_own_records(self, who: Practitioner) -> bool:
         return who.frontline

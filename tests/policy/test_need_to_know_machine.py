@@ -4,8 +4,8 @@ A Hypothesis state machine drives the real JSON API: agencies of every kind,
 practitioners in every role with and without a second factor, service accounts with API
 tokens, records linked (or not) to children, items recorded, corrected and retracted, decisions and
 disclosures of random items and fields to a practitioner or an agency's inbox,
-revocations, break-glass started, ended and running out, and the clock (held through
-``jigsaw.clock.hold``) moving past expiry dates. After every step one practitioner's
+revocations, break-glass started, ended and running out, and the clock (the database's own,
+held through ``db.clock.hold``) moving past expiry dates. After every step one practitioner's
 reads (the inbox, one child's chronology and two more at random) are compared field by
 field with ``need_to_know_model``, which is written from the rules, not from the policy
 code; a rule reads everything the API offers one practitioner (inbox, each disclosure,
@@ -216,7 +216,7 @@ class NeedToKnow(RuleBasedStateMachine):
         TALLY.examples += 1
         self.rng = rng
         self.model.now = clock.utcnow().replace(microsecond=0)
-        clock.hold(self.model.now)
+        self.db.clock.hold(self.model.now)
         child = new_person(self.db)
         self.model.people.append(child)
         for kind, content in zip(kinds, contents, strict=True):
@@ -228,7 +228,7 @@ class NeedToKnow(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.stack.close()
-        clock.hold(None)
+        self.db.clock.hold(None)
         if PROGRESS:
             with open(PROGRESS, "a", encoding="utf-8") as log:
                 log.write(
@@ -241,7 +241,7 @@ class NeedToKnow(RuleBasedStateMachine):
         TALLY.steps += 1
         before = self.model.now
         self.model.now += by
-        clock.hold(self.model.now)
+        self.db.clock.hold(self.model.now)
         for d in self.model.disclosures.values():
             if d.active(before) and not d.active(self.model.now):
                 TALLY.saw("disclosure expired")
@@ -431,6 +431,9 @@ class NeedToKnow(RuleBasedStateMachine):
         writer = self._writer(data, chain.agency_id)
         body = {"subject_record_id": chain.record_id, "reason": reason, **content}
         response = self._as(writer, "POST", f"/api/items/{target.id}/corrections", json=body)
+        if chain.retracted:
+            same(f"correcting withdrawn item {chain.id}", 409, response.status_code)
+            return
         if target is not chain.latest:
             same(
                 f"correcting version {target.number} of item {chain.id}", 409, response.status_code
@@ -438,7 +441,9 @@ class NeedToKnow(RuleBasedStateMachine):
             return
         same(f"correcting item {chain.id}", 201, response.status_code)
         made = response.json()
-        chain.versions.append(_version(made["id"], target.number + 1, content))
+        version = _version(made["id"], target.number + 1, content)
+        version.reason, version.recorded_at = made["correction_reason"], made["recorded_at"]
+        chain.versions.append(version)
 
     @precondition(lambda self: self.model.chains)
     @rule(data=st.data(), reason=TEXT)
@@ -543,6 +548,7 @@ class NeedToKnow(RuleBasedStateMachine):
                 "consent_position": ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK.value,
                 "family_informed": False,
                 "not_told_reason": NotToldReason.RISK_TO_CHILD.value,
+                "not_told_review_on": "2099-01-01",
                 "reveal_protected_reason": "To contact the witness." if reveal else "",
             },
         )
@@ -658,7 +664,12 @@ class NeedToKnow(RuleBasedStateMachine):
             made["id"],
             decision,
             [
-                Carried(self.model.version(v)[0].id, tuple(f for f in FIELDS if f in fs), r)
+                Carried(
+                    self.model.version(v)[0].id,
+                    tuple(f for f in FIELDS if f in fs),
+                    r,
+                    self.model.version(v)[0].latest.number,  # the newest version goes out
+                )
                 for v, fs, r in wanted
             ],
             end_of(expires_on),
@@ -1193,7 +1204,7 @@ def test_every_read_agrees_with_the_need_to_know_model(
             ),
         )
     finally:
-        clock.hold(None)
+        db.clock.hold(None)
     examples = TALLY.examples - before.examples
     steps = TALLY.steps - before.steps
     reads = TALLY.reads - before.reads

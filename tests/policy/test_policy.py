@@ -334,6 +334,22 @@ def test_a_notice_is_seen_by_the_one_it_names_or_else_by_its_agency() -> None:
     assert not policy.allowed(password_only, Permission.VIEW_NOTIFICATION, named)
 
 
+def test_an_encompass_notice_is_opened_only_by_the_dsl_it_names() -> None:
+    """Police information: never through the inbox, never by a colleague or another role."""
+    named, inbox = policy.notification(1, OWN, 1), policy.notification(2, OWN, None)
+    lead = person_in(Role.DSL, ident=1)
+    assert policy.allowed(lead, Permission.VIEW_ENCOMPASS_NOTICE, named)
+    assert not policy.allowed(lead, Permission.VIEW_ENCOMPASS_NOTICE, inbox)
+    assert not policy.allowed(person_in(Role.DSL, ident=2), Permission.VIEW_ENCOMPASS_NOTICE, named)
+    for role in [*FRONTLINE, *NOT_FRONTLINE]:
+        if role is not Role.DSL:
+            addressed = person_in(role, ident=1)
+            assert not policy.allowed(addressed, Permission.VIEW_ENCOMPASS_NOTICE, named), role
+            assert not policy.allowed(addressed, Permission.VIEW_ENCOMPASS_NOTICE, inbox), role
+    password_only = person_in(Role.DSL, ident=1, mfa=False)
+    assert not policy.allowed(password_only, Permission.VIEW_ENCOMPASS_NOTICE, named)
+
+
 def test_advice_is_answered_by_the_colleague_or_role_asked_and_seen_by_the_asker() -> None:
     to_role = policy.advice_request(
         9, agency_id=OWN, asked_by_id=1, to_practitioner_id=None, to_role="manager"

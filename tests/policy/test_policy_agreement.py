@@ -108,6 +108,7 @@ def cast(db: Database, world: World) -> Cast:
                         "consent_position": "not_sought_would_increase_risk",
                         "family_informed": False,
                         "not_told_reason": "risk_to_child",
+                        "not_told_review_on": "2099-01-01",
                     }
                 ),
             ).id

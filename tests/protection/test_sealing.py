@@ -236,19 +236,18 @@ def test_a_wrapped_key_moved_to_another_record_does_not_unwrap(
 def test_rotation_rewraps_every_data_key_and_nothing_else_changes(
     private_database: Database,
 ) -> None:
-    old = master_keys.current()
     old_key = base64.b64decode(os.environ["JIGSAW_MASTER_KEY"])
     world = World(private_database)
     dsl, record_id = _school_child(private_database, world)
     item = _item(private_database, dsl, record_id)
     before = _raw(private_database, "information_items", item.id, "detail")
     new = LocalMasterKey(b"n" * 32, retired=(old_key,))
-    master_keys.configure(new)
+    rotated = Database(private_database.url, session_info={MASTER_KEY_INFO: new})
     try:
-        assert rewrap(private_database, Actor.system()) >= 1
-        assert rewrap(private_database, Actor.system()) == 0
+        assert rewrap(rotated, Actor.system()) >= 1
+        assert rewrap(rotated, Actor.system()) == 0
     finally:
-        master_keys.configure(old)
+        rotated.dispose()
     with private_database.sessions() as session:
         ids = set(
             session.scalars(select(DataKey.master_key_id).where(DataKey.wrapped.is_not(None)))
@@ -274,7 +273,7 @@ def test_an_item_and_its_data_key_in_the_legacy_forms_still_read_as_written(
     assert isinstance(key, OpenKey)
     detail = _legacy_column_value(key, Place("information_items", "detail", seal_id), DETAIL)
     subtype = _legacy_column_value(key, Place("information_items", "subtype", seal_id), "injury")
-    master = master_keys.current()
+    master = master_keys.environment_key()
     wrapped = _legacy_wrapped(
         base64.b64decode(os.environ["JIGSAW_MASTER_KEY"]), master.key_id, key.key, subject.context
     )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from jigsaw.clock import today
 from jigsaw.consent import service as consent
 from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose
 from jigsaw.consent.schemas import ConsentIn
 from jigsaw.db import Database
 from jigsaw.errors import InvalidInput
+from jigsaw.records import service as records
+from jigsaw.records.schemas import CorrectionIn
 from jigsaw.sharing import advice, decisions
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, SharingDecision
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn
-from tests.scene import HARM_ANSWERS, Scene
+from tests.scene import HARM_ANSWERS, Scene, _item, school_child
 
 
 def _decisions(db: Database) -> int:
@@ -181,3 +186,61 @@ def test_anonymised_advice_must_not_name_the_child(db: Database, scene: Scene) -
     assert answered.answer == "Yes, today."
     mine = next(a for a in advice.advice_inbox(db, scene.dsl) if a.id == asked.id)
     assert mine.subject_record_id == scene.child_record_id and mine.answer == "Yes, today."
+
+
+def test_not_telling_the_family_needs_a_review_date_kept_on_the_decision(
+    db: Database, scene: Scene
+) -> None:
+    before = _decisions(db)
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, not_told_review_on=None)
+    assert _fields(caught) == {"not_told_review_on"}
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, not_told_review_on=today() - timedelta(days=1))
+    assert _fields(caught) == {"not_told_review_on"}
+    assert _decisions(db) == before
+    decision = scene.share(db, not_told_review_on=date(2099, 3, 1))
+    assert decision.not_told_review_on == date(2099, 3, 1)
+    told = scene.share(db, family_informed=True, not_told_reason=None, not_told_review_on=None)
+    assert told.not_told_review_on is None
+
+
+def test_a_decision_not_to_share_records_the_items_it_held_back(db: Database, scene: Scene) -> None:
+    first = scene.items[0]
+    body = CorrectionIn(
+        **{
+            **first.model_dump(include=set(CorrectionIn.model_fields) - {"reason", "summary"}),
+            "summary": "Two bruises on the upper arm",
+            "reason": "A second bruise was seen",
+        },
+    )
+    corrected = records.correct_item(db, scene.dsl, first.id, body)
+    refusal = {
+        "outcome": DecisionOutcome.DO_NOT_SHARE,
+        "departure_reason": "The MASH already holds this from the GP.",
+        "family_informed": False,
+        "not_told_reason": None,
+        "not_told_review_on": None,
+    }
+    decision = scene.share(db, withheld_item_ids=[corrected.id], **refusal)
+    assert decision.withheld_item_ids == [first.id], "named by the item's chain"
+    assert decisions.view_decision(db, scene.dsl, decision.id).withheld_item_ids == [first.id]
+
+    other_child = school_child(db, scene.dsl, scene.school.id)
+    elsewhere = _item(db, scene.dsl, other_child.id)
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, withheld_item_ids=[elsewhere.id], **refusal)
+    assert _fields(caught) == {"withheld_item_ids"}
+    with pytest.raises(InvalidInput) as caught:
+        scene.share(db, withheld_item_ids=[first.id])
+    assert _fields(caught) == {"withheld_item_ids"}, "a share decision holds nothing back"
+
+
+def test_a_decision_records_the_questions_it_did_not_ask(db: Database, scene: Scene) -> None:
+    answers = {k: v for k, v in HARM_ANSWERS.items() if k != "informing_family_increases_risk"}
+    decision = scene.share(db, answers=answers)
+    assert decision.recommendation == "share"
+    skipped = [s.question for s in decision.skipped_questions]
+    assert "informing_family_increases_risk" in skipped
+    assert not set(skipped) & set(answers)
+    assert all("Share to protect the child" in s.reason for s in decision.skipped_questions)

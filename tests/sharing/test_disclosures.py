@@ -219,11 +219,11 @@ def test_revocation_removes_access_and_tells_the_recipient(db: Database, scene: 
     assert NotificationKind.DISCLOSURE_REVOKED in kinds
 
 
-def test_expiry_removes_access(db: Database, scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expiry_removes_access(db: Database, scene: Scene) -> None:
     made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
     assert disclosures.view_received(db, scene.social_worker, made.id).id == made.id
     after_expiry = made.expires_at + timedelta(seconds=1)
-    monkeypatch.setattr(disclosures, "utcnow", lambda: after_expiry)
+    db.clock.hold(after_expiry)
     with pytest.raises(NotFound):
         disclosures.view_received(db, scene.social_worker, made.id)
     assert all(d.id != made.id for d in disclosures.received(db, scene.social_worker))

@@ -81,16 +81,17 @@ def test_rerating_needs_a_rationale_and_keeps_the_history(db: Database, scene: S
     assert rerated.rating.due_at < rerated.rating_history[0].due_at
 
 
-def test_overdue_list_shows_unanswered_requests_past_due(
-    db: Database, scene: Scene, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_overdue_list_shows_unanswered_requests_past_due(db: Database, scene: Scene) -> None:
     request_id = _request(db, scene, Rag.RED)
     assert request_id not in {
         r.id for r in requests.incoming_requests(db, scene.dsl, overdue_only=True)
     }
     later = requests.view_request(db, scene.dsl, request_id).rating.due_at + timedelta(minutes=1)
-    monkeypatch.setattr(requests, "utcnow", lambda: later)
-    overdue = requests.incoming_requests(db, scene.dsl, overdue_only=True)
+    db.clock.hold(later)
+    try:
+        overdue = requests.incoming_requests(db, scene.dsl, overdue_only=True)
+    finally:
+        db.clock.hold(None)
     assert request_id in {r.id for r in overdue}
 
 

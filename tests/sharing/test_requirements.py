@@ -15,7 +15,7 @@ from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReaso
 from jigsaw.sharing.requirements import Draft, Requirements, requirements
 from jigsaw.web.decision_journey import CHECK, FIELD_STEPS, Journey, question_step
 from jigsaw.web.drafts import DecisionDraft
-from tests.scene import HARM_ANSWERS
+from tests.scene import HARM_ANSWERS, REVIEW_ON
 
 SHARE = DecisionOutcome.SHARE
 RISK = ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK
@@ -34,6 +34,7 @@ def _draft(**given: Any) -> Draft:
         "consent_position": RISK,
         "family_informed": False,
         "not_told_reason": NotToldReason.RISK_TO_CHILD,
+        "not_told_review_on": REVIEW_ON,
     }
     values.update(given)
     return Draft(**values)
@@ -84,6 +85,7 @@ def test_a_complete_share_decision_asks_only_what_the_answers_call_for() -> None
         "lawful_basis",
         "family_informed",
         "not_told_reason",
+        "not_told_review_on",
     ]
     assert needs.missing == () and needs.problems == ()
 
@@ -184,6 +186,33 @@ def test_telling_the_family_or_saying_why_not() -> None:
     assert [f for f, _ in untold.problems] == ["not_told_reason"]
 
 
+def test_not_telling_the_family_needs_a_date_to_review_it() -> None:
+    told = requirements(_draft(family_informed=True, not_told_review_on=None))
+    assert not told.asks("not_told_review_on") and told.problems == ()
+    undated = requirements(_draft(not_told_review_on=None))
+    review = undated.get("not_told_review_on")
+    assert review is not None and review.required and review.missing
+    assert undated.problems == (
+        (
+            "not_told_review_on",
+            "Say when you will review the decision not to tell the child or family",
+        ),
+    )
+
+
+def test_only_a_decision_not_to_share_asks_which_items_were_held_back() -> None:
+    refusal = requirements(
+        _draft(outcome=DecisionOutcome.DO_NOT_SHARE, departure_reason="Shared by the GP.")
+    )
+    held = refusal.get("withheld_item_ids")
+    assert held is not None and not held.answered
+    assert not requirements(_draft()).asks("withheld_item_ids")
+    named = requirements(_draft(withheld_item_ids=(9,)))
+    assert named.problems == (
+        ("withheld_item_ids", "Only a decision not to share names items held back"),
+    )
+
+
 def test_seek_advice_needs_the_advice_had_when_followed_or_departed_to_share() -> None:
     unsure = {**HARM_ANSWERS, "significant_harm": "not_sure"}
     needs = requirements(_draft(answers=unsure, departure_reason="The DPO said share."))
@@ -226,6 +255,7 @@ MARKS = (
     "criminal-offence",
     "protected",
     "advice",
+    "held-back",
 )
 TEXT = st.sampled_from(["", "Some facts."])
 
@@ -268,6 +298,8 @@ def drafts(draw: st.DrawFn) -> tuple[DecisionDraft, bool]:
         consent_override_justification=draw(TEXT),
         family_informed=draw(_maybe(st.booleans(), filled)),
         not_told_reason=draw(st.one_of(st.none(), st.sampled_from(NotToldReason))),
+        not_told_review_on=draw(st.sampled_from([None, REVIEW_ON])),
+        withheld_item_ids=draw(st.sampled_from([[], [6]])),
         accuracy_caveats=draw(TEXT),
         reveal_protected_reason=draw(TEXT),
         advice_request_ids=draw(st.sampled_from([[], [5]])),

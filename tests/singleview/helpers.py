@@ -221,6 +221,7 @@ def share(
             consent_position=ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK,
             family_informed=False,
             not_told_reason=NotToldReason.RISK_TO_CHILD,
+            not_told_review_on=date(2099, 1, 1),
             reveal_protected_reason="Needed to contact the witness." if reveal_protected else "",
         ),
     )

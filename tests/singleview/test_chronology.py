@@ -95,9 +95,7 @@ def test_a_named_disclosure_is_not_seen_by_a_colleague(db: Database, family: Fam
     assert "Named to one worker" not in [e.summary for e in theirs.entries]
 
 
-def test_revoked_and_expired_disclosures_show_nothing(
-    db: Database, family: Family, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_revoked_and_expired_disclosures_show_nothing(db: Database, family: Family) -> None:
     rec = family.records
     revoked = item(db, family.dsl, rec["school"], "Shared then revoked")
     expiring = item(db, family.gp, rec["health"], "Shared for a week")
@@ -111,8 +109,7 @@ def test_revoked_and_expired_disclosures_show_nothing(
     disclosures.revoke(db, family.dsl, made.id, RevocationIn(reason="Sent to the wrong hub"))
     assert "Shared then revoked" not in _summaries(db, family)
 
-    later = utcnow() + timedelta(days=9)
-    monkeypatch.setattr(service, "utcnow", lambda: later)
+    db.clock.hold(utcnow() + timedelta(days=9))
     assert "Shared for a week" not in _summaries(db, family)
 
 

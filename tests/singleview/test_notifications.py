@@ -127,8 +127,8 @@ def test_operation_encompass_reaches_the_school_dsls_at_once(
         notices = [n for n in _rows(db, dsl) if n.kind is NotificationKind.OPERATION_ENCOMPASS]
         assert len(notices) == 1
         notice = notices[0]
-        assert notice.object_type == "agency_record"
-        assert notice.object_id == family.records["school"]
+        assert notice.object_type == "information_item"
+        assert notice.object_id == incident.id
         assert notice.due_at is not None and notice.due_at > notice.created_at
         assert notice.due_at == encompass.next_school_day_starts(
             notice.created_at, encompass.school_calendar()
@@ -182,11 +182,68 @@ def test_encompass_needs_police_domestic_abuse_about_a_child(
     assert _kinds(db, family.dsl.practitioner_id) == []
 
 
-def test_a_school_without_a_dsl_account_gets_it_in_its_inbox(
+def test_a_school_without_a_dsl_is_never_sent_the_incident_and_someone_is_told(
     db: Database, world: World, family: Family
 ) -> None:
+    """Police information goes only to a DSL. A school with none is not sent it, not even
+    to its inbox (where a teacher could read it): its administrator is told the school has
+    no DSL, without a word about the child, and the police are told to reach it another way."""
     academy = world.agency(AgencyKind.SCHOOL)
+    administrator = world.practitioner(academy, Role.ADMIN)
+    teacher = world.practitioner(academy, Role.PRACTITIONER)
     # The school's record came from its pupil database, so it needs no confirmation.
+    imported = people.create_agency_record(
+        db,
+        SYSTEM,
+        AgencyRecordIn(
+            agency_id=academy.id,
+            local_id=unique("MIS").replace(" ", "-"),
+            role=PersonRole.CHILD,
+            given_name="Maisie",
+            family_name="Ashworth",
+            date_of_birth=date(2016, 5, 1),
+        ),
+    )
+    link(db, family.child, imported.id)
+    incident = item(
+        db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
+    )
+    with db.sessions() as session:
+        to_academy = session.scalars(
+            select(Notification).where(Notification.agency_id == academy.id)
+        ).all()
+        to_police = session.scalars(
+            select(Notification).where(Notification.agency_id == family.police.id)
+        ).all()
+        logged = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == AuditAction.ENCOMPASS_NOTIFIED.value,
+                AuditEntry.object_id == str(incident.id),
+            )
+        ).one()
+    assert [(n.kind, n.practitioner_id, n.object_type, n.object_id) for n in to_academy] == [
+        (NotificationKind.ENCOMPASS_SCHOOL_HAS_NO_DSL, administrator.id, "agency", academy.id)
+    ]
+    assert _rows(db, teacher.id) == []
+    # The officer who recorded it and the force's DSL (who confirmed its record).
+    force_dsl = confirmer(db, family.police.id).practitioner_id
+    assert sorted((n.kind, n.practitioner_id, n.object_type, n.object_id) for n in to_police) == [
+        (NotificationKind.ENCOMPASS_NOT_DELIVERED, p, "agency_record", family.records["police"])
+        for p in sorted([family.officer.practitioner_id, force_dsl])
+    ]
+    assert all(n.due_at is not None for n in (*to_academy, *to_police))
+    assert "Maisie" not in notifications.MESSAGES[NotificationKind.ENCOMPASS_SCHOOL_HAS_NO_DSL]
+    # The school that has a DSL is told as before.
+    assert _kinds(db, family.dsl.practitioner_id) == [NotificationKind.OPERATION_ENCOMPASS]
+    assert logged.refs["schools_without_dsl"] == [academy.id]
+    assert family.dsl.practitioner_id in logged.refs["practitioners"]
+
+
+def test_a_school_with_no_one_accountable_hears_of_its_missing_dsl_in_its_inbox(
+    db: Database, world: World, family: Family
+) -> None:
+    """With no DSL, DPO or administrator, the inbox hears only that a DSL is missing."""
+    academy = world.agency(AgencyKind.SCHOOL)
     imported = people.create_agency_record(
         db,
         SYSTEM,
@@ -204,12 +261,12 @@ def test_a_school_without_a_dsl_account_gets_it_in_its_inbox(
         db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
     )
     with db.sessions() as session:
-        inbox = session.scalars(
-            select(Notification).where(
+        kinds = session.scalars(
+            select(Notification.kind).where(
                 Notification.agency_id == academy.id, Notification.practitioner_id.is_(None)
             )
         ).all()
-    assert [n.kind for n in inbox] == [NotificationKind.OPERATION_ENCOMPASS]
+    assert kinds == [NotificationKind.ENCOMPASS_SCHOOL_HAS_NO_DSL]
 
 
 def test_encompass_passes_over_a_school_whose_record_is_unconfirmed(
@@ -278,10 +335,3 @@ def test_next_school_day_start(moment: datetime, expected: datetime) -> None:
     calendar = encompass.school_calendar()
     assert calendar.timezone == load_profile().calendar.timezone == UK
     assert encompass.next_school_day_starts(moment, calendar) == expected
-
-
-def test_encompass_subtypes_come_from_the_flag_rules() -> None:
-    from jigsaw.singleview.rules import shipped_rules
-
-    subtypes = shipped_rules().indicators[encompass.INDICATOR].subtypes
-    assert subtypes is not None and "domestic_abuse_incident" in subtypes

@@ -157,6 +157,7 @@ def test_mash_with_an_open_request_may_look_until_it_is_answered(
             consent_position=ConsentPosition.NOT_SOUGHT_WOULD_INCREASE_RISK,
             family_informed=False,
             not_told_reason=NotToldReason.RISK_TO_CHILD,
+            not_told_review_on=date(2099, 1, 1),
         ),
     )
     with pytest.raises(NotPermitted):

@@ -17,6 +17,13 @@ from tests.conftest import World
 from tests.scene import Scene
 from tests.web.helpers import form_token, sign_in_through_the_page
 
+REVIEW = {
+    "not_told_review_on-day": "1",
+    "not_told_review_on-month": "3",
+    "not_told_review_on-year": "2099",
+}
+"""The review date page's three boxes, for a journey where the family is not told."""
+
 
 def sign_in_as(client: TestClient, world: World, db: Database, actor: Actor) -> str:
     """Sign the actor in on the pages; returns the session's form token."""

@@ -32,6 +32,7 @@ from jigsaw.web.drafts import DECISION_KEY, DecisionDraft, DisclosureDraft, Owne
 from tests.conftest import SECRET_KEY, World
 from tests.scene import HARM_ANSWERS, Scene
 from tests.web.sharing_steps import (
+    REVIEW,
     moved_to,
     post,
     record_steps,
@@ -46,6 +47,7 @@ SHARE_RECORD = {
     "lawful-basis": {"lawful_basis": "6(1)(e)"},
     "family": {"family_informed": "no"},
     "not-told": {"not_told_reason": "risk_to_child"},
+    "review": REVIEW,
 }
 
 
@@ -109,9 +111,9 @@ def _exists(db: Database, ident: int) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _clock_runs() -> Any:
+def _clock_runs(db: Database) -> Any:
     yield
-    clock.hold(None)
+    db.clock.hold(None)
 
 
 # Through the web app
@@ -166,6 +168,9 @@ def test_a_huge_draft_survives_across_requests_without_growing_the_cookie(
     departure = "".join(shuffle.choices(letters, k=1000))
     reasons = "".join(shuffle.choices(letters, k=1500))
     url = moved_to(post(client, url, token, {"departure_reason": departure}))
+    assert url.endswith("/held-back")
+    held = str(scene.items[0].id)
+    url = moved_to(post(client, url, token, {"withheld_item_ids": held}))
     assert url.endswith("/reasons")
     check = moved_to(post(client, url, token, {"reasons": reasons}))
     assert check.endswith("/check")
@@ -239,7 +244,7 @@ def test_expired_drafts_are_no_draft_and_are_deleted_by_the_next_write(
     expiring = drafts.write(db, mine, _draft(scene), None, now + timedelta(minutes=5))
     lasting = drafts.write(db, mine, _draft(scene), None, now + timedelta(hours=5))
 
-    clock.hold(now + timedelta(minutes=6))
+    db.clock.hold(now + timedelta(minutes=6))
     assert drafts.read(db, mine, DecisionDraft, expiring) is None
     assert _exists(db, expiring), "nothing has been written since it expired"
     someone_else = _owner(world.actor(world.practitioner(scene.school)))

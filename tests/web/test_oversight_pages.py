@@ -136,6 +136,20 @@ def test_the_access_log_filters_by_child_and_practitioner_and_checks_dates(
     assert "No one matching these filters" in empty.text
 
 
+def test_access_log_filters_that_are_not_ids_are_reported_on_their_own_fields(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    sign_in_as(client, world, db, _dpo(world, scene))
+    for practitioner, record in (("someone", "-4"), ("1" * 30, "99999999999999999999999")):
+        response = client.get(f"/access-log?practitioner={practitioner}&record={record}")
+        assert response.status_code == 422
+        assert _error_links(response.text) == [
+            ("#practitioner", "Choose a practitioner from the list"),
+            ("#record", "Enter the child's record number, for example 1042"),
+        ]
+        assert f'value="{record}"' in response.text, "what was typed is shown again"
+
+
 @pytest.mark.parametrize(
     ("query", "anchor", "message"),
     [

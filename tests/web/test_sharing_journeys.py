@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import pytest
@@ -155,6 +156,15 @@ def test_share_path_ends_with_the_recipient_acknowledging(
     axe_check(page, "not-told")
     page.get_by_label("Telling them would put the child at greater risk").check()
     _continue(page)
+    _heading(page, "When will you review not telling the child or family?")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    axe_check(page, "review-error")
+    page.get_by_label("Day").fill("1")
+    page.get_by_label("Month").fill("3")
+    page.get_by_label("Year").fill("2099")
+    axe_check(page, "review")
+    _continue(page)
     _heading(page, "What should the recipient know about the accuracy")
     axe_check(page, "accuracy")
     page.get_by_role("textbox").fill("The second bruise has not been seen by a nurse yet.")
@@ -164,10 +174,15 @@ def test_share_path_ends_with_the_recipient_acknowledging(
     _continue(page)
 
     _heading(page, "Check your answers before recording your decision")
+    expect(page.get_by_text("When you will review not telling them", exact=True)).to_be_visible()
+    expect(page.get_by_text("1 March 2099")).to_be_visible()
+    expect(page.get_by_text("Questions not asked")).to_be_visible()
     axe_check(page, "check-answers")
     _continue(page, "Record decision")
 
     decision_id = _reference(page, "Decision")
+    expect(page.get_by_text("Questions not asked")).to_be_visible()
+    expect(page.get_by_text("When not telling the family will be reviewed")).to_be_visible()
     axe_check(page, "decision-recorded")
     page.get_by_role("button", name="Choose what to share").click()
     _heading(page, "What will you share?")
@@ -184,12 +199,21 @@ def test_share_path_ends_with_the_recipient_acknowledging(
     _continue(page)
     axe_check(page, "disclose-check")
     _continue(page, "Share information")
-    disclosure_id = _reference(page, "Disclosure")
+    banner = page.locator(".govuk-notification-banner")
+    expect(banner).to_contain_text("They have been told")
+    found = re.search(r"Disclosure (\d+) shared with", banner.inner_text())
+    assert found
+    disclosure_id = int(found.group(1))
     axe_check(page, "disclosure-made")
+    page.reload()
+    expect(page.locator(".govuk-notification-banner")).to_have_count(0)
+    expect(page.locator(".govuk-panel")).to_have_count(0)
 
     decision = decisions.view_decision(db, scene.dsl, decision_id)
     assert decision.outcome.value == "share" and decision.followed_recommendation
     assert decision.accuracy_caveats == "The second bruise has not been seen by a nurse yet."
+    assert decision.not_told_review_on == date(2099, 3, 1)
+    assert "informing_family_increases_risk" in {s.question for s in decision.skipped_questions}
     made = next(d for d in disclosures.made_by_agency(db, scene.dsl) if d.id == disclosure_id)
     assert made.decision_id == decision_id
     assert [i.fields for i in made.items] == [["occurred_on", "summary"]]
@@ -240,6 +264,14 @@ def test_do_not_share_path_answers_a_request_and_the_requester_sees_why(
     _continue(page, "Continue to record your decision")
     expect(page.get_by_label("Do not share", exact=True)).to_be_checked()
     _continue(page)
+    _heading(page, "Which information are you not sharing?")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    axe_check(page, "held-back-error")
+    held = scene.items[0]
+    page.get_by_label(held.summary, exact=False).check()
+    axe_check(page, "held-back")
+    _continue(page)
     page.get_by_label("Why have you made this decision?").fill(
         "The mother refused and there is no concern that would justify sharing."
     )
@@ -249,6 +281,8 @@ def test_do_not_share_path_answers_a_request_and_the_requester_sees_why(
     decision_id = _reference(page, "Decision")
     expect(page.get_by_text("The agency that asked can see your reasons")).to_be_visible()
 
+    expect(page.get_by_text("Information not shared")).to_be_visible()
+    assert decisions.view_decision(db, scene.dsl, decision_id).withheld_item_ids == [held.id]
     seen = decisions.decisions_for_request(db, scene.social_worker, request_id)
     assert [(d.id, d.outcome.value) for d in seen] == [(decision_id, "do_not_share")]
     assert seen[0].reasons.startswith("The mother refused")
@@ -287,7 +321,7 @@ def test_advice_path_asks_anonymously_and_links_the_answer(
     expect(page.locator(".govuk-notification-banner")).to_contain_text("sent to your Data")
 
     adviser = signed_in(world, dpo)
-    adviser.get_by_role("link", name="Advice").click()
+    adviser.get_by_role("link", name="Advice", exact=True).click()
     axe_check(adviser, "advice-inbox")
     adviser.get_by_role("link", name="Is this enough to share with the MASH?").click()
     expect(adviser.get_by_text("Not named: the request is anonymised")).to_be_visible()

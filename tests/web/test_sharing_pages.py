@@ -16,6 +16,7 @@ from jigsaw.audit.models import AuditEntry
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.deadlines.values import Rag
+from jigsaw.notifications import service as notifications
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import AgencyRecordIn
@@ -28,6 +29,7 @@ from tests.scene import HARM_ANSWERS, Scene, _item
 from tests.sharing.test_requests import _request
 from tests.web.helpers import page_title
 from tests.web.sharing_steps import (
+    REVIEW,
     answer_questions,
     moved_to,
     post,
@@ -43,6 +45,7 @@ SHARE_RECORD = {
     "lawful-basis": {"lawful_basis": "6(1)(e)"},
     "family": {"family_informed": "no"},
     "not-told": {"not_told_reason": "risk_to_child"},
+    "review": REVIEW,
 }
 
 
@@ -197,13 +200,27 @@ def test_deciding_against_the_recommendation_asks_why(
     url = moved_to(
         post(client, url, token, {"departure_reason": "The GP shared all of this an hour ago."})
     )
+    assert url == f"{base}/held-back", "not sharing asks which items are held back"
+    page = client.get(url).text
+    assert all(item.summary in page for item in scene.items)
+    response = post(client, url, token)
+    assert response.status_code == 422
+    assert _error_links(response.text) == [
+        ("#withheld_item_ids", "Select the information you are not sharing")
+    ]
+    held = scene.items[0]
+    url = moved_to(post(client, url, token, {"withheld_item_ids": str(held.id)}))
     assert url == check, "no lawful basis or family page is needed to record not sharing"
     page = client.get(check).text
     assert "Lawful basis" not in page and "Why you decided differently" in page
+    assert "Information not shared" in page and held.summary in page
     decision_id = int(moved_to(post(client, check, token)).rsplit("/", 1)[1])
     decision = decisions.view_decision(db, scene.dsl, decision_id)
     assert decision.outcome.value == "do_not_share"
     assert decision.lawful_basis is None, "a basis left over from sharing is not recorded"
+    assert decision.withheld_item_ids == [held.id]
+    recorded = client.get(f"/decisions/{decision_id}").text
+    assert "Information not shared" in recorded and held.summary in recorded
 
 
 def test_a_decision_is_reconsidered_as_a_new_linked_decision(
@@ -465,12 +482,14 @@ def test_choosing_items_and_fields_then_sharing(
     assert url == f"{base}/check"
     check = client.get(url).text
     assert "Bruise on upper arm" in check and "Missed two days" not in check
-    assert "Parts shared: Date, summary" in check
+    assert "Parts shared: Date and summary." in check
     assert _count(db, Disclosure) == before
 
     made = moved_to(post(client, url, token))
     disclosure_id = int(made.rsplit("/", 1)[1])
-    assert "govuk-panel--confirmation" in client.get(made).text
+    shown = client.get(made).text
+    assert f"Disclosure {disclosure_id} shared with" in shown and "govuk-panel" not in shown
+    assert f"Disclosure {disclosure_id} shared with" not in client.get(made).text
     got = next(d for d in disclosures.received(db, scene.social_worker) if d.id == disclosure_id)
     assert [i.fields for i in got.items] == [["occurred_on", "summary"]]
     assert got.expires_at.date() == soon
@@ -528,11 +547,19 @@ def test_the_recipient_sees_only_the_disclosed_fields_and_acknowledges_receipt(
 
     notices = client.get("/notifications").text
     assert "Information about a child has been shared with you" in notices
-    assert f'href="/shared-with-me#disclosure-{disclosure_id}"' in notices
-    unread = re.findall(r'action="/notifications/(\d+)/read"', notices)
-    assert unread
-    moved_to(post(client, f"/notifications/{unread[0]}/read", token))
-    assert f'action="/notifications/{unread[0]}/read"' not in client.get("/notifications").text
+    (notice,) = [
+        n
+        for n in notifications.inbox(db, scene.social_worker)
+        if n.object_type == "disclosure" and n.object_id == disclosure_id
+    ]
+    # Each notice opens through a form (drawn as a link) that marks it read, then leads
+    # to what it is about.
+    assert f'action="/notifications/{notice.id}/open"' in notices
+    assert f'action="/notifications/{notice.id}/read"' in notices
+    moved_to(post(client, f"/notifications/{notice.id}/read", token))
+    assert f'action="/notifications/{notice.id}/read"' not in client.get("/notifications").text
+    opened = post(client, f"/notifications/{notice.id}/open", token)
+    assert opened.headers["location"] == f"/shared-with-me#disclosure-{disclosure_id}"
 
 
 def test_a_practitioner_at_another_agency_sees_nothing_shared(
@@ -687,13 +714,15 @@ def test_overdue_requests_are_highlighted(
     world: World,
     db: Database,
     scene: Scene,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     request_id = _incoming_request(db, scene, "red")
     due = requests.view_request(db, scene.dsl, request_id).rating.due_at
-    monkeypatch.setattr(requests, "utcnow", lambda: due + timedelta(minutes=5))
-    sign_in_as(client, world, db, scene.dsl)
-    overdue = client.get("/requests?overdue=1").text
+    db.clock.hold(due + timedelta(minutes=5))
+    try:
+        sign_in_as(client, world, db, scene.dsl)
+        overdue = client.get("/requests?overdue=1").text
+    finally:
+        db.clock.hold(None)
     assert f'href="/requests/{request_id}"' in overdue
     assert "Overdue: was due" in overdue
 

@@ -87,7 +87,7 @@ def create_practitioner(db: Database, actor: Actor, data: PractitionerIn) -> New
     """
     if data.password is not None and not actor.is_system:
         raise InvalidInput.one("password", NO_CHOSEN_PASSWORDS)
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         _require_account_change(session, actor, data.agency_id, data.role, service_account=False)
         accountable = oversight_contacts(session, [data.agency_id], excluding=actor.practitioner_id)
@@ -225,6 +225,23 @@ def list_service_accounts(db: Database, actor: Actor) -> list[PractitionerOut]:
             scopes.of_agency(actor, Permission.OVERSEE_API_TOKENS, Practitioner.agency_id),
         )
         rows = session.scalars(query.order_by(Practitioner.id))
+        return [PractitionerOut.model_validate(p) for p in rows]
+
+
+@not_a_person_read("Staff accounts by name, role and agency, nobody's case details")
+def list_practitioners(
+    db: Database, actor: Actor, agency_id: int | None = None
+) -> list[PractitionerOut]:
+    """The accounts the actor may see (their own agency's, R0; every agency's for the
+    command line), people's and service accounts, of one agency if ``agency_id`` is
+    given: who can act in an agency, for whoever administers it."""
+    with db.reading() as session:
+        query = select(Practitioner).where(
+            scopes.of_agency(actor, Permission.VIEW_COLLEAGUES, Practitioner.agency_id)
+        )
+        if agency_id is not None:
+            query = query.where(Practitioner.agency_id == agency_id)
+        rows = session.scalars(query.order_by(Practitioner.agency_id, Practitioner.id))
         return [PractitionerOut.model_validate(p) for p in rows]
 
 

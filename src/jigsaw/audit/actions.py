@@ -82,6 +82,9 @@ class AuditAction(StrEnum):
     LINK_QUEUE_VIEWED = "link_review.queue_viewed"
     RECORD_ERASED = "agency_record.erased"
     DATA_KEYS_REWRAPPED = "data_keys.rewrapped"
+    SCHEDULED_JOB_RUN = "scheduled_job.run"
+    REMINDERS_SENT = "reminders.sent"
+    ENCOMPASS_NOTICE_VIEWED = "encompass.notice_viewed"
 
 
 READS = frozenset(
@@ -107,6 +110,7 @@ READS = frozenset(
         AuditAction.LINK_QUEUE_VIEWED,
         AuditAction.ADVICE_VIEWED,
         AuditAction.ADVICE_LIST_VIEWED,
+        AuditAction.ENCOMPASS_NOTICE_VIEWED,
     }
 )
 """Reads of a person's information: what the access log shows."""

@@ -34,7 +34,10 @@ def signer_for(settings: Settings) -> Signer:
     if not text:
         path = settings.audit_signing_key_file or (DEMO_KEY_FILE if settings.demo_mode else None)
         if path is None:
-            raise CheckpointError("No audit signing key is configured")
+            raise CheckpointError(
+                "No audit signing key is configured: set JIGSAW_AUDIT_SIGNING_KEY (or "
+                "JIGSAW_AUDIT_SIGNING_KEY_FILE) to one made by `jigsaw audit keygen`"
+            )
         text = _read_key_file(path, create=settings.demo_mode)
     try:
         seed = base64.b64decode(text, validate=True)

@@ -54,7 +54,8 @@ def checkpoint(
     """
     db, signer = _db(database), signer_for(get_settings())
     while True:
-        made = service.make_checkpoint(db, signer)
+        with db.unit_of_work() as work:
+            made = service.make_checkpoint(work, signer)
         typer.echo(made.note, nl=False)
         if every is None:
             return

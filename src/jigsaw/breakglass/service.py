@@ -42,7 +42,6 @@ from jigsaw.audit.reads import not_a_person_read
 from jigsaw.breakglass import grants
 from jigsaw.breakglass.models import BreakGlassEnd, BreakGlassSession, EmergencyGround
 from jigsaw.breakglass.schemas import BreakGlassIn, BreakGlassOut
-from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound, NotPermitted
 from jigsaw.identity.models import Practitioner
@@ -214,7 +213,7 @@ def start(
         )
     if problems:
         raise InvalidInput(*problems)
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         if session.get(Person, person_id) is None:
             raise NotFound("person", person_id)
@@ -323,7 +322,7 @@ def _alert_if_repeated(
 
 def end(db: Database, actor: Actor, session_id: int) -> BreakGlassOut:
     """End emergency access before its time runs out."""
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         row = session.get(BreakGlassSession, session_id)
         if row is None or row.practitioner_id != actor.practitioner_id:
@@ -351,7 +350,7 @@ def end(db: Database, actor: Actor, session_id: int) -> BreakGlassOut:
 )
 def mine(db: Database, actor: Actor) -> list[BreakGlassOut]:
     """The actor's own sessions that are still active, soonest to end first."""
-    now = utcnow()
+    now = db.clock.now()
     with db.reading() as session:
         rows = session.scalars(
             select(BreakGlassSession)

@@ -56,7 +56,7 @@ def write(
     db: Database, owner: Owner, kind: str, body: str, ident: int | None, expires_at: datetime
 ) -> int:
     """Keep the body, in row ``ident`` if that is still the owner's, and return its id."""
-    now = clock.utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         session.execute(
             delete(PageDraft).where(PageDraft.expires_at <= now),

@@ -5,18 +5,28 @@ Today a police officer has to find the child's school by hand. Here, when a poli
 agency records a domestic abuse item about a child, the schools holding a record
 linked to the same person are found through the person index, and each school's
 designated safeguarding leads are told at once, in the same transaction as the
-item. The notice carries no detail: it points the DSL at their own school's record
-of the child and says the police have recorded an incident, so the key adult can be
-ready when the child arrives, and contact the police for what they need.
+item. Opening the notice (``notice``) shows what Operation Encompass lets the police
+tell a school, and no more: that an incident was recorded, its date, and whom in the
+police to contact, beside the school's own record of the child, so the key adult can
+be ready when the child arrives. That disclosure is recorded when it is made, in the
+audit entry that sends the notices (purpose ``domestic_abuse_notification``, the
+fields disclosed, and the version of the type list that matched).
 
-Which subtypes are domestic abuse is the ``domestic_abuse`` indicator of the pattern
-flag rules, so the service has one definition of it.
+Only a school's designated safeguarding leads are ever told, each by name: the notice
+is police information, never for the school's inbox, where any member of staff could
+open it. A school with no active DSL is not sent the incident at all. Its accountable
+people (or, with none, its inbox) are told that the school has no DSL to receive
+Operation Encompass notices, without a word about the child; and the officer who
+recorded the incident, with the force's own DSLs, are told the school could not be
+reached, so someone tells it another way before the child arrives.
+
+Which item types are incidents is data an authority can change (``types.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,22 +34,34 @@ from sqlalchemy.orm import Session
 
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
+from jigsaw.audit.reads import audited_read
 from jigsaw.clock import utcnow
+from jigsaw.consent.models import SharingPurpose
+from jigsaw.db import Database
 from jigsaw.deadlines.calendar import is_working_day, next_working_time
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.deadlines.values import WorkingCalendar
+from jigsaw.encompass.types import current_types
+from jigsaw.errors import NotFound
 from jigsaw.identity.models import Agency, Practitioner
-from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.contacts import oversight_contacts
+from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.notifications.service import Addressee, notify
 from jigsaw.people.links import linked_to, person_of
 from jigsaw.people.models import RECORD_CONFIRMED, AgencyRecord, PersonRole
+from jigsaw.people.own import own_record
+from jigsaw.policy import authorize as policy
+from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission
 from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.events import ItemRecorded
-from jigsaw.records.models import InformationItem
-from jigsaw.singleview.rules import shipped_rules
+from jigsaw.records.models import InformationItem, ItemRetraction
+from jigsaw.schemas import Output
 
-INDICATOR = "domestic_abuse"
+DISCLOSED = ("occurred_on", "police_contact")
+"""What a school is told of an incident: its date and whom in the police to contact."""
+PURPOSE = SharingPurpose.DOMESTIC_ABUSE_NOTIFICATION
 SCHOOL_DAY = (time(8, 30), time(15, 30))
 """A typical school day; only its start matters here. Term dates are not modelled, so
 in the holidays the notice asks for action earlier than needed, never later."""
@@ -64,9 +86,13 @@ def next_school_day_starts(moment: datetime, calendar: WorkingCalendar) -> datet
 
 
 def is_encompass_item(session: Session, item: InformationItem) -> bool:
-    """A police item, about a child, whose type is domestic abuse."""
-    subtypes = shipped_rules().indicators[INDICATOR].subtypes or frozenset()
-    if item.subtype not in subtypes:
+    """A police item, about a child, of a type the authority's list says is an incident.
+
+    An item recorded as "other" is matched on the words given for its type too, so a
+    force that types "Domestic incident" is not missed."""
+    types = current_types()
+    said = (item.subtype, getattr(item, "subtype_other", None) or "")
+    if not any(types.includes(kind) for kind in said if kind):
         return False
     row = session.execute(
         select(Agency.kind, AgencyRecord.role)
@@ -81,7 +107,8 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
     domestic abuse item; returns notices added.
 
     Called inside the transaction that records the item, so the item and the notices
-    commit together. A school with no DSL account gets the notice in its agency inbox.
+    commit together. A school with no active DSL is never sent the incident: see
+    ``_no_lead_to_tell``.
     """
     if not is_encompass_item(session, item):
         return 0
@@ -103,10 +130,11 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
     due = next_school_day_starts(now, school_calendar())
     added = 0
     told: list[int] = []
+    unreached: list[int] = []
     first_record: dict[int, int] = {}
     for record_id, agency_id in schools:
         first_record.setdefault(agency_id, record_id)
-    for agency_id, record_id in first_record.items():
+    for agency_id in first_record:
         leads = list(
             session.scalars(
                 select(Practitioner.id).where(
@@ -116,28 +144,81 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
                 )
             )
         )
-        addressees = [Addressee(agency_id, p) for p in leads] or [Addressee(agency_id, None)]
+        if not leads:
+            unreached.append(agency_id)
+            continue
         added += notify(
             session,
             NotificationKind.OPERATION_ENCOMPASS,
             f"encompass-item-{item.chain_id}",
-            "agency_record",
-            record_id,
-            addressees,
+            "information_item",
+            item.id,
+            [Addressee(agency_id, p) for p in leads],
             due_at=due,
         )
         told.extend(leads)
+    if unreached:
+        added += _no_lead_to_tell(session, item, unreached, due)
     audit.append(
         session,
         actor,
         AuditAction.ENCOMPASS_NOTIFIED,
         "information_item",
         item.id,
+        purpose=PURPOSE.value,
         refs={
             "agency_records": sorted(first_record.values()),
             "schools": sorted(first_record),
             "practitioners": sorted(told),
+            **({"schools_without_dsl": sorted(unreached)} if unreached else {}),
+            "disclosed": ",".join(DISCLOSED),
+            "types_version": current_types().version,
         },
+    )
+    return added
+
+
+def _no_lead_to_tell(
+    session: Session, item: InformationItem, schools: list[int], due: datetime
+) -> int:
+    """The schools in ``schools`` have no active DSL, so nobody there may be told of the
+    incident. Each school's accountable people (its inbox, if it has none) are told it
+    has no DSL to receive Operation Encompass notices, a notice that names no child and
+    points only at the school; the officer who recorded the incident and the force's
+    DSLs are told the notice could not be delivered, pointing at their own record of
+    the child, so the police tell the school another way."""
+    added = 0
+    for school in schools:
+        added += notify(
+            session,
+            NotificationKind.ENCOMPASS_SCHOOL_HAS_NO_DSL,
+            f"encompass-item-{item.chain_id}-school-{school}",
+            "agency",
+            school,
+            oversight_contacts(session, [school]),
+            due_at=due,
+        )
+    police = [
+        Addressee(item.agency_id, p)
+        for p in session.scalars(
+            select(Practitioner.id)
+            .where(
+                Practitioner.agency_id == item.agency_id,
+                Practitioner.active.is_(True),
+                Practitioner.service_account.is_(False),
+                (Practitioner.role == Role.DSL) | (Practitioner.id == (item.author_id or 0)),
+            )
+            .order_by(Practitioner.id)
+        )
+    ] or [Addressee(item.agency_id, None)]
+    added += notify(
+        session,
+        NotificationKind.ENCOMPASS_NOT_DELIVERED,
+        f"encompass-item-{item.chain_id}-undelivered",
+        "agency_record",
+        item.subject_record_id,
+        police,
+        due_at=due,
     )
     return added
 
@@ -147,3 +228,132 @@ def on_item_recorded_event(session: Session, event: ItemRecorded) -> None:
     item = session.get(InformationItem, event.item_id)
     if item is not None:
         on_item_recorded(session, event.actor, item)
+
+
+class PoliceContact(Output):
+    """Whom the school contacts in the police: the officer who recorded the incident."""
+
+    agency_name: str
+    name: str | None = None
+    job_title: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class EncompassNoticeOut(Output):
+    """What a school is told: the incident's date and the police contact, beside its own
+    record of the child. Never what happened, who else was there, or the police's notes."""
+
+    notification_id: int
+    due_at: datetime | None
+    read: bool
+    incident_on: date
+    withdrawn: bool
+    """The police have since withdrawn the item; the notice stands, as it was sent."""
+    police: PoliceContact
+    agency_record_id: int | None
+    """The school's own record of the child, if it still holds one linked to the child."""
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: date | None = None
+
+
+def _newest(session: Session, chain_id: int) -> InformationItem:
+    """The newest version of the item: a corrected date reaches the school too."""
+    versions = session.scalars(
+        select(InformationItem)
+        .where((InformationItem.id == chain_id) | (InformationItem.root_id == chain_id))
+        .order_by(InformationItem.version.desc())
+    )
+    return next(iter(versions))
+
+
+def _police_contact(session: Session, item: InformationItem) -> PoliceContact:
+    agency = session.get_one(Agency, item.agency_id)
+    author = session.get(Practitioner, item.author_id) if item.author_id is not None else None
+    if author is None or not author.active:
+        return PoliceContact(agency_name=agency.name)
+    return PoliceContact(
+        agency_name=agency.name,
+        name=author.name,
+        job_title=author.job_title,
+        phone=author.phone,
+        email=author.email,
+    )
+
+
+@audited_read(AuditAction.ENCOMPASS_NOTICE_VIEWED)
+def notice(db: Database, actor: Actor, notification_id: int) -> EncompassNoticeOut:
+    """An Operation Encompass notice to the actor, with what the school may be told.
+
+    A notice that is not the actor's, or not an Encompass notice, is not found; nor is
+    one the policy does not let the actor open (rule N2: only the DSL it is addressed
+    to). Opening it is what marks it read, so nobody else can clear it from the DSL's
+    list, and only once everything below has been found. The school's record of the
+    child is looked for among the records the actor's agency holds (``own_record`` asks
+    the policy), so the page names the child only as the school itself knows them.
+    """
+    with db.transaction() as session:
+        found = session.scalar(
+            select(Notification).where(
+                Notification.id == notification_id,
+                Notification.kind == NotificationKind.OPERATION_ENCOMPASS,
+                Notification.object_type == "information_item",
+            )
+        )
+        if found is None or not policy.allowed(
+            actor,
+            Permission.VIEW_ENCOMPASS_NOTICE,
+            policy.notification(found.id, found.agency_id, found.practitioner_id),
+        ):
+            raise NotFound("notification", notification_id)
+        recorded = session.get_one(InformationItem, found.object_id)
+        item = _newest(session, recorded.chain_id)
+        withdrawn = (
+            session.scalar(
+                select(ItemRetraction.id).where(ItemRetraction.item_id == recorded.chain_id)
+            )
+            is not None
+        )
+        person_id = person_of(session, item.subject_record_id)
+        record_id = (
+            session.scalar(
+                select(AgencyRecord.id)
+                .where(
+                    linked_to([person_id]),
+                    scopes.own_agency(actor, AgencyRecord.agency_id),
+                    RECORD_CONFIRMED,
+                )
+                .order_by(AgencyRecord.id)
+            )
+            if person_id is not None
+            else None
+        )
+        record = own_record(session, actor, record_id) if record_id is not None else None
+        audit.append(
+            session,
+            actor,
+            AuditAction.ENCOMPASS_NOTICE_VIEWED,
+            "information_item",
+            item.id,
+            purpose=PURPOSE.value,
+            refs={
+                "notification": found.id,
+                **({"agency_record": record.id} if record is not None else {}),
+            },
+        )
+        was_read = found.read_at is not None
+        if not was_read:
+            found.read_at = utcnow()
+        return EncompassNoticeOut(
+            notification_id=found.id,
+            due_at=found.due_at,
+            read=was_read,
+            incident_on=item.occurred_on,
+            withdrawn=withdrawn,
+            police=_police_contact(session, item),
+            agency_record_id=record.id if record is not None else None,
+            given_name=record.given_name if record is not None else "",
+            family_name=record.family_name if record is not None else "",
+            date_of_birth=record.date_of_birth if record is not None else None,
+        )

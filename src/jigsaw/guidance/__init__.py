@@ -18,8 +18,9 @@ from jigsaw.guidance.edition import (
     Recommendation,
     RecordField,
     Rule,
+    SkippedQuestion,
 )
-from jigsaw.guidance.engine import list_editions, load_edition, recommend
+from jigsaw.guidance.engine import list_editions, load_edition, recommend, settle
 from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
 from jigsaw.guidance.validation import validate_edition
 
@@ -37,9 +38,11 @@ __all__ = [
     "Recommendation",
     "RecordField",
     "Rule",
+    "SkippedQuestion",
     "UnknownEdition",
     "list_editions",
     "load_edition",
     "recommend",
+    "settle",
     "validate_edition",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from jigsaw.guidance.edition import Edition, Recommendation
-from jigsaw.guidance.engine import list_editions, load_edition, recommend
+from jigsaw.guidance.engine import list_editions, load_edition, settle
 from jigsaw.identity.dependencies import CurrentActor
 from jigsaw.schemas import Input
 
@@ -34,4 +34,6 @@ def edition(edition_id: str, _actor: CurrentActor) -> Edition:
 
 @router.post("/recommendation", response_model=Recommendation)
 def recommendation(body: RecommendationRequest, _actor: CurrentActor) -> Recommendation:
-    return recommend(load_edition(body.edition), body.answers)
+    """The recommendation a decision on these answers would record, as ``settle`` gives
+    it: finished early, with the questions skipped, once nothing open could change it."""
+    return settle(load_edition(body.edition), body.answers)

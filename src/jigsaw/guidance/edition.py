@@ -265,6 +265,13 @@ class NeededField(_Data):
     golden_rules: tuple[str, ...]
 
 
+class SkippedQuestion(_Data):
+    """A question the journey did not ask, and why, so the record can say so."""
+
+    question: str
+    reason: str
+
+
 class Recommendation(_Data):
     """What the guidance recommends for one set of answers, and why.
 
@@ -282,6 +289,9 @@ class Recommendation(_Data):
     golden_rules: tuple[GoldenRule, ...]
     still_needed: tuple[NeededField, ...]
     unanswered: tuple[str, ...]
+    skipped: tuple[SkippedQuestion, ...] = ()
+    """Questions left unasked because no answer to them could change this
+    recommendation (``engine.settle``); empty from ``recommend``."""
 
     @property
     def decided_by(self) -> CitedRule:

@@ -17,6 +17,11 @@ How a recommendation is reached:
    holds, the outcome could still change, so the engine recommends seeking advice and
    lists the questions still to answer. A decided outcome therefore never changes when
    more questions are answered (other than with "not sure", which always means advice).
+   Three-valued logic is cautious: it may ask a question whose answer, whatever it is,
+   leads to the same recommendation. ``settle`` removes that caution by trying the
+   engine on every way the open questions could still be answered: where all of them
+   give one recommendation (the same outcome, deciding rule and record fields), the
+   journey stops asking and the record lists the questions skipped and why.
 4. The record requirements are checked the same way: what the decision record must
    still carry, given the outcome and the answers.
 """
@@ -24,7 +29,7 @@ How a recommendation is reached:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 
@@ -32,6 +37,7 @@ import yaml
 
 from jigsaw.errors import FieldProblem
 from jigsaw.guidance.edition import (
+    NOT_SURE,
     AllOf,
     AnswerIn,
     AnswerIs,
@@ -45,7 +51,9 @@ from jigsaw.guidance.edition import (
     Not,
     Outcome,
     Recommendation,
+    RecordField,
     Rule,
+    SkippedQuestion,
     answer_tests,
 )
 from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
@@ -118,6 +126,106 @@ def recommend(edition: Edition, answers: Mapping[str, str]) -> Recommendation:
         (decided, *_also_applying(edition, decided, given)),
         needed,
         unanswered=(),
+    )
+
+
+Settled = tuple[Outcome, str, frozenset[RecordField]]
+"""What skipping a question must never change: the outcome, the rule that decided it and
+the fields the record must carry. (Other rules that agree, cited beside it, and the
+wording of a requirement may depend on a skipped answer; they are not the decision.)"""
+
+SEARCH_LIMIT = 20_000
+"""The most partial answer sets ``settle`` tries before it gives up and keeps asking:
+far more than any shipped edition needs, so a pathological edition is slow to finish,
+never wrong."""
+
+
+def settle(edition: Edition, answers: Mapping[str, str]) -> Recommendation:
+    """``recommend``, finished as soon as no answer to the open questions could change it.
+
+    Every way of answering the questions the engine still needs is tried (branching
+    only on a question the engine names as unanswered, so questions that cannot matter
+    are never enumerated). "Not sure" is left out: a question that is not asked cannot
+    be answered "not sure". If every completion gives the same outcome, deciding rule and
+    record fields, the recommendation is that one, with every unanswered question listed
+    as skipped and why; otherwise it is ``recommend``'s, still asking. Pure, like
+    ``recommend``, and cached, because each decision page asks it several times.
+    """
+    given = _checked(edition, answers)
+    return _settle(edition, tuple(sorted(given.items())))
+
+
+@lru_cache(maxsize=4096)
+def _settle(edition: Edition, answered: tuple[tuple[str, str], ...]) -> Recommendation:
+    given = dict(answered)
+    found = recommend(edition, given)
+    if not found.complete:
+        reachable: set[Settled] = set()
+        if not _explore(edition, given, reachable, [SEARCH_LIMIT]) or len(reachable) != 1:
+            return found
+        (only,) = reachable
+        found = _settled(edition, given, only)
+    return found.model_copy(update={"skipped": _skipped(edition, given, found)})
+
+
+def _explore(
+    edition: Edition, given: dict[str, str], reachable: set[Settled], budget: list[int]
+) -> bool:
+    """Add what each completion of ``given`` settles on; False once two differ or the
+    search is too long (either way the answers so far do not decide)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    found = recommend(edition, given)
+    if found.complete:
+        reachable.add(_signature(found))
+        return len(reachable) == 1
+    question = edition.question(found.unanswered[0])
+    return all(
+        _explore(edition, {**given, question.id: value}, reachable, budget)
+        for value in question.allowed
+        if value != NOT_SURE
+    )
+
+
+def _signature(found: Recommendation) -> Settled:
+    return (found.outcome, found.decided_by.id, frozenset(found.needed_fields))
+
+
+def _settled(edition: Edition, given: Mapping[str, str], only: Settled) -> Recommendation:
+    """The recommendation every completion agrees on, cited from the answers given."""
+    outcome, rule_id, fields = only
+    decided = edition.rule(rule_id)
+    agreeing = tuple(_also_applying(edition, decided, given))
+    needed: dict[RecordField, NeededField] = {}
+    for requirement in edition.record_requirements:
+        if (
+            requirement.field in fields
+            and outcome in requirement.outcomes
+            and requirement.field not in needed
+            and _holds(requirement.when, given) is not False
+        ):
+            needed[requirement.field] = NeededField(
+                field=requirement.field,
+                explanation=requirement.explanation,
+                golden_rules=requirement.golden_rules,
+            )
+    return _recommendation(
+        edition, outcome, (decided, *agreeing), tuple(needed.values()), unanswered=()
+    )
+
+
+def _skipped(
+    edition: Edition, given: Mapping[str, str], found: Recommendation
+) -> tuple[SkippedQuestion, ...]:
+    reason = (
+        f"Not asked: your answers already lead to “{found.decided_by.title}”, "
+        "and no answer to this question could change that or what the record must carry."
+    )
+    return tuple(
+        SkippedQuestion(question=question.id, reason=reason)
+        for question in edition.questions
+        if question.id not in given
     )
 
 

@@ -70,7 +70,7 @@ class AccountKeys:
     @classmethod
     def from_secret(cls, secret_key: str, master: MasterKey | None = None) -> AccountKeys:
         """Keys for this deployment: its secret key and (by default) its master key."""
-        return _cached_keys(secret_key, master or master_keys.current())
+        return _cached_keys(secret_key, master or master_keys.environment_key())
 
     def _purpose_key(self, purpose: str, key_id: str) -> bytes:
         """One purpose's key under one master key, derived once (a KMS derives remotely)."""

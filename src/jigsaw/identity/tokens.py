@@ -104,25 +104,33 @@ def _oversee(actor: Actor) -> None:
     require(actor, Permission.OVERSEE_API_TOKENS, actor.agency_id)
 
 
-def create_token(db: Database, actor: Actor, data: TokenIn) -> NewToken:
+def create_token(
+    db: Database, actor: Actor, data: TokenIn, *, agency_id: int | None = None
+) -> NewToken:
     """A token for one of the administrator's own agency's service accounts.
 
     Another agency's account answers exactly like a missing one; a person's account is
-    refused whoever asks, the command line included.
+    refused whoever asks, the command line included. The command line, which belongs
+    to no agency, names the agency the token is for (``agency_id``): a service account
+    of any other agency is then refused in the same words, so a token made for one
+    agency never acts in another.
     """
-    now = utcnow()
-    if not may_issue_api_tokens(actor, actor.agency_id, now=now):
+    now = db.clock.now()
+    agency = actor.agency_id if agency_id is None else agency_id
+    if not may_issue_api_tokens(actor, agency, now=now):
         raise NotPermitted(refusal(Permission.ISSUE_API_TOKENS))
     with db.transaction() as session:
         owner = session.get(Practitioner, data.practitioner_id)
         if (
             owner is None
             or not owner.active
+            or (agency_id is not None and owner.agency_id != agency_id)
             or not may_issue_api_tokens(actor, owner.agency_id, now=now)
         ):
+            where = "your agency" if agency_id is None else f"agency {agency_id}"
             raise InvalidInput.one(
                 "practitioner_id",
-                f"There is no active service account with id {data.practitioner_id} in your agency",
+                f"There is no active service account with id {data.practitioner_id} in {where}",
             )
         if not owner.service_account:
             raise InvalidInput.one("practitioner_id", NOT_A_SERVICE_ACCOUNT)

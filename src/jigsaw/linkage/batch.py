@@ -181,7 +181,7 @@ def run_linkage(
     actor = actor or Actor.system()
     require_operator(actor)
     model = model or LinkageModel.load()
-    started_at = utcnow()
+    started_at = db.clock.now()
     started = time.perf_counter()
     current = _current_persons(db)
     extra: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
@@ -297,7 +297,7 @@ def _write(
     started_at: Any,
     advance: Callable[[int], None],
 ) -> tuple[int, int, int, int]:
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         run = LinkageRun(
             model_version=model.version,

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
-from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.evidence import FieldEvidence, describe_scored, in_words
@@ -128,7 +127,7 @@ def search(
     candidates = find_candidates(
         db, terms.details(), limit=limit, min_probability=MIN_PROBABILITY_SHOWN, model=model
     )
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         matches = [_shown(session, actor, c, now) for c in candidates]
         audit.append(

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from jigsaw.audit.reads import not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
+from jigsaw.errors import NotFound
 from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
@@ -31,9 +32,23 @@ MESSAGES: dict[NotificationKind, str] = {
     NotificationKind.DISCLOSURE_REVOKED: "A disclosure to you has been revoked",
     NotificationKind.REQUEST_RECEIVED: "Your agency has a new request for information",
     NotificationKind.ADVICE_REQUESTED: "You have been asked for advice",
+    NotificationKind.ADVICE_ANSWERED: "Your request for advice has been answered",
+    NotificationKind.REQUEST_ANSWERED: "Your request for information has been answered",
+    NotificationKind.REQUEST_RERATED: "A request for information has been re-rated",
+    NotificationKind.REQUEST_OVERDUE: "A request for information is overdue",
+    NotificationKind.DISCLOSURE_EXPIRING: "Information shared with you is about to expire",
     NotificationKind.OPERATION_ENCOMPASS: (
         "Operation Encompass: police have recorded a domestic abuse incident involving a "
         "child at your school. Read this before the next school day starts"
+    ),
+    NotificationKind.ENCOMPASS_SCHOOL_HAS_NO_DSL: (
+        "Operation Encompass: the police could not tell your school about a domestic abuse "
+        "incident involving a pupil, because the school has no designated safeguarding lead "
+        "in Jigsaw. Add one today"
+    ),
+    NotificationKind.ENCOMPASS_NOT_DELIVERED: (
+        "Operation Encompass: a school that knows this child has no designated safeguarding "
+        "lead to receive the notice. Tell the school another way before the next school day"
     ),
     NotificationKind.BREAK_GLASS_STARTED: (
         "Someone has used emergency access to see a child's information; review it"
@@ -127,19 +142,58 @@ def inbox(db: Database, actor: Actor, *, unread_only: bool = False) -> list[Noti
         rows = session.scalars(
             query.order_by(Notification.created_at.desc(), Notification.id.desc())
         )
-        return [
-            NotificationOut(
-                id=n.id,
-                kind=n.kind,
-                message=MESSAGES[n.kind],
-                object_type=n.object_type,
-                object_id=n.object_id,
-                created_at=n.created_at.isoformat(),
-                read=n.read_at is not None,
-                due_at=n.due_at.isoformat() if n.due_at else None,
+        return [_notice_out(n) for n in rows]
+
+
+@not_a_person_read("A count of the actor's own unread notices: no one's details")
+def unread_count(db: Database, actor: Actor) -> int:
+    """How many notices the actor has not read, for the count beside "Notifications"."""
+    with db.reading() as session:
+        return (
+            session.scalar(
+                select(func.count(Notification.id)).where(
+                    _for(actor), Notification.read_at.is_(None)
+                )
             )
-            for n in rows
-        ]
+            or 0
+        )
+
+
+OPENED_WHERE_IT_LEADS = frozenset({NotificationKind.OPERATION_ENCOMPASS})
+"""Kinds marked read by the service that shows what they lead to, once it has shown it,
+never on the way there: an Encompass notice must stay on its DSL's list until the DSL
+has read the incident itself."""
+
+
+def open_notice(db: Database, actor: Actor, notification_id: int) -> NotificationOut:
+    """The notice, marked read because its addressee has opened it (except the kinds in
+    ``OPENED_WHERE_IT_LEADS``); ``NotFound`` if it is not the actor's (or their agency
+    inbox's), so an id names nothing to anyone else.
+
+    A notice to an agency's inbox has one read flag for the whole agency: the first
+    colleague to open it marks it read for all of them."""
+    with db.transaction() as session:
+        found = session.scalar(
+            select(Notification).where(Notification.id == notification_id, _for(actor))
+        )
+        if found is None:
+            raise NotFound("notification", notification_id)
+        if found.read_at is None and found.kind not in OPENED_WHERE_IT_LEADS:
+            found.read_at = utcnow()
+        return _notice_out(found)
+
+
+def _notice_out(n: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=n.id,
+        kind=n.kind,
+        message=MESSAGES[n.kind],
+        object_type=n.object_type,
+        object_id=n.object_id,
+        created_at=n.created_at.isoformat(),
+        read=n.read_at is not None,
+        due_at=n.due_at.isoformat() if n.due_at else None,
+    )
 
 
 def mark_read(db: Database, actor: Actor, notification_id: int) -> None:

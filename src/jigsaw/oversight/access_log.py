@@ -8,6 +8,7 @@ the reads, and the alerts list break-glass use and repeated refusals (see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,13 +19,26 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import ACCOUNT_CHANGES, ALERTS, READS, REFUSALS, AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.audit.reads import audited_read
-from jigsaw.breakglass.models import BreakGlassSession
+from jigsaw.breakglass.models import BreakGlassEnd, BreakGlassSession
+from jigsaw.breakglass.schemas import BreakGlassOut
 from jigsaw.db import Database
 from jigsaw.people.models import AgencyRecord, RecordingReason
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
-from jigsaw.policy.authorize import Permission, require
+from jigsaw.policy.authorize import Permission, is_permitted, require
 from jigsaw.schemas import Output
+
+
+class ReadUnderBreakGlass(Output):
+    """One audited read made under a break-glass session: ids only, as the log keeps it."""
+
+    seq: int
+    occurred_at: datetime
+    action: str
+    items: list[int] = []
+    """The information items the read showed (item ids)."""
+    disclosures: list[int] = []
+    """The disclosures those items were shown through (disclosure ids)."""
 
 
 class AccessEntry(Output):
@@ -44,6 +58,13 @@ class AccessEntry(Output):
     """For break-glass alerts: the emergency ground the practitioner chose."""
     reason: str | None = None
     """For break-glass alerts: the reason the practitioner gave, in their words."""
+    child_record_id: int | None = None
+    """For break-glass alerts: the reader's own agency's record of the child, when the
+    policy lets the reader open their agency's records (the link to the child's page)."""
+    break_glass_id: int | None = None
+    """For break-glass alerts: the session."""
+    reads: list[ReadUnderBreakGlass] = []
+    """For break-glass alerts: everything the practitioner looked at under the session."""
 
 
 def _require_oversight(actor: Actor) -> None:
@@ -159,7 +180,7 @@ def alerts(db: Database, actor: Actor, *, limit: int = 200) -> list[AccessEntry]
         )
         merged = {e.seq: e for e in [*own, *ours]}
         rows = sorted(merged.values(), key=lambda e: e.seq, reverse=True)[:limit]
-        rows, children = _with_break_glass(session, actor.agency_id, rows)
+        rows, children = _with_break_glass(session, actor, rows)
         rows = _with_recording_reasons(session, rows)
         audit.append(
             session,
@@ -172,22 +193,103 @@ def alerts(db: Database, actor: Actor, *, limit: int = 200) -> list[AccessEntry]
         return rows
 
 
+class BreakGlassReview(BreakGlassOut):
+    """A break-glass session as its reviewing DPO sees it: the child, the ground and
+    reason, and everything read under it. ``reads`` is None for a session listed only
+    because it is the reader's own (they review it with their DPO, not here)."""
+
+    agency_id: int
+    child: str | None = None
+    child_record_id: int | None = None
+    reads: list[ReadUnderBreakGlass] | None = None
+
+
+def may_review_break_glass(actor: Actor) -> bool:
+    """Whether the actor reviews break-glass use (rule O1: the access log's readers)."""
+    return is_permitted(actor, Permission.VIEW_ACCESS_LOG, actor.agency_id)
+
+
+@audited_read(AuditAction.ACCESS_LOG_VIEWED)
+def break_glass_reviews(db: Database, actor: Actor, *, limit: int = 200) -> list[BreakGlassReview]:
+    """Break-glass sessions the actor reviews, newest first: those started by their own
+    agency's staff and those on a child their agency holds (the same ones their alert
+    list shows), each with the child, the reason and what was read under it."""
+    _require_oversight(actor)
+    started = frozenset({AuditAction.BREAK_GLASS_STARTED})
+    with db.transaction() as session:
+        own = _page(session, _query(actor, started, None, None, None, None), limit, 0)
+        ours = (
+            [] if actor.is_system else _break_glass_on_our_children(session, actor.agency_id, limit)
+        )
+        merged = {e.seq: e for e in [*own, *ours]}
+        rows = sorted(merged.values(), key=lambda e: e.seq, reverse=True)[:limit]
+        rows, children = _with_break_glass(session, actor, rows)
+        ids = [e.break_glass_id for e in rows if e.break_glass_id is not None]
+        ended = dict(
+            session.execute(
+                select(BreakGlassEnd.session_id, BreakGlassEnd.ended_at).where(
+                    BreakGlassEnd.session_id.in_(ids)
+                )
+            ).all()
+        )
+        glass = {
+            g.id: g
+            for g in session.scalars(select(BreakGlassSession).where(BreakGlassSession.id.in_(ids)))
+        }
+        now = db.clock.now()
+        reviews = []
+        for entry in rows:
+            row = glass.get(entry.break_glass_id) if entry.break_glass_id is not None else None
+            if row is None:
+                continue
+            ended_at = ended.get(row.id)
+            reviews.append(
+                BreakGlassReview(
+                    id=row.id,
+                    practitioner_id=row.practitioner_id,
+                    agency_id=row.agency_id,
+                    person_id=row.person_id,
+                    category=row.category,
+                    reason=row.reason,
+                    started_at=row.started_at,
+                    expires_at=row.expires_at,
+                    ended_at=ended_at,
+                    active=ended_at is None and row.expires_at > now,
+                    child=entry.child,
+                    child_record_id=entry.child_record_id,
+                    reads=entry.reads,
+                )
+            )
+        audit.append(
+            session,
+            actor,
+            AuditAction.ACCESS_LOG_VIEWED,
+            "break_glass_reviews",
+            None,
+            refs={"persons": children, "break_glass_sessions": ids} if children else None,
+        )
+        return reviews
+
+
 BREAK_GLASS_ALERTS = frozenset(
     {AuditAction.BREAK_GLASS_STARTED.value, AuditAction.BREAK_GLASS_REPEATED.value}
 )
 
 
 def _with_break_glass(
-    session: Session, agency_id: int | None, rows: list[AccessEntry]
+    session: Session, actor: Actor, rows: list[AccessEntry]
 ) -> tuple[list[AccessEntry], list[int]]:
-    """Break-glass alerts with the child, the ground and the reason, so each can be
-    reviewed from the list; and the children named, for the audit entry of this read.
+    """Break-glass alerts with the child, the ground, the reason and everything read
+    under the session, so each can be reviewed from the list; and the children named,
+    for the audit entry of this read.
 
     Every DPO who lists the alert sees the reason: the practitioner's own, who answers
     for their use of it, and those of the agencies holding the child, whose records it
-    opened; the form told the practitioner so before they started. The child is named as
-    the reader's own agency's record of them names them, and otherwise only by number:
-    the list must not tell an agency a name it never held.
+    opened; the form told the practitioner so before they started ("the Data Protection
+    Officers will see your reason and everything you look at"). The child is named, and
+    linked to, as the reader's own agency's record of them, when the policy lets the
+    reader open their agency's records; otherwise only by number: the list must not tell
+    an agency a name it never held.
     """
     wanted = {
         e.refs.get("break_glass")
@@ -203,16 +305,8 @@ def _with_break_glass(
         )
     }
     people = sorted({g.person_id for g in found.values()})
-    names: dict[int, str] = {}
-    if agency_id is not None and people:
-        held = session.execute(
-            select(AgencyRecord.person_id, AgencyRecord.given_name, AgencyRecord.family_name)
-            .where(AgencyRecord.agency_id == agency_id, AgencyRecord.person_id.in_(people))
-            .order_by(AgencyRecord.id)
-        )
-        for person_id, given, family in held:
-            if person_id is not None:
-                names.setdefault(person_id, f"{given} {family}")
+    names = _names_held(session, actor, people)
+    reads = reads_under(session, found.values())
     shown = []
     for entry in rows:
         ident = entry.refs.get("break_glass")
@@ -224,12 +318,92 @@ def _with_break_glass(
         if glass is None:
             shown.append(entry)
             continue
-        child = names.get(glass.person_id, f"Person {glass.person_id} in the person index")
+        record_id, child = names.get(
+            glass.person_id, (None, f"Person {glass.person_id} in the person index")
+        )
         ground = glass.category.value if glass.category is not None else None
         shown.append(
-            entry.model_copy(update={"child": child, "category": ground, "reason": glass.reason})
+            entry.model_copy(
+                update={
+                    "child": child,
+                    "child_record_id": record_id,
+                    "category": ground,
+                    "reason": glass.reason,
+                    "break_glass_id": glass.id,
+                    "reads": reads.get(glass.id, []),
+                }
+            )
         )
     return shown, people
+
+
+def _names_held(session: Session, actor: Actor, people: list[int]) -> dict[int, tuple[int, str]]:
+    """The reader's own agency's record of each person (id and name), where the policy
+    lets the reader open their agency's records (the policy's own filter, rule R1)."""
+    if not people:
+        return {}
+    held = session.execute(
+        select(
+            AgencyRecord.person_id,
+            AgencyRecord.id,
+            AgencyRecord.given_name,
+            AgencyRecord.family_name,
+        )
+        .where(
+            scopes.of_agency(actor, Permission.READ_OWN_AGENCY_RECORDS, AgencyRecord.agency_id),
+            AgencyRecord.person_id.in_(people),
+        )
+        .order_by(AgencyRecord.id)
+    )
+    names: dict[int, tuple[int, str]] = {}
+    for person_id, record_id, given, family in held:
+        if person_id is not None:
+            names.setdefault(person_id, (record_id, f"{given} {family}"))
+    return names
+
+
+NOT_READS_UNDER = frozenset(
+    {AuditAction.BREAK_GLASS_STARTED.value, AuditAction.BREAK_GLASS_REPEATED.value}
+)
+
+
+def reads_under(
+    session: Session, sessions: Iterable[BreakGlassSession]
+) -> dict[int, list[ReadUnderBreakGlass]]:
+    """Every audited read made under these sessions, oldest first, by session.
+
+    Each read of a child under break-glass names its session in its audit entry
+    (``singleview.purposes.Standing.audit_refs``), with the ids of the items and
+    disclosures it showed; ending the session early is listed too.
+    """
+    by_id = {g.id: g for g in sessions}
+    if not by_id:
+        return {}
+    practitioners = sorted({g.practitioner_id for g in by_id.values()})
+    earliest = min(g.started_at for g in by_id.values())
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.actor_id.in_(practitioners),
+            AuditEntry.occurred_at >= earliest,
+            AuditEntry.refs["break_glass"].as_integer().in_(sorted(by_id)),
+            AuditEntry.action.not_in(sorted(NOT_READS_UNDER)),
+        )
+        .order_by(AuditEntry.seq)
+    )
+    found: dict[int, list[ReadUnderBreakGlass]] = {}
+    for entry in entries:
+        refs = entry.refs or {}
+        found.setdefault(int(refs["break_glass"]), []).append(
+            ReadUnderBreakGlass(
+                seq=entry.seq,
+                occurred_at=entry.occurred_at,
+                action=entry.action,
+                items=[i for i in refs.get("items", []) if isinstance(i, int)],
+                disclosures=[d for d in refs.get("disclosures", []) if isinstance(d, int)],
+            )
+        )
+    return found
 
 
 def _with_recording_reasons(session: Session, rows: list[AccessEntry]) -> list[AccessEntry]:

@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 from jigsaw.audit import service
 from jigsaw.audit.checkpoint_key import signer_for
 from jigsaw.audit.schemas import ConsistencyProof, InclusionProof
+from jigsaw.breakglass import service as breakglass
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.identity.dependencies import (
     DB,
@@ -25,7 +26,7 @@ from jigsaw.identity.dependencies import (
 )
 from jigsaw.identity.tokens import Scope
 from jigsaw.oversight import access_log, register
-from jigsaw.oversight.access_log import AccessEntry
+from jigsaw.oversight.access_log import AccessEntry, BreakGlassReview
 from jigsaw.oversight.register import Register
 from jigsaw.schemas import MAX_ID, Id
 
@@ -125,3 +126,26 @@ def disclosure_register_csv(
 ) -> PlainTextResponse:
     built = disclosure_register(actor, db, person_id, record_id)
     return PlainTextResponse(register.register_csv(built), media_type="text/csv")
+
+
+break_glass_router = APIRouter(prefix="/api", tags=["break-glass"])
+"""Declares no token scopes, so API tokens are refused, as on the other break-glass routes."""
+
+
+@break_glass_router.get("/break-glass", response_model=list[BreakGlassReview])
+def break_glass_sessions(actor: CurrentActor, db: DB) -> list[BreakGlassReview]:
+    """The actor's own active emergency sessions; and, for a Data Protection Officer,
+    Caldicott Guardian or auditor, the sessions they review: the child, the ground and
+    reason given, and everything read under each."""
+    reviews = (
+        access_log.break_glass_reviews(db, actor)
+        if access_log.may_review_break_glass(actor)
+        else []
+    )
+    listed = {r.id for r in reviews}
+    own = [
+        BreakGlassReview(**s.model_dump(), agency_id=actor.agency_id or 0)
+        for s in breakglass.mine(db, actor)
+        if s.id not in listed
+    ]
+    return [*own, *reviews]

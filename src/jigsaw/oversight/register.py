@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from jigsaw.audit import service as audit
@@ -20,10 +20,10 @@ from jigsaw.audit.reads import audited_read
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
 from jigsaw.identity.models import Agency, Practitioner
-from jigsaw.people.models import AgencyRecord
+from jigsaw.people.models import AgencyRecord, PersonRole
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
-from jigsaw.policy.authorize import Permission, require
+from jigsaw.policy.authorize import Permission, is_permitted, require
 from jigsaw.records.models import InformationItem
 from jigsaw.schemas import Output
 from jigsaw.sharing.models import (
@@ -113,6 +113,92 @@ def build_register(
             refs={"records": records, **({"person": person_id} if person_id else {})},
         )
         return Register(agency_record_ids=records, entries=entries)
+
+
+class ChildFound(Output):
+    """A child the reader's agency holds a record of, to open the register for."""
+
+    record_id: int
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    local_id: str
+
+
+MAX_FOUND = 50
+
+
+def may_find_children(actor: Actor) -> bool:
+    """Whether ``find_children`` answers this actor (pages offer the search only then)."""
+    return is_permitted(actor, Permission.VIEW_REGISTER, actor.agency_id) and is_permitted(
+        actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id
+    )
+
+
+@audited_read(AuditAction.AGENCY_RECORDS_LISTED)
+def find_children(
+    db: Database,
+    actor: Actor,
+    *,
+    name: str = "",
+    date_of_birth: date | None = None,
+    local_id: str = "",
+    limit: int = MAX_FOUND,
+) -> list[ChildFound]:
+    """The reader's own agency's records of children matching every term given, so a
+    subject access request can start from the name a family gives, not a record number.
+
+    Only for someone who may see the register and open their agency's records (a DPO or
+    Caldicott Guardian; an auditor reviews by record number). Each word of ``name`` must
+    begin the child's first or last name. The audit entry lists the records shown, never
+    the terms: a name typed in is personal data the log must not hold.
+    """
+    require(actor, Permission.VIEW_REGISTER, actor.agency_id)
+    require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
+    query = select(AgencyRecord).where(
+        scopes.of_agency(actor, Permission.READ_OWN_AGENCY_RECORDS, AgencyRecord.agency_id),
+        AgencyRecord.role == PersonRole.CHILD,
+    )
+    for word in name.lower().split():
+        # LIKE's own wildcards are taken out: a name is matched from its start, as typed.
+        cleaned = word.replace("\\", "").replace("%", "").replace("_", "")
+        if not cleaned:
+            continue
+        start = cleaned + "%"
+        query = query.where(
+            or_(
+                func.lower(AgencyRecord.given_name).like(start),
+                func.lower(AgencyRecord.family_name).like(start),
+            )
+        )
+    if date_of_birth is not None:
+        query = query.where(AgencyRecord.date_of_birth == date_of_birth)
+    if local_id.strip():
+        query = query.where(AgencyRecord.local_id == local_id.strip())
+    with db.transaction() as session:
+        rows = [
+            ChildFound(
+                record_id=r.id,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                date_of_birth=r.date_of_birth,
+                local_id=r.local_id,
+            )
+            for r in session.scalars(
+                query.order_by(
+                    AgencyRecord.family_name, AgencyRecord.given_name, AgencyRecord.id
+                ).limit(limit)
+            )
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.AGENCY_RECORDS_LISTED,
+            "agency_record",
+            None,
+            refs={"records": [r.record_id for r in rows], "query": "register_search"},
+        )
+        return rows
 
 
 def _name(

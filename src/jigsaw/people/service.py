@@ -201,7 +201,7 @@ def confirm_agency_record(
     and not with an account a person set up or changed in the last ``settling_days``:
     one administrator could otherwise make both people and be both).
     """
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         record = own_record(session, actor, record_id, for_update=True)
         settled_at = (
@@ -294,6 +294,43 @@ def view_agency_record(db: Database, actor: Actor, record_id: int) -> AgencyReco
     with db.transaction() as session:
         record = own_record(session, actor, record_id)
         audit.append(session, actor, AuditAction.AGENCY_RECORD_VIEWED, "agency_record", record.id)
+        return AgencyRecordOut.model_validate(record)
+
+
+@audited_read(AuditAction.AGENCY_RECORD_VIEWED, AuditAction.AGENCY_RECORDS_LISTED)
+def find_by_local_id(db: Database, actor: Actor, local_id: str) -> AgencyRecordOut | None:
+    """The actor's agency's record with exactly this ID of its own, or None.
+
+    A practitioner naming someone by their agency's ID (to relate them to a child) has
+    read that one person, so the entry names that record only; no name search runs, so
+    nobody else is read or logged. A miss is logged as an empty lookup, never with the
+    ID typed.
+    """
+    require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
+    query = select(AgencyRecord).where(
+        scopes.of_agency(actor, Permission.READ_OWN_AGENCY_RECORDS, AgencyRecord.agency_id),
+        AgencyRecord.local_id == local_id.strip(),
+    )
+    with db.transaction() as session:
+        record = session.scalars(query.order_by(AgencyRecord.id).limit(1)).first()
+        if record is None:
+            audit.append(
+                session,
+                actor,
+                AuditAction.AGENCY_RECORDS_LISTED,
+                "agency_record",
+                None,
+                refs={"records": [], "total": 0, "query": "local_id"},
+            )
+            return None
+        audit.append(
+            session,
+            actor,
+            AuditAction.AGENCY_RECORD_VIEWED,
+            "agency_record",
+            record.id,
+            refs={"query": "local_id"},
+        )
         return AgencyRecordOut.model_validate(record)
 
 

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     OVERSEE_API_TOKENS = "oversee_api_tokens"
     RUN_LINKAGE = "run_linkage"
     APPLY_RETENTION = "apply_retention"
+    RUN_SCHEDULED_WORK = "run_scheduled_work"
     REVIEW_LINKS = "review_links"
     RECORD_ABOUT_PEOPLE = "record_about_people"
     READ_OWN_AGENCY_RECORDS = "read_own_agency_records"
@@ -69,6 +70,7 @@ class Permission(StrEnum):
     ASK_ADVICE = "ask_advice"
     VIEW_PROTECTED_IDENTITY = "view_protected_identity"
     VIEW_NOTIFICATION = "view_notification"
+    VIEW_ENCOMPASS_NOTICE = "view_encompass_notice"
 
 
 class Purpose(StrEnum):
@@ -110,6 +112,9 @@ _REFUSALS: dict[Permission, str] = {
     Permission.RUN_LINKAGE: "Only an administrator can start a linkage run.",
     Permission.APPLY_RETENTION: (
         "Only the data controller's scheduled jobs erase records or change their keys."
+    ),
+    Permission.RUN_SCHEDULED_WORK: (
+        "Only the data controller's worker runs scheduled jobs (reminders, retention, checkpoints)."
     ),
     Permission.REVIEW_LINKS: (
         "Only a linkage reviewer, signed in with a second factor, can see the link review "
@@ -166,6 +171,10 @@ _REFUSALS: dict[Permission, str] = {
     ),
     Permission.VIEW_PROTECTED_IDENTITY: "This would reveal someone's protected identity.",
     Permission.VIEW_NOTIFICATION: "This notice is not to you or your agency.",
+    Permission.VIEW_ENCOMPASS_NOTICE: (
+        "Operation Encompass notices are opened only by the designated safeguarding lead "
+        "they were sent to."
+    ),
 }
 
 
@@ -496,6 +505,7 @@ _ON_SERVICE = frozenset(
     {
         Permission.RUN_LINKAGE,
         Permission.APPLY_RETENTION,
+        Permission.RUN_SCHEDULED_WORK,
         Permission.REVIEW_LINKS,
     }
 )

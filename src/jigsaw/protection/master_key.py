@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -170,9 +171,15 @@ def master_key_for(settings: Settings) -> LocalMasterKey:
             "JIGSAW_MASTER_KEY (or JIGSAW_MASTER_KEY_FILE) is not set. Create one with "
             "`jigsaw protection keygen`, or set JIGSAW_DEMO_MODE=1 for synthetic data."
         )
+    return _key_from_text(text.strip(), settings.retired_master_keys)
+
+
+@functools.lru_cache(maxsize=8)
+def _key_from_text(text: str, retired_text: str) -> LocalMasterKey:
+    """One key object per key text, so what it derives is derived once per process."""
     retired = tuple(
         _decode(part, "JIGSAW_RETIRED_MASTER_KEYS")
-        for part in settings.retired_master_keys.split(",")
+        for part in retired_text.split(",")
         if part.strip()
     )
     return LocalMasterKey(_decode(text, "JIGSAW_MASTER_KEY"), retired)
@@ -199,23 +206,13 @@ def open_database(settings: Settings | None = None, url: str | None = None) -> D
 
 
 def key_of(info: dict[str, object]) -> MasterKey:
-    """The master key a session carries, or the process's own (a database made without
+    """The master key a session carries, or the environment's (a database made without
     settings: a test, a benchmark)."""
     key = info.get(MASTER_KEY_INFO)
-    return current() if key is None else cast(MasterKey, key)
+    return environment_key() if key is None else cast(MasterKey, key)
 
 
-class _Configured:
-    key: MasterKey | None = None
-
-
-def configure(key: MasterKey | None) -> None:
-    """Use this master key in this process (the app and commands call it with their settings)."""
-    _Configured.key = key
-
-
-def current() -> MasterKey:
-    """This process's master key; read from the environment the first time if not configured."""
-    if _Configured.key is None:
-        _Configured.key = master_key_for(get_settings())
-    return _Configured.key
+def environment_key() -> MasterKey:
+    """The master key the environment names (the settings read from it), asked for each
+    time: nothing process-wide is set by hand, and a changed environment is followed."""
+    return master_key_for(get_settings())

@@ -62,6 +62,9 @@ class InformationItem(Base):
     # Sealed: "section_47" or "coercive_control" says as much about a child as the
     # narrative does. The category stays clear: the chronology filters on it in SQL.
     subtype: Mapped[str] = mapped_column(Text)
+    # Sealed: what the type is, in the practitioner's words, when it is "other" (see
+    # records/types.py); NULL for a listed type.
+    subtype_other: Mapped[str | None] = mapped_column(Text, nullable=True)
     occurred_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Sealed under the agency record's data key (see protection/): Text, because the
@@ -84,6 +87,9 @@ class InformationItem(Base):
     )
     root_id: Mapped[int | None] = mapped_column(ForeignKey("information_items.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Sealed: why this version corrects the one it supersedes; NULL on a first version
+    # (and on corrections made before the reason was kept).
+    correction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     seal_id: Mapped[str | None] = mapped_column(String(32))
 
     @property
@@ -145,6 +151,8 @@ sealed(
     "source",
     "subtype",
     "sensitivity",
+    "subtype_other",
+    "correction_reason",
     subject=lambda _session, item: Subject(AGENCY_RECORD, item.subject_record_id),
     sealed_since=("subtype", "sensitivity"),
 )

@@ -7,6 +7,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from jigsaw import clock
 from jigsaw.records.models import Category, Nature, Verification
+from jigsaw.records.types import MAX_DESCRIPTION
 from jigsaw.schemas import CalendarDate, Id, Input, Output
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -18,6 +19,11 @@ class ItemIn(Input):
     subject_record_id: Id
     category: Category
     subtype: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    """A code from the controlled list (``records/item_types.yaml``), or ``other``."""
+    subtype_other: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_DESCRIPTION)] | None
+    ) = None
+    """What the type is, when ``subtype`` is ``other``; ignored for a listed type."""
     occurred_on: CalendarDate
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     detail: str = Field(default="", max_length=20000)
@@ -57,6 +63,7 @@ class ItemOut(Output):
     author_id: int | None
     category: Category
     subtype: str
+    subtype_other: str | None = None
     occurred_on: date
     recorded_at: datetime
     summary: str
@@ -69,5 +76,21 @@ class ItemOut(Output):
     protected_identity: bool
     supersedes_id: int | None
     version: int
+    correction_reason: str | None = None
     retracted: bool = False
     superseded: bool = False
+
+
+class RetractionOut(Output):
+    reason: str
+    retracted_by: int | None
+    retracted_at: datetime
+
+
+class ItemHistoryOut(Output):
+    """An item as its agency sees it: the latest version, every version (newest first,
+    each with its reason and author), and its retraction if there is one."""
+
+    latest: ItemOut
+    versions: list[ItemOut]
+    retraction: RetractionOut | None = None

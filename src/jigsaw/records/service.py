@@ -13,7 +13,7 @@ from jigsaw import events
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
-from jigsaw.clock import utcnow
+from jigsaw.clock import UK_TIME, utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
 from jigsaw.people.own import own_record, own_subject
@@ -21,7 +21,15 @@ from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, is_permitted, require
 from jigsaw.records.events import ItemCorrected, ItemRecorded, ItemRetracted
 from jigsaw.records.models import InformationItem, ItemRetraction
-from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut, RetractionIn
+from jigsaw.records.schemas import (
+    CorrectionIn,
+    ItemHistoryOut,
+    ItemIn,
+    ItemOut,
+    RetractionIn,
+    RetractionOut,
+)
+from jigsaw.records.types import OTHER, shipped_types
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int) -> InformationItem:
@@ -55,11 +63,27 @@ def _out(session: Session, item: InformationItem) -> ItemOut:
     return _present(session, [item])[0]
 
 
+def _content(data: ItemIn) -> dict[str, object]:
+    """The item's fields, its type checked against the controlled list.
+
+    A type outside the list is refused, so every rule keyed on a type (a pattern flag,
+    Operation Encompass) sees every item of that type; "other" must say what it is.
+    """
+    problem = shipped_types().problem(data.subtype, data.subtype_other)
+    if problem is not None:
+        raise InvalidInput.one(*problem)
+    fields = data.model_dump(exclude={"reason"})
+    if data.subtype != OTHER:
+        fields["subtype_other"] = None
+    return fields
+
+
 def record_item(db: Database, actor: Actor, data: ItemIn) -> ItemOut:
+    fields = _content(data)
     with db.transaction() as session:
         subject = own_subject(session, actor, data.subject_record_id)
         item = InformationItem(
-            **data.model_dump(),
+            **fields,
             agency_id=subject.agency_id,
             author_id=actor.practitioner_id,
             recorded_at=utcnow(),
@@ -73,6 +97,19 @@ def record_item(db: Database, actor: Actor, data: ItemIn) -> ItemOut:
         return _out(session, item)
 
 
+def _lock_chain(session: Session, first_id: int) -> None:
+    """Hold the chain's first version until the transaction ends.
+
+    A correction and a retraction of the same item both take this lock first, so one
+    waits for the other and then sees it: an item is never corrected after (or while)
+    it is withdrawn. Two corrections racing are also kept apart by ``supersedes_id``
+    being unique.
+    """
+    session.execute(
+        select(InformationItem.id).where(InformationItem.id == first_id).with_for_update()
+    )
+
+
 def correct_item(db: Database, actor: Actor, item_id: int, data: CorrectionIn) -> ItemOut:
     """Add a new version; the old one stays readable as history."""
     with db.transaction() as session:
@@ -82,12 +119,22 @@ def correct_item(db: Database, actor: Actor, item_id: int, data: CorrectionIn) -
             raise InvalidInput.one(
                 "subject_record_id", "A correction must be about the same person as the original"
             )
+        _lock_chain(session, previous.chain_id)
+        retraction = session.scalar(
+            select(ItemRetraction).where(ItemRetraction.item_id == previous.chain_id)
+        )
+        if retraction is not None:
+            withdrawn = retraction.retracted_at.astimezone(UK_TIME)
+            raise Conflict(
+                f"This item was withdrawn on {withdrawn.day} {withdrawn:%B %Y}; "
+                "it cannot be corrected"
+            )
         successor = select(InformationItem.id).where(InformationItem.supersedes_id == previous.id)
         if session.scalar(successor) is not None:
             raise Conflict("This is not the latest version; correct the latest version instead")
-        fields = data.model_dump(exclude={"reason"})
         item = InformationItem(
-            **fields,
+            **_content(data),
+            correction_reason=data.reason,
             agency_id=previous.agency_id,
             author_id=actor.practitioner_id,
             recorded_at=utcnow(),
@@ -108,6 +155,7 @@ def retract_item(db: Database, actor: Actor, item_id: int, data: RetractionIn) -
         item = _visible_item(session, actor, item_id)
         require(actor, Permission.RECORD_ABOUT_PEOPLE, item.agency_id)
         first = item.chain_id
+        _lock_chain(session, first)
         if session.scalar(select(ItemRetraction.id).where(ItemRetraction.item_id == first)):
             raise Conflict("This item has already been retracted")
         session.add(
@@ -161,3 +209,43 @@ def list_items_for_record(
             refs={"items": [i.id for i in items]},
         )
         return _present(session, items)
+
+
+@audited_read(AuditAction.ITEM_VIEWED)
+def item_history(db: Database, actor: Actor, item_id: int) -> ItemHistoryOut:
+    """Every version of the item ``item_id`` belongs to, and its retraction.
+
+    Read under the same rule as the item itself (its own agency's front-line roles),
+    and audited as a look at each version shown.
+    """
+    with db.transaction() as session:
+        item = _visible_item(session, actor, item_id)
+        chain = item.chain_id
+        rows = list(
+            session.scalars(
+                select(InformationItem)
+                .where((InformationItem.id == chain) | (InformationItem.root_id == chain))
+                .order_by(InformationItem.version.desc(), InformationItem.id.desc())
+            )
+        )
+        versions = _present(session, rows)
+        retraction = session.scalar(select(ItemRetraction).where(ItemRetraction.item_id == chain))
+        audit.append(
+            session,
+            actor,
+            AuditAction.ITEM_VIEWED,
+            "information_item",
+            item.id,
+            refs={"items": [v.id for v in versions]},
+        )
+        return ItemHistoryOut(
+            latest=versions[0],
+            versions=versions,
+            retraction=None
+            if retraction is None
+            else RetractionOut(
+                reason=retraction.reason,
+                retracted_by=retraction.retracted_by,
+                retracted_at=retraction.retracted_at,
+            ),
+        )

@@ -75,7 +75,9 @@ def run(
         ) as bar:
             task = bar.add_task("erasing", total=len(due))
             for record in due:
-                service.erase(db, actor, schedule, record)
+                # One unit of work a record: a stop part-way keeps every erasure made.
+                with db.unit_of_work() as work:
+                    service.erase(work, actor, schedule, record)
                 bar.advance(task)
         console.print(
             f"[green]Erased {len(due):,} agency records (schedule {schedule.version}).[/green]"

@@ -30,6 +30,8 @@ from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from jigsaw.identity.models import Practitioner
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.service import notify
 from jigsaw.people.models import AgencyRecord
 from jigsaw.people.own import own_subject
 from jigsaw.policy import authorize as policy
@@ -37,6 +39,7 @@ from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.policy.roles import Role
+from jigsaw.sharing import notices
 from jigsaw.sharing.models import AdviceAnswer, AdviceRequest, AdviceRole
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn, AdviceOut
 
@@ -205,6 +208,14 @@ def ask(db: Database, actor: Actor, data: AdviceIn) -> AdviceOut:
         audit.append_new(
             session, actor, row, AuditAction.ADVICE_REQUESTED, "advice_request", refs=refs
         )
+        notify(
+            session,
+            NotificationKind.ADVICE_REQUESTED,
+            f"advice-{row.id}",
+            "advice_request",
+            row.id,
+            notices.advisers(session, row, _grant(row)),
+        )
         return _out(session, row, actor)
 
 
@@ -279,6 +290,14 @@ def answer(db: Database, actor: Actor, advice_id: int, data: AdviceAnswerIn) -> 
         )
         session.flush()
         _audit(session, actor, AuditAction.ADVICE_GIVEN, row)
+        notify(
+            session,
+            NotificationKind.ADVICE_ANSWERED,
+            f"advice-{row.id}-answered",
+            "advice_request",
+            row.id,
+            notices.asker(session, row, _grant(row)),
+        )
         return _out(session, row, actor)
 
 

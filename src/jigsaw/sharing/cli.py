@@ -21,4 +21,9 @@ def export(
 ) -> None:
     """Print every decision about a child, with its disclosures, as JSON."""
     db = open_database(url=database)
-    typer.echo(json.dumps(export_decisions(db, Actor.system(), child), indent=2))
+    try:
+        with db.unit_of_work() as work:
+            exported = export_decisions(work, Actor.system(), child)
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(exported, indent=2))

@@ -9,31 +9,39 @@ changed: reconsidering one writes a new decision that points at it.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
-from jigsaw.clock import utcnow
+from jigsaw.clock import today, utcnow
 from jigsaw.consent.models import ConsentStatus
 from jigsaw.consent.service import current_consent
 from jigsaw.db import Database
 from jigsaw.errors import FieldProblem, InvalidInput, NotFound
 from jigsaw.identity.models import Agency, Practitioner
-from jigsaw.people.own import own_subject
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.service import notify
+from jigsaw.people.own import own_record, own_subject
 from jigsaw.policy import authorize as policy
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.policy.roles import AgencyKind
+from jigsaw.records.models import InformationItem
+from jigsaw.sharing import notices
 from jigsaw.sharing.models import (
     AdviceRequest,
     ConsentPosition,
     DecisionAdvice,
+    DecisionWithheldItem,
     InformationRequest,
     SharingDecision,
 )
+from jigsaw.sharing.notices import request_grant
 from jigsaw.sharing.requirements import Draft, requirements
 from jigsaw.sharing.schemas import DecisionIn, DecisionOut, RefusalOut
 
@@ -107,6 +115,29 @@ def _check_consent_record(session: Session, data: DecisionIn, subject_id: int) -
         )
 
 
+def _withheld_chains(session: Session, data: DecisionIn, subject_id: int) -> list[int]:
+    """The items a decision not to share held back, as chains; each must be about the
+    child the decision is about (so only ever the deciding agency's own items)."""
+    chains: set[int] = set()
+    for item_id in data.withheld_item_ids:
+        item = session.get(InformationItem, item_id)
+        if item is None or item.subject_record_id != subject_id:
+            raise InvalidInput.one(
+                "withheld_item_ids", f"Item {item_id} is not about the child this decision is about"
+            )
+        chains.add(item.chain_id)
+    return sorted(chains)
+
+
+def _review_on(data: DecisionIn) -> date | None:
+    """When not telling the family will be reviewed, kept only where they are not told."""
+    if data.family_informed or data.not_told_review_on is None:
+        return None
+    if data.not_told_review_on < today():
+        raise InvalidInput.one("not_told_review_on", "The review date must be today or later")
+    return data.not_told_review_on
+
+
 def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
     needs = requirements(Draft.of(data, data.guidance_edition))
     advice = needs.recommendation
@@ -116,6 +147,7 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
             raise InvalidInput(*[FieldProblem(f, m) for f, m in needs.problems])
         _check_links(session, actor, data, subject.id)
         _check_consent_record(session, data, subject.id)
+        withheld = _withheld_chains(session, data, subject.id)
         assert actor.practitioner_id is not None
         decision = SharingDecision(
             agency_id=subject.agency_id,
@@ -131,6 +163,7 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
             guidance_version=advice.version,
             recommendation=advice.outcome.value,
             recommendation_rules=[r.id for r in advice.rules],
+            skipped_questions=[skip.model_dump() for skip in advice.skipped],
             outcome=data.outcome,
             departure_reason=data.departure_reason,
             reasons=data.reasons,
@@ -141,6 +174,7 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
             consent_override_justification=data.consent_override_justification,
             family_informed=data.family_informed,
             not_told_reason=data.not_told_reason,
+            not_told_review_on=_review_on(data),
             reveal_protected_reason=data.reveal_protected_reason,
             accuracy_caveats=data.accuracy_caveats,
             decided_at=utcnow(),
@@ -149,6 +183,8 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
         session.flush()
         for advice_id in sorted(set(data.advice_request_ids)):
             session.add(DecisionAdvice(decision_id=decision.id, advice_request_id=advice_id))
+        for chain_id in withheld:
+            session.add(DecisionWithheldItem(decision_id=decision.id, item_chain_id=chain_id))
         audit.append(
             session,
             actor,
@@ -162,9 +198,20 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
                 "recipient_agency": data.recipient_agency_id,
                 **({"request": data.request_id} if data.request_id else {}),
                 **({"reconsiders": data.reconsiders_id} if data.reconsiders_id else {}),
+                **({"withheld_items": withheld} if withheld else {}),
             },
         )
         session.flush()
+        if decision.request_id is not None:
+            answered = session.get_one(InformationRequest, decision.request_id)
+            notify(
+                session,
+                NotificationKind.REQUEST_ANSWERED,
+                f"request-{answered.id}-decision-{decision.id}",
+                "information_request",
+                answered.id,
+                notices.requester(session, answered),
+            )
         return decision_out(session, decision)
 
 
@@ -175,6 +222,13 @@ def decision_out(session: Session, decision: SharingDecision) -> DecisionOut:
             select(DecisionAdvice.advice_request_id)
             .where(DecisionAdvice.decision_id == decision.id)
             .order_by(DecisionAdvice.advice_request_id)
+        )
+    )
+    out.withheld_item_ids = list(
+        session.scalars(
+            select(DecisionWithheldItem.item_chain_id)
+            .where(DecisionWithheldItem.decision_id == decision.id)
+            .order_by(DecisionWithheldItem.item_chain_id)
         )
     )
     out.reconsidered_by_id = reconsidered_by(session, decision.id)
@@ -194,12 +248,6 @@ def may_act_on(actor: Actor, decision: SharingDecision) -> bool:
     )
 
 
-def request_grant(request: InformationRequest) -> policy.Entity:
-    return policy.information_request(
-        request.id, request.requester_agency_id, request.recipient_agency_id
-    )
-
-
 @audited_read(AuditAction.DECISION_VIEWED)
 def view_decision(db: Database, actor: Actor, decision_id: int) -> DecisionOut:
     with db.transaction() as session:
@@ -210,6 +258,37 @@ def view_decision(db: Database, actor: Actor, decision_id: int) -> DecisionOut:
             raise NotFound("sharing decision", decision_id)
         audit.append(session, actor, AuditAction.DECISION_VIEWED, "sharing_decision", decision.id)
         return decision_out(session, decision)
+
+
+@audited_read(AuditAction.DECISION_VIEWED)
+def decisions_about(db: Database, actor: Actor, subject_record_id: int) -> list[DecisionOut]:
+    """The decisions the actor's agency made about one of its own records, newest first.
+
+    The child's page lists them, share and do-not-share alike, so that whoever opens
+    the record sees what has already been decided and why before deciding again. Each
+    is asked of the policy (R2): another agency's decisions are never among them.
+    """
+    with db.transaction() as session:
+        record = own_record(session, actor, subject_record_id)
+        rows = session.scalars(
+            select(SharingDecision)
+            .where(SharingDecision.subject_record_id == record.id)
+            .order_by(SharingDecision.decided_at.desc(), SharingDecision.id.desc())
+        )
+        found = [
+            decision_out(session, d)
+            for d in rows
+            if policy.allowed(actor, Permission.VIEW_DECISION, policy.decision(d.id, d.agency_id))
+        ]
+        audit.append(
+            session,
+            actor,
+            AuditAction.DECISION_VIEWED,
+            "agency_record",
+            record.id,
+            refs={"decisions": [d.id for d in found]},
+        )
+        return found
 
 
 @audited_read(AuditAction.DECISION_VIEWED)

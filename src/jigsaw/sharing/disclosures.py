@@ -23,7 +23,9 @@ from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.notifications.service import notify
+from jigsaw.people.links import linked_to
 from jigsaw.people.models import AgencyRecord
+from jigsaw.people.own import own_record
 from jigsaw.policy import authorize as policy
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
@@ -44,8 +46,10 @@ from jigsaw.sharing.requirements import SHARING
 from jigsaw.sharing.schemas import (
     DISCLOSABLE_FIELDS,
     PROTECTED_FIELDS,
+    CorrectionShown,
     DisclosureIn,
     DisclosureOut,
+    FieldChange,
     ReceivedItem,
     RevocationIn,
     SubjectDetails,
@@ -114,7 +118,7 @@ def _item_problems(
                     "to reveal them",
                 )
             )
-        items.append(item)
+        items.append(newest)  # what goes out, and the version the disclosure names
     return problems, items
 
 
@@ -164,6 +168,7 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
                     item_chain_id=item.chain_id,
                     fields=[f for f in DISCLOSABLE_FIELDS if f in wanted.fields],
                     reveal_protected=wanted.reveal_protected,
+                    version_id=item.id,
                 )
             )
         audit.append(
@@ -244,7 +249,7 @@ def active_to_values(actor: Actor, now: datetime) -> dict[str, Any]:
 @audited_read(AuditAction.DISCLOSURE_VIEWED)
 def received(db: Database, actor: Actor) -> list[DisclosureOut]:
     """The actor's inbox: active disclosures to them, each item with only its disclosed fields."""
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         rows = list(
             session.scalars(
@@ -279,15 +284,52 @@ def _received(session: Session, actor: Actor, disclosure_id: int, now: datetime)
 
 @audited_read(AuditAction.DISCLOSURE_VIEWED)
 def view_received(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         disclosure = _received(session, actor, disclosure_id, now)
         audit.append(session, actor, AuditAction.DISCLOSURE_VIEWED, "disclosure", disclosure.id)
         return _out(session, disclosure, with_items=True)
 
 
+@audited_read(AuditAction.DISCLOSURE_VIEWED)
+def received_about(db: Database, actor: Actor, record_id: int) -> list[DisclosureOut]:
+    """Active disclosures to the actor about the child one of their agency's records is of.
+
+    Another agency's disclosure is about that agency's own record of the child, so it is
+    found through the person index: both records linked to the same person. Only what
+    the actor may see now (rule D1) is listed, each item with only its disclosed fields.
+    """
+    now = db.clock.now()
+    with db.transaction() as session:
+        record = own_record(session, actor, record_id)
+        rows: list[Disclosure] = []
+        if record.person_id is not None:
+            rows = list(
+                session.scalars(
+                    select(Disclosure)
+                    .join(SharingDecision, SharingDecision.id == Disclosure.decision_id)
+                    .join(AgencyRecord, AgencyRecord.id == SharingDecision.subject_record_id)
+                    .where(active_to(actor, now), linked_to([record.person_id]))
+                    .order_by(Disclosure.created_at.desc(), Disclosure.id.desc())
+                )
+            )
+        audit.append(
+            session,
+            actor,
+            AuditAction.DISCLOSURE_VIEWED,
+            "disclosure",
+            None,
+            refs={
+                "disclosures": [d.id for d in rows],
+                "direction": "received",
+                "agency_record": record.id,
+            },
+        )
+        return [_out(session, d, with_items=True) for d in rows]
+
+
 def acknowledge(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         disclosure = _received(session, actor, disclosure_id, now)
         row = DisclosureAcknowledgement(
@@ -385,6 +427,66 @@ def made_by_agency(
         return found
 
 
+@audited_read(AuditAction.DISCLOSURE_VIEWED)
+def made_carrying_item(db: Database, actor: Actor, item_id: int) -> list[DisclosureOut]:
+    """Disclosures the actor's agency made that carried any version of one item, newest
+    first, each with that item alone as disclosed.
+
+    The item's page shows where it went; reading every disclosure about the child for
+    that would show (and log as seen) items and disclosures nobody looked at, so the
+    entry names only these disclosures and this item.
+    """
+    policy.require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
+    with db.transaction() as session:
+        item = session.get(InformationItem, item_id)
+        if item is None or not policy.is_permitted(
+            actor, Permission.READ_OWN_AGENCY_RECORDS, item.agency_id
+        ):
+            raise NotFound("information item", item_id)
+        chain = item.chain_id
+        carried = select(DisclosedItem.disclosure_id).where(DisclosedItem.item_chain_id == chain)
+        rows = list(
+            session.scalars(
+                select(Disclosure)
+                .where(
+                    scopes.of_agency(
+                        actor, Permission.READ_OWN_AGENCY_RECORDS, Disclosure.disclosing_agency_id
+                    ),
+                    Disclosure.id.in_(carried),
+                )
+                .order_by(Disclosure.created_at.desc(), Disclosure.id.desc())
+            )
+        )
+        versions = _versions(session, [chain])[chain]
+        retracted = (
+            session.scalar(select(ItemRetraction.id).where(ItemRetraction.item_id == chain))
+            is not None
+        )
+        found = []
+        for disclosure in rows:
+            out = _out(session, disclosure, with_items=False)
+            out.items = [
+                _project(versions, shown, retracted, disclosure.created_at)
+                for shown in session.scalars(
+                    select(DisclosedItem)
+                    .where(
+                        DisclosedItem.disclosure_id == disclosure.id,
+                        DisclosedItem.item_chain_id == chain,
+                    )
+                    .order_by(DisclosedItem.id)
+                )
+            ]
+            found.append(out)
+        refs: dict[str, audit.RefValue] = {
+            "disclosures": [d.id for d in found],
+            "items": [chain] if found else [],
+            "direction": "made",
+            "agency_record": item.subject_record_id,
+        }
+        audit.append(session, actor, AuditAction.DISCLOSURE_VIEWED, "disclosure", None, refs=refs)
+        return found
+
+
 def notify_item_changed(session: Session, item: InformationItem, *, retracted: bool) -> int:
     """Tell everyone holding an active disclosure of this item that it changed."""
     now = utcnow()
@@ -429,20 +531,86 @@ def _latest_versions(session: Session, chain_ids: list[int]) -> dict[int, Inform
     return {item.chain_id: item for item in rows}
 
 
-def _project(item: InformationItem, shown: DisclosedItem, retracted: bool) -> ReceivedItem:
-    values: dict[str, object] = {}
-    for field in shown.fields:
-        value = getattr(item, field)
-        if field in PROTECTED_FIELDS and item.protected_identity and not shown.reveal_protected:
-            value = WITHHELD
-        values[field] = value
+def _shown(item: InformationItem, field: str, shown: DisclosedItem) -> Any:
+    """One field of one version as the recipient may see it: protected identities withheld."""
+    if field in PROTECTED_FIELDS and item.protected_identity and not shown.reveal_protected:
+        return WITHHELD
+    return getattr(item, field)
+
+
+def _versions(session: Session, chain_ids: list[int]) -> dict[int, list[InformationItem]]:
+    """Every version of each chain, oldest first."""
+    chains: dict[int, list[InformationItem]] = {c: [] for c in chain_ids}
+    rows = session.scalars(
+        select(InformationItem)
+        .where(or_(InformationItem.id.in_(chain_ids), InformationItem.root_id.in_(chain_ids)))
+        .order_by(InformationItem.version, InformationItem.id)
+    )
+    for item in rows:
+        chains[item.chain_id].append(item)
+    return chains
+
+
+def _corrections(
+    versions: list[InformationItem], shown: DisclosedItem, since: datetime
+) -> list[CorrectionShown]:
+    """The corrections made since it was shared, each with what changed in the disclosed
+    fields only, and why (the reason only where it changed what they hold and they may
+    see protected identities).
+
+    Earlier corrections were already part of what the recipient was given. "Since" is
+    the version shared (``since`` — when it was shared — only for disclosures made
+    before the version was kept). Each field is compared as the recipient may see it, so
+    a withheld identity stays withheld on both sides, and a field not disclosed is never
+    looked at.
+    """
+    previous = {v.id: v for v in versions}
+    shared = previous.get(shown.version_id or 0)
+    found: list[CorrectionShown] = []
+    for version in versions:
+        before = previous.get(version.supersedes_id or 0)
+        if before is None:
+            continue
+        if shared is not None and version.version <= shared.version:
+            continue
+        if shared is None and version.recorded_at <= since:
+            continue
+        changes = [
+            FieldChange(field=field, before=old, after=new)
+            for field in shown.fields
+            if (old := _shown(before, field, shown)) != (new := _shown(version, field, shown))
+        ]
+        # The reason is the author's free text and may name whoever a protected identity
+        # hides, so it goes only where the recipient may see that identity; and a
+        # correction that changed nothing the recipient holds needs no reason at all.
+        protected = (before.protected_identity or version.protected_identity) and not (
+            shown.reveal_protected
+        )
+        found.append(
+            CorrectionShown(
+                version=version.version,
+                corrected_at=version.recorded_at,
+                reason=(version.correction_reason or None) if changes and not protected else None,
+                reason_withheld=bool(changes) and protected,
+                changes=changes,
+            )
+        )
+    return found
+
+
+def _project(
+    versions: list[InformationItem], shown: DisclosedItem, retracted: bool, since: datetime
+) -> ReceivedItem:
+    item = versions[-1]
+    values = {field: _shown(item, field, shown) for field in shown.fields}
     return ReceivedItem(
         item_chain_id=shown.item_chain_id,
         version=item.version,
         corrected=item.version > 1,
         retracted=retracted,
         fields=list(shown.fields),
-        **values,  # type: ignore[arg-type]
+        corrections=_corrections(versions, shown, since),
+        **values,
     )
 
 
@@ -478,14 +646,20 @@ def _out(session: Session, disclosure: Disclosure, *, with_items: bool) -> Discl
             )
         )
         chains = [s.item_chain_id for s in shown]
-        latest = _latest_versions(session, chains)
+        versions = _versions(session, chains)
         retracted = set(
             session.scalars(
                 select(ItemRetraction.item_id).where(ItemRetraction.item_id.in_(chains))
             )
         )
         out.items = [
-            _project(latest[s.item_chain_id], s, s.item_chain_id in retracted) for s in shown
+            _project(
+                versions[s.item_chain_id],
+                s,
+                s.item_chain_id in retracted,
+                disclosure.created_at,
+            )
+            for s in shown
         ]
     return out
 

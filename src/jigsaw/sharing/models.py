@@ -7,10 +7,21 @@ of its own, so the record shows what was known and decided at each moment.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jigsaw.consent.models import SharingPurpose
@@ -174,6 +185,11 @@ class SharingDecision(Base):
     guidance_version: Mapped[str] = mapped_column(String(32))
     recommendation: Mapped[str] = mapped_column(String(32))
     recommendation_rules: Mapped[list[str]] = mapped_column(JSON)
+    skipped_questions: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    """The guidance's questions not asked, each ``{"question", "reason"}``: the answers
+    given already settled the recommendation (``guidance.settle``)."""
     outcome: Mapped[DecisionOutcome] = mapped_column(enum_column(DecisionOutcome))
     departure_reason: Mapped[str] = mapped_column(Text, default="")
     reasons: Mapped[str] = mapped_column(Text)
@@ -184,6 +200,8 @@ class SharingDecision(Base):
     consent_override_justification: Mapped[str] = mapped_column(Text, default="")
     family_informed: Mapped[bool] = mapped_column(Boolean)
     not_told_reason: Mapped[NotToldReason | None] = mapped_column(enum_column(NotToldReason))
+    not_told_review_on: Mapped[date | None] = mapped_column(Date)
+    """When the decision not to tell the family will be looked at again (golden rule 2)."""
     reveal_protected_reason: Mapped[str] = mapped_column(Text, default="")
     accuracy_caveats: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -214,6 +232,18 @@ class DecisionAdvice(Base):
     advice_request_id: Mapped[int] = mapped_column(ForeignKey("advice_requests.id"))
 
 
+class DecisionWithheldItem(Base):
+    """An item a decision not to share held back, named by its chain (its first version),
+    so the record says exactly what was refused, whatever corrections follow."""
+
+    __tablename__ = "decision_withheld_items"
+    __table_args__ = (UniqueConstraint("decision_id", "item_chain_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("sharing_decisions.id"), index=True)
+    item_chain_id: Mapped[int] = mapped_column(ForeignKey("information_items.id"))
+
+
 class Disclosure(Base):
     """What was shared, with whom, for what, until when — only ever from a share decision."""
 
@@ -237,7 +267,9 @@ class DisclosedItem(Base):
     """One item in a disclosure and exactly which of its fields the recipient may see.
 
     It names the item's chain (its first version), so a correction reaches the
-    recipient as the newest version, with the same fields.
+    recipient as the newest version, with the same fields, and the version that was
+    current when it was shared (``version_id``; NULL on rows from before it was kept),
+    so what was corrected *since* is decided by version, never by comparing times.
     """
 
     __tablename__ = "disclosed_items"
@@ -248,6 +280,7 @@ class DisclosedItem(Base):
     item_chain_id: Mapped[int] = mapped_column(ForeignKey("information_items.id"), index=True)
     fields: Mapped[list[str]] = mapped_column(JSON)
     reveal_protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("information_items.id"), default=None)
 
 
 class DisclosureAcknowledgement(Base):

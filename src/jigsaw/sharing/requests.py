@@ -23,15 +23,19 @@ from jigsaw.deadlines.calendar import due_at
 from jigsaw.deadlines.values import Profile
 from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.identity.models import Agency
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.service import notify
+from jigsaw.people.links import linked_to
 from jigsaw.people.models import AgencyRecord
-from jigsaw.people.own import own_subject
+from jigsaw.people.own import own_record, own_subject
 from jigsaw.policy import authorize as policy
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.policy.scopes import IdColumn
-from jigsaw.sharing.decisions import request_grant
+from jigsaw.sharing import notices
 from jigsaw.sharing.models import InformationRequest, RagRating, SharingDecision
+from jigsaw.sharing.notices import request_grant
 from jigsaw.sharing.schemas import RagOut, RequestIn, RequestOut, RerateIn, SubjectDetails
 
 
@@ -80,6 +84,17 @@ def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) 
             refs={"agency_record": subject.id, "recipient_agency": data.recipient_agency_id},
         )
         session.flush()
+        # Those who should act hear at once, with the due time: a Red request cannot wait
+        # for someone to look at the agency's list.
+        notify(
+            session,
+            NotificationKind.REQUEST_RECEIVED,
+            f"request-{request.id}",
+            "information_request",
+            request.id,
+            notices.request_handlers(session, request),
+            due_at=_ratings(session, request.id)[-1].due_at,
+        )
         return _out(session, request, now)
 
 
@@ -114,6 +129,18 @@ def rerate(
             refs={"from": current.rag.value, "to": data.rag.value},
         )
         session.flush()
+        rating = _ratings(session, request.id)[-1]
+        # Both sides care about a new urgency; the one who changed it knows already.
+        told = notices.request_handlers(session, request) + notices.requester(session, request)
+        notify(
+            session,
+            NotificationKind.REQUEST_RERATED,
+            f"request-{request.id}-rating-{rating.id}",
+            "information_request",
+            request.id,
+            [a for a in told if a.practitioner_id != actor.practitioner_id],
+            due_at=rating.due_at,
+        )
         return _out(session, request, utcnow())
 
 
@@ -162,6 +189,39 @@ def outgoing_requests(db: Database, actor: Actor) -> list[RequestOut]:
     )
 
 
+@audited_read(AuditAction.REQUEST_VIEWED)
+def open_requests_about(db: Database, actor: Actor, record_id: int) -> list[RequestOut]:
+    """Requests still waiting for an answer about the child one of the agency's records is of:
+    those the agency made about this record, and those made to it about the same child
+    (another agency's record linked to the same person), soonest due first.
+    """
+    now = db.clock.now()
+    with db.transaction() as session:
+        record = own_record(session, actor, record_id)
+        about = InformationRequest.subject_record_id == record.id
+        if record.person_id is not None:
+            linked = select(AgencyRecord.id).where(linked_to([record.person_id]))
+            about = about | InformationRequest.subject_record_id.in_(linked)
+        answered = select(SharingDecision.id).where(
+            SharingDecision.request_id == InformationRequest.id
+        )
+        rows = session.scalars(
+            select(InformationRequest)
+            .where(about, in_scope(actor), ~answered.exists())
+            .order_by(InformationRequest.created_at)
+        )
+        found = sorted((_out(session, r, now) for r in rows), key=lambda r: r.rating.due_at)
+        audit.append(
+            session,
+            actor,
+            AuditAction.REQUEST_VIEWED,
+            "information_request",
+            None,
+            refs={"requests": [r.id for r in found], "agency_record": record.id},
+        )
+        return found
+
+
 def _listed(
     db: Database,
     actor: Actor,
@@ -173,7 +233,7 @@ def _listed(
     """The requests the actor may see that ``agency`` says are their agency's, in ``order``
     then as ``arrange`` leaves them; the entry names every one shown, since each names
     its child."""
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         rows = session.scalars(
             select(InformationRequest)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from functools import cached_property
 from typing import Any
 
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.guidance.edition import Edition, Recommendation, RecordField
-from jigsaw.guidance.engine import load_edition, recommend
+from jigsaw.guidance.engine import load_edition, settle
 from jigsaw.sharing.lawful_basis import Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 
@@ -33,6 +34,7 @@ FIELDS: tuple[str, ...] = (
     "answers",
     "outcome",
     "departure_reason",
+    "withheld_item_ids",
     "reasons",
     "lawful_basis",
     "art9_condition",
@@ -41,6 +43,7 @@ FIELDS: tuple[str, ...] = (
     "consent_override_justification",
     "family_informed",
     "not_told_reason",
+    "not_told_review_on",
     "accuracy_caveats",
     "reveal_protected_reason",
     "advice_request_ids",
@@ -82,9 +85,11 @@ class Draft:
     consent_override_justification: str = ""
     family_informed: bool | None = None
     not_told_reason: NotToldReason | None = None
+    not_told_review_on: date | None = None
     accuracy_caveats: str = ""
     reveal_protected_reason: str = ""
     advice_request_ids: tuple[int, ...] = ()
+    withheld_item_ids: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, source: object, edition: str | None, **overrides: Any) -> Draft:
@@ -94,6 +99,7 @@ class Draft:
         values: dict[str, Any] = {name: getattr(source, name) for name in names}
         values["answers"] = dict(values["answers"])
         values["advice_request_ids"] = tuple(values["advice_request_ids"])
+        values["withheld_item_ids"] = tuple(values["withheld_item_ids"])
         return replace(cls(edition=edition, **values), **overrides)
 
 
@@ -165,7 +171,7 @@ gives a reason to reveal."""
 def requirements(draft: Draft) -> Requirements:
     """What this draft calls for, what of it is answered, and what the service would refuse."""
     edition = load_edition(draft.edition)
-    advice = recommend(edition, draft.answers)
+    advice = settle(edition, draft.answers)
     sharing = draft.outcome in SHARING
     followed = draft.outcome is not None and draft.outcome.value == advice.outcome.value
     needed = advice.needed_fields if sharing or followed else ()
@@ -191,6 +197,10 @@ def requirements(draft: Draft) -> Requirements:
     ask("outcome", draft.outcome is not None)
     if draft.outcome is not None and not followed:
         ask("departure_reason", bool(draft.departure_reason.strip()))
+    if draft.outcome is DecisionOutcome.DO_NOT_SHARE:
+        # Which items were held back: a record with nothing on it yet holds back
+        # nothing, so the page (which knows the items) insists, not this list.
+        ask("withheld_item_ids", bool(draft.withheld_item_ids), False)
     ask("reasons", bool(draft.reasons.strip()))
     if sharing and identifies:
         ask("lawful_basis", draft.lawful_basis is not None)
@@ -217,6 +227,7 @@ def requirements(draft: Draft) -> Requirements:
         ask("family_informed", draft.family_informed is not None)
         if draft.family_informed is False:
             ask("not_told_reason", draft.not_told_reason is not None)
+            ask("not_told_review_on", draft.not_told_review_on is not None)
         if answer("accurate") == "no":
             ask(
                 "accuracy_caveats",
@@ -261,6 +272,15 @@ def _problems(draft: Draft, advice: Recommendation, guided: bool) -> dict[str, s
         problems.append(
             ("not_told_reason", "Say why the child or family will not be told about this sharing")
         )
+    if sharing and not draft.family_informed and draft.not_told_review_on is None:
+        problems.append(
+            (
+                "not_told_review_on",
+                "Say when you will review the decision not to tell the child or family",
+            )
+        )
+    if draft.withheld_item_ids and draft.outcome is not DecisionOutcome.DO_NOT_SHARE:
+        problems.append(("withheld_item_ids", "Only a decision not to share names items held back"))
     if (
         draft.lawful_basis == Art6Basis.CONSENT.value
         and draft.consent_position is not ConsentPosition.GIVEN

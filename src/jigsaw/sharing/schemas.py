@@ -130,9 +130,20 @@ class DecisionIn(Input):
     consent_override_justification: str = ""
     family_informed: bool
     not_told_reason: NotToldReason | None = None
+    not_told_review_on: CalendarDate | None = None
+    """When not telling the family will be reviewed: required when they are not told."""
     advice_request_ids: list[Id] = Field(default_factory=list)
     reveal_protected_reason: str = ""
     accuracy_caveats: str = ""
+    withheld_item_ids: list[Id] = Field(default_factory=list)
+    """For a decision not to share: the items held back (any version of each)."""
+
+
+class SkippedQuestionOut(Output):
+    """A guidance question not asked because the answers given already settled it."""
+
+    question: str
+    reason: str
 
 
 class DecisionOut(Output):
@@ -151,6 +162,7 @@ class DecisionOut(Output):
     guidance_version: str
     recommendation: str
     recommendation_rules: list[str]
+    skipped_questions: list[SkippedQuestionOut] = Field(default_factory=list)
     followed_recommendation: bool
     outcome: DecisionOutcome
     departure_reason: str
@@ -162,9 +174,12 @@ class DecisionOut(Output):
     consent_override_justification: str
     family_informed: bool
     not_told_reason: NotToldReason | None
+    not_told_review_on: date | None = None
     reveal_protected_reason: str
     accuracy_caveats: str
     advice_request_ids: list[int] = Field(default_factory=list)
+    withheld_item_ids: list[int] = Field(default_factory=list)
+    """The items a decision not to share held back, as the first version of each."""
     decided_at: datetime
 
 
@@ -211,6 +226,28 @@ class RevocationIn(Input):
     reason: Said
 
 
+class FieldChange(Output):
+    """One disclosed field a correction changed, as the recipient may see it before and after."""
+
+    field: str
+    before: date | str | None
+    after: date | str | None
+
+
+class CorrectionShown(Output):
+    """A correction made after the disclosure: what changed in the fields the recipient was
+    given, and why. Fields they were not given are never compared, so never hinted at; the
+    reason is left out when nothing they were given changed, and withheld when the item
+    hides someone's identity from them."""
+
+    version: int
+    corrected_at: datetime
+    reason: str | None = None
+    # True when a reason was kept from them because the item hides someone's identity.
+    reason_withheld: bool = False
+    changes: list[FieldChange] = Field(default_factory=list)
+
+
 class ReceivedItem(Output):
     """One disclosed item as the recipient sees it: only the disclosed fields are filled."""
 
@@ -227,6 +264,8 @@ class ReceivedItem(Output):
     nature: Nature | None = None
     source: str | None = None
     verification: Verification | None = None
+    corrections: list[CorrectionShown] = Field(default_factory=list)
+    """Corrections since it was shared, oldest first."""
 
 
 class DisclosureOut(Output):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +11,7 @@ from jigsaw.errors import InvalidInput
 from jigsaw.identity.dependencies import DB, CurrentActor, require_scopes
 from jigsaw.identity.tokens import Scope
 from jigsaw.records.models import Category, Nature
-from jigsaw.schemas import Id, Output
+from jigsaw.schemas import CalendarDate, Id, Output
 from jigsaw.singleview import service
 from jigsaw.singleview.schemas import (
     ChronologyFilters,
@@ -36,8 +35,8 @@ class PersonRef(Output):
 def chronology_filters(
     category: Annotated[list[Category] | None, Query()] = None,
     agency: Annotated[list[Id] | None, Query()] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: CalendarDate | None = None,
+    until: CalendarDate | None = None,
     nature: Nature | None = None,
     order: Order = Order.OLDEST_FIRST,
 ) -> ChronologyFilters:

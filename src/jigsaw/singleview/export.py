@@ -9,6 +9,7 @@ than shipping a font file with the service.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -17,6 +18,7 @@ from fpdf.fonts import FontFace
 
 from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category, Nature
+from jigsaw.singleview import pictures
 from jigsaw.singleview.schemas import ChronologyEntry, ChronologyFilters
 
 MARKING = "OFFICIAL-SENSITIVE: personal information about a child. Keep it secure."
@@ -113,6 +115,29 @@ class _Document(FPDF):
         self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="C")
 
 
+def _timeline(pdf: FPDF, entries: Sequence[ChronologyEntry]) -> None:
+    """The timeline picture before the table, as vectors, on a page of its own if need be.
+
+    The same drawing as the page's, without tooltips (a PDF has no hover) and with its
+    text in Latin-1 like the rest of the document.
+    """
+    svg = pictures.timeline(entries, titles=False, text=_latin1)
+    width = pdf.epw
+    height = width * pictures.timeline_height(entries) / pictures.WIDTH
+    room = pdf.eph - 20
+    if height > room:
+        width, height = width * room / height, room
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.image(
+        io.BytesIO(svg.encode()),
+        w=width,
+        h=height,
+        alt_text="Timeline of the entries: the table that follows lists the same entries.",
+    )
+    pdf.ln(4)
+
+
 def chronology_pdf(
     title: str,
     prepared_by: str,
@@ -140,6 +165,7 @@ def chronology_pdf(
     if not entries:
         pdf.multi_cell(0, 6, "There is no information to show.")
         return bytes(pdf.output())
+    _timeline(pdf, entries)
     pdf.set_font("Helvetica", "", 9)
     heading = FontFace(emphasis="BOLD", fill_color=(243, 242, 241))
     with pdf.table(

@@ -38,6 +38,9 @@ class KnownBy(Output):
     own_agency: bool
     known_since: date
     contacts: list[Contact]
+    leads: list[Contact] = []
+    """Who answers for safeguarding there (``service.LEAD_ROLES``): asked when no one named
+    works with the child, or when the named worker cannot be reached."""
 
 
 class WhoKnowsOut(Output):

@@ -29,8 +29,10 @@ from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.people.links import linked_to, person_of
 from jigsaw.people.models import AgencyRecord, Involvement
 from jigsaw.people.own import own_record
+from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, is_permitted, refusal
+from jigsaw.policy.roles import Role
 from jigsaw.singleview import chronology as chron
 from jigsaw.singleview import export
 from jigsaw.singleview.flags import evaluate, rule_list
@@ -56,7 +58,7 @@ def _looked_up(
     person_id: int,
     read: Callable[[Session, Standing, datetime], T],
 ) -> T:
-    now = utcnow()
+    now = db.clock.now()
     with db.transaction() as session:
         standing = establish(session, actor, person_id, now)
         if is_permitted(actor, permission, purposes=standing.purposes, person_id=person_id):
@@ -91,6 +93,30 @@ def person_for_record(db: Database, actor: Actor, record_id: int) -> int:
         if person_id is None:
             raise NotFound("linked person for agency record", record_id)
         return person_id
+
+
+@not_a_person_read(
+    "Only the id of the actor's own agency's record of the person: the way from the "
+    "single view to pages drawn from that record, whose every read is audited"
+)
+def record_for_person(db: Database, actor: Actor, person_id: int) -> int:
+    """The actor's own agency's record linked to the person (the earliest, if several).
+
+    A person the agency holds no linked record of is not found, as for any other agency's.
+    """
+    with db.reading() as session:
+        found = session.scalar(
+            select(AgencyRecord.id)
+            .where(
+                linked_to([person_id]),
+                scopes.of_agency(actor, Permission.READ_OWN_AGENCY_RECORDS, AgencyRecord.agency_id),
+            )
+            .order_by(AgencyRecord.id)
+            .limit(1)
+        )
+    if found is None:
+        raise NotFound("agency record for person", person_id)
+    return found
 
 
 # Who knows this child
@@ -176,7 +202,47 @@ def _known_by(session: Session, actor: Actor, person_id: int, now: datetime) -> 
                 continue
             seen.add((agency_id, practitioner.id))
         agencies[agency_id].contacts.append(_contact(involvement, practitioner))
+    _add_leads(session, agencies)
     return sorted(agencies.values(), key=lambda a: (not a.own_agency, a.agency_name))
+
+
+LEAD_ROLES: tuple[Role, ...] = (Role.DSL, Role.MASH, Role.CALDICOTT)
+"""Who is an agency's safeguarding contact, in the order looked for: its designated
+safeguarding leads; where it has none (the police, a health trust), its MASH practitioners;
+else its Caldicott Guardians. The roles R3 says answer for an agency's safeguarding."""
+
+
+def _add_leads(session: Session, agencies: dict[int, KnownBy]) -> None:
+    """Each agency's safeguarding contacts: people (never service accounts) still active."""
+    rows = session.scalars(
+        select(Practitioner)
+        .where(
+            Practitioner.agency_id.in_(sorted(agencies)),
+            Practitioner.role.in_(LEAD_ROLES),
+            Practitioner.active.is_(True),
+            Practitioner.service_account.is_(False),
+        )
+        .order_by(Practitioner.name, Practitioner.id)
+    )
+    by_role: dict[int, dict[Role, list[Practitioner]]] = {}
+    for person in rows:
+        by_role.setdefault(person.agency_id, {}).setdefault(person.role, []).append(person)
+    for agency_id, known in agencies.items():
+        held = by_role.get(agency_id, {})
+        first = next((held[r] for r in LEAD_ROLES if r in held), [])
+        known.leads = [
+            Contact(
+                practitioner_id=p.id,
+                name=p.name,
+                role=p.role,
+                job_title=p.job_title,
+                description="",
+                phone=p.phone,
+                email=p.email,
+                since=p.created_at.date(),
+            )
+            for p in first
+        ]
 
 
 def _contact(involvement: Involvement, practitioner: Practitioner | None) -> Contact:

@@ -22,7 +22,9 @@ from jigsaw.protection.sealed import sealed_columns
 from jigsaw.records.models import InformationItem, sensitivity_text
 
 _TABLE = InformationItem.__tablename__
-_COLUMNS = sealed_columns(InformationItem)
+_NOT_GENERATED = frozenset({"subtype_other", "correction_reason"})
+"""Sealed columns a generated item leaves NULL: each is a first version of a listed type."""
+_COLUMNS = tuple(c for c in sealed_columns(InformationItem) if c not in _NOT_GENERATED)
 assert len(_COLUMNS) * NONCE_BYTES <= 64, "one SHA-512 HMAC holds every column's nonce"
 
 

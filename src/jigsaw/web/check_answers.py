@@ -8,11 +8,16 @@ carries; a row with nothing in it says "Not given".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as default
 from functools import cached_property
 from typing import Any
 
-from jigsaw.sharing.schemas import AdviceOut
+from markupsafe import Markup
+
+from jigsaw.guidance import Edition, SkippedQuestion
+from jigsaw.sharing.schemas import AdviceOut, SkippedQuestionOut
 from jigsaw.web import labels
 from jigsaw.web.decision_journey import FIELD_STEPS, RECOMMENDATION, Journey, question_step
 
@@ -25,13 +30,42 @@ class Section:
     rows: list[Row]
 
 
-def _row(key: str, value: str, href: str | None = None) -> Row:
-    row: Row = {"key": {"text": key}, "value": {"text": value or "Not given"}}
+def _row(key: str, value: str | Markup, href: str | None = None) -> Row:
+    shown = {"html": value} if isinstance(value, Markup) else {"text": value or "Not given"}
+    row: Row = {"key": {"text": key}, "value": shown}
     if href:
         row["actions"] = {
             "items": [{"href": href, "text": "Change", "visuallyHiddenText": key.lower()}]
         }
     return row
+
+
+def skipped_rows(
+    edition: Edition, skipped: Sequence[SkippedQuestion | SkippedQuestionOut]
+) -> list[Row]:
+    """One row per reason, listing the questions not asked for it: the record shows what
+    was never asked as plainly as what was answered."""
+    by_reason: dict[str, list[str]] = {}
+    for skip in skipped:
+        known = next((q.text for q in edition.questions if q.id == skip.question), skip.question)
+        by_reason.setdefault(skip.reason, []).append(known)
+    rows = []
+    for reason, texts in by_reason.items():
+        listed = Markup("").join(Markup("<li>{}</li>").format(text) for text in texts)
+        value = Markup('<p class="govuk-body">{}</p><ul class="govuk-list govuk-list--bullet">')
+        rows.append(_row("Questions not asked", value.format(reason) + listed + Markup("</ul>")))
+    return rows
+
+
+def held_back_row(summaries: list[str], href: str | None = None) -> Row:
+    if not summaries:
+        return _row("Information not shared", "No items chosen", href)
+    listed = Markup("").join(Markup("<li>{}</li>").format(text) for text in summaries)
+    return _row(
+        "Information not shared",
+        Markup('<ul class="govuk-list govuk-list--bullet">') + listed + Markup("</ul>"),
+        href,
+    )
 
 
 @dataclass(frozen=True)
@@ -42,6 +76,8 @@ class CheckAnswers:
     recipient_person: str | None
     advice_used: list[AdviceOut]
     advice_names: dict[int, str]
+    held_back: dict[int, str] = default(default_factory=dict)
+    """The items offered to hold back, by id, as the practitioner saw them."""
 
     @cached_property
     def _steps(self) -> list[str]:
@@ -80,6 +116,7 @@ class CheckAnswers:
             label = next(o.label for o in question.answers if o.value == answer)
             rows.append(_row(question.text, label, self._url(question_step(question.id))))
         recommendation = journey.recommendation
+        rows.extend(skipped_rows(journey.edition, recommendation.skipped))
         rows.append(
             _row(
                 "The guidance recommends",
@@ -116,6 +153,9 @@ class CheckAnswers:
         for field, (key, value) in texts.items():
             if asked.asks(field):
                 rows.append(_row(key, value, self._url(FIELD_STEPS[field])))
+            if field == "departure_reason" and asked.asks("withheld_item_ids"):
+                chosen = [self.held_back.get(i, f"Item {i}") for i in draft.withheld_item_ids]
+                rows.append(held_back_row(chosen, self._url(FIELD_STEPS["withheld_item_ids"])))
         consent = journey.consent_position
         consent_step = "consent" if asked.asks("consent_position") else question_step("consent")
         rows.append(
@@ -142,6 +182,15 @@ class CheckAnswers:
                     "Why you will not tell them",
                     labels.NOT_TOLD_REASONS[draft.not_told_reason],
                     self._url("not-told"),
+                )
+            )
+        if asked.asks("not_told_review_on"):
+            review = draft.not_told_review_on
+            rows.append(
+                _row(
+                    "When you will review not telling them",
+                    labels.long_date(review) if review else "",
+                    self._url("review"),
                 )
             )
         if asked.asks("accuracy_caveats"):

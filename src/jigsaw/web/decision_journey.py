@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from jigsaw.guidance import Edition, Recommendation, load_edition, recommend
+from jigsaw.guidance import Edition, Recommendation, load_edition, settle
 from jigsaw.sharing.models import ConsentPosition
 from jigsaw.sharing.requirements import (
     POSITIONS,
@@ -42,6 +42,7 @@ FIELD_STEPS: dict[str, str] = {
     "purpose": "purpose",
     "outcome": "outcome",
     "departure_reason": "departure",
+    "withheld_item_ids": "held-back",
     "reasons": "reasons",
     "lawful_basis": "lawful-basis",
     "art9_condition": "special-category",
@@ -50,6 +51,7 @@ FIELD_STEPS: dict[str, str] = {
     "consent_override_justification": "consent-override",
     "family_informed": "family",
     "not_told_reason": "not-told",
+    "not_told_review_on": "review",
     "accuracy_caveats": "accuracy",
     "reveal_protected_reason": "protected",
     "advice_request_ids": "advice",
@@ -75,7 +77,8 @@ class Journey:
 
     @cached_property
     def recommendation(self) -> Recommendation:
-        return recommend(self.edition, self.draft.answers)
+        """As the service will record it: questions that cannot change it are skipped."""
+        return settle(self.edition, self.draft.answers)
 
     @property
     def sharing(self) -> bool:
@@ -207,6 +210,8 @@ class Journey:
                 ),
                 "family_informed": kept("family", told, False),
                 "not_told_reason": kept("not-told", draft.not_told_reason, None),
+                "not_told_review_on": kept("review", draft.not_told_review_on, None),
+                "withheld_item_ids": kept("held-back", draft.withheld_item_ids, []),
                 "advice_request_ids": kept("advice", draft.advice_request_ids, []),
                 "reveal_protected_reason": kept("protected", draft.reveal_protected_reason, ""),
                 "accuracy_caveats": kept("accuracy", draft.accuracy_caveats, ""),

@@ -24,6 +24,7 @@ from jigsaw.identity import service as accounts
 from jigsaw.identity.dependencies import DB
 from jigsaw.people import service as people
 from jigsaw.policy.actor import Actor
+from jigsaw.records import service as records
 from jigsaw.sharing import advice, decisions, recipients
 from jigsaw.sharing.schemas import AdviceOut
 from jigsaw.web import drafts, labels
@@ -437,6 +438,14 @@ def _check_page(
         else None
     )
     answered = answered_advice(db, actor, ident)
+    held_back = (
+        {
+            item.id: f"{labels.long_date(item.occurred_on)}: {item.summary}"
+            for item in records.list_items_for_record(db, actor, ident)
+        }
+        if journey.requirements.asks("withheld_item_ids")
+        else {}
+    )
     check = CheckAnswers(
         journey,
         base_url=step_url(ident, "").rstrip("/"),
@@ -444,6 +453,7 @@ def _check_page(
         recipient_person=person,
         advice_used=[a for a in answered if a.id in draft.advice_request_ids],
         advice_names=adviser_names(db, answered),
+        held_back=held_back,
     )
     anchors = {field: _fix_at(journey, field) for field in errors}
     context = {

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, Field, ValidationError, create_model
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.guidance import load_edition
 from jigsaw.identity.dependencies import DB, RecentlyAuthenticatedActor
 from jigsaw.people import service as people
 from jigsaw.policy.actor import Actor
@@ -34,7 +35,8 @@ from jigsaw.sharing.schemas import (
     DisclosureOut,
     RevocationIn,
 )
-from jigsaw.web import drafts
+from jigsaw.web import drafts, labels
+from jigsaw.web.check_answers import held_back_row, skipped_rows
 from jigsaw.web.drafts import DisclosureDraft
 from jigsaw.web.forms import (
     CsrfChecked,
@@ -67,6 +69,56 @@ def _decision(db: Database, actor: Actor, raw: str) -> DecisionOut:
 # The decision's confirmation
 
 
+def _record_rows(db: Database, actor: Actor, decision: DecisionOut) -> list[dict[str, Any]]:
+    """What the decision record holds beyond its outcome: every answer given, the
+    questions not asked and why, the items held back and when not telling the family
+    will be reviewed."""
+    edition = load_edition(decision.guidance_edition)
+    rows: list[dict[str, Any]] = []
+    for question in edition.questions:
+        answer = decision.answers.get(question.id)
+        if answer is not None:
+            label = next((o.label for o in question.answers if o.value == answer), answer)
+            rows.append({"key": {"text": question.text}, "value": {"text": label}})
+    rows.extend(skipped_rows(edition, decision.skipped_questions))
+    if decision.withheld_item_ids:
+        versions = records.list_items_for_record(
+            db, actor, decision.subject_record_id, include_history=True
+        )
+        rows.append(held_back_row([_described(item) for item in _newest(versions, decision)]))
+    if decision.not_told_review_on is not None:
+        rows.append(
+            {
+                "key": {"text": "When not telling the family will be reviewed"},
+                "value": {"text": labels.long_date(decision.not_told_review_on)},
+            }
+        )
+    return rows
+
+
+def _newest(versions: list[ItemOut], decision: DecisionOut) -> list[ItemOut]:
+    """The newest version of each item chain the decision held back."""
+    by_id = {item.id: item for item in versions}
+
+    def chain(item: ItemOut) -> int:
+        while item.supersedes_id is not None and item.supersedes_id in by_id:
+            item = by_id[item.supersedes_id]
+        return item.id
+
+    newest: dict[int, ItemOut] = {}
+    for item in versions:
+        key = chain(item)
+        if key in decision.withheld_item_ids and (
+            key not in newest or item.version > newest[key].version
+        ):
+            newest[key] = item
+    return [newest[key] for key in decision.withheld_item_ids if key in newest]
+
+
+def _described(item: ItemOut) -> str:
+    return f"{labels.long_date(item.occurred_on)}: {item.summary}"
+
+
 @router.get("/decisions/{decision_id}")
 def decision_recorded(request: Request, decision_id: str, actor: Viewer, db: DB) -> Response:
     decision = _decision(db, actor, decision_id)
@@ -80,6 +132,7 @@ def decision_recorded(request: Request, decision_id: str, actor: Viewer, db: DB)
             decision.recipient_agency_id, decision.recipient_practitioner_id
         ),
         "sharing": decision.outcome in SHARING,
+        "record_rows": _record_rows(db, actor, decision),
     }
     return render(request, "sharing/decision_recorded.html", context)
 
@@ -358,6 +411,12 @@ def share(
     except (InvalidInput, ValidationError) as refused:
         return _check_page(request, db, actor, decision, draft, problems(refused))
     drafts.clear(request, DisclosureDraft)
+    recipient = Names(db).recipient(made.recipient_agency_id, made.recipient_practitioner_id)
+    flash(
+        request,
+        f"Disclosure {made.id} shared with {recipient}. They have been told, and you will "
+        "see here when they acknowledge receipt.",
+    )
     return redirect(f"/shared-by-us/{made.id}")
 
 
@@ -372,7 +431,8 @@ def _made(db: Database, actor: Actor, raw: str) -> DisclosureOut:
     return found
 
 
-def _state(disclosure: DisclosureOut, today: date) -> str:
+def disclosure_state(disclosure: DisclosureOut, today: date) -> str:
+    """The disclosure's state in the sharer's words (the child's page uses them too)."""
     if disclosure.revoked_at is not None:
         return "Revoked"
     if disclosure.expires_at.date() < today:
@@ -387,11 +447,15 @@ def disclosure_made(request: Request, disclosure_id: str, actor: Viewer, db: DB)
     disclosure = _made(db, actor, disclosure_id)
     names = Names(db)
     context = {
-        "title": "Information shared",
+        "title": f"Disclosure {disclosure.id}",
+        "back": "/shared-by-us",
         "disclosure": disclosure,
+        "state": disclosure_state(disclosure, utcnow().date()),
         "recipient": names.recipient(
             disclosure.recipient_agency_id, disclosure.recipient_practitioner_id
         ),
+        "names": names,
+        "column": "govuk-grid-column-full",
     }
     return render(request, "sharing/disclosure_made.html", context)
 
@@ -405,7 +469,7 @@ def shared_by_us(request: Request, actor: Viewer, db: DB) -> Response:
         "title": "Shared by your agency",
         "nav": "shared",
         "disclosures": made,
-        "states": {d.id: _state(d, today) for d in made},
+        "states": {d.id: disclosure_state(d, today) for d in made},
         "names": names,
         "column": "govuk-grid-column-full",
     }

@@ -19,7 +19,7 @@ are deleted whenever a draft is written.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -36,6 +36,7 @@ from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReaso
 
 DECISION_KEY = "decision_draft"
 DISCLOSURE_KEY = "disclosure_draft"
+RECORDING_KEY = "recording_draft"
 
 
 class _Draft(BaseModel):
@@ -79,9 +80,11 @@ class DecisionDraft(_Draft):
     consent_override_justification: str = ""
     family_informed: bool | None = None
     not_told_reason: NotToldReason | None = None
+    not_told_review_on: date | None = None
     accuracy_caveats: str = ""
     reveal_protected_reason: str = ""
     advice_request_ids: list[int] = Field(default_factory=list)
+    withheld_item_ids: list[int] = Field(default_factory=list)
 
 
 class DisclosureDraft(_Draft):
@@ -93,6 +96,18 @@ class DisclosureDraft(_Draft):
     fields: dict[int, list[str]] = Field(default_factory=dict)
     reveal_protected: list[int] = Field(default_factory=list)
     expires_on: date | None = None
+
+
+class RecordingDraft(_Draft):
+    """Something being recorded about a child and the people around them (an item, a
+    relationship, an involvement, consent, what the family was told), from its question
+    page to its check answers page: the answers as the page's form model wrote them."""
+
+    slot: ClassVar[str] = RECORDING_KEY
+
+    record_id: int
+    kind: str
+    answers: dict[str, Any] = Field(default_factory=dict)
 
 
 D = TypeVar("D", bound=_Draft)
@@ -186,6 +201,18 @@ def load_disclosure(request: Request, decision_id: int) -> DisclosureDraft | Non
 
 
 def save_disclosure(request: Request, draft: DisclosureDraft) -> None:
+    _save(request, draft)
+
+
+def load_recording(request: Request, record_id: int, kind: str) -> RecordingDraft | None:
+    """The answers in progress for this kind of record about this child, if any."""
+    draft = _load(request, RecordingDraft)
+    return (
+        draft if draft is not None and (draft.record_id, draft.kind) == (record_id, kind) else None
+    )
+
+
+def save_recording(request: Request, draft: RecordingDraft) -> None:
     _save(request, draft)
 
 

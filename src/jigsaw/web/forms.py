@@ -31,8 +31,9 @@ from pydantic_core import PydanticCustomError, core_schema
 from starlette.datastructures import ImmutableMultiDict
 
 from jigsaw.errors import InvalidInput, NotFound
-from jigsaw.identity.dependencies import CurrentActor
+from jigsaw.identity.dependencies import DB, CurrentActor
 from jigsaw.linkage.access import may_review
+from jigsaw.notifications import service as notifications
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, is_permitted
@@ -46,13 +47,15 @@ Errors = dict[str, str]
 """Field name to the message shown beside it, in the order the page shows the fields."""
 
 
-def viewer(request: Request, actor: CurrentActor) -> Actor:
+def viewer(request: Request, actor: CurrentActor, db: DB) -> Actor:
     """The signed-in practitioner, remembered on the request for the layout's navigation.
 
     Which links the layout offers is presentation only: the services still refuse
-    whatever the practitioner's role may not do.
+    whatever the practitioner's role may not do. The navigation also counts the
+    practitioner's unread notices, so what needs them shows on every page.
     """
     request.state.viewer = actor
+    request.state.unread = notifications.unread_count(db, actor)
     request.state.oversight = is_permitted(actor, Permission.VIEW_ACCESS_LOG, actor.agency_id)
     request.state.finds_children = is_permitted(
         actor, Permission.RECORD_ABOUT_PEOPLE, actor.agency_id

@@ -11,11 +11,12 @@ from datetime import date, datetime
 from jigsaw.audit.actions import AuditAction
 from jigsaw.breakglass.models import EMERGENCY_GROUNDS, EmergencyGround
 from jigsaw.clock import UK_TIME
-from jigsaw.consent.models import SharingPurpose
+from jigsaw.consent.models import ConsentStatus, Party, SharingPurpose, TellingMethod
 from jigsaw.deadlines.values import Rag
 from jigsaw.people.models import PersonRole, RelationshipKind, Sex
 from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category, Nature, Verification
+from jigsaw.records.types import shipped_types
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
 
@@ -57,10 +58,34 @@ def category(value: Category) -> str:
     return CATEGORIES[value]
 
 
+ACRONYMS: frozenset[str] = frozenset(
+    {
+        "camhs", "cce", "cse", "dsl", "ed", "ehcp", "fgm", "gp", "idva", "lado", "mappa",
+        "marac", "mash", "nhs", "send", "sen",
+    }
+)  # fmt: skip
+"""Words in stored codes that are acronyms, written in capitals wherever a code is shown
+in words ("mash_contact" reads "MASH contact", never "Mash contact")."""
+
+
 def subtype(value: str) -> str:
-    """``school_attendance`` reads as "School attendance"."""
-    words = value.replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:]
+    """``school_attendance`` reads as "School attendance"; acronyms stay in capitals."""
+    words = [
+        w.upper() if w in ACRONYMS else w
+        for w in value.replace("_", " ").replace("-", " ").strip().split()
+    ]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: "for child protection enquiry", but "for
+    MASH screening" and "(Operation Encompass)": only the first letter is lowered, and
+    not at all when the first word is an acronym."""
+    first = label.split(" ", 1)[0]
+    if len(first) > 1 and first.isupper():
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def long_date(value: date | None) -> str:
@@ -102,6 +127,18 @@ OUTCOME_HINTS: dict[DecisionOutcome, str] = {
     DecisionOutcome.DO_NOT_SHARE: "Share nothing. Your reasons are kept, and shown to the "
     "agency that asked if this answers a request.",
 }
+
+DECIDED: dict[str, str] = {
+    DecisionOutcome.SHARE: "to share",
+    DecisionOutcome.SHARE_IN_PART: "to share some",
+    DecisionOutcome.DO_NOT_SHARE: "not to share",
+}
+"""Each outcome as it follows "You decided": "You decided not to share information"."""
+
+
+def decided(value: str) -> str:
+    return DECIDED.get(value, in_sentence(outcome(value)))
+
 
 RECOMMENDATIONS: dict[str, str] = {
     DecisionOutcome.SHARE: "Share the information",
@@ -148,6 +185,39 @@ FIELDS: dict[str, str] = {
     "source": "Source",
     "verification": "Checked or not",
 }
+
+PROTECTED_PARTS = ("detail", "source")
+"""The parts of an item that can identify a referrer, a victim or a third party
+(``sharing.schemas.PROTECTED_FIELDS``)."""
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def parts_shared(fields: list[str], protected_identity: bool, revealed: bool) -> str:
+    """What of an item goes, in one sentence that cannot contradict itself.
+
+    An item that protects someone's identity keeps its detail and source with the
+    agency unless the decision gave a reason to reveal them, so those parts are said to
+    be withheld, not listed as shared beside "protected identities withheld"."""
+    held = [f for f in fields if protected_identity and not revealed and f in PROTECTED_PARTS]
+    going = [FIELDS.get(f, f).lower() for f in fields if f not in held]
+    sentences = []
+    if going:
+        listed = _listed(going)
+        sentences.append(f"Parts shared: {listed[:1].upper()}{listed[1:]}.")
+    if held:
+        named = _listed([FIELDS.get(f, f).lower() for f in held])
+        pronoun = "they" if len(held) > 1 else "it"
+        sentences.append(
+            f"{named[:1].upper()}{named[1:]} withheld, because {pronoun} could identify "
+            "someone whose identity is protected."
+        )
+    elif protected_identity and revealed and any(f in PROTECTED_PARTS for f in fields):
+        sentences.append("Protected identities revealed, for the reason you gave.")
+    return " ".join(sentences) or "Nothing from this item is shared."
+
 
 VERIFICATIONS: dict[Verification, str] = {
     Verification.VERIFIED: "Checked",
@@ -196,6 +266,16 @@ def agency_kind_phrase(kind: AgencyKind) -> str:
 
 ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.AGENCY_RECORD_VIEWED: "Looked at a child's record",
+    AuditAction.AGENCY_RECORDS_LISTED: "Looked at the list of children's records",
+    AuditAction.RELATIONSHIPS_VIEWED: "Looked at a child's relationships",
+    AuditAction.INVOLVEMENTS_VIEWED: "Looked at who works with a child",
+    AuditAction.CONSENT_VIEWED: "Looked at consent and what the family was told",
+    AuditAction.WHO_KNOWS_VIEWED: "Looked at who knows a child",
+    AuditAction.CHRONOLOGY_VIEWED: "Looked at a child's chronology",
+    AuditAction.CHRONOLOGY_EXPORTED: "Printed or downloaded a child's chronology",
+    AuditAction.PATTERN_FLAGS_VIEWED: "Looked at the patterns flagged for a child",
+    AuditAction.BREAK_GLASS_ENDED: "Ended emergency access",
+    AuditAction.ENCOMPASS_NOTICE_VIEWED: "Looked at an Operation Encompass notice",
     AuditAction.ITEM_VIEWED: "Looked at an item of information",
     AuditAction.REQUEST_VIEWED: "Looked at a request for information",
     AuditAction.DECISION_VIEWED: "Looked at a sharing decision",
@@ -282,3 +362,44 @@ def emergency_ground(value: str | None) -> str:
         return EMERGENCY_GROUNDS[EmergencyGround(value)]
     except ValueError:
         return value
+
+
+# Recording what an agency knows (web/item_pages.py, web/people_pages.py)
+
+CATEGORY_HINTS: dict[Category, str] = {
+    Category.CHILD_WELFARE: "The child's safety, health, development or wellbeing.",
+    Category.PARENT_CAPACITY: "Whether a parent or carer can keep the child safe and meet "
+    "their needs.",
+    Category.RISK_PERSON: "Someone who may pose a risk to the child.",
+}
+
+NATURE_HINTS: dict[Nature, str] = {
+    Nature.FACT: "Something seen, heard, measured or documented.",
+    Nature.OPINION: "Your professional judgement, or someone else's, about what it means.",
+}
+
+TELLING_METHODS: dict[TellingMethod, str] = {
+    TellingMethod.IN_PERSON: "In person",
+    TellingMethod.PHONE: "By phone",
+    TellingMethod.LETTER: "By letter",
+    TellingMethod.LEAFLET: "With a leaflet or privacy notice",
+    TellingMethod.OTHER: "Another way",
+}
+
+PARTIES: dict[Party, str] = {
+    Party.CHILD: "The child",
+    Party.PARENT_CARER: "A parent or carer",
+    Party.CHILD_AND_PARENT_CARER: "The child and a parent or carer",
+    Party.OTHER: "Someone else",
+}
+
+CONSENT_STATUSES: dict[ConsentStatus, str] = {
+    ConsentStatus.GIVEN: "They agreed",
+    ConsentStatus.REFUSED: "They refused",
+    ConsentStatus.WITHDRAWN: "They withdrew consent they had given",
+}
+
+
+def item_type(code: str, other: str | None = None) -> str:
+    """An item's type as the controlled list words it; "other" with its description."""
+    return shipped_types().label(code, other)

@@ -17,9 +17,11 @@ from jigsaw.web import (
     assets,
     decision_pages,
     disclosure_pages,
+    item_pages,
     linkage_pages,
     notification_pages,
     oversight_pages,
+    people_pages,
     record_pages,
     request_pages,
 )
@@ -45,6 +47,8 @@ def install(app: FastAPI) -> None:
         request_pages,
         oversight_pages,
         linkage_pages,
+        item_pages,
+        people_pages,
     ):
         app.include_router(pages.router)
     app.include_router(singleview_router, dependencies=[Depends(viewer)])

@@ -1,26 +1,31 @@
-"""The decision's record pages: the outcome, reasons, lawful basis and conditions, consent,
-telling the family, accuracy, protected identities and the advice relied on.
+"""The decision's record pages: the outcome, the items held back, reasons, lawful basis and
+conditions, consent, telling the family (and when not telling them will be reviewed),
+accuracy, protected identities and the advice relied on.
 
 Most are one choice or one piece of text, so they are described as data
 (``CHOICE_PAGES``, ``TEXT_PAGES``, where the purpose asked at the start fits too) and
-share two routes each; the family and advice pages have their own. Each page only
-updates the draft; nothing is written here.
+share two routes each; the family, review date, items held back and advice pages have
+their own. Each page only updates the draft; nothing is written here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import Field, create_model
+from pydantic import AfterValidator, Field, create_model
 
+from jigsaw.clock import today
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.identity.dependencies import DB
 from jigsaw.policy.actor import Actor
+from jigsaw.records import service as records
+from jigsaw.records.schemas import ItemOut
 from jigsaw.schemas import Id
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
@@ -39,6 +44,7 @@ from jigsaw.web.decision_pages import (
 from jigsaw.web.drafts import DecisionDraft
 from jigsaw.web.forms import (
     CsrfChecked,
+    DateInput,
     Errors,
     Offered,
     PageForm,
@@ -46,6 +52,7 @@ from jigsaw.web.forms import (
     Says,
     Viewer,
     by_field,
+    date_parts,
     validate_form,
 )
 
@@ -350,6 +357,123 @@ def advice_linked(
         return _advice_page(request, db, actor, journey, [str(i) for i in chosen], errors)
     journey.draft.advice_request_ids = chosen
     return step_saved(request, db, actor, journey.draft, "advice")
+
+
+# When not telling the family will be reviewed
+
+
+REVIEW_LABEL = "the date you will review this"
+
+
+def _today_or_later(chosen: date) -> date:
+    if chosen < today():
+        raise ValueError("The review date must be today or in the future")
+    return chosen
+
+
+class ReviewDate(PageForm):
+    not_told_review_on: Annotated[
+        date,
+        Says("Enter the date you will review not telling them"),
+        DateInput(REVIEW_LABEL),
+        AfterValidator(_today_or_later),
+    ]
+
+
+@router.get(SHARE + "/review")
+def review_form(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "review")
+    if isinstance(journey, Response):
+        return journey
+    return _review_page(request, journey, date_parts(journey.draft.not_told_review_on), {})
+
+
+def _review_page(
+    request: Request, journey: Journey, entered: dict[str, str], errors: Errors
+) -> Response:
+    context = {
+        "title": "When will you review not telling the child or family?",
+        "entered": entered,
+    }
+    return journey_page(request, journey, "review", "sharing/review.html", context, errors)
+
+
+@router.post(SHARE + "/review", dependencies=CsrfChecked)
+def review_chosen(
+    request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "review")
+    if isinstance(journey, Response):
+        return journey
+    chosen, found = validate_form(form, ReviewDate)
+    if chosen is None:
+        entered = {p: form.text(f"not_told_review_on-{p}") for p in ("day", "month", "year")}
+        return _review_page(request, journey, entered, by_field(found))
+    journey.draft.not_told_review_on = chosen.not_told_review_on
+    return step_saved(request, db, actor, journey.draft)
+
+
+# Which items a decision not to share holds back
+
+
+def held_back_choices(db: Database, actor: Actor, record_id: int) -> list[ItemOut]:
+    """The child's current items; a withdrawn one is no longer there to hold back."""
+    return [i for i in records.list_items_for_record(db, actor, record_id) if not i.retracted]
+
+
+NO_ITEMS = "Select the information you are not sharing"
+
+
+class ItemsHeldBack(PageForm):
+    """The items held back; any not offered on the page is left out, not refused."""
+
+    withheld_item_ids: Annotated[list[Id], Says(NO_ITEMS)] = []
+
+
+@router.get(SHARE + "/held-back")
+def held_back_form(request: Request, record_id: str, actor: Viewer, db: DB) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "held-back")
+    if isinstance(journey, Response):
+        return journey
+    chosen = [str(i) for i in journey.draft.withheld_item_ids]
+    return _held_back_page(request, db, actor, journey, chosen, {})
+
+
+def _held_back_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    journey: Journey,
+    chosen: list[str],
+    errors: Errors,
+) -> Response:
+    context = {
+        "title": "Which information are you not sharing?",
+        "items": held_back_choices(db, actor, journey.draft.subject_record_id),
+        "chosen": chosen,
+    }
+    return journey_page(request, journey, "held-back", "sharing/held_back.html", context, errors)
+
+
+@router.post(SHARE + "/held-back", dependencies=CsrfChecked)
+def held_back_chosen(
+    request: Request, record_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    ident = record_number(record_id)
+    journey = open_step(request, db, actor, ident, "held-back")
+    if isinstance(journey, Response):
+        return journey
+    offered = {i.id for i in held_back_choices(db, actor, ident)}
+    ticked, found = validate_form(form, ItemsHeldBack)
+    chosen = [i for i in (ticked.withheld_item_ids if ticked else []) if i in offered]
+    if ticked is None or (offered and not chosen):
+        errors = by_field(found) or {"withheld_item_ids": NO_ITEMS}
+        return _held_back_page(request, db, actor, journey, [str(i) for i in chosen], errors)
+    journey.draft.withheld_item_ids = chosen
+    return step_saved(request, db, actor, journey.draft, "held-back")
 
 
 # One GET and one POST route for each one-choice and one-text page

@@ -23,7 +23,9 @@ from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
 from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.schemas import parse_id
+from jigsaw.sharing import reminders
 from jigsaw.web import labels
+from jigsaw.web.child_sections import child_sections
 from jigsaw.web.forms import CsrfChecked, Posted
 from jigsaw.web.paging import Page, pagination
 from jigsaw.web.templating import redirect, render
@@ -96,6 +98,7 @@ def home(request: Request, actor: CurrentActor, db: DB, page: str = "1") -> Resp
         "records": found,
         "page": shown,
         "pagination": pagination(shown, _page_href),
+        "needs_you": reminders.needs_you(db, actor),
     }
     return render(request, "home.html", context)
 
@@ -182,5 +185,6 @@ def child(request: Request, record_id: str, actor: CurrentActor, db: DB) -> Resp
         "related": _related(db, actor, ident),
         "contacts": [_contact(db, i, agency_name) for i in involvements],
         "items": records.list_items_for_record(db, actor, ident),
+        **child_sections(db, actor, record),
     }
     return render(request, "child.html", context)

@@ -15,16 +15,22 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
+from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
 from jigsaw.errors import NotFound
+from jigsaw.identity import service as accounts
 from jigsaw.identity.dependencies import DB, CurrentActor
+from jigsaw.people import service as people
+from jigsaw.people.schemas import AgencyRecordOut
 from jigsaw.policy.actor import Actor
 from jigsaw.records.models import Category, Nature
 from jigsaw.schemas import parse_id
-from jigsaw.singleview import service
+from jigsaw.singleview import pictures, service
 from jigsaw.singleview.api import pdf_response
-from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Order
+from jigsaw.singleview.schemas import ChronologyFilters, ChronologyOut, Contact, Order
+from jigsaw.web import labels
 from jigsaw.web.forms import Form, read_date_range
 from jigsaw.web.templating import redirect, render
 
@@ -34,6 +40,7 @@ SECTIONS = (
     ("chronology", "Chronology"),
     ("flags", "Patterns"),
     ("who-knows", "Who knows this child"),
+    ("ecomap", "Ecomap"),
 )
 ABOUT: dict[str, str] = {
     "child": "The child",
@@ -186,6 +193,8 @@ def _chronology_page(
         chronology=found,
         filters=filters,
         form=form,
+        # Escaped text only (pictures.timeline escapes every name and summary it draws).
+        timeline=Markup(pictures.timeline(found.entries)),  # noqa: S704
     )
     return found, form, _query(request), context
 
@@ -228,3 +237,115 @@ def flags(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Resp
         found=found,
     )
     return render(request, "singleview/flags.html", context)
+
+
+# The ecomap
+
+
+def _relatives(db: Database, actor: Actor, record_id: int) -> list[pictures.Relative]:
+    """The people the viewer's agency has related to its record of the child."""
+    found = []
+    for link in people.list_relationships(db, actor, record_id):
+        if link.to_record_id == record_id:
+            other, label = link.from_record_id, labels.RELATIONSHIP_TO[link.kind]
+        else:
+            other, label = link.to_record_id, labels.RELATIONSHIP_FROM[link.kind]
+        them = people.view_agency_record(db, actor, other)
+        found.append(pictures.Relative(them.id, f"{them.given_name} {them.family_name}", label))
+    return found
+
+
+def _workers(contacts: list[Contact]) -> tuple[pictures.Worker, ...]:
+    return tuple(
+        pictures.Worker(c.name, c.job_title or c.description)
+        if c.name
+        else pictures.Worker(c.description, "")
+        for c in contacts
+    )
+
+
+def _knowers(db: Database, actor: Actor, record: AgencyRecordOut) -> list[pictures.Knower]:
+    """Who knows the child, from the same service as "Who knows this child".
+
+    A record not yet linked to anyone has only the viewer's own agency behind it, with
+    the workers that agency recorded.
+    """
+    if record.person_id is None:
+        own = next((a for a in agencies.list_agencies(db) if a.id == actor.agency_id), None)
+        workers = []
+        for involvement in people.list_involvements(db, actor, record.id):
+            if involvement.ended_on is not None:
+                continue
+            name = involvement.description
+            what = ""
+            if involvement.practitioner_id is not None:
+                practitioner = accounts.get_practitioner(db, involvement.practitioner_id)
+                name, what = practitioner.name, involvement.description
+            workers.append(pictures.Worker(name, what))
+        return [
+            pictures.Knower(
+                str(actor.agency_id),
+                own.name if own else "Your agency",
+                "Your agency",
+                own=True,
+                workers=tuple(workers),
+            )
+        ]
+    found = service.who_knows(db, actor, record.person_id)
+    knowers = [
+        pictures.Knower(
+            str(a.agency_id),
+            a.agency_name,
+            "Your agency"
+            if a.own_agency
+            else f"{labels.AGENCY_KINDS[a.agency_kind]}. Known since {a.known_since:%B %Y}",
+            own=a.own_agency,
+            workers=_workers(a.contacts),
+        )
+        for a in found.agencies
+    ]
+    knowers.extend(
+        pictures.Knower(
+            f"kind-{index}",
+            labels.AGENCY_KINDS[kind],
+            "Named once your record is confirmed",
+        )
+        for index, kind in enumerate(found.other_agency_kinds)
+    )
+    return knowers
+
+
+@router.get("/people/{person_id}/ecomap")
+def ecomap_of_person(person_id: str, actor: CurrentActor, db: DB) -> Response:
+    """From the single view to the ecomap, drawn from the viewer's own record of the child."""
+    record_id = service.record_for_person(db, actor, _id(person_id, "person"))
+    return redirect(f"/children/{record_id}/ecomap")
+
+
+@router.get("/children/{record_id}/ecomap")
+def ecomap(request: Request, record_id: str, actor: CurrentActor, db: DB) -> Response:
+    """The child at the centre, with their family and the agencies and workers around them.
+
+    Drawn only from what the child page and "Who knows this child" already show the
+    viewer: relationships their own agency recorded, and who knows the child by the
+    same policy-checked service, so the picture can never show more.
+    """
+    ident = _id(record_id, "agency record")
+    record = people.view_agency_record(db, actor, ident)
+    name = f"{record.given_name} {record.family_name}"
+    relatives = _relatives(db, actor, ident)
+    knowers = _knowers(db, actor, record)
+    drawn = {
+        "title": f"Ecomap for {name}",
+        "heading": "Ecomap",
+        "record": record,
+        "relatives": relatives,
+        "knowers": knowers,
+        # Escaped text only (pictures.ecomap escapes every name it draws).
+        "ecomap": Markup(pictures.ecomap(name, relatives, knowers)),  # noqa: S704
+    }
+    if record.person_id is None:
+        context = {"nav": "children", "name": name, "layout": "singleview/_record_layout.html"}
+    else:
+        context = _context(record.person_id, "ecomap", name, layout="singleview/_layout.html")
+    return render(request, "singleview/ecomap.html", {**context, **drawn})
