@@ -439,20 +439,21 @@ def held_back_form(request: Request, record_id: str, actor: Viewer, db: DB) -> R
     if isinstance(journey, Response):
         return journey
     chosen = [str(i) for i in journey.draft.withheld_item_ids]
-    return _held_back_page(request, db, actor, journey, chosen, {})
+    items = held_back_choices(db, actor, ident)
+    return _held_back_page(request, journey, items, chosen, {})
 
 
 def _held_back_page(
     request: Request,
-    db: Database,
-    actor: Actor,
     journey: Journey,
+    items: list[ItemOut],
     chosen: list[str],
     errors: Errors,
 ) -> Response:
+    """The items are read once by the route: each read of them is an audited read."""
     context = {
         "title": "Which information are you not sharing?",
-        "items": held_back_choices(db, actor, journey.draft.subject_record_id),
+        "items": items,
         "chosen": chosen,
     }
     return journey_page(request, journey, "held-back", "sharing/held_back.html", context, errors)
@@ -466,12 +467,13 @@ def held_back_chosen(
     journey = open_step(request, db, actor, ident, "held-back")
     if isinstance(journey, Response):
         return journey
-    offered = {i.id for i in held_back_choices(db, actor, ident)}
+    items = held_back_choices(db, actor, ident)
+    offered = {i.id for i in items}
     ticked, found = validate_form(form, ItemsHeldBack)
     chosen = [i for i in (ticked.withheld_item_ids if ticked else []) if i in offered]
     if ticked is None or (offered and not chosen):
         errors = by_field(found) or {"withheld_item_ids": NO_ITEMS}
-        return _held_back_page(request, db, actor, journey, [str(i) for i in chosen], errors)
+        return _held_back_page(request, journey, items, [str(i) for i in chosen], errors)
     journey.draft.withheld_item_ids = chosen
     return step_saved(request, db, actor, journey.draft, "held-back")
 
