@@ -23,9 +23,10 @@ $(BOOTSTRAP)/bin/uv:
 	$(BOOTSTRAP)/bin/pip install --quiet uv==$(UV_VERSION)
 
 # The `demo` extra is the synthetic population generator: the demo runs it and the tests
-# use it. A deployment installs the package without it.
+# use it. The `bench` extra is what `jigsaw linkage benchmark` compares the person model
+# with (its tests use it too). A deployment installs the package without either.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --extra demo --python $(PYTHON)
+	$(UV) sync --frozen --quiet --extra demo --extra bench --python $(PYTHON)
 	touch $@
 
 assets: node_modules/govuk-frontend/package.json
@@ -61,9 +62,9 @@ unit:
 
 # The Spark backend needs the optional `spark` extra and a JVM; CI runs this after `make test`.
 test-spark: setup
-	$(UV) sync --frozen --quiet --extra demo --extra spark --python $(PYTHON)
+	$(UV) sync --frozen --quiet --extra demo --extra bench --extra spark --python $(PYTHON)
 	JIGSAW_TEST_SPARK=1 $(RUN)/pytest -q tests/linkage/test_spark.py
-	$(UV) sync --frozen --quiet --extra demo --python $(PYTHON)
+	$(UV) sync --frozen --quiet --extra demo --extra bench --python $(PYTHON)
 
 clean:
 	rm -rf $(VENV) $(BOOTSTRAP) node_modules var .pytest_cache .mypy_cache .ruff_cache

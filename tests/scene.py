@@ -37,6 +37,7 @@ HARM_ANSWERS = {
     "consent": "not_sought_would_increase_risk",
     "other_lawful_basis": "yes",
     "recipient_role": "yes",
+    "secure_and_timely": "yes",
     "relevance": "all",
     "special_category_data": "no",
     "art9_condition": "no",

@@ -39,7 +39,17 @@ FOUNDATIONS = BASE | {"protection", "policy", "audit", "identity"}
 """What every feature may use and none may be used by."""
 
 COMPOSITION = frozenset(
-    {"app", "cli", "demo", "backup", "migrate", "models", "subscriptions", "migrations"}
+    {
+        "app",
+        "cli",
+        "demo",
+        "backup",
+        "benchmark",
+        "migrate",
+        "models",
+        "subscriptions",
+        "migrations",
+    }
 )
 """Where the parts are put together: these may import anything, and nothing imports them
 except each other."""

@@ -20,6 +20,7 @@ from jigsaw.config import Settings
 from jigsaw.db import Database
 from jigsaw.identity import service as accounts
 from jigsaw.people.models import AgencyRecord
+from jigsaw.schemas import plain_text, says_something
 from tests.conftest import World, unique
 from tests.scene import Scene, build_scene
 
@@ -254,3 +255,13 @@ def test_the_openapi_document_declares_how_to_sign_in_and_every_error(app: FastA
     for path, method, operation in operations:
         if path not in public:
             assert operation.get("security") == [{"session": []}, {"token": []}], (method, path)
+
+
+def test_text_that_says_nothing_a_reader_can_see_is_not_a_reason() -> None:
+    """Invisible format characters (Unicode Cf) and white space set aside, a reason needs
+    at least two letters: a dash or a zero-width space is not one."""
+    assert plain_text("\u200bout\u00ad of\u2060 \t hours\u200e\n") == "out of hours"
+    for nothing in ("", " ", "\u200b", "-", "\u00a0", ".", "\u200d-\u200b", "1 2 3", "x\ufeff"):
+        assert not says_something(nothing), repr(nothing)
+    for something in ("ok", "DSL away", "Été", "no one came"):
+        assert says_something(something), something

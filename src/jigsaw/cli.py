@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from jigsaw.errors import (
     NotSignedIn,
 )
 from jigsaw.identity import cli as identity_cli
+from jigsaw.imports import cli as imports_cli
 from jigsaw.linkage import cli as linkage_cli
 from jigsaw.oversight import cli as oversight_cli
 from jigsaw.protection import cli as protection_cli
@@ -125,6 +127,68 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(linkage_cli.app, name="linkage")
+
+
+# The benchmark puts the whole service together (a scratch database, the import, the
+# linkage), so it lives here with the other composition, not inside the linkage package.
+@linkage_cli.app.command("benchmark")
+def linkage_benchmark(
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="A public labelled data set: febrl1, febrl2, febrl3 or febrl4."),
+    ] = None,
+    records: Annotated[
+        list[Path] | None,
+        typer.Option("--records", help="Agency CSVs of labelled data (one per agency)."),
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="CSV of local_id,entity_id for --records.")
+    ] = None,
+    with_identifier: Annotated[
+        bool, typer.Option(help="Give FEBRL's identifier to every system as an NHS number.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=2, help="Only the first N records of each FEBRL file.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write the report as JSON.")
+    ] = None,
+    model: linkage_cli.ModelOption = None,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train/--no-train",
+            help="Also train the model on the records (no labels), as a deployment does.",
+        ),
+    ] = True,
+) -> None:
+    """Link labelled data the model never saw, beside Splink and recordlinkage."""
+    from jigsaw.benchmark import febrl, from_files, run_benchmark
+
+    if (dataset is None) == (not records):
+        raise typer.BadParameter("Give either --dataset or --records with --truth")
+    if records:
+        if truth is None:
+            raise typer.BadParameter("--records needs --truth", param_hint="--truth")
+        chosen = from_files(records, truth)
+    else:
+        assert dataset is not None
+        chosen = febrl(dataset, with_identifier=with_identifier, limit=limit)
+    with linkage_cli.console.status("Benchmarking") as status:
+        report = run_benchmark(
+            chosen,
+            model=linkage_cli.load_model(model),
+            train=train,
+            on_step=lambda message: status.update(f"Benchmarking: {message}"),
+        )
+    data = report.as_dict()
+    text = json.dumps(data, indent=2) + "\n"
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        linkage_cli.console.print(f"Written to {output}")
+    typer.echo(text, nl=False)
+
+
 app.add_typer(decisions_cli.app, name="decisions")
 app.add_typer(protection_cli.app, name="protection")
 # Rewrapping moves second-factor secrets too, which protection must not import.
@@ -133,7 +197,9 @@ app.add_typer(retention_cli.app, name="retention")
 app.add_typer(accounts_cli.admin, name="admin")
 app.add_typer(accounts_cli.app, name="accounts")
 app.command("register")(oversight_cli.register_command)
+app.command("sar")(oversight_cli.sar_command)
 app.command("worker")(scheduling_cli.worker)
+app.command("import")(imports_cli.import_command)
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[

@@ -10,9 +10,16 @@ from jigsaw.consent.models import ConsentRecord, ServiceAgreement, TransparencyR
 from jigsaw.db import Base
 from jigsaw.drafts.models import PageDraft
 from jigsaw.identity.models import Agency, ApiToken, PasswordReset, Practitioner, SignInThrottle
+from jigsaw.imports.models import RecordImport
 from jigsaw.linkage.models import LinkageRun, LinkChange, LinkEvent, LinkReview, MatchKey
 from jigsaw.notifications.models import Notification
-from jigsaw.people.models import AgencyRecord, Involvement, Person, Relationship
+from jigsaw.people.models import (
+    AgencyRecord,
+    AgencyRecordIdentifier,
+    Involvement,
+    Person,
+    Relationship,
+)
 from jigsaw.protection.models import DataKey
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.retention.models import Erasure
@@ -35,6 +42,7 @@ __all__ = [
     "AdviceRequest",
     "Agency",
     "AgencyRecord",
+    "AgencyRecordIdentifier",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
@@ -66,6 +74,7 @@ __all__ = [
     "Person",
     "Practitioner",
     "RagRating",
+    "RecordImport",
     "Relationship",
     "ScheduledJob",
     "ServiceAgreement",

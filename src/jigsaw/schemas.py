@@ -9,7 +9,9 @@ carry control characters, and dates must be real calendar dates within sane year
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from datetime import date, datetime
 from types import UnionType
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
@@ -57,6 +59,28 @@ def single_line(value: str) -> str:
     return value
 
 
+def plain_text(value: str) -> str:
+    """The text as a reader sees it: invisible format characters (Unicode category Cf:
+    zero-width spaces and joiners, direction marks, soft hyphens) removed, and each run
+    of white space made one space.
+
+    Read before judging whether a reason says anything, so that a reason made only of
+    characters nobody can see, or padded out with them, is not taken for one.
+    """
+    visible = "".join(c for c in value if unicodedata.category(c) != "Cf")
+    return " ".join(visible.split())
+
+
+MIN_LETTERS = 2
+
+
+def says_something(value: str) -> bool:
+    """Whether a required free-text answer holds words, not just a mark to get past the
+    field: at least ``MIN_LETTERS`` letters once invisible characters are set aside, so
+    "-", "." or a zero-width space are not a reason."""
+    return sum(c.isalpha() for c in plain_text(value)) >= MIN_LETTERS
+
+
 SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(single_line)]
 """Text typed into a search box and sent in a query string."""
 
@@ -72,6 +96,13 @@ def _scalar(annotation: Any) -> Any:
         kinds = {_scalar(a) for a in get_args(annotation) if a is not type(None)}
         return kinds.pop() if len(kinds) == 1 else None
     return None
+
+
+@functools.cache
+def _expected_scalar(model: type[BaseModel], field_name: str) -> Any:
+    """``_scalar`` of a model's field, worked out once: it runs for every field of every
+    input, and a file import validates hundreds of thousands of rows."""
+    return _scalar(model.model_fields[field_name].annotation)
 
 
 def _text_values(value: Any) -> list[str]:
@@ -147,7 +178,7 @@ class RawInput(BaseModel):
         """
         if value is None:
             return value
-        expected = _scalar(cls.model_fields[info.field_name or ""].annotation)
+        expected = _expected_scalar(cls, info.field_name or "")
         if expected is bool and not isinstance(value, bool):
             raise ValueError("Enter true or false")
         if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -157,9 +188,12 @@ class RawInput(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or isinstance(value, bool | int | float | date):
+            return value  # no text in it (the common case, kept cheap for file imports)
         free_text = info.field_name in cls.free_text
         pattern = _CONTROL if free_text else _CONTROL_OR_LINE_BREAK
-        if any(pattern.search(text) for text in _text_values(value)):
+        texts = (value,) if isinstance(value, str) else _text_values(value)
+        if any(pattern.search(text) for text in texts):
             raise ValueError(CONTROL_MESSAGE if free_text else LINE_BREAK_MESSAGE)
         return value
 

@@ -40,15 +40,16 @@ from jigsaw.encompass import service as encompass
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
 from jigsaw.notifications.models import Notification, NotificationKind
-from jigsaw.oversight import access_log, register
+from jigsaw.oversight import access_log, register, subject_access
 from jigsaw.people import service as people
 from jigsaw.people.models import AgencyRecord, PersonRole, RelationshipKind
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category
-from jigsaw.sharing import advice, decisions, disclosures, export, requests
-from jigsaw.sharing.schemas import AdviceIn, RequestIn
+from jigsaw.sharing import advice, decisions, disclosures, export, requests, standalone
+from jigsaw.sharing.models import DecisionOutcome, RequesterKind, StandaloneKind
+from jigsaw.sharing.schemas import AdviceIn, RequestIn, StandaloneDecisionIn
 from jigsaw.singleview import service as singleview
 from tests.conftest import World
 from tests.linkage.helpers import open_review
@@ -132,6 +133,7 @@ WRITERS = frozenset(
         "jigsaw.sharing.disclosures.revoke",
         "jigsaw.sharing.requests.make_request",
         "jigsaw.sharing.requests.rerate",
+        "jigsaw.sharing.standalone.record_standalone",
     }
 )
 """Functions that change something and audit that change (its entry names what was
@@ -350,6 +352,24 @@ def _local_id(db: Database, actor: Actor, record_id: int) -> str:
         return found.local_id
 
 
+def _refusal(db: Database, actor: Actor, reads: Reads) -> int:
+    """A parent's request refused, about the school's record of the child."""
+    return standalone.record_standalone(
+        db,
+        actor,
+        StandaloneDecisionIn(
+            kind=StandaloneKind.REFUSED_NO_SAFEGUARDING_ROLE,
+            subject_record_id=reads.school_record,
+            recipient_or_requester=f"Kerry {SURNAME}",
+            requester_kind=RequesterKind.PARENT_OR_CARER,
+            information="Who made the referral",
+            stated_purpose="To speak to them",
+            outcome=DecisionOutcome.DO_NOT_SHARE,
+            reasons=SECRET_NARRATIVE,
+        ),
+    ).id
+
+
 CALLS: dict[str, Call] = {
     "jigsaw.people.service.view_agency_record": _as(
         DSL, lambda db, a, r: people.view_agency_record(db, a, r.school_record)
@@ -411,6 +431,15 @@ CALLS: dict[str, Call] = {
     "jigsaw.sharing.disclosures.received_about": _as(
         SOCIAL_WORKER, lambda db, a, r: disclosures.received_about(db, a, r.family.records["mash"])
     ),
+    "jigsaw.sharing.standalone.view_standalone": _as(
+        DSL, lambda db, a, r: standalone.view_standalone(db, a, _refusal(db, a, r))
+    ),
+    "jigsaw.sharing.standalone.agency_standalone": _as(
+        DSL, lambda db, a, r: standalone.agency_standalone(db, a)
+    ),
+    "jigsaw.sharing.standalone.standalone_about": _as(
+        DSL, lambda db, a, r: standalone.standalone_about(db, a, r.school_record)
+    ),
     "jigsaw.sharing.decisions.decisions_about": _as(
         DSL, lambda db, a, r: decisions.decisions_about(db, a, r.school_record)
     ),
@@ -458,6 +487,9 @@ CALLS: dict[str, Call] = {
     ),
     "jigsaw.oversight.register.build_register": _as(
         DPO, lambda db, a, r: register.build_register(db, a, record_id=r.school_record)
+    ),
+    "jigsaw.oversight.subject_access.subject_access_export": _as(
+        DPO, lambda db, a, r: subject_access.subject_access_export(db, a, r.family.child)
     ),
     "jigsaw.encompass.service.notice": _as(
         DSL, lambda db, a, r: encompass.notice(db, a, _encompass_notice(db, r))

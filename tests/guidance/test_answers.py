@@ -65,12 +65,20 @@ def test_refused_answers_are_an_input_error_for_the_web_edge() -> None:
         recommend(EDITION, {"nope": "yes"})
 
 
-def test_no_answers_means_seek_advice_starting_with_the_first_question() -> None:
+def test_no_answers_means_seek_advice_starting_with_significant_harm() -> None:
+    """Significant harm dominates every other answer, so it is asked first; the
+    recipient's role next, since under suspected harm a court order matters only where
+    that role is absent or in doubt."""
     result = recommend(EDITION, {})
 
     assert result.outcome is Outcome.SEEK_ADVICE
     assert result.decided_by.id == "questions_unanswered"
-    assert result.unanswered[0] == "legitimate_purpose"
+    assert result.unanswered[:3] == (
+        "significant_harm",
+        "recipient_role",
+        "statutory_duty_or_court_order",
+    )
+    assert EDITION.questions[0].id == "significant_harm"
     assert not result.complete
 
 
@@ -84,14 +92,27 @@ def test_missing_answers_are_listed_in_the_order_the_edition_asks_them() -> None
     assert RecordField.ADVICE_SOUGHT in result.needed_fields
 
 
-def test_no_purpose_decides_without_the_other_answers() -> None:
-    result = recommend(EDITION, {"legitimate_purpose": "no"})
+NO_HARM_NO_DUTY = {"significant_harm": "no", "statutory_duty_or_court_order": "no"}
 
+
+def test_no_purpose_decides_once_harm_and_a_legal_duty_are_ruled_out() -> None:
+    alone = recommend(EDITION, {"legitimate_purpose": "no"})
+    result = recommend(EDITION, NO_HARM_NO_DUTY | {"legitimate_purpose": "no"})
+
+    assert alone.outcome is Outcome.SEEK_ADVICE
+    assert alone.unanswered[:3] == (
+        "significant_harm",
+        "recipient_role",
+        "statutory_duty_or_court_order",
+    )
     assert (result.outcome, result.complete) == (Outcome.DO_NOT_SHARE, True)
+    assert result.decided_by.id == "no_legitimate_purpose"
 
 
-def test_information_identifying_nobody_needs_only_two_answers() -> None:
-    result = recommend(EDITION, {"legitimate_purpose": "yes", "identifies_living_person": "no"})
+def test_information_identifying_nobody_needs_only_four_answers() -> None:
+    result = recommend(
+        EDITION, NO_HARM_NO_DUTY | {"legitimate_purpose": "yes", "identifies_living_person": "no"}
+    )
 
     assert (result.outcome, result.decided_by.id) == (Outcome.SHARE, "not_personal_data")
     assert result.needed_fields == (RecordField.REASONS,)
@@ -107,32 +128,35 @@ def test_an_answer_needed_only_for_the_record_is_still_asked_for() -> None:
 
 
 def test_significant_harm_asks_only_what_the_outcome_and_record_need() -> None:
-    answers = {
-        "legitimate_purpose": "yes",
-        "identifies_living_person": "yes",
-        "significant_harm": "yes",
-        "recipient_role": "yes",
-        "relevance": "all",
-        "special_category_data": "no",
-        "criminal_offence_data": "no",
-    }
+    answers = {"significant_harm": "yes", "recipient_role": "yes", "secure_and_timely": "yes"}
 
     first = recommend(EDITION, answers)
     answers |= {
+        "identifies_living_person": "yes",
         "consent": "not_sought_would_increase_risk",
+        "special_category_data": "no",
+        "criminal_offence_data": "no",
         "accurate": "yes",
         "protected_identities": "yes",
         "informing_family_increases_risk": "yes",
     }
     second = recommend(EDITION, answers)
 
+    # Only what the record must carry is still asked: purpose, confidentiality, the
+    # family's wishes and how much is relevant cannot change the outcome any more.
     assert first.unanswered == (
+        "identifies_living_person",
         "consent",
+        "special_category_data",
+        "criminal_offence_data",
         "accurate",
         "protected_identities",
         "informing_family_increases_risk",
     )
+    assert first.outcome is Outcome.SEEK_ADVICE
     assert (second.outcome, second.decided_by.id) == (Outcome.SHARE, "significant_harm")
+    assert second.complete
+    assert RecordField.PROTECTED_IDENTITIES in second.needed_fields
 
 
 def test_answers_to_questions_that_do_not_apply_are_accepted_and_change_nothing() -> None:

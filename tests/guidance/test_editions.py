@@ -16,6 +16,7 @@ from jigsaw.guidance import (
     UnknownEdition,
     list_editions,
     load_edition,
+    load_version,
     validate_edition,
 )
 
@@ -149,7 +150,7 @@ def test_the_validator_finds_a_golden_rule_that_does_not_exist() -> None:
         data["questions"][0]["golden_rules"] = ["GR0"]
 
     assert problems_after(change) == (
-        "question 'legitimate_purpose' cites golden rule 'GR0', which this edition does not have",
+        "question 'significant_harm' cites golden rule 'GR0', which this edition does not have",
         "rule 'significant_harm' cites golden rule 'GR9', which this edition does not have",
     )
 
@@ -169,7 +170,7 @@ def test_the_validator_insists_on_a_last_word() -> None:
         data["rules"].pop()
 
     [problem] = problems_after(change)
-    assert problem.startswith("the last rule 'other_lawful_basis' must have no condition")
+    assert problem.startswith("the last rule 'not_confidential' must have no condition")
 
 
 def test_the_validator_finds_a_rule_that_hides_the_ones_after_it() -> None:
@@ -181,12 +182,39 @@ def test_the_validator_finds_a_rule_that_hides_the_ones_after_it() -> None:
     )
 
 
-def test_the_validator_insists_that_not_sure_comes_first() -> None:
+def test_the_validator_insists_that_an_old_edition_sends_not_sure_to_advice_first() -> None:
     def change(data: dict[str, Any]) -> None:
         data["rules"].insert(1, data["rules"].pop(0))
 
+    [problem] = problems_after(change, "2018-07")
+    assert problem.startswith("an edition that offers 'not sure' needs when_not_sure")
+
+
+def test_the_validator_insists_on_when_not_sure_without_a_not_sure_first_rule() -> None:
+    def change(data: dict[str, Any]) -> None:
+        del data["when_not_sure"]
+
     [problem] = problems_after(change)
-    assert problem.startswith("the first rule must be {any_answer: not_sure}")
+    assert problem.startswith("an edition that offers 'not sure' needs when_not_sure")
+
+
+def test_the_validator_insists_that_a_doubt_that_matters_means_advice() -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["when_not_sure"]["outcome"] = "share"
+
+    assert problems_after(change) == (
+        "when_not_sure must recommend seek_advice: the guidance cannot yet say more",
+    )
+
+
+def test_the_2024_edition_answers_not_sure_with_its_own_rule_not_a_blanket_first_rule() -> None:
+    edition = load_edition("2024-05")
+
+    assert edition.when_not_sure is not None
+    assert edition.when_not_sure.id == "not_sure"
+    assert edition.rules[0].id == "statutory_duty_or_court_order"
+    assert "any_answer" not in str(raw("2024-05")["rules"])
+    assert load_edition("2018-07").rules[0].id == "not_sure"
 
 
 def test_the_validator_insists_that_missing_answers_mean_advice() -> None:
@@ -221,5 +249,13 @@ def test_the_validator_finds_an_any_answer_no_question_offers() -> None:
     def change(data: dict[str, Any]) -> None:
         data["rules"][0]["when"] = {"any_answer": "perhaps"}
 
-    problems = problems_after(change)
+    problems = problems_after(change, "2018-07")
     assert "rule 'not_sure' looks for the answer 'perhaps', which no question offers" in problems
+
+
+def test_the_current_version_of_the_2024_edition_is_the_rewritten_one() -> None:
+    current = load_edition("2024-05")
+
+    assert current.version == "2024-05.2"
+    assert load_version("2024-05", "2024-05.2") is current
+    assert load_version("2024-05", "2024-05.1").version == "2024-05.1"

@@ -364,3 +364,12 @@ def test_one_administrator_cannot_make_both_people_a_confirmation_needs(
     finally:
         db.clock.hold(None)
     assert done.confirmed_by_id == lead_out.id
+
+
+def test_a_reason_for_recording_a_searched_child_is_judged_as_a_reader_sees_it() -> None:
+    """Zero-width characters neither make up the length nor count as words."""
+    padded = "\u200b".join("ab") + " \u200b \u200b \u200b " + "\u200b" * 30
+    assert people.reason_problem(padded) is not None
+    hidden = "\u200bwe\u200b \u200bsaw\u200b \u200bher\u200b \u200btoday\u200b"
+    assert people.reason_problem(hidden) is not None, "14 visible characters are too few"
+    assert people.reason_problem("Her brother attends our nursery and we now support her") is None

@@ -666,7 +666,8 @@ class NeedToKnow(RuleBasedStateMachine):
             [
                 Carried(
                     self.model.version(v)[0].id,
-                    tuple(f for f in FIELDS if f in fs),
+                    # Whether it is fact or opinion goes with every item shared.
+                    tuple(f for f in FIELDS if f in fs or f == "nature"),
                     r,
                     self.model.version(v)[0].latest.number,  # the newest version goes out
                 )

@@ -39,7 +39,7 @@ from jigsaw.sharing.models import (
     DisclosureRevocation,
     SharingDecision,
 )
-from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, DecisionIn
+from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, DecisionIn, carried_fields
 from jigsaw.singleview import chronology as chron
 from tests.conftest import World
 from tests.scene import HARM_ANSWERS
@@ -236,7 +236,7 @@ def _expected_view(db: Database, cast: Cast, viewer: Actor, now: Any) -> dict[in
             )
         ).all()
     for chain, fields in carried:
-        seen.setdefault(chain, set()).update(fields)
+        seen.setdefault(chain, set()).update(carried_fields(fields))
     for agency, made in cast.items.items():
         for n, shown in enumerate(made):
             own = agency == viewer.agency_id and policy.is_permitted(

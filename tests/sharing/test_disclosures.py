@@ -15,10 +15,11 @@ from jigsaw.notifications.models import NotificationKind
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import Role
 from jigsaw.records import service as records
+from jigsaw.records.models import Nature
 from jigsaw.records.schemas import CorrectionIn, RetractionIn
 from jigsaw.sharing import disclosures
-from jigsaw.sharing.models import DecisionOutcome, Disclosure
-from jigsaw.sharing.schemas import DisclosedItemIn, RevocationIn
+from jigsaw.sharing.models import DecisionOutcome, DisclosedItem, Disclosure
+from jigsaw.sharing.schemas import DisclosedItemIn, ReceivedItem, RevocationIn
 from tests.scene import Scene, _item
 
 
@@ -60,12 +61,86 @@ def test_recipient_sees_exactly_the_disclosed_fields(db: Database, scene: Scene)
     inbox = disclosures.received(db, scene.social_worker)
     got = next(d for d in inbox if d.id == made.id)
     for item in got.items:
-        assert item.fields == ["summary"]
+        assert item.fields == ["summary", "nature"], "fact or opinion always goes with it"
         assert item.summary is not None
         assert item.detail is None and item.source is None and item.occurred_on is None
     assert all(d.id != made.id for d in disclosures.received(db, scene.colleague)), (
         "a disclosure to a named practitioner is not for their colleagues"
     )
+
+
+def test_whether_it_is_fact_or_opinion_goes_with_any_fields_chosen(
+    db: Database, scene: Scene
+) -> None:
+    opinion = _item(db, scene.dsl, scene.child_record_id, nature=Nature.OPINION)
+    decision = scene.share(db)
+    wanted = [
+        DisclosedItemIn(item_id=opinion.id, fields=["occurred_on", "summary"]),
+        DisclosedItemIn(item_id=scene.items[0].id, fields=["detail"]),
+    ]
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(decision.id, items=wanted))
+    with db.sessions() as session:
+        stored = {
+            row.item_chain_id: row.fields
+            for row in session.scalars(
+                select(DisclosedItem).where(DisclosedItem.disclosure_id == made.id)
+            )
+        }
+    assert stored == {
+        opinion.id: ["occurred_on", "summary", "nature"],
+        scene.items[0].id: ["detail", "nature"],
+    }
+    seen = disclosures.view_received(db, scene.social_worker, made.id)
+    by_item = {i.item_chain_id: i for i in seen.items}
+    assert by_item[opinion.id].nature == Nature.OPINION
+    assert by_item[scene.items[0].id].nature == Nature.FACT
+    assert all("nature" in i.fields for i in seen.items)
+    [sharer_view] = disclosures.made_by_agency(db, scene.dsl, disclosure_id=made.id)
+    assert {i.item_chain_id: i.nature for i in sharer_view.items} == {
+        opinion.id: Nature.OPINION,
+        scene.items[0].id: Nature.FACT,
+    }
+
+
+def test_a_disclosure_stored_without_the_marking_shows_it_when_read(
+    db: Database, scene: Scene
+) -> None:
+    """Disclosures made before the marking always went kept only the ticked fields; the
+    rows are write-once, so such a row is added as it was stored then."""
+    item = _item(db, scene.dsl, scene.child_record_id, nature=Nature.FACT)
+    made = disclosures.disclose(db, scene.dsl, scene.disclosure(scene.share(db).id))
+    with db.transaction() as session:
+        session.add(
+            DisclosedItem(
+                disclosure_id=made.id,
+                item_chain_id=item.id,
+                fields=["summary"],
+                reveal_protected=False,
+                version_id=item.id,
+            )
+        )
+
+    def shown_now() -> ReceivedItem:
+        seen = disclosures.view_received(db, scene.social_worker, made.id).items
+        return next(i for i in seen if i.item_chain_id == item.id)
+
+    shown = shown_now()
+    assert shown.fields == ["summary", "nature"] and shown.nature == Nature.FACT
+
+    body = CorrectionIn(
+        **{
+            **item.model_dump(include=set(CorrectionIn.model_fields) - {"reason"}),
+            "nature": Nature.OPINION,
+            "reason": "This was the teacher's view, not something seen",
+        },
+    )
+    records.correct_item(db, scene.dsl, item.id, body)
+    shown = shown_now()
+    assert shown.nature == Nature.OPINION, "the marking belongs to the version shown"
+    [correction] = shown.corrections
+    assert [(c.field, c.before, c.after) for c in correction.changes] == [
+        ("nature", Nature.FACT, Nature.OPINION)
+    ]
 
 
 def test_protected_identities_are_withheld_unless_the_decision_says_why(

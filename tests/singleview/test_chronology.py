@@ -127,7 +127,7 @@ def test_corrections_reach_the_chronology_with_the_same_fields(
     )
     assert entry.summary == "Bruise on the right arm"
     assert entry.version == 2 and entry.corrected
-    assert entry.fields == ["summary"] and entry.occurred_on is None
+    assert entry.fields == ["summary", "nature"] and entry.occurred_on is None
     own = next(
         e
         for e in service.chronology(db, family.dsl, family.child).entries

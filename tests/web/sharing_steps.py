@@ -47,9 +47,23 @@ def moved_to(response: Response) -> str:
 
 
 def answer_questions(client: TestClient, token: str, url: str, answers: Mapping[str, str]) -> str:
-    """Answer each question page the journey asks, until it moves past the questions."""
+    """Answer each question page the journey asks, from ``answers`` by question, until it
+    moves past the questions.
+
+    The journey, not the caller, chooses which questions come and in what order (it
+    asks only what can still change the recommendation), so the answers are looked up by
+    the question on the page. A question the caller has no answer for fails the test by
+    name, with the questions asked so far: it means the journey needs an answer the
+    test did not expect it to.
+    """
+    asked: list[str] = []
     while "/questions/" in url:
         question = url.rsplit("/", 1)[1]
+        assert question in answers, (
+            f"the journey asked {question!r}, which these answers do not answer "
+            f"(asked so far: {asked})"
+        )
+        asked.append(question)
         url = moved_to(post(client, url, token, {"answer": answers[question]}))
     return url
 

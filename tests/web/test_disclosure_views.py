@@ -14,6 +14,7 @@ from sqlalchemy import update
 from jigsaw.db import Database
 from jigsaw.identity.models import Practitioner
 from jigsaw.records import service as records
+from jigsaw.records.models import Nature
 from jigsaw.records.schemas import CorrectionIn, ItemOut
 from jigsaw.sharing import disclosures
 from jigsaw.sharing.disclosures import WITHHELD
@@ -46,7 +47,7 @@ def test_shared_by_us_names_the_child_the_parts_shared_the_expiry_and_receipt(
     listed = unescape(client.get("/shared-by-us").text)
     card = listed[listed.index(f"Disclosure {made.id}: Maisie Pemberton") :]
     card = card[: card.index("</dl>")]
-    assert "1 item: Date, summary" in card
+    assert "1 item: Date, summary, fact or opinion" in card
     expiry = date.today() + timedelta(days=20)
     assert f"{expiry.day} {expiry:%B %Y}" in card
     assert "Not yet" not in card and "Received" in card
@@ -56,6 +57,35 @@ def test_shared_by_us_names_the_child_the_parts_shared_the_expiry_and_receipt(
     assert "govuk-panel" not in detail
     assert f"Disclosure {made.id}: Maisie Pemberton" in detail
     assert "Acknowledged on" in detail and "Bruise on the arm" in detail
+
+
+def test_the_recipient_sees_whether_each_item_is_fact_or_opinion(
+    client: TestClient, world: World, db: Database, family: Family
+) -> None:
+    view = item(
+        db,
+        family.dsl,
+        family.records["school"],
+        "Mother seemed frightened of her partner",
+        nature=Nature.OPINION,
+    )
+    seen = item(db, family.dsl, family.records["school"], "Arrived without a coat")
+    made = share(
+        db,
+        family.dsl,
+        family.records["school"],
+        [view, seen],
+        to_agency=family.mash.id,
+        fields=["summary"],
+    )
+    sign_in_through_the_page(client, world, family.accounts["social_worker"])
+    page = unescape(client.get("/shared-with-me").text)
+    section = page[page.index(f'id="disclosure-{made.id}"') :]
+    cards = section.split("Item ")[1:3]
+    opinion = next(c for c in cards if "Mother seemed frightened" in c)
+    fact = next(c for c in cards if "Arrived without a coat" in c)
+    assert "Fact or opinion" in opinion and "Opinion: the view of whoever recorded it" in opinion
+    assert "Fact or opinion" in fact and "Fact" in fact and "Opinion" not in fact
 
 
 def _correct(db: Database, family: Family, original: ItemOut, **changes: object) -> ItemOut:

@@ -22,13 +22,16 @@ from jigsaw.config import Settings
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.drafts.models import PageDraft
+from jigsaw.drafts.service import Owner
 from jigsaw.errors import NotSignedIn
+from jigsaw.guidance import load_edition
 from jigsaw.identity import sessions
 from jigsaw.identity.dependencies import SESSION_COOKIE
 from jigsaw.policy.roles import Role
 from jigsaw.protection.keyring import PREFIX
+from jigsaw.sharing import decisions
 from jigsaw.web import drafts
-from jigsaw.web.drafts import DECISION_KEY, DecisionDraft, DisclosureDraft, Owner
+from jigsaw.web.drafts import DECISION_KEY, DecisionDraft, DisclosureDraft
 from tests.conftest import SECRET_KEY, World
 from tests.scene import HARM_ANSWERS, Scene
 from tests.web.sharing_steps import (
@@ -297,3 +300,42 @@ def test_saving_a_draft_needs_a_signed_in_practitioner(app: FastAPI, scene: Scen
     with pytest.raises(NotSignedIn):
         drafts.save_decision(request, _draft(scene))
     assert request.session == {}
+
+
+def test_a_draft_started_under_an_older_edition_moves_to_the_current_one(
+    client: TestClient, world: World, db: Database, scene: Scene
+) -> None:
+    """A new edition may come out while a decision is half made: it is finished, and
+    recorded, under the current edition, and an answer the current edition no longer
+    offers (the 2018 "consent not sought") is asked again rather than carried over."""
+    current = load_edition(None).edition
+    token = sign_in_as(client, world, db, scene.dsl)
+    check = _to_check(client, token, scene)
+    ident = _session(client)[DECISION_KEY]
+    owner = _owner(scene.dsl)
+    draft = drafts.read(db, owner, DecisionDraft, ident)
+    assert draft is not None and draft.edition == current
+    older = draft.model_copy(
+        update={
+            "edition": "2018-07",
+            "answers": {**draft.answers, "consent": "not_sought", "no_such_question": "yes"},
+        }
+    )
+    drafts.write(db, owner, older, ident, clock.utcnow() + timedelta(hours=1))
+
+    moved = drafts.on_current_edition(older)
+    assert moved.edition == current
+    assert "consent" not in moved.answers and "no_such_question" not in moved.answers
+    assert moved.answers == {k: v for k, v in draft.answers.items() if k != "consent"}
+    assert moved.reasons == draft.reasons, "the rest of the draft is kept"
+
+    asked = moved_to(client.get(check, follow_redirects=False))
+    assert asked.endswith("/questions/consent"), "the dropped answer is asked again"
+    url = moved_to(post(client, asked, token, {"answer": HARM_ANSWERS["consent"]}))
+    assert url.endswith("/recommendation")
+    url = moved_to(post(client, url, token))
+    assert url == check, "nothing else is asked again"
+    recorded = moved_to(post(client, url, token))
+    assert recorded.startswith("/decisions/")
+    decision = decisions.view_decision(db, scene.dsl, int(recorded.rsplit("/", 1)[1]))
+    assert decision.guidance_edition == current

@@ -69,11 +69,24 @@ def _heading(page: Page, text: str) -> None:
 
 
 def answer_questions(page: Page, answers: Mapping[str, str], axe: AccessibilityChecks) -> None:
-    """Answer each guidance question the journey asks, by its label, as a person would."""
+    """Answer each guidance question the journey asks, by its label, as a person would.
+
+    The answers are looked up by the question on the page, since the journey chooses
+    which questions come and in what order; one it asks that ``answers`` does not
+    answer fails the test by name. axe checks each question once a session, so every
+    question a journey reaches is checked, whichever journey reaches it first.
+    """
     edition = load_edition(None)
     first = True
+    asked: list[str] = []
     while "/questions/" in page.url:
         question = edition.question(page.url.rsplit("/", 1)[1])
+        assert question.id in answers, (
+            f"the journey asked {question.id!r}, which these answers do not answer "
+            f"(asked so far: {asked})"
+        )
+        asked.append(question.id)
+        axe(page, f"question-{question.id}")
         if first:
             axe(page, "question")
             page.get_by_role("button", name="Continue").click()
@@ -213,10 +226,10 @@ def test_share_path_ends_with_the_recipient_acknowledging(
     assert decision.outcome.value == "share" and decision.followed_recommendation
     assert decision.accuracy_caveats == "The second bruise has not been seen by a nurse yet."
     assert decision.not_told_review_on == date(2099, 3, 1)
-    assert "informing_family_increases_risk" in {s.question for s in decision.skipped_questions}
+    assert "child_in_need" in {s.question for s in decision.skipped_questions}
     made = next(d for d in disclosures.made_by_agency(db, scene.dsl) if d.id == disclosure_id)
     assert made.decision_id == decision_id
-    assert [i.fields for i in made.items] == [["occurred_on", "summary"]]
+    assert [i.fields for i in made.items] == [["occurred_on", "summary", "nature"]]
 
     recipient = signed_in(world, scene.social_worker)
     recipient.get_by_role("link", name="Shared with me").click()
@@ -256,11 +269,17 @@ def test_do_not_share_path_answers_a_request_and_the_requester_sees_why(
         "significant_harm": "no",
         "child_in_need": "no",
         "consent": "refused",
+        "consent_from": "parent_or_carer",
+        # Even where the public interest might outweigh the refusal, there must be a
+        # lawful basis other than consent.
+        "public_interest": "yes",
         "other_lawful_basis": "no",
     }
     answer_questions(page, answers, axe_check)
     _heading(page, "Do not share the information")
-    expect(page.get_by_text("There is no consent and no other lawful basis")).to_be_visible()
+    expect(
+        page.get_by_text("Consent was refused and there is no other lawful basis")
+    ).to_be_visible()
     _continue(page, "Continue to record your decision")
     expect(page.get_by_label("Do not share", exact=True)).to_be_checked()
     _continue(page)
@@ -395,13 +414,16 @@ def test_consent_override_path_needs_the_facts_that_justify_it(
         **HARM_ANSWERS,
         "significant_harm": "no",
         "consent": "refused",
+        "consent_from": "parent_or_carer",
+        "public_interest": "yes",
         "informing_family_increases_risk": "no",
     }
     answer_questions(page, answers, axe_check)
     _heading(page, "Share the information")
     expect(
         page.get_by_role(
-            "heading", name="Share without consent because the child's welfare requires it"
+            "heading",
+            name="Share without consent because the public interest outweighs the refusal",
         )
     ).to_be_visible()
     _continue(page, "Continue to record your decision")
@@ -432,7 +454,7 @@ def test_consent_override_path_needs_the_facts_that_justify_it(
     decision = decisions.view_decision(db, scene.dsl, decision_id)
     assert decision.consent_position.value == "refused"
     assert decision.consent_override_justification.startswith("Father refused")
-    assert decision.recommendation_rules[0] == "consent_overridden_for_welfare"
+    assert decision.recommendation_rules[0] == "refusal_outweighed_in_public_interest"
     assert decision.family_informed
 
 

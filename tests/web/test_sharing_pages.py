@@ -92,8 +92,10 @@ def test_the_share_journey_writes_nothing_until_the_decision_is_confirmed(
         SharingPurpose.CHILD_PROTECTION_ENQUIRY.value,
     )
     first = client.get(url).text
-    assert "Is there a clear and legitimate purpose for sharing this information?" in first
-    assert "Wanting to know, convenience" in first, "the question's help is the hint"
+    assert "reasonable cause to suspect that a child is suffering" in first, (
+        "significant harm is asked first: it decides most cases on its own"
+    )
+    assert "You do not need to be certain" in first, "the question's help is the hint"
     assert 'value="not_sure"' in first and "govuk-radios__divider" in first
 
     url = answer_questions(client, token, url, HARM_ANSWERS)
@@ -237,7 +239,7 @@ def test_a_decision_is_reconsidered_as_a_new_linked_decision(
 
     assert post(client, f"/decisions/{first_id}/reconsider", "not-the-token").status_code == 403
     url = moved_to(post(client, f"/decisions/{first_id}/reconsider", token))
-    assert url == f"/children/{scene.child_record_id}/share/questions/legitimate_purpose", (
+    assert url == f"/children/{scene.child_record_id}/share/questions/significant_harm", (
         "who and why are carried over; the questions are asked again"
     )
     url = answer_questions(client, token, url, HARM_ANSWERS)
@@ -427,9 +429,8 @@ def test_advice_had_is_linked_to_the_decision(
         url = moved_to(post(client, url, token, values[step]))
     page = client.get(url).text
     assert "Would the MASH want this now?" in page and "Yes, today." in page
-    response = post(client, url, token)
-    assert response.status_code == 422
-    assert _error_links(response.text)[0][0] == "#advice_request_ids"
+    unlinked = moved_to(post(client, url, token))
+    assert unlinked == f"{base}/could-not-wait", "no advice linked: say why it could not wait"
     check = moved_to(post(client, url, token, {"advice_request_ids": str(asked.id)}))
     assert check == f"{base}/check"
     decision_id = int(moved_to(post(client, check, token)).rsplit("/", 1)[1])
@@ -451,6 +452,9 @@ def test_choosing_items_and_fields_then_sharing(
     page = client.get(base).text
     first = scene.items[0]
     assert f'name="fields-{first.id}"' in page and "Bruise on upper arm" in page
+    # Fact or opinion goes with every item: said, not offered as a box to untick.
+    assert 'value="nature"' not in page and 'value="summary"' in page
+    assert "Fact or opinion, always shared with any part of this item: <strong>Fact" in page
     before = _count(db, Disclosure)
 
     response = post(client, base, token, {})
@@ -482,7 +486,7 @@ def test_choosing_items_and_fields_then_sharing(
     assert url == f"{base}/check"
     check = client.get(url).text
     assert "Bruise on upper arm" in check and "Missed two days" not in check
-    assert "Parts shared: Date and summary." in check
+    assert "Parts shared: Date, summary and fact or opinion." in check
     assert _count(db, Disclosure) == before
 
     made = moved_to(post(client, url, token))
@@ -491,7 +495,7 @@ def test_choosing_items_and_fields_then_sharing(
     assert f"Disclosure {disclosure_id} shared with" in shown and "govuk-panel" not in shown
     assert f"Disclosure {disclosure_id} shared with" not in client.get(made).text
     got = next(d for d in disclosures.received(db, scene.social_worker) if d.id == disclosure_id)
-    assert [i.fields for i in got.items] == [["occurred_on", "summary"]]
+    assert [i.fields for i in got.items] == [["occurred_on", "summary", "nature"]]
     assert got.expires_at.date() == soon
 
 
@@ -643,7 +647,7 @@ def test_requests_list_rag_and_due_times_and_the_request_page_starts_a_decision(
     url = moved_to(
         post(client, f"/requests/{request_id}/decide", token, {"record_id": scene.child_record_id})
     )
-    assert url == f"/children/{scene.child_record_id}/share/questions/legitimate_purpose"
+    assert url == f"/children/{scene.child_record_id}/share/questions/significant_harm"
     assert f'href="/requests/{request_id}"' in client.get(url).text, "back goes to the request"
 
 

@@ -40,12 +40,15 @@ class AuditAction(StrEnum):
     ADVICE_LIST_VIEWED = "advice.list_viewed"
     DECISION_RECORDED = "decision.recorded"
     DECISION_VIEWED = "decision.viewed"
+    STANDALONE_DECISION_RECORDED = "standalone_decision.recorded"
+    STANDALONE_DECISION_VIEWED = "standalone_decision.viewed"
     DISCLOSURE_MADE = "disclosure.made"
     DISCLOSURE_VIEWED = "disclosure.viewed"
     DISCLOSURE_ACKNOWLEDGED = "disclosure.acknowledged"
     DISCLOSURE_REVOKED = "disclosure.revoked"
     DECISIONS_EXPORTED = "decisions.exported"
     REGISTER_VIEWED = "register.viewed"
+    SUBJECT_ACCESS_EXPORTED = "register.subject_access_exported"
     ACCESS_LOG_VIEWED = "access_log.viewed"
     BREAK_GLASS_STARTED = "break_glass.started"
     BREAK_GLASS_ENDED = "break_glass.ended"
@@ -85,6 +88,9 @@ class AuditAction(StrEnum):
     SCHEDULED_JOB_RUN = "scheduled_job.run"
     REMINDERS_SENT = "reminders.sent"
     ENCOMPASS_NOTICE_VIEWED = "encompass.notice_viewed"
+    RECORDS_IMPORT_STARTED = "import.started"
+    RECORDS_IMPORTED = "import.batch_written"
+    RECORDS_IMPORT_FINISHED = "import.finished"
 
 
 READS = frozenset(
@@ -97,8 +103,10 @@ READS = frozenset(
         AuditAction.ITEM_VIEWED,
         AuditAction.REQUEST_VIEWED,
         AuditAction.DECISION_VIEWED,
+        AuditAction.STANDALONE_DECISION_VIEWED,
         AuditAction.DISCLOSURE_VIEWED,
         AuditAction.REGISTER_VIEWED,
+        AuditAction.SUBJECT_ACCESS_EXPORTED,
         AuditAction.ACCESS_LOG_VIEWED,
         AuditAction.DECISIONS_EXPORTED,
         AuditAction.WHO_KNOWS_VIEWED,

@@ -128,3 +128,10 @@ def current_consent(
     """The consent position now, for a decision to check its stated position against."""
     latest = _latest(session, record_id, purpose)
     return None if latest is None else latest.status
+
+
+def current_competence(session: Session, record_id: int, purpose: SharingPurpose) -> bool | None:
+    """Whether the consent now recorded for the purpose judged the child competent to
+    decide for themselves; None where there is no record or it did not say."""
+    latest = _latest(session, record_id, purpose)
+    return None if latest is None else latest.child_competent

@@ -20,7 +20,7 @@ from jigsaw.guidance.edition import (
     Rule,
     SkippedQuestion,
 )
-from jigsaw.guidance.engine import list_editions, load_edition, recommend, settle
+from jigsaw.guidance.engine import list_editions, load_edition, load_version, recommend, settle
 from jigsaw.guidance.errors import InvalidAnswers, InvalidEdition, UnknownEdition
 from jigsaw.guidance.validation import validate_edition
 
@@ -42,6 +42,7 @@ __all__ = [
     "UnknownEdition",
     "list_editions",
     "load_edition",
+    "load_version",
     "recommend",
     "settle",
     "validate_edition",

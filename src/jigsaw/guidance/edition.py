@@ -153,7 +153,14 @@ class Principle(_Data):
 
 
 class GoldenRule(Principle):
-    """One of an edition's seven golden rules; rules and questions cite it by id."""
+    """One of an edition's seven golden rules; rules and questions cite it by id.
+
+    ``quote`` holds the advice's own words, exactly, so that what is cited as "rule N"
+    is what rule N says; ``title`` and ``explanation`` are the edition's summary in
+    plainer words, and every page that shows them says they are a summary.
+    """
+
+    quote: str | None = Field(default=None, min_length=1)
 
 
 class AnswerOption(_Data):
@@ -214,7 +221,23 @@ class Edition(_Data):
     questions: tuple[Question, ...] = Field(min_length=1)
     rules: tuple[Rule, ...] = Field(min_length=1)
     when_incomplete: Rule
+    when_not_sure: Rule | None = None
+    """What to recommend when a "not sure" answer is all that stands between the
+    answers and a decision. An edition without it must send every "not sure" to advice
+    with its first rule, as the older flowcharts did."""
     record_requirements: tuple[RecordRequirement, ...] = ()
+
+    def __hash__(self) -> int:
+        """By id and version only: the engine caches on the edition, and hashing every
+        question and rule on each call cost more than the rules themselves. Equal
+        editions share an id and version, so equal editions still hash alike."""
+        return hash((self.edition, self.version))
+
+    @property
+    def fallbacks(self) -> tuple[Rule, ...]:
+        """The rules that apply when the answers cannot decide: questions unanswered, or
+        a "not sure" that matters."""
+        return (self.when_incomplete, *((self.when_not_sure,) if self.when_not_sure else ()))
 
     def golden_rule(self, rule_id: str) -> GoldenRule:
         found = next((rule for rule in self.golden_rules if rule.id == rule_id), None)
@@ -229,7 +252,7 @@ class Edition(_Data):
         return found
 
     def rule(self, rule_id: str) -> Rule:
-        candidates = (*self.rules, self.when_incomplete)
+        candidates = (*self.rules, *self.fallbacks)
         found = next((rule for rule in candidates if rule.id == rule_id), None)
         if found is None:
             raise NotFound("rule", rule_id)
@@ -289,6 +312,9 @@ class Recommendation(_Data):
     golden_rules: tuple[GoldenRule, ...]
     still_needed: tuple[NeededField, ...]
     unanswered: tuple[str, ...]
+    in_doubt: tuple[str, ...] = ()
+    """Questions answered "not sure" whose answer could change the outcome: why the
+    recommendation is to seek advice, in the edition's order."""
     skipped: tuple[SkippedQuestion, ...] = ()
     """Questions left unasked because no answer to them could change this
     recommendation (``engine.settle``); empty from ``recommend``."""

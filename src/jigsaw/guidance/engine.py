@@ -16,7 +16,13 @@ How a recommendation is reached:
    true once any part is true). If an unknown rule stands before the first rule that
    holds, the outcome could still change, so the engine recommends seeking advice and
    lists the questions still to answer. A decided outcome therefore never changes when
-   more questions are answered (other than with "not sure", which always means advice).
+   more questions are answered.
+   "Not sure" keeps a question unknown: a rule that needs it is neither true nor
+   false, unless the rule names "not sure" itself (``significant_harm: not_sure``) to
+   say exactly what to do. If such a rule stands before the first rule that holds, the
+   doubt could change the outcome, so the edition's ``when_not_sure`` rule (seek
+   advice) decides and names the questions in doubt; a "not sure" to a question that
+   cannot change the outcome is kept in the record and changes nothing.
    Three-valued logic is cautious: it may ask a question whose answer, whatever it is,
    leads to the same recommendation. ``settle`` removes that caution by trying the
    engine on every way the open questions could still be answered: where all of them
@@ -29,9 +35,11 @@ How a recommendation is reached:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import product
 
 import yaml
 
@@ -99,6 +107,30 @@ def _load(edition_id: str) -> Edition:
     return edition
 
 
+def load_version(edition_id: str, version: str) -> Edition:
+    """The edition exactly as a decision used it: the current file while its version is
+    unchanged, otherwise the copy kept under ``versions/`` when the meaning changed, so
+    an old decision is always shown with the questions and rules it was made under."""
+    current = load_edition(edition_id)
+    if current.version == version:
+        return current
+    return _load_version(edition_id, version)
+
+
+@cache
+def _load_version(edition_id: str, version: str) -> Edition:
+    kept = _editions_folder().joinpath("versions", version + _SUFFIX)
+    if not kept.is_file():
+        raise UnknownEdition(f"{edition_id} version {version}", list_editions())
+    edition = Edition.model_validate(yaml.safe_load(kept.read_text(encoding="utf-8")))
+    problems = list(validate_edition(edition))
+    if (edition.edition, edition.version) != (edition_id, version):
+        problems.insert(0, f"versions/{version}{_SUFFIX} holds {edition.edition} {edition.version}")
+    if problems:
+        raise InvalidEdition(f"{edition_id} version {version}", problems)
+    return edition
+
+
 def recommend(edition: Edition, answers: Mapping[str, str]) -> Recommendation:
     """What the edition recommends for these answers, and why.
 
@@ -106,38 +138,180 @@ def recommend(edition: Edition, answers: Mapping[str, str]) -> Recommendation:
     later against the edition and answers it recorded, and get the same result.
     """
     given = _checked(edition, answers)
-    decided: Rule | None = None
+    return _recommend(edition, tuple(sorted(given.items())))
+
+
+DOUBT_LIMIT = 243
+"""The most ways of reading "not sure" answers the engine tries before it stops and
+recommends advice: five doubted questions of three answers each. More doubt than that
+is itself a reason to ask someone."""
+
+Answered = tuple[tuple[str, str], ...]
+"""Answers as a sorted tuple: the cache key of every step below."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    """How far the rules get with some answers, before the record's requirements."""
+
+    rule: Rule | None
+    """The first rule that holds, with nothing unknown before it."""
+    missing: frozenset[str]
+    """Questions to answer before the rules can decide."""
+    doubted: tuple[str, ...]
+    """Where only "not sure" answers hold the first open rule: those questions."""
+
+
+@lru_cache(maxsize=65_536)
+def _decide(edition: Edition, answered: Answered) -> _Step:
+    given = dict(answered)
     missing: set[str] = set()
     for rule in edition.rules:
         truth = _holds(rule.when, given)
+        if truth:
+            return _Step(None if missing else rule, frozenset(missing), ())
         if truth is None:
-            missing |= _unanswered_in(rule.when, given)
-        elif truth:
-            decided = rule
-            break
-    if decided is None or missing:
-        return _incomplete(edition, given, missing)
-    needed, missing = _still_needed(edition, decided.outcome, given)
+            unanswered = _unanswered_in(rule.when, given)
+            if not unanswered:
+                # Only a "not sure" keeps this rule open, and nothing earlier can decide
+                # any more unless a question still open before it is answered first.
+                doubted = () if missing else _doubted(edition, given, rule.when)
+                return _Step(None, frozenset(missing), doubted)
+            missing |= unanswered
+    return _Step(None, frozenset(missing), ())
+
+
+def _doubted(
+    edition: Edition, given: Mapping[str, str], condition: Condition | None
+) -> tuple[str, ...]:
+    """The questions answered "not sure" where this condition needs a sure answer (a test
+    that names "not sure" itself reads the answer as it is)."""
+    needing = {
+        test.question
+        for test in (answer_tests(condition) if condition is not None else ())
+        if NOT_SURE not in ((test.value,) if isinstance(test, AnswerIs) else test.values)
+    }
+    return tuple(
+        question.id
+        for question in edition.questions
+        if question.id in needing and given.get(question.id) == NOT_SURE
+    )
+
+
+def _readings(edition: Edition, answered: Answered, doubted: tuple[str, ...]) -> list[Answered]:
+    """The answers with each "not sure" in ``doubted`` replaced by each sure answer; empty
+    when there are more than ``DOUBT_LIMIT`` of them."""
+    choices = [
+        [value for value in edition.question(question).allowed if value != NOT_SURE]
+        for question in doubted
+    ]
+    count = 1
+    for values in choices:
+        count *= len(values)
+    if not doubted or count > DOUBT_LIMIT:
+        return []
+    given = dict(answered)
+    return [
+        tuple(sorted({**given, **dict(zip(doubted, values, strict=True))}.items()))
+        for values in product(*choices)
+    ]
+
+
+@lru_cache(maxsize=65_536)
+def _outcome(edition: Edition, answered: Answered) -> Outcome | None:
+    """The outcome the rules reach, or None while questions still to answer could change
+    it; cheaper than a recommendation, for weighing a doubt."""
+    step = _decide(edition, answered)
+    if step.rule is not None:
+        return step.rule.outcome
+    if step.missing:
+        return None
+    readings = _readings(edition, answered, step.doubted)
+    if not readings:
+        return Outcome.SEEK_ADVICE
+    known: set[Outcome] = set()
+    open_reading = False
+    for reading in readings:
+        outcome = _outcome(edition, reading)
+        if outcome is None:
+            open_reading = True
+        else:
+            known.add(outcome)
+        if len(known) > 1:
+            return Outcome.SEEK_ADVICE
+    return None if open_reading else known.pop()
+
+
+@lru_cache(maxsize=16_384)
+def _recommend(edition: Edition, answered: Answered) -> Recommendation:
+    given = dict(answered)
+    step = _decide(edition, answered)
+    if step.rule is None:
+        if step.missing:
+            return _incomplete(edition, given, set(step.missing))
+        return _resolve_doubt(edition, answered, step.doubted)
+    needed, missing = _still_needed(edition, step.rule.outcome, given)
     if missing:
         return _incomplete(edition, given, missing)
     return _recommendation(
         edition,
-        decided.outcome,
-        (decided, *_also_applying(edition, decided, given)),
+        step.rule.outcome,
+        (step.rule, *_also_applying(edition, step.rule, given)),
         needed,
         unanswered=(),
     )
 
 
-Settled = tuple[Outcome, str, frozenset[RecordField]]
-"""What skipping a question must never change: the outcome, the rule that decided it and
-the fields the record must carry. (Other rules that agree, cited beside it, and the
-wording of a requirement may depend on a skipped answer; they are not the decision.)"""
+def _resolve_doubt(
+    edition: Edition, answered: Answered, doubted: tuple[str, ...]
+) -> Recommendation:
+    """Whether the "not sure" answers holding a rule open can change the outcome.
 
-SEARCH_LIMIT = 20_000
-"""The most partial answer sets ``settle`` tries before it gives up and keeps asking:
-far more than any shipped edition needs, so a pathological edition is slow to finish,
-never wrong."""
+    The engine is tried with every sure answer in their place. Where the readings reach
+    different outcomes, it is advice, naming the questions in doubt. Where they all reach
+    one outcome, that is the recommendation, citing each rule that decides one of the
+    readings and asking the record for everything any of them needs (a doubt never lets
+    the record carry less). Where a reading needs a question not yet answered, that
+    question is asked: its answer may settle the doubt.
+    """
+    given = dict(answered)
+    readings = _readings(edition, answered, doubted)
+    outcomes = [_outcome(edition, reading) for reading in readings]
+    if not readings or len({o for o in outcomes if o is not None}) > 1:
+        return _in_doubt(edition, given, doubted)
+    found = [_recommend(edition, reading) for reading in readings]
+    unanswered = {question for each in found for question in each.unanswered}
+    if unanswered:
+        return _incomplete(edition, given, unanswered)
+    order = {rule.id: n for n, rule in enumerate((*edition.rules, *edition.fallbacks))}
+    deciding = sorted({each.decided_by.id for each in found}, key=order.__getitem__)
+    needed: dict[RecordField, NeededField] = {}
+    for each in found:
+        for field in each.still_needed:
+            needed.setdefault(field.field, field)
+    return _recommendation(
+        edition,
+        found[0].outcome,
+        tuple(edition.rule(rule_id) for rule_id in deciding),
+        tuple(needed[field] for field in RecordField if field in needed),
+        unanswered=(),
+    )
+
+
+Settled = tuple[Outcome, str, frozenset[tuple[RecordField, str]]]
+"""What skipping a question must never change: the outcome, the rule that decided it and
+what the record must carry, with the words that say what to do (telling the family, or
+recording why not, is one field with two instructions: the question that chooses
+between them is asked). Other rules that agree, cited beside it, may depend on a skipped
+answer; they are not the decision."""
+
+SEARCH_LIMIT = 400
+"""The most partial answer sets ``settle`` tries before it gives up and keeps asking.
+Walking the 2024 edition's journeys (hundreds of random walks, with and without "not
+sure") never needs more; a search that would is one where every completion must be
+tried to prove they agree, and stopping early only means asking the next question:
+slower to finish, never wrong. Each page calls ``settle`` several times, so the bound
+keeps a page's worst case to a fraction of a second."""
 
 
 def settle(edition: Edition, answers: Mapping[str, str]) -> Recommendation:
@@ -160,16 +334,19 @@ def _settle(edition: Edition, answered: tuple[tuple[str, str], ...]) -> Recommen
     given = dict(answered)
     found = recommend(edition, given)
     if not found.complete:
-        reachable: set[Settled] = set()
+        reachable: dict[Settled, Recommendation] = {}
         if not _explore(edition, given, reachable, [SEARCH_LIMIT]) or len(reachable) != 1:
             return found
-        (only,) = reachable
-        found = _settled(edition, given, only)
+        ((only, example),) = reachable.items()
+        found = _settled(edition, given, only).model_copy(update={"in_doubt": example.in_doubt})
     return found.model_copy(update={"skipped": _skipped(edition, given, found)})
 
 
 def _explore(
-    edition: Edition, given: dict[str, str], reachable: set[Settled], budget: list[int]
+    edition: Edition,
+    given: dict[str, str],
+    reachable: dict[Settled, Recommendation],
+    budget: list[int],
 ) -> bool:
     """Add what each completion of ``given`` settles on; False once two differ or the
     search is too long (either way the answers so far do not decide)."""
@@ -178,7 +355,7 @@ def _explore(
         return False
     found = recommend(edition, given)
     if found.complete:
-        reachable.add(_signature(found))
+        reachable.setdefault(_signature(found), found)
         return len(reachable) == 1
     question = edition.question(found.unanswered[0])
     return all(
@@ -189,21 +366,21 @@ def _explore(
 
 
 def _signature(found: Recommendation) -> Settled:
-    return (found.outcome, found.decided_by.id, frozenset(found.needed_fields))
+    needed = frozenset((each.field, each.explanation) for each in found.still_needed)
+    return (found.outcome, found.decided_by.id, needed)
 
 
 def _settled(edition: Edition, given: Mapping[str, str], only: Settled) -> Recommendation:
     """The recommendation every completion agrees on, cited from the answers given."""
-    outcome, rule_id, fields = only
+    outcome, rule_id, wanted = only
     decided = edition.rule(rule_id)
-    agreeing = tuple(_also_applying(edition, decided, given))
+    agreeing = tuple(_also_applying(edition, decided, given)) if decided in edition.rules else ()
     needed: dict[RecordField, NeededField] = {}
     for requirement in edition.record_requirements:
         if (
-            requirement.field in fields
+            (requirement.field, requirement.explanation) in wanted
             and outcome in requirement.outcomes
             and requirement.field not in needed
-            and _holds(requirement.when, given) is not False
         ):
             needed[requirement.field] = NeededField(
                 field=requirement.field,
@@ -258,15 +435,16 @@ def _checked(edition: Edition, answers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _holds(condition: Condition | None, given: Mapping[str, str]) -> Truth:
+    """Three-valued: unknown where an answer the condition needs is missing, or is "not
+    sure" and the condition does not itself name "not sure" (a practitioner who cannot
+    say has not said no)."""
     match condition:
         case None:
             return True
         case AnswerIs(question=question, value=value):
-            answer = given.get(question)
-            return None if answer is None else answer == value
+            return _compare(given.get(question), (value,))
         case AnswerIn(question=question, values=values):
-            answer = given.get(question)
-            return None if answer is None else answer in values
+            return _compare(given.get(question), values)
         case AnyAnswerIs(value=value):
             return value in given.values()
         case AllOf(conditions=parts):
@@ -276,6 +454,12 @@ def _holds(condition: Condition | None, given: Mapping[str, str]) -> Truth:
         case Not(condition=inner):
             truth = _holds(inner, given)
             return None if truth is None else not truth
+
+
+def _compare(answer: str | None, values: tuple[str, ...]) -> Truth:
+    if answer is None or (answer == NOT_SURE and NOT_SURE not in values):
+        return None
+    return answer in values
 
 
 def _all(truths: Iterable[Truth]) -> Truth:
@@ -293,9 +477,19 @@ def _any(truths: Iterable[Truth]) -> Truth:
 
 
 def _unanswered_in(condition: Condition | None, given: Mapping[str, str]) -> set[str]:
-    if condition is None:
+    """The missing answers that keep this condition unknown: only those in parts still
+    unknown, so a branch already settled (false inside ``all``, true inside ``any``)
+    never makes a question look as if it mattered."""
+    if condition is None or _holds(condition, given) is not None:
         return set()
-    return {test.question for test in answer_tests(condition) if test.question not in given}
+    match condition:
+        case AnswerIs(question=question) | AnswerIn(question=question):
+            return set() if question in given else {question}
+        case AllOf(conditions=parts) | AnyOf(conditions=parts):
+            return {q for part in parts for q in _unanswered_in(part, given)}
+        case Not(condition=inner):
+            return _unanswered_in(inner, given)
+    return set()
 
 
 def _still_needed(
@@ -337,6 +531,16 @@ def _also_applying(edition: Edition, decided: Rule, given: Mapping[str, str]) ->
         and rule.outcome is decided.outcome
         and _holds(rule.when, given) is True
     )
+
+
+def _in_doubt(
+    edition: Edition, given: Mapping[str, str], doubted: tuple[str, ...]
+) -> Recommendation:
+    """Advice, because how a "not sure" is read changes what the guidance recommends."""
+    rule = edition.when_not_sure or edition.when_incomplete
+    needed, _ = _still_needed(edition, rule.outcome, given)
+    found = _recommendation(edition, rule.outcome, (rule,), needed, unanswered=())
+    return found.model_copy(update={"in_doubt": doubted})
 
 
 def _incomplete(edition: Edition, given: Mapping[str, str], missing: set[str]) -> Recommendation:

@@ -54,7 +54,7 @@ def _duplicate_ids(edition: Edition) -> Iterator[str]:
         "golden rule": (rule.id for rule in edition.golden_rules),
         "principle": (principle.id for principle in edition.principles),
         "question": (question.id for question in edition.questions),
-        "rule": (rule.id for rule in (*edition.rules, edition.when_incomplete)),
+        "rule": (rule.id for rule in (*edition.rules, *edition.fallbacks)),
     }
     for kind, ids in groups.items():
         for ident, count in Counter(ids).items():
@@ -70,7 +70,7 @@ def _citation_problems(edition: Edition) -> Iterator[str]:
     known = {rule.id for rule in edition.golden_rules}
     citing: list[tuple[str, tuple[str, ...]]] = [
         *((f"question {q.id!r}", q.golden_rules) for q in edition.questions),
-        *((f"rule {r.id!r}", r.golden_rules) for r in (*edition.rules, edition.when_incomplete)),
+        *((f"rule {r.id!r}", r.golden_rules) for r in (*edition.rules, *edition.fallbacks)),
         *(
             (f"record requirement {n} ({req.field})", req.golden_rules)
             for n, req in enumerate(edition.record_requirements, start=1)
@@ -134,15 +134,26 @@ def _order_problems(edition: Edition) -> Iterator[str]:
     for rule in earlier:
         if rule.when is None:
             yield f"rule {rule.id!r} has no condition, so the rules after it could never apply"
-    if edition.when_incomplete.when is not None:
-        yield "when_incomplete must have no condition: it applies whenever answers are missing"
-    if edition.when_incomplete.outcome is not Outcome.SEEK_ADVICE:
-        yield "when_incomplete must recommend seek_advice: the guidance cannot yet say more"
+    for name, fallback in (
+        ("when_incomplete", edition.when_incomplete),
+        ("when_not_sure", edition.when_not_sure),
+    ):
+        if fallback is None:
+            continue
+        if fallback.when is not None:
+            yield f"{name} must have no condition: it applies whenever the answers cannot decide"
+        if fallback.outcome is not Outcome.SEEK_ADVICE:
+            yield f"{name} must recommend seek_advice: the guidance cannot yet say more"
     offers_not_sure = any(NOT_SURE in question.allowed for question in edition.questions)
-    if offers_not_sure and not _sends_not_sure_to_advice(edition.rules[0]):
+    if (
+        offers_not_sure
+        and edition.when_not_sure is None
+        and not _sends_not_sure_to_advice(edition.rules[0])
+    ):
         yield (
-            "the first rule must be {any_answer: not_sure} with outcome seek_advice: "
-            "'not sure' to any question means seeking advice, whatever else is answered"
+            "an edition that offers 'not sure' needs when_not_sure, or a first rule "
+            "{any_answer: not_sure} with outcome seek_advice, so that a 'not sure' that "
+            "matters always means seeking advice"
         )
 
 

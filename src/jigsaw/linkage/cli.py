@@ -30,7 +30,7 @@ def _db(database: str | None) -> Database:
     return open_database(url=database)
 
 
-def _model(path: Path | None) -> Any:
+def load_model(path: Path | None) -> Any:
     from jigsaw.linkage.person_model import LinkageModel
 
     return LinkageModel.load(path) if path else LinkageModel.load()
@@ -61,7 +61,7 @@ def run(
     try:
         summary = run_linkage(
             db,
-            model=_model(model),
+            model=load_model(model),
             backend="spark" if backend == "spark" else "duckdb",
             spark=spark,
             progress=True,
@@ -86,7 +86,12 @@ def train(
     ] = "records given to `jigsaw linkage train`",
     memory_limit: MemoryOption = None,
 ) -> None:
-    """Train the person model on this database's records, without labels."""
+    """Train the person model on this database's records, without labels.
+
+    The normal path for a deployment: how often names, postcodes and addresses coincide,
+    and how often records match, belong to its own records and size; the shipped model
+    is where it starts. Link with the result: `jigsaw linkage run --model FILE`.
+    """
     from jigsaw.linkage.engine import workspace
     from jigsaw.linkage.training import TrainingOptions, train_person_model
 
@@ -126,7 +131,7 @@ def evaluate(
     with console.status("Evaluating") as status:
         report = run_evaluation(
             db,
-            model=_model(model),
+            model=load_model(model),
             retrain=retrain,
             compare_generic=generic,
             on_step=lambda message: status.update(f"Evaluating: {message}"),

@@ -153,6 +153,49 @@ def _always(_left: Features, _right: Features) -> bool:
     return True
 
 
+def _edits_at_most(column: str, edits: int) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = getattr(left, column), getattr(right, column)
+        if a is None or b is None:
+            return False
+        return bool(jellyfish.damerau_levenshtein_distance(a, b) <= edits)
+
+    return test
+
+
+def _shorter_at_least(column: str, letters: int) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = getattr(left, column), getattr(right, column)
+        return a is not None and b is not None and min(len(a), len(b)) >= letters
+
+    return test
+
+
+def _present(column: str) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        return getattr(left, column) is not None and getattr(right, column) is not None
+
+    return test
+
+
+def _not(test: Test) -> Test:
+    """SQL's NOT over a level's condition: a NULL comparison stays NULL (not true)."""
+
+    def negated(left: Features, right: Features) -> bool:
+        return not test(left, right)
+
+    return negated
+
+
+def _no_place(left: Features, right: Features) -> bool:
+    return (left.postcode is None and left.address is None) or (
+        right.postcode is None and right.address is None
+    )
+
+
+_postcodes_agree_or_missing = _either(_either_null("postcode"), _edits_at_most("postcode", 1))
+
+
 def _dob_swapped(left: Features, right: Features) -> bool:
     return left.dob is not None and right.dob_swapped is not None and left.dob == right.dob_swapped
 
@@ -185,12 +228,67 @@ def _else(label: str = "Disagree") -> Level:
     return Level("different", label, cll.ElseLevel, _always)
 
 
+TYPO_LONG_NAME = 6
+"""From this many letters a name may take two slips (one in a short name is already a
+different name as often as a typo: Ava and Eva)."""
+
+
+def _typo(column: str, label: str) -> Level:
+    """A slip of the keyboard: one insertion, deletion, substitution or transposition,
+    or two in a name long enough that two slips still leave it recognisable."""
+    return Level(
+        "typo",
+        label,
+        lambda: cll.Or(
+            cll.DamerauLevenshteinLevel(column, 1),
+            cll.And(
+                cll.DamerauLevenshteinLevel(column, 2),
+                cll.CustomLevel(
+                    f'least(length("{column}_l"), length("{column}_r")) >= {TYPO_LONG_NAME}',
+                    base_dialect_str="duckdb",
+                ),
+            ),
+        ),
+        _either(
+            _edits_at_most(column, 1),
+            _both(_edits_at_most(column, 2), _shorter_at_least(column, TYPO_LONG_NAME)),
+        ),
+    )
+
+
+def _swapped_names(label: str) -> Level:
+    """Given and family name entered the wrong way round (forms that ask for "name" and
+    "surname", or a family name first as many cultures write it), perhaps with a slip
+    in one: both names plainly differ side by side, yet the two read alike in
+    alphabetical order. (Zoe and Zara Smith read alike in that order too, which is why
+    the family names must differ as well.) Set to weigh as the exact level
+    (``training.swapped_names_weigh_as_exact``).
+    """
+    return Level(
+        "swapped",
+        label,
+        lambda: cll.And(
+            cll.JaroWinklerLevel("names", 0.92),
+            cll.Not(cll.JaroWinklerLevel("given", 0.80)),
+            cll.Not(cll.JaroWinklerLevel("family", 0.80)),
+        ),
+        _both(
+            _jaro_winkler_at_least("names", 0.92),
+            _present("given"),
+            _present("family"),
+            _not(_jaro_winkler_at_least("given", 0.80)),
+            _not(_jaro_winkler_at_least("family", 0.80)),
+        ),
+    )
+
+
 GIVEN_NAME = Comparison(
     "given_name",
     "Given name",
     (
         _null("given", "Given name missing"),
         Level("exact", "Same given name", lambda: cll.ExactMatchLevel("given"), _equal("given")),
+        _swapped_names("Given and family names swapped"),
         Level(
             "nickname",
             "Nickname or short form of the same name",
@@ -203,6 +301,7 @@ GIVEN_NAME = Comparison(
             lambda: cll.JaroWinklerLevel("given", 0.92),
             _jaro_winkler_at_least("given", 0.92),
         ),
+        _typo("given", "Given names a slip of the keyboard apart (one edit, two in a long name)"),
         Level(
             "sounds_alike",
             "Given names sound alike (Metaphone)",
@@ -230,6 +329,7 @@ FAMILY_NAME = Comparison(
             lambda: cll.ExactMatchLevel("family"),
             _equal("family"),
         ),
+        _swapped_names("Family and given names swapped"),
         Level(
             "part",
             "One part of a double-barrelled family name matches",
@@ -242,6 +342,7 @@ FAMILY_NAME = Comparison(
             lambda: cll.JaroWinklerLevel("family", 0.92),
             _jaro_winkler_at_least("family", 0.92),
         ),
+        _typo("family", "Family names a slip of the keyboard apart (one edit, two in a long name)"),
         Level(
             "sounds_alike",
             "Family names sound alike (Soundex)",
@@ -289,18 +390,49 @@ ADDRESS = Comparison(
     "address",
     "Postcode and address",
     (
-        _null("postcode", "Postcode missing"),
+        Level(
+            "missing",
+            "Neither postcode nor address on one side",
+            lambda: cll.CustomLevel(
+                '("postcode_l" IS NULL AND "address_l" IS NULL) '
+                'OR ("postcode_r" IS NULL AND "address_r" IS NULL)',
+                base_dialect_str="duckdb",
+            ),
+            _no_place,
+            is_null=True,
+        ),
         Level(
             "same_address",
-            "Same postcode and address",
-            lambda: cll.And(cll.ExactMatchLevel("postcode"), cll.ExactMatchLevel("address")),
-            _both(_equal("postcode"), _equal("address")),
+            "Same address (postcodes agree, one character apart or one missing)",
+            lambda: cll.And(
+                cll.ExactMatchLevel("address"),
+                cll.Or(cll.NullLevel("postcode"), cll.DamerauLevenshteinLevel("postcode", 1)),
+            ),
+            _both(_equal("address"), _postcodes_agree_or_missing),
+        ),
+        Level(
+            "same_street",
+            "Same house number and street (postcodes agree, one character apart or one missing)",
+            lambda: cll.And(
+                cll.ExactMatchLevel("street"),
+                cll.Or(cll.NullLevel("postcode"), cll.DamerauLevenshteinLevel("postcode", 1)),
+            ),
+            _both(_equal("street"), _postcodes_agree_or_missing),
         ),
         Level(
             "postcode",
             "Same postcode",
             lambda: cll.ExactMatchLevel("postcode"),
             _equal("postcode"),
+        ),
+        Level(
+            "near",
+            "Postcodes one character apart, or addresses spelled almost alike",
+            lambda: cll.Or(
+                cll.DamerauLevenshteinLevel("postcode", 1),
+                cll.JaroWinklerLevel("address", 0.92),
+            ),
+            _either(_edits_at_most("postcode", 1), _jaro_winkler_at_least("address", 0.92)),
         ),
         Level(
             "sector",
@@ -317,6 +449,10 @@ ADDRESS = Comparison(
         _else("Different areas"),
     ),
 )
+"""Where the person lives, compared so that no one part decides: an address with no
+postcode, a postcode with no address, a postcode that is not a UK one (no sector or
+district to fall back on) or one mistyped by a character all still say something.
+Only when a side has neither is the comparison silent."""
 
 SEX = Comparison(
     "sex",

@@ -91,7 +91,7 @@ def read_truth(db: Database) -> list[tuple[int, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
-def _load_truth(rows: list[tuple[int, str]], space: Workspace) -> int:
+def load_truth_pairs(rows: list[tuple[int, str]], space: Workspace) -> int:
     table = pa.table({"id": [r[0] for r in rows], "person": [r[1] for r in rows]})
     space.con.register("jigsaw_truth_rows", table)
     space.con.execute(f"CREATE OR REPLACE TABLE {TRUTH_TABLE} AS SELECT * FROM jigsaw_truth_rows")
@@ -244,7 +244,7 @@ def evaluate(
     rows = read_truth(db)
     step("reading records")
     with workspace(db, **extra) as space:
-        true_pairs = _load_truth(rows, space)
+        true_pairs = load_truth_pairs(rows, space)
         truth = _truth(space)
         report = EvaluationReport(records=space.count, true_pairs=true_pairs)
         if retrain:

@@ -15,7 +15,12 @@ Why these features:
 * Dates of birth keep a day/month-swapped twin, because 04/07 and 07/04 are the
   commonest slip in UK records (and in systems that parsed US-style dates).
 * Postcodes are cut into sector and district, so a stale or mistyped postcode still
-  says "same neighbourhood".
+  says "same neighbourhood". A postcode that is not a UK one (a record from elsewhere, or
+  one typed into the wrong box) keeps no parts but is still compared as recorded.
+* The house number and street (``street``), because the rest of an address (the
+  district, the town, a flat's name) is what clerks leave out or add, and the
+  postcode is what they most often get wrong or leave empty: two records at "12 Mill
+  Road" are at one home whatever follows.
 * Whether the record is of a child or an adult, because a father and son who share
   a name, a surname and a home differ in little else when a date of birth is missing.
 * Phonetic codes (Soundex for surnames, Metaphone for given names) catch spelling
@@ -69,6 +74,13 @@ STREET_WORDS = {
 }
 """Abbreviations a clerk types, mapped back to the word, so '12 Mill Rd' equals '12 Mill Road'."""
 
+STREET_TYPES = frozenset(STREET_WORDS.values()) | {
+    "way", "walk", "row", "rise", "mews", "hill", "view", "green", "park", "parade",
+    "circuit", "crossing", "highway", "boulevard", "esplanade", "vale", "wharf", "yard",
+}  # fmt: skip
+"""Words that end a street's name: what follows is a locality, a town or a county."""
+_HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
+
 UNKNOWN_SEX = "unknown"
 CHILD_ROLE = "child"
 
@@ -112,6 +124,10 @@ class Features:
     role_group: str | None
     agency: int | None = None
     linked_children: tuple[int, ...] | None = None
+    street: str | None = None
+    names: str | None = None
+    """Given and family name in alphabetical order: a record with the two swapped,
+    even with a slip in one, reads the same."""
 
     def as_row(self) -> dict[str, Any]:
         """A plain dict for Arrow (``dataclasses.asdict`` deep-copies, ten times slower)."""
@@ -182,6 +198,34 @@ def normalise_address(raw: str) -> str | None:
     return " ".join(STREET_WORDS.get(word, word) for word in text.split(" "))
 
 
+def street_of(address: str | None) -> str | None:
+    """The house number and street of a normalised address ('12 mill road'), or None.
+
+    The street's name runs from the first house number (within the first three words:
+    a flat's name may come first) to the first street-type word, or to two words
+    after the number when there is none. Without a house number the street alone
+    would join a whole road's households, so there is no key.
+    """
+    if not address:
+        return None
+    words = address.split(" ")
+    start = next((i for i, w in enumerate(words[:3]) if _HOUSE_NUMBER.match(w)), None)
+    if start is None or start + 1 >= len(words):
+        return None
+    end = next(
+        (i for i in range(start + 1, min(len(words), start + 6)) if words[i] in STREET_TYPES),
+        min(len(words) - 1, start + 2),
+    )
+    return " ".join(words[start : end + 1])
+
+
+def names_of(given: str | None, family: str | None) -> str | None:
+    """Both names, alphabetically ordered (see ``Features.names``); None unless both."""
+    if not given or not family:
+        return None
+    return " ".join(sorted((given, family)))
+
+
 def swapped(dob: date) -> date | None:
     """The date with day and month exchanged, when that is a different real date."""
     if dob.day > 12 or dob.day == dob.month:
@@ -219,6 +263,7 @@ def features_of(details: PersonDetails) -> Features:
     postcode = normalise_postcode(details.postcode)
     sector, district = postcode_parts(postcode)
     dob = details.date_of_birth
+    address = normalise_address(details.address)
     return Features(
         given=given,
         given_names=canonical_given_names(given) if given else None,
@@ -233,8 +278,10 @@ def features_of(details: PersonDetails) -> Features:
         postcode=postcode,
         postcode_sector=sector,
         postcode_district=district,
-        address=normalise_address(details.address),
+        address=address,
         nhs_number=normalise_nhs_number(details.nhs_number),
         role_group=role_group(details.role),
         agency=details.agency,
+        street=street_of(address),
+        names=names_of(given, family),
     )

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
-from jigsaw.linkage.features import Features, swapped
+from jigsaw.linkage.features import Features, names_of, street_of, swapped
 from jigsaw.linkage.models import MatchKey
 
 KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in MatchKey.__table__.columns)
@@ -61,6 +61,8 @@ def features_from_key(row: Any) -> Features:
         address=get("address"),
         nhs_number=get("nhs_number"),
         role_group=get("role_group"),
+        street=street_of(get("address")),
+        names=names_of(get("given"), get("family")),
     )
 
 

@@ -219,7 +219,7 @@ class LinkageModel:
         weight = probability_to_bits(self.prior_for(n_records))
         for level in evidence:  # in this order, as the batch run adds them
             weight += level.match_weight
-        weight -= guards.penalty({e.comparison: e.level for e in evidence})
+        weight = guards.guarded_weight(weight, {e.comparison: e.level for e in evidence})
         return Score(weight, bits_to_probability(weight), evidence)
 
 

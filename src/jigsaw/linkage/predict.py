@@ -107,11 +107,11 @@ class EdgeStore:
 
     def apply_guards(self, prior_weight: float | None = None) -> int:
         """Apply the twin guard to the stored weights; returns how many edges it touched."""
-        condition, penalty = guard_sql()
+        condition, weight = guard_sql()
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
         self.con.execute(
-            f"UPDATE {self.table} SET match_weight = match_weight - {penalty}, "
-            f"match_probability = 1.0 / (1.0 + pow(2.0, -(match_weight - {penalty}))) "
+            f"UPDATE {self.table} SET match_weight = {weight}, "
+            f"match_probability = 1.0 / (1.0 + pow(2.0, -({weight}))) "
             f"WHERE {condition}"
         )
         return int(touched)

@@ -13,7 +13,19 @@ evaluate`` reports the union's recall):
   each is still an equi-join).
 * Given name and family name exactly: adults whose date of birth the agency never
   took (schools rarely hold parents'), after the family moved.
+* Given and family name swapped (one equi-join: each side's given against the other's
+  family name).
+* The same date of birth with one name written where the other should be, the same
+  first two letters of the given name, or the same house number: a record whose
+  family name changed and whose given name and postcode were mistyped still shares
+  these. The date is the join key; the rest filters the day's few records.
 * Normalised address: everyone at one address, whatever their names were recorded as.
+* House number and street (``street``): one home whatever town, locality or flat name
+  the clerk added or left out, and whatever the postcode says.
+* The postcode alone, in whatever format it was recorded: a UK postcode holds a few
+  dozen people, and the rules that cut it into sector and district only fire on UK
+  ones. With the two rules above, every rule that needs an exact date of birth or an
+  exact name has another that does not, so no single mistyped field loses a pair.
 * Given name with the postcode sector, and family Soundex with given Metaphone and
   year of birth: the last few pairs the others miss.
 * A linked child in common (each record's ``linked_children`` exploded, so still an
@@ -71,7 +83,15 @@ def blocking_rules() -> list[BlockingRule]:
         CustomRule("l.dob = r.dob_swapped AND l.family_soundex = r.family_soundex"),
         CustomRule("l.dob_swapped = r.dob AND l.family_soundex = r.family_soundex"),
         block_on("given", "family"),
+        CustomRule("l.given = r.family AND l.family = r.given"),
+        CustomRule(
+            "l.dob = r.dob AND (l.given = r.family OR l.family = r.given "
+            "OR left(l.given, 2) = left(r.given, 2) "
+            "OR split_part(l.street, ' ', 1) = split_part(r.street, ' ', 1))"
+        ),
         block_on("address"),
+        block_on("street"),
+        block_on("postcode"),
         block_on("given", "postcode_sector"),
         block_on("family_soundex", "given_metaphone", "birth_year"),
         block_on("linked_children", arrays_to_explode=["linked_children"]),

@@ -42,6 +42,8 @@ FEATURE_SCHEMA = pa.schema(
         ("role_group", pa.string()),
         ("agency", pa.int64()),
         ("linked_children", pa.list_(pa.int64())),
+        ("street", pa.string()),
+        ("names", pa.string()),
         # As recorded, for the generic tutorial-style model the evaluation compares with.
         ("first_name", pa.string()),
         ("surname", pa.string()),

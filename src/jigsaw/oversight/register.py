@@ -3,8 +3,15 @@
 Built for a subject access request or a family's question "who was told what about
 us, and why": each decision with its outcome, reasons, purpose and lawful basis, who
 decided, and for each disclosure what went, to whom, until when, and whether it was
-revoked. Items are described by their summary, never their detail or source, so the
-identities of referrers, victims and third parties stay withheld.
+revoked.
+
+A subject access response rests on this register, so it says exactly what was shared
+and nothing more: each item as the version that went (not the newest, which a
+correction may have changed since), with only the fields that went; every other field
+reads "Not shared", never its content. The detail and source of an item that protects
+someone's identity read "Withheld (protected identity)" even where the recipient was
+allowed to see them: the register is read by the family, and the identities of
+referrers, victims and third parties are not theirs to be told.
 """
 
 from __future__ import annotations
@@ -27,22 +34,50 @@ from jigsaw.policy.authorize import Permission, is_permitted, require
 from jigsaw.records.models import InformationItem
 from jigsaw.schemas import Output
 from jigsaw.sharing.models import (
+    DecisionWithheldItem,
     DisclosedItem,
     Disclosure,
     DisclosureAcknowledgement,
     DisclosureRevocation,
     SharingDecision,
 )
+from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, PROTECTED_FIELDS, carried_fields
 from jigsaw.spreadsheet import csv_text
+
+NOT_SHARED = "Not shared"
+"""What the register says of a field a disclosure did not carry."""
+WITHHELD = "Withheld (protected identity)"
+"""What it says of a protected field (detail, source) of an item protecting an identity."""
 
 
 class SharedItem(Output):
+    """One disclosed item as it went: the version shared, and each field's value only if
+    the disclosure carried it. Values are text so that "Not shared" and "Withheld
+    (protected identity)" can stand where the content would be."""
+
     item_id: int
+    """The version that was shared (its own id)."""
+    item_chain_id: int
+    """The item's first version, which every version of it shares."""
+    version: int
+    fields: list[str]
+    """The fields the disclosure carried, fact or opinion always among them."""
+    occurred_on: str
     category: str
     subtype: str
-    occurred_on: date
     summary: str
-    fields: list[str]
+    detail: str
+    nature: str
+    """Fact or opinion, as the version shared was marked: it always goes with the item."""
+    source: str
+    verification: str
+    identities_revealed: bool = False
+    """The decision gave a reason to show the recipient the protected detail and source;
+    the register still withholds them."""
+
+    def parts(self) -> list[tuple[str, str]]:
+        """Each disclosable field and what the register says of it, in a fixed order."""
+        return [(field, getattr(self, field)) for field in DISCLOSABLE_FIELDS]
 
 
 class RegisterEntry(Output):
@@ -65,6 +100,8 @@ class RegisterEntry(Output):
     acknowledged_at: datetime | None = None
     revoked_at: datetime | None = None
     items: list[SharedItem] = []
+    withheld_item_ids: list[int] = []
+    """For a decision not to share: the items it held back (the first version of each)."""
 
 
 class Register(Output):
@@ -89,30 +126,43 @@ def build_register(
     """
     require(actor, Permission.VIEW_REGISTER, actor.agency_id)
     with db.transaction() as session:
-        records = _records_of(session, person_id, record_id)
-        if not records:
-            raise NotFound(
-                "person" if person_id is not None else "agency record", person_id or record_id
-            )
-        query = select(SharingDecision).where(
-            SharingDecision.subject_record_id.in_(records),
-            scopes.of_agency(actor, Permission.VIEW_REGISTER, SharingDecision.agency_id),
-        )
-        decisions = list(
-            session.scalars(query.order_by(SharingDecision.decided_at, SharingDecision.id))
-        )
-        entries: list[RegisterEntry] = []
-        for decision in decisions:
-            entries.extend(_entries(session, decision))
+        register = register_in(session, actor, person_id=person_id, record_id=record_id)
         audit.append(
             session,
             actor,
             AuditAction.REGISTER_VIEWED,
             "agency_record",
             None,
-            refs={"records": records, **({"person": person_id} if person_id else {})},
+            refs={
+                "records": register.agency_record_ids,
+                **({"person": person_id} if person_id else {}),
+            },
         )
-        return Register(agency_record_ids=records, entries=entries)
+        return register
+
+
+def register_in(
+    session: Session, actor: Actor, *, person_id: int | None = None, record_id: int | None = None
+) -> Register:
+    """The register, read in the caller's transaction, which writes the audit entry: a
+    page view and a subject access export are audited as what each is."""
+    require(actor, Permission.VIEW_REGISTER, actor.agency_id)
+    records = _records_of(session, person_id, record_id)
+    if not records:
+        raise NotFound(
+            "person" if person_id is not None else "agency record", person_id or record_id
+        )
+    query = select(SharingDecision).where(
+        SharingDecision.subject_record_id.in_(records),
+        scopes.of_agency(actor, Permission.VIEW_REGISTER, SharingDecision.agency_id),
+    )
+    decisions = list(
+        session.scalars(query.order_by(SharingDecision.decided_at, SharingDecision.id))
+    )
+    entries: list[RegisterEntry] = []
+    for decision in decisions:
+        entries.extend(_entries(session, decision))
+    return Register(agency_record_ids=records, entries=entries)
 
 
 class ChildFound(Output):
@@ -225,6 +275,13 @@ def _entries(session: Session, decision: SharingDecision) -> list[RegisterEntry]
         consent_position=decision.consent_position.value,
         recipient_agency=_name(session, Agency, decision.recipient_agency_id) or "",
         recipient_practitioner=_name(session, Practitioner, decision.recipient_practitioner_id),
+        withheld_item_ids=list(
+            session.scalars(
+                select(DecisionWithheldItem.item_chain_id)
+                .where(DecisionWithheldItem.decision_id == decision.id)
+                .order_by(DecisionWithheldItem.item_chain_id)
+            )
+        ),
     )
     disclosures = list(
         session.scalars(
@@ -255,17 +312,8 @@ def _with_disclosure(
         .where(DisclosedItem.disclosure_id == disclosure.id)
         .order_by(DisclosedItem.id)
     ):
-        item = _version_at(session, shown.item_chain_id, disclosure.created_at)
-        items.append(
-            SharedItem(
-                item_id=item.id,
-                category=item.category.value,
-                subtype=item.subtype,
-                occurred_on=item.occurred_on,
-                summary=item.summary,
-                fields=list(shown.fields),
-            )
-        )
+        version = _disclosed_version(session, shown, disclosure.created_at)
+        items.append(_as_shared(version, shown, _chain_protected(session, version.chain_id)))
     return base.model_copy(
         update={
             "disclosure_id": disclosure.id,
@@ -278,8 +326,62 @@ def _with_disclosure(
     )
 
 
+def _chain_protected(session: Session, chain_id: int) -> bool:
+    """Whether any version of the item, the shared one or any since, protects someone's
+    identity. A correction that marks it protected says the detail or source could
+    identify someone; that is as true of the version shared before the marking, so the
+    register (and every subject access export made from it) withholds them from every
+    version, not only from those recorded after."""
+    return bool(
+        session.scalar(
+            select(InformationItem.id)
+            .where(
+                (InformationItem.id == chain_id) | (InformationItem.root_id == chain_id),
+                InformationItem.protected_identity.is_(True),
+            )
+            .limit(1)
+        )
+    )
+
+
+def _as_shared(item: InformationItem, shown: DisclosedItem, protected: bool) -> SharedItem:
+    """The version shared, as the register shows it; ``protected`` when any version of
+    the item protects an identity (``_chain_protected``)."""
+    fields = carried_fields(shown.fields)
+    protected = protected or item.protected_identity
+
+    def said(field: str) -> str:
+        if field not in fields:
+            return NOT_SHARED
+        if field in PROTECTED_FIELDS and protected:
+            return WITHHELD
+        value = getattr(item, field)
+        return value.isoformat() if isinstance(value, date) else str(value)
+
+    return SharedItem(
+        item_id=item.id,
+        item_chain_id=item.chain_id,
+        version=item.version,
+        fields=fields,
+        identities_revealed=protected and shown.reveal_protected,
+        **{field: said(field) for field in DISCLOSABLE_FIELDS},
+    )
+
+
+def _disclosed_version(
+    session: Session, shown: DisclosedItem, disclosed_at: datetime
+) -> InformationItem:
+    """The version that went: the one the disclosure names, or on rows from before it
+    named one, the version current when it was made."""
+    if shown.version_id is not None:
+        named = session.get(InformationItem, shown.version_id)
+        if named is not None:
+            return named
+    return _version_at(session, shown.item_chain_id, disclosed_at)
+
+
 def _version_at(session: Session, chain_id: int, moment: datetime) -> InformationItem:
-    """The version of an item that was current when it was disclosed."""
+    """The version of an item that was current at a moment."""
     return session.scalars(
         select(InformationItem)
         .where(
@@ -310,22 +412,46 @@ CSV_COLUMNS = (
     "acknowledged_at",
     "revoked_at",
     "items",
+    "withheld_item_ids",
     "reasons",
 )
 
 
 def register_csv(register: Register) -> str:
-    """One row per decision or disclosure; items summarised in one column.
+    """One row per decision or disclosure; the items shared in one column, each as the
+    version that went with every field named and what the register says of it, and the
+    items a decision not to share held back in another.
 
     Reasons and summaries are free text, so the cells go through ``csv_text``,
     which keeps a spreadsheet from running any of them as a formula.
     """
+    return csv_text(CSV_COLUMNS, csv_rows(register))
+
+
+def csv_rows(register: Register) -> list[list[object]]:
+    """The register's rows under ``CSV_COLUMNS``, for a document that adds rows of its own."""
     rows = []
     for entry in register.entries:
         data = entry.model_dump(mode="json")
-        data["items"] = "; ".join(
-            f"{i['occurred_on']} {i['category']}/{i['subtype']}: {i['summary']}"
-            for i in data["items"]
-        )
+        data["items"] = " | ".join(described(item) for item in entry.items)
+        data["withheld_item_ids"] = " ".join(str(i) for i in entry.withheld_item_ids)
         rows.append([data[c] for c in CSV_COLUMNS])
-    return csv_text(CSV_COLUMNS, rows)
+    return rows
+
+
+FIELD_NAMES = {
+    "occurred_on": "date",
+    "category": "category",
+    "subtype": "type",
+    "summary": "summary",
+    "detail": "detail",
+    "nature": "fact or opinion",
+    "source": "source",
+    "verification": "checked or not",
+}
+
+
+def described(item: SharedItem) -> str:
+    """One shared item in words: which version, then every field and what went of it."""
+    parts = "; ".join(f"{FIELD_NAMES[field]}: {value}" for field, value in item.parts())
+    return f"item {item.item_chain_id} version {item.version}: {parts}"

@@ -3,9 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from jigsaw.errors import InvalidInput
 from jigsaw.identity.dependencies import DB, CurrentActor, get_settings_for, require_scopes
 from jigsaw.identity.tokens import Scope
 from jigsaw.people import service
+from jigsaw.people.identifiers import IdentifierScheme
 from jigsaw.people.models import PersonRole
 from jigsaw.people.schemas import (
     AgencyRecordIn,
@@ -53,11 +55,26 @@ def list_agency_records(
     db: DB,
     role: PersonRole | None = None,
     search: SearchText = "",
+    identifier_scheme: IdentifierScheme | None = None,
+    identifier: str = Query("", max_length=100),
     offset: int = Query(0, ge=0, le=MAX_ID),
     limit: int = Query(50, ge=1, le=500),
 ) -> AgencyRecordPage:
+    """``identifier_scheme`` and ``identifier`` together find the agency's records holding
+    that identifier (``?identifier_scheme=upn&identifier=B801200005001``)."""
+    if bool(identifier_scheme) != bool(identifier.strip()):
+        raise InvalidInput.one(
+            "identifier" if identifier_scheme else "identifier_scheme",
+            "Give both the identifier's scheme and its value",
+        )
     records, total = service.list_agency_records(
-        db, actor, role=role, search=search, offset=offset, limit=limit
+        db,
+        actor,
+        role=role,
+        search=search,
+        identifier=(identifier_scheme, identifier) if identifier_scheme else None,
+        offset=offset,
+        limit=limit,
     )
     return AgencyRecordPage(total=total, records=records)
 

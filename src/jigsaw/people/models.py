@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.db import Base, UTCDateTime, enum_column
+from jigsaw.people.identifiers import IdentifierScheme
 from jigsaw.protection.keyring import AGENCY_RECORD, Subject
 from jigsaw.protection.sealed import sealed
 
@@ -94,6 +96,29 @@ class AgencyRecord(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
     """The practitioner who made the record; None when the service made it (an import,
     the synthetic population) or it was made before who made it was kept."""
+
+
+class AgencyRecordIdentifier(Base):
+    """One identifier an agency holds for its record, under its scheme
+    (``people.identifiers``), normalised so equal numbers are equal strings.
+
+    Every scheme but the NHS number: the record's ``nhs_number`` column is its NHS-number
+    identifier (read and written as one by the services, ``identifiers.reconcile``), so
+    the two can never disagree and everything that already reads the column still
+    does. Like the record's names, identifiers stay in clear while the record is kept,
+    because search matches on them; erasure deletes them.
+    """
+
+    __tablename__ = "agency_record_identifiers"
+    __table_args__ = (
+        UniqueConstraint("agency_record_id", "scheme", "value"),
+        Index("ix_agency_record_identifiers_scheme_value", "scheme", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_record_id: Mapped[int] = mapped_column(ForeignKey("agency_records.id"))
+    scheme: Mapped[IdentifierScheme] = mapped_column(enum_column(IdentifierScheme))
+    value: Mapped[str] = mapped_column(String(64))
 
 
 class AgencyRecordConfirmation(Base):

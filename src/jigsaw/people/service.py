@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from jigsaw.audit import service as audit
@@ -15,9 +15,12 @@ from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotPermitted
 from jigsaw.identity.models import Agency, Practitioner
+from jigsaw.people import identifiers as schemes
+from jigsaw.people.identifiers import IdentifierScheme, InvalidIdentifier
 from jigsaw.people.models import (
     AgencyRecord,
     AgencyRecordConfirmation,
+    AgencyRecordIdentifier,
     Involvement,
     Person,
     PersonRole,
@@ -30,6 +33,7 @@ from jigsaw.people.schemas import (
     AgencyRecordIn,
     AgencyRecordOut,
     ConfirmationOut,
+    IdentifierOut,
     InvolvementIn,
     InvolvementOut,
     PersonOut,
@@ -41,6 +45,7 @@ from jigsaw.policy import authorize as policy
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, refusal, require
+from jigsaw.schemas import plain_text
 
 MIN_REASON_LENGTH = 20
 MIN_REASON_WORDS = 4
@@ -66,7 +71,7 @@ def create_agency_record(db: Database, actor: Actor, data: AgencyRecordIn) -> Ag
     require(actor, Permission.RECORD_ABOUT_PEOPLE, data.agency_id)
     with db.transaction() as session:
         record = _add_record(session, actor, data)
-        return AgencyRecordOut.model_validate(record)
+        return _with_identifiers(session, [record])[0]
 
 
 def record_found_by_search(
@@ -103,12 +108,13 @@ def record_found_by_search(
             record.id,
             refs={"agency": data.agency_id, "agency_record": record.id},
         )
-        return AgencyRecordOut.model_validate(record)
+        return _with_identifiers(session, [record])[0]
 
 
 def reason_problem(reason: str) -> str | None:
-    """Why a reason for recording a child is not enough, or None."""
-    text = " ".join(reason.split())
+    """Why a reason for recording a child is not enough, or None: judged as a reader
+    sees it, so invisible characters neither make up the length nor count as words."""
+    text = plain_text(reason)
     if len(text) < MIN_REASON_LENGTH or len(text.split()) < MIN_REASON_WORDS:
         return (
             f"Say why your agency is working with this child, in at least {MIN_REASON_LENGTH} "
@@ -131,13 +137,64 @@ def _add_record(session: Session, actor: Actor, data: AgencyRecordIn) -> AgencyR
     if session.scalar(clash) is not None:
         raise Conflict(f"Your agency already has a record with local id {data.local_id!r}")
     record = AgencyRecord(
-        **data.model_dump(),
+        **data.record_fields(),
         created_at=utcnow(),
         recorded_by_id=None if actor.is_system else actor.practitioner_id,
     )
-    refs = {"agency": data.agency_id}
-    return audit.append_new(
+    refs: dict[str, int | str] = {"agency": data.agency_id}
+    if data.identifiers:
+        refs["identifier_schemes"] = " ".join(sorted({i.scheme.value for i in data.identifiers}))
+    made = audit.append_new(
         session, actor, record, AuditAction.AGENCY_RECORD_CREATED, "agency_record", refs=refs
+    )
+    session.add_all(
+        AgencyRecordIdentifier(agency_record_id=made.id, scheme=i.scheme, value=i.value)
+        for i in data.identifiers
+    )
+    session.flush()
+    return made
+
+
+def _with_identifiers(session: Session, records: list[AgencyRecord]) -> list[AgencyRecordOut]:
+    """The records as read, each with every identifier it holds (one query for all)."""
+    held: dict[int, list[tuple[IdentifierScheme, str]]] = {r.id: [] for r in records}
+    if records:
+        rows = session.execute(
+            select(
+                AgencyRecordIdentifier.agency_record_id,
+                AgencyRecordIdentifier.scheme,
+                AgencyRecordIdentifier.value,
+            ).where(AgencyRecordIdentifier.agency_record_id.in_(list(held)))
+        )
+        for record_id, scheme, value in rows:
+            held[record_id].append((scheme, value))
+    return [
+        AgencyRecordOut.model_validate(r).model_copy(
+            update={
+                "identifiers": [
+                    IdentifierOut(scheme=scheme, value=value)
+                    for scheme, value in schemes.listed(r.nhs_number, held[r.id])
+                ]
+            }
+        )
+        for r in records
+    ]
+
+
+def _identifier_filter(scheme: IdentifierScheme, raw: str) -> ColumnElement[bool]:
+    """Records holding this identifier: the NHS number is the record's own column, every
+    other scheme a row of ``agency_record_identifiers``. A value its scheme's rule
+    refuses could match nothing, so it is refused with the reason instead."""
+    try:
+        value = schemes.normalise(scheme, raw)
+    except InvalidIdentifier as invalid:
+        raise InvalidInput.one("identifier", str(invalid)) from None
+    if scheme is IdentifierScheme.NHS_NUMBER:
+        return AgencyRecord.nhs_number == value
+    return AgencyRecord.id.in_(
+        select(AgencyRecordIdentifier.agency_record_id).where(
+            AgencyRecordIdentifier.scheme == scheme, AgencyRecordIdentifier.value == value
+        )
     )
 
 
@@ -294,7 +351,7 @@ def view_agency_record(db: Database, actor: Actor, record_id: int) -> AgencyReco
     with db.transaction() as session:
         record = own_record(session, actor, record_id)
         audit.append(session, actor, AuditAction.AGENCY_RECORD_VIEWED, "agency_record", record.id)
-        return AgencyRecordOut.model_validate(record)
+        return _with_identifiers(session, [record])[0]
 
 
 @audited_read(AuditAction.AGENCY_RECORD_VIEWED, AuditAction.AGENCY_RECORDS_LISTED)
@@ -331,7 +388,7 @@ def find_by_local_id(db: Database, actor: Actor, local_id: str) -> AgencyRecordO
             record.id,
             refs={"query": "local_id"},
         )
-        return AgencyRecordOut.model_validate(record)
+        return _with_identifiers(session, [record])[0]
 
 
 @audited_read(AuditAction.AGENCY_RECORDS_LISTED)
@@ -341,6 +398,7 @@ def list_agency_records(
     *,
     role: PersonRole | None = PersonRole.CHILD,
     search: str = "",
+    identifier: tuple[IdentifierScheme, str] | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[AgencyRecordOut], int]:
@@ -349,7 +407,10 @@ def list_agency_records(
     A page of names, dates of birth and addresses is a read of each person on it, so
     the entry lists the ids shown (a page is at most ``limit`` long) and the total.
     It says whether a search narrowed the list but never what was searched for: a
-    name typed into the search box is personal data the log must not hold.
+    name typed into the search box is personal data the log must not hold. An
+    ``identifier`` (scheme and value) narrows to the records holding it; the entry
+    names the scheme, never the value. Only the agency's own records are searched, so
+    nobody learns from it what another agency holds.
     """
     require(actor, Permission.READ_OWN_AGENCY_RECORDS, actor.agency_id)
     query = select(AgencyRecord).where(
@@ -357,6 +418,8 @@ def list_agency_records(
     )
     if role is not None:
         query = query.where(AgencyRecord.role == role)
+    if identifier is not None:
+        query = query.where(_identifier_filter(*identifier))
     if search:
         term = f"%{search.strip().lower()}%"
         query = query.where(
@@ -368,14 +431,18 @@ def list_agency_records(
         )
     with db.transaction() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = [
-            AgencyRecordOut.model_validate(r)
-            for r in session.scalars(
-                query.order_by(AgencyRecord.family_name, AgencyRecord.given_name, AgencyRecord.id)
-                .offset(offset)
-                .limit(limit)
-            )
-        ]
+        rows = _with_identifiers(
+            session,
+            list(
+                session.scalars(
+                    query.order_by(
+                        AgencyRecord.family_name, AgencyRecord.given_name, AgencyRecord.id
+                    )
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ),
+        )
         audit.append(
             session,
             actor,
@@ -385,7 +452,8 @@ def list_agency_records(
             refs={
                 "records": [r.id for r in rows],
                 "total": total,
-                "query": "search" if search.strip() else "list",
+                "query": "search" if search.strip() else "identifier" if identifier else "list",
+                **({"identifier_scheme": identifier[0].value} if identifier else {}),
             },
         )
         return rows, total

@@ -32,7 +32,7 @@ from jigsaw.db import Database
 from jigsaw.errors import Conflict
 from jigsaw.identity.models import Agency
 from jigsaw.linkage.models import MatchKey
-from jigsaw.people.models import AgencyRecord, LinkStatus
+from jigsaw.people.models import AgencyRecord, AgencyRecordIdentifier, LinkStatus
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, require
 from jigsaw.protection.keyring import AGENCY_RECORD
@@ -135,10 +135,16 @@ def _forget_identity(session: Session, agency_record_id: int) -> None:
     The identifiers stay in clear while the record is kept because linkage and search
     match on them; once the record is due they go too: the match keys are deleted, the
     record leaves its person (so "who knows this child" no longer names the agency) and
-    names, date of birth, address and NHS number are blanked. The row itself stays, so
+    names, date of birth, address and NHS number are blanked and its other identifiers
+    deleted. The row itself stays, so
     the items, disclosures and audit entries that point at it keep their references.
     """
     session.execute(delete(MatchKey).where(MatchKey.agency_record_id == agency_record_id))
+    session.execute(
+        delete(AgencyRecordIdentifier).where(
+            AgencyRecordIdentifier.agency_record_id == agency_record_id
+        )
+    )
     session.execute(
         update(AgencyRecord)
         .where(AgencyRecord.id == agency_record_id)

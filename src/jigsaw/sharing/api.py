@@ -16,7 +16,7 @@ from jigsaw.identity.dependencies import (
 )
 from jigsaw.identity.tokens import Scope
 from jigsaw.schemas import Id
-from jigsaw.sharing import advice, decisions, disclosures, requests
+from jigsaw.sharing import advice, decisions, disclosures, requests, standalone
 from jigsaw.sharing.schemas import (
     AdviceAnswerIn,
     AdviceIn,
@@ -30,6 +30,8 @@ from jigsaw.sharing.schemas import (
     RequestOut,
     RerateIn,
     RevocationIn,
+    StandaloneDecisionIn,
+    StandaloneDecisionOut,
 )
 
 router = APIRouter(
@@ -108,6 +110,23 @@ def decide(body: DecisionIn, actor: CurrentActor, db: DB) -> DecisionOut:
 @router.get("/decisions/{decision_id}", response_model=DecisionOut)
 def view_decision(decision_id: Id, actor: CurrentActor, db: DB) -> DecisionOut:
     return decisions.view_decision(db, actor, decision_id)
+
+
+@router.post("/standalone-decisions", response_model=StandaloneDecisionOut, status_code=201)
+def record_standalone(
+    body: StandaloneDecisionIn, actor: CurrentActor, db: DB
+) -> StandaloneDecisionOut:
+    return standalone.record_standalone(db, actor, body)
+
+
+@router.get("/standalone-decisions", response_model=list[StandaloneDecisionOut])
+def agency_standalone(actor: CurrentActor, db: DB) -> list[StandaloneDecisionOut]:
+    return standalone.agency_standalone(db, actor)
+
+
+@router.get("/standalone-decisions/{decision_id}", response_model=StandaloneDecisionOut)
+def view_standalone(decision_id: Id, actor: CurrentActor, db: DB) -> StandaloneDecisionOut:
+    return standalone.view_standalone(db, actor, decision_id)
 
 
 @router.post("/disclosures", response_model=DisclosureOut, status_code=201)

@@ -19,9 +19,10 @@ from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
 from jigsaw.clock import today, utcnow
 from jigsaw.consent.models import ConsentStatus
-from jigsaw.consent.service import current_consent
+from jigsaw.consent.service import current_competence, current_consent
 from jigsaw.db import Database
 from jigsaw.errors import FieldProblem, InvalidInput, NotFound
+from jigsaw.guidance import list_editions
 from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.notifications.service import notify
@@ -97,6 +98,17 @@ def _check_links(session: Session, actor: Actor, data: DecisionIn, subject_id: i
         advice = session.get(AdviceRequest, advice_id)
         if advice is None or advice.asked_by_id != actor.practitioner_id:
             raise InvalidInput.one("advice_request_ids", f"You did not ask for advice {advice_id}")
+        # Advice about another child, or about no child's record at all, is not advice on
+        # this decision: the guidance's "seek advice" is met only by advice on this child.
+        # An anonymised request still keeps the child's record for the asker (the adviser
+        # is never shown it), so asking anonymised costs nothing here.
+        if advice.subject_record_id != subject_id:
+            raise InvalidInput.one(
+                "advice_request_ids",
+                f"Advice {advice_id} was not asked about this child: link advice you asked "
+                "about this child's record, or ask again naming them (the adviser is still "
+                "not shown who they are if you ask anonymised)",
+            )
 
 
 def _check_consent_record(session: Session, data: DecisionIn, subject_id: int) -> None:
@@ -113,6 +125,28 @@ def _check_consent_record(session: Session, data: DecisionIn, subject_id: int) -
             "consent_position",
             f"The consent record for this purpose says '{recorded.value}'",
         )
+    _check_competence(session, data, subject_id)
+
+
+COMPETENCE = {"yes": True, "no": False}
+
+
+def _check_competence(session: Session, data: DecisionIn, subject_id: int) -> None:
+    """A decision cannot say the young person could decide for themselves when the
+    consent record for the purpose judged otherwise (or the other way round): a refusal
+    is respected, or overridden, on who was competent to give it."""
+    claimed = COMPETENCE.get(data.answers.get("young_person_competent", ""))
+    if claimed is None:
+        return
+    recorded = current_competence(session, subject_id, data.purpose)
+    if recorded is None or recorded is claimed:
+        return
+    said = "competent" if recorded else "not competent"
+    raise InvalidInput.one(
+        "young_person_competent",
+        f"The consent record for this purpose says the young person is {said} to decide "
+        "this for themselves: change your answer, or record their consent again",
+    )
 
 
 def _withheld_chains(session: Session, data: DecisionIn, subject_id: int) -> list[int]:
@@ -138,8 +172,25 @@ def _review_on(data: DecisionIn) -> date | None:
     return data.not_told_review_on
 
 
+def _current_edition(data: DecisionIn) -> str:
+    """The edition a new decision is made under: only ever the current one.
+
+    Older editions stay loadable so that decisions made under them can be read and
+    explained, but choosing one for a new decision would let a practitioner step round
+    rules that have since changed.
+    """
+    current = list_editions()[0]
+    if data.guidance_edition not in (None, current):
+        raise InvalidInput.one(
+            "guidance_edition",
+            f"New decisions are made under the current guidance edition, {current}: "
+            "leave the edition out or give that one",
+        )
+    return current
+
+
 def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
-    needs = requirements(Draft.of(data, data.guidance_edition))
+    needs = requirements(Draft.of(data, _current_edition(data)))
     advice = needs.recommendation
     with db.transaction() as session:
         subject = own_subject(session, actor, data.subject_record_id)
@@ -177,6 +228,7 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
             not_told_review_on=_review_on(data),
             reveal_protected_reason=data.reveal_protected_reason,
             accuracy_caveats=data.accuracy_caveats,
+            urgent_reason=data.urgent_reason,
             decided_at=utcnow(),
         )
         session.add(decision)

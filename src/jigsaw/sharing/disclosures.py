@@ -3,8 +3,10 @@
 A disclosure exists only because a share decision allowed it. It names each item and
 exactly which of its fields go; protected identities are withheld unless the
 decision gave a reason to reveal them; special category and criminal offence data
-need their own conditions on the decision. Recipients see the newest version of each
-disclosed item, with the same fields, for as long as the disclosure is active.
+need their own conditions on the decision. Whether an item is fact or opinion always
+goes with it, whichever fields are chosen (``schemas.carried_fields``). Recipients see
+the newest version of each disclosed item, with the same fields, for as long as the
+disclosure is active.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from jigsaw.sharing.schemas import (
     ReceivedItem,
     RevocationIn,
     SubjectDetails,
+    carried_fields,
 )
 
 WITHHELD = "[withheld to protect someone's identity]"
@@ -166,7 +169,7 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
                 DisclosedItem(
                     disclosure_id=disclosure.id,
                     item_chain_id=item.chain_id,
-                    fields=[f for f in DISCLOSABLE_FIELDS if f in wanted.fields],
+                    fields=carried_fields(wanted.fields),
                     reveal_protected=wanted.reveal_protected,
                     version_id=item.id,
                 )
@@ -577,7 +580,7 @@ def _corrections(
             continue
         changes = [
             FieldChange(field=field, before=old, after=new)
-            for field in shown.fields
+            for field in carried_fields(shown.fields)
             if (old := _shown(before, field, shown)) != (new := _shown(version, field, shown))
         ]
         # The reason is the author's free text and may name whoever a protected identity
@@ -602,13 +605,14 @@ def _project(
     versions: list[InformationItem], shown: DisclosedItem, retracted: bool, since: datetime
 ) -> ReceivedItem:
     item = versions[-1]
-    values = {field: _shown(item, field, shown) for field in shown.fields}
+    fields = carried_fields(shown.fields)
+    values = {field: _shown(item, field, shown) for field in fields}
     return ReceivedItem(
         item_chain_id=shown.item_chain_id,
         version=item.version,
         corrected=item.version > 1,
         retracted=retracted,
-        fields=list(shown.fields),
+        fields=fields,
         corrections=_corrections(versions, shown, since),
         **values,
     )

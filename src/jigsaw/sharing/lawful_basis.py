@@ -2,6 +2,13 @@
 
 UK GDPR Article 6 bases, Article 9 conditions for special category data, and the
 conditions for criminal offence data (Article 10 with DPA 2018 Schedule 1).
+
+The Data Protection Act 2018 decides which Schedule 1 condition each needs: Article
+9(2)(b) and (h) a condition in Part 1 (section 10(2)); Article 9(2)(g) a condition in
+Part 2 (section 10(3)); criminal offence data a condition in Part 1, 2 or 3 (section
+10(5)), where Part 3 paragraph 36 lets a Part 2 condition serve without its substantial
+public interest requirement. The codes are stored on decisions, so a code once used is
+never renamed or removed; a condition the Act allows is added as a new code.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ class Art6Basis(StrEnum):
 
 class Art9Condition(StrEnum):
     SAFEGUARDING_SCH1_PARA18 = "9(2)(g)+DPA2018 Sch1 para18"
+    UNLAWFUL_ACTS_SCH1_PARA10 = "9(2)(g)+DPA2018 Sch1 para10"
     SOCIAL_PROTECTION = "9(2)(b)"
     HEALTH_AND_SOCIAL_CARE = "9(2)(h)"
     VITAL_INTERESTS = "9(2)(c)"
@@ -29,6 +37,7 @@ class Art9Condition(StrEnum):
 
 class Art10Condition(StrEnum):
     SAFEGUARDING_SCH1_PARA18 = "Art10+DPA2018 Sch1 para18"
+    UNLAWFUL_ACTS_SCH1_PARA10 = "Art10+DPA2018 Sch1 para10"
     LEGAL_CLAIMS_SCH1_PARA33 = "Art10+DPA2018 Sch1 para33"
     STATUTORY_PURPOSES_SCH1_PARA6 = "Art10+DPA2018 Sch1 para6"
 
@@ -44,26 +53,52 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     Art6Basis.CONSENT: "UK GDPR Art 6(1)(a) consent — rarely the right basis in safeguarding",
     Art9Condition.SAFEGUARDING_SCH1_PARA18: (
-        "Art 9(2)(g) with DPA 2018 Schedule 1 paragraph 18, safeguarding of children "
-        "and of individuals at risk"
+        "UK GDPR Art 9(2)(g) with DPA 2018 s10(3) and Schedule 1 paragraph 18, safeguarding "
+        "of children and of individuals at risk (Part 2): protecting a child, or an adult at "
+        "risk, from neglect or harm or protecting their well-being, where consent cannot be "
+        "given, cannot reasonably be expected to be obtained, or obtaining it would prejudice "
+        "the protection (paragraph 18(2))"
+    ),
+    Art9Condition.UNLAWFUL_ACTS_SCH1_PARA10: (
+        "UK GDPR Art 9(2)(g) with DPA 2018 s10(3) and Schedule 1 paragraph 10, preventing "
+        "or detecting unlawful acts (Part 2): where asking for consent would prejudice that "
+        "purpose"
     ),
     Art9Condition.SOCIAL_PROTECTION: (
-        "Art 9(2)(b) employment, social security and social protection"
+        "UK GDPR Art 9(2)(b) employment, social security and social protection, with DPA "
+        "2018 s10(2) and Schedule 1 paragraph 1 (Part 1)"
     ),
-    Art9Condition.HEALTH_AND_SOCIAL_CARE: "Art 9(2)(h) health or social care",
+    Art9Condition.HEALTH_AND_SOCIAL_CARE: (
+        "UK GDPR Art 9(2)(h) health or social care, with DPA 2018 s10(2) and Schedule 1 "
+        "paragraph 2 (Part 1)"
+    ),
     Art9Condition.VITAL_INTERESTS: (
-        "Art 9(2)(c) vital interests — only where the person cannot consent; not where "
-        "they can consent and refuse"
+        "UK GDPR Art 9(2)(c) vital interests — only where the person cannot consent; not "
+        "where they can consent and refuse"
     ),
-    Art9Condition.LEGAL_CLAIMS: "Art 9(2)(f) legal claims and courts",
-    Art9Condition.EXPLICIT_CONSENT: "Art 9(2)(a) explicit consent",
+    Art9Condition.LEGAL_CLAIMS: "UK GDPR Art 9(2)(f) legal claims and courts",
+    Art9Condition.EXPLICIT_CONSENT: "UK GDPR Art 9(2)(a) explicit consent",
     Art10Condition.SAFEGUARDING_SCH1_PARA18: (
-        "Art 10 with DPA 2018 Schedule 1 paragraph 18, safeguarding of children"
+        "Art 10 with DPA 2018 s10(5) and Schedule 1 paragraph 18, safeguarding of children "
+        "and of individuals at risk (Part 2; Part 3 paragraph 36 extends Part 2 conditions "
+        "to criminal offence data without the substantial public interest requirement): "
+        "where consent cannot be given, cannot reasonably be expected to be obtained, or "
+        "obtaining it would prejudice the protection (paragraph 18(2))"
+    ),
+    Art10Condition.UNLAWFUL_ACTS_SCH1_PARA10: (
+        "Art 10 with DPA 2018 s10(5) and Schedule 1 paragraph 10, preventing or detecting "
+        "unlawful acts (Part 2; Part 3 paragraph 36 extends Part 2 conditions to criminal "
+        "offence data without the substantial public interest requirement): where asking "
+        "for consent would prejudice that purpose"
     ),
     Art10Condition.LEGAL_CLAIMS_SCH1_PARA33: (
-        "Art 10 with DPA 2018 Schedule 1 paragraph 33, legal claims"
+        "Art 10 with DPA 2018 s10(5) and Schedule 1 paragraph 33, legal claims (Part 3): "
+        "legal proceedings, legal advice, or establishing, exercising or defending legal "
+        "rights"
     ),
     Art10Condition.STATUTORY_PURPOSES_SCH1_PARA6: (
-        "Art 10 with DPA 2018 Schedule 1 paragraph 6, statutory and government purposes"
+        "Art 10 with DPA 2018 s10(5) and Schedule 1 paragraph 6, statutory and government "
+        "purposes (Part 2; Part 3 paragraph 36 extends Part 2 conditions to criminal "
+        "offence data without the substantial public interest requirement)"
     ),
 }

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Integer,
@@ -53,6 +54,8 @@ class NotToldReason(StrEnum):
     VIOLENCE = "violence"
     CHILD_WITHDRAWAL = "child_withdrawal"
     PREJUDICE_ENQUIRY = "prejudice_enquiry"
+    YOUNG_PERSON_ASKED = "young_person_asked"
+    """A young person competent to decide asked that their parents are not told."""
 
 
 class AdviceRole(StrEnum):
@@ -204,6 +207,9 @@ class SharingDecision(Base):
     """When the decision not to tell the family will be looked at again (golden rule 2)."""
     reveal_protected_reason: Mapped[str] = mapped_column(Text, default="")
     accuracy_caveats: Mapped[str] = mapped_column(Text, default="")
+    urgent_reason: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    """Why a decision the guidance said to seek advice on could not wait for it (a child
+    in immediate danger, no one reachable out of hours); blank where advice is linked."""
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seal_id: Mapped[str | None] = mapped_column(String(32))
 
@@ -219,7 +225,9 @@ sealed(
     "consent_override_justification",
     "reveal_protected_reason",
     "accuracy_caveats",
+    "urgent_reason",
     subject=lambda _session, decision: Subject(AGENCY_RECORD, decision.subject_record_id),
+    sealed_since=("urgent_reason",),
 )
 
 
@@ -320,3 +328,105 @@ def _revocation_subject(session: Session, revocation: DisclosureRevocation) -> S
 
 
 sealed(DisclosureRevocation, "reason", subject=_revocation_subject)
+
+
+class StandaloneKind(StrEnum):
+    """A sharing decision that is not about one child's record with a safeguarding agency.
+
+    Golden rule 7 asks for the reasons behind every decision, to share or not: these are
+    the ones a ``SharingDecision`` (one child's record, a purpose from the closed list, a
+    safeguarding recipient) cannot record truthfully.
+    """
+
+    ANONYMISED_SHARE = "anonymised_share"
+    """Figures or a case description that identify nobody, shared."""
+    REFUSED_NO_SAFEGUARDING_ROLE = "refused_no_safeguarding_role"
+    """A request from someone with no safeguarding or support role, refused."""
+    REFUSED_NO_PURPOSE = "refused_no_purpose"
+    """A request that gave no purpose (from anyone, an agency too), refused."""
+
+
+class RequesterKind(StrEnum):
+    """Who asked, or whom anonymised information went to."""
+
+    PARENT_OR_CARER = "parent_or_carer"
+    OTHER_FAMILY_MEMBER = "other_family_member"
+    LANDLORD = "landlord"
+    JOURNALIST_OR_MEDIA = "journalist_or_media"
+    MEMBER_OF_PUBLIC = "member_of_public"
+    ORGANISATION_NO_SAFEGUARDING = "organisation_no_safeguarding"
+    """An organisation with no safeguarding or support role."""
+    SAFEGUARDING_AGENCY = "safeguarding_agency"
+    OTHER = "other"
+
+
+STANDALONE_OUTCOMES: dict[StandaloneKind, DecisionOutcome] = {
+    StandaloneKind.ANONYMISED_SHARE: DecisionOutcome.SHARE,
+    StandaloneKind.REFUSED_NO_SAFEGUARDING_ROLE: DecisionOutcome.DO_NOT_SHARE,
+    StandaloneKind.REFUSED_NO_PURPOSE: DecisionOutcome.DO_NOT_SHARE,
+}
+"""The only outcome each kind can have: the database refuses any other too."""
+
+
+class StandaloneDecision(Base):
+    """A decision to share anonymised information, or to refuse a request that no
+    ``SharingDecision`` could answer, with its reasons (golden rule 7).
+
+    Write-once, like every decision. It may name one of the deciding agency's own
+    records where a refusal concerns a child the agency knows (a parent asking who
+    referred them, say); it never names another agency's.
+    """
+
+    __tablename__ = "standalone_decisions"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'anonymised_share' AND outcome = 'share') OR "
+            "(kind <> 'anonymised_share' AND outcome = 'do_not_share')",
+            name="outcome_fits_kind",
+        ),
+        CheckConstraint(
+            "kind <> 'anonymised_share' OR identifiability_checked",
+            name="anonymised_checked",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    kind: Mapped[StandaloneKind] = mapped_column(enum_column(StandaloneKind))
+    subject_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agency_records.id"), index=True
+    )
+    recipient_or_requester: Mapped[str] = mapped_column(Text)
+    requester_kind: Mapped[RequesterKind] = mapped_column(enum_column(RequesterKind))
+    recipient_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    information: Mapped[str] = mapped_column(Text)
+    """What was asked for, or what was shared."""
+    stated_purpose: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[DecisionOutcome] = mapped_column(enum_column(DecisionOutcome))
+    reasons: Mapped[str] = mapped_column(Text)
+    identifiability_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    """For anonymised sharing: the practitioner checked that what was shared cannot
+    identify anyone once put together with what the recipient already knows. False
+    for a refusal, where nothing went."""
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+
+
+def _standalone_subject(_session: Session, decision: StandaloneDecision) -> Subject:
+    """The child's agency record where the decision names one, so what was written goes
+    with that record's key when it is erased; otherwise the deciding agency, whose own
+    decision it is (the same choice as for advice asked without naming a child)."""
+    if decision.subject_record_id is None:
+        return Subject(AGENCY, decision.agency_id)
+    return Subject(AGENCY_RECORD, decision.subject_record_id)
+
+
+sealed(
+    StandaloneDecision,
+    "recipient_or_requester",
+    "information",
+    "stated_purpose",
+    "reasons",
+    subject=_standalone_subject,
+)

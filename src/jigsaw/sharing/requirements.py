@@ -18,8 +18,9 @@ from functools import cached_property
 from typing import Any
 
 from jigsaw.consent.models import SharingPurpose
-from jigsaw.guidance.edition import Edition, Recommendation, RecordField
+from jigsaw.guidance.edition import Edition, Outcome, Recommendation, RecordField
 from jigsaw.guidance.engine import load_edition, settle
+from jigsaw.schemas import says_something
 from jigsaw.sharing.lawful_basis import Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 
@@ -47,6 +48,7 @@ FIELDS: tuple[str, ...] = (
     "accuracy_caveats",
     "reveal_protected_reason",
     "advice_request_ids",
+    "urgent_reason",
 )
 """The decision's fields in the order a practitioner meets them, which is also the order
 problems are reported in."""
@@ -90,6 +92,7 @@ class Draft:
     reveal_protected_reason: str = ""
     advice_request_ids: tuple[int, ...] = ()
     withheld_item_ids: tuple[int, ...] = ()
+    urgent_reason: str = ""
 
     @classmethod
     def of(cls, source: object, edition: str | None, **overrides: Any) -> Draft:
@@ -147,8 +150,14 @@ class Requirements:
         return tuple(r for r in self.applying if r.missing)
 
 
+def _advice_or_urgency(draft: Draft) -> bool:
+    """Advice linked, or why the decision could not wait said in words: a dash or an
+    invisible character is not a reason (``says_something``)."""
+    return bool(draft.advice_request_ids) or says_something(draft.urgent_reason)
+
+
 NEEDED_FROM_GUIDANCE: dict[RecordField, tuple[str, Callable[[Draft], bool]]] = {
-    RecordField.ADVICE_SOUGHT: ("advice_request_ids", lambda d: bool(d.advice_request_ids)),
+    RecordField.ADVICE_SOUGHT: ("advice_request_ids", _advice_or_urgency),
     RecordField.LAWFUL_BASIS: ("lawful_basis", lambda d: bool(d.lawful_basis)),
     RecordField.ART9_CONDITION: ("art9_condition", lambda d: bool(d.art9_condition)),
     RecordField.ART10_CONDITION: ("art10_condition", lambda d: bool(d.art10_condition)),
@@ -167,6 +176,23 @@ elsewhere: ``reasons`` is required by the schema, ``items_and_fields`` by every
 disclosure, and ``protected_identities`` by redaction, which is on unless a decision
 gives a reason to reveal."""
 
+NO_ADVICE = (
+    "The guidance recommends seeking advice: link the advice you had, "
+    "or say why this decision could not wait for it"
+)
+
+
+NO_WORDS = "Say in words why this decision could not wait for advice"
+
+
+def awaits_advice(advice: Recommendation) -> bool:
+    """The guidance said to seek advice, so any decision on it, whatever its outcome,
+    needs the advice had or why it could not wait (golden rule 4): seeking advice is
+    a state the record shows, not a suggestion a decision not to share can step past."""
+    return advice.outcome is Outcome.SEEK_ADVICE or RecordField.ADVICE_SOUGHT in (
+        advice.needed_fields
+    )
+
 
 def requirements(draft: Draft) -> Requirements:
     """What this draft calls for, what of it is answered, and what the service would refuse."""
@@ -174,10 +200,12 @@ def requirements(draft: Draft) -> Requirements:
     advice = settle(edition, draft.answers)
     sharing = draft.outcome in SHARING
     followed = draft.outcome is not None and draft.outcome.value == advice.outcome.value
-    needed = advice.needed_fields if sharing or followed else ()
+    awaiting = draft.outcome is not None and awaits_advice(advice)
+    guided = sharing or followed or awaiting
+    needed = advice.needed_fields if guided else ()
     answer = draft.answers.get
     identifies = answer("identifies_living_person") != "no"
-    problems = _problems(draft, advice, sharing or followed)
+    problems = _problems(draft, advice, guided)
 
     found: list[Requirement] = []
 
@@ -219,7 +247,13 @@ def requirements(draft: Draft) -> Requirements:
     if answer("consent") not in POSITIONS:
         ask("consent_position", draft.consent_position is not None)
     if sharing:
-        if draft.consent_position in OVERRIDDEN:
+        # Asked wherever the guidance needs it, not only over a refusal: sharing
+        # confidential information without consent in the public interest needs the
+        # same facts, and a page that never asked could never satisfy the service.
+        if (
+            draft.consent_position in OVERRIDDEN
+            or RecordField.CONSENT_OVERRIDE_JUSTIFICATION in needed
+        ):
             ask(
                 "consent_override_justification",
                 bool(draft.consent_override_justification.strip()),
@@ -228,7 +262,9 @@ def requirements(draft: Draft) -> Requirements:
         if draft.family_informed is False:
             ask("not_told_reason", draft.not_told_reason is not None)
             ask("not_told_review_on", draft.not_told_review_on is not None)
-        if answer("accurate") == "no":
+        # "Not sure" keeps the guidance's requirement (in doubt it is kept), so it is
+        # asked then as well as after a "no".
+        if answer("accurate") == "no" or RecordField.ACCURACY_CAVEATS in needed:
             ask(
                 "accuracy_caveats",
                 bool(draft.accuracy_caveats.strip()),
@@ -236,8 +272,12 @@ def requirements(draft: Draft) -> Requirements:
             )
         if answer("protected_identities") == "yes":
             ask("reveal_protected_reason", bool(draft.reveal_protected_reason.strip()), False)
-    if RecordField.ADVICE_SOUGHT in needed:
-        ask("advice_request_ids", bool(draft.advice_request_ids))
+    if awaiting:
+        # Either will do: the advice page may be left empty, and then why the decision
+        # could not wait is required.
+        ask("advice_request_ids", bool(draft.advice_request_ids), False)
+        if not draft.advice_request_ids:
+            ask("urgent_reason", says_something(draft.urgent_reason))
     return Requirements(
         edition=edition,
         recommendation=advice,
@@ -246,11 +286,36 @@ def requirements(draft: Draft) -> Requirements:
     )
 
 
+NOT_THEIR_CONSENT = frozenset({"parent_or_carer", "adult"})
+"""Answers to ``consent_from`` that say the young person was not the one deciding."""
+
+
+def _not_a_competent_young_person(answers: Mapping[str, str]) -> str | None:
+    """Why "a competent young person asked that their parents are not told" contradicts
+    the answers, or None. Only a young person able to decide for themselves can ask it;
+    an answer left out or "not sure" is not a contradiction."""
+    if answers.get("young_person_competent") == "no":
+        return (
+            "You answered that the young person is not competent to decide for themselves: "
+            "choose another reason for not telling the family, or change that answer"
+        )
+    if answers.get("consent_from") in NOT_THEIR_CONSENT:
+        return (
+            "You answered that consent was for a parent, carer or adult to give, not the young "
+            "person: choose another reason for not telling the family, or change that answer"
+        )
+    return None
+
+
 def _problems(draft: Draft, advice: Recommendation, guided: bool) -> dict[str, str]:
     """What the service would refuse, one message per field: where a field has more than
     one problem, the first found here is the one to fix first."""
     problems: list[tuple[str, str]] = []
     sharing = draft.outcome in SHARING
+    if draft.outcome is not None and awaits_advice(advice) and not _advice_or_urgency(draft):
+        problems.append(("advice_request_ids", NO_ADVICE))
+        if draft.urgent_reason.strip():
+            problems.append(("urgent_reason", NO_WORDS))
     for name, allowed in CODES.items():
         value = getattr(draft, name)
         if value is not None and value not in allowed:
@@ -268,15 +333,38 @@ def _problems(draft: Draft, advice: Recommendation, guided: bool) -> dict[str, s
                 "Consent was refused or withdrawn: give the facts that justify sharing without it",
             )
         )
+    if (
+        sharing
+        and draft.family_informed
+        and draft.answers.get("informing_family_increases_risk") == "yes"
+    ):
+        problems.append(
+            (
+                "family_informed",
+                "You answered that telling the child or family would increase the risk to "
+                "the child: do not tell them, or change that answer",
+            )
+        )
     if sharing and not draft.family_informed and draft.not_told_reason is None:
         problems.append(
             ("not_told_reason", "Say why the child or family will not be told about this sharing")
         )
+    if draft.not_told_reason is NotToldReason.YOUNG_PERSON_ASKED:
+        contradiction = _not_a_competent_young_person(draft.answers)
+        if contradiction:
+            problems.append(("not_told_reason", contradiction))
     if sharing and not draft.family_informed and draft.not_told_review_on is None:
         problems.append(
             (
                 "not_told_review_on",
                 "Say when you will review the decision not to tell the child or family",
+            )
+        )
+    if draft.urgent_reason.strip() and not awaits_advice(advice):
+        problems.append(
+            (
+                "urgent_reason",
+                "Only a decision the guidance said to seek advice on says why it could not wait",
             )
         )
     if draft.withheld_item_ids and draft.outcome is not DecisionOutcome.DO_NOT_SHARE:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -9,7 +10,14 @@ from jigsaw.consent.models import SharingPurpose
 from jigsaw.deadlines.values import Rag
 from jigsaw.records.models import Category, Nature, Verification
 from jigsaw.schemas import CalendarDate, Id, Input, Output
-from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
+from jigsaw.sharing.models import (
+    AdviceRole,
+    ConsentPosition,
+    DecisionOutcome,
+    NotToldReason,
+    RequesterKind,
+    StandaloneKind,
+)
 
 Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
 
@@ -109,6 +117,7 @@ class DecisionIn(Input):
             "consent_override_justification",
             "reveal_protected_reason",
             "accuracy_caveats",
+            "urgent_reason",
         }
     )
 
@@ -120,6 +129,7 @@ class DecisionIn(Input):
     purpose: SharingPurpose
     answers: dict[str, str]
     guidance_edition: str | None = None
+    """The current edition, or none for it: a new decision is never made under an older one."""
     outcome: DecisionOutcome
     reasons: Said
     departure_reason: str = ""
@@ -137,6 +147,9 @@ class DecisionIn(Input):
     accuracy_caveats: str = ""
     withheld_item_ids: list[Id] = Field(default_factory=list)
     """For a decision not to share: the items held back (any version of each)."""
+    urgent_reason: str = ""
+    """Where the guidance said to seek advice and no advice is linked: why the decision
+    could not wait for it."""
 
 
 class SkippedQuestionOut(Output):
@@ -177,6 +190,7 @@ class DecisionOut(Output):
     not_told_review_on: date | None = None
     reveal_protected_reason: str
     accuracy_caveats: str
+    urgent_reason: str = ""
     advice_request_ids: list[int] = Field(default_factory=list)
     withheld_item_ids: list[int] = Field(default_factory=list)
     """The items a decision not to share held back, as the first version of each."""
@@ -205,11 +219,38 @@ DISCLOSABLE_FIELDS = (
     "verification",
 )
 PROTECTED_FIELDS = ("detail", "source")
+ALWAYS_CARRIED = ("nature",)
+"""Fields every disclosed item carries, whichever the sharer chooses: whether it is fact
+or opinion. The 2018 principles and the 2024 advice ask that what is shared be accurate,
+with fact told apart from opinion; a summary read without its marking can pass an
+opinion off as established fact."""
+
+
+def carried_fields(chosen: Iterable[str]) -> list[str]:
+    """The fields a disclosed item carries: those chosen and those always carried, in
+    ``DISCLOSABLE_FIELDS`` order.
+
+    Read through this, never from the stored list alone: disclosures made before the
+    marking was always carried stored only what the sharer ticked, and reading them
+    through here gives them the marking too. The recipient then sees the marking of the
+    version they are shown (the newest, as for every other field), so it always belongs
+    to the summary beside it; the marking of the version that was shared appears as
+    "before" in any correction since that changed it.
+    """
+    wanted = {*chosen, *ALWAYS_CARRIED}
+    return [f for f in DISCLOSABLE_FIELDS if f in wanted]
 
 
 class DisclosedItemIn(Input):
     item_id: Id
-    fields: list[str] = Field(min_length=1)
+    fields: list[str] = Field(
+        min_length=1,
+        description=(
+            "The parts of the item to share, from: " + ", ".join(DISCLOSABLE_FIELDS) + ". "
+            "Whether it is fact or opinion (nature) is always shared with it, "
+            "listed or not."
+        ),
+    )
     reveal_protected: bool = False
 
 
@@ -255,13 +296,21 @@ class ReceivedItem(Output):
     version: int
     corrected: bool
     retracted: bool
-    fields: list[str]
+    fields: list[str] = Field(
+        description="The parts of the item shared; always includes nature (fact or opinion)."
+    )
     occurred_on: date | None = None
     category: Category | None = None
     subtype: str | None = None
     summary: str | None = None
     detail: str | None = None
-    nature: Nature | None = None
+    nature: Nature | None = Field(
+        default=None,
+        description=(
+            "Whether the item is fact or opinion (an opinion is the view of whoever "
+            "recorded it). Always carried; null only where it was not recorded."
+        ),
+    )
     source: str | None = None
     verification: Verification | None = None
     corrections: list[CorrectionShown] = Field(default_factory=list)
@@ -284,3 +333,50 @@ class DisclosureOut(Output):
     revocation_reason: str | None = None
     subject: SubjectDetails | None = None
     items: list[ReceivedItem] = Field(default_factory=list)
+
+
+StatedPurpose = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
+"""A purpose in the requester's words; empty when they gave none."""
+
+
+class StandaloneDecisionIn(Input):
+    """A sharing decision that is not about one child's record with a safeguarding agency:
+    anonymised information shared, or a request refused (``standalone``)."""
+
+    free_text = frozenset({"recipient_or_requester", "information", "stated_purpose", "reasons"})
+
+    kind: StandaloneKind
+    subject_record_id: Id | None = None
+    """One of the deciding agency's own records, where the decision concerns a child it
+    holds (a parent asking who referred them); never another agency's, and never for
+    anonymised sharing, which identifies no one."""
+    recipient_or_requester: Said
+    """Who asked, or whom it went to, in words (a role or an organisation is enough)."""
+    requester_kind: RequesterKind
+    recipient_agency_id: Id | None = None
+    information: Said
+    """What was asked for, or what was shared."""
+    stated_purpose: StatedPurpose = ""
+    outcome: DecisionOutcome
+    """Share for anonymised information; do not share for either refusal."""
+    reasons: Said
+    identifiability_checked: bool = False
+    """Anonymised sharing only, and then required: it was checked that what was shared
+    cannot identify anyone once put with what the recipient already knows."""
+
+
+class StandaloneDecisionOut(Output):
+    id: int
+    agency_id: int
+    decided_by_id: int
+    kind: StandaloneKind
+    subject_record_id: int | None
+    recipient_or_requester: str
+    requester_kind: RequesterKind
+    recipient_agency_id: int | None
+    information: str
+    stated_purpose: str
+    outcome: DecisionOutcome
+    reasons: str
+    identifiability_checked: bool
+    decided_at: datetime

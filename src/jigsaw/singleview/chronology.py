@@ -58,7 +58,7 @@ from jigsaw.sharing.disclosures import (
 )
 from jigsaw.sharing.grants import permitted_disclosures
 from jigsaw.sharing.models import DisclosedItem, Disclosure
-from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, PROTECTED_FIELDS
+from jigsaw.sharing.schemas import DISCLOSABLE_FIELDS, PROTECTED_FIELDS, carried_fields
 from jigsaw.singleview.schemas import AgencyOption, ChronologyEntry, ChronologyFilters, Order
 from jigsaw.sql import among
 
@@ -461,8 +461,10 @@ def grants_for(
 @lru_cache(maxsize=256)
 def _field_list(stored: str) -> tuple[str, ...]:
     """A disclosed item's fields, read from their JSON once per distinct list: a
-    chronology reads hundreds of disclosed items and only a handful of field lists."""
-    return tuple(json.loads(stored))
+    chronology reads hundreds of disclosed items and only a handful of field lists.
+    Whether it is fact or opinion is always among them, even where an older disclosure
+    did not store it (``carried_fields``)."""
+    return tuple(carried_fields(json.loads(stored)))
 
 
 def _protected_identities(

@@ -43,7 +43,8 @@ NATURE_WORDS = {Nature.FACT: "Fact", Nature.OPINION: "Opinion"}
 NOT_SHARED = "Not shared"
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
+    """Text the PDF core fonts can print: see the module's note on Latin-1."""
     return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
@@ -103,10 +104,15 @@ def describe_filters(filters: ChronologyFilters, agency_names: dict[int, str]) -
     return "Filtered: " + "; ".join(parts) if parts else "All the information you can see"
 
 
-class _Document(FPDF):
+class MarkedDocument(FPDF):
+    """A page with its protective marking at the top and "Page n of m" at the foot: every
+    PDF the service makes (the subject access export too) is one of these."""
+
+    marking = MARKING
+
     def header(self) -> None:
         self.set_font("Helvetica", "B", 8)
-        self.cell(0, 5, MARKING, new_x="LMARGIN", new_y="NEXT", align="C")
+        self.cell(0, 5, self.marking, new_x="LMARGIN", new_y="NEXT", align="C")
         self.ln(2)
 
     def footer(self) -> None:
@@ -121,7 +127,7 @@ def _timeline(pdf: FPDF, entries: Sequence[ChronologyEntry]) -> None:
     The same drawing as the page's, without tooltips (a PDF has no hover) and with its
     text in Latin-1 like the rest of the document.
     """
-    svg = pictures.timeline(entries, titles=False, text=_latin1)
+    svg = pictures.timeline(entries, titles=False, text=latin1)
     width = pdf.epw
     height = width * pictures.timeline_height(entries) / pictures.WIDTH
     room = pdf.eph - 20
@@ -145,19 +151,19 @@ def chronology_pdf(
     filters_text: str,
     entries: Sequence[ChronologyEntry],
 ) -> bytes:
-    pdf = _Document(orientation="landscape", format="A4")
-    pdf.set_title(_latin1(title))
+    pdf = MarkedDocument(orientation="landscape", format="A4")
+    pdf.set_title(latin1(title))
     pdf.set_creator("Jigsaw")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 8, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     stamp = f"{prepared_at:%d %B %Y at %H:%M} UTC"
     pdf.multi_cell(
         0,
         5,
-        _latin1(f"Prepared by {prepared_by} on {stamp}. {filters_text}. {len(entries)} entries."),
+        latin1(f"Prepared by {prepared_by} on {stamp}. {filters_text}. {len(entries)} entries."),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -180,9 +186,9 @@ def chronology_pdf(
         for entry in entries:
             row = table.row()
             row.cell(_day(entry.occurred_on) if "occurred_on" in entry.fields else NOT_SHARED)
-            row.cell(_latin1(f"{entry.agency_name}\n{_words(AgencyKind(entry.agency_kind))}"))
-            row.cell(_latin1(_kind(entry)))
-            row.cell(_latin1(_what(entry)))
+            row.cell(latin1(f"{entry.agency_name}\n{_words(AgencyKind(entry.agency_kind))}"))
+            row.cell(latin1(_kind(entry)))
+            row.cell(latin1(_what(entry)))
             nature = (
                 NATURE_WORDS[entry.nature]
                 if "nature" in entry.fields and entry.nature

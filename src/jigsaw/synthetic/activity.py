@@ -47,6 +47,7 @@ SHARE_ANSWERS = {
     "consent": "not_sought_would_increase_risk",
     "other_lawful_basis": "yes",
     "recipient_role": "yes",
+    "secure_and_timely": "yes",
     "relevance": "all",
     "special_category_data": "no",
     "art9_condition": "no",

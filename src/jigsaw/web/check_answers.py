@@ -212,4 +212,12 @@ class CheckAnswers:
                 for a in self.advice_used
             )
             rows.append(_row("Advice you relied on", advice or "None", self._url("advice")))
+        if asked.asks("urgent_reason"):
+            rows.append(
+                _row(
+                    "Why your decision could not wait for advice",
+                    draft.urgent_reason,
+                    self._url(FIELD_STEPS["urgent_reason"]),
+                )
+            )
         return Section("Your decision", rows)

@@ -17,7 +17,7 @@ from jigsaw.db import Database
 from jigsaw.errors import NotPermitted
 from jigsaw.people.schemas import AgencyRecordOut
 from jigsaw.policy.actor import Actor
-from jigsaw.sharing import decisions, disclosures, requests
+from jigsaw.sharing import decisions, disclosures, requests, standalone
 from jigsaw.sharing.schemas import DisclosureOut
 from jigsaw.singleview import service as singleview
 from jigsaw.web.disclosure_pages import disclosure_state
@@ -66,6 +66,7 @@ def child_sections(db: Database, actor: Actor, record: AgencyRecordOut) -> dict[
     return {
         "names": Names(db),
         "decisions": decisions.decisions_about(db, actor, record.id),
+        "other_decisions": standalone.standalone_about(db, actor, record.id),
         "made": made,
         "made_states": {d.id: disclosure_state(d, today) for d in made},
         "received": received,

@@ -55,6 +55,7 @@ FIELD_STEPS: dict[str, str] = {
     "accuracy_caveats": "accuracy",
     "reveal_protected_reason": "protected",
     "advice_request_ids": "advice",
+    "urgent_reason": "could-not-wait",
 }
 """Where on the journey each field of a decision is answered, for error links."""
 
@@ -115,7 +116,8 @@ class Journey:
 
     @property
     def needs_advice(self) -> bool:
-        """The guidance said seek advice, and the record must say what advice was had."""
+        """The guidance said seek advice, and the record must say what advice was had, or
+        (on the next page) why the decision could not wait for it."""
         return self.requirements.asks("advice_request_ids")
 
     def _by_step(self) -> dict[str, Requirement]:
@@ -213,6 +215,7 @@ class Journey:
                 "not_told_review_on": kept("review", draft.not_told_review_on, None),
                 "withheld_item_ids": kept("held-back", draft.withheld_item_ids, []),
                 "advice_request_ids": kept("advice", draft.advice_request_ids, []),
+                "urgent_reason": kept("could-not-wait", draft.urgent_reason, ""),
                 "reveal_protected_reason": kept("protected", draft.reveal_protected_reason, ""),
                 "accuracy_caveats": kept("accuracy", draft.accuracy_caveats, ""),
             }

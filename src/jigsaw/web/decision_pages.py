@@ -385,8 +385,13 @@ def recommendation_page(request: Request, record_id: str, actor: Viewer, db: DB)
         return journey
     record = people.view_agency_record(db, actor, ident)
     advice_asked = my_advice(db, actor, ident)
+    in_doubt = [
+        (journey.edition.question(q).text, step_url(ident, question_step(q)))
+        for q in journey.recommendation.in_doubt
+    ]
     context = {
         "title": labels.RECOMMENDATIONS[journey.recommendation.outcome.value],
+        "in_doubt": in_doubt,
         "record": record,
         "recommendation": journey.recommendation,
         "recipient": agency_name(db, journey.draft.recipient_agency_id),
@@ -474,6 +479,8 @@ def _fix_at(journey: Journey, field: str) -> str:
     step = FIELD_STEPS.get(field)
     if field == "consent_position" and step not in steps:
         step = question_step("consent")
+    if step is None and question_step(field) in steps:
+        step = question_step(field)  # an answer the service checked against a record
     if step in steps:
         return step_url(journey.draft.subject_record_id, step)
     return "#record-decision"

@@ -1,9 +1,10 @@
 """After a decision: its confirmation, choosing exactly what to share, and what follows.
 
-The sharer chooses items and fields (never the whole record by default) and an
-expiry, checks, and shares; the choice waits in a sealed draft on the server
-(``drafts``) until then. The recipient's "Shared with me" shows only the disclosed fields, each
-item's newest version, with an acknowledgement; the sharer's "Shared by us" can revoke.
+The sharer chooses items and fields (never the whole record by default; whether each
+item is fact or opinion always goes with it) and an expiry, checks, and shares; the
+choice waits in a sealed draft on the server (``drafts``) until then. The recipient's
+"Shared with me" shows only the disclosed fields, each item's newest version, with an
+acknowledgement; the sharer's "Shared by us" can revoke.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import AfterValidator, Field, ValidationError, create_model
 
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
-from jigsaw.guidance import load_edition
+from jigsaw.guidance import load_version
 from jigsaw.identity.dependencies import DB, RecentlyAuthenticatedActor
 from jigsaw.people import service as people
 from jigsaw.policy.actor import Actor
@@ -28,12 +30,14 @@ from jigsaw.records.schemas import ItemOut
 from jigsaw.sharing import decisions, disclosures
 from jigsaw.sharing.requirements import SHARING
 from jigsaw.sharing.schemas import (
+    ALWAYS_CARRIED,
     DISCLOSABLE_FIELDS,
     DecisionOut,
     DisclosedItemIn,
     DisclosureIn,
     DisclosureOut,
     RevocationIn,
+    carried_fields,
 )
 from jigsaw.web import drafts, labels
 from jigsaw.web.check_answers import held_back_row, skipped_rows
@@ -59,6 +63,9 @@ from jigsaw.web.templating import redirect, render
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_DAYS = 30
+CHOSEN_FIELDS = tuple(f for f in DISCLOSABLE_FIELDS if f not in ALWAYS_CARRIED)
+"""The parts the sharer ticks; whether an item is fact or opinion goes with it always, so
+it is shown as included rather than offered as a box that could be left unticked."""
 EXPIRY_LABEL = "the date the recipient's access ends"
 
 
@@ -73,7 +80,7 @@ def _record_rows(db: Database, actor: Actor, decision: DecisionOut) -> list[dict
     """What the decision record holds beyond its outcome: every answer given, the
     questions not asked and why, the items held back and when not telling the family
     will be reviewed."""
-    edition = load_edition(decision.guidance_edition)
+    edition = load_version(decision.guidance_edition, decision.guidance_version)
     rows: list[dict[str, Any]] = []
     for question in edition.questions:
         answer = decision.answers.get(question.id)
@@ -91,6 +98,30 @@ def _record_rows(db: Database, actor: Actor, decision: DecisionOut) -> list[dict
             {
                 "key": {"text": "When not telling the family will be reviewed"},
                 "value": {"text": labels.long_date(decision.not_told_review_on)},
+            }
+        )
+    rows.extend(advice_rows(decision))
+    return rows
+
+
+def advice_rows(decision: DecisionOut) -> list[dict[str, Any]]:
+    """The advice the decision links, and why it could not wait for advice if it says so:
+    where the guidance said to seek advice, the record holds one or the other."""
+    rows: list[dict[str, Any]] = []
+    if decision.advice_request_ids:
+        links = Markup("").join(
+            Markup('<li><a class="govuk-link" href="/advice/{}">Advice request {}</a></li>').format(
+                i, i
+            )
+            for i in decision.advice_request_ids
+        )
+        listed = Markup('<ul class="govuk-list">') + links + Markup("</ul>")
+        rows.append({"key": {"text": "Advice linked"}, "value": {"html": listed}})
+    if decision.urgent_reason:
+        rows.append(
+            {
+                "key": {"text": "Why the decision could not wait for advice"},
+                "value": {"text": decision.urgent_reason},
             }
         )
     return rows
@@ -176,7 +207,8 @@ def _items_page(
             decision.recipient_agency_id, decision.recipient_practitioner_id
         ),
         "items": _choosable(db, actor, decision),
-        "fields": DISCLOSABLE_FIELDS,
+        "fields": CHOSEN_FIELDS,
+        "always": ALWAYS_CARRIED,
         "chosen": draft.fields,
         "reveal": draft.reveal_protected,
         "column": "govuk-grid-column-full",
@@ -207,7 +239,7 @@ def items_chosen(
     draft.fields = {
         item.id: chosen
         for item in items
-        if (chosen := [f for f in DISCLOSABLE_FIELDS if f in getattr(ticked, f"fields_{item.id}")])
+        if (chosen := [f for f in CHOSEN_FIELDS if f in getattr(ticked, f"fields_{item.id}")])
     }
     draft.reveal_protected = [
         item.id
@@ -311,7 +343,7 @@ def _chosen_items(
     db: Database, actor: Actor, decision: DecisionOut, draft: DisclosureDraft
 ) -> list[Chosen]:
     return [
-        Chosen(item, draft.fields[item.id], item.id in draft.reveal_protected)
+        Chosen(item, carried_fields(draft.fields[item.id]), item.id in draft.reveal_protected)
         for item in _choosable(db, actor, decision)
         if item.id in draft.fields
     ]

@@ -30,6 +30,7 @@ from jigsaw.db import Database
 from jigsaw.drafts import service as store
 from jigsaw.drafts.service import Owner
 from jigsaw.errors import NotSignedIn
+from jigsaw.guidance import load_edition
 from jigsaw.identity import sessions
 from jigsaw.identity.dependencies import actor_of, get_settings_for, work_of
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
@@ -37,6 +38,7 @@ from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReaso
 DECISION_KEY = "decision_draft"
 DISCLOSURE_KEY = "disclosure_draft"
 RECORDING_KEY = "recording_draft"
+STANDALONE_KEY = "standalone_decision_draft"
 
 
 class _Draft(BaseModel):
@@ -85,6 +87,7 @@ class DecisionDraft(_Draft):
     reveal_protected_reason: str = ""
     advice_request_ids: list[int] = Field(default_factory=list)
     withheld_item_ids: list[int] = Field(default_factory=list)
+    urgent_reason: str = ""
 
 
 class DisclosureDraft(_Draft):
@@ -108,6 +111,17 @@ class RecordingDraft(_Draft):
     record_id: int
     kind: str
     answers: dict[str, Any] = Field(default_factory=dict)
+
+
+class StandaloneDraft(_Draft):
+    """A decision not about one child's record (anonymised sharing, a refusal), from its
+    question page to its check answers page: the answers as the page's form model wrote
+    them, and the agency's record of the child where one was named."""
+
+    slot: ClassVar[str] = STANDALONE_KEY
+
+    answers: dict[str, Any] = Field(default_factory=dict)
+    subject_record_id: int | None = None
 
 
 D = TypeVar("D", bound=_Draft)
@@ -186,9 +200,27 @@ def _save(request: Request, draft: _Draft) -> None:
 
 
 def load_decision(request: Request, record_id: int) -> DecisionDraft | None:
-    """The draft decision about this child, if one is under way."""
+    """The draft decision about this child, if one is under way, on the current edition."""
     draft = _load(request, DecisionDraft)
-    return draft if draft is not None and draft.subject_record_id == record_id else None
+    if draft is None or draft.subject_record_id != record_id:
+        return None
+    return on_current_edition(draft)
+
+
+def on_current_edition(draft: DecisionDraft) -> DecisionDraft:
+    """The draft moved to the current guidance edition, if a new one came out after it
+    was started: a decision is only ever recorded under the current edition.
+
+    Answers to questions the current edition still asks, with an answer it still offers,
+    are kept; the others are dropped, so the pages ask them again (or ask the new
+    questions) before the check answers page. Everything else in the draft is kept.
+    """
+    current = load_edition(None)
+    if draft.edition == current.edition:
+        return draft
+    allowed = {q.id: q.allowed for q in current.questions}
+    kept = {q: a for q, a in draft.answers.items() if a in allowed.get(q, ())}
+    return draft.model_copy(update={"edition": current.edition, "answers": kept})
 
 
 def save_decision(request: Request, draft: DecisionDraft) -> None:
@@ -213,6 +245,14 @@ def load_recording(request: Request, record_id: int, kind: str) -> RecordingDraf
 
 
 def save_recording(request: Request, draft: RecordingDraft) -> None:
+    _save(request, draft)
+
+
+def load_standalone(request: Request) -> StandaloneDraft | None:
+    return _load(request, StandaloneDraft)
+
+
+def save_standalone(request: Request, draft: StandaloneDraft) -> None:
     _save(request, draft)
 
 

@@ -18,7 +18,14 @@ from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import Category, Nature, Verification
 from jigsaw.records.types import shipped_types
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
-from jigsaw.sharing.models import AdviceRole, ConsentPosition, DecisionOutcome, NotToldReason
+from jigsaw.sharing.models import (
+    AdviceRole,
+    ConsentPosition,
+    DecisionOutcome,
+    NotToldReason,
+    RequesterKind,
+    StandaloneKind,
+)
 
 CATEGORIES: dict[Category, str] = {
     Category.CHILD_WELFARE: "Child's welfare",
@@ -88,6 +95,17 @@ def in_sentence(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
+def person_name(record: object) -> str:
+    """A record's name as recorded, or "Name not recorded": an agency may know a baby or
+    a referral's subject by date of birth, NHS number and address alone."""
+    name = " ".join(
+        part
+        for part in (getattr(record, "given_name", ""), getattr(record, "family_name", ""))
+        if part
+    )
+    return name or "Name not recorded"
+
+
 def long_date(value: date | None) -> str:
     """GOV.UK style dates: "4 March 2016", no leading zero."""
     if value is None:
@@ -128,6 +146,41 @@ OUTCOME_HINTS: dict[DecisionOutcome, str] = {
     "agency that asked if this answers a request.",
 }
 
+STANDALONE_KINDS: dict[StandaloneKind, str] = {
+    StandaloneKind.ANONYMISED_SHARE: "Share anonymised information",
+    StandaloneKind.REFUSED_NO_SAFEGUARDING_ROLE: (
+        "Refuse a request from someone without a safeguarding role"
+    ),
+    StandaloneKind.REFUSED_NO_PURPOSE: "Refuse a request that gave no purpose",
+}
+
+STANDALONE_KIND_HINTS: dict[StandaloneKind, str] = {
+    StandaloneKind.ANONYMISED_SHARE: (
+        "Figures or a case description that identify nobody, for example termly counts "
+        "of children on child protection plans for the safeguarding partnership."
+    ),
+    StandaloneKind.REFUSED_NO_SAFEGUARDING_ROLE: (
+        "For example a parent asking who made a referral, a landlord, a journalist or a "
+        "member of the public."
+    ),
+    StandaloneKind.REFUSED_NO_PURPOSE: (
+        "From anyone, another agency too, who did not say why they need the information."
+    ),
+}
+
+REQUESTER_KINDS: dict[RequesterKind, str] = {
+    RequesterKind.PARENT_OR_CARER: "A parent or carer",
+    RequesterKind.OTHER_FAMILY_MEMBER: "Another family member",
+    RequesterKind.LANDLORD: "A landlord or letting agent",
+    RequesterKind.JOURNALIST_OR_MEDIA: "A journalist or the media",
+    RequesterKind.MEMBER_OF_PUBLIC: "A member of the public",
+    RequesterKind.ORGANISATION_NO_SAFEGUARDING: (
+        "An organisation without a safeguarding or support role"
+    ),
+    RequesterKind.SAFEGUARDING_AGENCY: "A safeguarding agency or partnership",
+    RequesterKind.OTHER: "Someone else",
+}
+
 DECIDED: dict[str, str] = {
     DecisionOutcome.SHARE: "to share",
     DecisionOutcome.SHARE_IN_PART: "to share some",
@@ -165,6 +218,9 @@ NOT_TOLD_REASONS: dict[NotToldReason, str] = {
     NotToldReason.VIOLENCE: "Telling them could provoke violence",
     NotToldReason.CHILD_WITHDRAWAL: "Telling them could make the child withdraw",
     NotToldReason.PREJUDICE_ENQUIRY: "Telling them could get in the way of an enquiry",
+    NotToldReason.YOUNG_PERSON_ASKED: (
+        "A young person competent to decide asked that their parents are not told"
+    ),
 }
 
 ADVICE_ROLES: dict[AdviceRole, str] = {
@@ -279,8 +335,14 @@ ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.ITEM_VIEWED: "Looked at an item of information",
     AuditAction.REQUEST_VIEWED: "Looked at a request for information",
     AuditAction.DECISION_VIEWED: "Looked at a sharing decision",
+    AuditAction.STANDALONE_DECISION_VIEWED: (
+        "Looked at a sharing decision that is not about one child's record"
+    ),
     AuditAction.DISCLOSURE_VIEWED: "Looked at information shared with them",
     AuditAction.REGISTER_VIEWED: "Looked at the disclosure register",
+    AuditAction.SUBJECT_ACCESS_EXPORTED: (
+        "Exported the disclosure register for a subject access request"
+    ),
     AuditAction.ACCESS_LOG_VIEWED: "Looked at the access log",
     AuditAction.DECISIONS_EXPORTED: "Exported a child's decisions",
     AuditAction.BREAK_GLASS_STARTED: "Used emergency access (break glass)",
@@ -335,12 +397,14 @@ LAWFUL_BASES: dict[str, str] = {
     Art6Basis.RECOGNISED_LEGITIMATE_INTEREST: "Recognised legitimate interest: safeguarding",
     Art6Basis.CONSENT: "Consent",
     Art9Condition.SAFEGUARDING_SCH1_PARA18: "Safeguarding of children and individuals at risk",
+    Art9Condition.UNLAWFUL_ACTS_SCH1_PARA10: "Preventing or detecting unlawful acts",
     Art9Condition.SOCIAL_PROTECTION: "Social protection law",
     Art9Condition.HEALTH_AND_SOCIAL_CARE: "Health or social care",
     Art9Condition.VITAL_INTERESTS: "Vital interests",
     Art9Condition.LEGAL_CLAIMS: "Legal claims and courts",
     Art9Condition.EXPLICIT_CONSENT: "Explicit consent",
     Art10Condition.SAFEGUARDING_SCH1_PARA18: "Safeguarding of children and individuals at risk",
+    Art10Condition.UNLAWFUL_ACTS_SCH1_PARA10: "Preventing or detecting unlawful acts",
     Art10Condition.LEGAL_CLAIMS_SCH1_PARA33: "Legal claims",
     Art10Condition.STATUTORY_PURPOSES_SCH1_PARA6: "Statutory and government purposes",
 }

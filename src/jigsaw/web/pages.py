@@ -24,6 +24,7 @@ from jigsaw.web import (
     people_pages,
     record_pages,
     request_pages,
+    standalone_pages,
 )
 from jigsaw.web.forms import viewer
 from jigsaw.web.routes import router
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
         linkage_pages,
         item_pages,
         people_pages,
+        standalone_pages,
     ):
         app.include_router(pages.router)
     app.include_router(singleview_router, dependencies=[Depends(viewer)])

@@ -88,16 +88,25 @@ def _bases(codes: list[str]) -> list[Choice]:
     return [Choice(c, labels.LAWFUL_BASES[c], DESCRIPTIONS[c]) for c in codes]
 
 
+def _none_applies(journey: Journey, field: str, question: str) -> bool:
+    """Whether "none applies" is offered: not where the practitioner said a condition
+    exists, nor where the guidance requires one (where significant harm is suspected it
+    asks for the condition that lets the details showing the risk be shared, so leaving
+    them out, and sharing only in part, is never put to the practitioner as the way on)."""
+    asked = journey.requirements.get(field)
+    return journey.answer(question) != "yes" and not (asked is not None and asked.required)
+
+
 def _art9(journey: Journey) -> list[Choice]:
     found = _bases([c.value for c in Art9Condition])
-    if journey.answer("art9_condition") != "yes":
+    if _none_applies(journey, "art9_condition", "art9_condition"):
         found.append(Choice(NO_CONDITION, "None applies: leave special category data out"))
     return found
 
 
 def _art10(journey: Journey) -> list[Choice]:
     found = _bases([c.value for c in Art10Condition])
-    if journey.answer("art10_condition") != "yes":
+    if _none_applies(journey, "art10_condition", "art10_condition"):
         found.append(Choice(NO_CONDITION, "None applies: leave criminal offence data out"))
     return found
 
@@ -214,8 +223,9 @@ TEXT_PAGES: dict[str, TextPage] = {
     "consent-override": TextPage(
         "consent_override_justification",
         "Why are you sharing without consent?",
-        "Consent was refused or withdrawn. Give the facts that show the child's safety "
-        "or welfare outweighs the refusal.",
+        "Consent was refused or withdrawn, or you are sharing confidential information "
+        "without it in the public interest. Give the facts that justify it: the risk, and "
+        "why sharing is necessary and proportionate.",
         "Give the facts that justify sharing without consent",
     ),
     "accuracy": TextPage(
@@ -231,6 +241,14 @@ TEXT_PAGES: dict[str, TextPage] = {
         "must know who they are, say why. Otherwise leave this blank.",
         "",
         optional=True,
+    ),
+    "could-not-wait": TextPage(
+        "urgent_reason",
+        "Why could this decision not wait for advice?",
+        "The guidance recommends seeking advice before you decide, and you have not linked "
+        "any. Say why you could not wait: for example, a child was in immediate danger, "
+        "or it was out of hours and no one you could ask was reachable.",
+        "Say why this decision could not wait for advice, or link the advice you had",
     ),
 }
 
@@ -259,7 +277,14 @@ def _text_page(
 ) -> Response:
     page = TEXT_PAGES[step]
     recommended = labels.RECOMMENDATIONS[journey.recommendation.outcome.value]
-    context = {"title": page.title, "page": page, "value": value, "recommended": recommended}
+    context = {
+        "title": page.title,
+        "page": page,
+        "value": value,
+        "recommended": recommended,
+        "ask_url": step_url(journey.draft.subject_record_id, "ask-advice"),
+        "advice_url": step_url(journey.draft.subject_record_id, "advice"),
+    }
     return journey_page(request, journey, step, "sharing/text.html", context, errors)
 
 
@@ -299,6 +324,13 @@ def family_answered(
     if answered is None:
         return _family_page(request, journey, form.text("family_informed"), by_field(found))
     journey.draft.family_informed = answered.family_informed == "yes"
+    asked = journey.requirements.get("family_informed")
+    if asked is not None and asked.problem:
+        # The service would refuse it (telling them after answering that it would
+        # increase the risk), so say so here, on the answer, not at the end.
+        return _family_page(
+            request, journey, answered.family_informed, {"family_informed": asked.problem}
+        )
     return step_saved(request, db, actor, journey.draft)
 
 
@@ -336,7 +368,11 @@ NO_ADVICE = "Select the advice you had. If you have none yet, ask for advice"
 
 
 class AdviceLinked(PageForm):
-    """The advice relied on; any not offered to this practitioner is left out, not refused."""
+    """The advice relied on; any not offered to this practitioner is left out, not refused.
+
+    Where the guidance said to seek advice, none may be chosen here: the next page then
+    asks why the decision could not wait for it.
+    """
 
     advice_request_ids: Annotated[list[Id], Says(NO_ADVICE)] = []
 
@@ -352,7 +388,7 @@ def advice_linked(
     offered = {a.id for a in answered_advice(db, actor, ident)}
     linked, found = validate_form(form, AdviceLinked)
     chosen = [i for i in (linked.advice_request_ids if linked else []) if i in offered]
-    if linked is None or (journey.needs_advice and not chosen):
+    if linked is None:
         errors = by_field(found) or {"advice_request_ids": NO_ADVICE}
         return _advice_page(request, db, actor, journey, [str(i) for i in chosen], errors)
     journey.draft.advice_request_ids = chosen

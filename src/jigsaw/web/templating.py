@@ -77,6 +77,7 @@ def _environment() -> Environment:
     # The GOV.UK macros test for absent options, so undefined must stay lenient.
     env = Environment(loader=loader, autoescape=True)
     env.filters["long_date"] = labels.long_date
+    env.filters["person_name"] = labels.person_name
     env.filters["nhs_number"] = labels.nhs_number
     env.filters["category"] = labels.category
     env.filters["subtype"] = labels.subtype

@@ -1,0 +1,1 @@
+"""Bringing an agency's records in from a file (``jigsaw import``)."""

@@ -1,0 +1,291 @@
+"""Reading an agency's file of records: CSV with a header row, or JSON Lines.
+
+Both carry the same fields (``COLUMNS``, ``identifier:<scheme>`` for identifiers,
+``role`` optional). An empty value is a missing one. A file whose header cannot be
+read as records (a column missing, one nobody knows, a scheme that does not exist) is
+refused before anything is written; a row that cannot be read is a problem of that row
+only, reported with its line and put in the quarantine file, and the rest go in.
+
+A missing name is stored as an empty string: the columns are not nullable, the pages
+show an empty name as "not known", and linkage treats it as missing, not as a name
+that disagrees.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from jigsaw.errors import InvalidInput
+from jigsaw.people import identifiers as schemes
+from jigsaw.people.identifiers import IdentifierScheme, InvalidIdentifier
+from jigsaw.people.models import PersonRole, Sex
+from jigsaw.people.schemas import AgencyRecordIn
+
+COLUMNS = (
+    "local_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "address",
+    "postcode",
+    "nhs_number",
+)
+"""Every file has these (a value may be empty); ``role`` and identifiers are optional."""
+OPTIONAL = ("role",)
+LINE = "line"
+"""The column a quarantine file adds; a corrected quarantine file can be imported again."""
+IDENTIFIER_PREFIX = "identifier:"
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_SEX = {
+    "f": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "m": Sex.MALE,
+    "male": Sex.MALE,
+    "u": Sex.UNKNOWN,
+    "unknown": Sex.UNKNOWN,
+}
+
+
+class ImportedRecord(AgencyRecordIn):
+    """A record as an agency's file gives it: held to exactly the rules a record made over
+    the API is (a name may be missing, stored empty, as long as something identifies the
+    person)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    local_id: str
+    field: str
+    message: str
+
+
+@dataclass
+class Layout:
+    """The columns of one file and what each means."""
+
+    file_format: str
+    columns: list[str]
+    identifier_columns: dict[str, IdentifierScheme] = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    """One row as read: its line, its values by column (None when empty), and the text
+    to write to the quarantine file if it is refused."""
+
+    line: int
+    values: dict[str, Any]
+    raw: Any
+
+
+def file_format(path: Path) -> str:
+    found = FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise InvalidInput.one(
+            path.name, "Give a .csv file (with a header row) or a .jsonl file (JSON Lines)"
+        )
+    return found
+
+
+def layout_of(path: Path, columns: list[str], fmt: str) -> Layout:
+    """The file's layout from its header, or a refusal naming what is wrong with it."""
+    names = [c.strip() for c in columns]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise InvalidInput.one(path.name, f"The header repeats {', '.join(repeated)}")
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        raise InvalidInput.one(
+            path.name,
+            f"The header has no {', '.join(missing)} column: the first row must name the "
+            f"columns, at least {','.join(COLUMNS)}",
+        )
+    layout = Layout(fmt, names)
+    unknown = []
+    for name in names:
+        if name.startswith(IDENTIFIER_PREFIX):
+            try:
+                layout.identifier_columns[name] = schemes.scheme_named(
+                    name.removeprefix(IDENTIFIER_PREFIX)
+                )
+            except InvalidIdentifier as invalid:
+                raise InvalidInput.one(path.name, f"Column {name}: {invalid}") from None
+        elif name not in COLUMNS and name not in OPTIONAL and name != LINE:
+            unknown.append(name)
+    if unknown:
+        raise InvalidInput.one(
+            path.name,
+            f"The header has columns nobody knows: {', '.join(unknown)} (identifiers are "
+            f"columns named identifier:<scheme>, e.g. identifier:upn)",
+        )
+    return layout
+
+
+def _empty_is_missing(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # an NHS number or a local id written as a JSON number
+    return value
+
+
+def read_csv(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
+    reader = csv.reader(handle)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput.one(path.name, "The file is empty: it has no header row") from None
+    except csv.Error as error:
+        raise InvalidInput.one(path.name, f"The header cannot be read as CSV ({error})") from None
+    layout = layout_of(path, header, "csv")
+    width = len(layout.columns)
+
+    def rows() -> Iterator[Row]:
+        line = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield Row(line, {"__unreadable__": f"The row cannot be read as CSV ({error})"}, [])
+                line = reader.line_num + 1
+                continue
+            if not cells:
+                line = reader.line_num + 1
+                continue
+            if len(cells) != width:
+                values: dict[str, Any] = {
+                    "__unreadable__": f"The row has {len(cells)} values; the header has {width}"
+                }
+                if cells:
+                    values["local_id"] = cells[0]
+            else:
+                values = {
+                    c: _empty_is_missing(v) for c, v in zip(layout.columns, cells, strict=True)
+                }
+            yield Row(line, values, cells)
+            line = reader.line_num + 1
+
+    return layout, rows()
+
+
+def read_jsonl(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
+    """JSON Lines has no header: every line is an object with the same names a CSV
+    header has (``COLUMNS`` at least); a line naming a field nobody knows is refused."""
+    layout = Layout("jsonl", [*COLUMNS, *OPTIONAL])
+
+    def rows() -> Iterator[Row]:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError:
+                yield Row(number, {"__unreadable__": "The line is not JSON"}, text.rstrip("\n"))
+                continue
+            if not isinstance(data, dict):
+                yield Row(number, {"__unreadable__": "The line is not a JSON object"}, data)
+                continue
+            values: dict[str, Any] = {}
+            for key, value in data.items():
+                if key.startswith(IDENTIFIER_PREFIX) and key not in layout.identifier_columns:
+                    try:
+                        layout.identifier_columns[key] = schemes.scheme_named(
+                            key.removeprefix(IDENTIFIER_PREFIX)
+                        )
+                    except InvalidIdentifier as invalid:
+                        values["__unreadable__"] = f"Field {key}: {invalid}"
+                        continue
+                elif (
+                    key not in COLUMNS
+                    and key not in OPTIONAL
+                    and key != LINE
+                    and not key.startswith(IDENTIFIER_PREFIX)
+                ):
+                    values["__unreadable__"] = f"No field is called {key!r}"
+                    continue
+                values[key] = _empty_is_missing(value)
+            yield Row(number, values, data)
+
+    return layout, rows()
+
+
+def validate(row: Row, layout: Layout, agency_id: int) -> ImportedRecord | list[Problem]:
+    """The row as a record for the agency, or what is wrong with it, field by field."""
+    values = row.values
+    local_id = values.get("local_id")
+    local_id_text = local_id if isinstance(local_id, str) else ""
+    if "__unreadable__" in values:
+        return [Problem(row.line, local_id_text, "", values["__unreadable__"])]
+    data: dict[str, Any] = {
+        "agency_id": agency_id,
+        "local_id": local_id,
+        "role": values.get("role") or PersonRole.CHILD.value,
+    }
+    problems: list[Problem] = []
+    for name in ("given_name", "family_name", "date_of_birth", "address", "postcode", "nhs_number"):
+        value = values.get(name)
+        if value is not None:
+            data[name] = value
+    if data.get("address") is None:
+        data.pop("address", None)
+    sex = values.get("sex")
+    if sex is not None:
+        known = _SEX.get(str(sex).strip().lower())
+        if known is None:
+            problems.append(
+                Problem(row.line, local_id_text, "sex", "Sex must be female, male or unknown")
+            )
+        else:
+            data["sex"] = known
+    given: list[tuple[str, dict[str, Any]]] = []
+    for column, scheme in layout.identifier_columns.items():
+        value = values.get(column)
+        if value is not None:
+            given.append((column, {"scheme": scheme, "value": value}))
+    data["identifiers"] = [d for _, d in given]
+    if local_id is None:
+        data.pop("local_id")
+    try:
+        record = ImportedRecord.model_validate(data)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            location = error["loc"]
+            column = str(location[0]) if location else ""
+            if column == "identifiers" and len(location) > 1 and isinstance(location[1], int):
+                column = given[location[1]][0]
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "missing":
+                message = "This must be given"
+            problems.append(Problem(row.line, local_id_text, column, message))
+        return problems
+    return problems or record
+
+
+def quarantine_header(layout: Layout) -> list[str]:
+    return [LINE, *(c for c in layout.columns if c != LINE)]
+
+
+def quarantine_csv_row(row: Row, layout: Layout) -> list[str]:
+    cells = [c for c, name in zip(row.raw, layout.columns, strict=False) if name != LINE]
+    if len(row.raw) != len(layout.columns):
+        cells = list(row.raw)
+    return [str(row.line), *cells]
+
+
+def quarantine_jsonl_row(row: Row) -> str:
+    if isinstance(row.raw, dict):
+        body = {k: v for k, v in row.raw.items() if k != LINE}
+        return json.dumps({LINE: row.line, **body}, ensure_ascii=False)
+    return json.dumps({LINE: row.line, "unreadable": row.raw}, ensure_ascii=False)

@@ -1,0 +1,628 @@
+"""Importing an agency's records from a file, as that agency's service.
+
+The file is read as a stream and written in batches (``DEFAULT_BATCH_SIZE`` rows), each
+batch one transaction holding its records, their identifiers, the import's counts and
+the batch's audit entry, so a run killed at any moment leaves whole batches in and
+nothing of the one it was writing. Running the same file again finishes the job: a
+row is matched to the agency's record by its local id, and a record whose every field
+and identifier already says what the row says is left alone ("unchanged"), so batches
+already in create nothing twice. A row that says something else updates the record
+(its identifiers become the row's); the batch's audit entry lists the records created
+and updated, by id.
+
+A row that cannot be read is reported with its line, field and reason, and written to
+the quarantine file (the input's format, with a ``line`` column) for the agency to
+correct and import again; the others go in. Problems name fields and lines, never
+values, and the audit log holds ids and counts only.
+
+New and changed records are then linked one by one with the online match
+(``linkage.service.link_recorded``), as a record a practitioner makes is, so "who knows"
+is current when the import ends. That is a search and a transaction per record; for a
+first load of a whole system, ``link=False`` leaves them for ``jigsaw linkage run``,
+which links in bulk.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from array import array
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from jigsaw.audit import service as audit
+from jigsaw.audit.actions import AuditAction
+from jigsaw.clock import utcnow
+from jigsaw.db import Base, Database
+from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.identity.models import Agency
+from jigsaw.imports.models import ImportState, RecordImport
+from jigsaw.imports.rows import (
+    ImportedRecord,
+    Layout,
+    Problem,
+    Row,
+    file_format,
+    quarantine_csv_row,
+    quarantine_header,
+    quarantine_jsonl_row,
+    read_csv,
+    read_jsonl,
+    validate,
+)
+from jigsaw.linkage.models import MatchKey
+from jigsaw.linkage.service import link_recorded
+from jigsaw.people.identifiers import IdentifierScheme
+from jigsaw.people.models import AgencyRecord, AgencyRecordIdentifier, LinkStatus
+from jigsaw.policy.actor import Actor
+from jigsaw.policy.authorize import Permission, require
+from jigsaw.policy.roles import Role
+from jigsaw.retention.models import Erasure
+
+DEFAULT_BATCH_SIZE = 5_000
+_RECORDS = Base.metadata.tables[AgencyRecord.__tablename__]
+_IDENTIFIERS = Base.metadata.tables[AgencyRecordIdentifier.__tablename__]
+_FIELDS = (
+    "role",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "address",
+    "postcode",
+    "nhs_number",
+)
+_COLUMNS = ("agency_id", "local_id", *_FIELDS)
+_Content = tuple[Any, ...]
+
+
+def agency_service(agency_id: int) -> Actor:
+    """The agency's own service: the system (policy rule S1) acting for one agency, so
+    its records count as the agency's (made by no practitioner, so confirmed) and its
+    audit entries name the agency."""
+    return Actor(practitioner_id=None, agency_id=agency_id, role=Role.SYSTEM, mfa_verified=True)
+
+
+@dataclass
+class ImportReport:
+    file: str
+    sha256: str
+    agency_id: int
+    import_id: int
+    quarantine: Path
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    linked: int = 0
+    completes: list[int] = field(default_factory=list)
+    """Earlier runs of the same file that did not finish, which this one completes."""
+    problems: list[Problem] = field(default_factory=list)
+    to_link: array[int] = field(default_factory=lambda: array("q"))
+    """New, changed and still unlinked records, for the online match after the import."""
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.file}: import {self.import_id} for agency {self.agency_id}, "
+            f"{self.rows} rows: created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}"
+            + (f", linked {self.linked}" if self.linked else ""),
+        ]
+        if self.completes:
+            lines.append(
+                "It completes import "
+                + ", ".join(map(str, self.completes))
+                + " of the same file, which did not finish."
+            )
+        for problem in self.problems:
+            where = f"line {problem.line}" + (
+                f" (local_id {problem.local_id})" if problem.local_id else ""
+            )
+            lines.append(f"  {where}: {problem.field or 'row'}: {problem.message}")
+        if self.rejected:
+            lines.append(
+                f"The {self.rejected} rejected rows are in {self.quarantine}: correct them "
+                "there and import that file."
+            )
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "agency_id": self.agency_id,
+            "import_id": self.import_id,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "linked": self.linked,
+            "completes": self.completes,
+            "quarantine": str(self.quarantine),
+            "problems": [
+                {"line": p.line, "local_id": p.local_id, "field": p.field, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and its number of lines (for the progress bar)."""
+    digest = hashlib.sha256()
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+    return digest.hexdigest(), lines
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Quarantine:
+    """The refused rows, in the input's own format with the line they were on."""
+
+    def __init__(self, path: Path, layout: Layout, handle: IO[str]) -> None:
+        self.path = path
+        self.layout = layout
+        self.handle = handle
+        self.writer = csv.writer(handle) if layout.file_format == "csv" else None
+        if self.writer is not None:
+            self.writer.writerow(quarantine_header(layout))
+
+    def add(self, row: Row) -> None:
+        if self.writer is not None:
+            self.writer.writerow(quarantine_csv_row(row, self.layout))
+        else:
+            self.handle.write(quarantine_jsonl_row(row) + "\n")
+
+
+def import_records(
+    db: Database,
+    agency_id: int,
+    path: Path,
+    *,
+    quarantine: Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    link: bool = True,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import one file of the agency's records; see the module's docstring for how."""
+    actor = agency_service(agency_id)
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, agency_id)
+    fmt = file_format(path)
+    if not path.is_file():
+        raise InvalidInput.one(path.name, f"There is no file {path}")
+    with db.reading() as session:
+        if session.get(Agency, agency_id) is None:
+            raise NotFound("agency", agency_id)
+    sha256, lines = file_digest(path)
+    with ExitStack() as stack:
+        handle = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
+        try:
+            layout, rows = (read_csv if fmt == "csv" else read_jsonl)(path, handle)
+        except UnicodeDecodeError:
+            raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
+        if total is not None:
+            total(max(lines - (1 if fmt == "csv" else 0), 0))
+        report = _start(db, actor, path, sha256, fmt, quarantine)
+        out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
+        held = _Quarantine(quarantine, layout, out)
+        seen: dict[str, int] = {}
+        try:
+            for number, batch in enumerate(_batches(rows, batch_size), start=1):
+                good = _checked(batch, layout, agency_id, seen, report, held)
+                written = _write_batch(db, actor, report, number, good, batch[-1].line, held)
+                report.to_link.extend(written)
+                if progress is not None:
+                    progress(len(batch))
+        except UnicodeDecodeError:
+            raise InvalidInput.one(
+                path.name, "The file is not UTF-8 text (some rows before it went in)"
+            ) from None
+    _finish(db, actor, report)
+    if link:
+        link_imported(db, report)
+    return report
+
+
+def link_imported(
+    db: Database, report: ImportReport, advance: Callable[[int], None] | None = None
+) -> None:
+    """Link the import's new, changed and unlinked records with the online match, each
+    in its own transaction as a practitioner's new record is; a record linked since is
+    left as it is. Killed part-way, importing the file again links the rest (they are
+    unchanged but still unlinked)."""
+    actor = agency_service(report.agency_id)
+    for record_id in report.to_link:
+        link_recorded(db, actor, record_id)
+        report.linked += 1
+        if advance is not None:
+            advance(1)
+
+
+def _start(
+    db: Database, actor: Actor, path: Path, sha256: str, fmt: str, quarantine: Path
+) -> ImportReport:
+    with db.transaction() as session:
+        earlier = list(
+            session.scalars(
+                select(RecordImport).where(
+                    RecordImport.agency_id == actor.agency_id,
+                    RecordImport.sha256 == sha256,
+                    RecordImport.state == ImportState.RUNNING,
+                )
+            )
+        )
+        for run in earlier:
+            run.state = ImportState.INTERRUPTED
+        run = RecordImport(
+            agency_id=actor.agency_id,
+            sha256=sha256,
+            file_format=fmt,
+            state=ImportState.RUNNING,
+            started_at=utcnow(),
+            rows=0,
+            created=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            last_line=0,
+        )
+        session.add(run)
+        session.flush()
+        refs: dict[str, int | str | list[int]] = {
+            "agency": actor.agency_id or 0,
+            "sha256": sha256,
+            "format": fmt,
+        }
+        if earlier:
+            refs["completes"] = [r.id for r in earlier]
+        audit.append(
+            session, actor, AuditAction.RECORDS_IMPORT_STARTED, "record_import", run.id, refs=refs
+        )
+        return ImportReport(
+            file=path.name,
+            sha256=sha256,
+            agency_id=actor.agency_id or 0,
+            import_id=run.id,
+            quarantine=quarantine,
+            completes=[r.id for r in earlier],
+        )
+
+
+def _checked(
+    batch: list[Row],
+    layout: Layout,
+    agency_id: int,
+    seen: dict[str, int],
+    report: ImportReport,
+    held: _Quarantine,
+) -> list[tuple[Row, ImportedRecord]]:
+    """The batch's good rows; the others reported and quarantined."""
+    good: list[tuple[Row, ImportedRecord]] = []
+    for row in batch:
+        report.rows += 1
+        checked = validate(row, layout, agency_id)
+        if isinstance(checked, ImportedRecord):
+            first = seen.setdefault(checked.local_id, row.line)
+            if first == row.line:
+                good.append((row, checked))
+                continue
+            checked = [
+                Problem(
+                    row.line,
+                    checked.local_id,
+                    "local_id",
+                    f"This local_id is already on line {first}: each record once per file",
+                )
+            ]
+        _reject(report, held, row, checked)
+    return good
+
+
+def _reject(report: ImportReport, held: _Quarantine, row: Row, problems: list[Problem]) -> None:
+    report.rejected += 1
+    report.problems.extend(problems)
+    held.add(row)
+
+
+def _content(values: dict[str, Any], identifiers: frozenset[tuple[str, str]]) -> _Content:
+    return (*(values[f] for f in _FIELDS), identifiers)
+
+
+def _write_batch(
+    db: Database,
+    actor: Actor,
+    report: ImportReport,
+    number: int,
+    good: list[tuple[Row, ImportedRecord]],
+    last_line: int,
+    held_back: _Quarantine,
+) -> list[int]:
+    """Write one batch in one transaction; the ids to link after the import.
+
+    Two imports for one agency at once could both create a record for the same local
+    id; the database refuses the second, and its batch is rolled back whole."""
+    try:
+        return _write_batch_once(db, actor, report, number, good, last_line, held_back)
+    except IntegrityError:
+        raise Conflict(
+            "Another import for this agency wrote some of these records at the same time: "
+            "run this import again when it has finished (nothing is imported twice)"
+        ) from None
+
+
+def _write_batch_once(
+    db: Database,
+    actor: Actor,
+    report: ImportReport,
+    number: int,
+    good: list[tuple[Row, ImportedRecord]],
+    last_line: int,
+    held_back: _Quarantine,
+) -> list[int]:
+    now = utcnow()
+    wanted = {r.local_id: r for _, r in good}
+    with db.transaction() as session:
+        existing, erased = _existing(session, report.agency_id, list(wanted))
+        for row, record in good:
+            if record.local_id in erased:
+                del wanted[record.local_id]
+                _reject(
+                    report, held_back, row, [Problem(row.line, record.local_id, "local_id", ERASED)]
+                )
+        new_rows: list[dict[str, Any]] = []
+        new_identifiers: list[list[tuple[IdentifierScheme, str]]] = []
+        changed: list[dict[str, Any]] = []
+        changed_identifiers: list[tuple[int, list[tuple[IdentifierScheme, str]]]] = []
+        unchanged = 0
+        unlinked: list[int] = []
+        for local_id, record in wanted.items():
+            values = {name: getattr(record, name) for name in _COLUMNS}
+            identifiers = [(i.scheme, i.value) for i in record.identifiers]
+            held = existing.get(local_id)
+            if held is None:
+                new_rows.append(
+                    {
+                        **values,
+                        "person_id": None,
+                        "link_status": LinkStatus.UNLINKED,
+                        "match_probability": None,
+                        "created_at": now,
+                        "recorded_by_id": None,
+                    }
+                )
+                new_identifiers.append(identifiers)
+                continue
+            record_id, content, linked = held
+            wanted_content = _content(values, frozenset((s.value, v) for s, v in identifiers))
+            if content == wanted_content:
+                unchanged += 1
+                if not linked:
+                    unlinked.append(record_id)
+                continue
+            changed.append({"b_id": record_id, **{f: values[f] for f in _FIELDS}})
+            changed_identifiers.append((record_id, identifiers))
+        created = _insert(session, new_rows, new_identifiers)
+        updated = _update(session, changed, changed_identifiers)
+        run = session.get(RecordImport, report.import_id)
+        if run is None:  # pragma: no cover - made by this import a moment ago
+            raise NotFound("record import", report.import_id)
+        report.created += len(created)
+        report.updated += len(updated)
+        report.unchanged += unchanged
+        run.rows, run.created, run.updated = report.rows, report.created, report.updated
+        run.unchanged, run.rejected, run.last_line = report.unchanged, report.rejected, last_line
+        audit.append(
+            session,
+            actor,
+            AuditAction.RECORDS_IMPORTED,
+            "record_import",
+            report.import_id,
+            refs={
+                "batch": number,
+                "last_line": last_line,
+                "created": len(created),
+                "updated": len(updated),
+                "unchanged": unchanged,
+                "rejected_so_far": report.rejected,
+                "records_created": created,
+                "records_updated": updated,
+            },
+        )
+    return [*created, *updated, *unlinked]
+
+
+ERASED = "This record was erased under the retention schedule: an import never brings it back"
+
+
+def _among(
+    session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any], values: list[Any]
+) -> ColumnElement[bool]:
+    """``column IN values`` for a batch's thousands of values: one array parameter on
+    PostgreSQL (an IN list of 5,000 placeholders costs more to send and parse than the
+    look-up itself), the IN list on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _existing(
+    session: Session, agency_id: int, local_ids: list[str]
+) -> tuple[dict[str, tuple[int, _Content, bool]], set[str]]:
+    """The agency's records with these local ids (id, content, linked or not), and the
+    local ids of those erased, which an import must not bring back."""
+    if not local_ids:
+        return {}, set()
+    found: dict[str, tuple[int, dict[str, Any], bool]] = {}
+    for row in session.execute(
+        select(
+            AgencyRecord.id,
+            AgencyRecord.local_id,
+            AgencyRecord.person_id,
+            *(getattr(AgencyRecord, f) for f in _FIELDS),
+        ).where(
+            AgencyRecord.agency_id == agency_id, _among(session, AgencyRecord.local_id, local_ids)
+        )
+    ):
+        mapping = row._mapping
+        found[row.local_id] = (
+            row.id,
+            {f: mapping[f] for f in _FIELDS},
+            row.person_id is not None,
+        )
+    if not found:
+        return {}, set()
+    ids = [v[0] for v in found.values()]
+    erased_ids = set(
+        session.scalars(
+            select(Erasure.agency_record_id).where(_among(session, Erasure.agency_record_id, ids))
+        )
+    )
+    erased = {local_id for local_id, v in found.items() if v[0] in erased_ids}
+    held: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
+    for record_id, scheme, value in session.execute(
+        select(
+            AgencyRecordIdentifier.agency_record_id,
+            AgencyRecordIdentifier.scheme,
+            AgencyRecordIdentifier.value,
+        ).where(_among(session, AgencyRecordIdentifier.agency_record_id, ids))
+    ):
+        held[record_id].add((IdentifierScheme(scheme).value, value))
+    existing = {
+        local_id: (record_id, _content(values, frozenset(held[record_id])), linked)
+        for local_id, (record_id, values, linked) in found.items()
+        if local_id not in erased
+    }
+    return existing, erased
+
+
+def _insert(
+    session: Session,
+    rows: list[dict[str, Any]],
+    identifiers: list[list[tuple[IdentifierScheme, str]]],
+) -> list[int]:
+    if not rows:
+        return []
+    ids = _new_ids(session, len(rows))
+    for record_id, row in zip(ids, rows, strict=True):
+        row["id"] = record_id
+    session.execute(insert(_RECORDS), rows)
+    wanted = [
+        {"agency_record_id": record_id, "scheme": scheme, "value": value}
+        for record_id, given in zip(ids, identifiers, strict=True)
+        for scheme, value in given
+    ]
+    if wanted:
+        session.execute(insert(_IDENTIFIERS), wanted)
+    return ids
+
+
+def _new_ids(session: Session, count: int) -> list[int]:
+    """Ids for a batch's new records, so they are inserted in one statement and their
+    identifiers written beside them. PostgreSQL hands them out from the table's own
+    sequence, so a practitioner recording a child meanwhile never clashes; SQLite's
+    transaction holds the only write lock, so the next ones after the highest are free."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('agency_records', 'id')) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"count": count},
+            )
+        )
+    highest = session.scalar(select(func.max(AgencyRecord.id))) or 0
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def _update(
+    session: Session,
+    rows: list[dict[str, Any]],
+    identifiers: list[tuple[int, list[tuple[IdentifierScheme, str]]]],
+) -> list[int]:
+    """Change the records to what the file says; their identifiers become the file's,
+    and their match keys go, so the online match indexes the new details."""
+    if not rows:
+        return []
+    ids = [r["b_id"] for r in rows]
+    statement = (
+        update(_RECORDS)
+        .where(_RECORDS.c.id == bindparam("b_id"))
+        .values({f: bindparam(f) for f in _FIELDS})
+    )
+    session.execute(statement, rows, execution_options={"synchronize_session": False})
+    session.execute(
+        delete(_IDENTIFIERS).where(_among(session, _IDENTIFIERS.c.agency_record_id, ids))
+    )
+    session.execute(delete(MatchKey).where(_among(session, MatchKey.agency_record_id, ids)))
+    wanted = [
+        {"agency_record_id": record_id, "scheme": scheme, "value": value}
+        for record_id, given in identifiers
+        for scheme, value in given
+    ]
+    if wanted:
+        session.execute(insert(_IDENTIFIERS), wanted)
+    return ids
+
+
+def _finish(db: Database, actor: Actor, report: ImportReport) -> None:
+    with db.transaction() as session:
+        run = session.get(RecordImport, report.import_id)
+        if run is None:  # pragma: no cover - made by this import
+            raise NotFound("record import", report.import_id)
+        run.state = ImportState.FINISHED
+        run.finished_at = utcnow()
+        run.rows, run.rejected = report.rows, report.rejected
+        audit.append(
+            session,
+            actor,
+            AuditAction.RECORDS_IMPORT_FINISHED,
+            "record_import",
+            report.import_id,
+            refs={
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+                "sha256": report.sha256,
+            },
+        )
+
+
+def write_report(report: ImportReport, path: Path) -> None:
+    path.write_text(json.dumps(report.as_json(), indent=2) + "\n", encoding="utf-8")
