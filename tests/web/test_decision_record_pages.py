@@ -19,6 +19,7 @@ from jigsaw.errors import InvalidInput
 from jigsaw.guidance import load_edition
 from jigsaw.sharing import advice, decisions
 from jigsaw.sharing.models import DecisionOutcome, NotToldReason
+from jigsaw.sharing.requirements import NO_WORDS
 from jigsaw.sharing.schemas import AdviceAnswerIn, AdviceIn
 from jigsaw.web import drafts
 from jigsaw.web.drafts import DECISION_KEY, DecisionDraft
@@ -131,6 +132,10 @@ def test_not_sharing_after_advice_to_seek_advice_needs_advice_or_why_it_could_no
     assert _error(blank.text, "urgent_reason") == (
         "Say why this decision could not wait for advice, or link the advice you had"
     )
+    for wordless in ("-", "\u200b"):
+        dash = post(client, url, token, {"urgent_reason": wordless})
+        assert dash.status_code == 422, "a dash or an invisible character is not a reason"
+        assert _error(dash.text, "urgent_reason") == NO_WORDS
     check = moved_to(post(client, url, token, {"urgent_reason": URGENT}))
     assert check == f"{base}/check"
     assert "Why your decision could not wait for advice" in client.get(check).text

@@ -26,9 +26,10 @@ from jigsaw.identity.dependencies import DB
 from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.records.schemas import ItemOut
-from jigsaw.schemas import Id
+from jigsaw.schemas import Id, says_something
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
+from jigsaw.sharing.requirements import NO_WORDS
 from jigsaw.web import labels
 from jigsaw.web.decision_journey import Journey
 from jigsaw.web.decision_pages import (
@@ -203,6 +204,9 @@ class TextPage:
     blank: str
     limit: int = 1000
     optional: bool = False
+    in_words: str | None = None
+    """What to say when the text has no words in it (a dash, an invisible character):
+    for a page whose text the service will refuse unless it says something."""
 
 
 TEXT_PAGES: dict[str, TextPage] = {
@@ -249,6 +253,7 @@ TEXT_PAGES: dict[str, TextPage] = {
         "any. Say why you could not wait: for example, a child was in immediate danger, "
         "or it was out of hours and no one you could ask was reachable.",
         "Say why this decision could not wait for advice, or link the advice you had",
+        in_words=NO_WORDS,
     ),
 }
 
@@ -552,7 +557,10 @@ def _answered(step: str) -> Callable[..., Response]:
             if wrote is None:
                 value = form.text(text.field)
                 return _text_page(request, journey, step, value, by_field(found))
-            setattr(draft, text.field, getattr(wrote, text.field))
+            written = getattr(wrote, text.field)
+            if text.in_words and not says_something(written):
+                return _text_page(request, journey, step, written, {text.field: text.in_words})
+            setattr(draft, text.field, written)
         return step_saved(request, db, actor, draft, step)
 
     return answer
