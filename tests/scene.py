@@ -22,31 +22,15 @@ from jigsaw.records.schemas import ItemIn, ItemOut
 from jigsaw.sharing import decisions
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.sharing.schemas import DecisionIn, DecisionOut, DisclosedItemIn, DisclosureIn
+from jigsaw.synthetic.activity import SHARE_ANSWERS
 from tests.conftest import World, unique
 
 REVIEW_ON = date(2099, 1, 1)
 """When not telling the family will be reviewed, on every decision that does not tell them."""
 
-HARM_ANSWERS = {
-    "legitimate_purpose": "yes",
-    "identifies_living_person": "yes",
-    "confidential": "yes",
-    "significant_harm": "yes",
-    "child_in_need": "yes",
-    "statutory_duty_or_court_order": "no",
-    "consent": "not_sought_would_increase_risk",
-    "other_lawful_basis": "yes",
-    "recipient_role": "yes",
-    "secure_and_timely": "yes",
-    "relevance": "all",
-    "special_category_data": "no",
-    "art9_condition": "no",
-    "criminal_offence_data": "no",
-    "art10_condition": "no",
-    "accurate": "yes",
-    "protected_identities": "no",
-    "informing_family_increases_risk": "yes",
-}
+HARM_ANSWERS = dict(SHARE_ANSWERS)
+"""A child at risk of significant harm, shared without telling the family: the same
+answers the demo's activity gives (one place for the case both tell)."""
 
 
 @dataclass
