@@ -53,8 +53,10 @@ def narrow(browser: Browser, live_server: str, world: World) -> Iterator[Any]:
     """A fresh 320-pixel-wide browser signed in as the given account."""
     contexts: list[Any] = []
 
-    def open_as(person: PractitionerOut) -> Page:
-        context = browser.new_context(base_url=live_server, viewport=NARROW)
+    def open_as(person: PractitionerOut, *, scripts: bool = True) -> Page:
+        context = browser.new_context(
+            base_url=live_server, viewport=NARROW, java_script_enabled=scripts
+        )
         contexts.append(context)
         page = context.new_page()
         sign_in_browser(page, live_server, person.email, code=lambda: world.totp_code(person))
@@ -169,3 +171,38 @@ def test_no_page_scrolls_sideways_at_320_pixels(
     axe_check(dpo, "320px register search results")
     found += _measured(dpo, "/register (search results)")
     assert found == [], "pages scroll sideways at 320px:\n" + "\n".join(found)
+
+
+STACKED_CELLS = """() => {
+  const cells = [...document.querySelectorAll('table.govuk-table > tbody > tr > td')];
+  return {
+    cells: cells.length,
+    unlabelled: cells.filter((c) => !c.dataset.label).length,
+    notStacked: cells.filter((c) => getComputedStyle(c).display !== 'block').length,
+  };
+}"""
+
+
+def test_tables_stack_at_320_pixels_with_scripts_off(
+    narrow: Any, db: Database, world: World
+) -> None:
+    """The server labels every cell with its column, so a phone with scripts off (or a
+    script that failed) still gets each row as a block under its headings."""
+    family, _made = _busy_family(db, world)
+    page = narrow(family.accounts["dsl"], scripts=False)
+    paths = [
+        f"/people/{family.child}/chronology",
+        "/requests",
+        "/notifications",
+        f"/children/{family.records['school']}",
+    ]
+    found = []
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status < 400, f"{path}: {response}"
+        cells = page.evaluate(STACKED_CELLS)
+        assert cells["cells"] > 0, f"{path} has no table to check"
+        assert cells["unlabelled"] == 0, f"{path}: {cells}"
+        assert cells["notStacked"] == 0, f"{path}: {cells}"
+        found += _measured(page, path)
+    assert found == [], "pages scroll sideways at 320px with scripts off:\n" + "\n".join(found)

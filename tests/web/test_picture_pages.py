@@ -106,19 +106,36 @@ def test_ecomap_shows_family_agencies_and_workers_the_viewer_may_see(
     assert response.status_code == 200
     html = response.text
     svg = html[html.index("<svg") : html.index("</svg>")]
+    mother, partner = family.records["mash_mother"], family.records["mash_partner"]
     assert re.findall(r'app-ecomap__person" data-record="(\d+)"', svg) == [
-        str(family.records["mash_mother"])
+        str(mother),
+        str(partner),
     ]
+    # The mother's partner is drawn beside her and joined to her, not to the child.
+    assert re.findall(r'app-ecomap__through" data-through="(\d+)"', svg) == [str(mother)]
+    assert "Partner of Kerry Hartigan" in svg
     agencies = re.findall(r'app-ecomap__agency" data-agency="([^"]+)"', svg)
     expected = {family.school.id, family.police.id, family.health.id, family.mash.id}
     assert sorted(agencies) == sorted(str(a) for a in expected)
-    assert table_rows(html, "ecomap-family") == 1
+    assert table_rows(html, "ecomap-family") == 2
     assert table_rows(html, "ecomap-agencies") == len(agencies)
     assert svg.count('class="app-ecomap__worker"') == 1  # the officer in case
     assert family.accounts["officer"].name in svg and "Officer in case" in svg
-    # Who knows the child, never what they hold; the mother's partner is not the child's.
-    for unseen in ("Welfare call", "Bruise on upper arm", "Kept by the school", "Rourke"):
+    # Who knows the child, never what they hold.
+    for unseen in ("Welfare call", "Bruise on upper arm", "Kept by the school"):
         assert unseen not in html
+
+
+def test_ecomap_shows_a_carers_household_only_as_the_viewers_agency_recorded_it(
+    client: TestClient, world: World, family: Family
+) -> None:
+    """The school never related the mother to her partner: its ecomap has neither, though
+    the MASH recorded both (another agency's assertion is not the school's to show)."""
+    world.sign_in(client, family.accounts["dsl"])
+    html = client.get(f"/children/{family.records['school']}/ecomap").text
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "app-ecomap__person" not in svg
+    assert "Rourke" not in html and "Kerry" not in html
 
 
 def test_ecomap_of_an_unconfirmed_record_names_only_the_viewers_agency(

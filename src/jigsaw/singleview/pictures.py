@@ -404,11 +404,14 @@ def timeline(
 
 @dataclass(frozen=True)
 class Relative:
-    """Someone the viewer's agency has recorded as related to the child."""
+    """Someone the viewer's agency has recorded as related to the child, or to one of
+    the child's parents or carers (``through``: that carer's record), since a carer's
+    partner or household is often who matters most to the child's safety."""
 
     record_id: int
     name: str
     relation: str
+    through: int | None = None
 
 
 @dataclass(frozen=True)
@@ -497,13 +500,35 @@ def ecomap(
     for relative, top in zip(relatives, left_tops, strict=True):
         x = 20 + bow(top + person_h / 2, span_left)
         placed_people.append((relative, x, top))
+    where = {relative.record_id: (x, top) for relative, x, top in placed_people}
+    for relative, x, top in placed_people:
+        carer = where.get(relative.through) if relative.through is not None else None
+        if carer is None:
+            svg.tag(
+                "line",
+                {
+                    "x1": x + person_w,
+                    "y1": top + person_h / 2,
+                    "x2": centre_x,
+                    "y2": centre_y,
+                    "stroke": INK,
+                    "stroke-width": 2,
+                },
+            )
+            continue
+        # Joined to the carer, not the child: a curve outside the column, so it never
+        # crosses the boxes between them.
+        carer_x, carer_top = carer
+        y1, y2 = top + person_h / 2, carer_top + person_h / 2
+        out = min(x, carer_x) - 16
         svg.tag(
-            "line",
+            "path",
             {
-                "x1": x + person_w,
-                "y1": top + person_h / 2,
-                "x2": centre_x,
-                "y2": centre_y,
+                "class": "app-ecomap__through",
+                "data-through": relative.through,
+                "d": f"M {_num(x)} {_num(y1)} C {_num(out)} {_num(y1)} "
+                f"{_num(out)} {_num(y2)} {_num(carer_x)} {_num(y2)}",
+                "fill": "none",
                 "stroke": INK,
                 "stroke-width": 2,
             },

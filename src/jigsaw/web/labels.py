@@ -59,6 +59,21 @@ RELATIONSHIP_FROM: dict[RelationshipKind, str] = {
     RelationshipKind.PARENT: "Their child",
     RelationshipKind.CARER: "Someone they care for",
 }
+# Someone related to one of the child's parents or carers, named by that relation:
+# "to" when the relationship runs from them to the carer, "from" when it runs back.
+RELATIONSHIP_OF_CARER_TO: dict[RelationshipKind, str] = {
+    RelationshipKind.PARENT: "Parent of {carer}",
+    RelationshipKind.CARER: "Carer of {carer}",
+    RelationshipKind.SIBLING: "Brother or sister of {carer}",
+    RelationshipKind.HOUSEHOLD_MEMBER: "Lives with {carer}",
+    RelationshipKind.PARTNER: "Partner of {carer}",
+    RelationshipKind.ASSOCIATE: "Associate of {carer}",
+}
+RELATIONSHIP_OF_CARER_FROM: dict[RelationshipKind, str] = {
+    **RELATIONSHIP_OF_CARER_TO,
+    RelationshipKind.PARENT: "Child of {carer}",
+    RelationshipKind.CARER: "Cared for by {carer}",
+}
 
 
 def category(value: Category) -> str:

@@ -23,6 +23,7 @@ from jigsaw.errors import NotFound
 from jigsaw.identity import service as accounts
 from jigsaw.identity.dependencies import DB, CurrentActor
 from jigsaw.people import service as people
+from jigsaw.people.models import RelationshipKind
 from jigsaw.people.schemas import AgencyRecordOut
 from jigsaw.policy.actor import Actor
 from jigsaw.records.models import Category, Nature
@@ -242,16 +243,54 @@ def flags(request: Request, person_id: str, actor: CurrentActor, db: DB) -> Resp
 # The ecomap
 
 
+CARERS = frozenset({RelationshipKind.PARENT, RelationshipKind.CARER})
+"""Relationships that make someone a parent or carer of the child, whose own partners
+and household the ecomap shows beside them."""
+
+
 def _relatives(db: Database, actor: Actor, record_id: int) -> list[pictures.Relative]:
-    """The people the viewer's agency has related to its record of the child."""
-    found = []
+    """The people the viewer's agency has related to its record of the child, and then
+    to each of the child's parents and carers: the second ring is drawn beside the
+    carer it runs through.
+
+    Every relationship read is the agency's own (``list_relationships`` is audited and
+    refuses another agency's record), so the picture never shows more than the child
+    page and the carer's own page would.
+    """
+    direct: list[tuple[pictures.Relative, bool]] = []
     for link in people.list_relationships(db, actor, record_id):
         if link.to_record_id == record_id:
             other, label = link.from_record_id, labels.RELATIONSHIP_TO[link.kind]
+            carer = link.kind in CARERS
         else:
             other, label = link.to_record_id, labels.RELATIONSHIP_FROM[link.kind]
+            carer = False
         them = people.view_agency_record(db, actor, other)
-        found.append(pictures.Relative(them.id, f"{them.given_name} {them.family_name}", label))
+        name = f"{them.given_name} {them.family_name}"
+        direct.append((pictures.Relative(them.id, name, label), carer))
+    placed = {record_id} | {relative.record_id for relative, _ in direct}
+    found: list[pictures.Relative] = []
+    for relative, carer in direct:
+        found.append(relative)
+        if not carer:
+            continue
+        for link in people.list_relationships(db, actor, relative.record_id):
+            if link.to_record_id == relative.record_id:
+                other, wording = link.from_record_id, labels.RELATIONSHIP_OF_CARER_TO
+            else:
+                other, wording = link.to_record_id, labels.RELATIONSHIP_OF_CARER_FROM
+            if other in placed:
+                continue
+            placed.add(other)
+            them = people.view_agency_record(db, actor, other)
+            found.append(
+                pictures.Relative(
+                    them.id,
+                    f"{them.given_name} {them.family_name}",
+                    wording[link.kind].format(carer=relative.name),
+                    through=relative.record_id,
+                )
+            )
     return found
 
 

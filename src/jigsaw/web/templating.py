@@ -25,6 +25,7 @@ from jigsaw.identity import sessions
 from jigsaw.identity.dependencies import SESSION_KEY
 from jigsaw.web import labels
 from jigsaw.web.csrf import CSRF_FIELD, csrf_token
+from jigsaw.web.tables import stacked
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SERVICE_NAME = "Jigsaw"
@@ -82,6 +83,7 @@ def _environment() -> Environment:
     env.filters["category"] = labels.category
     env.filters["subtype"] = labels.subtype
     env.globals["labels"] = labels
+    env.globals["stacked"] = stacked
     env.globals["service_name"] = SERVICE_NAME
     return env
 
