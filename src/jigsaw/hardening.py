@@ -19,6 +19,7 @@ API, static files, error answers and answers from other middleware alike):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +46,8 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=31536000; includeSubDomains"
 TOO_LARGE = "The request is too large: send at most {limit} bytes"
+FEEDS = "/api/imports/"
+"""Where other systems push feeds of rows, allowed ``max_feed_bytes``."""
 
 
 def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
@@ -93,17 +96,28 @@ def _too_large_body(limit: int) -> bytes:
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413, before they are parsed."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, allowances: Mapping[str, int] | None = None
+    ) -> None:
+        """``allowances``: a larger limit for paths under a prefix (a feed of rows)."""
         self.app = app
         self.limit = limit
+        self.allowances = dict(allowances or {})
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.allowances.items():
+            if path.startswith(prefix):
+                return limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope.get("path", ""))
         declared = self._declared_length(scope)
-        if declared is not None and declared > self.limit:
-            await self._refuse(send)
+        if declared is not None and declared > limit:
+            await self._refuse(send, limit)
             return
         received = 0
         started = refused = False
@@ -115,12 +129,12 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     # Answer now, and tell the app the client went away: whatever read
                     # the body (a route, a form parser, a middleware) stops there.
                     refused = True
                     if not started:
-                        await self._refuse(send)
+                        await self._refuse(send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -149,8 +163,8 @@ class BodyLimit:
                     return None
         return None
 
-    async def _refuse(self, send: Send) -> None:
-        body = _too_large_body(self.limit)
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = _too_large_body(limit)
         await send(
             {
                 "type": "http.response.start",
@@ -167,7 +181,11 @@ class BodyLimit:
 
 def install(app: FastAPI, settings: Settings) -> None:
     """The body limit outside every other middleware; the headers around everything."""
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        allowances={FEEDS: settings.max_feed_bytes},
+    )
     headers = security_headers(settings)
     build_stack = app.build_middleware_stack
 

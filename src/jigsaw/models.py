@@ -4,13 +4,15 @@ Only the service's own tables: the synthetic generator's truth is not part of th
 schema a deployment runs (``jigsaw.synthetic.models`` keeps it apart).
 """
 
+from jigsaw.agreements.models import AgreementEvent, SharingAgreement
 from jigsaw.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from jigsaw.breakglass.models import BreakGlassEnd, BreakGlassSession
 from jigsaw.consent.models import ConsentRecord, ServiceAgreement, TransparencyRecord
 from jigsaw.db import Base
 from jigsaw.drafts.models import PageDraft
 from jigsaw.identity.models import Agency, ApiToken, PasswordReset, Practitioner, SignInThrottle
-from jigsaw.imports.models import RecordImport
+from jigsaw.imports.models import ImportedRow, RecordImport
+from jigsaw.interop.models import RequestOrigin
 from jigsaw.linkage.models import LinkageRun, LinkChange, LinkEvent, LinkReview, MatchKey
 from jigsaw.notifications.models import Notification
 from jigsaw.people.models import (
@@ -22,6 +24,7 @@ from jigsaw.people.models import (
 )
 from jigsaw.protection.models import DataKey
 from jigsaw.records.models import InformationItem, ItemRetraction
+from jigsaw.records.received import ReceivedFlag
 from jigsaw.retention.models import Erasure
 from jigsaw.scheduling.models import ScheduledJob
 from jigsaw.sharing.models import (
@@ -43,6 +46,7 @@ __all__ = [
     "Agency",
     "AgencyRecord",
     "AgencyRecordIdentifier",
+    "AgreementEvent",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
@@ -59,6 +63,7 @@ __all__ = [
     "DisclosureAcknowledgement",
     "DisclosureRevocation",
     "Erasure",
+    "ImportedRow",
     "InformationItem",
     "InformationRequest",
     "Involvement",
@@ -74,10 +79,13 @@ __all__ = [
     "Person",
     "Practitioner",
     "RagRating",
+    "ReceivedFlag",
     "RecordImport",
     "Relationship",
+    "RequestOrigin",
     "ScheduledJob",
     "ServiceAgreement",
+    "SharingAgreement",
     "SharingDecision",
     "SignInThrottle",
     "TransparencyRecord",

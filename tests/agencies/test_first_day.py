@@ -36,10 +36,22 @@ NEW_PASSWORD = "lanterns drift across the harbour at dusk"
 DSL_EMAIL = "p.shah@northfield.example.org"
 
 
-def walk_through_commands() -> list[list[str]]:
-    """The shell lines of the page's walk-through, as words, comments dropped."""
+IMPORTING = "Once an agency is set up"
+EXAMPLES = Path(__file__).parents[2] / "examples"
+EXPORTS = {
+    "pupils.csv": "agency-records.csv",
+    "families.csv": "relationships.csv",
+    "support.csv": "involvements.csv",
+    "concerns.jsonl": "items.jsonl",
+}
+"""The walk-through's files, and the example each is (the agency's own export)."""
+
+
+def walk_through_commands(after: str = HEADING) -> list[list[str]]:
+    """The shell lines of the page's walk-through (or of the block after ``after``), as
+    words, comments dropped."""
     text = WALK_THROUGH.read_text()
-    section = text[text.index(HEADING) :]
+    section = text[text.index(after) :]
     block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert block is not None, "the walk-through has no commands"
     return [shlex.split(line, comments=True) for line in block.group(1).splitlines() if line]
@@ -86,7 +98,7 @@ def _one(outputs: dict[str, str], *words: str) -> str:
 
 
 def test_the_deployment_walk_through_runs_from_nothing_to_a_signed_in_dsl(
-    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     outputs = _walk(empty_database_url, monkeypatch)
 
@@ -126,6 +138,45 @@ def test_the_deployment_walk_through_runs_from_nothing_to_a_signed_in_dsl(
         bearer = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/agency-records", headers=bearer).status_code == 200
         assert client.get("/api/agency-records").status_code == 401
+
+    # Then the agency's own records, and what it knows about them, as the page says.
+    imported = _import_as_documented(tmp_path)
+    assert "of records for agency 1, 7 rows: created 4" in imported["pupils.csv"]
+    assert "of relationships for agency 1, 5 rows: created 2" in imported["families.csv"]
+    assert "of involvements for agency 1, 4 rows: created 2" in imported["support.csv"]
+    assert "of items for agency 1, 3 rows: created 2" in imported["concerns.jsonl"]
+    assert (tmp_path / "out" / "pupils.quarantine.csv").is_file()
+    get_settings.cache_clear()
+    with TestClient(create_app(get_settings()), base_url="https://testserver") as client:
+        feed = client.post(
+            "/api/imports/items",
+            content=(EXAMPLES / "items.jsonl").read_bytes(),
+            headers={**bearer, "Content-Type": "application/x-ndjson"},
+        )
+        assert feed.status_code == 200, feed.text
+        assert (feed.json()["unchanged"], feed.json()["rejected"]) == (2, 1)
+        records = client.get("/api/agency-records", headers=bearer).json()
+        assert {"SCH-0001", "SCH-0002", "SCH-0003"} <= {r["local_id"] for r in records["records"]}
+
+
+def _import_as_documented(folder: Path) -> dict[str, str]:
+    """Run the page's import commands on copies of the examples; each file's report."""
+    out = folder / "out"
+    out.mkdir()
+    for name, example in EXPORTS.items():
+        (folder / name).write_bytes((EXAMPLES / example).read_bytes())
+    runner = CliRunner()
+    reports: dict[str, str] = {}
+    for words in walk_through_commands(IMPORTING):
+        words = [str(out) if w == "/var/lib/jigsaw/imports" else w for w in words]
+        words = [str(folder / w) if w in EXPORTS else w for w in words]
+        output = _run(runner, words)
+        for name in EXPORTS:
+            for line in output.splitlines():
+                if line.startswith(f"{name}: import "):
+                    reports[name] = line
+    assert set(reports) == set(EXPORTS), reports
+    return reports
 
 
 def _cli(db: Database, *words: str) -> tuple[int, str]:

@@ -37,6 +37,8 @@ from jigsaw.db import Database
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.deadlines.values import Rag
 from jigsaw.encompass import service as encompass
+from jigsaw.interop import mais, prov
+from jigsaw.interop.fhir import service as fhir
 from jigsaw.linkage import search
 from jigsaw.linkage import service as linking
 from jigsaw.notifications.models import Notification, NotificationKind
@@ -96,7 +98,14 @@ WRITERS = frozenset(
         "jigsaw.identity.service.set_second_factor",
         "jigsaw.identity.tokens.create_token",
         "jigsaw.identity.tokens.revoke_token",
+        "jigsaw.imports.service.import_feed",
+        "jigsaw.interop.fhir.service.receive_flags",
+        "jigsaw.interop.mais.import_request",
         "jigsaw.agencies.service.create_agency",
+        "jigsaw.agreements.service.approve",
+        "jigsaw.agreements.service.create",
+        "jigsaw.agreements.service.end",
+        "jigsaw.agreements.service.supersede",
         "jigsaw.agencies.service.change_practitioner",
         "jigsaw.agencies.service.create_practitioner",
         "jigsaw.agencies.service.create_service_account",
@@ -109,6 +118,7 @@ WRITERS = frozenset(
         "jigsaw.linkage.service.link_recorded",
         "jigsaw.linkage.service.reject_link",
         "jigsaw.linkage.service.unmerge",
+        "jigsaw.linkage.service.undo_link",
         "jigsaw.notifications.service.mark_read",
         "jigsaw.notifications.service.open_notice",
         "jigsaw.people.service.create_agency_record",
@@ -410,6 +420,13 @@ CALLS: dict[str, Call] = {
     "jigsaw.sharing.requests.outgoing_requests": _as(
         SOCIAL_WORKER, lambda db, a, r: requests.outgoing_requests(db, a)
     ),
+    "jigsaw.interop.mais.export_request": _as(
+        SOCIAL_WORKER, lambda db, a, r: mais.export_request(db, a, r.request_id, system="urn:t")
+    ),
+    "jigsaw.interop.prov.export_provenance": _as(
+        SOCIAL_WORKER,
+        lambda db, a, r: prov.export_provenance(db, a, r.request_id, system="urn:t"),
+    ),
     "jigsaw.sharing.decisions.view_decision": _as(
         DSL, lambda db, a, r: decisions.view_decision(db, a, r.decision_id)
     ),
@@ -493,6 +510,9 @@ CALLS: dict[str, Call] = {
     ),
     "jigsaw.encompass.service.notice": _as(
         DSL, lambda db, a, r: encompass.notice(db, a, _encompass_notice(db, r))
+    ),
+    "jigsaw.interop.fhir.service.export_bundle": _as(
+        DSL, lambda db, a, r: fhir.export_bundle(db, a, r.family.child, fhir.What.PERSON)
     ),
     "jigsaw.linkage.search.search": _as(
         DSL, lambda db, a, r: search.search(db, a, _search_terms())

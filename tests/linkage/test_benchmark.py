@@ -56,6 +56,8 @@ def test_the_benchmark_command_scores_all_three_systems_on_the_same_records(
             assert set(system[stage]) == {"precision", "recall", "f1"}
             assert 0.0 <= system[stage]["f1"] <= 1.0
         assert system["review_items"] >= 0 and system["seconds"] >= 0
+        assert system["review_share"] == round(system["review_items"] / 300, 5)
+        assert "recall_by_corruption" not in system, "FEBRL does not say how it corrupted"
         # Every system finds most of these easy pairs: a broken loader or scorer would not.
         assert system["after_review"]["recall"] > 0.8
     [jigsaw] = [s for s in report["systems"] if s["name"] == "jigsaw"]

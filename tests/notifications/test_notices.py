@@ -34,6 +34,7 @@ from jigsaw.sharing.schemas import (
     RequestOut,
     RerateIn,
 )
+from tests.agreed import agree
 from tests.conftest import World
 from tests.scene import HARM_ANSWERS
 from tests.singleview.helpers import Family, build_family, confirmer, involve, item, share
@@ -130,6 +131,7 @@ def test_a_request_to_an_agency_with_no_one_to_name_goes_to_its_inbox(
 ) -> None:
     housing = world.agency(AgencyKind.HOUSING)
     world.practitioner(housing, Role.PRACTITIONER)
+    agree(db, housing.id, family.mash.id)
     made = _ask(db, family, housing.id, Rag.AMBER)
     assert _told(db, NotificationKind.REQUEST_RECEIVED, made.id) == [(housing.id, None)]
 

@@ -112,7 +112,7 @@ def _pass(busy: Busy, now: datetime) -> dict[str, dict[str, int]]:
         now=now,
         force=True,
     )
-    assert [run.outcome for run in runs] == ["done"] * 4, [run.describe() for run in runs]
+    assert [run.outcome for run in runs] == ["done"] * 5, [run.describe() for run in runs]
     return {run.job: run.counts for run in runs}
 
 
@@ -158,6 +158,7 @@ def test_every_job_run_twice_does_nothing_the_second_time(busy: Busy) -> None:
     assert second["overdue-requests"] == {"notices": 0}
     assert second["expiring-disclosures"] == {"notices": 0}
     assert second["retention"] == {"erased": 0, "already_erased": 0}
+    assert second["link-new-records"] == {"linked": 0, "skipped": 0}
     assert second["audit-checkpoint"]["signed"] == 0
     assert _state(busy.db) == before, "the second run wrote nothing: no notice, entry or key"
 
@@ -200,13 +201,14 @@ def test_the_worker_once_runs_what_is_due_then_exits(
         assert {row.name: row.runs for row in session.scalars(select(ScheduledJob))} == {
             "overdue-requests": 1,
             "expiring-disclosures": 1,
+            "link-new-records": 1,
             "retention": 1,
             "audit-checkpoint": 1,
         }
     before = _state(busy.db)
     code, output = _worker(busy)
     assert code == 0, output
-    assert output.count(": not due") == 4
+    assert output.count(": not due") == 5
     assert _state(busy.db) == before
 
 
@@ -232,10 +234,12 @@ def test_the_intervals_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("JIGSAW_REMINDER_INTERVAL_MINUTES", "5")
     monkeypatch.setenv("JIGSAW_RETENTION_INTERVAL_HOURS", "12")
     monkeypatch.setenv("JIGSAW_CHECKPOINT_INTERVAL_MINUTES", "30")
+    monkeypatch.setenv("JIGSAW_LINKING_INTERVAL_MINUTES", "2")
     every = {job.name: job.every for job in scheduled_jobs(Settings())}
     assert every == {
         "overdue-requests": timedelta(minutes=5),
         "expiring-disclosures": timedelta(minutes=5),
+        "link-new-records": timedelta(minutes=2),
         "retention": timedelta(hours=12),
         "audit-checkpoint": timedelta(minutes=30),
     }

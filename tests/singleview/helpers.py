@@ -37,6 +37,7 @@ from jigsaw.records.schemas import CorrectionIn, ItemIn, ItemOut
 from jigsaw.sharing import decisions, disclosures
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.sharing.schemas import DecisionIn, DisclosedItemIn, DisclosureIn, DisclosureOut
+from tests.agreed import agree
 from tests.conftest import SYSTEM, World, unique
 from tests.scene import HARM_ANSWERS
 
@@ -273,6 +274,10 @@ def build_family(db: Database, world: World, surname: str = "Ashworth") -> Famil
     police = world.agency(AgencyKind.POLICE)
     health = world.agency(AgencyKind.HEALTH)
     mash = world.agency(AgencyKind.SOCIAL_CARE)
+    # The four share routinely under one agreement (``tests.agreed``), so the sharing
+    # here is checked and PERMITTED, as in a partnership that has signed one.
+    partners = [school.id, police.id, health.id, mash.id]
+    agree(db, partners, partners)
     accounts = {
         "dsl": world.practitioner(school, Role.DSL),
         "teacher": world.practitioner(school, Role.PRACTITIONER),

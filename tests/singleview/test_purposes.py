@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from jigsaw.db import Database
 from jigsaw.linkage import service as linking
 from jigsaw.policy.roles import AgencyKind, Role
+from tests.agreed import agree
 from tests.conftest import World, unique
 from tests.people.test_confirming_records import Known, build_known
 
@@ -48,6 +49,7 @@ def test_a_mash_request_about_its_own_unconfirmed_record_opens_nothing(
     assert made.status_code == 201, made.text
     record_id = made.json()["id"]
     linking.link_recorded(db, world.actor(screener), record_id)
+    agree(db, known.police.id, hub.id)
     asked = _ask(client, record_id, known.police.id)
     assert asked.status_code == 201, asked.text
 
@@ -87,6 +89,7 @@ def test_a_request_received_opens_the_mash_view_without_a_record_of_its_own(
     school_record = client.get("/api/agency-records", params={"search": known.family_name}).json()[
         "records"
     ][0]["id"]
+    agree(db, hub.id, school_dsl.agency_id)
     assert _ask(client, school_record, hub.id).status_code == 201
 
     world.sign_in(client, screener)

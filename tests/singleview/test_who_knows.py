@@ -23,6 +23,7 @@ from jigsaw.sharing import decisions, requests
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.sharing.schemas import DecisionIn, RequestIn
 from jigsaw.singleview import service
+from tests.agreed import agree
 from tests.conftest import World
 from tests.scene import HARM_ANSWERS
 from tests.singleview.helpers import (
@@ -122,6 +123,7 @@ def test_mash_with_an_open_request_may_look_until_it_is_answered(
     officer_of_hub = world.actor(world.practitioner(hub, Role.PRACTITIONER))
     with pytest.raises(NotPermitted):
         service.who_knows(db, screener, family.child)
+    agree(db, hub.id, family.school.id)
     asked = requests.make_request(
         db,
         family.dsl,

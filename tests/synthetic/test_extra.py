@@ -26,9 +26,10 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "jigsaw"
 GENERATOR = ("jigsaw.synthetic", "faker")
 PART_OF_THE_GENERATOR = ("synthetic/", "demo.py")
 """The generator itself and the demo built on it: only the demo extra installs these."""
-REACH_IT_WHEN_ASKED = ("cli.py", "linkage/evaluate.py")
-"""Commands for development (``jigsaw generate``, ``demo``, ``linkage evaluate``) that
-import the generator inside the command, so the rest of the module works without it."""
+REACH_IT_WHEN_ASKED = ("benchmark.py", "cli.py", "linkage/evaluate.py")
+"""Commands for development (``jigsaw generate``, ``demo``, ``linkage evaluate``,
+``linkage benchmark --dataset hard``) that import the generator inside the command, so
+the rest of the module works without it."""
 
 
 def _imported(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:

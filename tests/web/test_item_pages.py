@@ -21,6 +21,7 @@ from jigsaw.people.schemas import AgencyRecordOut, RelationshipIn
 from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import InformationItem
+from tests.agreed import agree
 from tests.conftest import World, unique
 from tests.singleview.helpers import share
 from tests.web.helpers import add_item, add_record, form_token
@@ -472,6 +473,7 @@ def test_the_item_page_says_where_it_was_shared_and_which_parts(
     item = add_item(db, world.actor(dsl), child.id, "Late three times", subtype="attendance")
     item_id = item.id
     mash = world.agency(AgencyKind.SOCIAL_CARE)
+    agree(db, dsl.agency_id, mash.id)
     share(
         db, world.actor(dsl), child.id, [item], to_agency=mash.id, fields=["summary", "occurred_on"]
     )
@@ -492,6 +494,7 @@ def test_the_item_page_logs_only_the_disclosures_that_carried_it(
     first = add_item(db, actor, child.id, "Late three times", subtype="attendance")
     other = add_item(db, actor, child.id, "Hungry at lunch", subtype="attendance")
     mash = world.agency(AgencyKind.SOCIAL_CARE)
+    agree(db, dsl.agency_id, mash.id)
     carried = share(db, actor, child.id, [first], to_agency=mash.id)
     share(db, actor, child.id, [other], to_agency=mash.id)
     _signed_in(client, world, dsl)

@@ -91,6 +91,14 @@ class AuditAction(StrEnum):
     RECORDS_IMPORT_STARTED = "import.started"
     RECORDS_IMPORTED = "import.batch_written"
     RECORDS_IMPORT_FINISHED = "import.finished"
+    AGREEMENT_CREATED = "agreement.created"
+    AGREEMENT_APPROVED = "agreement.approved"
+    AGREEMENT_SUPERSEDED = "agreement.superseded"
+    AGREEMENT_ENDED = "agreement.ended"
+    FEED_IMPORTED = "import.feed_received"
+    FHIR_EXPORTED = "fhir.exported"
+    FLAG_RECEIVED = "flag.received"
+    SHARED_AGAINST_AGREEMENTS = "agreement.overridden"
 
 
 READS = frozenset(
@@ -119,6 +127,7 @@ READS = frozenset(
         AuditAction.ADVICE_VIEWED,
         AuditAction.ADVICE_LIST_VIEWED,
         AuditAction.ENCOMPASS_NOTICE_VIEWED,
+        AuditAction.FHIR_EXPORTED,
     }
 )
 """Reads of a person's information: what the access log shows."""
@@ -146,6 +155,7 @@ ALERTS = (
             AuditAction.BREAK_GLASS_REPEATED,
             AuditAction.ACCESS_REFUSED_REPEATEDLY,
             AuditAction.CHILD_RECORDED_FROM_SEARCH,
+            AuditAction.SHARED_AGAINST_AGREEMENTS,
         }
     )
     | ACCOUNT_CHANGES

@@ -1,4 +1,5 @@
-"""``jigsaw import``: bring an agency's records in from its own system's files.
+"""``jigsaw import``: bring an agency's records, and what it knows about them, in from
+its own system's files.
 
 Each file is one import, acting as the agency's service: written in batches, each
 batch one unit of work with its audit entry (``imports.service``). The report is
@@ -27,6 +28,7 @@ from rich.progress import (
 
 from jigsaw.errors import InvalidInput
 from jigsaw.imports import service
+from jigsaw.imports.kinds import ImportKind
 from jigsaw.protection.master_key import open_database
 
 console = Console(stderr=True)
@@ -69,6 +71,14 @@ def import_command(
         list[Path], typer.Argument(help="CSV (with a header row) or JSON Lines files.")
     ],
     agency: Annotated[int, typer.Option("--agency", help="The id of the agency they are from.")],
+    kind: Annotated[
+        ImportKind | None,
+        typer.Option(
+            "--kind",
+            help="records, relationships, involvements or items; by default each file's "
+            "header (or first JSON line) says which.",
+        ),
+    ] = None,
     link: Annotated[
         bool,
         typer.Option(
@@ -90,7 +100,8 @@ def import_command(
     ] = None,
     database: Annotated[str | None, typer.Option("--database", help="SQLAlchemy URL.")] = None,
 ) -> None:
-    """Import an agency's records (people it knows, with their identifiers) from files."""
+    """Import an agency's records (people it knows, with their identifiers), or the
+    relationships, involvements and information items about them, from files."""
     if out_dir is not None and not out_dir.is_dir():
         raise InvalidInput.one("--out-dir", f"There is no folder {out_dir}")
     db = open_database(url=database)
@@ -100,10 +111,11 @@ def import_command(
             folder = out_dir or path.parent
             quarantine = folder / f"{path.stem}.quarantine{path.suffix.lower()}"
             with _bar(f"Importing {path.name}", show) as shown:
-                report = service.import_records(
+                report = service.import_file(
                     db,
                     agency,
                     path,
+                    kind=kind,
                     quarantine=quarantine,
                     batch_size=batch_size,
                     link=False,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.db import Base, UTCDateTime, enum_column
@@ -30,6 +30,8 @@ class RecordImport(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="records", server_default="records")
+    """What the file or feed held: records, relationships, involvements or items."""
     file_format: Mapped[str] = mapped_column(String(8))
     state: Mapped[ImportState] = mapped_column(enum_column(ImportState))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -41,3 +43,25 @@ class RecordImport(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     last_line: Mapped[int] = mapped_column(Integer, default=0)
     """The last line of the file a committed batch covered: how far a killed run got."""
+
+
+class ImportedRow(Base):
+    """What an agency's relationship, involvement or item row last said, by the agency's
+    own id for it, and what Jigsaw made of it.
+
+    Only a digest of the row is kept (the row itself holds a child's story): enough to
+    tell the same row imported again (nothing to do) from a changed one (a new version
+    of an item; refused for a relationship or an involvement, which are not versioned).
+    """
+
+    __tablename__ = "imported_rows"
+    __table_args__ = (UniqueConstraint("agency_id", "kind", "local_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    local_id: Mapped[str] = mapped_column(String(64))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int] = mapped_column(Integer)
+    """The relationship, involvement or latest item version the row made."""
+    import_id: Mapped[int] = mapped_column(ForeignKey("record_imports.id"), index=True)

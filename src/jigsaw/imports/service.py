@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from array import array
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from typing import IO, Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Table,
     any_,
     bindparam,
     delete,
@@ -53,8 +55,10 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Base, Database
-from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from jigsaw.identity.models import Agency
+from jigsaw.imports import kinds, linked
+from jigsaw.imports.kinds import Checked, ImportKind
 from jigsaw.imports.models import ImportState, RecordImport
 from jigsaw.imports.rows import (
     ImportedRecord,
@@ -108,7 +112,8 @@ class ImportReport:
     sha256: str
     agency_id: int
     import_id: int
-    quarantine: Path
+    quarantine: Path | None
+    kind: ImportKind = ImportKind.RECORDS
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -118,12 +123,15 @@ class ImportReport:
     completes: list[int] = field(default_factory=list)
     """Earlier runs of the same file that did not finish, which this one completes."""
     problems: list[Problem] = field(default_factory=list)
+    created_ids: array[int] = field(default_factory=lambda: array("q"))
+    updated_ids: array[int] = field(default_factory=lambda: array("q"))
+    """What a feed made and changed, for its one audit entry."""
     to_link: array[int] = field(default_factory=lambda: array("q"))
     """New, changed and still unlinked records, for the online match after the import."""
 
     def describe(self) -> str:
         lines = [
-            f"{self.file}: import {self.import_id} for agency {self.agency_id}, "
+            f"{self.file}: import {self.import_id} of {self.kind} for agency {self.agency_id}, "
             f"{self.rows} rows: created {self.created}, updated {self.updated}, "
             f"unchanged {self.unchanged}, rejected {self.rejected}"
             + (f", linked {self.linked}" if self.linked else ""),
@@ -139,7 +147,7 @@ class ImportReport:
                 f" (local_id {problem.local_id})" if problem.local_id else ""
             )
             lines.append(f"  {where}: {problem.field or 'row'}: {problem.message}")
-        if self.rejected:
+        if self.rejected and self.quarantine is not None:
             lines.append(
                 f"The {self.rejected} rejected rows are in {self.quarantine}: correct them "
                 "there and import that file."
@@ -149,6 +157,7 @@ class ImportReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "file": self.file,
+            "kind": self.kind.value,
             "sha256": self.sha256,
             "agency_id": self.agency_id,
             "import_id": self.import_id,
@@ -159,7 +168,7 @@ class ImportReport:
             "rejected": self.rejected,
             "linked": self.linked,
             "completes": self.completes,
-            "quarantine": str(self.quarantine),
+            "quarantine": None if self.quarantine is None else str(self.quarantine),
             "problems": [
                 {"line": p.line, "local_id": p.local_id, "field": p.field, "message": p.message}
                 for p in self.problems
@@ -192,15 +201,29 @@ def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 class _Quarantine:
     """The refused rows, in the input's own format with the line they were on."""
 
-    def __init__(self, path: Path, layout: Layout, handle: IO[str]) -> None:
-        self.path = path
+    def __init__(self, layout: Layout, handle: IO[str] | None) -> None:
+        """With no handle (a feed), refused rows are only reported: the system that sent
+        them still has them."""
         self.layout = layout
         self.handle = handle
-        self.writer = csv.writer(handle) if layout.file_format == "csv" else None
+        self.pending: list[Row] = []
+        self.writer = csv.writer(handle) if handle and layout.file_format == "csv" else None
         if self.writer is not None:
             self.writer.writerow(quarantine_header(layout))
 
     def add(self, row: Row) -> None:
+        """Held until the batch is written, since the batch refuses some rows only then."""
+        if self.handle is not None:
+            self.pending.append(row)
+
+    def flush(self) -> None:
+        """Write the batch's refused rows in the order of the file."""
+        for row in sorted(self.pending, key=lambda r: r.line):
+            self._write(row)
+        self.pending.clear()
+
+    def _write(self, row: Row) -> None:
+        assert self.handle is not None
         if self.writer is not None:
             self.writer.writerow(quarantine_csv_row(row, self.layout))
         else:
@@ -236,14 +259,15 @@ def import_records(
             raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
         if total is not None:
             total(max(lines - (1 if fmt == "csv" else 0), 0))
-        report = _start(db, actor, path, sha256, fmt, quarantine)
+        report = _start(db, actor, path, sha256, fmt, quarantine, ImportKind.RECORDS)
         out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
-        held = _Quarantine(quarantine, layout, out)
+        held = _Quarantine(layout, out)
         seen: dict[str, int] = {}
         try:
             for number, batch in enumerate(_batches(rows, batch_size), start=1):
                 good = _checked(batch, layout, agency_id, seen, report, held)
                 written = _write_batch(db, actor, report, number, good, batch[-1].line, held)
+                held.flush()
                 report.to_link.extend(written)
                 if progress is not None:
                     progress(len(batch))
@@ -273,7 +297,13 @@ def link_imported(
 
 
 def _start(
-    db: Database, actor: Actor, path: Path, sha256: str, fmt: str, quarantine: Path
+    db: Database,
+    actor: Actor,
+    path: Path,
+    sha256: str,
+    fmt: str,
+    quarantine: Path,
+    kind: ImportKind,
 ) -> ImportReport:
     with db.transaction() as session:
         earlier = list(
@@ -281,6 +311,7 @@ def _start(
                 select(RecordImport).where(
                     RecordImport.agency_id == actor.agency_id,
                     RecordImport.sha256 == sha256,
+                    RecordImport.kind == kind.value,
                     RecordImport.state == ImportState.RUNNING,
                 )
             )
@@ -290,6 +321,7 @@ def _start(
         run = RecordImport(
             agency_id=actor.agency_id,
             sha256=sha256,
+            kind=kind.value,
             file_format=fmt,
             state=ImportState.RUNNING,
             started_at=utcnow(),
@@ -306,6 +338,7 @@ def _start(
             "agency": actor.agency_id or 0,
             "sha256": sha256,
             "format": fmt,
+            "kind": kind.value,
         }
         if earlier:
             refs["completes"] = [r.id for r in earlier]
@@ -318,6 +351,7 @@ def _start(
             agency_id=actor.agency_id or 0,
             import_id=run.id,
             quarantine=quarantine,
+            kind=kind,
             completes=[r.id for r in earlier],
         )
 
@@ -358,8 +392,9 @@ def _reject(report: ImportReport, held: _Quarantine, row: Row, problems: list[Pr
     held.add(row)
 
 
-def _content(values: dict[str, Any], identifiers: frozenset[tuple[str, str]]) -> _Content:
-    return (*(values[f] for f in _FIELDS), identifiers)
+def _content(fields: tuple[Any, ...], identifiers: frozenset[tuple[str, str]]) -> _Content:
+    """What a record says, ``_FIELDS`` in order then its identifiers, to compare a row with."""
+    return (*fields, identifiers)
 
 
 def _write_batch(
@@ -370,13 +405,14 @@ def _write_batch(
     good: list[tuple[Row, ImportedRecord]],
     last_line: int,
     held_back: _Quarantine,
+    log_batch: bool = True,
 ) -> list[int]:
     """Write one batch in one transaction; the ids to link after the import.
 
     Two imports for one agency at once could both create a record for the same local
     id; the database refuses the second, and its batch is rolled back whole."""
     try:
-        return _write_batch_once(db, actor, report, number, good, last_line, held_back)
+        return _write_batch_once(db, actor, report, number, good, last_line, held_back, log_batch)
     except IntegrityError:
         raise Conflict(
             "Another import for this agency wrote some of these records at the same time: "
@@ -392,6 +428,7 @@ def _write_batch_once(
     good: list[tuple[Row, ImportedRecord]],
     last_line: int,
     held_back: _Quarantine,
+    log_batch: bool,
 ) -> list[int]:
     now = utcnow()
     wanted = {r.local_id: r for _, r in good}
@@ -427,7 +464,9 @@ def _write_batch_once(
                 new_identifiers.append(identifiers)
                 continue
             record_id, content, linked = held
-            wanted_content = _content(values, frozenset((s.value, v) for s, v in identifiers))
+            wanted_content = _content(
+                tuple(values[f] for f in _FIELDS), frozenset((s.value, v) for s, v in identifiers)
+            )
             if content == wanted_content:
                 unchanged += 1
                 if not linked:
@@ -445,6 +484,10 @@ def _write_batch_once(
         report.unchanged += unchanged
         run.rows, run.created, run.updated = report.rows, report.created, report.updated
         run.unchanged, run.rejected, run.last_line = report.unchanged, report.rejected, last_line
+        report.created_ids.extend(created)
+        report.updated_ids.extend(updated)
+        if not log_batch:
+            return [*created, *updated, *unlinked]
         audit.append(
             session,
             actor,
@@ -486,7 +529,7 @@ def _existing(
     local ids of those erased, which an import must not bring back."""
     if not local_ids:
         return {}, set()
-    found: dict[str, tuple[int, dict[str, Any], bool]] = {}
+    found: dict[str, tuple[int, tuple[Any, ...], bool]] = {}
     for row in session.execute(
         select(
             AgencyRecord.id,
@@ -497,12 +540,8 @@ def _existing(
             AgencyRecord.agency_id == agency_id, _among(session, AgencyRecord.local_id, local_ids)
         )
     ):
-        mapping = row._mapping
-        found[row.local_id] = (
-            row.id,
-            {f: mapping[f] for f in _FIELDS},
-            row.person_id is not None,
-        )
+        record_id, local_id, person_id, *fields = row
+        found[local_id] = (record_id, tuple(fields), person_id is not None)
     if not found:
         return {}, set()
     ids = [v[0] for v in found.values()]
@@ -539,15 +578,70 @@ def _insert(
     ids = _new_ids(session, len(rows))
     for record_id, row in zip(ids, rows, strict=True):
         row["id"] = record_id
-    session.execute(insert(_RECORDS), rows)
+    names = list(rows[0])
+    _insert_many(session, _RECORDS, names, [tuple(r[n] for n in names) for r in rows])
     wanted = [
-        {"agency_record_id": record_id, "scheme": scheme, "value": value}
+        (record_id, scheme, value)
         for record_id, given in zip(ids, identifiers, strict=True)
         for scheme, value in given
     ]
     if wanted:
-        session.execute(insert(_IDENTIFIERS), wanted)
+        _insert_many(session, _IDENTIFIERS, ["agency_record_id", "scheme", "value"], wanted)
     return ids
+
+
+def _insert_many(
+    session: Session, table: Table, names: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert a batch's rows with the driver's own ``executemany`` (``COPY`` on
+    PostgreSQL), in the session's transaction. Each value goes through its column
+    type's own bind processing, so it is stored exactly as an ``insert()`` stores it;
+    what is left out is SQLAlchemy's per-row parameter handling, most of a batch's
+    writing time."""
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [
+        (i, p)
+        for i, n in enumerate(names)
+        if (p := table.c[n].type._cached_bind_processor(dialect)) is not None
+    ]
+    if processors:
+        # The last value each column processed and what it became (values are
+        # immutable): a batch's rows share one ``created_at``, processed once.
+        done: dict[int, tuple[Any, Any]] = {}
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, process in processors:
+                value = values[i]
+                last = done.get(i)
+                if last is not None and last[0] is value:
+                    values[i] = last[1]
+                else:
+                    values[i] = process(value)
+                    done[i] = (value, values[i])
+            converted.append(tuple(values))
+        rows = converted
+    columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+    # The table's and columns' names are the schema's own, never the file's.
+    if dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({columns}) FROM STDIN"
+    else:
+        marks = ", ".join("?" for _ in names)
+        statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(statement, rows)
+    except dialect.loaded_dbapi.IntegrityError as clash:
+        # Another import's record for the same local id: reported as ``insert()``'s is.
+        raise IntegrityError(statement, None, clash) from clash
+    finally:
+        cursor.close()
 
 
 def _new_ids(session: Session, count: int) -> list[int]:
@@ -600,6 +694,7 @@ def _update(
 
 
 def _finish(db: Database, actor: Actor, report: ImportReport) -> None:
+    report.problems.sort(key=lambda p: p.line)
     with db.transaction() as session:
         run = session.get(RecordImport, report.import_id)
         if run is None:  # pragma: no cover - made by this import
@@ -626,3 +721,285 @@ def _finish(db: Database, actor: Actor, report: ImportReport) -> None:
 
 def write_report(report: ImportReport, path: Path) -> None:
     path.write_text(json.dumps(report.as_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def import_file(
+    db: Database,
+    agency_id: int,
+    path: Path,
+    *,
+    quarantine: Path,
+    kind: ImportKind | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    link: bool = True,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import one file of any kind (given, or read from its header; ``kinds``)."""
+    fmt = file_format(path)
+    if not path.is_file():
+        raise InvalidInput.one(path.name, f"There is no file {path}")
+    if kind is None:
+        try:
+            kind = kinds.detect(path, fmt)
+        except UnicodeDecodeError:
+            raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
+    if kind is ImportKind.RECORDS:
+        return import_records(
+            db,
+            agency_id,
+            path,
+            quarantine=quarantine,
+            batch_size=batch_size,
+            link=link,
+            progress=progress,
+            total=total,
+        )
+    actor = agency_service(agency_id)
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, agency_id)
+    with db.reading() as session:
+        if session.get(Agency, agency_id) is None:
+            raise NotFound("agency", agency_id)
+    sha256, lines = file_digest(path)
+    with ExitStack() as stack:
+        handle = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
+        try:
+            if fmt == "csv":
+                layout, rows = kinds.read_csv(path.name, kind, handle)
+            else:
+                layout, rows = kinds.read_jsonl(kind, handle)
+        except UnicodeDecodeError:
+            raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
+        if total is not None:
+            total(max(lines - (1 if fmt == "csv" else 0), 0))
+        report = _start(db, actor, path, sha256, fmt, quarantine, kind)
+        out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
+        held = _Quarantine(layout, out)
+        seen: dict[str, int] = {}
+        try:
+            for number, batch in enumerate(_batches(rows, batch_size), start=1):
+                good = _checked_rows(batch, kind, seen, report, held)
+                _write_rows(db, actor, report, number, good, batch[-1].line, held)
+                held.flush()
+                if progress is not None:
+                    progress(len(batch))
+        except UnicodeDecodeError:
+            raise InvalidInput.one(
+                path.name, "The file is not UTF-8 text (some rows before it went in)"
+            ) from None
+    _finish(db, actor, report)
+    return report
+
+
+def _checked_rows(
+    batch: list[Row],
+    kind: ImportKind,
+    seen: dict[str, int],
+    report: ImportReport,
+    held: _Quarantine,
+) -> list[tuple[Row, Checked]]:
+    good: list[tuple[Row, Checked]] = []
+    for row in batch:
+        report.rows += 1
+        checked = kinds.validate(row, kind)
+        if isinstance(checked, tuple):
+            first = seen.setdefault(checked[0], row.line)
+            if first == row.line:
+                good.append((row, checked))
+                continue
+            checked = [
+                Problem(
+                    row.line,
+                    checked[0],
+                    "local_id",
+                    f"This local_id is already on line {first}: each row once per file",
+                )
+            ]
+        _reject(report, held, row, checked)
+    return good
+
+
+def _write_rows(
+    db: Database,
+    actor: Actor,
+    report: ImportReport,
+    number: int,
+    good: list[tuple[Row, Checked]],
+    last_line: int,
+    held: _Quarantine,
+    log_batch: bool = True,
+) -> None:
+    """One batch of relationships, involvements or items in one transaction."""
+    try:
+        with db.transaction() as session:
+            done = linked.write(
+                session, actor, report.kind, report.agency_id, report.import_id, good
+            )
+            for row, problems in done.refused:
+                _reject(report, held, row, problems)
+            report.created += len(done.created)
+            report.updated += len(done.updated)
+            report.unchanged += done.unchanged
+            report.created_ids.extend(done.created)
+            report.updated_ids.extend(done.updated)
+            run = session.get(RecordImport, report.import_id)
+            if run is None:  # pragma: no cover - made by this import a moment ago
+                raise NotFound("record import", report.import_id)
+            run.rows, run.created, run.updated = report.rows, report.created, report.updated
+            run.unchanged, run.rejected, run.last_line = (
+                report.unchanged,
+                report.rejected,
+                last_line,
+            )
+            if log_batch:
+                audit.append(
+                    session,
+                    actor,
+                    AuditAction.RECORDS_IMPORTED,
+                    "record_import",
+                    report.import_id,
+                    refs={
+                        "batch": number,
+                        "kind": report.kind.value,
+                        "last_line": last_line,
+                        "created": len(done.created),
+                        "updated": len(done.updated),
+                        "unchanged": done.unchanged,
+                        "rejected_so_far": report.rejected,
+                        f"{report.kind.value}_created": done.created,
+                        f"{report.kind.value}_updated": done.updated,
+                    },
+                )
+    except IntegrityError:
+        raise Conflict(
+            "Another import for this agency wrote some of these rows at the same time: "
+            "run this import again when it has finished (nothing is imported twice)"
+        ) from None
+
+
+MAX_FEED_ROWS = 50_000
+"""Rows one request may carry: a bigger feed is sent in several requests, each its own
+import, so none holds the database for long."""
+FEED = "feed"
+
+
+class FeedTooLarge(InvalidInput):
+    """A feed over the limits: answered 413, and nothing of it written."""
+
+
+def import_feed(
+    db: Database,
+    actor: Actor,
+    kind: ImportKind,
+    body: bytes,
+    *,
+    agency_id: int | None = None,
+    json_batch: bool = False,
+    link: bool = False,
+) -> ImportReport:
+    """Import one request's rows from another system of the actor's agency, in the
+    request's one transaction: the same checks, idempotency and writes as a file, one
+    audit entry for the whole request, and the refused rows reported with their lines
+    (the sending system still holds them, so nothing is quarantined).
+
+    Only an API token may push a feed, and only into its own agency: a token is one
+    agency's service account, and the agency named (if any) must be that one.
+    """
+    if actor.token_id is None:
+        raise NotPermitted("Feeds are pushed by another system with an API token")
+    agency = actor.agency_id if agency_id is None else agency_id
+    if agency is None or agency != actor.agency_id:
+        raise NotPermitted(
+            "This token belongs to another agency's system: it imports into its own agency only"
+        )
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, agency)
+    sha256 = hashlib.sha256(body).hexdigest()
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput.one("", "The body is not UTF-8 text") from None
+    if json_batch:
+        text = _batch_as_lines(text)
+    handle = io.StringIO(text)
+    if kind is ImportKind.RECORDS:
+        layout, reading = read_jsonl(Path(FEED), handle)
+    else:
+        layout, reading = kinds.read_jsonl(kind, handle)
+    rows = list(reading)
+    if len(rows) > MAX_FEED_ROWS:
+        raise FeedTooLarge.one("", f"Send at most {MAX_FEED_ROWS} rows at once")
+    held = _Quarantine(layout, None)
+    with db.transaction() as session:
+        run = RecordImport(
+            agency_id=agency,
+            sha256=sha256,
+            kind=kind.value,
+            file_format="json" if json_batch else "ndjson",
+            state=ImportState.RUNNING,
+            started_at=utcnow(),
+            rows=0,
+            created=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            last_line=0,
+        )
+        session.add(run)
+        session.flush()
+        report = ImportReport(
+            file=FEED, sha256=sha256, agency_id=agency, import_id=run.id, quarantine=None, kind=kind
+        )
+    last = rows[-1].line if rows else 0
+    if kind is ImportKind.RECORDS:
+        good = _checked(rows, layout, agency, {}, report, held)
+        report.to_link.extend(_write_batch(db, actor, report, 1, good, last, held, False))
+    else:
+        _write_rows(
+            db, actor, report, 1, _checked_rows(rows, kind, {}, report, held), last, held, False
+        )
+    with db.transaction() as session:
+        finished = session.get(RecordImport, report.import_id)
+        if finished is None:  # pragma: no cover - made by this request
+            raise NotFound("record import", report.import_id)
+        finished.state = ImportState.FINISHED
+        finished.finished_at = utcnow()
+        finished.rows, finished.rejected, finished.last_line = report.rows, report.rejected, last
+        audit.append(
+            session,
+            actor,
+            AuditAction.FEED_IMPORTED,
+            "record_import",
+            report.import_id,
+            refs={
+                "agency": agency,
+                "kind": kind.value,
+                "sha256": sha256,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+                f"{kind.value}_created": list(report.created_ids),
+                f"{kind.value}_updated": list(report.updated_ids),
+            },
+        )
+    report.problems.sort(key=lambda p: p.line)
+    if link:
+        link_imported(db, report)
+    return report
+
+
+def _batch_as_lines(text: str) -> str:
+    """A JSON batch (an array of rows, or ``{"rows": [...]}``) as JSON Lines, row n on
+    line n, so problems name the same place either way."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidInput.one("", "The body is not JSON") from None
+    if isinstance(data, dict) and set(data) == {"rows"}:
+        data = data["rows"]
+    if not isinstance(data, list):
+        raise InvalidInput.one("", 'Send an array of rows, or {"rows": [...]}')
+    if len(data) > MAX_FEED_ROWS:
+        raise FeedTooLarge.one("", f"Send at most {MAX_FEED_ROWS} rows at once")
+    return "\n".join(json.dumps(item, ensure_ascii=False) for item in data)

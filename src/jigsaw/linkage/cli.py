@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from jigsaw.db import Database
 from jigsaw.protection.master_key import open_database
+from jigsaw.spreadsheet import csv_text
 
 app = typer.Typer(no_args_is_help=True, help="Record linkage: the person index.")
 console = Console(stderr=True)
@@ -123,10 +125,25 @@ def evaluate(
         bool, typer.Option("--generic/--no-generic", help="Compare with a generic model.")
     ] = True,
     memory_limit: MemoryOption = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            help="A clerically labelled sample, CSV local_id,entity_id[,agency]: score this "
+            "database's person index over those records instead of the synthetic truth.",
+        ),
+    ] = None,
+    blocking: Annotated[
+        bool,
+        typer.Option("--blocking/--no-blocking", help="With --truth: measure blocking recall."),
+    ] = True,
 ) -> None:
-    """Score linkage against the synthetic population's ground truth."""
+    """Score linkage against the synthetic population's ground truth, or a labelled sample."""
     from jigsaw.linkage.evaluate import evaluate as run_evaluation
 
+    if truth is not None:
+        _evaluate_labelled(database, truth, model, blocking, memory_limit, output)
+        return
     db = _db(database)
     with console.status("Evaluating") as status:
         report = run_evaluation(
@@ -140,6 +157,56 @@ def evaluate(
     db.dispose()
     data = report.as_dict()
     console.print(evaluation_table(data))
+    if output is not None:
+        output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        console.print(f"Written to {output}")
+
+
+def _evaluate_labelled(
+    database: str | None,
+    truth: Path,
+    model: Path | None,
+    blocking: bool,
+    memory_limit: str | None,
+    output: Path | None,
+) -> None:
+    from jigsaw.linkage.evaluate import evaluate_labels, read_labels, resolve_labels
+
+    labels = read_labels(truth)  # a bad file is told before the database is opened
+    db = _db(database)
+    try:
+        resolve_labels(db, labels)  # and unknown local ids before the model is loaded
+        with console.status("Evaluating against the labels") as status:
+            report = evaluate_labels(
+                db,
+                truth,
+                model=load_model(model) if blocking else None,
+                blocking=blocking,
+                on_step=lambda message: status.update(f"Evaluating: {message}"),
+                memory_limit=memory_limit,
+            )
+    finally:
+        db.dispose()
+    data = report.as_dict()
+    linked = data["linked"]
+    table = Table(
+        title=f"Person index against {truth.name}: {data['labelled_records']:,} labelled "
+        f"records, {data['entities']:,} entities, {data['true_pairs']:,} true pairs"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("precision", f"{linked['precision']:.5f}")
+    table.add_row("recall", f"{linked['recall']:.5f}")
+    table.add_row("F1", f"{linked['f1']:.5f}")
+    table.add_row(
+        "pairs linked (correct)", f"{linked['predicted_pairs']:,} ({linked['correct_pairs']:,})"
+    )
+    if data["blocking_recall"] is not None:
+        table.add_row(
+            f"blocking recall ({data['model_version']})", f"{data['blocking_recall']:.5f}"
+        )
+        table.add_row("candidate pairs", f"{data['candidate_pairs']:,}")
+    console.print(table)
     if output is not None:
         output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         console.print(f"Written to {output}")
@@ -173,28 +240,158 @@ def evaluation_table(data: dict[str, Any]) -> Table:
     return table
 
 
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+REVIEW_COLUMNS = (
+    "review",
+    "probability",
+    "question",
+    "record",
+    "record_agency_kind",
+    "candidate",
+    "candidate_agency_kind",
+    "evidence",
+    "waiting_since",
+)
+SIDE_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "postcode", "nhs_number")
+
+
+def review_rows(items: list[Any], with_records: bool) -> tuple[list[str], list[list[Any]]]:
+    """The queue as a header and rows, for the table and the CSV alike."""
+    header = list(REVIEW_COLUMNS)
+    if with_records:
+        header += [f"{side}_{name}" for side in ("record", "candidate") for name in SIDE_FIELDS]
+    rows: list[list[Any]] = []
+    for item in items:
+        row: list[Any] = [
+            item.id,
+            f"{item.match_probability:.4f}",
+            item.question,
+            item.record_id,
+            item.record_agency_kind.value,
+            item.candidate_record_id,
+            item.candidate_agency_kind.value,
+            "; ".join(f"{k}: {v}" for k, v in item.evidence.items()),
+            item.created_at.isoformat(),
+        ]
+        if with_records:
+            for side in (item.record, item.candidate):
+                values = side.model_dump(mode="json") if side is not None else {}
+                row += [values.get(name) or "" for name in SIDE_FIELDS]
+        rows.append(row)
+    return header, rows
+
+
 @app.command()
 def reviews(
     database: DatabaseOption = None,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many pairs.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="How many to skip first.")] = 0,
+    output_format: Annotated[Format, typer.Option("--format", help="How to print them.")] = (
+        Format.TABLE
+    ),
+    agency: Annotated[
+        int | None, typer.Option(help="Only pairs with a record held by this agency (id).")
+    ] = None,
+    agency_kind: Annotated[
+        str | None, typer.Option(help="Only pairs with a record held by this kind of agency.")
+    ] = None,
+    about: Annotated[
+        str | None, typer.Option(help="child (both records children's) or person (any other).")
+    ] = None,
+    min_probability: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    max_probability: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    records: Annotated[
+        bool, typer.Option("--records/--no-records", help="Include both records' identity fields.")
+    ] = False,
 ) -> None:
-    """List the open review queue, most likely matches first."""
-    from jigsaw.linkage.service import open_reviews
+    """List the open review queue, most likely matches first (audited as the system).
+
+    JSON and CSV go to standard output for other tools; CSV cells that a spreadsheet
+    would run as a formula are neutralised."""
+    from jigsaw.linkage.service import QueueFilter, review_queue
+    from jigsaw.policy.actor import Actor
+    from jigsaw.policy.roles import AgencyKind
+
+    kinds = {k.value: k for k in AgencyKind}
+    if agency_kind is not None and agency_kind not in kinds:
+        raise typer.BadParameter(f"Choose one of {', '.join(kinds)}", param_hint="--agency-kind")
+    if about not in (None, "child", "person"):
+        raise typer.BadParameter("Choose child or person", param_hint="--about")
+    filters = QueueFilter(
+        agency_id=agency,
+        agency_kind=kinds[agency_kind] if agency_kind else None,
+        about="child" if about == "child" else "person" if about == "person" else None,
+        min_probability=min_probability,
+        max_probability=max_probability,
+    )
+    db = _db(database)
+    try:
+        items, total = review_queue(
+            db, Actor.system(), limit=limit, offset=offset, filters=filters, with_records=records
+        )
+    finally:
+        db.dispose()
+    if output_format is Format.JSON:
+        document = {
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "reviews": [item.model_dump(mode="json") for item in items],
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    header, rows = review_rows(items, records)
+    if output_format is Format.CSV:
+        typer.echo(csv_text(header, rows), nl=False)
+        return
+    shown = (
+        f"{offset + 1:,} to {offset + len(items):,} of {total:,}" if items else f"none of {total:,}"
+    )
+    table = Table(title=f"Open link reviews: {shown}")
+    for column in header:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[str(cell) for cell in row])
+    Console().print(table)
+
+
+@app.command()
+def unmerge(
+    record_ids: Annotated[
+        list[int] | None, typer.Argument(help="Agency records to detach from their person.")
+    ] = None,
+    review: Annotated[
+        int | None, typer.Option("--review", help="Undo the link confirmed in this review.")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why, for the link history.")] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Separate records wrongly linked as one person, as the data controller.
+
+    Either name the records to detach (they get a person of their own) or undo a
+    reviewer's confirmation with --review. Audited, and everyone who works with the
+    person is told, in the same transaction."""
+    from jigsaw.linkage.service import undo_link
+    from jigsaw.linkage.service import unmerge as detach
     from jigsaw.policy.actor import Actor
 
+    if bool(record_ids) == (review is not None):
+        raise typer.BadParameter("Name agency record ids, or --review ID, not both")
     db = _db(database)
-    items = open_reviews(db, Actor.system(), limit=limit)
-    db.dispose()
-    table = Table(title="Open link reviews")
-    for column in ("review", "record", "candidate", "probability", "evidence"):
-        table.add_column(column)
-    for item in items:
-        agreed = ", ".join(f"{k}: {v}" for k, v in item.evidence.items())
-        table.add_row(
-            str(item.id),
-            str(item.record_id),
-            str(item.candidate_record_id),
-            f"{item.match_probability:.4f}",
-            agreed,
-        )
-    console.print(table)
+    try:
+        if review is not None:
+            change = undo_link(db, Actor.system(), review, reason)
+        else:
+            change = detach(db, Actor.system(), record_ids or [], reason)
+    finally:
+        db.dispose()
+    records = ", ".join(str(r) for r in change.records)
+    console.print(
+        f"Change {change.change_id}: records {records} moved from person "
+        f"{change.from_person_id} to person {change.to_person_id}"
+    )

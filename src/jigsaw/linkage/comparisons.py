@@ -217,6 +217,18 @@ def _dob_one_edit(left: Features, right: Features) -> bool:
     )
 
 
+def _dob_two_edits(left: Features, right: Features) -> bool:
+    """Two slips in one date (a day and a month both mistyped, or a year and a day): as
+    a clerk keys a date digit by digit, each digit is a chance to slip, so a date two
+    digits off is more often the same date than a stranger's birthday, which usually
+    differs in more (how much more is learned, as for every level)."""
+    if left.dob is None or right.dob is None:
+        return False
+    return bool(
+        jellyfish.damerau_levenshtein_distance(left.dob.isoformat(), right.dob.isoformat()) <= 2
+    )
+
+
 # --- The person model's comparisons ---------------------------------------------------
 
 
@@ -377,6 +389,12 @@ DATE_OF_BIRTH = Comparison(
             _either(_dob_within_days(1), _dob_one_edit),
         ),
         Level(
+            "two_slips",
+            "Two digits different",
+            lambda: cll.DamerauLevenshteinLevel(ColumnExpression("dob").cast_to_string(), 2),
+            _dob_two_edits,
+        ),
+        Level(
             "same_year",
             "Born in the same year",
             lambda: cll.ExactMatchLevel("birth_year"),
@@ -384,6 +402,10 @@ DATE_OF_BIRTH = Comparison(
         ),
         _else("Different dates of birth"),
     ),
+)
+
+_SIMILAR_ADDRESS = (
+    "Addresses spelled almost alike (postcodes agree, one character apart or one missing)"
 )
 
 ADDRESS = Comparison(
@@ -420,6 +442,15 @@ ADDRESS = Comparison(
             _both(_equal("street"), _postcodes_agree_or_missing),
         ),
         Level(
+            "similar_address",
+            _SIMILAR_ADDRESS,
+            lambda: cll.And(
+                cll.JaroWinklerLevel("address", 0.92),
+                cll.Or(cll.NullLevel("postcode"), cll.DamerauLevenshteinLevel("postcode", 1)),
+            ),
+            _both(_jaro_winkler_at_least("address", 0.92), _postcodes_agree_or_missing),
+        ),
+        Level(
             "postcode",
             "Same postcode",
             lambda: cll.ExactMatchLevel("postcode"),
@@ -452,7 +483,13 @@ ADDRESS = Comparison(
 """Where the person lives, compared so that no one part decides: an address with no
 postcode, a postcode with no address, a postcode that is not a UK one (no sector or
 district to fall back on) or one mistyped by a character all still say something.
-Only when a side has neither is the comparison silent."""
+Only when a side has neither is the comparison silent.
+
+A slip in the address line (a letter dropped, two words run together, a space in the
+wrong place: "12 Mill Raod", "12 MillRoad") leaves it spelled almost alike while the
+postcode still agrees: that is one home mistyped (``similar_address``), a far rarer
+coincidence than two homes in one postcode, so it sits above the bare postcode level
+rather than falling to it and losing what the address says."""
 
 SEX = Comparison(
     "sex",

@@ -1,4 +1,6 @@
-"""``jigsaw linkage evaluate``: how well linkage does against the generator's truth.
+"""``jigsaw linkage evaluate``: how well linkage does against the generator's truth,
+or, with ``--truth FILE``, against a sample a clerk labelled on any database
+(``evaluate_labels``: the person index as it stands, scored over the labelled records).
 
 Only a synthetic population has a truth table, and only this module reads it. The
 table belongs to the generator, not to the service's schema, so it is imported here
@@ -22,9 +24,12 @@ Nothing here writes to the service database.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -32,6 +37,7 @@ from sqlalchemy import select
 
 from jigsaw.db import Database
 from jigsaw.errors import JigsawError
+from jigsaw.identity.models import Agency
 from jigsaw.linkage import relational
 from jigsaw.linkage.batch import edges_from
 from jigsaw.linkage.clustering import Clustering, Edge, cluster
@@ -40,6 +46,7 @@ from jigsaw.linkage.metrics import PairMetrics, score_clusters
 from jigsaw.linkage.person_model import LinkageModel, Thresholds
 from jigsaw.linkage.predict import EdgeStore, chunk_count, gamma_columns, predict_edges
 from jigsaw.linkage.training import TrainingOptions, train_generic_settings, train_person_model
+from jigsaw.people.models import AgencyRecord
 
 TRUTH_TABLE = "jigsaw_truth"
 GENERIC_VERSION = "generic-tutorial"
@@ -283,5 +290,172 @@ def evaluate(
                     on_step=step,
                 )
             )
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+# Against a clerically labelled sample: any database, not only a generated one
+
+TRUTH_COLUMNS = ("local_id", "entity_id")
+AGENCY_COLUMN = "agency"
+
+
+@dataclass(frozen=True)
+class Label:
+    """One labelled record as the truth file names it: the agency's own id for the
+    record, the entity (true person) a clerk put it in, and optionally the agency."""
+
+    local_id: str
+    entity_id: str
+    agency: str | None
+    line: int
+
+
+@dataclass
+class LabelledReport:
+    truth_file: str
+    labelled_records: int
+    entities: int
+    true_pairs: int
+    linked: dict[str, Any]
+    """Pairwise scores of the person index as it stands (runs and reviewers' decisions)."""
+    model_version: str | None = None
+    candidate_pairs: int | None = None
+    blocking_recall: float | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_labels(path: Path) -> list[Label]:
+    """The truth file's rows, or one line saying what is wrong with it.
+
+    A CSV with a header of ``local_id,entity_id`` and, where one local id is used by
+    more than one agency, an ``agency`` column holding the agency's id or exact name.
+    """
+    if not path.is_file():
+        raise JigsawError(f"No truth file at {path}: give a CSV of local_id,entity_id")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JigsawError(f"Cannot read the truth file {path}: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    allowed = {*TRUTH_COLUMNS, AGENCY_COLUMN}
+    if not set(TRUTH_COLUMNS) <= set(header) or set(header) - allowed:
+        raise JigsawError(
+            f"The truth file's header is {','.join(header) or 'empty'}: it must be "
+            "local_id,entity_id (and optionally agency)"
+        )
+    reader.fieldnames = header
+    labels: list[Label] = []
+    seen: set[tuple[str, str | None]] = set()
+    for number, row in enumerate(reader, start=2):
+        local = (row.get("local_id") or "").strip()
+        entity = (row.get("entity_id") or "").strip()
+        agency = (row.get(AGENCY_COLUMN) or "").strip() or None
+        if not local or not entity:
+            raise JigsawError(f"Line {number} of the truth file has no local_id or entity_id")
+        if (local, agency) in seen:
+            raise JigsawError(f"Line {number} of the truth file repeats local id {local!r}")
+        seen.add((local, agency))
+        labels.append(Label(local, entity, agency, number))
+    if not labels:
+        raise JigsawError(f"The truth file {path} has a header but no labelled records")
+    return labels
+
+
+def resolve_labels(db: Database, labels: list[Label]) -> list[tuple[int, str]]:
+    """(agency record id, entity) for each label, or one line naming what did not match."""
+    wanted = sorted({label.local_id for label in labels})
+    held: dict[str, list[tuple[int, int, str]]] = {}
+    with db.reading() as session:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for record_id, local_id, agency_id, name in session.execute(
+                select(AgencyRecord.id, AgencyRecord.local_id, Agency.id, Agency.name)
+                .join(Agency, Agency.id == AgencyRecord.agency_id)
+                .where(AgencyRecord.local_id.in_(chunk))
+            ):
+                held.setdefault(local_id, []).append((record_id, agency_id, name))
+    resolved: list[tuple[int, str]] = []
+    unknown: list[str] = []
+    for label in labels:
+        found = held.get(label.local_id, [])
+        if label.agency is not None:
+            found = [f for f in found if label.agency in (str(f[1]), f[2])]
+        if not found:
+            unknown.append(label.local_id)
+            continue
+        if len(found) > 1:
+            raise JigsawError(
+                f"Local id {label.local_id!r} (line {label.line}) is held by {len(found)} "
+                "agencies: add an agency column with the agency's id or name"
+            )
+        resolved.append((found[0][0], label.entity_id))
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise JigsawError(
+            f"{len(unknown)} labelled local ids are not in this database: {shown}{more}"
+        )
+    if len({record_id for record_id, _ in resolved}) != len(resolved):
+        raise JigsawError("The truth file names one agency record twice")
+    return resolved
+
+
+def evaluate_labels(
+    db: Database,
+    path: Path,
+    *,
+    model: LinkageModel | None = None,
+    blocking: bool = True,
+    on_step: Callable[[str], None] | None = None,
+    memory_limit: str | None = None,
+) -> LabelledReport:
+    """Score this database's person index against a clerically labelled sample.
+
+    Pairwise precision, recall and F1 are counted over the labelled records only: a
+    pair is predicted when both records are on one person now (after runs and
+    reviewers' decisions; a record on no person is alone), and true when the clerk put
+    both in one entity. With ``blocking``, the share of true pairs the model's blocking
+    rules make candidates is measured too (reading every record, as a run does).
+    Nothing is written.
+    """
+    started = time.perf_counter()
+    step = on_step or (lambda _message: None)
+    step("reading the truth file")
+    truth_rows = resolve_labels(db, read_labels(path))
+    truth = dict(truth_rows)
+    with db.reading() as session:
+        predicted: dict[int, int] = {}
+        ids = sorted(truth)
+        for start in range(0, len(ids), 500):
+            for record_id, person_id in session.execute(
+                select(AgencyRecord.id, AgencyRecord.person_id).where(
+                    AgencyRecord.id.in_(ids[start : start + 500])
+                )
+            ):
+                predicted[record_id] = person_id if person_id is not None else -record_id
+    scores = score_clusters(predicted, truth)
+    report = LabelledReport(
+        truth_file=str(path),
+        labelled_records=len(truth),
+        entities=len(set(truth.values())),
+        true_pairs=scores.true_pairs,
+        linked=scores.as_dict(),
+    )
+    if blocking:
+        model = model or LinkageModel.load()
+        step("blocking")
+        extra: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
+        with workspace(db, **extra) as space:
+            true_pairs = load_truth_pairs(truth_rows, space)
+            settings = model.splink_settings_for(space.count)
+            candidates, recall = blocking_recall(space, settings, true_pairs)
+        report.model_version = model.version
+        report.candidate_pairs = candidates
+        report.blocking_recall = recall
     report.seconds = round(time.perf_counter() - started, 2)
     return report

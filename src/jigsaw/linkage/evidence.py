@@ -87,15 +87,17 @@ def by_comparison(evidence: Iterable[FieldEvidence]) -> dict[str, FieldEvidence]
     return {e.comparison: e for e in evidence}
 
 
-def likelihood(probability: float) -> str:
-    """The probability in words, so a number is never the only thing a person reads."""
+def likelihood(probability: float, about: str = "child") -> str:
+    """The probability in words, so a number is never the only thing a person reads.
+
+    ``about`` is "child", or "person" for a pair that is not two children's records."""
     if probability >= 0.99:
-        return "Very likely the same child"
+        return f"Very likely the same {about}"
     if probability >= 0.9:
-        return "Likely the same child"
+        return f"Likely the same {about}"
     if probability >= 0.5:
-        return "Possibly the same child"
-    return "Unlikely to be the same child"
+        return f"Possibly the same {about}"
+    return f"Unlikely to be the same {about}"
 
 
 def percentage(probability: float) -> str:
@@ -105,6 +107,6 @@ def percentage(probability: float) -> str:
     return f"{math.floor(probability * 1000) / 10:.1f}%"
 
 
-def in_words(probability: float) -> str:
+def in_words(probability: float, about: str = "child") -> str:
     """The words, an en dash, then the number: the way a results page shows it."""
-    return f"{likelihood(probability)} \N{EN DASH} {percentage(probability)}"
+    return f"{likelihood(probability, about)} \N{EN DASH} {percentage(probability)}"

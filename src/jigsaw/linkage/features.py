@@ -219,6 +219,17 @@ def street_of(address: str | None) -> str | None:
     return " ".join(words[start : end + 1])
 
 
+def house_number_of(street: str | None) -> str | None:
+    """The house number that starts ``street`` (the batch rules' ``split_part(street, ' ', 1)``),
+    kept as its own value so the online match can look it up through an index."""
+    return street.split(" ", 1)[0] if street else None
+
+
+def given_prefix_of(given: str | None) -> str | None:
+    """The first two letters of the given name (the batch rules' ``left(given, 2)``)."""
+    return given[:2] if given else None
+
+
 def names_of(given: str | None, family: str | None) -> str | None:
     """Both names, alphabetically ordered (see ``Features.names``); None unless both."""
     if not given or not family:

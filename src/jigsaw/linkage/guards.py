@@ -65,7 +65,9 @@ TWIN_GIVEN_LEVELS = frozenset({"different", "loosely_similar"})
 TWIN_SEX_LEVELS = frozenset({"different"})
 """A different recorded sex marks a family pair as two people as plainly as a different
 name: a mother and father whose names sound alike (Jo and Joe)."""
-HOME_LEVELS = frozenset({"same_address", "same_street"})
+HOME_LEVELS = frozenset({"same_address", "same_street", "similar_address"})
+"""Levels of ``address`` that put a pair in one home: a mistyped address line with the
+postcode agreeing is the same home as an exact one, and so the same household."""
 FAMILY_LEVELS = frozenset({"shared"})
 """Levels of ``shared_child`` that put a pair in one family, as a shared home does."""
 

@@ -18,7 +18,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
-from jigsaw.linkage.features import Features, names_of, street_of, swapped
+from jigsaw.linkage.features import (
+    Features,
+    given_prefix_of,
+    house_number_of,
+    names_of,
+    street_of,
+    swapped,
+)
 from jigsaw.linkage.models import MatchKey
 
 KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in MatchKey.__table__.columns)
@@ -28,6 +35,10 @@ LIST_COLUMNS = ("given_names", "family_parts")
 def key_row(features: dict[str, Any]) -> dict[str, Any]:
     row = {name: features.get(name) for name in KEY_COLUMNS if name != "agency_record_id"}
     row["agency_record_id"] = features["unique_id"]
+    # Derived here from the batch run's own features, so the online look-ups on them
+    # agree with its blocking rules by construction.
+    row["house_number"] = house_number_of(row["street"])
+    row["given_prefix"] = given_prefix_of(row["given"])
     for name in LIST_COLUMNS:
         value = row[name]
         row[name] = " ".join(value) if value else None
@@ -61,7 +72,7 @@ def features_from_key(row: Any) -> Features:
         address=get("address"),
         nhs_number=get("nhs_number"),
         role_group=get("role_group"),
-        street=street_of(get("address")),
+        street=get("street") or street_of(get("address")),
         names=names_of(get("given"), get("family")),
     )
 

@@ -121,6 +121,16 @@ class MatchKey(Base):
         ),
         Index("ix_match_keys_given_family", "given", "family"),
         Index("ix_match_keys_postcode_sector_given", "postcode_sector", "given"),
+        Index("ix_match_keys_given_family_soundex", "given", "family_soundex"),
+        Index("ix_match_keys_family_given_metaphone", "family", "given_metaphone"),
+        Index(
+            "ix_match_keys_dob_given_prefix_house_number",
+            "dob",
+            "given_prefix",
+            "house_number",
+            "given",
+            "family",
+        ),
     )
 
     agency_record_id: Mapped[int] = mapped_column(
@@ -135,9 +145,12 @@ class MatchKey(Base):
     dob: Mapped[date | None] = mapped_column(Date)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     sex: Mapped[str | None] = mapped_column(String(16))
-    postcode: Mapped[str | None] = mapped_column(String(10))
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
     postcode_sector: Mapped[str | None] = mapped_column(String(10))
     postcode_district: Mapped[str | None] = mapped_column(String(10))
     address: Mapped[str | None] = mapped_column(String(300), index=True)
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     role_group: Mapped[str | None] = mapped_column(String(8))
+    street: Mapped[str | None] = mapped_column(String(300), index=True)
+    house_number: Mapped[str | None] = mapped_column(String(300))
+    given_prefix: Mapped[str | None] = mapped_column(String(2))

@@ -4,16 +4,9 @@ Used while a practitioner records a new child or searches. It must answer in
 milliseconds against millions of records, so it never starts an analytical engine:
 
 1. candidate records come from index look-ups on ``match_keys`` (``CANDIDATE_KEYS``,
-   each read through an index holding all its columns) mirroring the batch
-   blocking rules (NHS number; date of birth with family-name Soundex, given-name
-   Metaphone or postcode district; the day/month-swapped date; family Soundex with
-   given Metaphone and year of birth; the same address). Keys that fetch many rows for
-   common names (given + family name, given name + postcode sector) are only used when
-   no date of birth is given, which is when they are needed. Date of birth with postcode
-   district is the widest key left (a district holds a tenth of a borough's children,
-   several dozen born on any day at a million), so it also asks for the same sex when
-   the search gives one: at a million children that halves what the key returns, and a
-   child recorded under a new surname after a move is still found;
+   each read through an index holding all its columns), one for each batch blocking
+   rule, so a record the batch run would compare with the search's is a candidate
+   (a linked child in common is the one rule a search cannot bring; see there);
 2. each candidate is scored in process with the trained model's m/u (the same
    Fellegi-Sunter sum the batch run makes in SQL, and the same guards);
 3. candidates are grouped by person and ranked, each with the evidence: which level
@@ -30,11 +23,17 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, union
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
-from jigsaw.linkage.features import Features, PersonDetails, features_of
+from jigsaw.linkage.features import (
+    Features,
+    PersonDetails,
+    features_of,
+    given_prefix_of,
+    house_number_of,
+)
 from jigsaw.linkage.index import features_from_key
 from jigsaw.linkage.models import LinkageRun, MatchKey
 from jigsaw.linkage.person_model import LevelEvidence, LinkageModel
@@ -77,57 +76,107 @@ class CandidateKey:
     """One index look-up: the match-key columns that must equal the search's features.
 
     ``on`` pairs a column with the feature it is compared to (the swapped date of
-    birth is looked up in the ``dob`` column). A key is used when the search has every
-    feature it names, and ``without_dob`` keys only when the search has no date of
-    birth, which is when the wide name keys are needed.
+    birth is looked up in the ``dob`` column). ``either`` pairs, when given, add that at
+    least one of them must be equal too (a batch rule's ``OR``). A key is used when the
+    search has every feature ``on`` names and one that ``either`` names, and
+    ``without_dob`` keys only when the search has no date of birth.
     """
 
     name: str
     on: tuple[tuple[str, str], ...]
     without_dob: bool = False
+    either: tuple[tuple[str, str], ...] = ()
 
     def applies(self, query: Features) -> bool:
         if self.without_dob and query.dob is not None:
             return False
-        return all(getattr(query, feature) is not None for _column, feature in self.on)
+        if self.either and all(search_value(query, f) is None for _c, f in self.either):
+            return False
+        return all(search_value(query, feature) is not None for _column, feature in self.on)
 
 
-def _key(name: str, *on: str | tuple[str, str], without_dob: bool = False) -> CandidateKey:
-    pairs = tuple(pair if isinstance(pair, tuple) else (pair, pair) for pair in on)
-    return CandidateKey(name, pairs, without_dob)
+def search_value(query: Features, feature: str) -> Any:
+    """A search's value for a key: a feature, or one the index derives from features."""
+    if feature == "house_number":
+        return house_number_of(query.street)
+    if feature == "given_prefix":
+        return given_prefix_of(query.given)
+    return getattr(query, feature)
+
+
+def _key(
+    name: str,
+    *on: str | tuple[str, str],
+    without_dob: bool = False,
+    either: tuple[str | tuple[str, str], ...] = (),
+) -> CandidateKey:
+    def pairs(items: tuple[str | tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        return tuple(item if isinstance(item, tuple) else (item, item) for item in items)
+
+    return CandidateKey(name, pairs(on), without_dob, pairs(either))
 
 
 CANDIDATE_KEYS: tuple[CandidateKey, ...] = (
     _key("nhs_number", "nhs_number"),
     _key("dob_family", "dob", "family_soundex"),
     _key("dob_given", "dob", "given_metaphone"),
-    _key("dob_district_sex", "dob", "postcode_district", "sex"),
     _key("dob_district", "dob", "postcode_district"),
     _key("swapped_dob_family", ("dob", "dob_swapped"), "family_soundex"),
-    _key("family_year_given", "family_soundex", "birth_year", "given_metaphone"),
+    _key("given_family_soundex", "given", "family_soundex"),
+    _key("family_given_metaphone", "family", "given_metaphone"),
+    _key("swapped_names", ("given", "family"), ("family", "given")),
+    _key(
+        "dob_name_or_house",
+        "dob",
+        either=(("given", "family"), ("family", "given"), "given_prefix", "house_number"),
+    ),
     _key("address", "address"),
+    _key("street", "street"),
+    _key("postcode", "postcode"),
+    _key("sector_given", "postcode_sector", "given"),
+    _key("family_year_given", "family_soundex", "birth_year", "given_metaphone"),
     _key("given_family", "given", "family", without_dob=True),
-    _key("sector_given", "postcode_sector", "given", without_dob=True),
 )
 """The look-ups a search makes, each served by one composite index on ``match_keys``
-(migration 0010), so a key reads only the rows it returns."""
+(migrations 0010 and 0033), so a key reads only the rows it returns.
+
+They mirror the batch blocking rules (``settings.blocking_rules``) one for one, in the
+same order, so a record a run would have compared with another is a candidate when
+either is searched for:
+
+* the day/month-swapped date is one look-up: a record whose swapped date is the
+  search's date is a record whose date is the search's swapped date, so the rule's
+  two directions are one key;
+* ``swapped_names`` looks up the search's family name as a given name and its given
+  name as a family name, through the index of ``given_family``;
+* ``dob_name_or_house`` is the rule on date of birth with one name where the other
+  should be, the same first two letters of the given name, or the same house number:
+  the index leads with the date and holds the rest, so the day's records are filtered
+  in the index;
+* ``given_family`` (exact names) is kept for a search without a date of birth:
+  a family name whose parts are spelled together on one side and apart on the other
+  has different Soundex codes.
+
+One rule has no online equivalent: a linked child in common. A search brings no
+children, and a new record's relationships are linked only by the run's second pass,
+so the batch run cannot use it for such a record either until then."""
 
 
 def keys_for(query: Features) -> tuple[CandidateKey, ...]:
-    """The keys this search uses. Date of birth with district asks for the same sex too
-    when the search gives one, rather than both."""
-    found = [key for key in CANDIDATE_KEYS if key.applies(query)]
-    names = {key.name for key in found}
-    if "dob_district_sex" in names:
-        found = [key for key in found if key.name != "dob_district"]
-    return tuple(found)
+    """The keys this search uses: every one whose features it has."""
+    return tuple(key for key in CANDIDATE_KEYS if key.applies(query))
 
 
 def _key_select(key: CandidateKey) -> Select[tuple[int]]:
     columns = _KEYS.c
-    return select(columns.agency_record_id).where(
-        *(columns[name] == bindparam(feature, type_=columns[name].type) for name, feature in key.on)
-    )
+
+    def equal(name: str, feature: str) -> ColumnElement[bool]:
+        return columns[name] == bindparam(feature, type_=columns[name].type)
+
+    conditions = [equal(name, feature) for name, feature in key.on]
+    if key.either:
+        conditions.append(or_(*(equal(name, feature) for name, feature in key.either)))
+    return select(columns.agency_record_id).where(*conditions)
 
 
 @cache
@@ -147,7 +196,11 @@ def candidate_statement(keys: tuple[CandidateKey, ...]) -> Select[Any]:
 
 
 def key_values(query: Features, keys: Iterable[CandidateKey]) -> dict[str, Any]:
-    return {feature: getattr(query, feature) for key in keys for _column, feature in key.on}
+    return {
+        feature: search_value(query, feature)
+        for key in keys
+        for _column, feature in key.on + key.either
+    }
 
 
 _RECORDS_IN_INDEX = select(
@@ -167,6 +220,20 @@ def _records_in_index(session: Session) -> int:
     (an index look-up; counting a million rows per search would cost more than the
     search itself)."""
     return int(session.scalar(_RECORDS_IN_INDEX) or 0)
+
+
+def candidate_records(
+    db: Database, details: PersonDetails, keys: tuple[CandidateKey, ...] | None = None
+) -> set[int]:
+    """The agency records the look-ups (all that apply, or ``keys``) bring in, before
+    scoring: what the batch run's blocking would pair the details with."""
+    query = features_of(details)
+    keys = keys_for(query) if keys is None else keys
+    if not keys:
+        return set()
+    with db.reading() as session:
+        rows = session.execute(candidate_statement(keys), key_values(query, keys)).all()
+    return {row.agency_record_id for row in rows}
 
 
 def find_candidates(

@@ -10,14 +10,14 @@ them. So each side of a pair says only what kind of agency holds it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, Strict, StringConstraints
 
 from jigsaw.linkage.models import ChangeKind, ReviewStatus
 from jigsaw.people.models import PersonRole, Sex
 from jigsaw.policy.roles import AgencyKind
-from jigsaw.schemas import Input, Output
+from jigsaw.schemas import Id, Input, Output
 
 MAX_REASON = 500
 
@@ -37,14 +37,34 @@ class ReviewSide(Output):
     nhs_number: str | None
 
 
+PairAbout = Literal["child", "person"]
+"""What a pair asks about: a child when both records are children's, otherwise a person
+(adults are never asked whether they are "the same child")."""
+
+
+def question(about: PairAbout) -> str:
+    return f"Are these records the same {about}?"
+
+
 class QueuedReview(Output):
-    """One line of the queue: how likely, and the kinds of agency, never anyone's details."""
+    """One line of the queue: how likely, the kinds of agency and what the model compared.
+
+    ``record`` and ``candidate`` (identity fields, as a pair shows them) are filled only
+    when the reviewer asks for them, so scanning the queue does not put every waiting
+    child's details on screen; asking is audited with the record ids."""
 
     id: int
     match_probability: float
     record_agency_kind: AgencyKind
     candidate_agency_kind: AgencyKind
     created_at: datetime
+    about: PairAbout = "child"
+    question: str = ""
+    record_id: int = 0
+    candidate_record_id: int = 0
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    record: ReviewSide | None = None
+    candidate: ReviewSide | None = None
 
 
 class ReviewQueueOut(Output):
@@ -63,6 +83,11 @@ class ReviewPairOut(Output):
     candidate: ReviewSide
     records_moving: int
     """How many agency records a confirmation would move (the subject's person's)."""
+    about: PairAbout = "child"
+    question: str = ""
+    can_undo: bool = False
+    """The pair was confirmed, the confirmation moved records, and it is not undone yet."""
+    undone: bool = False
 
 
 class LinkDecisionIn(Input):
@@ -71,6 +96,16 @@ class LinkDecisionIn(Input):
 
     free_text = frozenset({"reason"})
 
+    reason: Annotated[str, StringConstraints(max_length=MAX_REASON)] = ""
+
+
+class UnmergeIn(Input):
+    """Records to detach from the person they are linked to, and why."""
+
+    free_text = frozenset({"reason"})
+
+    # Strict: a list's numbers are not covered by ``RawInput``'s refusal of ``"7"`` for 7.
+    record_ids: Annotated[list[Annotated[Id, Strict()]], Field(min_length=1, max_length=1000)]
     reason: Annotated[str, StringConstraints(max_length=MAX_REASON)] = ""
 
 

@@ -10,22 +10,22 @@ and nothing is lost or mixed by a merge or an unmerge.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read, not_a_person_read
-from jigsaw.clock import utcnow
+from jigsaw.clock import today, utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
-from jigsaw.identity.models import Agency
+from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.linkage import index
 from jigsaw.linkage.access import require_reviewer
 from jigsaw.linkage.features import features_of
@@ -35,15 +35,21 @@ from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.schemas import (
     MAX_REASON,
     LinkDecisionIn,
+    PairAbout,
     QueuedReview,
     ReviewPairOut,
     ReviewSide,
+    question,
 )
-from jigsaw.linkage.source import details_of, feature_row
-from jigsaw.people.models import AgencyRecord, LinkStatus, Person
+from jigsaw.linkage.source import NOT_ERASED, details_of, feature_row
+from jigsaw.notifications.models import NotificationKind
+from jigsaw.notifications.service import Addressee, notify
+from jigsaw.people.models import AgencyRecord, Involvement, LinkStatus, Person, PersonRole
 from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, is_permitted
+from jigsaw.policy.roles import AgencyKind
+from jigsaw.sharing.models import Disclosure, SharingDecision
 
 
 @dataclass(frozen=True)
@@ -104,15 +110,13 @@ def open_reviews(
         return [_review_out(session, r) for r in rows]
 
 
-def _queue_viewed(session: Session, actor: Actor, review_ids: list[int]) -> None:
-    audit.append(
-        session,
-        actor,
-        AuditAction.LINK_QUEUE_VIEWED,
-        "link_review",
-        None,
-        refs={"reviews": review_ids},
-    )
+def _queue_viewed(
+    session: Session, actor: Actor, review_ids: list[int], record_ids: list[int] | None = None
+) -> None:
+    refs: dict[str, int | str | list[int]] = {"reviews": review_ids}
+    if record_ids is not None:
+        refs["records"] = record_ids
+    audit.append(session, actor, AuditAction.LINK_QUEUE_VIEWED, "link_review", None, refs=refs)
 
 
 def _reason(reason: str) -> str:
@@ -143,10 +147,12 @@ def _new_change(
     *,
     review_id: int | None = None,
     reason: str = "",
+    reverses_id: int | None = None,
 ) -> LinkChange:
     change = LinkChange(
         kind=kind,
         review_id=review_id,
+        reverses_id=reverses_id,
         actor_id=actor.practitioner_id,
         reason=reason,
         created_at=utcnow(),
@@ -252,7 +258,9 @@ def unmerge(db: Database, actor: Actor, record_ids: Sequence[int], reason: str =
 
     All the records must belong to the same person, and at least one record must stay
     behind (detaching everything would only rename the person). Their status becomes
-    ``rejected`` so no later run or reviewer is asked to join them back silently.
+    ``rejected`` so no later run or reviewer is asked to join them back silently. The
+    change, its audit entry and the notices to those who work with the person commit
+    together, or none of them does.
     """
     require_reviewer(actor)
     note = _reason(reason)
@@ -274,23 +282,169 @@ def unmerge(db: Database, actor: Actor, record_ids: Sequence[int], reason: str =
                 "record_ids", "The records must all be linked to one and the same person"
             )
         source = persons.pop()
-        remaining = [r for r in _records_of(session, source) if r.id not in set(wanted)]
-        if not remaining:
-            raise InvalidInput.one(
-                "record_ids", "Every record of this person was named: nothing would stay behind"
-            )
-        target = _new_person(session)
-        change = _new_change(session, actor, ChangeKind.UNMERGE, reason=note)
-        _move(session, change, records, target, LinkStatus.REJECTED)
-        audit.append(
-            session,
-            actor,
-            AuditAction.LINK_UNMERGED,
-            "link_change",
-            change.id,
-            refs={"records": wanted, "from_person": source or 0, "to_person": target},
+        assert source is not None
+        return _detach(
+            session, actor, source, records, lambda: _new_person(session), ChangeKind.UNMERGE, note
         )
-        return ChangeOut(change.id, change.kind, tuple(wanted), source, target)
+
+
+def undo_link(db: Database, actor: Actor, review_id: int, reason: str = "") -> ChangeOut:
+    """Take back a reviewer's confirmation: the records it moved go back to the person
+    they came from, as ``rejected``, so the pair is not joined again without a reviewer.
+
+    Undone once only (``LinkChange.reverses_id`` is unique), and only while the records
+    the confirmation moved are still where it put them and others stay behind there.
+    """
+    require_reviewer(actor)
+    note = _reason(reason)
+    with db.transaction() as session:
+        review = session.get(LinkReview, review_id, with_for_update=True)
+        if review is None:
+            raise NotFound("link review", review_id)
+        confirmed = _confirmation(session, review.id)
+        if confirmed is None:
+            raise Conflict(f"Review {review_id} was not confirmed: there is no link to undo")
+        if _undoing(session, confirmed.id) is not None:
+            raise Conflict(f"The link confirmed in review {review_id} has already been undone")
+        events = list(session.scalars(select(LinkEvent).where(LinkEvent.change_id == confirmed.id)))
+        if not events:
+            raise Conflict(
+                f"Confirming review {review_id} moved no records: there is nothing to undo"
+            )
+        target = events[0].to_person_id
+        back_to = events[0].from_person_id
+        records = list(
+            session.scalars(
+                select(AgencyRecord)
+                .where(AgencyRecord.id.in_([e.agency_record_id for e in events]))
+                .order_by(AgencyRecord.id)
+                .with_for_update()
+            )
+        )
+        if target is None or any(r.person_id != target for r in records):
+            raise Conflict(
+                f"The records confirmed in review {review_id} have been moved since: "
+                "unmerge them by record instead"
+            )
+
+        def original() -> int:
+            if back_to is not None and not _records_of(session, back_to, lock=False):
+                return back_to
+            return _new_person(session)
+
+        return _detach(
+            session, actor, target, records, original, ChangeKind.UNDO, note, reverses=confirmed
+        )
+
+
+def _confirmation(session: Session, review_id: int) -> LinkChange | None:
+    return session.scalar(
+        select(LinkChange).where(
+            LinkChange.review_id == review_id, LinkChange.kind == ChangeKind.CONFIRM
+        )
+    )
+
+
+def _undoing(session: Session, change_id: int) -> LinkChange | None:
+    return session.scalar(select(LinkChange).where(LinkChange.reverses_id == change_id))
+
+
+def _detach(
+    session: Session,
+    actor: Actor,
+    source: int,
+    records: list[AgencyRecord],
+    destination: Callable[[], int],
+    kind: ChangeKind,
+    note: str,
+    *,
+    reverses: LinkChange | None = None,
+) -> ChangeOut:
+    """Move ``records`` off ``source`` to the person ``destination`` gives, with the
+    change, its audit entry and the notices, in the caller's transaction."""
+    wanted = sorted(r.id for r in records)
+    everyone = _records_of(session, source)
+    if not [r for r in everyone if r.id not in set(wanted)]:
+        raise InvalidInput.one(
+            "record_ids", "Every record of this person was named: nothing would stay behind"
+        )
+    target = destination()
+    change = _new_change(
+        session,
+        actor,
+        kind,
+        reason=note,
+        review_id=reverses.review_id if reverses is not None else None,
+        reverses_id=reverses.id if reverses is not None else None,
+    )
+    _move(session, change, records, target, LinkStatus.REJECTED)
+    refs: dict[str, int | str | list[int]] = {
+        "records": wanted,
+        "from_person": source,
+        "to_person": target,
+    }
+    if reverses is not None:
+        refs["reverses"] = reverses.id
+        if reverses.review_id is not None:
+            refs["review"] = reverses.review_id
+    told = _tell_those_affected(session, change.id, everyone)
+    refs["told"] = told
+    audit.append(session, actor, AuditAction.LINK_UNMERGED, "link_change", change.id, refs=refs)
+    return ChangeOut(change.id, change.kind, tuple(wanted), source, target)
+
+
+def _tell_those_affected(session: Session, change_id: int, records: list[AgencyRecord]) -> int:
+    """Tell whoever may have seen the person as one that they are now two: each agency
+    holding one of the records (its inbox, and its practitioners involved with the
+    person) and whoever received a disclosure about any of them. The notice points each
+    agency at its own record and each recipient at the disclosure; it says nothing else.
+    Returns how many notices were added."""
+    event = f"unmerge:{change_id}"
+    record_ids = [r.id for r in records]
+    own: dict[int, int] = {}
+    for record in records:
+        own.setdefault(record.agency_id, record.id)
+    added = 0
+    for agency_id, record_id in own.items():
+        addressees = [Addressee(agency_id, None)]
+        involved = session.scalars(
+            select(Involvement.practitioner_id)
+            .join(AgencyRecord, AgencyRecord.id == Involvement.agency_record_id)
+            .join(Practitioner, Practitioner.id == Involvement.practitioner_id)
+            .where(
+                Involvement.agency_record_id.in_(record_ids),
+                AgencyRecord.agency_id == agency_id,
+                Practitioner.agency_id == agency_id,
+                Practitioner.active.is_(True),
+                or_(Involvement.ended_on.is_(None), Involvement.ended_on >= today()),
+            )
+            .distinct()
+        )
+        addressees += [Addressee(agency_id, p) for p in involved if p is not None]
+        added += notify(
+            session,
+            NotificationKind.RECORDS_UNLINKED,
+            event,
+            "agency_record",
+            record_id,
+            addressees,
+        )
+    disclosures = session.execute(
+        select(Disclosure.id, Disclosure.recipient_agency_id, Disclosure.recipient_practitioner_id)
+        .join(SharingDecision, SharingDecision.id == Disclosure.decision_id)
+        .where(SharingDecision.subject_record_id.in_(record_ids))
+        .order_by(Disclosure.id)
+    ).all()
+    for disclosure_id, agency_id, practitioner_id in disclosures:
+        added += notify(
+            session,
+            NotificationKind.RECORDS_UNLINKED,
+            event,
+            "disclosure",
+            disclosure_id,
+            [Addressee(agency_id, practitioner_id)],
+        )
+    return added
 
 
 @not_a_person_read("Which changes moved one record between persons: ids and statuses only")
@@ -350,9 +504,52 @@ def _decide(session: Session, actor: Actor, review: LinkReview, status: ReviewSt
 # The review pages: the queue with its length, and one pair side by side
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a reviewer narrows the queue to. A pair is an agency's, or a kind of
+    agency's, when either of its records is held there; it is a child's when both
+    records are children's, otherwise an adult's."""
+
+    agency_id: int | None = None
+    agency_kind: AgencyKind | None = None
+    about: PairAbout | None = None
+    min_probability: float | None = None
+    max_probability: float | None = None
+
+
+def _checked(actor: Actor, wanted: QueueFilter) -> QueueFilter:
+    """Refuse a filter that would tell a reviewer which agency holds a record.
+
+    The queue shows each agency by its kind, so filtering by another agency's id
+    would name it after all: a reviewer filters by their own agency, or by kind;
+    the command line (the data controller) by any agency."""
+    if wanted.agency_id is not None and not actor.is_system and wanted.agency_id != actor.agency_id:
+        raise InvalidInput.one(
+            "agency", "Filter by your own agency, or by a kind of agency, not by another agency"
+        )
+    low, high = wanted.min_probability, wanted.max_probability
+    for name, bound in (("min_probability", low), ("max_probability", high)):
+        if bound is not None and not 0.0 <= bound <= 1.0:
+            raise InvalidInput.one(name, "A probability is between 0 and 1")
+    if low is not None and high is not None and low > high:
+        raise InvalidInput.one("min_probability", "The lowest score is above the highest")
+    return wanted
+
+
+def pair_about(record_role: PersonRole, candidate_role: PersonRole) -> PairAbout:
+    both_children = record_role is PersonRole.CHILD and candidate_role is PersonRole.CHILD
+    return "child" if both_children else "person"
+
+
 @audited_read(AuditAction.LINK_QUEUE_VIEWED)
 def review_queue(
-    db: Database, actor: Actor, *, limit: int = 25, offset: int = 0
+    db: Database,
+    actor: Actor,
+    *,
+    limit: int = 25,
+    offset: int = 0,
+    filters: QueueFilter | None = None,
+    with_records: bool = False,
 ) -> tuple[list[QueuedReview], int]:
     """One page of the open queue, most likely matches first, and its length.
 
@@ -360,42 +557,93 @@ def review_queue(
     know a child is itself sensitive (a refuge, a sexual health service). Scanning
     the queue is still audited, with the ids of the pairs listed, so the log shows
     who looked at what was waiting; opening a pair is a read of its own
-    (``review_pair``).
+    (``review_pair``). With ``with_records`` each line carries both records' identity
+    fields as a pair shows them, and the entry lists the records too.
     """
     require_reviewer(actor)
+    wanted = _checked(actor, filters or QueueFilter())
     subject, candidate = aliased(AgencyRecord), aliased(AgencyRecord)
     subject_agency, candidate_agency = aliased(Agency), aliased(Agency)
-    is_open = (LinkReview.status == ReviewStatus.OPEN) & scopes.link_reviews(actor)
-    with db.transaction() as session:
-        total = session.scalar(select(func.count()).select_from(LinkReview).where(is_open)) or 0
-        rows = session.execute(
-            select(
-                LinkReview.id,
-                LinkReview.match_probability,
-                subject_agency.kind,
-                candidate_agency.kind,
-                LinkReview.created_at,
+    conditions = [LinkReview.status == ReviewStatus.OPEN, scopes.link_reviews(actor)]
+    if wanted.agency_id is not None:
+        conditions.append(
+            or_(subject.agency_id == wanted.agency_id, candidate.agency_id == wanted.agency_id)
+        )
+    if wanted.agency_kind is not None:
+        conditions.append(
+            or_(
+                subject_agency.kind == wanted.agency_kind,
+                candidate_agency.kind == wanted.agency_kind,
             )
-            .join(subject, subject.id == LinkReview.record_id)
+        )
+    children = and_(subject.role == PersonRole.CHILD, candidate.role == PersonRole.CHILD)
+    if wanted.about == "child":
+        conditions.append(children)
+    elif wanted.about == "person":
+        conditions.append(not_(children))
+    if wanted.min_probability is not None:
+        conditions.append(LinkReview.match_probability >= wanted.min_probability)
+    if wanted.max_probability is not None:
+        conditions.append(LinkReview.match_probability <= wanted.max_probability)
+
+    def joined(query: Any) -> Any:
+        return (
+            query.join(subject, subject.id == LinkReview.record_id)
             .join(candidate, candidate.id == LinkReview.candidate_record_id)
             .join(subject_agency, subject_agency.id == subject.agency_id)
             .join(candidate_agency, candidate_agency.id == candidate.agency_id)
-            .where(is_open)
+            .where(*conditions)
+        )
+
+    with db.transaction() as session:
+        total = session.scalar(joined(select(func.count()).select_from(LinkReview))) or 0
+        rows = session.execute(
+            joined(
+                select(
+                    LinkReview,
+                    subject_agency.kind,
+                    candidate_agency.kind,
+                    subject.role,
+                    candidate.role,
+                )
+            )
             .order_by(LinkReview.match_probability.desc(), LinkReview.id)
             .offset(offset)
             .limit(limit)
         ).all()
-        _queue_viewed(session, actor, [row[0] for row in rows])
-    waiting = [
-        QueuedReview(
-            id=ident,
-            match_probability=probability,
-            record_agency_kind=record_kind,
-            candidate_agency_kind=candidate_kind,
-            created_at=created,
+        waiting = []
+        for review, record_kind, candidate_kind, record_role, candidate_role in rows:
+            about = pair_about(record_role, candidate_role)
+            sides: dict[str, ReviewSide | None] = {"record": None, "candidate": None}
+            if with_records:
+                for name, record_id in (
+                    ("record", review.record_id),
+                    ("candidate", review.candidate_record_id),
+                ):
+                    found = session.get(AgencyRecord, record_id)
+                    sides[name] = None if found is None else _side(session, found)
+            waiting.append(
+                QueuedReview(
+                    id=review.id,
+                    match_probability=review.match_probability,
+                    record_agency_kind=record_kind,
+                    candidate_agency_kind=candidate_kind,
+                    created_at=review.created_at,
+                    about=about,
+                    question=question(about),
+                    record_id=review.record_id,
+                    candidate_record_id=review.candidate_record_id,
+                    evidence=dict(review.evidence),
+                    **sides,
+                )
+            )
+        shown = [r.id for r in waiting]
+        records = (
+            sorted({i for r in waiting for i in (r.record_id, r.candidate_record_id)})
+            if with_records
+            else None
         )
-        for ident, probability, record_kind, candidate_kind, created in rows
-    ]
+        _queue_viewed(session, actor, shown, records)
     return waiting, total
 
 
@@ -458,6 +706,13 @@ def review_pair(db: Database, actor: Actor, review_id: int) -> ReviewPairOut:
             review.id,
             refs={"records": [record.id, candidate.id]},
         )
+        about = pair_about(record.role, candidate.role)
+        confirmed = _confirmation(session, review.id)
+        undone = confirmed is not None and _undoing(session, confirmed.id) is not None
+        moved = confirmed is not None and (
+            session.scalar(select(LinkEvent.id).where(LinkEvent.change_id == confirmed.id))
+            is not None
+        )
         return ReviewPairOut(
             id=review.id,
             status=review.status,
@@ -467,6 +722,10 @@ def review_pair(db: Database, actor: Actor, review_id: int) -> ReviewPairOut:
             record=_side(session, record),
             candidate=_side(session, candidate),
             records_moving=int(moving or 0),
+            about=about,
+            question=question(about),
+            can_undo=moved and not undone,
+            undone=undone,
         )
 
 
@@ -503,6 +762,11 @@ def link_recorded(
             actor, Permission.RECORD_ABOUT_PEOPLE, found.agency_id
         ):
             raise NotFound("agency record", record_id)
+        if (
+            session.scalar(select(AgencyRecord.id).where(AgencyRecord.id == record_id, NOT_ERASED))
+            is None
+        ):
+            raise Conflict(f"Agency record {record_id} has been erased: it is not linked again")
         raw = details_of(
             found.given_name,
             found.family_name,

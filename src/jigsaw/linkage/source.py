@@ -18,6 +18,8 @@ from jigsaw.db import Database
 from jigsaw.linkage.features import CHILD_ROLE, Features, PersonDetails, features_of
 from jigsaw.linkage.settings import LINKED_CHILD_KINDS
 from jigsaw.people.models import AgencyRecord, Relationship
+from jigsaw.protection.keyring import AGENCY_RECORD
+from jigsaw.protection.models import DataKey
 
 DEFAULT_BATCH = 50_000
 
@@ -102,8 +104,22 @@ _COLUMNS = (
 )
 
 
+NOT_ERASED = ~(
+    select(DataKey.id)
+    .where(
+        DataKey.subject_kind == AGENCY_RECORD,
+        DataKey.subject_id == AgencyRecord.id,
+        DataKey.erased_at.is_not(None),
+    )
+    .exists()
+)
+"""An agency record retention has not erased. Erasure blanks the record's identity and
+takes it off its person; linking it again would give the blank a person of its own,
+put it back in the match index, or join it to another erased record by its blanks."""
+
+
 def record_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa.RecordBatch]:
-    """Every agency record as feature rows, in id order, ``batch_size`` at a time.
+    """Every agency record not erased, as feature rows, in id order, ``batch_size`` at a time.
 
     Keyset paging (``id > last``) rather than one long cursor: it holds no read
     transaction open for the whole extract, which matters on SQLite while others write.
@@ -113,7 +129,7 @@ def record_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa
         with db.reading() as session:
             rows = session.execute(
                 select(*_COLUMNS)
-                .where(AgencyRecord.id > last)
+                .where(AgencyRecord.id > last, NOT_ERASED)
                 .order_by(AgencyRecord.id)
                 .limit(batch_size)
             ).all()
@@ -144,6 +160,7 @@ def relationship_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Itera
                     Relationship.id > last,
                     Relationship.kind.in_(LINKED_CHILD_KINDS),
                     AgencyRecord.role != CHILD_ROLE,
+                    NOT_ERASED,
                     child.c.role == CHILD_ROLE,
                 )
                 .order_by(Relationship.id)

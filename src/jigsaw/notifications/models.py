@@ -30,6 +30,8 @@ class NotificationKind(StrEnum):
     BREAK_GLASS_REPEATED = "break_glass_repeated"
     ACCOUNT_CHANGED = "account_changed"
     API_TOKEN_ISSUED = "api_token_issued"  # noqa: S105 (a kind of notice, not a secret)
+    RECORDS_UNLINKED = "records_unlinked"
+    SHARED_AGAINST_AGREEMENTS = "shared_against_agreements"
 
 
 class Notification(Base):

@@ -64,6 +64,10 @@ MESSAGES: dict[NotificationKind, str] = {
     NotificationKind.API_TOKEN_ISSUED: (
         "An API token was issued for one of your agency's service accounts; check it was expected"
     ),
+    NotificationKind.SHARED_AGAINST_AGREEMENTS: (
+        "Someone in your agency asked for or shared information that no data sharing "
+        "agreement allows, saying why it is still lawful; review their reason"
+    ),
 }
 
 

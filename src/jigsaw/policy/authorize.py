@@ -71,6 +71,9 @@ class Permission(StrEnum):
     VIEW_PROTECTED_IDENTITY = "view_protected_identity"
     VIEW_NOTIFICATION = "view_notification"
     VIEW_ENCOMPASS_NOTICE = "view_encompass_notice"
+    MANAGE_AGREEMENTS = "manage_agreements"
+    VIEW_AGREEMENTS = "view_agreements"
+    CHECK_AGREEMENT = "check_agreement"
 
 
 class Purpose(StrEnum):
@@ -174,6 +177,17 @@ _REFUSALS: dict[Permission, str] = {
     Permission.VIEW_ENCOMPASS_NOTICE: (
         "Operation Encompass notices are opened only by the designated safeguarding lead "
         "they were sent to."
+    ),
+    Permission.MANAGE_AGREEMENTS: (
+        "Only the Data Protection Officer or Caldicott Guardian of the agency that keeps an "
+        "agreement, signed in as a person, can register, approve, supersede or end it."
+    ),
+    Permission.VIEW_AGREEMENTS: (
+        "Only a Data Protection Officer, Caldicott Guardian or auditor can see the "
+        "agreements register."
+    ),
+    Permission.CHECK_AGREEMENT: (
+        "You can only check a share your own agency would make or receive."
     ),
 }
 

@@ -16,6 +16,7 @@ from jigsaw.audit.reads import audited_read
 from jigsaw.clock import UK_TIME, utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
+from jigsaw.people.models import AgencyRecord
 from jigsaw.people.own import own_record, own_subject
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, is_permitted, require
@@ -82,19 +83,33 @@ def record_item(db: Database, actor: Actor, data: ItemIn) -> ItemOut:
     fields = _content(data)
     with db.transaction() as session:
         subject = own_subject(session, actor, data.subject_record_id)
-        item = InformationItem(
-            **fields,
-            agency_id=subject.agency_id,
-            author_id=actor.practitioner_id,
-            recorded_at=utcnow(),
-            version=1,
-        )
-        refs = {"agency_record": subject.id}
-        audit.append_new(
-            session, actor, item, AuditAction.ITEM_RECORDED, "information_item", refs=refs
-        )
-        events.publish(session, ItemRecorded(item.id, actor))
-        return _out(session, item)
+        return _out(session, _add_item(session, actor, subject, fields))
+
+
+def add_item(
+    session: Session, actor: Actor, subject: AgencyRecord, data: ItemIn
+) -> InformationItem:
+    """Record an item in the caller's transaction, about a record the caller has already
+    checked the actor's agency holds and may add to (an import that found it by its
+    local id): the same checks, row, audit entry and event as ``record_item``."""
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, subject.agency_id)
+    return _add_item(session, actor, subject, _content(data))
+
+
+def _add_item(
+    session: Session, actor: Actor, subject: AgencyRecord, fields: dict[str, object]
+) -> InformationItem:
+    item = InformationItem(
+        **fields,
+        agency_id=subject.agency_id,
+        author_id=actor.practitioner_id,
+        recorded_at=utcnow(),
+        version=1,
+    )
+    refs = {"agency_record": subject.id}
+    audit.append_new(session, actor, item, AuditAction.ITEM_RECORDED, "information_item", refs=refs)
+    events.publish(session, ItemRecorded(item.id, actor))
+    return item
 
 
 def _lock_chain(session: Session, first_id: int) -> None:
@@ -114,40 +129,48 @@ def correct_item(db: Database, actor: Actor, item_id: int, data: CorrectionIn) -
     """Add a new version; the old one stays readable as history."""
     with db.transaction() as session:
         previous = _visible_item(session, actor, item_id)
-        require(actor, Permission.RECORD_ABOUT_PEOPLE, previous.agency_id)
-        if data.subject_record_id != previous.subject_record_id:
-            raise InvalidInput.one(
-                "subject_record_id", "A correction must be about the same person as the original"
-            )
-        _lock_chain(session, previous.chain_id)
-        retraction = session.scalar(
-            select(ItemRetraction).where(ItemRetraction.item_id == previous.chain_id)
+        return _out(session, add_version(session, actor, previous, data))
+
+
+def add_version(
+    session: Session, actor: Actor, previous: InformationItem, data: CorrectionIn
+) -> InformationItem:
+    """Correct ``previous`` in the caller's transaction: the checks, new version, audit
+    entry and event of ``correct_item``, for a caller (an import) that found the item
+    itself."""
+    require(actor, Permission.RECORD_ABOUT_PEOPLE, previous.agency_id)
+    if data.subject_record_id != previous.subject_record_id:
+        raise InvalidInput.one(
+            "subject_record_id", "A correction must be about the same person as the original"
         )
-        if retraction is not None:
-            withdrawn = retraction.retracted_at.astimezone(UK_TIME)
-            raise Conflict(
-                f"This item was withdrawn on {withdrawn.day} {withdrawn:%B %Y}; "
-                "it cannot be corrected"
-            )
-        successor = select(InformationItem.id).where(InformationItem.supersedes_id == previous.id)
-        if session.scalar(successor) is not None:
-            raise Conflict("This is not the latest version; correct the latest version instead")
-        item = InformationItem(
-            **_content(data),
-            correction_reason=data.reason,
-            agency_id=previous.agency_id,
-            author_id=actor.practitioner_id,
-            recorded_at=utcnow(),
-            supersedes_id=previous.id,
-            root_id=previous.chain_id,
-            version=previous.version + 1,
+    _lock_chain(session, previous.chain_id)
+    retraction = session.scalar(
+        select(ItemRetraction).where(ItemRetraction.item_id == previous.chain_id)
+    )
+    if retraction is not None:
+        withdrawn = retraction.retracted_at.astimezone(UK_TIME)
+        raise Conflict(
+            f"This item was withdrawn on {withdrawn.day} {withdrawn:%B %Y}; it cannot be corrected"
         )
-        refs = {"supersedes": previous.id}
-        audit.append_new(
-            session, actor, item, AuditAction.ITEM_CORRECTED, "information_item", refs=refs
-        )
-        events.publish(session, ItemCorrected(item.id))
-        return _out(session, item)
+    successor = select(InformationItem.id).where(InformationItem.supersedes_id == previous.id)
+    if session.scalar(successor) is not None:
+        raise Conflict("This is not the latest version; correct the latest version instead")
+    item = InformationItem(
+        **_content(data),
+        correction_reason=data.reason,
+        agency_id=previous.agency_id,
+        author_id=actor.practitioner_id,
+        recorded_at=utcnow(),
+        supersedes_id=previous.id,
+        root_id=previous.chain_id,
+        version=previous.version + 1,
+    )
+    refs = {"supersedes": previous.id}
+    audit.append_new(
+        session, actor, item, AuditAction.ITEM_CORRECTED, "information_item", refs=refs
+    )
+    events.publish(session, ItemCorrected(item.id))
+    return item
 
 
 def retract_item(db: Database, actor: Actor, item_id: int, data: RetractionIn) -> ItemOut:

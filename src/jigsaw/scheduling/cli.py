@@ -42,7 +42,7 @@ def worker(
         str | None, typer.Option("--database", help="SQLAlchemy URL; defaults to settings.")
     ] = None,
 ) -> None:
-    """Run the scheduled jobs: overdue-request and expiry reminders, retention, checkpoints.
+    """Run the scheduled jobs: reminders, linking new records, retention, checkpoints.
 
     Safe to run in several processes at once: each job runs in one of them at a time.
     """

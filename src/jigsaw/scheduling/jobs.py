@@ -13,6 +13,7 @@ from jigsaw.audit.checkpoint_key import signer_for
 from jigsaw.clock import UK_TIME
 from jigsaw.config import Settings
 from jigsaw.errors import Conflict
+from jigsaw.imports import waiting
 from jigsaw.retention import service as retention
 from jigsaw.retention.schedule import read_schedule, shipped_schedule
 from jigsaw.scheduling.service import Job, JobContext
@@ -22,6 +23,7 @@ OVERDUE_REQUESTS = "overdue-requests"
 EXPIRING_DISCLOSURES = "expiring-disclosures"
 RETENTION = "retention"
 CHECKPOINT = "audit-checkpoint"
+LINK_NEW_RECORDS = "link-new-records"
 
 
 def _overdue_requests(context: JobContext) -> dict[str, int]:
@@ -62,6 +64,11 @@ def _retention(settings: Settings) -> Job:
     )
 
 
+def _link_new_records(context: JobContext) -> dict[str, int]:
+    """Records a feed (or an import with ``--no-link``) left unlinked; see ``imports.waiting``."""
+    return waiting.link_waiting(context.db, between=context.lease.keep_alive)
+
+
 def _checkpoint(settings: Settings) -> Job:
     def work(context: JobContext) -> dict[str, int]:
         before = audit.latest_checkpoint(context.db)
@@ -94,6 +101,12 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
             "tell recipients about shared information about to expire",
             reminder_every,
             _expiring_disclosures,
+        ),
+        Job(
+            LINK_NEW_RECORDS,
+            "link records no one has linked yet (pushed by a feed)",
+            timedelta(minutes=settings.linking_interval_minutes),
+            _link_new_records,
         ),
         _retention(settings),
         _checkpoint(settings),

@@ -14,11 +14,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jigsaw.agreements.validity import Evaluation
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.reads import audited_read
+from jigsaw.audit.reads import audited_read, not_a_person_read
 from jigsaw.clock import today, utcnow
-from jigsaw.consent.models import ConsentStatus
+from jigsaw.consent.models import ConsentStatus, SharingPurpose
 from jigsaw.consent.service import current_competence, current_consent
 from jigsaw.db import Database
 from jigsaw.errors import FieldProblem, InvalidInput, NotFound
@@ -33,7 +34,8 @@ from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import InformationItem
-from jigsaw.sharing import notices
+from jigsaw.sharing import agreement_checks, notices
+from jigsaw.sharing.agreement_checks import AGREEMENTS_ONLY
 from jigsaw.sharing.models import (
     AdviceRequest,
     ConsentPosition,
@@ -265,6 +267,47 @@ def decide(db: Database, actor: Actor, data: DecisionIn) -> DecisionOut:
                 notices.requester(session, answered),
             )
         return decision_out(session, decision)
+
+
+@not_a_person_read(AGREEMENTS_ONLY)
+def check_share(
+    db: Database,
+    actor: Actor,
+    subject_record_id: int,
+    recipient_agency_id: int,
+    purpose: SharingPurpose,
+    request_id: int | None = None,
+) -> Evaluation:
+    """What the agreements would say now of sharing about this child with this agency,
+    shown where the practitioner decides whether to share. What would go is not chosen
+    yet: it is what the request asked for, or else every kind of information the agency
+    holds about the child. The disclosure is checked again on exactly what it carries."""
+    with db.transaction() as session:
+        subject = own_subject(session, actor, subject_record_id)
+        request = session.get(InformationRequest, request_id) if request_id else None
+        if request is not None and policy.allowed(
+            actor, Permission.ANSWER_REQUEST, request_grant(request)
+        ):
+            categories = list(request.categories)
+        else:
+            categories = sorted(
+                {
+                    c.value
+                    for c in session.scalars(
+                        select(InformationItem.category).where(
+                            InformationItem.subject_record_id == subject.id
+                        )
+                    )
+                }
+            )
+        return agreement_checks.check(
+            session,
+            provider_agency_id=subject.agency_id,
+            recipient_agency_id=recipient_agency_id,
+            purpose=purpose,
+            categories=categories,
+            at=utcnow(),
+        )
 
 
 def decision_out(session: Session, decision: SharingDecision) -> DecisionOut:

@@ -11,15 +11,16 @@ disclosure is active.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from jigsaw.agreements.validity import Evaluation
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.reads import audited_read
+from jigsaw.audit.reads import audited_read, not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -34,7 +35,8 @@ from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.records.events import ItemCorrected, ItemRetracted
 from jigsaw.records.models import InformationItem, ItemRetraction
-from jigsaw.sharing import grants
+from jigsaw.sharing import agreement_checks, grants
+from jigsaw.sharing.agreement_checks import AGREEMENTS_ONLY
 from jigsaw.sharing.decisions import may_act_on, reconsidered_by
 from jigsaw.sharing.involved import told_of
 from jigsaw.sharing.models import (
@@ -144,12 +146,27 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
         now = utcnow()
         expires_at = datetime.combine(data.expires_on, time(23, 59, 59), tzinfo=UTC)
         problems, items = _item_problems(session, data, decision)
+        evaluation = _evaluate(session, decision, items, now)
         if expires_at <= now:
             problems.append(FieldProblem("expires_on", "The expiry date must be in the future"))
         elif expires_at - now > MAX_DURATION:
             problems.append(FieldProblem("expires_on", "A disclosure can last at most a year"))
+        else:
+            problems.extend(_beyond_delete_after(evaluation, data.expires_on, now))
+        problems.extend(
+            agreement_checks.problems(
+                evaluation,
+                data.agreement_override_reason,
+                data.agreement_review_confirmed,
+                confirming=False,
+            )
+        )
         if problems:
             raise InvalidInput(*problems)
+        if evaluation.delete_after_days is not None:
+            # The agreement's duty to delete after so many days is the recipient's access
+            # ending then, to the minute: the last allowed day does not run to midnight.
+            expires_at = min(expires_at, now + timedelta(days=evaluation.delete_after_days))
         assert actor.practitioner_id is not None
         disclosure = Disclosure(
             decision_id=decision.id,
@@ -161,6 +178,12 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
             onward_sharing_allowed=data.onward_sharing_allowed,
             expires_at=expires_at,
             created_at=now,
+        )
+        agreement_checks.keep(
+            disclosure,
+            evaluation,
+            data.agreement_override_reason,
+            data.agreement_review_confirmed,
         )
         session.add(disclosure)
         session.flush()
@@ -186,6 +209,19 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
                 "agency_record": decision.subject_record_id,
                 "recipient_agency": decision.recipient_agency_id,
                 "items": sorted(i.chain_id for i in items),
+                **agreement_checks.audit_refs(evaluation),
+            },
+        )
+        agreement_checks.alert_if_overridden(
+            session,
+            actor,
+            evaluation,
+            "disclosure",
+            disclosure.id,
+            {
+                "decision": decision.id,
+                "agency_record": decision.subject_record_id,
+                "recipient_agency": decision.recipient_agency_id,
             },
         )
         notify(
@@ -198,6 +234,66 @@ def disclose(db: Database, actor: Actor, data: DisclosureIn) -> DisclosureOut:
         )
         session.flush()
         return _out(session, disclosure, with_items=True)
+
+
+def _evaluate(
+    session: Session, decision: SharingDecision, items: list[InformationItem], at: datetime
+) -> Evaluation:
+    """The disclosing agency provides the kinds of information the items are, for the
+    decision's purpose. Every item disclosed is the agency's own record (``_item_problems``),
+    so nothing here passes on what another agency shared: never onward sharing."""
+    return agreement_checks.check(
+        session,
+        provider_agency_id=decision.agency_id,
+        recipient_agency_id=decision.recipient_agency_id,
+        purpose=decision.purpose,
+        categories=sorted({item.category.value for item in items}),
+        at=at,
+        onward=False,
+    )
+
+
+def latest_expiry(evaluation: Evaluation, now: datetime) -> date | None:
+    """The last day the agreement relied on lets the recipient keep the information."""
+    if evaluation.delete_after_days is None:
+        return None
+    return (now + timedelta(days=evaluation.delete_after_days)).date()
+
+
+def _beyond_delete_after(
+    evaluation: Evaluation, expires_on: date, now: datetime
+) -> list[FieldProblem]:
+    latest = latest_expiry(evaluation, now)
+    if latest is None or expires_on <= latest:
+        return []
+    named = evaluation.agreement_reference or "The data sharing agreement relied on"
+    return [
+        FieldProblem(
+            "expires_on",
+            f"{named} says what is shared must be deleted after "
+            f"{evaluation.delete_after_days} days: choose a date no later than "
+            f"{latest.day} {latest:%B %Y}",
+        )
+    ]
+
+
+@not_a_person_read(AGREEMENTS_ONLY)
+def check_disclosure(
+    db: Database, actor: Actor, decision_id: int, item_ids: list[int]
+) -> Evaluation:
+    """What the agreements would say now of disclosing these items on this decision, for
+    the pages to show before sharing (and to suggest an expiry the agreement allows).
+    Nothing is written: the check is made again, and kept, when the disclosure is made."""
+    with db.transaction() as session:
+        decision = session.get(SharingDecision, decision_id)
+        if decision is None or not may_act_on(actor, decision):
+            raise NotFound("sharing decision", decision_id)
+        items = [
+            item
+            for item in (session.get(InformationItem, i) for i in item_ids)
+            if item is not None and item.agency_id == decision.agency_id
+        ]
+        return _evaluate(session, decision, items, utcnow())
 
 
 def receives_disclosures(actor: Actor) -> bool:
@@ -625,6 +721,7 @@ def disclosure_out(session: Session, disclosure: Disclosure) -> DisclosureOut:
 
 def _out(session: Session, disclosure: Disclosure, *, with_items: bool) -> DisclosureOut:
     out = DisclosureOut.model_validate(disclosure)
+    out.agreement = agreement_checks.checked_out(disclosure)
     decision = session.get_one(SharingDecision, disclosure.decision_id)
     # Who the child is travels with the disclosure: a recipient cannot act on it otherwise.
     out.subject = SubjectDetails.model_validate(

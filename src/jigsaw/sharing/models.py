@@ -81,6 +81,16 @@ class InformationRequest(Base):
     question: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seal_id: Mapped[str | None] = mapped_column(String(32))
+    agreement_verdict: Mapped[str | None] = mapped_column(String(16), default=None)
+    """What the data sharing agreements in force said of the request when it was made
+    (``agreements.validity``); NULL on requests made before they were consulted."""
+    agreement_reasons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+    agreement_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    agreement_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    agreement_review_confirmed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    """The requester said they had considered a REVIEW verdict before asking."""
+    agreement_override_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    """Why asking was still lawful when no agreement allowed it (a DENY verdict)."""
 
 
 class RagRating(Base):
@@ -101,7 +111,9 @@ class RagRating(Base):
 sealed(
     InformationRequest,
     "question",
+    "agreement_override_reason",
     subject=lambda _session, request: Subject(AGENCY_RECORD, request.subject_record_id),
+    sealed_since=("agreement_override_reason",),
 )
 sealed(
     RagRating,
@@ -269,6 +281,15 @@ class Disclosure(Base):
     onward_sharing_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    agreement_verdict: Mapped[str | None] = mapped_column(String(16), default=None)
+    """What the data sharing agreements in force said of the disclosure when it was made
+    (``agreements.validity``); NULL on disclosures made before they were consulted."""
+    agreement_reasons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+    agreement_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    agreement_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    agreement_review_confirmed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    agreement_override_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    """Why sharing was still lawful when no agreement allowed it (a DENY verdict)."""
 
 
 class DisclosedItem(Base):

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from jigsaw.agreements.validity import Evaluation
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
-from jigsaw.audit.reads import audited_read
+from jigsaw.audit.reads import audited_read, not_a_person_read
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.deadlines.calendar import due_at
@@ -33,13 +34,18 @@ from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.policy.scopes import IdColumn
-from jigsaw.sharing import notices
+from jigsaw.sharing import agreement_checks, notices
+from jigsaw.sharing.agreement_checks import AGREEMENTS_ONLY
 from jigsaw.sharing.models import InformationRequest, RagRating, SharingDecision
 from jigsaw.sharing.notices import request_grant
 from jigsaw.sharing.schemas import RagOut, RequestIn, RequestOut, RerateIn, SubjectDetails
 
 
-def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) -> RequestOut:
+def make_request(
+    db: Database, actor: Actor, data: RequestIn, profile: Profile, *, due: datetime | None = None
+) -> RequestOut:
+    """Make a request, due when ``profile`` says for its rating, or at ``due`` where the
+    request was made in another system that already set its due time (``interop.mais``)."""
     with db.transaction() as session:
         subject = own_subject(session, actor, data.subject_record_id)
         if session.get(Agency, data.recipient_agency_id) is None:
@@ -52,6 +58,15 @@ def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) 
             )
         assert actor.practitioner_id is not None
         now = utcnow()
+        evaluation = _evaluate(session, subject.agency_id, data, now)
+        stopped = agreement_checks.problems(
+            evaluation,
+            data.agreement_override_reason,
+            data.agreement_review_confirmed,
+            confirming=False,
+        )
+        if stopped:
+            raise InvalidInput(*stopped)
         request = InformationRequest(
             requester_id=actor.practitioner_id,
             requester_agency_id=subject.agency_id,
@@ -62,13 +77,16 @@ def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) 
             question=data.question,
             created_at=now,
         )
+        agreement_checks.keep(
+            request, evaluation, data.agreement_override_reason, data.agreement_review_confirmed
+        )
         session.add(request)
         session.flush()
         session.add(
             RagRating(
                 request_id=request.id,
                 rag=data.rag,
-                due_at=due_at(now, data.rag, profile),
+                due_at=due or due_at(now, data.rag, profile),
                 rationale="",
                 rated_by_id=actor.practitioner_id,
                 rated_at=now,
@@ -81,7 +99,19 @@ def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) 
             "information_request",
             request.id,
             purpose=data.purpose.value,
-            refs={"agency_record": subject.id, "recipient_agency": data.recipient_agency_id},
+            refs={
+                "agency_record": subject.id,
+                "recipient_agency": data.recipient_agency_id,
+                **agreement_checks.audit_refs(evaluation),
+            },
+        )
+        agreement_checks.alert_if_overridden(
+            session,
+            actor,
+            evaluation,
+            "information_request",
+            request.id,
+            {"agency_record": subject.id, "recipient_agency": data.recipient_agency_id},
         )
         session.flush()
         # Those who should act hear at once, with the due time: a Red request cannot wait
@@ -96,6 +126,34 @@ def make_request(db: Database, actor: Actor, data: RequestIn, profile: Profile) 
             due_at=_ratings(session, request.id)[-1].due_at,
         )
         return _out(session, request, now)
+
+
+def _evaluate(
+    session: Session, requester_agency_id: int, data: RequestIn, at: datetime
+) -> Evaluation:
+    """The agency asked would provide the information, to the agency asking."""
+    return agreement_checks.check(
+        session,
+        provider_agency_id=data.recipient_agency_id,
+        recipient_agency_id=requester_agency_id,
+        purpose=data.purpose,
+        categories=[c.value for c in data.categories],
+        at=at,
+    )
+
+
+@not_a_person_read(AGREEMENTS_ONLY)
+def check_request(db: Database, actor: Actor, data: RequestIn) -> Evaluation:
+    """What the agreements would say of this request now, before it is made, so the
+    page can show it (and ask what it needs) at the step where the practitioner asks.
+    Nothing is written: the check is made again, and kept, when the request is made."""
+    with db.transaction() as session:
+        subject = own_subject(session, actor, data.subject_record_id)
+        if session.get(Agency, data.recipient_agency_id) is None:
+            raise InvalidInput.one(
+                "recipient_agency_id", f"There is no agency with id {data.recipient_agency_id}"
+            )
+        return _evaluate(session, subject.agency_id, data, utcnow())
 
 
 def rerate(
@@ -299,6 +357,7 @@ def _out(session: Session, request: InformationRequest, now: datetime) -> Reques
         status=status,
         overdue=not decisions and current.due_at < now,
         decision_ids=decisions,
+        agreement=agreement_checks.checked_out(request),
     )
 
 

@@ -20,10 +20,33 @@ from jigsaw.sharing.models import (
 )
 
 Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+Justification = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]
+"""Why sharing is still lawful where no data sharing agreement allows it; blank otherwise."""
+
+
+class AgreementReasonOut(Output):
+    code: str
+    text: str
+
+
+class AgreementCheckOut(Output):
+    """What the data sharing agreements in force said of a request or a disclosure."""
+
+    verdict: str
+    """``permit``, ``deny`` or ``review``."""
+    reasons: list[AgreementReasonOut]
+    agreement_id: int | None
+    agreement_version: int | None
+    agreement_reference: str | None = None
+    delete_after_days: int | None = None
+    review_confirmed: bool | None = None
+    """For a REVIEW: whether the practitioner said they had considered it."""
+    override_reason: str | None = None
+    """For a DENY: why sharing was still lawful without an agreement."""
 
 
 class RequestIn(Input):
-    free_text = frozenset({"question"})
+    free_text = frozenset({"question", "agreement_override_reason"})
 
     subject_record_id: Id
     recipient_agency_id: Id
@@ -31,6 +54,10 @@ class RequestIn(Input):
     categories: list[Category] = Field(min_length=1)
     question: Said
     rag: Rag
+    agreement_review_confirmed: bool = False
+    """The requester has considered a REVIEW from the data sharing agreements."""
+    agreement_override_reason: Justification = ""
+    """Required where the agreements DENY the request: why asking is still lawful."""
 
 
 class RerateIn(Input):
@@ -74,6 +101,8 @@ class RequestOut(Output):
     status: str
     overdue: bool
     decision_ids: list[int]
+    agreement: AgreementCheckOut | None = None
+    """What the data sharing agreements said when it was made; None before they were asked."""
 
 
 class AdviceIn(Input):
@@ -255,10 +284,16 @@ class DisclosedItemIn(Input):
 
 
 class DisclosureIn(Input):
+    free_text = frozenset({"agreement_override_reason"})
+
     decision_id: Id
     items: list[DisclosedItemIn] = Field(min_length=1)
     expires_on: CalendarDate
     onward_sharing_allowed: bool = False
+    agreement_review_confirmed: bool = False
+    """The sharer has considered a REVIEW from the data sharing agreements."""
+    agreement_override_reason: Justification = ""
+    """Required where the agreements DENY the disclosure: why sharing is still lawful."""
 
 
 class RevocationIn(Input):
@@ -333,6 +368,8 @@ class DisclosureOut(Output):
     revocation_reason: str | None = None
     subject: SubjectDetails | None = None
     items: list[ReceivedItem] = Field(default_factory=list)
+    agreement: AgreementCheckOut | None = None
+    """What the data sharing agreements said when it was made; None before they were asked."""
 
 
 StatedPurpose = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)]

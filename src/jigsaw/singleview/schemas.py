@@ -41,6 +41,10 @@ class KnownBy(Output):
     leads: list[Contact] = []
     """Who answers for safeguarding there (``service.LEAD_ROLES``): asked when no one named
     works with the child, or when the named worker cannot be reached."""
+    flags_sent_to_you: int = 0
+    """Child protection flags this agency sent about the person that the viewer's agency
+    received (they are on the chronology). An agency that sent one is listed to the
+    agency it was sent to even where it holds no record here."""
 
 
 class WhoKnowsOut(Output):
@@ -128,6 +132,10 @@ class ChronologyEntry:
     """In a flag's evidence: whose item it is, seen from the child ("child", "parent", ...)."""
     break_glass_session_id: int | None = None
     """Set when the item is seen only through the viewer's emergency (break-glass) access."""
+    received_flag_id: int | None = None
+    """Set when the entry is a child protection flag another system sent to the viewer's
+    agency (``records.received``) rather than an item: its item ids are then 0, and
+    ``agency_name`` is the agency that sent it."""
 
 
 class AgencyOption(Output):

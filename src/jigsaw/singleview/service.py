@@ -33,6 +33,8 @@ from jigsaw.policy import scopes
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission, is_permitted, refusal
 from jigsaw.policy.roles import Role
+from jigsaw.records.models import Category, Nature, Verification
+from jigsaw.records.received import ReceivedFlag, received_about
 from jigsaw.singleview import chronology as chron
 from jigsaw.singleview import export
 from jigsaw.singleview.flags import evaluate, rule_list
@@ -40,6 +42,8 @@ from jigsaw.singleview.household import household_of
 from jigsaw.singleview.purposes import Standing, establish
 from jigsaw.singleview.rules import RuleSet, ScopeName, shipped_rules
 from jigsaw.singleview.schemas import (
+    AgencyOption,
+    ChronologyEntry,
     ChronologyFilters,
     ChronologyOut,
     Contact,
@@ -202,8 +206,38 @@ def _known_by(session: Session, actor: Actor, person_id: int, now: datetime) -> 
                 continue
             seen.add((agency_id, practitioner.id))
         agencies[agency_id].contacts.append(_contact(involvement, practitioner))
+    _add_senders(session, actor, person_id, agencies)
     _add_leads(session, agencies)
     return sorted(agencies.values(), key=lambda a: (not a.own_agency, a.agency_name))
+
+
+def _add_senders(
+    session: Session, actor: Actor, person_id: int, agencies: dict[int, KnownBy]
+) -> None:
+    """Agencies that sent the viewer's agency a child protection flag about the person
+    know the child, even with no record here. Shown only to the agency it was sent to,
+    as a disclosure would be: the flag is that agency's word of who sent it. Known since
+    the flag was received; when the plan began is on that agency's chronology."""
+    if actor.agency_id is None:
+        return
+    for flag in received_about(session, [person_id], actor.agency_id):
+        since = flag.received_at.date()
+        known = agencies.get(flag.sending_agency_id)
+        if known is None:
+            sender = session.get(Agency, flag.sending_agency_id)
+            if sender is None:
+                continue
+            known = agencies[sender.id] = KnownBy(
+                agency_id=sender.id,
+                agency_name=sender.name,
+                agency_kind=sender.kind,
+                own_agency=sender.id == actor.agency_id,
+                known_since=since,
+                contacts=[],
+            )
+        elif since < known.known_since:
+            known.known_since = since
+        known.flags_sent_to_you += 1
 
 
 LEAD_ROLES: tuple[Role, ...] = (Role.DSL, Role.MASH, Role.CALDICOTT)
@@ -280,11 +314,25 @@ def chronology(
         scope = chron.Scope(frozenset({person_id}))
         visible = chron.Visible(session, actor, scope, now, standing.shared)
         entries = visible.items(filters)
+        options = visible.agencies()
+        received = _received_entries(session, actor, person_id)
+        if received:
+            entries = chron.ordered(entries + _filtered(received, filters), filters.order)
+            named = {o.agency_id for o in options}
+            options = sorted(
+                options
+                + [
+                    AgencyOption(agency_id=e.agency_id, agency_name=e.agency_name)
+                    for e in {e.agency_id: e for e in received}.values()
+                    if e.agency_id not in named
+                ],
+                key=lambda a: (a.agency_name, a.agency_id),
+            )
         out = ChronologyOut(
             person_id=person_id,
             known_as=standing.known_as,
             entries=entries,
-            agencies=visible.agencies(),
+            agencies=options,
             break_glass=standing.break_glass,
         )
         audit.append(
@@ -295,13 +343,86 @@ def chronology(
             person_id,
             refs={
                 **standing.audit_refs,
-                "items": chron.item_ids(entries),
+                "items": chron.item_ids(e for e in entries if e.received_flag_id is None),
                 "disclosures": chron.disclosure_ids(entries),
+                "received_flags": sorted(
+                    e.received_flag_id for e in entries if e.received_flag_id is not None
+                ),
             },
         )
         return out
 
     return _looked_up(db, actor, Permission.VIEW_CHRONOLOGY, person_id, read)
+
+
+RECEIVED_FLAG_FIELDS = ["occurred_on", "category", "subtype", "summary", "nature", "source"]
+
+
+def _received_entries(session: Session, actor: Actor, person_id: int) -> list[ChronologyEntry]:
+    """Child protection flags other systems sent the viewer's agency about the person,
+    as entries from the agency that sent each: received like a disclosure, so seen by
+    the agency it was sent to and no other. Who sent a bundle in is the agency's own
+    word of who it came from (Jigsaw cannot prove the sender), so the entry names them."""
+    if actor.agency_id is None:
+        return []
+    rows = session.execute(
+        select(ReceivedFlag, Agency, Practitioner.name)
+        .join(Agency, Agency.id == ReceivedFlag.sending_agency_id)
+        .outerjoin(Practitioner, Practitioner.id == ReceivedFlag.received_by_id)
+        .where(
+            ReceivedFlag.person_id == person_id,
+            ReceivedFlag.receiving_agency_id == actor.agency_id,
+        )
+        .order_by(ReceivedFlag.received_at, ReceivedFlag.id)
+    ).all()
+    return [_received_entry(flag, sender, by, person_id) for flag, sender, by in rows]
+
+
+def _received_entry(
+    flag: ReceivedFlag, sender: Agency, received_by: str | None, person_id: int
+) -> ChronologyEntry:
+    period = " to ".join(
+        f"{day:%d %B %Y}" for day in (flag.starts_on, flag.ends_on) if day is not None
+    )
+    state = "active" if flag.active else "no longer active"
+    return ChronologyEntry(
+        item_chain_id=0,
+        item_id=0,
+        agency_id=sender.id,
+        agency_name=sender.name,
+        agency_kind=sender.kind,
+        own_agency=False,
+        disclosure_ids=[],
+        about_person_id=person_id,
+        about_record_id=None,
+        fields=list(RECEIVED_FLAG_FIELDS),
+        version=1,
+        corrected=False,
+        retracted=False,
+        occurred_on=flag.starts_on or flag.received_at.date(),
+        category=Category.CHILD_WELFARE,
+        subtype=flag.kind.value,
+        summary=f"{flag.kind.label} flag ({state}{', ' + period if period else ''}), "
+        f"received from {sender.name}",
+        nature=Nature.FACT,
+        source=f"Flag {flag.external_id} sent by {sender.name}, "
+        f"received by {received_by or 'the service (command line)'}",
+        verification=Verification.UNVERIFIED,
+        received_flag_id=flag.id,
+    )
+
+
+def _filtered(entries: list[ChronologyEntry], filters: ChronologyFilters) -> list[ChronologyEntry]:
+    """The received flags that pass the filters, tested on their shown values."""
+    return [
+        e
+        for e in entries
+        if (not filters.categories or e.category in filters.categories)
+        and (not filters.agency_ids or e.agency_id in filters.agency_ids)
+        and (filters.nature is None or e.nature == filters.nature)
+        and (filters.since is None or (e.occurred_on and e.occurred_on >= filters.since))
+        and (filters.until is None or (e.occurred_on and e.occurred_on <= filters.until))
+    ]
 
 
 @audited_read(AuditAction.CHRONOLOGY_EXPORTED)

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from pydantic import AfterValidator, Field, ValidationError, create_model
 
+from jigsaw.agreements.validity import Evaluation
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
@@ -27,7 +28,7 @@ from jigsaw.people import service as people
 from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.records.schemas import ItemOut
-from jigsaw.sharing import decisions, disclosures
+from jigsaw.sharing import agreement_checks, decisions, disclosures
 from jigsaw.sharing.requirements import SHARING
 from jigsaw.sharing.schemas import (
     ALWAYS_CARRIED,
@@ -272,12 +273,31 @@ def expiry_form(request: Request, decision_id: str, actor: Viewer, db: DB) -> Re
     draft = _draft(request, decision)
     if "items" not in draft.done:
         return redirect(_next(decision.id, draft))
+    limit = _agreed_limit(db, actor, decision, draft)
     suggested = draft.expires_on or (utcnow().date() + timedelta(days=DEFAULT_DAYS))
-    return _expiry_page(request, decision, date_parts(suggested), {})
+    if limit is not None:
+        suggested = min(suggested, limit)
+    return _expiry_page(request, decision, date_parts(suggested), {}, limit)
+
+
+def _check(db: Database, actor: Actor, decision: DecisionOut, draft: DisclosureDraft) -> Evaluation:
+    """What the agreements say of sharing the items chosen so far on this decision."""
+    return disclosures.check_disclosure(db, actor, decision.id, list(draft.fields))
+
+
+def _agreed_limit(
+    db: Database, actor: Actor, decision: DecisionOut, draft: DisclosureDraft
+) -> date | None:
+    """The last day the agreement relied on lets the recipient keep what is shared."""
+    return disclosures.latest_expiry(_check(db, actor, decision, draft), utcnow())
 
 
 def _expiry_page(
-    request: Request, decision: DecisionOut, entered: dict[str, str], errors: Errors
+    request: Request,
+    decision: DecisionOut,
+    entered: dict[str, str],
+    errors: Errors,
+    limit: date | None = None,
 ) -> Response:
     latest = utcnow().date() + disclosures.MAX_DURATION - timedelta(days=1)
     context = {
@@ -285,7 +305,8 @@ def _expiry_page(
         "back": f"/decisions/{decision.id}/disclose",
         "action": f"/decisions/{decision.id}/disclose/expiry",
         "entered": entered,
-        "latest": latest,
+        "latest": min(latest, limit) if limit is not None else latest,
+        "agreed_limit": limit,
     }
     return render(
         request,
@@ -321,9 +342,16 @@ def expiry_chosen(
     decision = _decision(db, actor, decision_id)
     draft = _draft(request, decision)
     chosen, found = validate_form(form, Expiry)
+    limit = _agreed_limit(db, actor, decision, draft)
+    entered = {p: form.text(f"expires_on-{p}") for p in ("day", "month", "year")}
     if chosen is None:
-        entered = {p: form.text(f"expires_on-{p}") for p in ("day", "month", "year")}
-        return _expiry_page(request, decision, entered, by_field(found))
+        return _expiry_page(request, decision, entered, by_field(found), limit)
+    if limit is not None and chosen.expires_on > limit:
+        beyond = {
+            "expires_on": "The data sharing agreement relied on says shared information is "
+            f"deleted by {labels.long_date(limit)}: choose that date or an earlier one"
+        }
+        return _expiry_page(request, decision, entered, beyond, limit)
     draft.expires_on = chosen.expires_on
     drafts.save_disclosure(request, draft)
     return redirect(_next(decision.id, draft))
@@ -376,6 +404,14 @@ def disclosure_check(
     return _check_page(request, db, actor, decision, draft, {})
 
 
+@dataclass(frozen=True)
+class AgreementAnswer:
+    """What the practitioner added on the check page for the agreements' verdict."""
+
+    confirmed: bool = False
+    reason: str = ""
+
+
 def _check_page(
     request: Request,
     db: Database,
@@ -383,8 +419,10 @@ def _check_page(
     decision: DecisionOut,
     draft: DisclosureDraft,
     errors: Errors,
+    answer: AgreementAnswer | None = None,
 ) -> Response:
     names = Names(db)
+    check = agreement_checks.evaluation_out(_check(db, actor, decision, draft))
     chosen = _chosen_items(db, actor, decision, draft)
     items_url = f"/decisions/{decision.id}/disclose"
     anchors: dict[str, str] = {}
@@ -397,6 +435,8 @@ def _check_page(
             )
         elif field == "expires_on":
             anchors[field] = f"{items_url}/expiry"
+        elif field in (agreement_checks.OVERRIDE, agreement_checks.CONFIRMED):
+            anchors[field] = f"#{field}"
         else:
             anchors[field] = "#share"
     context = {
@@ -410,6 +450,8 @@ def _check_page(
         "chosen": chosen,
         "expires_on": draft.expires_on,
         "items_url": items_url,
+        "check": check,
+        "answer": answer or AgreementAnswer(),
     }
     return render(request, "sharing/disclose_check.html", context, errors=errors, anchors=anchors)
 
@@ -421,12 +463,24 @@ def share(
     actor: Viewer,
     _recent: RecentlyAuthenticatedActor,
     db: DB,
+    form: Posted,
 ) -> Response:
     ready = _ready_to_share(request, db, actor, decision_id)
     if isinstance(ready, Response):
         return ready
     decision, draft = ready
     chosen = _chosen_items(db, actor, decision, draft)
+    answer = AgreementAnswer(
+        confirmed=form.text(agreement_checks.CONFIRMED) == "yes",
+        reason=form.text(agreement_checks.OVERRIDE),
+    )
+    stopped = agreement_checks.problems(
+        _check(db, actor, decision, draft), answer.reason, answer.confirmed, confirming=True
+    )
+    if stopped:
+        return _check_page(
+            request, db, actor, decision, draft, problems(InvalidInput(*stopped)), answer
+        )
     try:
         made = disclosures.disclose(
             db,
@@ -438,10 +492,12 @@ def share(
                     for c in chosen
                 ],
                 expires_on=draft.expires_on,
+                agreement_review_confirmed=answer.confirmed,
+                agreement_override_reason=answer.reason,
             ),
         )
     except (InvalidInput, ValidationError) as refused:
-        return _check_page(request, db, actor, decision, draft, problems(refused))
+        return _check_page(request, db, actor, decision, draft, problems(refused), answer)
     drafts.clear(request, DisclosureDraft)
     recipient = Names(db).recipient(made.recipient_agency_id, made.recipient_practitioner_id)
     flash(

@@ -358,6 +358,7 @@ ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.SUBJECT_ACCESS_EXPORTED: (
         "Exported the disclosure register for a subject access request"
     ),
+    AuditAction.FHIR_EXPORTED: "Exported a person's records in FHIR for another system",
     AuditAction.ACCESS_LOG_VIEWED: "Looked at the access log",
     AuditAction.DECISIONS_EXPORTED: "Exported a child's decisions",
     AuditAction.BREAK_GLASS_STARTED: "Used emergency access (break glass)",
@@ -377,6 +378,9 @@ ACCESS_ACTIONS: dict[str, str] = {
     AuditAction.PASSWORD_RESET_ISSUED: "Gave an account a password reset code",
     AuditAction.SECOND_FACTOR_RESET: "Reset an account's second factor",
     AuditAction.API_TOKEN_CREATED: "Issued an API token for a service account",
+    AuditAction.SHARED_AGAINST_AGREEMENTS: (
+        "Asked for or shared information that no data sharing agreement allows"
+    ),
 }
 
 

@@ -440,10 +440,11 @@ def _review_page(
         "other_evidence": [e for e in evidence if e.comparison not in shown],
         "agreement_words": AGREEMENT_WORDS,
         "tag_classes": TAG_CLASSES,
-        "in_words": probability_in_words(pair.match_probability),
+        "in_words": probability_in_words(pair.match_probability, pair.about),
         "is_open": pair.status is ReviewStatus.OPEN,
         "note": note,
         "action": f"{REVIEWS}/{review_id}",
+        "undo_action": f"{REVIEWS}/{review_id}/undo",
         "column": "govuk-grid-column-full",
     }
     return render(request, "linkage/review.html", context, errors=errors)
@@ -455,7 +456,7 @@ def review(request: Request, review_id: str, actor: Viewer, db: DB) -> Response:
 
 
 DECISIONS = {
-    "confirm": (linking.confirm_link, "Link confirmed: the two records are now one child"),
+    "confirm": (linking.confirm_link, "Link confirmed: the two records are now one person"),
     "reject": (linking.reject_link, "Link rejected: the two records stay apart"),
 }
 
@@ -486,3 +487,31 @@ def decide(request: Request, review_id: str, actor: Viewer, db: DB, form: Posted
         return redirect(REVIEWS)
     flash(request, message)
     return redirect(REVIEWS)
+
+
+class Undoing(PageForm):
+    """Why the link is taken back; the note's rules are the linkage service's."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"note"})
+
+    note: str = ""
+
+
+@router.post(REVIEWS + "/{review_id}/undo", dependencies=CsrfChecked)
+def undo(request: Request, review_id: str, actor: Viewer, db: DB, form: Posted) -> Response:
+    """Undo a confirmed link: the records it moved go back to the person they came from,
+    and everyone who works with either is told (``linkage.service.undo_link``)."""
+    ident = path_id(review_id, "link review")
+    note = form.text("note")
+    undoing, found = validate_form(form, Undoing)
+    if undoing is None:
+        return _review_page(request, db, actor, ident, note, by_field(found))
+    try:
+        linking.undo_link(db, actor, ident, undoing.note)
+    except InvalidInput as exc:
+        return _review_page(request, db, actor, ident, note, {"note": exc.problems[0].message})
+    except Conflict as exc:
+        flash(request, f"Nothing changed: {exc}")
+        return redirect(f"{REVIEWS}/{ident}")
+    flash(request, "Link undone: the records are apart again, and those working with them are told")
+    return redirect(f"{REVIEWS}/{ident}")

@@ -33,7 +33,13 @@ def notification_link(notice: NotificationOut) -> str:
         return f"/advice/{notice.object_id}"
     if notice.object_type == "agency_record":
         return f"/children/{notice.object_id}"
-    if notice.object_type in ("break_glass_session", "practitioner", "api_token"):
+    if notice.object_type in (
+        "break_glass_session",
+        "practitioner",
+        "api_token",
+        "request_agreement_override",
+        "disclosure_agreement_override",
+    ):
         return "/access-log/alerts"
     return "/"
 

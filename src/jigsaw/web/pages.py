@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from jigsaw.web import (
     accounts,
     advice_pages,
+    agreement_pages,
     assets,
     decision_pages,
     disclosure_pages,
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
         item_pages,
         people_pages,
         standalone_pages,
+        agreement_pages,
     ):
         app.include_router(pages.router)
     app.include_router(singleview_router, dependencies=[Depends(viewer)])

@@ -27,9 +27,11 @@ from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
 from jigsaw.records.schemas import ItemOut
 from jigsaw.schemas import Id, says_something
+from jigsaw.sharing import agreement_checks, decisions
 from jigsaw.sharing.lawful_basis import DESCRIPTIONS, Art6Basis, Art9Condition, Art10Condition
 from jigsaw.sharing.models import ConsentPosition, DecisionOutcome, NotToldReason
 from jigsaw.sharing.requirements import NO_WORDS
+from jigsaw.sharing.schemas import AgreementCheckOut
 from jigsaw.web import labels
 from jigsaw.web.decision_journey import Journey
 from jigsaw.web.decision_pages import (
@@ -175,11 +177,34 @@ def _chosen(journey: Journey, step: str, page: ChoicePage) -> str | None:
     return None if value is None else str(value)
 
 
+def _agreement_check(db: Database, actor: Actor, journey: Journey) -> AgreementCheckOut | None:
+    """What the data sharing agreements say of sharing as the draft stands, for the page
+    where the practitioner decides whether to share."""
+    draft = journey.draft
+    if draft.recipient_agency_id is None or draft.purpose is None:
+        return None
+    evaluation = decisions.check_share(
+        db,
+        actor,
+        draft.subject_record_id,
+        draft.recipient_agency_id,
+        SharingPurpose(draft.purpose),
+        draft.request_id,
+    )
+    return agreement_checks.evaluation_out(evaluation)
+
+
 def _choice_page(
-    request: Request, journey: Journey, step: str, chosen: str | None, errors: Errors
+    request: Request,
+    journey: Journey,
+    step: str,
+    chosen: str | None,
+    errors: Errors,
+    check: AgreementCheckOut | None = None,
 ) -> Response:
     page = CHOICE_PAGES[step]
     context = {
+        "check": check,
         "title": page.title,
         "page": page,
         "choices": page.choices(journey),
@@ -530,7 +555,8 @@ def _shown(step: str) -> Callable[..., Response]:
             return journey
         if step in CHOICE_PAGES:
             chosen = _chosen(journey, step, CHOICE_PAGES[step])
-            return _choice_page(request, journey, step, chosen, {})
+            check = _agreement_check(db, actor, journey) if step == "outcome" else None
+            return _choice_page(request, journey, step, chosen, {}, check)
         value = getattr(journey.draft, TEXT_PAGES[step].field)
         return _text_page(request, journey, step, value, {})
 
@@ -549,7 +575,8 @@ def _answered(step: str) -> Callable[..., Response]:
             offered = {page.field: {c.value for c in page.choices(journey)}}
             chosen, found = validate_form(form, CHOICE_FORMS[step], offered)
             if chosen is None:
-                return _choice_page(request, journey, step, None, by_field(found))
+                check = _agreement_check(db, actor, journey) if step == "outcome" else None
+                return _choice_page(request, journey, step, None, by_field(found), check)
             _store_choice(draft, page, getattr(chosen, page.field))
         else:
             text = TEXT_PAGES[step]

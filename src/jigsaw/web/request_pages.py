@@ -25,8 +25,8 @@ from jigsaw.people import service as people
 from jigsaw.policy.actor import Actor
 from jigsaw.records.models import Category
 from jigsaw.schemas import Id
-from jigsaw.sharing import decisions, recipients, requests
-from jigsaw.sharing.schemas import RequestIn, RequestOut, RerateIn
+from jigsaw.sharing import agreement_checks, decisions, recipients, requests
+from jigsaw.sharing.schemas import AgreementCheckOut, RequestIn, RequestOut, RerateIn
 from jigsaw.web import drafts
 from jigsaw.web.decision_journey import Journey, start
 from jigsaw.web.decision_pages import step_url
@@ -231,6 +231,10 @@ class RequestForm:
     categories: list[str] = field(default_factory=list)
     question: str = ""
     rag: str = ""
+    agreement_review_confirmed: bool = False
+    agreement_override_reason: str = ""
+    agreement_seen: str = ""
+    """The verdict the page last showed: what it asks for is a problem only once seen."""
 
     @classmethod
     def read(cls, form: Form) -> RequestForm:
@@ -240,6 +244,9 @@ class RequestForm:
             categories=form.texts("categories"),
             question=form.text("question"),
             rag=form.text("rag"),
+            agreement_review_confirmed=form.text("agreement_review_confirmed") == "yes",
+            agreement_override_reason=form.text("agreement_override_reason"),
+            agreement_seen=form.text("agreement_seen"),
         )
 
 
@@ -276,9 +283,11 @@ def _request_form_page(
     record_id: int,
     entered: RequestForm,
     errors: Errors,
+    check: AgreementCheckOut | None = None,
 ) -> Response:
     record = people.view_agency_record(db, actor, record_id)
     context = {
+        "check": check,
         "title": "Ask another agency for information",
         "back": f"/children/{record_id}",
         "action": f"/children/{record_id}/request-information",
@@ -298,27 +307,40 @@ def make_request(request: Request, record_id: str, actor: Viewer, db: DB, form: 
     entered = RequestForm.read(form)
     asking, found = validate_form(form, Asking)
     errors = by_field(found)
+    check: AgreementCheckOut | None = None
     if asking is not None:
         profile = load_profile(request.app.state.settings.deadline_profile)
         try:
-            made = requests.make_request(
-                db,
-                actor,
-                RequestIn.model_validate(
-                    {
-                        "subject_record_id": ident,
-                        "recipient_agency_id": asking.recipient_agency_id,
-                        "purpose": asking.purpose.value,
-                        "categories": asking.categories,
-                        "question": asking.question,
-                        "rag": asking.rag.value,
-                    }
-                ),
-                profile,
+            asked = RequestIn.model_validate(
+                {
+                    "subject_record_id": ident,
+                    "recipient_agency_id": asking.recipient_agency_id,
+                    "purpose": asking.purpose.value,
+                    "categories": asking.categories,
+                    "question": asking.question,
+                    "rag": asking.rag.value,
+                    "agreement_review_confirmed": entered.agreement_review_confirmed,
+                    "agreement_override_reason": entered.agreement_override_reason,
+                }
             )
+            evaluation = requests.check_request(db, actor, asked)
+            check = agreement_checks.evaluation_out(evaluation)
+            stopped = agreement_checks.problems(
+                evaluation,
+                asked.agreement_override_reason,
+                asked.agreement_review_confirmed,
+                confirming=True,
+            )
+            if stopped:
+                # Shown first as what the agreements say, with what it needs; only once
+                # the practitioner has seen that is leaving it out a problem.
+                if entered.agreement_seen == evaluation.verdict.value:
+                    errors = problems(InvalidInput(*stopped))
+                return _request_form_page(request, db, actor, ident, entered, errors, check)
+            made = requests.make_request(db, actor, asked, profile)
         except (InvalidInput, ValidationError) as refused:
             errors = problems(refused, MESSAGES)
         else:
             flash(request, f"Request {made.id} has been sent.")
             return redirect(f"/requests/{made.id}")
-    return _request_form_page(request, db, actor, ident, entered, errors)
+    return _request_form_page(request, db, actor, ident, entered, errors, check)

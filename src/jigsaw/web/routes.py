@@ -15,10 +15,11 @@ from fastapi.responses import Response
 
 from jigsaw.agencies import service as agencies
 from jigsaw.db import Database
-from jigsaw.errors import NotFound
+from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.identity import service as accounts
 from jigsaw.identity.dependencies import DB, CurrentActor
 from jigsaw.people import service as people
+from jigsaw.people.identifiers import IdentifierScheme
 from jigsaw.people.schemas import AgencyRecordOut, InvolvementOut
 from jigsaw.policy.actor import Actor
 from jigsaw.records import service as records
@@ -80,13 +81,22 @@ def home(request: Request, actor: CurrentActor, db: DB, page: str = "1") -> Resp
         # addresses, so it loses the term (and the address bar stops showing it).
         return redirect(_page_href(wanted.number))
     search = _search(request)
-    found, total = people.list_agency_records(
-        db, actor, search=search, offset=wanted.offset, limit=wanted.size
-    )
+    identifier = _identifier(request)
+    identifier_error = ""
+    try:
+        found, total = people.list_agency_records(
+            db, actor, search=search, identifier=identifier, offset=wanted.offset, limit=wanted.size
+        )
+    except InvalidInput as invalid:
+        identifier_error = invalid.problems[0].message
+        identifier = None
+        found, total = people.list_agency_records(
+            db, actor, search=search, offset=wanted.offset, limit=wanted.size
+        )
     shown = wanted.with_total(total)
     if shown.number != wanted.number:
         found, total = people.list_agency_records(
-            db, actor, search=search, offset=shown.offset, limit=shown.size
+            db, actor, search=search, identifier=identifier, offset=shown.offset, limit=shown.size
         )
         shown = shown.with_total(total)
     agency_name = _agency_name(db, actor)
@@ -95,6 +105,10 @@ def home(request: Request, actor: CurrentActor, db: DB, page: str = "1") -> Resp
         "nav": "children",
         "agency_name": agency_name,
         "search": search,
+        "identifier": None if identifier is None else (identifier[0].label, identifier[1]),
+        "identifier_asked": _asked_identifier(request),
+        "identifier_error": identifier_error,
+        "identifier_schemes": [(s.value, s.label) for s in IdentifierScheme],
         "records": found,
         "page": shown,
         "pagination": pagination(shown, _page_href),
@@ -111,6 +125,41 @@ def search_children(request: Request, actor: CurrentActor, form: Posted) -> Resp
         request.session[SEARCH_KEY] = search
     else:
         request.session.pop(SEARCH_KEY, None)
+    if form.text("clear"):
+        request.session.pop(IDENTIFIER_KEY, None)
+    return redirect("/")
+
+
+# Finding a child by an identifier: the scheme and the value as typed are kept in the
+# session like the search term (never in an address); the people service matches the
+# value normalised by its scheme's rule, in the agency's own records only.
+
+IDENTIFIER_KEY = "children_identifier"
+
+
+def _asked_identifier(request: Request) -> tuple[str, str]:
+    kept = request.session.get(IDENTIFIER_KEY)
+    if isinstance(kept, list) and len(kept) == 2 and all(isinstance(k, str) for k in kept):
+        return kept[0], kept[1]
+    return "", ""
+
+
+def _identifier(request: Request) -> tuple[IdentifierScheme, str] | None:
+    scheme, value = _asked_identifier(request)
+    try:
+        return (IdentifierScheme(scheme), value) if value else None
+    except ValueError:
+        return None
+
+
+@router.post("/identifier", dependencies=CsrfChecked)
+def find_by_identifier(request: Request, actor: CurrentActor, form: Posted) -> Response:
+    """Keep the scheme and value for the list (or forget them), then show page 1."""
+    scheme, value = form.text("scheme"), _kept_search(form.text("identifier"))
+    if form.text("clear") or not value:
+        request.session.pop(IDENTIFIER_KEY, None)
+    else:
+        request.session[IDENTIFIER_KEY] = [scheme, value]
     return redirect("/")
 
 
@@ -170,6 +219,16 @@ def _contact(db: Database, involvement: InvolvementOut, agency_name: str) -> Con
     )
 
 
+def _identifiers_by_scheme(record: AgencyRecordOut) -> list[tuple[str, list[str]]]:
+    """The record's own identifiers but its NHS number (shown with its details), by
+    scheme in the schemes' order: only ever this agency's record's, as the page is."""
+    by_scheme: dict[IdentifierScheme, list[str]] = {}
+    for held in record.identifiers:
+        if held.scheme is not IdentifierScheme.NHS_NUMBER:
+            by_scheme.setdefault(held.scheme, []).append(held.value)
+    return [(s.label, sorted(by_scheme[s])) for s in IdentifierScheme if s in by_scheme]
+
+
 @router.get("/children/{record_id}")
 def child(request: Request, record_id: str, actor: CurrentActor, db: DB) -> Response:
     ident = _record_id(record_id)
@@ -182,6 +241,7 @@ def child(request: Request, record_id: str, actor: CurrentActor, db: DB) -> Resp
         "agency_name": agency_name,
         "role_label": labels.PERSON_ROLES[record.role],
         "record": record,
+        "identifiers": _identifiers_by_scheme(record),
         "related": _related(db, actor, ident),
         "contacts": [_contact(db, i, agency_name) for i in involvements],
         "items": records.list_items_for_record(db, actor, ident),
