@@ -62,6 +62,24 @@ class Scene:
         body.update(overrides)
         return DecisionIn.model_validate(body)
 
+    def mash_child(
+        self, db: Database, born: date | None = date(2017, 6, 1), nhs_number: str | None = None
+    ) -> AgencyRecordOut:
+        """Lily Barnes as the MASH records her: the child a request from the MASH is about."""
+        return people.create_agency_record(
+            db,
+            self.social_worker,
+            AgencyRecordIn(
+                agency_id=self.mash.id,
+                local_id=unique("M"),
+                role=PersonRole.CHILD,
+                given_name="Lily",
+                family_name="Barnes",
+                date_of_birth=born,
+                nhs_number=nhs_number,
+            ),
+        )
+
     def share(self, db: Database, **overrides: object) -> DecisionOut:
         return decisions.decide(db, self.dsl, self.decision(**overrides))
 

@@ -75,6 +75,13 @@ PEOPLE = (
     },
     "not json",
 )
+MOTHER = {
+    "local_id": "R-1",
+    "person_local_id": "F-2",
+    "related_local_id": "F-1",
+    "relationship": "parent",
+}
+"""Siobhan Moss (F-2) is Ava's (F-1) parent."""
 
 
 def _push(client: TestClient, kind: str, body: bytes, headers: dict[str, str], **params: object):  # type: ignore[no-untyped-def]
@@ -153,12 +160,7 @@ def test_relationships_involvements_and_items_are_pushed_with_their_bad_lines(
         client,
         "relationships",
         _ndjson(
-            {
-                "local_id": "R-1",
-                "person_local_id": "F-2",
-                "related_local_id": "F-1",
-                "relationship": "parent",
-            },
+            MOTHER,
             {
                 "local_id": "R-2",
                 "person_local_id": "F-2",
@@ -270,14 +272,7 @@ def test_a_token_imports_into_its_own_agency_only(
     across = _push(
         client,
         "relationships",
-        _ndjson(
-            {
-                "local_id": "R-1",
-                "person_local_id": "F-2",
-                "related_local_id": "F-1",
-                "relationship": "parent",
-            }
-        ),
+        _ndjson(MOTHER),
         bearer,
     ).json()
     assert (across["created"], across["rejected"]) == (0, 1)

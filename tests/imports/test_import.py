@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -28,30 +23,13 @@ from jigsaw.policy.roles import AgencyKind
 from jigsaw.retention import service as retention
 from jigsaw.retention.schedule import shipped_schedule
 from tests.conftest import World
+from tests.imports.helpers import cli_import, held_by, kill_after_first_batch
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 HEADER = (
     "local_id,role,given_name,family_name,date_of_birth,sex,address,postcode,nhs_number,"
     "identifier:upn"
 )
-
-
-def _import(database_url: str, agency: int, *files: Path, extra: tuple[str, ...] = ()) -> str:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "import",
-            "--agency",
-            str(agency),
-            "--database",
-            database_url,
-            "--no-link",
-            *extra,
-            *map(str, files),
-        ],
-    )
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result.output
 
 
 def _records(db: Database, agency: int) -> dict[str, AgencyRecord]:
@@ -85,7 +63,7 @@ def test_good_rows_go_in_and_bad_rows_are_reported_and_kept(
 ) -> None:
     school = world.agency(AgencyKind.SCHOOL)
     source = _copy("agency-records.csv", tmp_path)
-    output = _import(database_url, school.id, source)
+    output = cli_import(database_url, school.id, source)
 
     held = _records(db, school.id)
     assert sorted(held) == ["SCH-0001", "SCH-0002", "SCH-0003", "SCH-0004"]
@@ -149,9 +127,9 @@ def test_the_same_file_twice_creates_nothing(
 ) -> None:
     school = world.agency(AgencyKind.SCHOOL)
     source = _copy("agency-records.csv", tmp_path)
-    _import(database_url, school.id, source)
+    cli_import(database_url, school.id, source)
     before = {k: r.id for k, r in _records(db, school.id).items()}
-    again = _import(database_url, school.id, source)
+    again = cli_import(database_url, school.id, source)
     assert "created 0, updated 0, unchanged 4, rejected 3" in again
     assert {k: r.id for k, r in _records(db, school.id).items()} == before
 
@@ -166,14 +144,14 @@ def test_a_changed_row_updates_the_record_and_its_identifiers(
         "P-1,child,Ava,Moss,2016-03-14,female,1 Elm Road,OT1 2AB,4010232137,B801200005001\n"
         "P-2,child,Noah,Byrne,2015-11-30,male,4 Mill Lane,OT4 7XY,,\n"
     )
-    _import(database_url, school.id, source)
+    cli_import(database_url, school.id, source)
     first = _records(db, school.id)
     source.write_text(
         f"{HEADER}\n"
         "P-1,child,Ava,Moss-Hart,2016-03-14,f,9 New Street,OT9 9ZZ,4010232137,P207000016049\n"
         "P-2,child,Noah,Byrne,2015-11-30,male,4 Mill Lane,OT4 7XY,,\n"
     )
-    output = _import(database_url, school.id, source)
+    output = cli_import(database_url, school.id, source)
     assert "created 0, updated 1, unchanged 1, rejected 0" in output
     now = _records(db, school.id)
     assert now["P-1"].id == first["P-1"].id
@@ -199,7 +177,7 @@ def test_json_lines_are_read_like_csv(
 ) -> None:
     surgery = world.agency(AgencyKind.HEALTH)
     source = _copy("agency-records.jsonl", tmp_path)
-    output = _import(database_url, surgery.id, source)
+    output = cli_import(database_url, surgery.id, source)
     assert "created 3, updated 0, unchanged 0, rejected 3" in output
     held = _records(db, surgery.id)
     assert sorted(held) == ["GP-1001", "GP-1002", "GP-1003"]
@@ -223,7 +201,7 @@ def test_a_repeated_local_id_is_refused_not_merged(
     source.write_text(
         f"{HEADER}\nT-1,child,Ava,Moss,2016-03-14,female,,,,\nT-1,child,Eva,Moss,2016-03-14,,,,,\n"
     )
-    output = _import(database_url, school.id, source)
+    output = cli_import(database_url, school.id, source)
     assert "line 3 (local_id T-1): local_id: This local_id is already on line 2" in output
     assert _records(db, school.id)["T-1"].given_name == "Ava"
 
@@ -268,18 +246,6 @@ def _big_file(path: Path, rows: int) -> None:
             )
 
 
-def _count(db: Database, agency: int) -> int:
-    with db.reading() as session:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(AgencyRecord)
-                .where(AgencyRecord.agency_id == agency)
-            )
-            or 0
-        )
-
-
 def test_an_import_killed_mid_way_is_finished_by_the_next(
     db: Database, database_url: str, world: World, tmp_path: Path
 ) -> None:
@@ -287,40 +253,19 @@ def test_an_import_killed_mid_way_is_finished_by_the_next(
     rows, batch = 60_000, 500
     source = tmp_path / "whole-school.csv"
     _big_file(source, rows)
-    command = [
-        str(Path(sys.executable).parent / "jigsaw"),
-        "import",
-        "--agency",
-        str(school.id),
-        "--database",
+    written = kill_after_first_batch(
         database_url,
-        "--no-link",
-        "--batch-size",
-        str(batch),
-        str(source),
-    ]
-    process = subprocess.Popen(
-        command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        school.id,
+        source,
+        rows=rows,
+        batch=batch,
+        written=lambda: held_by(db, AgencyRecord, school.id),
+        extra=("--no-link",),
     )
-    try:
-        deadline = time.monotonic() + 120
-        while _count(db, school.id) < batch:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == -signal.SIGKILL
-    written = _count(db, school.id)
-    assert 0 < written < rows, "killed after the first batch and before the end"
-    assert written % batch == 0, "only whole batches are in"
 
-    output = _import(database_url, school.id, source, extra=("--batch-size", str(batch)))
+    output = cli_import(database_url, school.id, source, extra=("--batch-size", str(batch)))
     assert f"created {rows - written}, updated 0, unchanged {written}, rejected 0" in output
-    assert _count(db, school.id) == rows
+    assert held_by(db, AgencyRecord, school.id) == rows
     with db.reading() as session:
         runs = list(
             session.scalars(
@@ -385,7 +330,7 @@ def test_an_erased_record_is_never_brought_back(
     source = tmp_path / "leavers.csv"
     row = "E-1,child,Ava,Moss,2001-03-14,female,1 Elm Road,OT1 2AB,4010232137,"
     source.write_text(f"{HEADER}\n{row}\nE-2,child,Noah,Byrne,2002-01-01,male,,,,\n")
-    _import(database_url, school.id, source)
+    cli_import(database_url, school.id, source)
     erased = _records(db, school.id)["E-1"]
     retention.erase(
         db,
@@ -395,7 +340,7 @@ def test_an_erased_record_is_never_brought_back(
             erased.id, school.id, school.name, "test", date(2026, 1, 1), date(2020, 1, 1)
         ),
     )
-    output = _import(database_url, school.id, source)
+    output = cli_import(database_url, school.id, source)
     assert "created 0, updated 0, unchanged 1, rejected 1" in output
     assert "line 2 (local_id E-1): local_id: This record was erased" in output
     assert _records(db, school.id)["E-1"].given_name == "[erased]"
@@ -405,7 +350,7 @@ def test_the_quarantine_file_corrected_is_imported_as_it_is(
     db: Database, database_url: str, world: World, tmp_path: Path
 ) -> None:
     school = world.agency(AgencyKind.SCHOOL)
-    _import(database_url, school.id, _copy("agency-records.csv", tmp_path))
+    cli_import(database_url, school.id, _copy("agency-records.csv", tmp_path))
     quarantine = tmp_path / "agency-records.quarantine.csv"
     fixed = tmp_path / "corrected.csv"
     fixed.write_text(
@@ -414,6 +359,6 @@ def test_the_quarantine_file_corrected_is_imported_as_it_is(
         .replace("4010232138,A801200005001", "4010232188,B801200005001")
         .replace("pupil,Ellie,Ward,2014-13-02,girl", "child,Ellie,Ward,2014-12-02,female")
     )
-    output = _import(database_url, school.id, fixed)
+    output = cli_import(database_url, school.id, fixed)
     assert "created 3, updated 0, unchanged 0, rejected 0" in output
     assert len(_records(db, school.id)) == 7

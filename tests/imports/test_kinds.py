@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
-from jigsaw.cli import app as cli
 from jigsaw.db import Database
 from jigsaw.identity.schemas import AgencyOut
 from jigsaw.imports.kinds import ImportKind, kind_of_columns
@@ -29,18 +22,9 @@ from jigsaw.policy.roles import AgencyKind
 from jigsaw.records import service as records
 from jigsaw.records.models import InformationItem
 from tests.conftest import World
+from tests.imports.helpers import cli_import, held_by, kill_after_first_batch
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-def _import(database_url: str, agency: int, *files: Path, extra: tuple[str, ...] = ()) -> str:
-    result = CliRunner().invoke(
-        cli,
-        ["import", "--agency", str(agency), "--database", database_url, "--no-link", *extra]
-        + [str(f) for f in files],
-    )
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result.output
 
 
 def _copy(name: str, folder: Path) -> Path:
@@ -51,7 +35,7 @@ def _copy(name: str, folder: Path) -> Path:
 
 def _school_with_records(database_url: str, world: World, tmp_path: Path) -> AgencyOut:
     school = world.agency(AgencyKind.SCHOOL)
-    _import(database_url, school.id, _copy("agency-records.csv", tmp_path))
+    cli_import(database_url, school.id, _copy("agency-records.csv", tmp_path))
     return school
 
 
@@ -95,7 +79,7 @@ def test_relationships_good_rows_go_in_and_bad_ones_are_reported_and_kept(
 ) -> None:
     agency = _school_with_records(database_url, world, tmp_path).id
     ids = _record_ids(db, agency)
-    output = _import(database_url, agency, _copy("relationships.csv", tmp_path))
+    output = cli_import(database_url, agency, _copy("relationships.csv", tmp_path))
     assert "import " in output and "of relationships" in output
     assert "created 2, updated 0, unchanged 0, rejected 3" in output
     with db.reading() as session:
@@ -123,7 +107,7 @@ def test_relationships_good_rows_go_in_and_bad_ones_are_reported_and_kept(
     ]
     assert kept[2]["relationship"] == "cousin"  # as the agency gave it
 
-    again = _import(database_url, agency, tmp_path / "relationships.csv")
+    again = cli_import(database_url, agency, tmp_path / "relationships.csv")
     assert "created 0, updated 0, unchanged 2, rejected 3" in again
     with db.reading() as session:
         count = session.scalar(
@@ -137,7 +121,7 @@ def test_involvements_good_rows_go_in_and_bad_ones_are_reported(
 ) -> None:
     agency = _school_with_records(database_url, world, tmp_path).id
     ids = _record_ids(db, agency)
-    output = _import(
+    output = cli_import(
         database_url, agency, _copy("involvements.csv", tmp_path), extra=("--kind", "involvements")
     )
     assert "created 2, updated 0, unchanged 0, rejected 2" in output
@@ -163,7 +147,7 @@ def test_involvements_good_rows_go_in_and_bad_ones_are_reported(
 
     changed = tmp_path / "involvements.csv"
     changed.write_text(changed.read_text().replace("2025-07-18", "2025-07-25"), encoding="utf-8")
-    again = _import(database_url, agency, changed)
+    again = cli_import(database_url, agency, changed)
     assert "created 0, updated 0, unchanged 1, rejected 3" in again
     assert "line 3 (local_id INV-2): local_id: This involvement was imported before" in again
 
@@ -173,7 +157,7 @@ def test_items_are_checked_against_the_list_of_types_and_sealed(
 ) -> None:
     agency = _school_with_records(database_url, world, tmp_path).id
     ids = _record_ids(db, agency)
-    output = _import(database_url, agency, _copy("items.csv", tmp_path))
+    output = cli_import(database_url, agency, _copy("items.csv", tmp_path))
     assert "created 3, updated 0, unchanged 0, rejected 2" in output
     assert _problems(_report(tmp_path, "items")) == {
         (5, "ITM-4", "subtype"),
@@ -225,17 +209,19 @@ def test_the_same_items_twice_create_nothing_and_a_changed_one_is_a_new_version(
     school = _school_with_records(database_url, world, tmp_path)
     agency = school.id
     source = _copy("items.jsonl", tmp_path)
-    first = _import(database_url, agency, source)
+    first = cli_import(database_url, agency, source)
     assert "of items" in first
     assert "created 2, updated 0, unchanged 0, rejected 1" in first
     assert "line 3 (local_id ITM-6): row: No field is called 'colour' in items" in first
-    assert "created 0, updated 0, unchanged 2, rejected 1" in _import(database_url, agency, source)
+    assert "created 0, updated 0, unchanged 2, rejected 1" in cli_import(
+        database_url, agency, source
+    )
 
     source.write_text(
         source.read_text().replace("Collected two hours late", "Collected three hours late"),
         encoding="utf-8",
     )
-    changed = _import(database_url, agency, source)
+    changed = cli_import(database_url, agency, source)
     assert "created 0, updated 1, unchanged 1, rejected 1" in changed
     with db.reading() as session:
         rows = list(
@@ -263,14 +249,16 @@ def test_the_same_items_twice_create_nothing_and_a_changed_one_is_a_new_version(
         "Collected three hours late",
         "Collected two hours late",
     ]
-    assert "created 0, updated 0, unchanged 2, rejected 1" in _import(database_url, agency, source)
+    assert "created 0, updated 0, unchanged 2, rejected 1" in cli_import(
+        database_url, agency, source
+    )
 
 
 def test_each_import_has_one_entry_with_its_counts_and_the_files_hash(
     db: Database, database_url: str, world: World, tmp_path: Path
 ) -> None:
     agency = _school_with_records(database_url, world, tmp_path).id
-    _import(database_url, agency, _copy("relationships.csv", tmp_path))
+    cli_import(database_url, agency, _copy("relationships.csv", tmp_path))
     report = _report(tmp_path, "relationships")
     with db.reading() as session:
         finished = session.scalars(
@@ -284,18 +272,6 @@ def test_each_import_has_one_entry_with_its_counts_and_the_files_hash(
     assert (finished.refs["created"], finished.refs["rejected"], finished.refs["rows"]) == (2, 3, 5)
     assert run is not None and run.kind == "relationships" and run.state is ImportState.FINISHED
     assert "SCH-0004" not in json.dumps(finished.refs)
-
-
-def _count_relationships(db: Database, agency: int) -> int:
-    with db.reading() as session:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(Relationship)
-                .where(Relationship.agency_id == agency)
-            )
-            or 0
-        )
 
 
 def test_a_relationships_import_killed_mid_way_is_finished_by_the_next(
@@ -319,7 +295,7 @@ def test_a_relationships_import_killed_mid_way_is_finished_by_the_next(
         )
         for n in range(200):
             writer.writerow([f"K-{n}", "Sam", f"Family{n}", "2015-01-01", "", "", "", ""])
-    _import(database_url, school.id, people)
+    cli_import(database_url, school.id, people)
     rows, batch = 8_000, 100
     source = tmp_path / "family-links.csv"
     with source.open("w", newline="") as handle:
@@ -329,39 +305,18 @@ def test_a_relationships_import_killed_mid_way_is_finished_by_the_next(
             writer.writerow(
                 [f"R-{n}", f"K-{n % 200}", f"K-{(n + 1 + n // 200) % 200}", "associate"]
             )
-    command = [
-        str(Path(sys.executable).parent / "jigsaw"),
-        "import",
-        "--agency",
-        str(school.id),
-        "--database",
+    written = kill_after_first_batch(
         database_url,
-        "--batch-size",
-        str(batch),
-        str(source),
-    ]
-    process = subprocess.Popen(
-        command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        school.id,
+        source,
+        rows=rows,
+        batch=batch,
+        written=lambda: held_by(db, Relationship, school.id),
     )
-    try:
-        deadline = time.monotonic() + 120
-        while _count_relationships(db, school.id) < batch:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == -signal.SIGKILL
-    written = _count_relationships(db, school.id)
-    assert 0 < written < rows, "killed after the first batch and before the end"
-    assert written % batch == 0, "only whole batches are in"
 
-    output = _import(database_url, school.id, source, extra=("--batch-size", str(batch)))
+    output = cli_import(database_url, school.id, source, extra=("--batch-size", str(batch)))
     assert f"created {rows - written}, updated 0, unchanged {written}, rejected 0" in output
-    assert _count_relationships(db, school.id) == rows
+    assert held_by(db, Relationship, school.id) == rows
     with db.reading() as session:
         runs = list(
             session.scalars(

@@ -37,19 +37,24 @@ def own(private_database: Database) -> Iterator[tuple[Database, TestClient, Sett
         yield private_database, client, settings
 
 
-def _push(
-    client: TestClient, db: Database, agency: AgencyOut, rows: list[dict[str, object]]
-) -> dict:  # type: ignore[type-arg]
+def _feed_headers(db: Database, agency: AgencyOut) -> dict[str, str]:
+    """A new token for the agency's own system, as the headers a feed is sent with."""
     account = World(db).service_account(agency)
     made = tokens.create_token(
         db,
         SYSTEM,
         TokenIn(practitioner_id=account.id, name=unique("Feed"), scopes=[Scope.RECORDS_WRITE]),
     )
+    return {"Authorization": f"Bearer {made.token}", "Content-Type": "application/x-ndjson"}
+
+
+def _push(
+    client: TestClient, db: Database, agency: AgencyOut, rows: list[dict[str, object]]
+) -> dict:  # type: ignore[type-arg]
     answer = client.post(
         "/api/imports/records",
         content="".join(json.dumps(r) + "\n" for r in rows).encode(),
-        headers={"Authorization": f"Bearer {made.token}", "Content-Type": "application/x-ndjson"},
+        headers=_feed_headers(db, agency),
     )
     assert answer.status_code == 200, answer.text
     return answer.json()  # type: ignore[no-any-return]
@@ -145,17 +150,11 @@ def test_a_feed_asking_to_be_linked_is_linked_before_it_answers(
 ) -> None:
     db, client, settings = own
     school = World(db).agency(AgencyKind.SCHOOL)
-    account = World(db).service_account(school)
-    made = tokens.create_token(
-        db,
-        SYSTEM,
-        TokenIn(practitioner_id=account.id, name=unique("Feed"), scopes=[Scope.RECORDS_WRITE]),
-    )
     answer = client.post(
         "/api/imports/records",
         params={"link": "true"},
         content=(json.dumps(_child("S-1", "Ava", "Moss", "2016-03-14")) + "\n").encode(),
-        headers={"Authorization": f"Bearer {made.token}", "Content-Type": "application/x-ndjson"},
+        headers=_feed_headers(db, school),
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["linked"] == 1

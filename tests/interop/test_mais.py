@@ -87,19 +87,7 @@ class Asking:
 
 def asking(db: Database, world: World) -> Asking:
     scene = build_scene(db, world)
-    record = people.create_agency_record(
-        db,
-        scene.social_worker,
-        AgencyRecordIn(
-            agency_id=scene.mash.id,
-            local_id=unique("M"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-            nhs_number=NHS_NUMBER,
-        ),
-    )
-    return Asking(scene, record)
+    return Asking(scene, scene.mash_child(db, born=None, nhs_number=NHS_NUMBER))
 
 
 @pytest.fixture
@@ -383,17 +371,7 @@ def test_a_request_no_agreement_allows_is_refused_at_the_agreement(
     """An API client must say why asking is still lawful when no agreement allows it; a
     MAIS object has nowhere to say so, so the request is made in Jigsaw instead."""
     scene = build_scene(db, world, agreed=False)
-    record = people.create_agency_record(
-        db,
-        scene.social_worker,
-        AgencyRecordIn(
-            agency_id=scene.mash.id,
-            local_id=unique("M"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-        ),
-    )
+    record = scene.mash_child(db, born=None)
     before = _count(db)
     with pytest.raises(MaisInvalid) as refused:
         _import(db, scene.social_worker, Asking(scene, record).mais())

@@ -21,9 +21,6 @@ from jigsaw.errors import InvalidInput, NotFound
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import NotificationKind
 from jigsaw.oversight import access_log
-from jigsaw.people import service as people
-from jigsaw.people.models import PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import Category
 from jigsaw.sharing import disclosures, requests
@@ -43,24 +40,9 @@ def unagreed(db: Database, world: World) -> Scene:
     return build_scene(db, world, agreed=False)
 
 
-def _mash_record(db: Database, scene: Scene) -> int:
-    return people.create_agency_record(
-        db,
-        scene.social_worker,
-        AgencyRecordIn(
-            agency_id=scene.mash.id,
-            local_id=unique("M"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-            date_of_birth=date(2017, 6, 1),
-        ),
-    ).id
-
-
 def _ask(db: Database, scene: Scene, **fields: object) -> RequestOut:
     body: dict[str, object] = {
-        "subject_record_id": _mash_record(db, scene),
+        "subject_record_id": scene.mash_child(db).id,
         "recipient_agency_id": scene.school.id,
         "purpose": SharingPurpose.MASH_SCREENING,
         "categories": [Category.CHILD_WELFARE],
@@ -190,7 +172,7 @@ def test_the_api_needs_the_same_reason(
     practitioner = world.practitioner(unagreed.mash, Role.MASH)
     world.sign_in(client, practitioner)
     body = {
-        "subject_record_id": _mash_record(db, unagreed),
+        "subject_record_id": unagreed.mash_child(db).id,
         "recipient_agency_id": unagreed.school.id,
         "purpose": "mash_screening",
         "categories": ["child_welfare"],

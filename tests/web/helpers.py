@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
+from jigsaw.identity import service as accounts
 from jigsaw.identity.schemas import PractitionerOut
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, Sex
@@ -25,7 +26,7 @@ from jigsaw.records.schemas import ItemIn, ItemOut
 from tests.conftest import PASSWORD, World, unique
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -143,3 +144,17 @@ def sign_in_browser(
         with page.expect_navigation():
             page.get_by_role("button", name="Continue").click()
     assert "/sign-in" not in page.url, f"signing in stopped at {page.url}"
+
+
+def signed_in_as(
+    browser: Browser, base_url: str, world: World, db: Database, actor: Actor, opened: list[Any]
+) -> Page:
+    """A page in a browser context of the actor's own (their own cookies), signed in as
+    them; the context is added to ``opened`` for the test to close."""
+    assert actor.practitioner_id is not None
+    person = accounts.get_practitioner(db, actor.practitioner_id)
+    context = browser.new_context(base_url=base_url)
+    opened.append(context)
+    page = context.new_page()
+    sign_in_browser(page, base_url, person.email, code=lambda: world.totp_code(person))
+    return page

@@ -14,13 +14,10 @@ from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import NotificationKind
-from jigsaw.people import service as people
-from jigsaw.people.models import PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.sharing import disclosures, requests
 from tests.agreed import agree
-from tests.conftest import World, unique
+from tests.conftest import World
 from tests.scene import HARM_ANSWERS, Scene, build_scene
 from tests.web.sharing_steps import moved_to, post, sign_in_as, to_recommendation
 
@@ -32,21 +29,6 @@ REVIEWED = "The data sharing agreements do not settle this"
 def _error_links(html: str) -> list[tuple[str, str]]:
     summary = html.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
     return [(h, unescape(t)) for h, t in re.findall(r'<a href="([^"]+)">([^<]+)</a>', summary)]
-
-
-def _mash_child(db: Database, scene: Scene) -> int:
-    return people.create_agency_record(
-        db,
-        scene.social_worker,
-        AgencyRecordIn(
-            agency_id=scene.mash.id,
-            local_id=unique("M"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-            date_of_birth=date(2017, 6, 1),
-        ),
-    ).id
 
 
 ASKING = {
@@ -63,7 +45,7 @@ def test_a_denied_request_needs_a_reason_on_the_page_and_the_dpo_is_told(
     scene = build_scene(db, world, agreed=False)
     dpo = world.actor(world.practitioner(scene.mash, Role.DPO))
     token = sign_in_as(client, world, db, scene.social_worker)
-    url = f"/children/{_mash_child(db, scene)}/request-information"
+    url = f"/children/{scene.mash_child(db).id}/request-information"
     asking = {**ASKING, "recipient_agency_id": scene.school.id}
 
     shown = post(client, url, token, asking)
@@ -101,7 +83,7 @@ def test_a_review_on_the_request_page_must_be_confirmed(
     scene = build_scene(db, world, agreed=False)
     agree(db, scene.school.id, scene.mash.id, purposes=[SharingPurpose.EARLY_HELP])
     token = sign_in_as(client, world, db, scene.social_worker)
-    url = f"/children/{_mash_child(db, scene)}/request-information"
+    url = f"/children/{scene.mash_child(db).id}/request-information"
     asking = {**ASKING, "recipient_agency_id": scene.school.id}
     shown = post(client, url, token, asking)
     assert REVIEWED in shown.text and "does not name the purpose mash_screening" in shown.text
@@ -123,7 +105,7 @@ def test_a_permitted_request_goes_straight_through(
     client: TestClient, world: World, db: Database, scene: Scene
 ) -> None:
     token = sign_in_as(client, world, db, scene.social_worker)
-    url = f"/children/{_mash_child(db, scene)}/request-information"
+    url = f"/children/{scene.mash_child(db).id}/request-information"
     made = moved_to(post(client, url, token, {**ASKING, "recipient_agency_id": scene.school.id}))
     page = client.get(made).text
     assert "Allowed by" in page and "(version 1)" in page
@@ -134,7 +116,7 @@ def test_another_agency_cannot_open_the_request_or_its_evaluation(
 ) -> None:
     scene = build_scene(db, world, agreed=False)
     token = sign_in_as(client, world, db, scene.social_worker)
-    url = f"/children/{_mash_child(db, scene)}/request-information"
+    url = f"/children/{scene.mash_child(db).id}/request-information"
     seen = {
         **ASKING,
         "recipient_agency_id": scene.school.id,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -20,16 +19,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
-from jigsaw.identity import service as accounts
-from jigsaw.people import service as people
-from jigsaw.people.models import PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
-from jigsaw.policy.actor import Actor
 from tests.agreed import agree
-from tests.conftest import World, unique
+from tests.conftest import World
 from tests.scene import HARM_ANSWERS, build_scene
 from tests.web.conftest import AccessibilityChecks
-from tests.web.helpers import page_title, sign_in_browser
+from tests.web.helpers import page_title, signed_in_as
 from tests.web.test_sharing_journeys import answer_questions
 
 pytestmark = pytest.mark.browser
@@ -44,18 +38,6 @@ def contexts(browser: Browser) -> Iterator[list[Any]]:
     yield opened
     for context in opened:
         context.close()
-
-
-def _signed_in(
-    browser: Browser, live_server: str, world: World, db: Database, actor: Actor, opened: list[Any]
-) -> Page:
-    assert actor.practitioner_id is not None
-    person = accounts.get_practitioner(db, actor.practitioner_id)
-    context = browser.new_context(base_url=live_server)
-    opened.append(context)
-    page = context.new_page()
-    sign_in_browser(page, live_server, person.email, code=lambda: world.totp_code(person))
-    return page
 
 
 def _press(page: Page, name: str) -> None:
@@ -79,20 +61,9 @@ def test_a_mash_request_meets_a_review_and_goes_once_it_is_considered(
         purposes=[SharingPurpose.EARLY_HELP, SharingPurpose.CHILD_PROTECTION_ENQUIRY],
         title="School and MASH early help agreement",
     )
-    mash_child = people.create_agency_record(
-        db,
-        scene.social_worker,
-        AgencyRecordIn(
-            agency_id=scene.mash.id,
-            local_id=unique("M"),
-            role=PersonRole.CHILD,
-            given_name="Lily",
-            family_name="Barnes",
-            date_of_birth=date(2017, 6, 1),
-        ),
-    )
+    mash_child = scene.mash_child(db)
 
-    mash = _signed_in(browser, live_server, world, db, scene.social_worker, contexts)
+    mash = signed_in_as(browser, live_server, world, db, scene.social_worker, contexts)
     mash.goto(f"/children/{mash_child.id}/request-information")
     expect(mash).to_have_title(page_title("Ask another agency for information"))
     mash.get_by_label("Which agency are you asking?").select_option(label=scene.school.name)
@@ -125,7 +96,7 @@ def test_a_mash_request_meets_a_review_and_goes_once_it_is_considered(
     expect(sent).to_contain_text("Confirmed as considered before it went ahead.")
     axe_check(mash, "agreement-review-request")
 
-    school = _signed_in(browser, live_server, world, db, scene.dsl, contexts)
+    school = signed_in_as(browser, live_server, world, db, scene.dsl, contexts)
     school.goto(f"/requests/{request_id}")
     expect(school.locator("#agreement-check")).to_contain_text(NOT_NAMED)
     school.get_by_role("button", name="Decide whether to share").click()

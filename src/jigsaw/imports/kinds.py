@@ -35,7 +35,16 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from jigsaw.errors import InvalidInput
-from jigsaw.imports.rows import LINE, Layout, Problem, Row, _empty_is_missing
+from jigsaw.imports.rows import (
+    LINE,
+    Layout,
+    Problem,
+    Row,
+    _empty_is_missing,
+    by_column,
+    csv_lines,
+    json_objects,
+)
 from jigsaw.people.schemas import InvolvementIn, RelationshipIn
 from jigsaw.records.schemas import ItemIn
 from jigsaw.records.types import shipped_types
@@ -142,38 +151,18 @@ def _refuse_header(name: str, kind: ImportKind, names: list[str]) -> None:
 
 
 def read_csv(name: str, kind: ImportKind, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
-    reader = csv.reader(handle)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInput.one(name, "The file is empty: it has no header row") from None
-    except csv.Error as error:
-        raise InvalidInput.one(name, f"The header cannot be read as CSV ({error})") from None
+    header, lines = csv_lines(name, handle)
     columns = [c.strip() for c in header]
     _refuse_header(name, kind, columns)
     layout = Layout("csv", columns)
-    width = len(columns)
 
     def rows() -> Iterator[Row]:
-        line = reader.line_num + 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                yield Row(line, {"__unreadable__": f"The row cannot be read as CSV ({error})"}, [])
-                line = reader.line_num + 1
+        for read in lines:
+            if isinstance(read, Row):
+                yield read
                 continue
-            if cells:
-                if len(cells) != width:
-                    values: dict[str, Any] = {
-                        "__unreadable__": f"The row has {len(cells)} values; the header has {width}"
-                    }
-                else:
-                    values = {c: _empty_is_missing(v) for c, v in zip(columns, cells, strict=True)}
-                yield Row(line, values, cells)
-            line = reader.line_num + 1
+            line, cells = read
+            yield Row(line, by_column(columns, cells), cells)
 
     return layout, rows()
 
@@ -184,17 +173,11 @@ def read_jsonl(kind: ImportKind, handle: IO[str]) -> tuple[Layout, Iterator[Row]
     known = _known(kind)
 
     def rows() -> Iterator[Row]:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
+        for read in json_objects(handle):
+            if isinstance(read, Row):
+                yield read
                 continue
-            try:
-                data = json.loads(text)
-            except ValueError:
-                yield Row(number, {"__unreadable__": "The line is not JSON"}, text.rstrip("\n"))
-                continue
-            if not isinstance(data, dict):
-                yield Row(number, {"__unreadable__": "The line is not a JSON object"}, data)
-                continue
+            number, data = read
             values: dict[str, Any] = {}
             for key, value in data.items():
                 if key not in known:

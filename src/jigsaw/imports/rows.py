@@ -196,18 +196,21 @@ def _empty_is_missing(value: Any) -> Any:
     return value
 
 
-def read_csv(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
+def csv_lines(
+    name: str, handle: IO[str]
+) -> tuple[list[str], Iterator[tuple[int, list[str]] | Row]]:
+    """A CSV file's header, then each non-blank row after it with the line it starts on,
+    or as a row already refused when it cannot be read as CSV, so every kind of import
+    reads CSV alike."""
     reader = csv.reader(handle)
     try:
         header = next(reader)
     except StopIteration:
-        raise InvalidInput.one(path.name, "The file is empty: it has no header row") from None
+        raise InvalidInput.one(name, "The file is empty: it has no header row") from None
     except csv.Error as error:
-        raise InvalidInput.one(path.name, f"The header cannot be read as CSV ({error})") from None
-    layout = layout_of(path, header, "csv")
-    width = len(layout.columns)
+        raise InvalidInput.one(name, f"The header cannot be read as CSV ({error})") from None
 
-    def rows() -> Iterator[Row]:
+    def rows() -> Iterator[tuple[int, list[str]] | Row]:
         line = reader.line_num + 1
         while True:
             try:
@@ -216,25 +219,57 @@ def read_csv(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
                 return
             except csv.Error as error:
                 yield Row(line, {"__unreadable__": f"The row cannot be read as CSV ({error})"}, [])
-                line = reader.line_num + 1
-                continue
-            if not cells:
-                line = reader.line_num + 1
-                continue
-            if len(cells) != width:
-                values: dict[str, Any] = {
-                    "__unreadable__": f"The row has {len(cells)} values; the header has {width}"
-                }
-                if cells:
-                    values["local_id"] = cells[0]
             else:
-                values = {
-                    c: _empty_is_missing(v) for c, v in zip(layout.columns, cells, strict=True)
-                }
-            yield Row(line, values, cells)
+                if cells:
+                    yield line, cells
             line = reader.line_num + 1
 
+    return header, rows()
+
+
+def by_column(columns: list[str], cells: list[str]) -> dict[str, Any]:
+    """A CSV row's values by column (None when empty), or why it cannot be read when it
+    has more or fewer values than the header has columns."""
+    if len(cells) != len(columns):
+        return {"__unreadable__": f"The row has {len(cells)} values; the header has {len(columns)}"}
+    return {c: _empty_is_missing(v) for c, v in zip(columns, cells, strict=True)}
+
+
+def read_csv(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
+    header, lines = csv_lines(path.name, handle)
+    layout = layout_of(path, header, "csv")
+    width = len(layout.columns)
+
+    def rows() -> Iterator[Row]:
+        for read in lines:
+            if isinstance(read, Row):
+                yield read
+                continue
+            line, cells = read
+            values = by_column(layout.columns, cells)
+            if len(cells) != width:
+                values["local_id"] = cells[0]
+            yield Row(line, values, cells)
+
     return layout, rows()
+
+
+def json_objects(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]] | Row]:
+    """Each non-blank line of JSON Lines, with its number, as the object it holds, or as
+    a row already refused when it is not a JSON object, so every kind of import refuses
+    such lines alike."""
+    for number, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            yield Row(number, {"__unreadable__": "The line is not JSON"}, text.rstrip("\n"))
+            continue
+        if not isinstance(data, dict):
+            yield Row(number, {"__unreadable__": "The line is not a JSON object"}, data)
+            continue
+        yield number, data
 
 
 def read_jsonl(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
@@ -243,17 +278,11 @@ def read_jsonl(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
     layout = Layout("jsonl", [*COLUMNS, *OPTIONAL])
 
     def rows() -> Iterator[Row]:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
+        for read in json_objects(handle):
+            if isinstance(read, Row):
+                yield read
                 continue
-            try:
-                data = json.loads(text)
-            except ValueError:
-                yield Row(number, {"__unreadable__": "The line is not JSON"}, text.rstrip("\n"))
-                continue
-            if not isinstance(data, dict):
-                yield Row(number, {"__unreadable__": "The line is not a JSON object"}, data)
-                continue
+            number, data = read
             values: dict[str, Any] = {}
             for key, value in data.items():
                 if key.startswith(IDENTIFIER_PREFIX) and key not in layout.identifier_columns:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
@@ -97,6 +97,7 @@ _FIELDS = (
 )
 _COLUMNS = ("agency_id", "local_id", *_FIELDS)
 _Content = tuple[Any, ...]
+_Good = TypeVar("_Good")
 
 
 def agency_service(agency_id: int) -> Actor:
@@ -247,6 +248,28 @@ def import_records(
     fmt = file_format(path)
     if not path.is_file():
         raise InvalidInput.one(path.name, f"There is no file {path}")
+    report = _import_rows(
+        db, actor, path, fmt, ImportKind.RECORDS, quarantine, batch_size, progress, total
+    )
+    if link:
+        link_imported(db, report)
+    return report
+
+
+def _import_rows(
+    db: Database,
+    actor: Actor,
+    path: Path,
+    fmt: str,
+    kind: ImportKind,
+    quarantine: Path,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    total: Callable[[int], None] | None,
+) -> ImportReport:
+    """A file of any kind read, checked and written batch by batch, for the agency the
+    actor serves (asked of the policy already)."""
+    agency_id = actor.agency_id or 0
     with db.reading() as session:
         if session.get(Agency, agency_id) is None:
             raise NotFound("agency", agency_id)
@@ -254,21 +277,18 @@ def import_records(
     with ExitStack() as stack:
         handle = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
         try:
-            layout, rows = (read_csv if fmt == "csv" else read_jsonl)(path, handle)
+            layout, rows = _read(kind, fmt, path, handle)
         except UnicodeDecodeError:
             raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
         if total is not None:
             total(max(lines - (1 if fmt == "csv" else 0), 0))
-        report = _start(db, actor, path, sha256, fmt, quarantine, ImportKind.RECORDS)
+        report = _start(db, actor, path, sha256, fmt, quarantine, kind)
         out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
         held = _Quarantine(layout, out)
         seen: dict[str, int] = {}
         try:
             for number, batch in enumerate(_batches(rows, batch_size), start=1):
-                good = _checked(batch, layout, agency_id, seen, report, held)
-                written = _write_batch(db, actor, report, number, good, batch[-1].line, held)
-                held.flush()
-                report.to_link.extend(written)
+                _import_batch(db, actor, report, number, batch, layout, seen, held)
                 if progress is not None:
                     progress(len(batch))
         except UnicodeDecodeError:
@@ -276,9 +296,40 @@ def import_records(
                 path.name, "The file is not UTF-8 text (some rows before it went in)"
             ) from None
     _finish(db, actor, report)
-    if link:
-        link_imported(db, report)
     return report
+
+
+def _read(kind: ImportKind, fmt: str, path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
+    """The layout and rows of a file or feed of the kind."""
+    if kind is ImportKind.RECORDS:
+        return (read_csv if fmt == "csv" else read_jsonl)(path, handle)
+    if fmt == "csv":
+        return kinds.read_csv(path.name, kind, handle)
+    return kinds.read_jsonl(kind, handle)
+
+
+def _import_batch(
+    db: Database,
+    actor: Actor,
+    report: ImportReport,
+    number: int,
+    batch: list[Row],
+    layout: Layout,
+    seen: dict[str, int],
+    held: _Quarantine,
+    log_batch: bool = True,
+) -> None:
+    """Check one batch of the report's kind and write its good rows in one transaction;
+    new and changed records are kept for the online match."""
+    last_line = batch[-1].line if batch else 0
+    if report.kind is ImportKind.RECORDS:
+        good = _checked(batch, layout, report.agency_id, seen, report, held)
+        written = _write_batch(db, actor, report, number, good, last_line, held, log_batch)
+        report.to_link.extend(written)
+    else:
+        checked = _checked_rows(batch, report.kind, seen, report, held)
+        _write_rows(db, actor, report, number, checked, last_line, held, log_batch)
+    held.flush()
 
 
 def link_imported(
@@ -318,22 +369,7 @@ def _start(
         )
         for run in earlier:
             run.state = ImportState.INTERRUPTED
-        run = RecordImport(
-            agency_id=actor.agency_id,
-            sha256=sha256,
-            kind=kind.value,
-            file_format=fmt,
-            state=ImportState.RUNNING,
-            started_at=utcnow(),
-            rows=0,
-            created=0,
-            updated=0,
-            unchanged=0,
-            rejected=0,
-            last_line=0,
-        )
-        session.add(run)
-        session.flush()
+        run = _new_run(session, actor.agency_id or 0, sha256, kind, fmt)
         refs: dict[str, int | str | list[int]] = {
             "agency": actor.agency_id or 0,
             "sha256": sha256,
@@ -356,6 +392,29 @@ def _start(
         )
 
 
+def _new_run(
+    session: Session, agency_id: int, sha256: str, kind: ImportKind, fmt: str
+) -> RecordImport:
+    """A running import with nothing counted yet, its id assigned."""
+    run = RecordImport(
+        agency_id=agency_id,
+        sha256=sha256,
+        kind=kind.value,
+        file_format=fmt,
+        state=ImportState.RUNNING,
+        started_at=utcnow(),
+        rows=0,
+        created=0,
+        updated=0,
+        unchanged=0,
+        rejected=0,
+        last_line=0,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
 def _checked(
     batch: list[Row],
     layout: Layout,
@@ -365,21 +424,40 @@ def _checked(
     held: _Quarantine,
 ) -> list[tuple[Row, ImportedRecord]]:
     """The batch's good rows; the others reported and quarantined."""
-    good: list[tuple[Row, ImportedRecord]] = []
+
+    def check(row: Row) -> tuple[str, ImportedRecord] | list[Problem]:
+        record = validate(row, layout, agency_id)
+        return (record.local_id, record) if isinstance(record, ImportedRecord) else record
+
+    return _once_per_file(batch, check, "record", seen, report, held)
+
+
+def _once_per_file(
+    batch: list[Row],
+    check: Callable[[Row], tuple[str, _Good] | list[Problem]],
+    noun: str,
+    seen: dict[str, int],
+    report: ImportReport,
+    held: _Quarantine,
+) -> list[tuple[Row, _Good]]:
+    """The rows ``check`` passes (with their local ids), each local id once in the file
+    (``seen``, by the line it was first on); the others reported and quarantined."""
+    good: list[tuple[Row, _Good]] = []
     for row in batch:
         report.rows += 1
-        checked = validate(row, layout, agency_id)
-        if isinstance(checked, ImportedRecord):
-            first = seen.setdefault(checked.local_id, row.line)
+        checked = check(row)
+        if isinstance(checked, tuple):
+            local_id, value = checked
+            first = seen.setdefault(local_id, row.line)
             if first == row.line:
-                good.append((row, checked))
+                good.append((row, value))
                 continue
             checked = [
                 Problem(
                     row.line,
-                    checked.local_id,
+                    local_id,
                     "local_id",
-                    f"This local_id is already on line {first}: each record once per file",
+                    f"This local_id is already on line {first}: each {noun} once per file",
                 )
             ]
         _reject(report, held, row, checked)
@@ -476,36 +554,58 @@ def _write_batch_once(
             changed_identifiers.append((record_id, identifiers))
         created = _insert(session, new_rows, new_identifiers)
         updated = _update(session, changed, changed_identifiers)
-        run = session.get(RecordImport, report.import_id)
-        if run is None:  # pragma: no cover - made by this import a moment ago
-            raise NotFound("record import", report.import_id)
-        report.created += len(created)
-        report.updated += len(updated)
-        report.unchanged += unchanged
-        run.rows, run.created, run.updated = report.rows, report.created, report.updated
-        run.unchanged, run.rejected, run.last_line = report.unchanged, report.rejected, last_line
-        report.created_ids.extend(created)
-        report.updated_ids.extend(updated)
-        if not log_batch:
-            return [*created, *updated, *unlinked]
-        audit.append(
-            session,
-            actor,
-            AuditAction.RECORDS_IMPORTED,
-            "record_import",
-            report.import_id,
-            refs={
-                "batch": number,
-                "last_line": last_line,
-                "created": len(created),
-                "updated": len(updated),
-                "unchanged": unchanged,
-                "rejected_so_far": report.rejected,
-                "records_created": created,
-                "records_updated": updated,
-            },
+        _count_batch(
+            session, actor, report, number, last_line, created, updated, unchanged, log_batch
         )
     return [*created, *updated, *unlinked]
+
+
+def _count_batch(
+    session: Session,
+    actor: Actor,
+    report: ImportReport,
+    number: int,
+    last_line: int,
+    created: list[int],
+    updated: list[int],
+    unchanged: int,
+    log_batch: bool,
+) -> None:
+    """Add a batch's outcome to the report and to the import's row, in the batch's
+    transaction, so a killed import says how far it got; and, unless a feed's one entry
+    covers it, the batch's audit entry."""
+    report.created += len(created)
+    report.updated += len(updated)
+    report.unchanged += unchanged
+    report.created_ids.extend(created)
+    report.updated_ids.extend(updated)
+    run = session.get(RecordImport, report.import_id)
+    if run is None:  # pragma: no cover - made by this import a moment ago
+        raise NotFound("record import", report.import_id)
+    run.rows, run.created, run.updated = report.rows, report.created, report.updated
+    run.unchanged, run.rejected, run.last_line = report.unchanged, report.rejected, last_line
+    if not log_batch:
+        return
+    kind = report.kind.value
+    audit.append(
+        session,
+        actor,
+        AuditAction.RECORDS_IMPORTED,
+        "record_import",
+        report.import_id,
+        refs={
+            "batch": number,
+            # A records import's entries have always left the kind implied.
+            **({} if report.kind is ImportKind.RECORDS else {"kind": kind}),
+            "last_line": last_line,
+            "created": len(created),
+            "updated": len(updated),
+            "unchanged": unchanged,
+            "rejected_so_far": report.rejected,
+            f"{kind}_created": created,
+            f"{kind}_updated": updated,
+        },
+    )
 
 
 ERASED = "This record was erased under the retention schedule: an import never brings it back"
@@ -757,38 +857,7 @@ def import_file(
         )
     actor = agency_service(agency_id)
     require(actor, Permission.RECORD_ABOUT_PEOPLE, agency_id)
-    with db.reading() as session:
-        if session.get(Agency, agency_id) is None:
-            raise NotFound("agency", agency_id)
-    sha256, lines = file_digest(path)
-    with ExitStack() as stack:
-        handle = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
-        try:
-            if fmt == "csv":
-                layout, rows = kinds.read_csv(path.name, kind, handle)
-            else:
-                layout, rows = kinds.read_jsonl(kind, handle)
-        except UnicodeDecodeError:
-            raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
-        if total is not None:
-            total(max(lines - (1 if fmt == "csv" else 0), 0))
-        report = _start(db, actor, path, sha256, fmt, quarantine, kind)
-        out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
-        held = _Quarantine(layout, out)
-        seen: dict[str, int] = {}
-        try:
-            for number, batch in enumerate(_batches(rows, batch_size), start=1):
-                good = _checked_rows(batch, kind, seen, report, held)
-                _write_rows(db, actor, report, number, good, batch[-1].line, held)
-                held.flush()
-                if progress is not None:
-                    progress(len(batch))
-        except UnicodeDecodeError:
-            raise InvalidInput.one(
-                path.name, "The file is not UTF-8 text (some rows before it went in)"
-            ) from None
-    _finish(db, actor, report)
-    return report
+    return _import_rows(db, actor, path, fmt, kind, quarantine, batch_size, progress, total)
 
 
 def _checked_rows(
@@ -798,25 +867,13 @@ def _checked_rows(
     report: ImportReport,
     held: _Quarantine,
 ) -> list[tuple[Row, Checked]]:
-    good: list[tuple[Row, Checked]] = []
-    for row in batch:
-        report.rows += 1
+    """The batch's good rows of the kind; the others reported and quarantined."""
+
+    def check(row: Row) -> tuple[str, Checked] | list[Problem]:
         checked = kinds.validate(row, kind)
-        if isinstance(checked, tuple):
-            first = seen.setdefault(checked[0], row.line)
-            if first == row.line:
-                good.append((row, checked))
-                continue
-            checked = [
-                Problem(
-                    row.line,
-                    checked[0],
-                    "local_id",
-                    f"This local_id is already on line {first}: each row once per file",
-                )
-            ]
-        _reject(report, held, row, checked)
-    return good
+        return (checked[0], checked) if isinstance(checked, tuple) else checked
+
+    return _once_per_file(batch, check, "row", seen, report, held)
 
 
 def _write_rows(
@@ -837,39 +894,17 @@ def _write_rows(
             )
             for row, problems in done.refused:
                 _reject(report, held, row, problems)
-            report.created += len(done.created)
-            report.updated += len(done.updated)
-            report.unchanged += done.unchanged
-            report.created_ids.extend(done.created)
-            report.updated_ids.extend(done.updated)
-            run = session.get(RecordImport, report.import_id)
-            if run is None:  # pragma: no cover - made by this import a moment ago
-                raise NotFound("record import", report.import_id)
-            run.rows, run.created, run.updated = report.rows, report.created, report.updated
-            run.unchanged, run.rejected, run.last_line = (
-                report.unchanged,
-                report.rejected,
+            _count_batch(
+                session,
+                actor,
+                report,
+                number,
                 last_line,
+                done.created,
+                done.updated,
+                done.unchanged,
+                log_batch,
             )
-            if log_batch:
-                audit.append(
-                    session,
-                    actor,
-                    AuditAction.RECORDS_IMPORTED,
-                    "record_import",
-                    report.import_id,
-                    refs={
-                        "batch": number,
-                        "kind": report.kind.value,
-                        "last_line": last_line,
-                        "created": len(done.created),
-                        "updated": len(done.updated),
-                        "unchanged": done.unchanged,
-                        "rejected_so_far": report.rejected,
-                        f"{report.kind.value}_created": done.created,
-                        f"{report.kind.value}_updated": done.updated,
-                    },
-                )
     except IntegrityError:
         raise Conflict(
             "Another import for this agency wrote some of these rows at the same time: "
@@ -920,43 +955,18 @@ def import_feed(
         raise InvalidInput.one("", "The body is not UTF-8 text") from None
     if json_batch:
         text = _batch_as_lines(text)
-    handle = io.StringIO(text)
-    if kind is ImportKind.RECORDS:
-        layout, reading = read_jsonl(Path(FEED), handle)
-    else:
-        layout, reading = kinds.read_jsonl(kind, handle)
+    layout, reading = _read(kind, "jsonl", Path(FEED), io.StringIO(text))
     rows = list(reading)
     if len(rows) > MAX_FEED_ROWS:
         raise FeedTooLarge.one("", f"Send at most {MAX_FEED_ROWS} rows at once")
     held = _Quarantine(layout, None)
     with db.transaction() as session:
-        run = RecordImport(
-            agency_id=agency,
-            sha256=sha256,
-            kind=kind.value,
-            file_format="json" if json_batch else "ndjson",
-            state=ImportState.RUNNING,
-            started_at=utcnow(),
-            rows=0,
-            created=0,
-            updated=0,
-            unchanged=0,
-            rejected=0,
-            last_line=0,
-        )
-        session.add(run)
-        session.flush()
+        run = _new_run(session, agency, sha256, kind, "json" if json_batch else "ndjson")
         report = ImportReport(
             file=FEED, sha256=sha256, agency_id=agency, import_id=run.id, quarantine=None, kind=kind
         )
     last = rows[-1].line if rows else 0
-    if kind is ImportKind.RECORDS:
-        good = _checked(rows, layout, agency, {}, report, held)
-        report.to_link.extend(_write_batch(db, actor, report, 1, good, last, held, False))
-    else:
-        _write_rows(
-            db, actor, report, 1, _checked_rows(rows, kind, {}, report, held), last, held, False
-        )
+    _import_batch(db, actor, report, 1, rows, layout, {}, held, log_batch=False)
     with db.transaction() as session:
         finished = session.get(RecordImport, report.import_id)
         if finished is None:  # pragma: no cover - made by this request

@@ -15,16 +15,14 @@ share as it was judged then, whatever the agreements say now.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
 from typing import Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jigsaw.agreements.validity import Evaluation, Reason, Verdict, evaluate
+from jigsaw.agreements.validity import Evaluation, Reason, Verdict
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
-from jigsaw.consent.models import SharingPurpose
 from jigsaw.errors import FieldProblem
 from jigsaw.notifications.contacts import oversight_contacts
 from jigsaw.notifications.models import NotificationKind
@@ -60,27 +58,6 @@ class Checked(Protocol):
     agreement_version: int | None
     agreement_review_confirmed: bool | None
     agreement_override_reason: str | None
-
-
-def check(
-    session: Session,
-    *,
-    provider_agency_id: int,
-    recipient_agency_id: int,
-    purpose: SharingPurpose,
-    categories: Collection[str],
-    at: datetime,
-    onward: bool = False,
-) -> Evaluation:
-    return evaluate(
-        session,
-        provider_agency_id=provider_agency_id,
-        recipient_agency_id=recipient_agency_id,
-        purpose=purpose,
-        categories=sorted(set(categories)),
-        at=at,
-        onward=onward,
-    )
 
 
 def item_categories(session: Session, item_ids: Collection[int]) -> list[str]:

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jigsaw.agreements.validity import Evaluation
+from jigsaw.agreements.validity import Evaluation, evaluate
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read, not_a_person_read
@@ -34,7 +34,7 @@ from jigsaw.policy.actor import Actor
 from jigsaw.policy.authorize import Permission
 from jigsaw.policy.roles import AgencyKind
 from jigsaw.records.models import InformationItem
-from jigsaw.sharing import agreement_checks, notices
+from jigsaw.sharing import notices
 from jigsaw.sharing.agreement_checks import AGREEMENTS_ONLY
 from jigsaw.sharing.models import (
     AdviceRequest,
@@ -300,7 +300,7 @@ def check_share(
                     )
                 }
             )
-        return agreement_checks.check(
+        return evaluate(
             session,
             provider_agency_id=subject.agency_id,
             recipient_agency_id=recipient_agency_id,

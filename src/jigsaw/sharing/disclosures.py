@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from jigsaw.agreements.validity import Evaluation
+from jigsaw.agreements.validity import Evaluation, evaluate
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read, not_a_person_read
@@ -242,7 +242,7 @@ def _evaluate(
     """The disclosing agency provides the kinds of information the items are, for the
     decision's purpose. Every item disclosed is the agency's own record (``_item_problems``),
     so nothing here passes on what another agency shared: never onward sharing."""
-    return agreement_checks.check(
+    return evaluate(
         session,
         provider_agency_id=decision.agency_id,
         recipient_agency_id=decision.recipient_agency_id,

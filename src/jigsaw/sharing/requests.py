@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from jigsaw.agreements.validity import Evaluation
+from jigsaw.agreements.validity import Evaluation, evaluate
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read, not_a_person_read
@@ -132,7 +132,7 @@ def _evaluate(
     session: Session, requester_agency_id: int, data: RequestIn, at: datetime
 ) -> Evaluation:
     """The agency asked would provide the information, to the agency asking."""
-    return agreement_checks.check(
+    return evaluate(
         session,
         provider_agency_id=data.recipient_agency_id,
         recipient_agency_id=requester_agency_id,

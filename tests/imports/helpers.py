@@ -1,0 +1,93 @@
+"""Running ``jigsaw import`` as an agency's administrator would, shared by the tests of
+every kind of import."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from jigsaw.cli import app as cli
+from jigsaw.db import Database
+from jigsaw.people.models import AgencyRecord, Relationship
+
+
+def cli_import(database_url: str, agency: int, *files: Path, extra: tuple[str, ...] = ()) -> str:
+    """Import the files for the agency without linking; what the command printed."""
+    result = CliRunner().invoke(
+        cli,
+        [
+            "import",
+            "--agency",
+            str(agency),
+            "--database",
+            database_url,
+            "--no-link",
+            *extra,
+            *map(str, files),
+        ],
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def held_by(db: Database, table: type[AgencyRecord] | type[Relationship], agency: int) -> int:
+    """How many rows of the table the agency holds: how far an import of that kind got."""
+    with db.reading() as session:
+        return (
+            session.scalar(select(func.count()).select_from(table).where(table.agency_id == agency))
+            or 0
+        )
+
+
+def kill_after_first_batch(
+    database_url: str,
+    agency: int,
+    source: Path,
+    *,
+    rows: int,
+    batch: int,
+    written: Callable[[], int],
+    extra: tuple[str, ...] = (),
+) -> int:
+    """Import ``source`` in a process of its own and kill it outright once ``written``
+    counts a first batch in, as a power cut would; how many rows it left, shown to be
+    whole batches, neither none nor all."""
+    command = [
+        str(Path(sys.executable).parent / "jigsaw"),
+        "import",
+        "--agency",
+        str(agency),
+        "--database",
+        database_url,
+        *extra,
+        "--batch-size",
+        str(batch),
+        str(source),
+    ]
+    process = subprocess.Popen(
+        command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while written() < batch:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    left = written()
+    assert 0 < left < rows, "killed after the first batch and before the end"
+    assert left % batch == 0, "only whole batches are in"
+    return left
