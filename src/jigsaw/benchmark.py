@@ -839,15 +839,38 @@ def _splink(
     finally:
         con.close()
     found = sum(1 for a, b, _p in links if truth[a] == truth[b])
-    automatic, after, items, by_kind = score_links(ids, truth, links, SPLINK_THRESHOLDS, kinds)
+    return _scored(
+        "splink-tutorial",
+        "Splink's FEBRL4 tutorial settings; clusters at 0.99, review from 0.5",
+        (ids, truth, true_pairs, kinds),
+        found,
+        links,
+        SPLINK_THRESHOLDS,
+        started,
+    )
+
+
+def _scored(
+    name: str,
+    notes: str,
+    truth_of: tuple[Sequence[int], dict[int, str], int, dict[str, list[tuple[int, int]]] | None],
+    found: int,
+    links: Sequence[tuple[int, int, float]],
+    thresholds: Thresholds,
+    started: float,
+) -> SystemResult:
+    """A reference system's links scored as the product's are, with the share of true
+    pairs its blocking compared at all (``found``) and the time since ``started``."""
+    ids, truth, true_pairs, kinds = truth_of
+    automatic, after, items, by_kind = score_links(ids, truth, links, thresholds, kinds)
     return SystemResult(
-        name="splink-tutorial",
+        name=name,
         blocking_recall=found / true_pairs if true_pairs else 1.0,
         automatic=automatic,
         after_review=after,
         review_items=items,
         seconds=time.perf_counter() - started,
-        notes="Splink's FEBRL4 tutorial settings; clusters at 0.99, review from 0.5",
+        notes=notes,
         recall_by_corruption=by_kind,
     )
 
@@ -896,18 +919,14 @@ def _recordlinkage(
     pairs = [(int(a), int(b)) for a, b in candidates]
     found = sum(1 for a, b in pairs if truth[a] == truth[b])
     links = [(int(a), int(b), 1.0) for a, b in matches]
-    automatic, after, items, by_kind = score_links(
-        ids, truth, links, Thresholds(auto=0.99, review=0.5), kinds
-    )
-    return SystemResult(
-        name="recordlinkage-ecm",
-        blocking_recall=found / true_pairs if true_pairs else 1.0,
-        automatic=automatic,
-        after_review=after,
-        review_items=items,
-        seconds=time.perf_counter() - started,
-        notes="ECM over binary agreements; no review band (it only says match or not)",
-        recall_by_corruption=by_kind,
+    return _scored(
+        "recordlinkage-ecm",
+        "ECM over binary agreements; no review band (it only says match or not)",
+        (ids, truth, true_pairs, kinds),
+        found,
+        links,
+        Thresholds(auto=0.99, review=0.5),
+        started,
     )
 
 
