@@ -1,7 +1,7 @@
 """``jigsaw import`` end to end: N seeded rows of an agency's file, timed as an operator
 runs it (a fresh process, `--no-link`), on SQLite or PostgreSQL.
 
-    .venv/bin/python bench/import_records.py --rows 100000
+    .venv/bin/python bench/import_records.py --rows 100000 [--workers N]
     .venv/bin/python bench/import_records.py --rows 100000 \
         --database postgresql+psycopg://postgres@127.0.0.1:5432/bench_import
 
@@ -120,6 +120,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--database", default=None)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Passed to `jigsaw import --workers` (processes checking rows; 0 = none); "
+        "by default the command's own default.",
+    )
     args = parser.parse_args()
     os.environ.setdefault("JIGSAW_DEMO_MODE", "1")
     folder = Path(tempfile.mkdtemp(prefix="jigsaw-bench-import-"))
@@ -134,6 +141,8 @@ def main() -> None:
     )
     words = ("import", "--agency", "1", "--no-link", "--database", url, "--out-dir", str(folder))
     words += ("--batch-size", str(args.batch_size), str(source))
+    if args.workers is not None:
+        words += ("--workers", str(args.workers))
     startup, _, _ = _jigsaw("import", "--help")
     first, peak_first, out_first = _jigsaw(*words)
     again, peak_again, out_again = _jigsaw(*words)
@@ -141,6 +150,7 @@ def main() -> None:
         "backend": make_url(url).get_backend_name(),
         "rows": args.rows,
         "batch_size": args.batch_size,
+        "workers": args.workers,
         "file_mb": round(source.stat().st_size / 1e6, 1),
         "generate_s": round(generated, 1),
         "startup_s": round(startup, 2),

@@ -26,6 +26,11 @@ before sealing existed): sealing 3,000,000 rows under 2,000,000 data keys in Pyt
 would take longer than the rest of the build, and no measured call reads them. The
 master key is ``JIGSAW_MASTER_KEY`` if set, else a fixed benchmark key.
 
+Last, the child's page as a practitioner's browser gets it (``GET /children/{id}`` of
+the viewer's own record of the child, through the whole app in process: session cookie,
+sign-in check, every service the page calls, pattern flags included, and the template),
+signed in with password and authenticator code as a person would.
+
 Prints one JSON object; ``--out`` also writes it to a file.
 """
 
@@ -49,13 +54,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from jigsaw import migrate, subscriptions
 from jigsaw.agencies import service as agencies
 from jigsaw.agencies.schemas import AgencyIn, PractitionerIn
+from jigsaw.app import create_app
+from jigsaw.config import Settings
 from jigsaw.db import Database, UTCDateTime
+from jigsaw.identity import service as access
+from jigsaw.identity import totp
 from jigsaw.identity.models import Practitioner
 from jigsaw.people.models import AgencyRecord, Person
 from jigsaw.policy.actor import Actor
@@ -80,6 +90,11 @@ subscriptions.wire()
 os.environ.setdefault("JIGSAW_MASTER_KEY", base64.b64encode(bytes(range(32, 64))).decode())
 
 SYSTEM = Actor.system()
+PASSWORD = "benchmark password that is long"
+# The web app's own secrets, fixed: only signing the session cookie and the audit
+# checkpoints depends on them, and neither changes what a page costs.
+SECRET_KEY = "benchmark-secret-key-that-is-long-enough-0123456789"
+AUDIT_KEY = base64.b64encode(bytes(range(32))).decode()
 BACKGROUND_AGENCIES = 50
 KINDS = (
     AgencyKind.SOCIAL_CARE,  # the viewer's MASH
@@ -199,7 +214,7 @@ def build_child(db: Database, items: int, background_disclosures: int) -> tuple[
                 name=f"Worker {n}",
                 email=f"worker{n}@bench.example",
                 role=Role.MASH if n == 0 else Role.DSL,
-                password="benchmark password that is long",
+                password=PASSWORD,
             ),
         ).id
         for n, agency_id in enumerate(agency_ids)
@@ -473,6 +488,58 @@ def open_sealed(db: Database, rows: list[Any]) -> None:
         )
 
 
+def child_page(db: Database, url: str, viewer: Actor, person_id: int, runs: int) -> dict[str, Any]:
+    """The viewer's own record of the child as a page, through the whole app in process.
+
+    The viewer enrols an authenticator and signs in over ``/api/session`` with password
+    and code, so every request carries a real session cookie and passes the same checks
+    a browser's would. The ``with`` runs the app's start-up (``gc.freeze``), as serving does.
+    """
+    assert viewer.practitioner_id is not None
+    settings = Settings(
+        database_url=url,
+        secret_key=SECRET_KEY,
+        secure_cookies=False,
+        audit_signing_key=AUDIT_KEY,
+    )
+    secret = totp.new_secret()
+    access.set_second_factor(
+        db, SYSTEM, access.AccountConfig.from_settings(settings), viewer.practitioner_id, secret
+    )
+    with db.sessions() as session:
+        email = session.scalars(
+            select(Practitioner.email).where(Practitioner.id == viewer.practitioner_id)
+        ).one()
+        record_id = session.scalars(
+            select(AgencyRecord.id).where(
+                AgencyRecord.person_id == person_id, AgencyRecord.agency_id == viewer.agency_id
+            )
+        ).one()
+    with TestClient(create_app(settings, db)) as client:
+        signed_in = client.post(
+            "/api/session",
+            json={
+                "email": email,
+                "password": PASSWORD,
+                "totp_code": totp.code_for_step(secret, totp.step_at(db.clock.now())),
+            },
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        assert signed_in.json()["second_factor"] == "verified", signed_in.text
+        path = f"/children/{record_id}"
+
+        def get() -> str:
+            response = client.get(path)
+            assert response.status_code == 200, (response.status_code, response.text[:500])
+            return str(response.text)
+
+        html = get()
+        # Only a page that worked out the pattern flags (their section shows) is the
+        # page practitioners get; one that skipped them would measure too little.
+        assert 'id="patterns"' in html, "the child's page shows no pattern flags"
+        return {"path": path, "html_bytes": len(html.encode()), **measure(get, runs)}
+
+
 def _percentiles(times: list[float], prefix: str) -> dict[str, float]:
     times = sorted(times)
     return {
@@ -518,6 +585,11 @@ def main() -> None:
     parser.add_argument("--background-disclosures", type=int, default=2_000)
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument(
+        "--page-runs",
+        type=int,
+        help="calls of the child's page (default --runs): fewer where each takes seconds",
+    )
     parser.add_argument("--database", help="SQLAlchemy URL of an empty database")
     parser.add_argument("--out", type=Path)
     parser.add_argument(
@@ -605,6 +677,7 @@ def main() -> None:
                 lambda: service.pattern_flags(db, viewer, person_id), args.runs
             ),
             "open_sealed": measure(lambda: open_sealed(db, opened_by_call), args.runs),
+            "child_page": child_page(db, url, viewer, person_id, args.page_runs or args.runs),
         }
         result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         result["python_loop_seconds"] = {"before": speed_before, "after": machine_speed()}

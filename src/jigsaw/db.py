@@ -81,6 +81,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # A 64 MiB page cache (SQLite's default is 2 MiB), taken only as pages are read: an
+    # import of a million records otherwise spends much of its time re-reading the
+    # indexes it is adding to (bench/results/import.md, fourth pass).
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

@@ -10,6 +10,7 @@ from jigsaw.breakglass.models import BreakGlassEnd, BreakGlassSession
 from jigsaw.consent.models import ConsentRecord, ServiceAgreement, TransparencyRecord
 from jigsaw.db import Base
 from jigsaw.drafts.models import PageDraft
+from jigsaw.encompass.models import EncompassDisclosure
 from jigsaw.identity.models import Agency, ApiToken, PasswordReset, Practitioner, SignInThrottle
 from jigsaw.imports.models import ImportedRow, RecordImport
 from jigsaw.interop.models import RequestOrigin
@@ -62,6 +63,7 @@ __all__ = [
     "Disclosure",
     "DisclosureAcknowledgement",
     "DisclosureRevocation",
+    "EncompassDisclosure",
     "Erasure",
     "ImportedRow",
     "InformationItem",

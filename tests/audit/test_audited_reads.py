@@ -448,6 +448,10 @@ CALLS: dict[str, Call] = {
     "jigsaw.sharing.disclosures.received_about": _as(
         SOCIAL_WORKER, lambda db, a, r: disclosures.received_about(db, a, r.family.records["mash"])
     ),
+    "jigsaw.sharing.disclosures.received_summary_about": _as(
+        SOCIAL_WORKER,
+        lambda db, a, r: disclosures.received_summary_about(db, a, r.family.records["mash"]),
+    ),
     "jigsaw.sharing.standalone.view_standalone": _as(
         DSL, lambda db, a, r: standalone.view_standalone(db, a, _refusal(db, a, r))
     ),

@@ -47,19 +47,20 @@ def held_by(db: Database, table: type[AgencyRecord] | type[Relationship], agency
         )
 
 
-def kill_after_first_batch(
+def start_import(
     database_url: str,
     agency: int,
     source: Path,
     *,
-    rows: int,
     batch: int,
     written: Callable[[], int],
     extra: tuple[str, ...] = (),
-) -> int:
-    """Import ``source`` in a process of its own and kill it outright once ``written``
-    counts a first batch in, as a power cut would; how many rows it left, shown to be
-    whole batches, neither none nor all."""
+    own_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start importing ``source`` in a process of its own and return it once ``written``
+    counts a first batch in: an import caught part way, for a test to stop. With
+    ``own_session`` the process leads a session of its own, so a Ctrl-C sent to its
+    process group reaches it and its workers as a terminal's does."""
     command = [
         str(Path(sys.executable).parent / "jigsaw"),
         "import",
@@ -73,7 +74,11 @@ def kill_after_first_batch(
         str(source),
     ]
     process = subprocess.Popen(
-        command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=own_session,
     )
     try:
         deadline = time.monotonic() + 120
@@ -81,6 +86,27 @@ def kill_after_first_batch(
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             assert time.monotonic() < deadline
             time.sleep(0.01)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+def kill_after_first_batch(
+    database_url: str,
+    agency: int,
+    source: Path,
+    *,
+    rows: int,
+    batch: int,
+    written: Callable[[], int],
+    extra: tuple[str, ...] = (),
+) -> int:
+    """Import ``source`` in a process of its own and kill it outright once ``written``
+    counts a first batch in, as a power cut would; how many rows it left, shown to be
+    whole batches, neither none nor all."""
+    process = start_import(database_url, agency, source, batch=batch, written=written, extra=extra)
+    try:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:

@@ -14,7 +14,8 @@ from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.models import LinkReview, ReviewStatus
 from jigsaw.linkage.source import FEATURE_SCHEMA, feature_row
 from jigsaw.synthetic.catalogue import AGENCIES
-from jigsaw.synthetic.households import households
+from jigsaw.synthetic.households import Household, RecordDraft, households
+from jigsaw.synthetic.pupils import recorded_upn
 
 SEED = 23
 AGENCY_NUMBER = {spec.code: number for number, spec in enumerate(AGENCIES, start=1)}
@@ -36,8 +37,14 @@ def drafts(children: int, seed: int = SEED) -> Iterator[tuple[str, PersonDetails
                     nhs_number=draft.nhs_number,
                     role=draft.person.role.value,
                     agency=AGENCY_NUMBER[draft.agency.code],
+                    identifiers=_upn_of(household, draft),
                 ),
             )
+
+
+def _upn_of(household: Household, draft: RecordDraft) -> tuple[tuple[str, str], ...]:
+    upn = recorded_upn(household.seed, household.as_of, draft)
+    return (("upn", upn),) if upn else ()
 
 
 @cache

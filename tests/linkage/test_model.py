@@ -73,6 +73,11 @@ def test_python_levels_and_weights_match_splink(model: LinkageModel) -> None:
             _features(row),  # the match index holds neither: a search has none to compare
             agency=row["agency"],
             linked_children=tuple(row["linked_children"]) if row["linked_children"] else None,
+            # Nor the shared identifiers: a search reads them from their own table.
+            shared_ids=tuple(row["shared_ids"]) if row["shared_ids"] else None,
+            shared_id_schemes=(
+                tuple(row["shared_id_schemes"]) if row["shared_id_schemes"] else None
+            ),
         )
         for row in table.to_pylist()
     }
@@ -80,6 +85,7 @@ def test_python_levels_and_weights_match_splink(model: LinkageModel) -> None:
     shared_child = {pair["gamma_shared_child"] for pair in scored}
     assert shared_child == {-1, 0, 1}  # unknown, none in common, a child in common
     assert {pair["gamma_same_agency"] for pair in scored} == {0, 1}
+    assert {-1, 0, 1} <= {pair["gamma_shared_identifier"] for pair in scored}  # UPNs
     for pair in scored:
         left, right = features[pair["unique_id_l"]], features[pair["unique_id_r"]]
         for comparison in COMPARISONS:

@@ -7,6 +7,7 @@ import random
 from datetime import date
 
 from jigsaw.db import Database
+from jigsaw.linkage import identifiers
 from jigsaw.linkage.batch import RunSummary
 from jigsaw.linkage.engine import workspace
 from jigsaw.linkage.features import PersonDetails, features_of
@@ -19,6 +20,9 @@ from jigsaw.people.models import AgencyRecord
 Linked = tuple[Database, RunSummary]
 
 PAIRS_PER_RULE = 15
+SHARED_IDENTIFIER_KEY = "shared_identifier"
+"""Not a match-key look-up: the identifiers' own (scheme, value) index
+(``identifiers.candidate_ids``)."""
 NOT_MIRRORED = "linked_children"
 """The one rule a search cannot bring: a search has no linked children (``online``)."""
 
@@ -39,8 +43,10 @@ MIRROR_KEYS = (
     "sector_given",
     "family_year_given",
     None,
+    SHARED_IDENTIFIER_KEY,
 )
-"""The search key mirroring each of ``settings.blocking_rules()``, in its order."""
+"""The search key mirroring each of ``settings.blocking_rules()``, in its order, then
+the shared identifier's rule the model adds (``identifiers.configure``)."""
 
 
 def _rule_sql(entry: object) -> str:
@@ -88,7 +94,13 @@ def _details(db: Database, record_id: int) -> PersonDetails:
             record.address,
             record.nhs_number,
             record.role.value,
+            identifiers=identifiers.held_by(session, [record_id]).get(record_id, ()),
         )
+
+
+def _found_by_identifier(db: Database, details: PersonDetails) -> set[int]:
+    with db.reading() as session:
+        return identifiers.candidate_ids(session, features_of(details))
 
 
 def test_every_pair_a_batch_rule_blocks_is_found_by_an_online_search_for_either_record(
@@ -96,7 +108,9 @@ def test_every_pair_a_batch_rule_blocks_is_found_by_an_online_search_for_either_
 ) -> None:
     db, _summary = linked_once
     pairs = _blocked_pairs(db, test_model)
-    assert len(pairs) == len(blocking_rules()) - 1, "every rule but linked children is checked"
+    assert len(pairs) == len(blocking_rules()), (
+        "every rule but linked children is checked, and the shared identifier's"
+    )
     by_name = {key.name: key for key in CANDIDATE_KEYS}
     missed: list[str] = []
     checked = 0
@@ -108,12 +122,18 @@ def test_every_pair_a_batch_rule_blocks_is_found_by_an_online_search_for_either_
                 if wanted not in candidate_records(db, details):
                     missed.append(f"{sql}: search for {searched} misses {wanted}")
                 # Found by the rule's own key, not only by another that overlaps it.
-                if wanted not in candidate_records(db, details, (by_name[key],)):
+                if key == SHARED_IDENTIFIER_KEY:
+                    if wanted not in _found_by_identifier(db, details):
+                        missed.append(f"{sql}: identifiers for {searched} miss {wanted}")
+                elif wanted not in candidate_records(db, details, (by_name[key],)):
                     missed.append(f"{sql}: key {key} for {searched} misses {wanted}")
     assert not missed, missed[:10]
     rules_with_pairs = sum(1 for sample in pairs.values() if sample)
     assert rules_with_pairs >= len(pairs) - 2, "the population gives most rules pairs to check"
     assert checked >= 100
+    assert any(key == SHARED_IDENTIFIER_KEY and sample for (_sql, key), sample in pairs.items()), (
+        "the generated population's UPNs give the shared identifier's rule pairs to check"
+    )
 
 
 def test_the_postcode_alone_street_and_phonetic_names_each_bring_a_record_in() -> None:

@@ -109,7 +109,10 @@ def _pdf_text(pdf: bytes) -> str:
     text = []
     for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
         try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
+            # A decompressor object, not ``zlib.decompress``: a stream whose last byte is
+            # a carriage return loses it to the pattern's optional ``\r``, and only the
+            # checksum is cut short, which the object does not insist on.
+            text.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
         except zlib.error:
             text.append(stream.decode("latin-1"))
     return "".join(text)

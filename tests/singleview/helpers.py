@@ -11,10 +11,11 @@ by a designated safeguarding lead of that agency, through the service.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from jigsaw.consent.models import SharingPurpose
 from jigsaw.db import Database
@@ -332,3 +333,44 @@ def household_concerns(
         occurred_on=date(2026, 3, 1), special_category=drinking_special_category,
     )  # fmt: skip
     return incident, mood, drink
+
+
+def statements(db: Database, read: Callable[[], object]) -> int:
+    """How many SQL statements ``read`` sends: a page's cost in round trips, which must
+    not grow with how much is known."""
+    sent: list[str] = []
+
+    def count(*_args: object) -> None:
+        sent.append("statement")
+
+    # Reads run in a transaction, which SQLite gives an engine of its own.
+    engines = {db.engine, db.write_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        read()
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def school_from_its_pupil_database(db: Database, world: World, family: Family) -> AgencyOut:
+    """Another school holding the family's child, its record imported from the school's
+    pupil database (so it needs no confirmation), with no staff and no data sharing
+    agreement with the police."""
+    academy = world.agency(AgencyKind.SCHOOL)
+    imported = people.create_agency_record(
+        db,
+        SYSTEM,
+        AgencyRecordIn(
+            agency_id=academy.id,
+            local_id=unique("MIS").replace(" ", "-"),
+            role=PersonRole.CHILD,
+            given_name="Maisie",
+            family_name="Ashworth",
+            date_of_birth=date(2016, 5, 1),
+        ),
+    )
+    link(db, family.child, imported.id)
+    return academy

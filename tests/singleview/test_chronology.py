@@ -4,11 +4,10 @@ value, and every read audited."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
@@ -26,7 +25,7 @@ from jigsaw.singleview import service
 from jigsaw.singleview.schemas import ChronologyFilters, Order
 from tests.agreed import agree
 from tests.conftest import World
-from tests.singleview.helpers import Family, build_family, correct, item, share
+from tests.singleview.helpers import Family, build_family, correct, item, share, statements
 
 MARCH_3 = date(2026, 3, 3)
 
@@ -252,24 +251,6 @@ def test_pdf_export_carries_only_what_the_page_shows_and_is_audited(
     assert len(exported) == 1 and exported[0].refs["items"] == [shared.id]
 
 
-def _statements(db: Database, read: Callable[[], object]) -> int:
-    sent: list[str] = []
-
-    def count(*_args: object) -> None:
-        sent.append("statement")
-
-    # Reads run in a transaction, which SQLite gives an engine of its own.
-    engines = {db.engine, db.write_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        read()
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
-    return len(sent)
-
-
 def test_a_chronology_costs_the_same_statements_however_much_is_known(
     db: Database, family: Family
 ) -> None:
@@ -283,7 +264,7 @@ def test_a_chronology_costs_the_same_statements_however_much_is_known(
     def read() -> object:
         return service.chronology(db, family.social_worker, family.child)
 
-    few = _statements(db, read)
+    few = statements(db, read)
 
     more = [item(db, family.dsl, rec["school"], f"Note {n}") for n in range(6)]
     share(db, family.dsl, rec["school"], more[:3], to_agency=family.mash.id)
@@ -297,7 +278,7 @@ def test_a_chronology_costs_the_same_statements_however_much_is_known(
     for n in range(5):
         item(db, family.social_worker, rec["mash"], f"Strategy note {n}")
 
-    many = _statements(db, read)
+    many = statements(db, read)
     found = service.chronology(db, family.social_worker, family.child)
 
     assert len(found.entries) == 17 and len({e.agency_id for e in found.entries}) == 3

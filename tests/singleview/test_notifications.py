@@ -3,7 +3,7 @@ once each; Operation Encompass reaches the school DSL before the next school day
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,13 +16,11 @@ from jigsaw.deadlines.timescales import load_profile
 from jigsaw.encompass import service as encompass
 from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import Notification, NotificationKind
-from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole
-from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.models import InformationItem
 from jigsaw.sharing.disclosures import notify_item_changed
-from tests.conftest import SYSTEM, World, unique
+from tests.conftest import World, unique
 from tests.singleview.helpers import (
     Family,
     build_family,
@@ -33,6 +31,7 @@ from tests.singleview.helpers import (
     item,
     link,
     record,
+    school_from_its_pupil_database,
     share,
 )
 
@@ -188,23 +187,9 @@ def test_a_school_without_a_dsl_is_never_sent_the_incident_and_someone_is_told(
     """Police information goes only to a DSL. A school with none is not sent it, not even
     to its inbox (where a teacher could read it): its administrator is told the school has
     no DSL, without a word about the child, and the police are told to reach it another way."""
-    academy = world.agency(AgencyKind.SCHOOL)
+    academy = school_from_its_pupil_database(db, world, family)
     administrator = world.practitioner(academy, Role.ADMIN)
     teacher = world.practitioner(academy, Role.PRACTITIONER)
-    # The school's record came from its pupil database, so it needs no confirmation.
-    imported = people.create_agency_record(
-        db,
-        SYSTEM,
-        AgencyRecordIn(
-            agency_id=academy.id,
-            local_id=unique("MIS").replace(" ", "-"),
-            role=PersonRole.CHILD,
-            given_name="Maisie",
-            family_name="Ashworth",
-            date_of_birth=date(2016, 5, 1),
-        ),
-    )
-    link(db, family.child, imported.id)
     incident = item(
         db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
     )
@@ -243,20 +228,7 @@ def test_a_school_with_no_one_accountable_hears_of_its_missing_dsl_in_its_inbox(
     db: Database, world: World, family: Family
 ) -> None:
     """With no DSL, DPO or administrator, the inbox hears only that a DSL is missing."""
-    academy = world.agency(AgencyKind.SCHOOL)
-    imported = people.create_agency_record(
-        db,
-        SYSTEM,
-        AgencyRecordIn(
-            agency_id=academy.id,
-            local_id=unique("MIS").replace(" ", "-"),
-            role=PersonRole.CHILD,
-            given_name="Maisie",
-            family_name="Ashworth",
-            date_of_birth=date(2016, 5, 1),
-        ),
-    )
-    link(db, family.child, imported.id)
+    academy = school_from_its_pupil_database(db, world, family)
     item(
         db, family.officer, family.records["police"], "Incident", subtype="domestic_abuse_incident"
     )

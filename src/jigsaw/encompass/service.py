@@ -9,8 +9,18 @@ item. Opening the notice (``notice``) shows what Operation Encompass lets the po
 tell a school, and no more: that an incident was recorded, its date, and whom in the
 police to contact, beside the school's own record of the child, so the key adult can
 be ready when the child arrives. That disclosure is recorded when it is made, in the
-audit entry that sends the notices (purpose ``domestic_abuse_notification``, the
-fields disclosed, and the version of the type list that matched).
+same transaction: one write-once ``EncompassDisclosure`` per school told (the version
+of the item, the fields disclosed, purpose ``domestic_abuse_notification``, the lawful
+basis, the version of the type list that matched, and what the data sharing
+agreements said), which the disclosure register lists, and the audit entry that
+sends the notices, naming those rows.
+
+The notice rests on the police's public task (UK GDPR Art 6(1)(e)); where the item is
+marked as special category or criminal offence data, on DPA 2018 Schedule 1 paragraph
+18 too (safeguarding of children and of individuals at risk). The protocol does not
+ask for consent, and does not wait for the agreements: a DENY or REVIEW is kept on the
+row and a DENY alerts the police agency's DPO, but the school is told before the child
+arrives.
 
 Only a school's designated safeguarding leads are ever told, each by name: the notice
 is police information, never for the school's inbox, where any member of staff could
@@ -32,6 +42,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jigsaw.agreements.validity import Evaluation, evaluate
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
@@ -41,6 +52,7 @@ from jigsaw.db import Database
 from jigsaw.deadlines.calendar import is_working_day, next_working_time
 from jigsaw.deadlines.timescales import load_profile
 from jigsaw.deadlines.values import WorkingCalendar
+from jigsaw.encompass.models import EncompassDisclosure
 from jigsaw.encompass.types import current_types
 from jigsaw.errors import NotFound
 from jigsaw.identity.models import Agency, Practitioner
@@ -58,10 +70,14 @@ from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records.events import ItemRecorded
 from jigsaw.records.models import InformationItem, ItemRetraction
 from jigsaw.schemas import Output
+from jigsaw.sharing import agreement_checks
+from jigsaw.sharing.lawful_basis import Art6Basis, Art9Condition, Art10Condition
 
 DISCLOSED = ("occurred_on", "police_contact")
 """What a school is told of an incident: its date and whom in the police to contact."""
 PURPOSE = SharingPurpose.DOMESTIC_ABUSE_NOTIFICATION
+LAWFUL_BASIS = Art6Basis.PUBLIC_TASK
+"""The police's basis for telling a school: their public task of protecting children."""
 SCHOOL_DAY = (time(8, 30), time(15, 30))
 """A typical school day; only its start matters here. Term dates are not modelled, so
 in the holidays the notice asks for action earlier than needed, never later."""
@@ -131,10 +147,11 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
     added = 0
     told: list[int] = []
     unreached: list[int] = []
+    disclosures: list[tuple[EncompassDisclosure, Evaluation]] = []
     first_record: dict[int, int] = {}
     for record_id, agency_id in schools:
         first_record.setdefault(agency_id, record_id)
-    for agency_id in first_record:
+    for agency_id, record_id in first_record.items():
         leads = list(
             session.scalars(
                 select(Practitioner.id).where(
@@ -157,8 +174,15 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
             due_at=due,
         )
         told.extend(leads)
+        recorded = _record_disclosure(session, actor, item, agency_id, record_id, now)
+        if recorded is not None:
+            disclosures.append(recorded)
     if unreached:
         added += _no_lead_to_tell(session, item, unreached, due)
+    if not added and not disclosures:
+        # The same event again: every school was told, and the disclosures recorded,
+        # the first time. Nothing new went to anyone, so there is nothing to log.
+        return 0
     audit.append(
         session,
         actor,
@@ -173,9 +197,97 @@ def on_item_recorded(session: Session, actor: Actor, item: InformationItem) -> i
             **({"schools_without_dsl": sorted(unreached)} if unreached else {}),
             "disclosed": ",".join(DISCLOSED),
             "types_version": current_types().version,
+            "encompass_disclosures": sorted(d.id for d, _ in disclosures),
         },
     )
+    for disclosure, evaluation in disclosures:
+        _alert_if_denied(session, actor, disclosure, evaluation)
     return added
+
+
+def conditions(item: InformationItem) -> tuple[str | None, str | None]:
+    """The Art 9 and Art 10 conditions the notice rests on, by the item's own marks:
+    DPA 2018 Schedule 1 paragraph 18, safeguarding of children and of individuals at
+    risk, for whichever the item is marked as; none where it is marked as neither."""
+    return (
+        Art9Condition.SAFEGUARDING_SCH1_PARA18.value if item.special_category else None,
+        Art10Condition.SAFEGUARDING_SCH1_PARA18.value if item.criminal_offence else None,
+    )
+
+
+def _record_disclosure(
+    session: Session,
+    actor: Actor,
+    item: InformationItem,
+    school_id: int,
+    school_record_id: int,
+    now: datetime,
+) -> tuple[EncompassDisclosure, Evaluation] | None:
+    """The disclosure of ``item`` to one school whose leads were just told, written once:
+    None if the school's notice for the item was recorded already (the notice itself
+    is sent once per item and lead), so a later version never replaces the one told."""
+    if session.scalar(
+        select(EncompassDisclosure.id).where(
+            EncompassDisclosure.item_chain_id == item.chain_id,
+            EncompassDisclosure.school_agency_id == school_id,
+        )
+    ):
+        return None
+    evaluation = evaluate(
+        session,
+        provider_agency_id=item.agency_id,
+        recipient_agency_id=school_id,
+        purpose=PURPOSE,
+        categories=agreement_checks.item_categories(session, [item.id]),
+        at=now,
+    )
+    contact = _contact_officer(session, item)
+    art9, art10 = conditions(item)
+    disclosure = EncompassDisclosure(
+        item_id=item.id,
+        item_chain_id=item.chain_id,
+        subject_record_id=item.subject_record_id,
+        police_agency_id=item.agency_id,
+        school_agency_id=school_id,
+        school_record_id=school_record_id,
+        police_contact_id=contact.id if contact is not None else None,
+        recorded_by_id=actor.practitioner_id,
+        purpose=PURPOSE,
+        fields=list(DISCLOSED),
+        lawful_basis=LAWFUL_BASIS.value,
+        art9_condition=art9,
+        art10_condition=art10,
+        types_version=current_types().version,
+        notified_at=now,
+        agreement_verdict=evaluation.verdict.value,
+        agreement_reasons=[{"code": r.code, "text": r.text} for r in evaluation.reasons],
+        agreement_id=evaluation.agreement_id,
+        agreement_version=evaluation.agreement_version,
+    )
+    session.add(disclosure)
+    session.flush()
+    return disclosure, evaluation
+
+
+def _alert_if_denied(
+    session: Session, actor: Actor, disclosure: EncompassDisclosure, evaluation: Evaluation
+) -> None:
+    """No agreement allows the notice, yet it went: the police agency's DPO is alerted,
+    as for any share against the agreements (``agreement_checks``), to review the
+    agreements with the school before the next incident."""
+    agreement_checks.alert_if_overridden(
+        session,
+        actor,
+        evaluation,
+        "encompass_disclosure",
+        disclosure.id,
+        {
+            "information_item": disclosure.item_id,
+            "agency_record": disclosure.subject_record_id,
+            "recipient_agency": disclosure.school_agency_id,
+        },
+        agency_id=disclosure.police_agency_id,
+    )
 
 
 def _no_lead_to_tell(
@@ -268,10 +380,21 @@ def _newest(session: Session, chain_id: int) -> InformationItem:
     return next(iter(versions))
 
 
+def _contact_officer(session: Session, item: InformationItem) -> Practitioner | None:
+    """The officer the school is told to contact: whoever recorded the incident, while
+    their account is active; otherwise the school is given only the force's name. An
+    item a force's system sent in over the API has a service account as its author, and
+    a school cannot ring a service account."""
+    author = session.get(Practitioner, item.author_id) if item.author_id is not None else None
+    if author is None or not author.active or author.service_account:
+        return None
+    return author
+
+
 def _police_contact(session: Session, item: InformationItem) -> PoliceContact:
     agency = session.get_one(Agency, item.agency_id)
-    author = session.get(Practitioner, item.author_id) if item.author_id is not None else None
-    if author is None or not author.active:
+    author = _contact_officer(session, item)
+    if author is None:
         return PoliceContact(agency_name=agency.name)
     return PoliceContact(
         agency_name=agency.name,

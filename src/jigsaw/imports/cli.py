@@ -29,6 +29,7 @@ from rich.progress import (
 from jigsaw.errors import InvalidInput
 from jigsaw.imports import service
 from jigsaw.imports.kinds import ImportKind
+from jigsaw.imports.pool import MAX_WORKERS, RowPool, default_workers, row_pool
 from jigsaw.protection.master_key import open_database
 
 console = Console(stderr=True)
@@ -99,11 +100,38 @@ def import_command(
         ),
     ] = None,
     database: Annotated[str | None, typer.Option("--database", help="SQLAlchemy URL.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            max=MAX_WORKERS,
+            help="Processes that check a file of records' rows while this one writes them; "
+            "0 checks them here. By default two fewer than the machine's cores (none on "
+            f"two), at most {MAX_WORKERS}.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Import an agency's records (people it knows, with their identifiers), or the
     relationships, involvements and information items about them, from files."""
     if out_dir is not None and not out_dir.is_dir():
         raise InvalidInput.one("--out-dir", f"There is no folder {out_dir}")
+    # The workers start before the database is opened, so they carry none of it.
+    with row_pool(default_workers() if workers is None else workers) as pool:
+        _import_files(files, agency, kind, link, batch_size, out_dir, database, pool)
+
+
+def _import_files(
+    files: list[Path],
+    agency: int,
+    kind: ImportKind | None,
+    link: bool,
+    batch_size: int,
+    out_dir: Path | None,
+    database: str | None,
+    pool: RowPool | None,
+) -> None:
     db = open_database(url=database)
     show = console.is_terminal
     try:
@@ -121,6 +149,7 @@ def import_command(
                     link=False,
                     progress=shown.advance,
                     total=shown.total,
+                    pool=pool,
                 )
             if link and report.to_link:
                 with _bar(f"Linking {path.name}", show, len(report.to_link)) as shown:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from pydantic import Field, ValidationError, ValidationInfo
 
@@ -142,6 +142,9 @@ class Row:
     line: int
     values: dict[str, Any]
     raw: Any
+    deferred: bool = False
+    """The values are still to be read from the raw cells (``read_csv(deferred=True)``):
+    a worker process reads them, off the writer's core."""
 
 
 def file_format(path: Path) -> str:
@@ -235,10 +238,22 @@ def by_column(columns: list[str], cells: list[str]) -> dict[str, Any]:
     return {c: _empty_is_missing(v) for c, v in zip(columns, cells, strict=True)}
 
 
-def read_csv(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
+def csv_values(columns: list[str], cells: list[str]) -> dict[str, Any]:
+    """A CSV row's values (``by_column``), with its local id even when the row has the
+    wrong number of values, so its problem names it."""
+    values = by_column(columns, cells)
+    if len(cells) != len(columns):
+        values["local_id"] = cells[0]
+    return values
+
+
+def read_csv(
+    path: Path, handle: IO[str], *, deferred: bool = False
+) -> tuple[Layout, Iterator[Row]]:
+    """The file's layout and rows; with ``deferred``, each row's values are left for
+    whoever checks it to read from its cells (``Row.deferred``)."""
     header, lines = csv_lines(path.name, handle)
     layout = layout_of(path, header, "csv")
-    width = len(layout.columns)
 
     def rows() -> Iterator[Row]:
         for read in lines:
@@ -246,10 +261,10 @@ def read_csv(path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
                 yield read
                 continue
             line, cells = read
-            values = by_column(layout.columns, cells)
-            if len(cells) != width:
-                values["local_id"] = cells[0]
-            yield Row(line, values, cells)
+            if deferred:
+                yield Row(line, {}, cells, deferred=True)
+            else:
+                yield Row(line, csv_values(layout.columns, cells), cells)
 
     return layout, rows()
 
@@ -314,7 +329,7 @@ def validate(
 
     ``screen=False`` holds every row to ``ImportedRecord`` in full (the screened path
     must agree with it on every row: tests/imports/test_rows_screened.py)."""
-    values = row.values
+    values = row.values if not row.deferred else csv_values(layout.columns, row.raw)
     local_id = values.get("local_id")
     local_id_text = local_id if isinstance(local_id, str) else ""
     if "__unreadable__" in values:
@@ -363,6 +378,54 @@ def validate(
             problems.append(Problem(row.line, local_id_text, column, message))
         return problems
     return problems or record
+
+
+STORED = ("agency_id", COLUMNS[0], *OPTIONAL, *COLUMNS[1:])
+"""What a record holds of a row, in the order ``GoodRecord.values`` gives it: the agency,
+the local id, the role, then the other columns every file has."""
+
+
+class GoodRecord(NamedTuple):
+    """A row that passed, as the writer needs it: plain values in ``STORED`` order and
+    the identifiers, not the model, so a worker process sends it back cheaply."""
+
+    local_id: str
+    values: tuple[Any, ...]
+    identifiers: tuple[tuple[IdentifierScheme, str], ...]
+
+
+def check(row: Row, layout: Layout, agency_id: int) -> GoodRecord | list[Problem]:
+    """``validate``'s answer as the writer takes it."""
+    record = validate(row, layout, agency_id)
+    if isinstance(record, list):
+        return record
+    return GoodRecord(
+        record.local_id,
+        tuple(getattr(record, name) for name in STORED),
+        tuple((i.scheme, i.value) for i in record.identifiers),
+    )
+
+
+def check_chunk(
+    rows: list[tuple[int, dict[str, Any] | list[str]]],
+    columns: list[str],
+    identifier_columns: dict[str, IdentifierScheme],
+    agency_id: int,
+) -> list[GoodRecord | list[Problem]]:
+    """``check`` of each row (its line, and its values or, for a deferred CSV row, its
+    cells), in order, as a worker process does it: the writer keeps each row's raw
+    text and alone quarantines; the identifier columns are the file's as the writer
+    knew them when it read the rows (JSON Lines adds them as it meets them), so each
+    row is checked as it would be in the writer itself."""
+    layout = Layout("", columns, identifier_columns)
+    return [
+        check(
+            Row(line, given if isinstance(given, dict) else csv_values(columns, given), None),
+            layout,
+            agency_id,
+        )
+        for line, given in rows
+    ]
 
 
 def quarantine_header(layout: Layout) -> list[str]:

@@ -29,15 +29,18 @@ import hashlib
 import io
 import json
 from array import array
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    String,
     Table,
     any_,
     bindparam,
@@ -60,8 +63,10 @@ from jigsaw.identity.models import Agency
 from jigsaw.imports import kinds, linked
 from jigsaw.imports.kinds import Checked, ImportKind
 from jigsaw.imports.models import ImportState, RecordImport
+from jigsaw.imports.pool import AHEAD, Pending, RowPool
 from jigsaw.imports.rows import (
-    ImportedRecord,
+    STORED,
+    GoodRecord,
     Layout,
     Problem,
     Row,
@@ -71,8 +76,9 @@ from jigsaw.imports.rows import (
     quarantine_jsonl_row,
     read_csv,
     read_jsonl,
-    validate,
 )
+from jigsaw.imports.rows import check as check_row
+from jigsaw.linkage import identifiers as shared_identifiers
 from jigsaw.linkage.models import MatchKey
 from jigsaw.linkage.service import link_recorded
 from jigsaw.people.identifiers import IdentifierScheme
@@ -85,18 +91,10 @@ from jigsaw.retention.models import Erasure
 DEFAULT_BATCH_SIZE = 5_000
 _RECORDS = Base.metadata.tables[AgencyRecord.__tablename__]
 _IDENTIFIERS = Base.metadata.tables[AgencyRecordIdentifier.__tablename__]
-_FIELDS = (
-    "role",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "address",
-    "postcode",
-    "nhs_number",
-)
-_COLUMNS = ("agency_id", "local_id", *_FIELDS)
+_COLUMNS = STORED
+_FIELDS = STORED[2:]
 _Content = tuple[Any, ...]
+_Identifiers = Sequence[tuple[IdentifierScheme, str]]
 _Good = TypeVar("_Good")
 
 
@@ -241,15 +239,17 @@ def import_records(
     link: bool = True,
     progress: Callable[[int], None] | None = None,
     total: Callable[[int], None] | None = None,
+    pool: RowPool | None = None,
 ) -> ImportReport:
-    """Import one file of the agency's records; see the module's docstring for how."""
+    """Import one file of the agency's records; see the module's docstring for how.
+    With a ``pool``, worker processes check the rows while this one writes."""
     actor = agency_service(agency_id)
     require(actor, Permission.RECORD_ABOUT_PEOPLE, agency_id)
     fmt = file_format(path)
     if not path.is_file():
         raise InvalidInput.one(path.name, f"There is no file {path}")
     report = _import_rows(
-        db, actor, path, fmt, ImportKind.RECORDS, quarantine, batch_size, progress, total
+        db, actor, path, fmt, ImportKind.RECORDS, quarantine, batch_size, progress, total, pool
     )
     if link:
         link_imported(db, report)
@@ -266,9 +266,11 @@ def _import_rows(
     batch_size: int,
     progress: Callable[[int], None] | None,
     total: Callable[[int], None] | None,
+    pool: RowPool | None = None,
 ) -> ImportReport:
     """A file of any kind read, checked and written batch by batch, for the agency the
-    actor serves (asked of the policy already)."""
+    actor serves (asked of the policy already). A file of records may have its rows
+    checked by a ``pool``; the other kinds are checked by the writer."""
     agency_id = actor.agency_id or 0
     with db.reading() as session:
         if session.get(Agency, agency_id) is None:
@@ -277,7 +279,8 @@ def _import_rows(
     with ExitStack() as stack:
         handle = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
         try:
-            layout, rows = _read(kind, fmt, path, handle)
+            # Rows a pool checks are read there from their cells, off the writer's core.
+            layout, rows = _read(kind, fmt, path, handle, deferred=pool is not None)
         except UnicodeDecodeError:
             raise InvalidInput.one(path.name, "The file is not UTF-8 text") from None
         if total is not None:
@@ -286,23 +289,75 @@ def _import_rows(
         out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
         held = _Quarantine(layout, out)
         seen: dict[str, int] = {}
-        try:
-            for number, batch in enumerate(_batches(rows, batch_size), start=1):
-                _import_batch(db, actor, report, number, batch, layout, seen, held)
-                if progress is not None:
-                    progress(len(batch))
-        except UnicodeDecodeError:
-            raise InvalidInput.one(
-                path.name, "The file is not UTF-8 text (some rows before it went in)"
-            ) from None
+        batches = enumerate(_batches(rows, batch_size), start=1)
+        if pool is None or kind is not ImportKind.RECORDS:
+            try:
+                for number, batch in batches:
+                    _import_batch(db, actor, report, number, batch, layout, seen, held)
+                    if progress is not None:
+                        progress(len(batch))
+            except UnicodeDecodeError:
+                raise _not_utf8(path) from None
+        else:
+            _import_checked_by(pool, batches, db, actor, report, layout, seen, held, progress)
     _finish(db, actor, report)
     return report
 
 
-def _read(kind: ImportKind, fmt: str, path: Path, handle: IO[str]) -> tuple[Layout, Iterator[Row]]:
-    """The layout and rows of a file or feed of the kind."""
+def _not_utf8(path: Path) -> InvalidInput:
+    return InvalidInput.one(path.name, "The file is not UTF-8 text (some rows before it went in)")
+
+
+def _import_checked_by(
+    pool: RowPool,
+    batches: Iterator[tuple[int, list[Row]]],
+    db: Database,
+    actor: Actor,
+    report: ImportReport,
+    layout: Layout,
+    seen: dict[str, int],
+    held: _Quarantine,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Write the batches in order while the pool checks the next ``AHEAD``: each batch
+    is sent as soon as it is read, with the layout as it is then (as the writer would
+    check it), and written when its rows' answers are back. A file that stops being
+    UTF-8 part-way has the batches before the bad one written first, as without a pool."""
+    out: deque[tuple[int, list[Row], Pending]] = deque()
+
+    def write_oldest() -> None:
+        number, batch, pending = out.popleft()
+        answers = pending.result()
+        _import_batch(db, actor, report, number, batch, layout, seen, held, answers=answers)
+        if progress is not None:
+            progress(len(batch))
+
+    while True:
+        try:
+            read = next(batches, None)
+        except UnicodeDecodeError:
+            while out:
+                write_oldest()
+            raise _not_utf8(Path(report.file)) from None
+        if read is None:
+            break
+        number, batch = read
+        out.append((number, batch, pool.submit(batch, layout, report.agency_id)))
+        if len(out) > AHEAD:
+            write_oldest()
+    while out:
+        write_oldest()
+
+
+def _read(
+    kind: ImportKind, fmt: str, path: Path, handle: IO[str], *, deferred: bool = False
+) -> tuple[Layout, Iterator[Row]]:
+    """The layout and rows of a file or feed of the kind (``read_csv``'s ``deferred``
+    for a file of records in CSV)."""
     if kind is ImportKind.RECORDS:
-        return (read_csv if fmt == "csv" else read_jsonl)(path, handle)
+        if fmt == "csv":
+            return read_csv(path, handle, deferred=deferred)
+        return read_jsonl(path, handle)
     if fmt == "csv":
         return kinds.read_csv(path.name, kind, handle)
     return kinds.read_jsonl(kind, handle)
@@ -318,12 +373,16 @@ def _import_batch(
     seen: dict[str, int],
     held: _Quarantine,
     log_batch: bool = True,
+    answers: Sequence[GoodRecord | list[Problem]] | None = None,
 ) -> None:
-    """Check one batch of the report's kind and write its good rows in one transaction;
-    new and changed records are kept for the online match."""
+    """Check one batch of the report's kind (or take a pool's ``answers`` for its rows,
+    in order) and write its good rows in one transaction; new and changed records are
+    kept for the online match."""
     last_line = batch[-1].line if batch else 0
     if report.kind is ImportKind.RECORDS:
-        good = _checked(batch, layout, report.agency_id, seen, report, held)
+        if answers is None:
+            answers = [check_row(row, layout, report.agency_id) for row in batch]
+        good = _checked(batch, answers, seen, report, held)
         written = _write_batch(db, actor, report, number, good, last_line, held, log_batch)
         report.to_link.extend(written)
     else:
@@ -340,6 +399,7 @@ def link_imported(
     left as it is. Killed part-way, importing the file again links the rest (they are
     unchanged but still unlinked)."""
     actor = agency_service(report.agency_id)
+    shared_identifiers.forget_counts()  # count the numbers the import brought afresh
     for record_id in report.to_link:
         link_recorded(db, actor, record_id)
         report.linked += 1
@@ -417,17 +477,18 @@ def _new_run(
 
 def _checked(
     batch: list[Row],
-    layout: Layout,
-    agency_id: int,
+    answers: Sequence[GoodRecord | list[Problem]],
     seen: dict[str, int],
     report: ImportReport,
     held: _Quarantine,
-) -> list[tuple[Row, ImportedRecord]]:
-    """The batch's good rows; the others reported and quarantined."""
+) -> list[tuple[Row, GoodRecord]]:
+    """The batch's good rows (``answers`` says which, row by row); the others reported
+    and quarantined."""
+    given = iter(answers)
 
-    def check(row: Row) -> tuple[str, ImportedRecord] | list[Problem]:
-        record = validate(row, layout, agency_id)
-        return (record.local_id, record) if isinstance(record, ImportedRecord) else record
+    def check(row: Row) -> tuple[str, GoodRecord] | list[Problem]:
+        record = next(given)
+        return (record.local_id, record) if isinstance(record, GoodRecord) else record
 
     return _once_per_file(batch, check, "record", seen, report, held)
 
@@ -480,7 +541,7 @@ def _write_batch(
     actor: Actor,
     report: ImportReport,
     number: int,
-    good: list[tuple[Row, ImportedRecord]],
+    good: list[tuple[Row, GoodRecord]],
     last_line: int,
     held_back: _Quarantine,
     log_batch: bool = True,
@@ -503,7 +564,7 @@ def _write_batch_once(
     actor: Actor,
     report: ImportReport,
     number: int,
-    good: list[tuple[Row, ImportedRecord]],
+    good: list[tuple[Row, GoodRecord]],
     last_line: int,
     held_back: _Quarantine,
     log_batch: bool,
@@ -519,14 +580,14 @@ def _write_batch_once(
                     report, held_back, row, [Problem(row.line, record.local_id, "local_id", ERASED)]
                 )
         new_rows: list[dict[str, Any]] = []
-        new_identifiers: list[list[tuple[IdentifierScheme, str]]] = []
+        new_identifiers: list[_Identifiers] = []
         changed: list[dict[str, Any]] = []
-        changed_identifiers: list[tuple[int, list[tuple[IdentifierScheme, str]]]] = []
+        changed_identifiers: list[tuple[int, _Identifiers]] = []
         unchanged = 0
         unlinked: list[int] = []
         for local_id, record in wanted.items():
-            values = {name: getattr(record, name) for name in _COLUMNS}
-            identifiers = [(i.scheme, i.value) for i in record.identifiers]
+            values = dict(zip(_COLUMNS, record.values, strict=True))
+            identifiers = record.identifiers
             held = existing.get(local_id)
             if held is None:
                 new_rows.append(
@@ -614,12 +675,13 @@ ERASED = "This record was erased under the retention schedule: an import never b
 def _among(
     session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any], values: list[Any]
 ) -> ColumnElement[bool]:
-    """``column IN values`` for a batch's thousands of values: one array parameter on
-    PostgreSQL (an IN list of 5,000 placeholders costs more to send and parse than the
-    look-up itself), the IN list on SQLite."""
+    """``column IN values`` for a batch's thousands of values as one parameter: an
+    array on PostgreSQL, a JSON array read by ``json_each`` on SQLite. An IN list of
+    5,000 placeholders costs more to build, send and parse than the look-up itself."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
+    listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def _existing(
@@ -630,15 +692,14 @@ def _existing(
     if not local_ids:
         return {}, set()
     found: dict[str, tuple[int, tuple[Any, ...], bool]] = {}
+    # The table's columns, not the mapped class's: plain rows, no ORM loading.
     for row in session.execute(
         select(
-            AgencyRecord.id,
-            AgencyRecord.local_id,
-            AgencyRecord.person_id,
-            *(getattr(AgencyRecord, f) for f in _FIELDS),
-        ).where(
-            AgencyRecord.agency_id == agency_id, _among(session, AgencyRecord.local_id, local_ids)
-        )
+            _RECORDS.c.id,
+            _RECORDS.c.local_id,
+            _RECORDS.c.person_id,
+            *(_RECORDS.c[f] for f in _FIELDS),
+        ).where(_RECORDS.c.agency_id == agency_id, _among(session, _RECORDS.c.local_id, local_ids))
     ):
         record_id, local_id, person_id, *fields = row
         found[local_id] = (record_id, tuple(fields), person_id is not None)
@@ -653,11 +714,9 @@ def _existing(
     erased = {local_id for local_id, v in found.items() if v[0] in erased_ids}
     held: dict[int, set[tuple[str, str]]] = {i: set() for i in ids}
     for record_id, scheme, value in session.execute(
-        select(
-            AgencyRecordIdentifier.agency_record_id,
-            AgencyRecordIdentifier.scheme,
-            AgencyRecordIdentifier.value,
-        ).where(_among(session, AgencyRecordIdentifier.agency_record_id, ids))
+        select(_IDENTIFIERS.c.agency_record_id, _IDENTIFIERS.c.scheme, _IDENTIFIERS.c.value).where(
+            _among(session, _IDENTIFIERS.c.agency_record_id, ids)
+        )
     ):
         held[record_id].add((IdentifierScheme(scheme).value, value))
     existing = {
@@ -671,7 +730,7 @@ def _existing(
 def _insert(
     session: Session,
     rows: list[dict[str, Any]],
-    identifiers: list[list[tuple[IdentifierScheme, str]]],
+    identifiers: list[_Identifiers],
 ) -> list[int]:
     if not rows:
         return []
@@ -679,7 +738,7 @@ def _insert(
     for record_id, row in zip(ids, rows, strict=True):
         row["id"] = record_id
     names = list(rows[0])
-    _insert_many(session, _RECORDS, names, [tuple(r[n] for n in names) for r in rows])
+    _insert_many(session, _RECORDS, names, list(map(itemgetter(*names), rows)))
     wanted = [
         (record_id, scheme, value)
         for record_id, given in zip(ids, identifiers, strict=True)
@@ -705,23 +764,18 @@ def _insert_many(
         for i, n in enumerate(names)
         if (p := table.c[n].type._cached_bind_processor(dialect)) is not None
     ]
-    if processors:
-        # The last value each column processed and what it became (values are
-        # immutable): a batch's rows share one ``created_at``, processed once.
-        done: dict[int, tuple[Any, Any]] = {}
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i, process in processors:
-                value = values[i]
-                last = done.get(i)
-                if last is not None and last[0] is value:
-                    values[i] = last[1]
-                else:
-                    values[i] = process(value)
-                    done[i] = (value, values[i])
-            converted.append(tuple(values))
-        rows = converted
+    if processors and rows:
+        # Column by column, each distinct value processed once: a batch's rows share
+        # one ``created_at``, a few roles and sexes, a few thousand dates. A column's
+        # values are all of its one type (dates, enumerations, datetimes, None), so
+        # equal values are processed alike.
+        by_column = list(zip(*rows, strict=True))
+        for i, process in processors:
+            done: dict[Any, Any] = {}
+            by_column[i] = tuple(
+                done[v] if v in done else done.setdefault(v, process(v)) for v in by_column[i]
+            )
+        rows = list(zip(*by_column, strict=True))
     columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     # The table's and columns' names are the schema's own, never the file's.
     if dialect.name == "postgresql":
@@ -766,7 +820,7 @@ def _new_ids(session: Session, count: int) -> list[int]:
 def _update(
     session: Session,
     rows: list[dict[str, Any]],
-    identifiers: list[tuple[int, list[tuple[IdentifierScheme, str]]]],
+    identifiers: list[tuple[int, _Identifiers]],
 ) -> list[int]:
     """Change the records to what the file says; their identifiers become the file's,
     and their match keys go, so the online match indexes the new details."""
@@ -834,8 +888,10 @@ def import_file(
     link: bool = True,
     progress: Callable[[int], None] | None = None,
     total: Callable[[int], None] | None = None,
+    pool: RowPool | None = None,
 ) -> ImportReport:
-    """Import one file of any kind (given, or read from its header; ``kinds``)."""
+    """Import one file of any kind (given, or read from its header; ``kinds``); a file
+    of records has its rows checked by the ``pool`` if there is one."""
     fmt = file_format(path)
     if not path.is_file():
         raise InvalidInput.one(path.name, f"There is no file {path}")
@@ -854,6 +910,7 @@ def import_file(
             link=link,
             progress=progress,
             total=total,
+            pool=pool,
         )
     actor = agency_service(agency_id)
     require(actor, Permission.RECORD_ABOUT_PEOPLE, agency_id)

@@ -41,6 +41,7 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Base, Database
+from jigsaw.linkage import identifiers as shared_identifiers
 from jigsaw.linkage import index, relational
 from jigsaw.linkage.access import require_operator
 from jigsaw.linkage.clustering import NO_PERSON, Clustering, Edge, ReviewCandidate, cluster
@@ -130,6 +131,7 @@ def score_and_cluster(
     """Score pairs (keeping those at or above ``floor``, the review threshold by
     default), apply the guards, and cluster at the model's thresholds; then score
     again the adults those clusters give linked children, and cluster again."""
+    model = model.with_shared_values(shared_identifiers.workspace_counts(space))
     gammas = gamma_columns()
     store = EdgeStore(space.con, gammas)
     store.create()
@@ -205,6 +207,7 @@ def run_linkage(
                 db, actor, model, backend, space, clustering, plan, current,
                 scored=scored, started_at=started_at, advance=writing,
             )  # fmt: skip
+    shared_identifiers.forget_counts()  # the run's numbers, for the searches that follow
     return RunSummary(
         run_id=run_id,
         model_version=model.version,

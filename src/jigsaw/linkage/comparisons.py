@@ -589,6 +589,40 @@ duplicate; EM learns how rare those are. This is what tells apart sisters at one
 whose names share a nickname (Ella and Ellie), and a child's two mothers recorded by one
 GP, whom names, home and a shared child otherwise make look like one woman."""
 
+
+def _no_shared_scheme(left: Features, right: Features) -> bool:
+    a, b = left.shared_id_schemes, right.shared_id_schemes
+    return a is None or b is None or set(a).isdisjoint(b)
+
+
+SHARED_IDENTIFIER = Comparison(
+    "shared_identifier",
+    "An identifier agencies share",
+    (
+        Level(
+            "missing",
+            "No shared identifier scheme held by both",
+            lambda: cll.Or(
+                cll.NullLevel("shared_id_schemes"),
+                cll.Not(cll.ArrayIntersectLevel("shared_id_schemes", 1)),
+            ),
+            _no_shared_scheme,
+            is_null=True,
+        ),
+        Level(
+            "exact",
+            "Same number under a scheme agencies share (such as the UPN)",
+            lambda: cll.ArrayIntersectLevel("shared_ids", 1),
+            _arrays_meet("shared_ids"),
+        ),
+        _else("Different numbers under a scheme agencies share"),
+    ),
+)
+"""A UPN (or another shared scheme's number, not the NHS number, which has its own
+comparison) held by both records. Its m and u are set, not trained, and come from
+``identifiers`` (``identifiers.configure``); a police reference or a local case number
+is not a shared scheme and never reaches it."""
+
 COMPARISONS: tuple[Comparison, ...] = (
     GIVEN_NAME,
     FAMILY_NAME,
@@ -599,6 +633,15 @@ COMPARISONS: tuple[Comparison, ...] = (
     CHILD_OR_ADULT,
     SAME_AGENCY,
     SHARED_CHILD,
+    SHARED_IDENTIFIER,
+)
+
+CONFIGURED: frozenset[str] = frozenset({SHARED_IDENTIFIER.name})
+"""Comparisons whose m and u are set from what is known rather than trained: training
+leaves them out, and the model gives them their set values when it is used."""
+
+TRAINED_COMPARISONS: tuple[Comparison, ...] = tuple(
+    c for c in COMPARISONS if c.name not in CONFIGURED
 )
 
 

@@ -42,6 +42,7 @@ from jigsaw.linkage import relational
 from jigsaw.linkage.batch import edges_from
 from jigsaw.linkage.clustering import Clustering, Edge, cluster
 from jigsaw.linkage.engine import Workspace, workspace
+from jigsaw.linkage.identifiers import workspace_counts
 from jigsaw.linkage.metrics import PairMetrics, score_clusters
 from jigsaw.linkage.person_model import LinkageModel, Thresholds
 from jigsaw.linkage.predict import EdgeStore, chunk_count, gamma_columns, predict_edges
@@ -265,7 +266,7 @@ def evaluate(
                 space,
                 "person",
                 model.version,
-                model.splink_settings_for(space.count),
+                model.with_shared_values(workspace_counts(space)).splink_settings_for(space.count),
                 model.thresholds,
                 truth,
                 true_pairs,

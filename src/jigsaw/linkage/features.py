@@ -34,6 +34,8 @@ Why these features:
   of its records that agree on almost everything are two people (sisters called Ella
   and Ellie at one school, a child's two mothers at one GP), far more often than one
   person recorded twice. A search comes from no agency's file, so it leaves it unknown.
+* The identifiers the record holds under schemes agencies share (a UPN), because the
+  same number issued to one child says more than any name (``identifiers``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from typing import Any
 import jellyfish
 from nicknames import NickNamer
 
+from jigsaw.linkage.identifiers import shared_tokens
 from jigsaw.people.nhs_number import is_valid
 
 _NOT_LETTERS = re.compile(r"[^a-z]")
@@ -100,6 +103,9 @@ class PersonDetails:
     """Why the agency holds the record (``PersonRole``); only child-or-adult is compared."""
     agency: int | None = None
     """The agency whose record this is; none for a search."""
+    identifiers: tuple[tuple[str, str], ...] = ()
+    """(scheme, normalised value) of the identifiers the record holds besides the NHS
+    number; only the shared schemes' are compared (``identifiers``)."""
 
 
 @dataclass(frozen=True)
@@ -128,11 +134,17 @@ class Features:
     names: str | None = None
     """Given and family name in alphabetical order: a record with the two swapped,
     even with a slip in one, reads the same."""
+    shared_ids: tuple[str, ...] | None = None
+    """The record's identifiers under schemes agencies share, as ``scheme:value``."""
+    shared_id_schemes: tuple[str, ...] | None = None
+    """The shared schemes it holds a number under: two records with one in common and
+    no number in common disagree."""
 
     def as_row(self) -> dict[str, Any]:
         """A plain dict for Arrow (``dataclasses.asdict`` deep-copies, ten times slower)."""
         row = {name: getattr(self, name) for name in FEATURE_COLUMNS}
-        for key in ("given_names", "family_parts", "linked_children"):
+        for key in ("given_names", "family_parts", "linked_children", "shared_ids",
+                    "shared_id_schemes"):  # fmt: skip
             if row[key] is not None:
                 row[key] = list(row[key])
         return row
@@ -275,6 +287,7 @@ def features_of(details: PersonDetails) -> Features:
     sector, district = postcode_parts(postcode)
     dob = details.date_of_birth
     address = normalise_address(details.address)
+    shared_ids, shared_id_schemes = shared_tokens(details.identifiers)
     return Features(
         given=given,
         given_names=canonical_given_names(given) if given else None,
@@ -295,4 +308,6 @@ def features_of(details: PersonDetails) -> Features:
         agency=details.agency,
         street=street_of(address),
         names=names_of(given, family),
+        shared_ids=shared_ids,
+        shared_id_schemes=shared_id_schemes,
     )

@@ -36,7 +36,31 @@ them apart then wait for a reviewer instead of being linked; with NHS numbers th
 differ they fall below the review threshold too. Real matches that look like that (a
 child recorded under a middle name, say) are rare, and the penalty is sized to leave
 them in the review queue rather than drop them.
+
+What the rest of the table says settles some of those pairs without a reviewer
+(``settled_across_agencies``). Twins are known to the agencies that hold them as two
+children: a GP, a school or a health visitor keeps both on its list at once, and
+health records know each by their own NHS number. So where no agency holds two
+records of that birth with plainly different given names and the birth's records
+hold no two NHS numbers nor two UPNs with none in common (``TWIN_RECORDS_TABLE``),
+the table shows no twins. Then a pair the cap would hold (the same birthday, not
+recorded with different sexes, no NHS number on a side, given names plainly
+different) that is two agencies' records, born on exactly the same date, agreeing on
+the family name and not holding different numbers under a shared scheme (UPNs), is
+more likely one child whose name one agency recorded otherwise (a middle name, a name
+changed, a sibling's typed by mistake) than twins whom no agency has ever seen
+together. Nothing else is asked of it: not the home, which one child's records at
+two agencies often hold differently, and which the model weighs as for any pair.
+Such a pair keeps its weight. Within one agency, where the table shows two children
+of that birth, or for a search (which holds no table and comes from no agency), the
+cap stands. The relaxation rests on the agencies that hold whole families (GPs,
+schools) being loaded, or on NHS numbers and UPNs: twins each known to one agency
+only, with no NHS number, no UPN on both sides and no sex recorded apart, would be
+linked.
 """
+
+# ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
+# this package's table names, never from input.
 
 from __future__ import annotations
 
@@ -45,10 +69,13 @@ from collections.abc import Mapping
 from jigsaw.linkage.comparisons import (
     ADDRESS,
     DATE_OF_BIRTH,
+    FAMILY_NAME,
     GIVEN_NAME,
     NHS_NUMBER,
+    SAME_AGENCY,
     SEX,
     SHARED_CHILD,
+    SHARED_IDENTIFIER,
     Comparison,
 )
 
@@ -70,6 +97,18 @@ HOME_LEVELS = frozenset({"same_address", "same_street", "similar_address"})
 postcode agreeing is the same home as an exact one, and so the same household."""
 FAMILY_LEVELS = frozenset({"shared"})
 """Levels of ``shared_child`` that put a pair in one family, as a shared home does."""
+FAMILY_NAME_AGREES = frozenset({"exact", "part", "similar", "typo", "sounds_alike"})
+"""Levels of ``family_name`` on which a pair agrees on the family (twins share one): a
+pair whose family names differ as well as its given names is not settled without a
+reviewer, however the rest agrees."""
+ACROSS_AGENCIES = "different"
+"""The ``same_agency`` level of two agencies' records."""
+NUMBERS_DIFFER = "different"
+"""The ``shared_identifier`` level of two records holding numbers under one shared
+scheme (UPNs), none the same: two children as plainly as two NHS numbers, so such a
+pair is never settled without a reviewer."""
+TWIN_RECORDS_TABLE = "jigsaw_twin_records"
+"""Records of a birth the table shows to be two children (``twin_records_sql``)."""
 
 
 def _gammas(comparison: Comparison, keys: frozenset[str]) -> list[int]:
@@ -102,18 +141,107 @@ def left_to_review(levels: Mapping[str, str]) -> bool:
     )
 
 
-def guarded_weight(weight: float, levels: Mapping[str, str]) -> float:
-    """The pair's match weight once the guard has looked at it."""
-    if not is_twin_like(levels):
+def settled_across_agencies(levels: Mapping[str, str], *, twins_known: bool) -> bool:
+    """A pair ``left_to_review`` that the table settles: two agencies' records of one
+    exact date of birth agreeing on the family name, whatever their homes, where the
+    table shows no twins of that birth (``twins_known`` is false for both records).
+    The guard then leaves its weight as the model scored it. A date one digit or a
+    swap apart is left to the reviewer: with the given name wholly different too that
+    is two slips in one record, against a brother or sister born on the same day of
+    another year. So is a pair holding
+    different UPNs (``NUMBERS_DIFFER``): each twin has their own."""
+    return (
+        not twins_known
+        and levels.get(DATE_OF_BIRTH.name) == "exact"
+        and levels.get(SAME_AGENCY.name) == ACROSS_AGENCIES
+        and levels.get(FAMILY_NAME.name) in FAMILY_NAME_AGREES
+        and levels.get(SHARED_IDENTIFIER.name) != NUMBERS_DIFFER
+        and left_to_review(levels)
+    )
+
+
+def guarded_weight(weight: float, levels: Mapping[str, str], *, twins_known: bool = True) -> float:
+    """The pair's match weight once the guard has looked at it.
+
+    ``twins_known`` is whether either record's birth is one an agency holds twins of
+    (``TWIN_RECORDS_TABLE``); without the table to ask, as in a search, assume so."""
+    if not is_twin_like(levels) or settled_across_agencies(levels, twins_known=twins_known):
         return weight
     if left_to_review(levels):
         return min(weight, REVIEW_CAP)
     return weight - TWIN_PENALTY
 
 
-def guard_sql() -> tuple[str, str]:
+def _given_condition(level_keys: frozenset[str], left: str, right: str) -> str:
+    """SQL that two records' given names fall on one of ``level_keys`` of
+    ``given_name`` (the comparison's own level SQL, first level that holds wins),
+    written over two aliases of the records table rather than a pair's columns."""
+    conditions = [
+        level.sql_condition
+        for level in GIVEN_NAME.splink().get_comparison("duckdb").comparison_levels
+    ]
+    held: list[str] = []
+    earlier: list[str] = []
+    for level, sql in zip(GIVEN_NAME.levels, conditions, strict=True):
+        if level.key in level_keys:
+            ahead = " OR ".join(f"({c})" for c in earlier)
+            held.append(f"NOT ({ahead})" if sql == "ELSE" else f"({sql}) AND NOT ({ahead})")
+        if sql != "ELSE":
+            earlier.append(sql)
+    condition = " OR ".join(f"({h})" for h in held)
+    for column in ("given_names", "given_metaphone", "given", "names", "family"):
+        condition = condition.replace(f'"{column}_l"', f"{left}.{column}").replace(
+            f'"{column}_r"', f"{right}.{column}"
+        )
+    return condition
+
+
+def twin_records_sql(records_table: str) -> str:
+    """Create ``TWIN_RECORDS_TABLE``: every record of a birth the table shows to be two
+    children. A birth is the date of birth with the family name (Soundex) or with the
+    postcode, since one twin's record may carry another surname (a parent's, a new
+    one) while the home is the same. Two children show where one agency holds two
+    records of the birth with plainly different given names, or where the birth's
+    records hold two different valid NHS numbers (a GP practice or another health
+    record knows each twin by their own), or two of its records hold numbers under one
+    shared scheme with none in common (twins at two schools, each with their own UPN;
+    a record holding a child's temporary UPN beside the permanent one still meets
+    another holding either)."""
+    different = _given_condition(TWIN_GIVEN_LEVELS, "a", "b")
+    seen_twice = (
+        f"SELECT a.dob, a.{{key}} AS value FROM {records_table} a JOIN {records_table} b "
+        "ON a.agency = b.agency AND a.dob = b.dob AND a.{key} = b.{key} "
+        f"AND a.unique_id < b.unique_id WHERE {different}"
+    )
+    numbered = (
+        f"SELECT dob, {{key}} AS value FROM {records_table} "
+        "WHERE dob IS NOT NULL AND {key} IS NOT NULL AND nhs_number IS NOT NULL "
+        "GROUP BY dob, {key} HAVING count(DISTINCT nhs_number) >= 2"
+    )
+    own_numbers = (
+        f"SELECT a.dob, a.{{key}} AS value FROM {records_table} a JOIN {records_table} b "
+        "ON a.dob = b.dob AND a.{key} = b.{key} AND a.unique_id < b.unique_id "
+        "WHERE a.shared_ids IS NOT NULL AND b.shared_ids IS NOT NULL "
+        "AND list_has_any(a.shared_id_schemes, b.shared_id_schemes) "
+        "AND NOT list_has_any(a.shared_ids, b.shared_ids)"
+    )
+    births = {
+        key: " UNION ".join(sql.format(key=key) for sql in (seen_twice, numbered, own_numbers))
+        for key in ("family_soundex", "postcode")
+    }
+    return f"CREATE OR REPLACE TABLE {TWIN_RECORDS_TABLE} AS " + " UNION ".join(
+        f"SELECT r.unique_id FROM {records_table} r "
+        f"JOIN ({sql}) births ON r.dob = births.dob AND r.{key} = births.value"
+        for key, sql in births.items()
+    )
+
+
+def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
     """The same rule over Splink's comparison vector columns: the condition for a pair
-    to be guarded, and its guarded ``match_weight`` as an SQL expression."""
+    to be guarded, and its guarded ``match_weight`` as an SQL expression.
+
+    ``twin_records`` names a table of the records whose birth an agency holds twins of
+    (``twin_records_sql``); with none, every pair is taken as possibly twins."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
     given = ", ".join(str(g) for g in _gammas(GIVEN_NAME, TWIN_GIVEN_LEVELS))
     sex = ", ".join(str(g) for g in _gammas(SEX, TWIN_SEX_LEVELS))
@@ -131,6 +259,20 @@ def guard_sql() -> tuple[str, str]:
         f"gamma_{DATE_OF_BIRTH.name} IN ({dob}) AND gamma_{SEX.name} NOT IN ({sex}) "
         f"AND gamma_{NHS_NUMBER.name} = {nhs_missing}"
     )
+    if twin_records is not None:
+        across = _gammas(SAME_AGENCY, frozenset({ACROSS_AGENCIES}))[0]
+        agrees = ", ".join(str(g) for g in _gammas(FAMILY_NAME, FAMILY_NAME_AGREES))
+        exact_dob = _gammas(DATE_OF_BIRTH, frozenset({"exact"}))[0]
+        numbers_differ = _gammas(SHARED_IDENTIFIER, frozenset({NUMBERS_DIFFER}))[0]
+        settled = (
+            f"({review}) AND gamma_{DATE_OF_BIRTH.name} = {exact_dob} "
+            f"AND gamma_{SAME_AGENCY.name} = {across} "
+            f"AND gamma_{FAMILY_NAME.name} IN ({agrees}) "
+            f"AND gamma_{SHARED_IDENTIFIER.name} <> {numbers_differ} "
+            f"AND id_l NOT IN (SELECT unique_id FROM {twin_records}) "
+            f"AND id_r NOT IN (SELECT unique_id FROM {twin_records})"
+        )
+        condition = f"({condition}) AND NOT ({settled})"
     weight = (
         f"CASE WHEN {review} THEN least(match_weight, {REVIEW_CAP}) "
         f"ELSE match_weight - {TWIN_PENALTY} END"

@@ -6,7 +6,9 @@ milliseconds against millions of records, so it never starts an analytical engin
 1. candidate records come from index look-ups on ``match_keys`` (``CANDIDATE_KEYS``,
    each read through an index holding all its columns), one for each batch blocking
    rule, so a record the batch run would compare with the search's is a candidate
-   (a linked child in common is the one rule a search cannot bring; see there);
+   (a linked child in common is the one rule a search cannot bring; see there), and,
+   for the rule on an identifier agencies share (``identifiers``), a look-up of the
+   records holding the same numbers in ``agency_record_identifiers``;
 2. each candidate is scored in process with the trained model's m/u (the same
    Fellegi-Sunter sum the batch run makes in SQL, and the same guards);
 3. candidates are grouped by person and ranked, each with the evidence: which level
@@ -18,6 +20,7 @@ another agency's values, so showing it does not disclose what others hold.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +30,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, unio
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
+from jigsaw.linkage import identifiers
 from jigsaw.linkage.features import (
     Features,
     PersonDetails,
@@ -225,15 +229,57 @@ def _records_in_index(session: Session) -> int:
 def candidate_records(
     db: Database, details: PersonDetails, keys: tuple[CandidateKey, ...] | None = None
 ) -> set[int]:
-    """The agency records the look-ups (all that apply, or ``keys``) bring in, before
-    scoring: what the batch run's blocking would pair the details with."""
+    """The agency records the look-ups (all that apply, with the shared identifiers'; or
+    only ``keys``) bring in, before scoring: what the batch run's blocking would pair
+    the details with."""
     query = features_of(details)
+    by_identifier = keys is None
     keys = keys_for(query) if keys is None else keys
-    if not keys:
-        return set()
+    found: set[int] = set()
     with db.reading() as session:
-        rows = session.execute(candidate_statement(keys), key_values(query, keys)).all()
-    return {row.agency_record_id for row in rows}
+        if keys:
+            rows = session.execute(candidate_statement(keys), key_values(query, keys)).all()
+            found = {row.agency_record_id for row in rows}
+        if by_identifier:
+            found |= identifiers.candidate_ids(session, query)
+    return found
+
+
+def _key_rows_of(record_ids: set[int]) -> Select[Any]:
+    return (
+        select(*_KEYS.c, AgencyRecord.person_id, AgencyRecord.link_status)
+        .join(AgencyRecord, AgencyRecord.id == _KEYS.c.agency_record_id)
+        .where(_KEYS.c.agency_record_id.in_(sorted(record_ids)))
+    )
+
+
+_CONFIGURED_MODELS: dict[
+    tuple[int, tuple[tuple[str, int], ...]], tuple[LinkageModel, LinkageModel]
+] = {}
+"""(model, model with counts) by the model's id and the counts. The model itself is
+held beside its id, and checked: a model let go could otherwise leave its id to
+another, which would then be scored with the first one's weights."""
+
+
+def _with_counts(model: LinkageModel, counts: dict[str, int]) -> LinkageModel:
+    """The model weighing shared identifiers by ``counts``, made once per model and counts
+    (the counts change only when ``identifiers.cached_counts`` reads them again)."""
+    key = (id(model), tuple(sorted(counts.items())))
+    held = _CONFIGURED_MODELS.get(key)
+    if held is not None and held[0] is model:
+        return held[1]
+    if len(_CONFIGURED_MODELS) > 64:
+        _CONFIGURED_MODELS.clear()
+    made = model.with_shared_values(counts)
+    _CONFIGURED_MODELS[key] = (model, made)
+    return made
+
+
+def _with_identifiers(features: Features, held: list[tuple[str, str]] | None) -> Features:
+    if not held:
+        return features
+    shared_ids, schemes = identifiers.shared_tokens(held)
+    return dataclasses.replace(features, shared_ids=shared_ids, shared_id_schemes=schemes)
 
 
 def find_candidates(
@@ -248,16 +294,40 @@ def find_candidates(
     model = model or shipped_model()
     query = features_of(details)
     keys = keys_for(query)
-    if not keys:
+    if not keys and not query.shared_ids:
         return []
+    their_ids: dict[int, list[tuple[str, str]]] = {}
     with db.reading() as session:
         n_records = max(_records_in_index(session), 2)
-        rows = session.execute(candidate_statement(keys), key_values(query, keys)).all()
+        rows: list[Any] = []
+        if keys:
+            rows = list(session.execute(candidate_statement(keys), key_values(query, keys)).all())
+        if query.shared_ids:
+            # Numbers too common to use are left out on both sides, as a run leaves them.
+            query = identifiers.drop_common(session, query)
+        if query.shared_ids:
+            # The batch rule on a shared identifier, looked up in the identifiers' index;
+            # the candidates' own identifiers are read for the comparison.
+            known = {row.agency_record_id for row in rows}
+            extra = identifiers.candidate_ids(session, query) - known
+            if extra:
+                rows.extend(session.execute(_key_rows_of(extra)).all())
+            their_ids = identifiers.held_by(session, (row.agency_record_id for row in rows))
+            theirs = {identifiers.token(s, v) for held in their_ids.values() for s, v in held}
+            common = identifiers.common_among(session, theirs - set(query.shared_ids or ()))
+            their_ids = {
+                record_id: identifiers.without_common(held, common)
+                for record_id, held in their_ids.items()
+            }
+            model = _with_counts(model, identifiers.cached_counts(session))
     best: dict[tuple[str, int], Candidate] = {}
     counts: dict[tuple[str, int], int] = {}
     for key_row in rows:
         person_id, status = key_row.person_id, key_row.link_status
-        score = model.score(query, features_from_key(key_row), n_records)
+        candidate = _with_identifiers(
+            features_from_key(key_row), their_ids.get(key_row.agency_record_id)
+        )
+        score = model.score(query, candidate, n_records)
         group = (
             ("person", person_id) if person_id is not None else ("record", key_row.agency_record_id)
         )

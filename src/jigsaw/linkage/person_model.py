@@ -19,14 +19,15 @@ log2 prior odds plus, for each comparison, log2(m/u) of the level the pair falls
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jigsaw.linkage import guards
-from jigsaw.linkage.comparisons import COMPARISONS, Comparison
+from jigsaw.linkage import guards, identifiers
+from jigsaw.linkage.comparisons import COMPARISONS, CONFIGURED, Comparison
 from jigsaw.linkage.features import Features
 
 MODEL_DIR = Path(__file__).parent / "model"
@@ -100,6 +101,10 @@ class LinkageModel:
     thresholds: Thresholds
     expected_matches_per_record: float
     trained: dict[str, Any] = field(default_factory=dict)
+    shared_values: dict[str, int] = field(default_factory=dict)
+    """Distinct values per shared identifier scheme where the model is used: the u of
+    the set ``shared_identifier`` comparison (``identifiers``). Not saved: it belongs
+    to the data, not the model."""
     _weights: list[list[float]] = field(default_factory=list, repr=False)
     _evidence: list[list[LevelEvidence]] = field(default_factory=list, repr=False)
     """Each level's evidence, made once: a search scores hundreds of records and the
@@ -168,6 +173,7 @@ class LinkageModel:
         settings = copy.deepcopy(self.splink_settings)
         if dialect != settings.get("sql_dialect", "duckdb"):
             settings = self._translated(settings, dialect)
+        identifiers.configure(settings, dialect, self.shared_values)
         settings["probability_two_random_records_match"] = self.prior_for(n_records)
         settings["retain_matching_columns"] = True
         settings.pop("linker_uid", None)
@@ -180,6 +186,8 @@ class LinkageModel:
         fresh = person_settings().create_settings_dict(dialect)
         trained = {c["output_column_name"]: c for c in settings["comparisons"]}
         for comparison in fresh["comparisons"]:
+            if comparison["output_column_name"] not in trained:
+                continue  # a set comparison (``identifiers.configure``)
             old_levels = trained[comparison["output_column_name"]]["comparison_levels"]
             for new, old in zip(comparison["comparison_levels"], old_levels, strict=True):
                 for key in ("m_probability", "u_probability"):
@@ -192,6 +200,9 @@ class LinkageModel:
         by_name = {c["output_column_name"]: c for c in self.splink_settings["comparisons"]}
         weights: list[list[float]] = []
         for comparison in COMPARISONS:
+            if comparison.name in CONFIGURED:
+                weights.append(identifiers.level_weights(self.shared_values))
+                continue
             saved = by_name.get(comparison.name)
             if saved is None:
                 raise ModelError(f"The model has no '{comparison.name}' comparison")
@@ -204,6 +215,12 @@ class LinkageModel:
                 )
             weights.append([_log2_bayes_factor(level) for level in levels])
         return weights
+
+    def with_shared_values(self, counts: dict[str, int]) -> LinkageModel:
+        """This model weighing shared identifiers by these counts (``identifiers``)."""
+        if counts == self.shared_values:
+            return self
+        return dataclasses.replace(self, shared_values=dict(counts))
 
     def level_weight(self, comparison_index: int, level_index: int) -> float:
         return self._weights[comparison_index][level_index]

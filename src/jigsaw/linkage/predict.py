@@ -25,7 +25,8 @@ import pyarrow as pa
 from splink import Linker
 
 from jigsaw.linkage.comparisons import COMPARISONS, Comparison
-from jigsaw.linkage.guards import guard_sql
+from jigsaw.linkage.engine import RECORDS_TABLE
+from jigsaw.linkage.guards import TWIN_RECORDS_TABLE, guard_sql, twin_records_sql
 
 EDGES_TABLE = "jigsaw_edges"
 CHUNK_RECORDS = 250_000
@@ -91,6 +92,8 @@ class EdgeStore:
     con: duckdb.DuckDBPyConnection
     gammas: list[str]
     table: str = EDGES_TABLE
+    records_table: str = RECORDS_TABLE
+    """The run's records (``engine``), which the guard asks about twins."""
 
     def create(self) -> None:
         empty = edge_schema(self.gammas).empty_table()
@@ -106,8 +109,16 @@ class EdgeStore:
         self.con.unregister("jigsaw_new_edges")
 
     def apply_guards(self, prior_weight: float | None = None) -> int:
-        """Apply the twin guard to the stored weights; returns how many edges it touched."""
-        condition, weight = guard_sql()
+        """Apply the twin guard to the stored weights; returns how many edges it touched.
+
+        With the run's records beside the edges, the guard first asks them which births
+        an agency holds twins of (``guards.twin_records_sql``); without them (a bare
+        store) every pair is taken as possibly twins."""
+        twin_records = None
+        if self._has_table(self.records_table):
+            self.con.execute(twin_records_sql(self.records_table))
+            twin_records = TWIN_RECORDS_TABLE
+        condition, weight = guard_sql(twin_records)
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
         self.con.execute(
             f"UPDATE {self.table} SET match_weight = {weight}, "
@@ -119,6 +130,14 @@ class EdgeStore:
     def scalar(self, sql: str) -> Any:
         rows = self.con.execute(sql).fetchall()
         return rows[0][0] if rows else None
+
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables "
+                f"WHERE table_name = '{name}' AND table_schema = current_schema()"
+            )
+        )
 
     def count(self, threshold: float = 0.0) -> int:
         return int(

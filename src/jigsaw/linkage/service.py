@@ -26,6 +26,7 @@ from jigsaw.clock import today, utcnow
 from jigsaw.db import Database
 from jigsaw.errors import Conflict, InvalidInput, NotFound
 from jigsaw.identity.models import Agency, Practitioner
+from jigsaw.linkage import identifiers as shared_identifiers
 from jigsaw.linkage import index
 from jigsaw.linkage.access import require_reviewer
 from jigsaw.linkage.features import features_of
@@ -776,6 +777,7 @@ def link_recorded(
             found.address,
             found.nhs_number,
             found.role.value,
+            identifiers=shared_identifiers.held_by(session, [record_id]).get(record_id, ()),
         )
     candidates = [
         c

@@ -56,7 +56,7 @@ import splink.comparison_library as cl
 from splink import SettingsCreator
 from splink.blocking_rule_library import CustomRule, block_on
 
-from jigsaw.linkage.comparisons import COMPARISONS, splink_comparisons
+from jigsaw.linkage.comparisons import TRAINED_COMPARISONS, splink_comparisons
 
 
 class BlockingRule(Protocol):
@@ -136,7 +136,7 @@ def person_settings(prior: float = DEFAULT_PRIOR) -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name=UNIQUE_ID,
-        comparisons=splink_comparisons(COMPARISONS),
+        comparisons=splink_comparisons(TRAINED_COMPARISONS),
         blocking_rules_to_generate_predictions=as_splink(blocking_rules()),
         probability_two_random_records_match=prior,
         retain_matching_columns=False,

@@ -7,7 +7,7 @@ format both DuckDB and Spark take without copying through Python objects again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -15,6 +15,7 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from jigsaw.db import Database
+from jigsaw.linkage import identifiers as shared_identifiers
 from jigsaw.linkage.features import CHILD_ROLE, Features, PersonDetails, features_of
 from jigsaw.linkage.settings import LINKED_CHILD_KINDS
 from jigsaw.people.models import AgencyRecord, Relationship
@@ -46,6 +47,8 @@ FEATURE_SCHEMA = pa.schema(
         ("linked_children", pa.list_(pa.int64())),
         ("street", pa.string()),
         ("names", pa.string()),
+        ("shared_ids", pa.list_(pa.string())),
+        ("shared_id_schemes", pa.list_(pa.string())),
         # As recorded, for the generic tutorial-style model the evaluation compares with.
         ("first_name", pa.string()),
         ("surname", pa.string()),
@@ -67,6 +70,7 @@ def details_of(
     nhs_number: str | None,
     role: str | None = None,
     agency: int | None = None,
+    identifiers: Iterable[tuple[str, str]] = (),
 ) -> PersonDetails:
     return PersonDetails(
         given_name=given_name,
@@ -78,6 +82,7 @@ def details_of(
         nhs_number=nhs_number,
         role=role,
         agency=agency,
+        identifiers=tuple(identifiers),
     )
 
 
@@ -125,6 +130,9 @@ def record_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa
     transaction open for the whole extract, which matters on SQLite while others write.
     """
     last = 0
+    with db.reading() as session:
+        # Numbers too common to be one child's are left out (``COMMON_RECORDS``).
+        common = shared_identifiers.common_values(session)
     while True:
         with db.reading() as session:
             rows = session.execute(
@@ -136,10 +144,13 @@ def record_batches(db: Database, batch_size: int = DEFAULT_BATCH) -> Iterator[pa
         if not rows:
             return
         out = []
+        with db.reading() as session:
+            held = shared_identifiers.held_between(session, rows[0][0], rows[-1][0])
         for record_id, given, family, dob, sex, postcode, address, nhs, role, agency in rows:
             raw = details_of(
-                given, family, dob, str(sex), postcode, address, nhs, str(role), agency
-            )
+                given, family, dob, str(sex), postcode, address, nhs, str(role), agency,
+                shared_identifiers.without_common(held.get(record_id, ()), common),
+            )  # fmt: skip
             out.append(feature_row(record_id, raw, features_of(raw)))
         last = rows[-1][0]
         yield pa.RecordBatch.from_pylist(out, schema=FEATURE_SCHEMA)

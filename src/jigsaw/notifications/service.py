@@ -70,6 +70,17 @@ MESSAGES: dict[NotificationKind, str] = {
     ),
 }
 
+MESSAGES_BY_OBJECT: dict[tuple[NotificationKind, str], str] = {
+    (NotificationKind.SHARED_AGAINST_AGREEMENTS, "encompass_agreement_override"): (
+        "Your agency sent an Operation Encompass notice to a school that no data sharing "
+        "agreement allows. The protocol does not wait for one, so no reason was given; "
+        "review the agreements with that school"
+    ),
+}
+"""Where one kind covers things unlike each other, what a notice says of each. An
+Operation Encompass notice is not held back by the agreements and no one writes a
+reason for it, so its DPO is not asked to review a reason that does not exist."""
+
 
 @dataclass(frozen=True)
 class Addressee:
@@ -187,11 +198,16 @@ def open_notice(db: Database, actor: Actor, notification_id: int) -> Notificatio
         return _notice_out(found)
 
 
+def message_for(kind: NotificationKind, object_type: str) -> str:
+    """What a notice of ``kind`` about an ``object_type`` says (``MESSAGES_BY_OBJECT``)."""
+    return MESSAGES_BY_OBJECT.get((kind, object_type), MESSAGES[kind])
+
+
 def _notice_out(n: Notification) -> NotificationOut:
     return NotificationOut(
         id=n.id,
         kind=n.kind,
-        message=MESSAGES[n.kind],
+        message=message_for(n.kind, n.object_type),
         object_type=n.object_type,
         object_id=n.object_id,
         created_at=n.created_at.isoformat(),

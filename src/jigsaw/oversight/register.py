@@ -12,6 +12,11 @@ reads "Not shared", never its content. The detail and source of an item that pro
 someone's identity read "Withheld (protected identity)" even where the recipient was
 allowed to see them: the register is read by the family, and the identities of
 referrers, victims and third parties are not theirs to be told.
+
+Operation Encompass notices are listed too, as what they are: a disclosure from the
+police to a school made under a standing protocol, not a practitioner's decision
+(``ENCOMPASS``). Each shows the version of the item the school was told of, with only
+its date and the police contact; every other field reads "Not shared".
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.reads import audited_read
 from jigsaw.db import Database
+from jigsaw.encompass.models import EncompassDisclosure
 from jigsaw.errors import NotFound
 from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.people.models import AgencyRecord, PersonRole
@@ -34,6 +40,8 @@ from jigsaw.policy.authorize import Permission, is_permitted, require
 from jigsaw.records.models import InformationItem
 from jigsaw.schemas import Output
 from jigsaw.sharing.models import (
+    ConsentPosition,
+    DecisionOutcome,
     DecisionWithheldItem,
     DisclosedItem,
     Disclosure,
@@ -48,6 +56,17 @@ NOT_SHARED = "Not shared"
 """What the register says of a field a disclosure did not carry."""
 WITHHELD = "Withheld (protected identity)"
 """What it says of a protected field (detail, source) of an item protecting an identity."""
+DECISION = "decision"
+"""An entry made from a practitioner's sharing decision (and its disclosures, if any)."""
+ENCOMPASS = "operation_encompass"
+"""An entry made from an Operation Encompass notice to a school: no one decided it."""
+ENCOMPASS_REASONS = (
+    "Operation Encompass: the police tell a child's school of a domestic abuse incident "
+    "before the next school day, so that a trusted adult can support the child. Sent "
+    "to the school's designated safeguarding leads when the incident was recorded, "
+    "under the standing protocol; no practitioner decided it."
+)
+"""The reason every Operation Encompass entry gives: fixed words, naming no one."""
 
 
 class SharedItem(Output):
@@ -74,14 +93,21 @@ class SharedItem(Output):
     identities_revealed: bool = False
     """The decision gave a reason to show the recipient the protected detail and source;
     the register still withholds them."""
+    police_contact: str | None = None
+    """Operation Encompass only: whom in the police the school was told to contact."""
 
     def parts(self) -> list[tuple[str, str]]:
-        """Each disclosable field and what the register says of it, in a fixed order."""
-        return [(field, getattr(self, field)) for field in DISCLOSABLE_FIELDS]
+        """Each disclosable field and what the register says of it, in a fixed order; an
+        Operation Encompass notice's police contact last."""
+        found = [(field, getattr(self, field)) for field in DISCLOSABLE_FIELDS]
+        if self.police_contact is not None:
+            found.append(("police_contact", self.police_contact))
+        return found
 
 
 class RegisterEntry(Output):
-    decision_id: int
+    decision_id: int | None
+    """None for an Operation Encompass notice, which no one decided."""
     decided_at: datetime
     decided_by: str
     sharing_agency: str
@@ -102,6 +128,12 @@ class RegisterEntry(Output):
     items: list[SharedItem] = []
     withheld_item_ids: list[int] = []
     """For a decision not to share: the items it held back (the first version of each)."""
+    kind: str = DECISION
+    """``DECISION`` or ``ENCOMPASS``."""
+    encompass_notice_id: int | None = None
+    """For an Operation Encompass notice: its disclosure row (``EncompassDisclosure``)."""
+    types_version: str | None = None
+    """For an Operation Encompass notice: the version of the types list that matched."""
 
 
 class Register(Output):
@@ -162,6 +194,18 @@ def register_in(
     entries: list[RegisterEntry] = []
     for decision in decisions:
         entries.extend(_entries(session, decision))
+    notices = session.scalars(
+        select(EncompassDisclosure)
+        .where(
+            EncompassDisclosure.subject_record_id.in_(records),
+            scopes.of_agency(actor, Permission.VIEW_REGISTER, EncompassDisclosure.police_agency_id),
+        )
+        .order_by(EncompassDisclosure.notified_at, EncompassDisclosure.id)
+    )
+    entries.extend(_encompass_entry(session, notice) for notice in notices)
+    # Oldest first, all kinds together; a sort that keeps the order of equals leaves each
+    # decision's entries (and its disclosures) in the order they were read.
+    entries.sort(key=lambda entry: entry.decided_at)
     return Register(agency_record_ids=records, entries=entries)
 
 
@@ -291,6 +335,56 @@ def _entries(session: Session, decision: SharingDecision) -> list[RegisterEntry]
     if not disclosures:
         return [base]
     return [_with_disclosure(session, base, d) for d in disclosures]
+
+
+def _encompass_entry(session: Session, notice: EncompassDisclosure) -> RegisterEntry:
+    """An Operation Encompass notice as the register shows it: from the police to the
+    school, when it was sent, on what basis, and the version of the item the school was
+    told of, with its date and the police contact and nothing else."""
+    item = session.get_one(InformationItem, notice.item_id)
+    police = _name(session, Agency, notice.police_agency_id) or ""
+    officer = (
+        session.get(Practitioner, notice.police_contact_id)
+        if notice.police_contact_id is not None
+        else None
+    )
+    contact = police if officer is None else f"{officer.name}, {police}"
+    fields = list(notice.fields)
+    shared = SharedItem(
+        item_id=item.id,
+        item_chain_id=item.chain_id,
+        version=item.version,
+        fields=fields,
+        police_contact=contact if "police_contact" in fields else NOT_SHARED,
+        **{
+            field: (
+                item.occurred_on.isoformat()
+                if field == "occurred_on" and field in fields
+                else NOT_SHARED
+            )
+            for field in DISCLOSABLE_FIELDS
+        },
+    )
+    return RegisterEntry(
+        kind=ENCOMPASS,
+        decision_id=None,
+        encompass_notice_id=notice.id,
+        decided_at=notice.notified_at,
+        decided_by=_name(session, Practitioner, notice.recorded_by_id) or "",
+        sharing_agency=police,
+        outcome=DecisionOutcome.SHARE.value,
+        purpose=notice.purpose.value,
+        reasons=ENCOMPASS_REASONS,
+        lawful_basis=notice.lawful_basis,
+        art9_condition=notice.art9_condition,
+        art10_condition=notice.art10_condition,
+        consent_position=ConsentPosition.NOT_APPLICABLE.value,
+        recipient_agency=_name(session, Agency, notice.school_agency_id) or "",
+        recipient_practitioner=None,
+        disclosed_at=notice.notified_at,
+        items=[shared],
+        types_version=notice.types_version,
+    )
 
 
 def _with_disclosure(
@@ -433,6 +527,10 @@ def csv_rows(register: Register) -> list[list[object]]:
     rows = []
     for entry in register.entries:
         data = entry.model_dump(mode="json")
+        if entry.kind == ENCOMPASS:
+            # No decision to name: the column says what the entry is, as a subject access
+            # export marks its standalone decisions.
+            data["decision_id"] = f"Operation Encompass notice {entry.encompass_notice_id}"
         data["items"] = " | ".join(described(item) for item in entry.items)
         data["withheld_item_ids"] = " ".join(str(i) for i in entry.withheld_item_ids)
         rows.append([data[c] for c in CSV_COLUMNS])
@@ -448,6 +546,7 @@ FIELD_NAMES = {
     "nature": "fact or opinion",
     "source": "source",
     "verification": "checked or not",
+    "police_contact": "police contact",
 }
 
 

@@ -41,6 +41,7 @@ from jigsaw.db import Database
 from jigsaw.identity.models import Agency, Practitioner
 from jigsaw.oversight.register import (
     CSV_COLUMNS,
+    ENCOMPASS,
     WITHHELD,
     Register,
     RegisterEntry,
@@ -110,7 +111,8 @@ def subject_access_export(db: Database, actor: Actor, person_id: int) -> Subject
             person_id,
             refs={
                 "records": register.agency_record_ids,
-                "decisions": len({e.decision_id for e in entries}),
+                "decisions": len({e.decision_id for e in entries if e.decision_id is not None}),
+                "encompass_notices": sum(1 for e in entries if e.kind == ENCOMPASS),
                 "disclosures": sum(1 for e in entries if e.disclosure_id is not None),
                 "items": sum(len(e.items) for e in entries),
                 "standalone_decisions": len(standalone),
@@ -126,8 +128,12 @@ def subject_access_export(db: Database, actor: Actor, person_id: int) -> Subject
 
 
 def _without_free_text(register: Register) -> Register:
-    """The register with each decision's reasons withheld (``FREE_TEXT_WITHHELD``)."""
-    entries = [e.model_copy(update={"reasons": FREE_TEXT_WITHHELD}) for e in register.entries]
+    """The register with each decision's reasons withheld (``FREE_TEXT_WITHHELD``). An
+    Operation Encompass notice's reason is the register's own fixed words, kept."""
+    entries = [
+        e if e.kind == ENCOMPASS else e.model_copy(update={"reasons": FREE_TEXT_WITHHELD})
+        for e in register.entries
+    ]
     return register.model_copy(update={"entries": entries})
 
 
@@ -221,17 +227,23 @@ def _para(pdf: FPDF, text: str, *, size: float = 9, bold: bool = False, gap: flo
         pdf.ln(gap)
 
 
-def _entry(pdf: FPDF, entry: RegisterEntry) -> None:
+def _encompass(pdf: FPDF, entry: RegisterEntry) -> None:
+    """An Operation Encompass notice: from the police to a school, under the protocol."""
     _para(
         pdf,
-        f"Decision {entry.decision_id}, {_when(entry.decided_at)}: {_words(entry.outcome)}",
+        f"Operation Encompass notice {entry.encompass_notice_id}, {_when(entry.disclosed_at)}",
         size=11,
         bold=True,
     )
-    recipient = entry.recipient_agency + (
-        f" ({entry.recipient_practitioner})" if entry.recipient_practitioner else ""
-    )
-    _para(pdf, f"Decided by {entry.decided_by}, {entry.sharing_agency}. With: {recipient}.")
+    _para(pdf, f"From {entry.sharing_agency} to {entry.recipient_agency}.")
+    _basis(pdf, entry)
+    _para(pdf, entry.reasons)
+    for item in entry.items:
+        _para(pdf, "- " + described(item))
+    pdf.ln(4)
+
+
+def _basis(pdf: FPDF, entry: RegisterEntry) -> None:
     basis = [
         f"Purpose: {_words(entry.purpose)}",
         f"Lawful basis: {entry.lawful_basis or '-'}",
@@ -242,6 +254,23 @@ def _entry(pdf: FPDF, entry: RegisterEntry) -> None:
         basis.append(f"Criminal offence condition: {entry.art10_condition}")
     basis.append(f"Consent: {_words(entry.consent_position)}")
     _para(pdf, ". ".join(basis) + ".")
+
+
+def _entry(pdf: FPDF, entry: RegisterEntry) -> None:
+    if entry.kind == ENCOMPASS:
+        _encompass(pdf, entry)
+        return
+    _para(
+        pdf,
+        f"Decision {entry.decision_id}, {_when(entry.decided_at)}: {_words(entry.outcome)}",
+        size=11,
+        bold=True,
+    )
+    recipient = entry.recipient_agency + (
+        f" ({entry.recipient_practitioner})" if entry.recipient_practitioner else ""
+    )
+    _para(pdf, f"Decided by {entry.decided_by}, {entry.sharing_agency}. With: {recipient}.")
+    _basis(pdf, entry)
     _para(pdf, f"Reasons: {entry.reasons}")
     if entry.disclosure_id is None:
         held = ", ".join(str(i) for i in entry.withheld_item_ids)

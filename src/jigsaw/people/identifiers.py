@@ -40,6 +40,13 @@ class IdentifierScheme(StrEnum):
     def label(self) -> str:
         return SCHEME_LABELS[self]
 
+    @property
+    def shared(self) -> bool:
+        """Whether one body issues the scheme's numbers and many agencies record them
+        (``SHARED_SCHEMES``): only then is the same value in two agencies' records
+        evidence that they are one person, and linkage weighs it (``linkage.identifiers``)."""
+        return self in SHARED_SCHEMES
+
 
 SCHEME_LABELS: dict[IdentifierScheme, str] = {
     IdentifierScheme.NHS_NUMBER: "NHS number",
@@ -51,7 +58,17 @@ SCHEME_LABELS: dict[IdentifierScheme, str] = {
 SHARED_SCHEMES = frozenset({IdentifierScheme.NHS_NUMBER, IdentifierScheme.UPN})
 """Schemes whose numbers one body issues and many agencies record, so the same value in
 two agencies' records is the same child. A police reference or a case number is the
-issuing agency's own and says nothing across agencies."""
+issuing agency's own and says nothing across agencies.
+
+Being shared is part of a scheme's definition, set here and nowhere else: the NHS
+number (issued by NHS England, recorded by health, schools, social care and the police
+alike) and the UPN (issued by a school under the Department for Education's rules,
+recorded by schools and the local authority's education and children's services). A
+police reference (one force's crime or incident number) and a local case number (one
+agency's own file number) are not: two agencies' records holding the same text are a
+coincidence of numbering, and linkage gives them no weight. A new scheme is not shared
+unless it is added here; a shared scheme other than the NHS number also needs its
+evidence rates in ``linkage.identifiers.SCHEME_EVIDENCE``."""
 
 MAX_POLICE_REFERENCE = 40
 MAX_LOCAL_CASE_NUMBER = 64

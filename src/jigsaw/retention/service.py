@@ -7,7 +7,10 @@ once, in every table, every replica and every backup taken from now on. That inc
 the questions and rating rationales of requests about the record, the reasons its
 items were retracted and its disclosures revoked. Break-glass reasons are sealed under
 the practitioner's agency's key instead, which no schedule erases, so a DPO can still
-review why someone looked after the records they opened are gone. Each record
+review why someone looked after the records they opened are gone. An Operation
+Encompass notice's row (``encompass_disclosures``) holds only ids, codes and times, so
+it is kept as it is and still says which school was told of which item, and when.
+Each record
 is erased in a transaction of its own (the key, the ``erasures`` row and the audit
 entry commit together), so a run that stops part-way leaves every record either
 wholly erased or untouched, and another run simply carries on.

@@ -112,9 +112,15 @@ def alert_if_overridden(
     object_type: str,
     object_id: int,
     refs: Mapping[str, audit.RefValue],
+    *,
+    agency_id: int | None = None,
 ) -> None:
     """A DENY gone ahead is on the DPO's alert list and in their notifications at once:
-    the reason given is theirs to review, as with emergency access."""
+    the reason given is theirs to review, as with emergency access.
+
+    The DPO told is of ``agency_id`` if given, else of the actor's agency: an Operation
+    Encompass notice goes out under the police agency's protocol whoever recorded the
+    incident, the system included."""
     if evaluation.verdict is not Verdict.DENY:
         return
     audit.append(
@@ -125,20 +131,22 @@ def alert_if_overridden(
         object_id,
         refs={**refs, **audit_refs(evaluation)},
     )
-    assert actor.agency_id is not None
+    agency = agency_id if agency_id is not None else actor.agency_id
+    assert agency is not None
     notify(
         session,
         NotificationKind.SHARED_AGAINST_AGREEMENTS,
         f"{object_type}-{object_id}",
         f"{NOTICE_TYPES[object_type]}",
         object_id,
-        oversight_contacts(session, [actor.agency_id], excluding=actor.practitioner_id),
+        oversight_contacts(session, [agency], excluding=actor.practitioner_id),
     )
 
 
 NOTICE_TYPES = {
     "information_request": "request_agreement_override",
     "disclosure": "disclosure_agreement_override",
+    "encompass_disclosure": "encompass_agreement_override",
 }
 """What a DPO's notice is about, so it leads to their alert list, not to the request or
 disclosure (which they may not be allowed to open)."""

@@ -11,10 +11,11 @@ disclosure is active.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from jigsaw.agreements.validity import Evaluation, evaluate
@@ -390,6 +391,9 @@ def view_received(db: Database, actor: Actor, disclosure_id: int) -> DisclosureO
         return _out(session, disclosure, with_items=True)
 
 
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
 @audited_read(AuditAction.DISCLOSURE_VIEWED)
 def received_about(db: Database, actor: Actor, record_id: int) -> list[DisclosureOut]:
     """Active disclosures to the actor about the child one of their agency's records is of.
@@ -403,28 +407,116 @@ def received_about(db: Database, actor: Actor, record_id: int) -> list[Disclosur
         record = own_record(session, actor, record_id)
         rows: list[Disclosure] = []
         if record.person_id is not None:
+            rows = list(session.scalars(_about(select(Disclosure), actor, now, record.person_id)))
+        _audit_received_about(session, actor, [d.id for d in rows], record.id)
+        return [_out(session, d, with_items=True) for d in rows]
+
+
+def _about(query: _Query, actor: Actor, now: datetime, person_id: int) -> _Query:
+    """``query`` (of disclosures) narrowed to those active to the actor now (rule D1) about
+    the person, newest first. A disclosure is about its decision's subject record, so
+    another agency's disclosure is found through that record's link to the person."""
+    return (
+        query.join(SharingDecision, SharingDecision.id == Disclosure.decision_id)
+        .join(AgencyRecord, AgencyRecord.id == SharingDecision.subject_record_id)
+        .where(active_to(actor, now), linked_to([person_id]))
+        .order_by(Disclosure.created_at.desc(), Disclosure.id.desc())
+    )
+
+
+def _audit_received_about(session: Session, actor: Actor, ids: list[int], record_id: int) -> None:
+    """The one entry a look at what was received about a child writes, whichever view."""
+    audit.append(
+        session,
+        actor,
+        AuditAction.DISCLOSURE_VIEWED,
+        "disclosure",
+        None,
+        refs={"disclosures": ids, "direction": "received", "agency_record": record_id},
+    )
+
+
+@dataclass(frozen=True)
+class ReceivedSummary:
+    """One disclosure received about a child, as the child's page lists it: who shared it,
+    when, until when, whether it was acknowledged, how many items it holds and whether
+    any of them has been corrected (at any time, as ``ReceivedItem.corrected``) or
+    withdrawn. Nothing of what the items say: that is
+    the disclosure's own page (``view_received``)."""
+
+    id: int
+    disclosing_agency_id: int
+    created_at: datetime
+    expires_at: datetime
+    acknowledged_at: datetime | None
+    item_count: int
+    corrected: bool
+    withdrawn: bool
+
+
+_CORRECTED = (
+    select(InformationItem.id).where(InformationItem.supersedes_id == DisclosedItem.item_chain_id)
+).exists()
+"""SQL: the disclosed chain has a second version. A correction supersedes the chain's
+newest version and the first correction the first version, whose id is the chain's; so
+this is ``ReceivedItem.corrected`` (newest version above 1), found on the unique
+``supersedes_id`` index without opening any version."""
+
+_WITHDRAWN = (
+    select(ItemRetraction.id).where(ItemRetraction.item_id == DisclosedItem.item_chain_id)
+).exists()
+"""SQL: the disclosed chain was retracted (``ItemRetraction.item_id`` is the chain's id)."""
+
+
+@audited_read(AuditAction.DISCLOSURE_VIEWED)
+def received_summary_about(db: Database, actor: Actor, record_id: int) -> list[ReceivedSummary]:
+    """``received_about`` as the child's page shows it: the same disclosures, under the same
+    rule (D1), newest first, each summarised without opening a sealed field.
+
+    The full answer loads and opens every version of every item of every disclosure and
+    compares corrections field by field, a few queries per disclosure; a page that shows
+    only counts and tags needs none of that. Here the record, the disclosures with their
+    acknowledgements, and their items' counts and states are three queries, however many
+    disclosures there are, then the audit entry, the same as ``received_about`` writes.
+    """
+    now = db.clock.now()
+    with db.transaction() as session:
+        record = own_record(session, actor, record_id)
+        rows: list[Any] = []
+        if record.person_id is not None:
+            summaries = select(
+                Disclosure.id,
+                Disclosure.disclosing_agency_id,
+                Disclosure.created_at,
+                Disclosure.expires_at,
+                DisclosureAcknowledgement.acknowledged_at,
+            )
             rows = list(
-                session.scalars(
-                    select(Disclosure)
-                    .join(SharingDecision, SharingDecision.id == Disclosure.decision_id)
-                    .join(AgencyRecord, AgencyRecord.id == SharingDecision.subject_record_id)
-                    .where(active_to(actor, now), linked_to([record.person_id]))
-                    .order_by(Disclosure.created_at.desc(), Disclosure.id.desc())
+                session.execute(
+                    _about(summaries, actor, now, record.person_id).outerjoin(
+                        DisclosureAcknowledgement,
+                        DisclosureAcknowledgement.disclosure_id == Disclosure.id,
+                    )
                 )
             )
-        audit.append(
-            session,
-            actor,
-            AuditAction.DISCLOSURE_VIEWED,
-            "disclosure",
-            None,
-            refs={
-                "disclosures": [d.id for d in rows],
-                "direction": "received",
-                "agency_record": record.id,
-            },
-        )
-        return [_out(session, d, with_items=True) for d in rows]
+        ids = [row[0] for row in rows]
+        counts: dict[int, tuple[int, bool, bool]] = {}
+        if ids:
+            corrected = func.max(case((_CORRECTED, 1), else_=0))
+            withdrawn = func.max(case((_WITHDRAWN, 1), else_=0))
+            for disclosure_id, count, any_corrected, any_withdrawn in session.execute(
+                select(DisclosedItem.disclosure_id, func.count(), corrected, withdrawn)
+                .where(DisclosedItem.disclosure_id.in_(ids))
+                .group_by(DisclosedItem.disclosure_id)
+            ):
+                counts[disclosure_id] = (count, bool(any_corrected), bool(any_withdrawn))
+        _audit_received_about(session, actor, ids, record.id)
+        return [
+            ReceivedSummary(
+                id_, agency, created, expires, acknowledged, *counts.get(id_, (0, False, False))
+            )
+            for id_, agency, created, expires, acknowledged in rows
+        ]
 
 
 def acknowledge(db: Database, actor: Actor, disclosure_id: int) -> DisclosureOut:
@@ -619,11 +711,29 @@ def notify_item_changed(session: Session, item: InformationItem, *, retracted: b
     return added
 
 
+def _of_chains(chain_ids: list[int]) -> ColumnElement[bool]:
+    """SQL: the item is a version of one of these chains.
+
+    ``root_id IN (…)`` alone tempts no planner: almost every ``root_id`` is NULL, so
+    SQLite's statistics make its index look useless and it scans every item for that
+    half of the ``OR``. Every version of a chain is about the chain's record
+    (``records.service.add_version`` refuses a correction that changes
+    ``subject_record_id``, and item rows are never updated), so the versions are also
+    bounded to those records, which the ``subject_record_id`` index finds at once; the
+    answer is the same.
+    """
+    records = select(InformationItem.subject_record_id).where(InformationItem.id.in_(chain_ids))
+    return and_(
+        InformationItem.subject_record_id.in_(records.scalar_subquery()),
+        or_(InformationItem.id.in_(chain_ids), InformationItem.root_id.in_(chain_ids)),
+    )
+
+
 def _latest_versions(session: Session, chain_ids: list[int]) -> dict[int, InformationItem]:
     later = aliased(InformationItem)
     rows = session.scalars(
         select(InformationItem).where(
-            or_(InformationItem.id.in_(chain_ids), InformationItem.root_id.in_(chain_ids)),
+            _of_chains(chain_ids),
             ~select(later.id).where(later.supersedes_id == InformationItem.id).exists(),
         )
     )
@@ -642,7 +752,7 @@ def _versions(session: Session, chain_ids: list[int]) -> dict[int, list[Informat
     chains: dict[int, list[InformationItem]] = {c: [] for c in chain_ids}
     rows = session.scalars(
         select(InformationItem)
-        .where(or_(InformationItem.id.in_(chain_ids), InformationItem.root_id.in_(chain_ids)))
+        .where(_of_chains(chain_ids))
         .order_by(InformationItem.version, InformationItem.id)
     )
     for item in rows:

@@ -290,6 +290,26 @@ class Disclosure(Base):
     agreement_review_confirmed: Mapped[bool | None] = mapped_column(Boolean, default=None)
     agreement_override_reason: Mapped[str | None] = mapped_column(Text, default=None)
     """Why sharing was still lawful when no agreement allowed it (a DENY verdict)."""
+    seal_id: Mapped[str | None] = mapped_column(String(32))
+    """Since migration 0035, which sealed the reasons written before it; NULL on an
+    older disclosure with no reason, which has nothing sealed."""
+
+
+def _disclosure_subject(session: Session, disclosure: Disclosure) -> Subject:
+    """The agency record the disclosure's decision is about.
+
+    Why a disclosure went ahead against the agreements is about that child as much as
+    the decision's own reasons are, so it is sealed under the same key and erased with
+    it under the disclosing agency's retention schedule (as a revocation's reason is).
+    The decision is usually loaded already (making a disclosure, the register), so it
+    is taken from the identity map and read from the database only when it is not: a
+    list of disclosures pays one small query for each, never the chronology, which
+    reads disclosures' columns and not their rows.
+    """
+    return record_of(session, SharingDecision, disclosure.decision_id)
+
+
+sealed(Disclosure, "agreement_override_reason", subject=_disclosure_subject)
 
 
 class DisclosedItem(Base):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from jigsaw.people.identifiers import IdentifierScheme
 from jigsaw.people.models import LinkStatus, RelationshipKind
 from jigsaw.policy.roles import Role
 from jigsaw.synthetic.catalogue import (
@@ -33,6 +34,7 @@ from jigsaw.synthetic.households import (
     between,
 )
 from jigsaw.synthetic.items import ItemContext, item_writer
+from jigsaw.synthetic.pupils import recorded_upn
 
 Row = dict[str, Any]
 
@@ -114,11 +116,13 @@ class Rows:
     relationships: list[Row] = field(default_factory=list)
     involvements: list[Row] = field(default_factory=list)
     items: list[Row] = field(default_factory=list)
+    identifiers: list[Row] = field(default_factory=list)
     children: int = 0
     adults: int = 0
 
     def clear(self) -> None:
-        for rows in (self.records, self.truth, self.relationships, self.involvements, self.items):
+        for rows in (self.records, self.truth, self.relationships, self.involvements, self.items,
+                     self.identifiers):  # fmt: skip
             rows.clear()
         self.children = 0
         self.adults = 0
@@ -142,6 +146,11 @@ def add_household(household: Household, directory: Directory, ids: NextIds, rows
         created[record_id] = at_work(rng, draft.known_since)
         with_records.add(draft.person.slot)
         rows.records.append(_record_row(record_id, directory, draft, created[record_id]))
+        upn = recorded_upn(household.seed, household.as_of, draft)
+        if upn is not None:
+            rows.identifiers.append(
+                {"agency_record_id": record_id, "scheme": IdentifierScheme.UPN, "value": upn}
+            )
         rows.truth.append(
             {
                 "agency_record_id": record_id,

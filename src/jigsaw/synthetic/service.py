@@ -42,7 +42,7 @@ from jigsaw.audit.actions import AuditAction
 from jigsaw.db import Base, Database
 from jigsaw.errors import Conflict, InvalidInput, JigsawError
 from jigsaw.identity.models import Agency, Practitioner
-from jigsaw.people.models import AgencyRecord, Involvement, Relationship
+from jigsaw.people.models import AgencyRecord, AgencyRecordIdentifier, Involvement, Relationship
 from jigsaw.policy.actor import Actor
 from jigsaw.records.models import InformationItem
 from jigsaw.synthetic.catalogue import AGENCIES, AgencySpec
@@ -180,6 +180,7 @@ def _write_batch(
         seal_items(session, seed, rows.items)
         for model, data in (
             (AgencyRecord, rows.records),
+            (AgencyRecordIdentifier, rows.identifiers),
             (SyntheticTruth, rows.truth),
             (Relationship, rows.relationships),
             (Involvement, rows.involvements),

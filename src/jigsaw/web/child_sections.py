@@ -62,7 +62,9 @@ def child_sections(db: Database, actor: Actor, record: AgencyRecordOut) -> dict[
     """The page context for the sharing sections of one of the agency's own records."""
     today = utcnow().date()
     made = disclosures.made_by_agency(db, actor, record.id)
-    received = disclosures.received_about(db, actor, record.id)
+    # Counts and tags only: the summary opens no sealed field (``received_about`` opens
+    # every one, for the disclosure's own page).
+    received = disclosures.received_summary_about(db, actor, record.id)
     return {
         "names": Names(db),
         "decisions": decisions.decisions_about(db, actor, record.id),
@@ -70,8 +72,10 @@ def child_sections(db: Database, actor: Actor, record: AgencyRecordOut) -> dict[
         "made": made,
         "made_states": {d.id: disclosure_state(d, today) for d in made},
         "received": received,
-        "corrected": {d.id for d in made + received if _corrected(d)},
-        "withdrawn": {d.id for d in made + received if _withdrawn(d)},
+        "corrected": {d.id for d in made if _corrected(d)}
+        | {d.id for d in received if d.corrected},
+        "withdrawn": {d.id for d in made if _withdrawn(d)}
+        | {d.id for d in received if d.withdrawn},
         "state_tags": STATE_TAGS,
         "open_requests": requests.open_requests_about(db, actor, record.id),
         "flags": _flags(db, actor, record),

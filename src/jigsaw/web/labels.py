@@ -255,7 +255,10 @@ FIELDS: dict[str, str] = {
     "nature": "Fact or opinion",
     "source": "Source",
     "verification": "Checked or not",
+    "police_contact": "Police contact",
 }
+"""Each part of an item by name; "Police contact" is what an Operation Encompass notice
+tells a school beside the incident's date."""
 
 PROTECTED_PARTS = ("detail", "source")
 """The parts of an item that can identify a referrer, a victim or a third party

@@ -39,6 +39,7 @@ def notification_link(notice: NotificationOut) -> str:
         "api_token",
         "request_agreement_override",
         "disclosure_agreement_override",
+        "encompass_agreement_override",
     ):
         return "/access-log/alerts"
     return "/"

@@ -33,7 +33,7 @@ from jigsaw.consent.models import (
     ConsentStatus,
     TransparencyRecord,
 )
-from jigsaw.oversight.register import RegisterEntry, SharedItem, described
+from jigsaw.oversight.register import ENCOMPASS, RegisterEntry, SharedItem, described
 from jigsaw.people.models import AgencyRecord, RelationshipKind, Sex
 from jigsaw.records.received import FlagKind
 
@@ -44,6 +44,9 @@ AGENCY_SYSTEM = "urn:jigsaw:agency"
 ITEM_SYSTEM = "urn:jigsaw:information-item"
 DECISION_SYSTEM = "urn:jigsaw:sharing-decision"
 DISCLOSURE_SYSTEM = "urn:jigsaw:disclosure"
+ENCOMPASS_SYSTEM = "urn:jigsaw:encompass-notice"
+"""An Operation Encompass notice to a school, recorded as a disclosure: made under the
+standing protocol, so it names no sharing decision."""
 CONSENT_SYSTEM = "urn:jigsaw:consent-record"
 TRANSPARENCY_SYSTEM = "urn:jigsaw:transparency-record"
 FLAG_ID_SYSTEM = "urn:jigsaw:flag"
@@ -147,7 +150,7 @@ def register_resources(
     for entry in entries:
         event = _register_event(entry, subject, agency_ids)
         found.append(event)
-        if entry.disclosure_id is not None:
+        if entry.disclosure_id is not None or entry.kind == ENCOMPASS:
             found.append(_provenance(entry, event, subject, agency_ids))
         if entry.acknowledged_at is not None and entry.disclosure_id is not None:
             found.append(_receipt_event(entry, subject, agency_ids))
@@ -191,21 +194,42 @@ def _purpose(entry: RegisterEntry) -> dict[str, Any]:
     }
 
 
+def _source(entry: RegisterEntry) -> dict[str, Any]:
+    """What an entry rests on: the sharing decision, or for an Operation Encompass
+    notice the notice itself, which no one decided."""
+    if entry.kind == ENCOMPASS:
+        return {"identifier": {"system": ENCOMPASS_SYSTEM, "value": str(entry.encompass_notice_id)}}
+    return {"identifier": {"system": DECISION_SYSTEM, "value": str(entry.decision_id)}}
+
+
+def _ident(entry: RegisterEntry) -> str:
+    if entry.kind == ENCOMPASS:
+        return f"encompass-{entry.encompass_notice_id}"
+    if entry.disclosure_id is not None:
+        return f"disclosure-{entry.disclosure_id}"
+    return f"decision-{entry.decision_id}"
+
+
 def _register_event(
     entry: RegisterEntry, subject: dict[str, Any], agency_ids: dict[str, int]
 ) -> AuditEvent:
-    disclosed = entry.disclosure_id is not None
-    ident = f"disclosure-{entry.disclosure_id}" if disclosed else f"decision-{entry.decision_id}"
+    encompass = entry.kind == ENCOMPASS
+    disclosed = entry.disclosure_id is not None or encompass
     recorded = entry.disclosed_at if disclosed and entry.disclosed_at else entry.decided_at
     entities: list[dict[str, Any]] = [
         {"what": subject, "role": _coding(_OBJECT_ROLE, "1", "Patient")},
         {
-            "what": {"identifier": {"system": DECISION_SYSTEM, "value": str(entry.decision_id)}},
+            "what": _source(entry),
             "role": _coding(_OBJECT_ROLE, "20", "Job"),
             # The reasons are free text that may name other people: as in a subject
             # access export, they stay in the register for the DPO to review.
-            "description": f"Decision: {_words(entry.outcome)}. Consent: "
-            f"{_words(entry.consent_position)}.",
+            "description": (
+                "Operation Encompass notice to the school, under the standing protocol. "
+                f"Consent: {_words(entry.consent_position)}."
+                if encompass
+                else f"Decision: {_words(entry.outcome)}. Consent: "
+                f"{_words(entry.consent_position)}."
+            ),
         },
     ]
     entities.extend(_entity_of(item) for item in entry.items)
@@ -217,18 +241,20 @@ def _register_event(
         }
         for chain in entry.withheld_item_ids
     )
+    if encompass:
+        subtype = _coding(REGISTER_EVENT_SYSTEM, ENCOMPASS, "Operation Encompass notice")
+    elif disclosed:
+        subtype = _coding(REGISTER_EVENT_SYSTEM, "disclosure", "Disclosure")
+    else:
+        subtype = _coding(
+            REGISTER_EVENT_SYSTEM, f"decision-{entry.outcome}", f"Decision: {_words(entry.outcome)}"
+        )
     return AuditEvent(
-        id=ident,
+        id=_ident(entry),
         type=_coding(_DCM, "110106", "Export")
         if disclosed
         else _coding(REGISTER_EVENT_SYSTEM, "decision", "Sharing decision"),
-        subtype=[
-            _coding(
-                REGISTER_EVENT_SYSTEM,
-                "disclosure" if disclosed else f"decision-{entry.outcome}",
-                "Disclosure" if disclosed else f"Decision: {_words(entry.outcome)}",
-            )
-        ],
+        subtype=[subtype],
         action="C" if disclosed else "E",
         recorded=instant(recorded),
         outcome="0",
@@ -277,7 +303,7 @@ def _provenance(
     if entry.expires_at is not None:
         period["end"] = instant(entry.expires_at)
     return Provenance(
-        id=f"provenance-disclosure-{entry.disclosure_id}",
+        id=f"provenance-{_ident(entry)}",
         target=targets,
         occurredPeriod=period,
         recorded=instant(entry.disclosed_at or entry.decided_at),
@@ -293,12 +319,7 @@ def _provenance(
             }
         ],
         entity=[
-            {
-                "role": "source",
-                "what": {
-                    "identifier": {"system": DECISION_SYSTEM, "value": str(entry.decision_id)}
-                },
-            },
+            {"role": "source", "what": _source(entry)},
             {"role": "source", "what": subject},
         ],
     )

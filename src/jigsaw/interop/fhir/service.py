@@ -142,7 +142,10 @@ def _register(session: Session, actor: Actor, person: Person) -> Built:
     found = fhir.register_resources(register.entries, _subject(session, person), agency_ids)
     return found, {
         "records": register.agency_record_ids,
-        "decisions": sorted({e.decision_id for e in register.entries}),
+        "decisions": sorted({e.decision_id for e in register.entries if e.decision_id}),
+        "encompass_notices": sorted(
+            {e.encompass_notice_id for e in register.entries if e.encompass_notice_id}
+        ),
         "disclosures": sorted({e.disclosure_id for e in register.entries if e.disclosure_id}),
     }
 
