@@ -10,9 +10,11 @@ import pyarrow as pa
 
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
+from jigsaw.linkage import identifiers
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.models import LinkReview, ReviewStatus
-from jigsaw.linkage.source import FEATURE_SCHEMA, feature_row
+from jigsaw.linkage.source import FEATURE_SCHEMA, details_of, feature_row
+from jigsaw.people.models import AgencyRecord
 from jigsaw.synthetic.catalogue import AGENCIES
 from jigsaw.synthetic.households import Household, RecordDraft, households
 from jigsaw.synthetic.pupils import recorded_upn
@@ -111,3 +113,21 @@ def review_status(db: Database, review_id: int) -> ReviewStatus:
         review = session.get(LinkReview, review_id)
         assert review is not None
         return review.status
+
+
+def search_details(db: Database, record_id: int) -> PersonDetails:
+    """What the online match is given for a stored record: its details and identifiers."""
+    with db.reading() as session:
+        record = session.get(AgencyRecord, record_id)
+        assert record is not None
+        return details_of(
+            record.given_name,
+            record.family_name,
+            record.date_of_birth,
+            record.sex.value,
+            record.postcode,
+            record.address,
+            record.nhs_number,
+            record.role.value,
+            identifiers=identifiers.held_by(session, [record_id]).get(record_id, ()),
+        )

@@ -14,8 +14,7 @@ from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.online import CANDIDATE_KEYS, candidate_records, keys_for
 from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.settings import blocking_rules
-from jigsaw.linkage.source import details_of
-from jigsaw.people.models import AgencyRecord
+from tests.linkage.helpers import search_details
 
 Linked = tuple[Database, RunSummary]
 
@@ -81,23 +80,6 @@ def _blocked_pairs(
     return found
 
 
-def _details(db: Database, record_id: int) -> PersonDetails:
-    with db.reading() as session:
-        record = session.get(AgencyRecord, record_id)
-        assert record is not None
-        return details_of(
-            record.given_name,
-            record.family_name,
-            record.date_of_birth,
-            record.sex.value,
-            record.postcode,
-            record.address,
-            record.nhs_number,
-            record.role.value,
-            identifiers=identifiers.held_by(session, [record_id]).get(record_id, ()),
-        )
-
-
 def _found_by_identifier(db: Database, details: PersonDetails) -> set[int]:
     with db.reading() as session:
         return identifiers.candidate_ids(session, features_of(details))
@@ -118,7 +100,7 @@ def test_every_pair_a_batch_rule_blocks_is_found_by_an_online_search_for_either_
         for left, right in sample:
             for searched, wanted in ((left, right), (right, left)):
                 checked += 1
-                details = _details(db, searched)
+                details = search_details(db, searched)
                 if wanted not in candidate_records(db, details):
                     missed.append(f"{sql}: search for {searched} misses {wanted}")
                 # Found by the rule's own key, not only by another that overlaps it.

@@ -26,12 +26,12 @@ from jigsaw.linkage.online import _with_counts, candidate_records, find_candidat
 from jigsaw.linkage.person_model import LinkageModel, Thresholds
 from jigsaw.linkage.service import link_recorded
 from jigsaw.linkage.settings import blocking_rules
-from jigsaw.linkage.source import details_of
 from jigsaw.people import service as people
 from jigsaw.people.identifiers import IdentifierScheme, normalise_upn, upn_check_letter
 from jigsaw.people.models import AgencyRecord
 from jigsaw.people.schemas import AgencyRecordIn
 from jigsaw.policy.roles import AgencyKind
+from tests.linkage.helpers import search_details
 
 Linked = tuple[Database, RunSummary]
 
@@ -285,7 +285,7 @@ def test_a_run_and_a_search_score_a_pair_with_a_upn_alike(
         found = {
             c.agency_record_id: c
             for c in find_candidates(
-                db, _details(db, record), model=test_model, min_probability=0.0, limit=100
+                db, search_details(db, record), model=test_model, min_probability=0.0, limit=100
             )
         }
         assert school in found, "the search found the record the run paired"
@@ -296,23 +296,6 @@ def test_a_run_and_a_search_score_a_pair_with_a_upn_alike(
             k: v for k, v in online_levels.items() if k != SAME_AGENCY.name
         }
         assert online.match_weight + across == pytest.approx(weight, abs=1e-6)
-
-
-def _details(db: Database, record_id: int) -> PersonDetails:
-    with db.reading() as session:
-        record = session.get(AgencyRecord, record_id)
-        assert record is not None
-        return details_of(
-            record.given_name,
-            record.family_name,
-            record.date_of_birth,
-            record.sex.value,
-            record.postcode,
-            record.address,
-            record.nhs_number,
-            record.role.value,
-            identifiers=identifiers.held_by(session, [record_id]).get(record_id, ()),
-        )
 
 
 def test_a_search_scores_with_its_own_model_when_another_was_let_go() -> None:
@@ -374,7 +357,7 @@ def test_a_number_held_by_more_records_than_the_cap_blocks_nothing_and_weighs_no
     assert candidate_records(db, by_at_cap) & set(holders) == set(holders[:cap])
     # Found by her name and home, her record's common number says nothing either way.
     link_recorded(db, agency_service(_agency(db, AgencyKind.SOCIAL_CARE)), alone)
-    found = find_candidates(db, _details(db, alone), model=test_model, min_probability=0.0)
+    found = find_candidates(db, search_details(db, alone), model=test_model, min_probability=0.0)
     levels = {e.comparison: e.level for c in found if c.agency_record_id == alone
               for e in c.evidence}  # fmt: skip
     assert levels["shared_identifier"] == "missing"
