@@ -33,6 +33,7 @@ from tests.singleview.helpers import (
     item,
     school_from_its_pupil_database,
 )
+from tests.web.helpers import entries_about
 
 
 @pytest.fixture
@@ -63,15 +64,7 @@ def _rows(db: Database, chain_id: int) -> list[EncompassDisclosure]:
 
 
 def _notified(db: Database, item_id: int) -> list[AuditEntry]:
-    with db.sessions() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.action == AuditAction.ENCOMPASS_NOTIFIED.value,
-                    AuditEntry.object_id == str(item_id),
-                )
-            )
-        )
+    return entries_about(db, AuditAction.ENCOMPASS_NOTIFIED, item_id)
 
 
 def test_each_school_told_has_one_disclosure_written_with_its_notice(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from jigsaw.audit.actions import AuditAction
@@ -27,6 +26,7 @@ from jigsaw.sharing.models import DecisionOutcome, RequesterKind, StandaloneKind
 from jigsaw.sharing.schemas import DisclosedItemIn, DisclosureOut, StandaloneDecisionIn
 from tests.scene import Scene, _item
 from tests.singleview.helpers import item, link, new_person, record, share
+from tests.web.helpers import entries_about
 
 FORMULA = '=HYPERLINK("http://example.invalid","Open")'
 """A reason a spreadsheet would run as a formula if it were written as typed."""
@@ -119,15 +119,7 @@ def _pdf_text(pdf: bytes) -> str:
 
 
 def _exports(db: Database, person: int) -> list[AuditEntry]:
-    with db.sessions() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.action == AuditAction.SUBJECT_ACCESS_EXPORTED.value,
-                    AuditEntry.object_id == str(person),
-                )
-            )
-        )
+    return entries_about(db, AuditAction.SUBJECT_ACCESS_EXPORTED, person)
 
 
 def test_sar_writes_the_persons_register_as_csv_and_pdf_and_audits_it_once(

@@ -83,6 +83,18 @@ def entries_by(db: Database, action: AuditAction, practitioner_id: int) -> list[
         )
 
 
+def entries_about(db: Database, action: AuditAction, object_id: int) -> list[AuditEntry]:
+    """The audit entries of one action about one object, oldest first."""
+    with db.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == action.value, AuditEntry.object_id == str(object_id))
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
 def form_token(html: str) -> str:
     match = TOKEN.search(html)
     assert match, "the page has no form token"
