@@ -22,8 +22,9 @@ from tests.conftest import World
 HEADER = "local_id,given_name,family_name,date_of_birth,sex,address,postcode,nhs_number\n"
 
 
-def _row(agency_id: int, local_id: str) -> dict[str, object]:
-    return {
+def _row(agency_id: int, local_id: str) -> tuple[object, ...]:
+    """A new record as ``service._insert`` takes it: its values in ``service._NEW`` order."""
+    values = {
         "agency_id": agency_id,
         "local_id": local_id,
         "role": PersonRole.CHILD,
@@ -40,6 +41,7 @@ def _row(agency_id: int, local_id: str) -> dict[str, object]:
         "created_at": utcnow(),
         "recorded_by_id": None,
     }
+    return tuple(values[name] for name in service._NEW)
 
 
 def test_a_local_id_written_meanwhile_is_a_clash_and_the_batch_leaves_nothing(

@@ -39,6 +39,8 @@ MIRROR_KEYS = (
     "address",
     "street",
     "postcode",
+    "given_house",
+    "family_house",
     "sector_given",
     "family_year_given",
     None,

@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from pydantic import Field, ValidationError, ValidationInfo
 
+from jigsaw import clock
 from jigsaw.errors import InvalidInput
 from jigsaw.people import identifiers as schemes
 from jigsaw.people.identifiers import IdentifierScheme, InvalidIdentifier
 from jigsaw.people.models import PersonRole, Sex
+from jigsaw.people.nhs_number import normalise as nhs_normalise
 from jigsaw.people.schemas import MAX_IDENTIFIERS, AgencyRecordIn, IdentifierIn
-from jigsaw.schemas import _CONTROL_OR_LINE_BREAK
+from jigsaw.schemas import _CONTROL_OR_LINE_BREAK, EARLIEST_DATE, LATEST_DATE, MAX_ID
 
 COLUMNS = (
     "local_id",
@@ -235,7 +239,8 @@ def by_column(columns: list[str], cells: list[str]) -> dict[str, Any]:
     has more or fewer values than the header has columns."""
     if len(cells) != len(columns):
         return {"__unreadable__": f"The row has {len(cells)} values; the header has {len(columns)}"}
-    return {c: _empty_is_missing(v) for c, v in zip(columns, cells, strict=True)}
+    # A CSV cell is always text, so ``_empty_is_missing`` comes down to this.
+    return {c: v.strip() or None for c, v in zip(columns, cells, strict=True)}
 
 
 def csv_values(columns: list[str], cells: list[str]) -> dict[str, Any]:
@@ -394,9 +399,108 @@ class GoodRecord(NamedTuple):
     identifiers: tuple[tuple[IdentifierScheme, str], ...]
 
 
-def check(row: Row, layout: Layout, agency_id: int) -> GoodRecord | list[Problem]:
-    """``validate``'s answer as the writer takes it."""
-    record = validate(row, layout, agency_id)
+_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+"""Text of the quick lane (``_quick``): printable ASCII, so no control character, tab,
+line break or non-ASCII space, and stripping and upper-casing mean the same to Python
+and to pydantic."""
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ROLES = {role.value: role for role in PersonRole}
+_MAX_LOCAL_ID = 64
+_MAX_NAME = 100
+_MAX_ADDRESS = 300
+_MAX_POSTCODE = 10
+_MAX_IDENTIFIER = 100
+
+
+def _quick(
+    values: dict[str, Any], layout: Layout, agency_id: int, today: date
+) -> GoodRecord | None:
+    """The record an ordinary row makes, worked out directly from the rules
+    ``ImportedRecord`` holds it to, or None for any row that is not plainly good.
+
+    A file is mostly rows of printable ASCII text that every rule accepts, and building
+    the pydantic model was most of what checking such a row cost. This lane accepts a
+    row only when each rule is met, and gives up (None) at the first doubt: a value that
+    is not printable ASCII text, a value a rule would refuse or change other than by
+    trimming or upper-casing. Such rows go through ``validate``, so every problem is
+    still worded by the model itself. ``tests/imports/test_rows_quick.py`` checks that
+    whatever this lane accepts, the model accepts as the same record. ``today`` is
+    when the caller started checking its rows: no later than the model's own today, so a
+    date of birth this lane takes the model takes too."""
+    if type(agency_id) is not int or not 1 <= agency_id <= MAX_ID:
+        return None
+    texts = [v for v in values.values() if v is not None]
+    if any(type(v) is not str for v in texts) or "__unreadable__" in values:
+        return None
+    if not _PRINTABLE_ASCII.fullmatch("".join(texts)):
+        return None
+    local_id = (values.get("local_id") or "").strip()
+    role = _ROLES.get(values.get("role") or PersonRole.CHILD.value)
+    given_name = (values.get("given_name") or "").strip()
+    family_name = (values.get("family_name") or "").strip()
+    address = (values.get("address") or "").strip()
+    postcode = (values.get("postcode") or "").strip().upper()
+    if (
+        not 0 < len(local_id) <= _MAX_LOCAL_ID
+        or role is None
+        or len(given_name) > _MAX_NAME
+        or len(family_name) > _MAX_NAME
+        or len(address) > _MAX_ADDRESS
+        or len(postcode) > _MAX_POSTCODE
+    ):
+        return None
+    sex = values.get("sex")
+    known = Sex.UNKNOWN if sex is None else _SEX.get(sex.strip().lower())
+    if known is None:
+        return None
+    born_text = values.get("date_of_birth")
+    born = None
+    if born_text is not None:
+        if not _ISO_DATE.fullmatch(born_text):
+            return None
+        try:
+            born = date.fromisoformat(born_text)
+        except ValueError:
+            return None
+        if not EARLIEST_DATE <= born <= LATEST_DATE or born > today:
+            return None
+    nhs = values.get("nhs_number")
+    given: list[tuple[IdentifierScheme, str]] = []
+    try:
+        if nhs is not None:
+            nhs = nhs_normalise(nhs.strip())
+        for column, scheme in layout.identifier_columns.items():
+            value = values.get(column)
+            if value is not None:
+                value = value.strip()
+                if len(value) > _MAX_IDENTIFIER:
+                    return None
+                given.append((scheme, schemes.normalise(scheme, value)))
+        if len(given) > MAX_IDENTIFIERS:
+            return None
+        nhs, others = schemes.reconcile(nhs, given)
+    except ValueError:
+        return None
+    if not (given_name or family_name or born or nhs or others):
+        return None
+    return GoodRecord(
+        local_id,
+        (agency_id, local_id, role, given_name, family_name, born, known, address, postcode, nhs),
+        tuple(others),
+    )
+
+
+def check(
+    row: Row, layout: Layout, agency_id: int, today: date | None = None
+) -> GoodRecord | list[Problem]:
+    """``validate``'s answer as the writer takes it: from the quick lane when the row is
+    plainly good, else from the model. A caller checking many rows gives ``today``
+    once (``clock.today()`` when it began), rather than each row asking the clock."""
+    values = row.values if not row.deferred else csv_values(layout.columns, row.raw)
+    quick = _quick(values, layout, agency_id, clock.today() if today is None else today)
+    if quick is not None:
+        return quick
+    record = validate(Row(row.line, values, row.raw), layout, agency_id)
     if isinstance(record, list):
         return record
     return GoodRecord(
@@ -418,11 +522,13 @@ def check_chunk(
     knew them when it read the rows (JSON Lines adds them as it meets them), so each
     row is checked as it would be in the writer itself."""
     layout = Layout("", columns, identifier_columns)
+    today = clock.today()
     return [
         check(
             Row(line, given if isinstance(given, dict) else csv_values(columns, given), None),
             layout,
             agency_id,
+            today,
         )
         for line, given in rows
     ]

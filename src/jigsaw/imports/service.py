@@ -31,9 +31,8 @@ import json
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -54,6 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from jigsaw import clock
 from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
@@ -91,8 +91,12 @@ from jigsaw.retention.models import Erasure
 DEFAULT_BATCH_SIZE = 5_000
 _RECORDS = Base.metadata.tables[AgencyRecord.__tablename__]
 _IDENTIFIERS = Base.metadata.tables[AgencyRecordIdentifier.__tablename__]
-_COLUMNS = STORED
-_FIELDS = STORED[2:]
+_FIELDS_FROM = 2
+_FIELDS = STORED[_FIELDS_FROM:]
+"""What an import may change of a record: all it holds of a row but the agency and
+local id."""
+_NEW = (*STORED, "person_id", "link_status", "match_probability", "created_at", "recorded_by_id")
+"""A new record's columns but its id, in the order ``_write_batch_once`` gives them."""
 _Content = tuple[Any, ...]
 _Identifiers = Sequence[tuple[IdentifierScheme, str]]
 _Good = TypeVar("_Good")
@@ -286,6 +290,10 @@ def _import_rows(
         if total is not None:
             total(max(lines - (1 if fmt == "csv" else 0), 0))
         report = _start(db, actor, path, sha256, fmt, quarantine, kind)
+        # Indexes an import killed outright left out are built again first.
+        restore_indexes(db)
+        if kind is ImportKind.RECORDS and lines > DEFER_INDEXES_FROM and _defer_indexes(db):
+            stack.enter_context(_indexes_built_at_the_end(db))
         out = stack.enter_context(quarantine.open("w", encoding="utf-8", newline=""))
         held = _Quarantine(layout, out)
         seen: dict[str, int] = {}
@@ -302,6 +310,65 @@ def _import_rows(
             _import_checked_by(pool, batches, db, actor, report, layout, seen, held, progress)
     _finish(db, actor, report)
     return report
+
+
+DEFER_INDEXES_FROM = 50_000
+"""Rows from which a first load builds the secondary indexes of the records and their
+identifiers after writing them rather than row by row (``_defer_indexes``)."""
+_DEFERRED_INDEXES = sorted(
+    (index for table in (_RECORDS, _IDENTIFIERS) for index in table.indexes if not index.unique),
+    key=lambda index: str(index.name),
+)
+
+
+def _defer_indexes(db: Database) -> bool:
+    """On SQLite, drop the records' and identifiers' secondary indexes (family name,
+    postcode, NHS number, person, agency; identifier by scheme and value) when no agency
+    holds a record yet, so a first load of a whole system writes each batch without them; the
+    import builds them again when it ends, however it ends (``restore_indexes``), and
+    every file import starts by building any that are missing, so an import killed
+    outright leaves them out only until the next one. Nobody can be searching records
+    that do not exist yet, and the unique constraints (an agency's local ids, a
+    record's identifiers), which keep imports from writing anything twice, stay.
+    Building an index over a million records in one go costs a fraction of keeping it
+    up to date row by row (``bench/results/import.md``, fifth pass). Whether indexes
+    were dropped."""
+    with db.transaction() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            # PostgreSQL keeps the indexes up to date in its own process, beside the
+            # import's on the other core; built at the end, they took 12 s of a million
+            # records' load on their own (bench/results/import.md, fifth pass).
+            return False
+        if session.execute(select(_RECORDS.c.id).limit(1)).first() is not None:
+            return False
+        connection = session.connection()
+        for index in _DEFERRED_INDEXES:
+            index.drop(connection, checkfirst=True)
+    return True
+
+
+@contextmanager
+def _indexes_built_at_the_end(db: Database) -> Iterator[None]:
+    """Build the deferred indexes when the import ends, however it ends. When it is
+    failing or interrupted already, that failure is the one reported: if building them
+    fails too (the connection broken by the same Ctrl-C), the next import builds them."""
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):
+            restore_indexes(db)
+        raise
+    restore_indexes(db)
+
+
+def restore_indexes(db: Database) -> None:
+    """Build whichever of ``_DEFERRED_INDEXES`` are missing (none, nearly always), each in
+    a transaction of its own: on SQLite a build holds the write lock, and all six over a
+    million records at once could keep another writer (another agency's import, a
+    practitioner's save) waiting past its busy timeout; one at a time, each waits its turn."""
+    for index in _DEFERRED_INDEXES:
+        with db.transaction() as session:
+            index.create(session.connection(), checkfirst=True)
 
 
 def _not_utf8(path: Path) -> InvalidInput:
@@ -381,7 +448,8 @@ def _import_batch(
     last_line = batch[-1].line if batch else 0
     if report.kind is ImportKind.RECORDS:
         if answers is None:
-            answers = [check_row(row, layout, report.agency_id) for row in batch]
+            today = clock.today()
+            answers = [check_row(row, layout, report.agency_id, today) for row in batch]
         good = _checked(batch, answers, seen, report, held)
         written = _write_batch(db, actor, report, number, good, last_line, held, log_batch)
         report.to_link.extend(written)
@@ -579,39 +647,30 @@ def _write_batch_once(
                 _reject(
                     report, held_back, row, [Problem(row.line, record.local_id, "local_id", ERASED)]
                 )
-        new_rows: list[dict[str, Any]] = []
+        new_rows: list[tuple[Any, ...]] = []
         new_identifiers: list[_Identifiers] = []
         changed: list[dict[str, Any]] = []
         changed_identifiers: list[tuple[int, _Identifiers]] = []
         unchanged = 0
         unlinked: list[int] = []
+        # What a new record holds besides the row's values (``_NEW``'s last columns).
+        unlinked_now = (None, LinkStatus.UNLINKED, None, now, None)
         for local_id, record in wanted.items():
-            values = dict(zip(_COLUMNS, record.values, strict=True))
             identifiers = record.identifiers
             held = existing.get(local_id)
             if held is None:
-                new_rows.append(
-                    {
-                        **values,
-                        "person_id": None,
-                        "link_status": LinkStatus.UNLINKED,
-                        "match_probability": None,
-                        "created_at": now,
-                        "recorded_by_id": None,
-                    }
-                )
+                new_rows.append(record.values + unlinked_now)
                 new_identifiers.append(identifiers)
                 continue
             record_id, content, linked = held
-            wanted_content = _content(
-                tuple(values[f] for f in _FIELDS), frozenset((s.value, v) for s, v in identifiers)
-            )
+            fields = record.values[_FIELDS_FROM:]
+            wanted_content = _content(fields, frozenset((s.value, v) for s, v in identifiers))
             if content == wanted_content:
                 unchanged += 1
                 if not linked:
                     unlinked.append(record_id)
                 continue
-            changed.append({"b_id": record_id, **{f: values[f] for f in _FIELDS}})
+            changed.append({"b_id": record_id, **dict(zip(_FIELDS, fields, strict=True))})
             changed_identifiers.append((record_id, identifiers))
         created = _insert(session, new_rows, new_identifiers)
         updated = _update(session, changed, changed_identifiers)
@@ -729,16 +788,17 @@ def _existing(
 
 def _insert(
     session: Session,
-    rows: list[dict[str, Any]],
+    rows: list[tuple[Any, ...]],
     identifiers: list[_Identifiers],
 ) -> list[int]:
+    """New records, each row's values in ``_NEW`` order after the id, and their
+    identifiers; the records' ids."""
     if not rows:
         return []
     ids = _new_ids(session, len(rows))
-    for record_id, row in zip(ids, rows, strict=True):
-        row["id"] = record_id
-    names = list(rows[0])
-    _insert_many(session, _RECORDS, names, list(map(itemgetter(*names), rows)))
+    _insert_many(
+        session, _RECORDS, ["id", *_NEW], [(i, *row) for i, row in zip(ids, rows, strict=True)]
+    )
     wanted = [
         (record_id, scheme, value)
         for record_id, given in zip(ids, identifiers, strict=True)
@@ -771,10 +831,8 @@ def _insert_many(
         # equal values are processed alike.
         by_column = list(zip(*rows, strict=True))
         for i, process in processors:
-            done: dict[Any, Any] = {}
-            by_column[i] = tuple(
-                done[v] if v in done else done.setdefault(v, process(v)) for v in by_column[i]
-            )
+            done = {v: process(v) for v in set(by_column[i])}
+            by_column[i] = tuple(map(done.__getitem__, by_column[i]))
         rows = list(zip(*by_column, strict=True))
     columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     # The table's and columns' names are the schema's own, never the file's.

@@ -420,8 +420,9 @@ def evaluate_labels(
     Pairwise precision, recall and F1 are counted over the labelled records only: a
     pair is predicted when both records are on one person now (after runs and
     reviewers' decisions; a record on no person is alone), and true when the clerk put
-    both in one entity. With ``blocking``, the share of true pairs the model's blocking
-    rules make candidates is measured too (reading every record, as a run does).
+    both in one entity. With ``blocking``, the share of true pairs the blocking rules a
+    run uses make candidates is measured too (reading every record, as a run does): the
+    code's rules (``LinkageModel.splink_settings_for``), not those a model file holds.
     Nothing is written.
     """
     started = time.perf_counter()

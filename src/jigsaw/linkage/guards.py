@@ -57,6 +57,14 @@ cap stands. The relaxation rests on the agencies that hold whole families (GPs,
 schools) being loaded, or on NHS numbers and UPNs: twins each known to one agency
 only, with no NHS number, no UPN on both sides and no sex recorded apart, would be
 linked.
+
+The same double counting runs the other way across generations: a father and the son
+named after him share a given name as well as the family name and the home, and
+differ only in date of birth. Once a wrong date of birth costs what it does in real
+records (``training.REALISTIC_M_FLOORS``) rather than a veto, such a pair would link;
+so a pair of one family name at one home whose dates of birth say two birthdays
+(``two_birthdays_at_home``) is left to a reviewer (``REVIEW_CAP``) unless the NHS
+numbers agree.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
@@ -107,6 +115,13 @@ NUMBERS_DIFFER = "different"
 """The ``shared_identifier`` level of two records holding numbers under one shared
 scheme (UPNs), none the same: two children as plainly as two NHS numbers, so such a
 pair is never settled without a reviewer."""
+TWO_BIRTHDAYS_DOB_LEVELS = frozenset({"two_slips", "same_year", "different"})
+"""Levels of ``date_of_birth`` that say two birthdays rather than one date keyed with a
+slip (one digit, a day out, day and month swapped)."""
+HOUSEHOLD_NAME_LEVELS = FAMILY_NAME_AGREES | {"swapped"}
+"""Levels of ``family_name`` that share one family name for ``two_birthdays_at_home``:
+with given and family names entered the wrong way round the family name is still
+shared, and the model weighs the swap as exact agreement on both names."""
 TWIN_RECORDS_TABLE = "jigsaw_twin_records"
 """Records of a birth the table shows to be two children (``twin_records_sql``)."""
 
@@ -128,6 +143,28 @@ def is_twin_like(levels: Mapping[str, str]) -> bool:
             or levels.get(ADDRESS.name) in HOME_LEVELS
             or levels.get(SHARED_CHILD.name) in FAMILY_LEVELS
         )
+    )
+
+
+def two_birthdays_at_home(levels: Mapping[str, str]) -> bool:
+    """One family name at one home (or with one child) and two birthdays: a father and
+    the son named after him, brothers or sisters born a year or so apart whose names
+    share a nickname, or one person whose date of birth was keyed wrong (another family
+    member's date, a date of registration). The family name and the home, which the
+    model counts as independent evidence, are what every member of a household shares,
+    so nothing recorded tells the two readings apart: such a pair is never linked
+    without a reviewer (``REVIEW_CAP``). The realistic m floors in training
+    (``training.REALISTIC_M_FLOORS``) let a wrong date of birth cost what it does in
+    English records rather than a veto; this is what keeps a household's generations
+    apart once it does. Settled only by the NHS number."""
+    return (
+        levels.get(DATE_OF_BIRTH.name) in TWO_BIRTHDAYS_DOB_LEVELS
+        and levels.get(FAMILY_NAME.name) in HOUSEHOLD_NAME_LEVELS
+        and (
+            levels.get(ADDRESS.name) in HOME_LEVELS
+            or levels.get(SHARED_CHILD.name) in FAMILY_LEVELS
+        )
+        and levels.get(NHS_NUMBER.name) != "exact"
     )
 
 
@@ -165,11 +202,14 @@ def guarded_weight(weight: float, levels: Mapping[str, str], *, twins_known: boo
 
     ``twins_known`` is whether either record's birth is one an agency holds twins of
     (``TWIN_RECORDS_TABLE``); without the table to ask, as in a search, assume so."""
+    two_birthdays = two_birthdays_at_home(levels)
     if not is_twin_like(levels) or settled_across_agencies(levels, twins_known=twins_known):
-        return weight
+        return min(weight, REVIEW_CAP) if two_birthdays else weight
     if left_to_review(levels):
         return min(weight, REVIEW_CAP)
-    return weight - TWIN_PENALTY
+    # A household's pair twin-like by its home (a mother and daughter) takes the penalty,
+    # and, having two birthdays, the cap as well: never linked without a reviewer.
+    return min(weight - TWIN_PENALTY, REVIEW_CAP) if two_birthdays else weight - TWIN_PENALTY
 
 
 def _given_condition(level_keys: frozenset[str], left: str, right: str) -> str:
@@ -237,8 +277,9 @@ def twin_records_sql(records_table: str) -> str:
 
 
 def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
-    """The same rule over Splink's comparison vector columns: the condition for a pair
-    to be guarded, and its guarded ``match_weight`` as an SQL expression.
+    """The same rules over Splink's comparison vector columns: the condition for a pair
+    to be guarded (twin-like, or ``two_birthdays_at_home``), and its guarded
+    ``match_weight`` as an SQL expression.
 
     ``twin_records`` names a table of the records whose birth an agency holds twins of
     (``twin_records_sql``); with none, every pair is taken as possibly twins."""
@@ -273,8 +314,25 @@ def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
             f"AND id_r NOT IN (SELECT unique_id FROM {twin_records})"
         )
         condition = f"({condition}) AND NOT ({settled})"
+    two_birthdays = _two_birthdays_sql()
     weight = (
-        f"CASE WHEN {review} THEN least(match_weight, {REVIEW_CAP}) "
+        f"CASE WHEN NOT ({condition}) THEN least(match_weight, {REVIEW_CAP}) "
+        f"WHEN {review} THEN least(match_weight, {REVIEW_CAP}) "
+        f"WHEN ({two_birthdays}) THEN least(match_weight - {TWIN_PENALTY}, {REVIEW_CAP}) "
         f"ELSE match_weight - {TWIN_PENALTY} END"
     )
-    return condition, weight
+    return f"({condition}) OR ({two_birthdays})", weight
+
+
+def _two_birthdays_sql() -> str:
+    """``two_birthdays_at_home`` over the comparison vector columns."""
+    dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS))
+    agrees = ", ".join(str(g) for g in _gammas(FAMILY_NAME, HOUSEHOLD_NAME_LEVELS))
+    home = ", ".join(str(g) for g in _gammas(ADDRESS, HOME_LEVELS))
+    family = ", ".join(str(g) for g in _gammas(SHARED_CHILD, FAMILY_LEVELS))
+    nhs_exact = _gammas(NHS_NUMBER, frozenset({"exact"}))[0]
+    return (
+        f"gamma_{DATE_OF_BIRTH.name} IN ({dob}) AND gamma_{FAMILY_NAME.name} IN ({agrees}) "
+        f"AND (gamma_{ADDRESS.name} IN ({home}) OR gamma_{SHARED_CHILD.name} IN ({family})) "
+        f"AND gamma_{NHS_NUMBER.name} <> {nhs_exact}"
+    )

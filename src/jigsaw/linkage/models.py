@@ -131,6 +131,8 @@ class MatchKey(Base):
             "given",
             "family",
         ),
+        Index("ix_match_keys_given_house_number", "given", "house_number"),
+        Index("ix_match_keys_family_soundex_house_number", "family_soundex", "house_number"),
     )
 
     agency_record_id: Mapped[int] = mapped_column(

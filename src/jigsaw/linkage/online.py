@@ -26,7 +26,18 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
@@ -37,6 +48,7 @@ from jigsaw.linkage.features import (
     features_of,
     given_prefix_of,
     house_number_of,
+    street_initial_of,
 )
 from jigsaw.linkage.index import features_from_key
 from jigsaw.linkage.models import LinkageRun, MatchKey
@@ -48,6 +60,16 @@ DEFAULT_MIN_PROBABILITY = 0.01
 _KEYS = MatchKey.__table__
 MAX_CANDIDATES = 2_000
 """A ceiling on records scored per search, so one very common name cannot stall it."""
+
+DERIVED_COLUMNS: dict[str, ColumnElement[str]] = {
+    "street_initial": func.substr(
+        _KEYS.c.street, func.length(_KEYS.c.house_number) + 2, 1, type_=String
+    ),
+}
+"""Values a key compares that ``match_keys`` holds inside another column: the street's
+first letter is the character after the house number and its space in ``street``
+(``features.street_initial_of``). Compared exactly, character by character as the batch
+rules' ``left`` counts, after the key's indexed columns have found the rows."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +106,18 @@ class CandidateKey:
     least one of them must be equal too (a batch rule's ``OR``). A key is used when the
     search has every feature ``on`` names and one that ``either`` names, and
     ``without_dob`` keys only when the search has no date of birth.
+
+    A ``broad`` key can bring in thousands of records in a large index (a common
+    surname's Soundex at a common house number): when a search's look-ups together pass
+    ``MAX_CANDIDATES``, the records only broad keys found are the ones left out, so
+    they never crowd out a record found by its date of birth or its address.
     """
 
     name: str
     on: tuple[tuple[str, str], ...]
     without_dob: bool = False
     either: tuple[tuple[str, str], ...] = ()
+    broad: bool = False
 
     def applies(self, query: Features) -> bool:
         if self.without_dob and query.dob is not None:
@@ -105,6 +133,8 @@ def search_value(query: Features, feature: str) -> Any:
         return house_number_of(query.street)
     if feature == "given_prefix":
         return given_prefix_of(query.given)
+    if feature == "street_initial":
+        return street_initial_of(query.street)
     return getattr(query, feature)
 
 
@@ -113,11 +143,12 @@ def _key(
     *on: str | tuple[str, str],
     without_dob: bool = False,
     either: tuple[str | tuple[str, str], ...] = (),
+    broad: bool = False,
 ) -> CandidateKey:
     def pairs(items: tuple[str | tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         return tuple(item if isinstance(item, tuple) else (item, item) for item in items)
 
-    return CandidateKey(name, pairs(on), without_dob, pairs(either))
+    return CandidateKey(name, pairs(on), without_dob, pairs(either), broad)
 
 
 CANDIDATE_KEYS: tuple[CandidateKey, ...] = (
@@ -137,12 +168,14 @@ CANDIDATE_KEYS: tuple[CandidateKey, ...] = (
     _key("address", "address"),
     _key("street", "street"),
     _key("postcode", "postcode"),
+    _key("given_house", "given", "house_number", "street_initial", broad=True),
+    _key("family_house", "family_soundex", "house_number", "street_initial", broad=True),
     _key("sector_given", "postcode_sector", "given"),
     _key("family_year_given", "family_soundex", "birth_year", "given_metaphone"),
     _key("given_family", "given", "family", without_dob=True),
 )
 """The look-ups a search makes, each served by one composite index on ``match_keys``
-(migrations 0010 and 0033), so a key reads only the rows it returns.
+(migrations 0010, 0033 and 0036), so a key reads only the rows it returns.
 
 They mirror the batch blocking rules (``settings.blocking_rules``) one for one, in the
 same order, so a record a run would have compared with another is a candidate when
@@ -157,6 +190,12 @@ either is searched for:
   should be, the same first two letters of the given name, or the same house number:
   the index leads with the date and holds the rest, so the day's records are filtered
   in the index;
+* ``given_house`` and ``family_house`` look up the house number the index derives from
+  ``street`` (``features.house_number_of``), the rules' ``split_part(street, ' ', 1)``,
+  and keep the rows whose street's name starts with the search's letter (the rules'
+  ``left(split_part(street, ' ', 2), 1)``, read from ``street``: ``DERIVED_COLUMNS``).
+  They are broad: a common Soundex code at a common number and letter is still many
+  records among millions, so they are cut first at the ceiling;
 * ``given_family`` (exact names) is kept for a search without a date of birth:
   a family name whose parts are spelled together on one side and apart on the other
   has different Soundex codes.
@@ -171,16 +210,18 @@ def keys_for(query: Features) -> tuple[CandidateKey, ...]:
     return tuple(key for key in CANDIDATE_KEYS if key.applies(query))
 
 
-def _key_select(key: CandidateKey) -> Select[tuple[int]]:
+def _key_select(key: CandidateKey) -> Select[tuple[int, int]]:
     columns = _KEYS.c
 
     def equal(name: str, feature: str) -> ColumnElement[bool]:
-        return columns[name] == bindparam(feature, type_=columns[name].type)
+        column = DERIVED_COLUMNS[name] if name in DERIVED_COLUMNS else columns[name]
+        return column == bindparam(feature, type_=column.type)
 
     conditions = [equal(name, feature) for name, feature in key.on]
     if key.either:
         conditions.append(or_(*(equal(name, feature) for name, feature in key.either)))
-    return select(columns.agency_record_id).where(*conditions)
+    rank = literal_column("1" if key.broad else "0", Integer).label("rank")
+    return select(columns.agency_record_id, rank).where(*conditions)
 
 
 @cache
@@ -188,13 +229,22 @@ def candidate_statement(keys: tuple[CandidateKey, ...]) -> Select[Any]:
     """The search's statement for this set of keys, made once per set and reused with
     new values: building SQL expressions afresh cost a search more than running them."""
     parts = [_key_select(key) for key in keys]
-    candidate_ids = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    found = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    # Each record once, ranked by the narrowest key that found it: the ceiling then
+    # leaves out what only a broad key brought in (``CandidateKey.broad``).
+    ranked = (
+        select(found.c.agency_record_id, func.min(found.c.rank).label("rank"))
+        .group_by(found.c.agency_record_id)
+        .subquery()
+    )
     # Plain rows, not ORM objects: building hundreds of entities would cost more
     # than scoring them.
     return (
         select(*_KEYS.c, AgencyRecord.person_id, AgencyRecord.link_status)
+        .select_from(ranked)
+        .join(_KEYS, _KEYS.c.agency_record_id == ranked.c.agency_record_id)
         .join(AgencyRecord, AgencyRecord.id == _KEYS.c.agency_record_id)
-        .where(_KEYS.c.agency_record_id.in_(select(candidate_ids.c[0])))
+        .order_by(ranked.c.rank, ranked.c.agency_record_id)
         .limit(MAX_CANDIDATES)
     )
 

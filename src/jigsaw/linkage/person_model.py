@@ -166,13 +166,17 @@ class LinkageModel:
         """Settings for predicting over ``n_records`` in ``dialect``.
 
         The prior is scaled to the table and comparison vectors are kept (the review
-        queue shows which levels agreed). For another SQL dialect the comparisons and
+        queue shows which levels agreed). The blocking rules are this code's, not those
+        saved with the model: they are not trained, and the online match's look-ups
+        (``online.CANDIDATE_KEYS``) mirror this code's, so a model saved before a rule was
+        added still blocks as a search finds. For another SQL dialect the comparisons and
         blocking rules are written afresh from this code, carrying the trained m and u
         across level by level: the saved SQL is DuckDB's.
         """
         settings = copy.deepcopy(self.splink_settings)
         if dialect != settings.get("sql_dialect", "duckdb"):
             settings = self._translated(settings, dialect)
+        settings["blocking_rules_to_generate_predictions"] = _current_blocking_rules(dialect)
         identifiers.configure(settings, dialect, self.shared_values)
         settings["probability_two_random_records_match"] = self.prior_for(n_records)
         settings["retain_matching_columns"] = True
@@ -238,6 +242,13 @@ class LinkageModel:
             weight += level.match_weight
         weight = guards.guarded_weight(weight, {e.comparison: e.level for e in evidence})
         return Score(weight, bits_to_probability(weight), evidence)
+
+
+def _current_blocking_rules(dialect: str) -> list[dict[str, Any]]:
+    """``settings.blocking_rules()`` as a settings dict holds them, in ``dialect``'s SQL."""
+    from jigsaw.linkage.settings import blocking_rules
+
+    return [rule.get_blocking_rule(dialect).as_dict() for rule in blocking_rules()]  # type: ignore[attr-defined]
 
 
 def _evidence(comparison: Comparison, level_index: int, weight: float) -> LevelEvidence:

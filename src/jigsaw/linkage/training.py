@@ -25,7 +25,7 @@ from splink import Linker, SettingsCreator
 
 from jigsaw.linkage import relational
 from jigsaw.linkage.engine import Workspace
-from jigsaw.linkage.person_model import LinkageModel, Thresholds, floor_parameters
+from jigsaw.linkage.person_model import U_FLOOR, LinkageModel, Thresholds, floor_parameters
 from jigsaw.linkage.settings import (
     BlockingRule,
     as_splink,
@@ -62,6 +62,7 @@ def _train(
     deterministic: list[BlockingRule | str],
     em_rules: list[BlockingRule | str],
     options: TrainingOptions,
+    starting: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     linker.training.estimate_probability_two_random_records_match(
         as_splink(deterministic), recall=DETERMINISTIC_RECALL
@@ -73,11 +74,159 @@ def _train(
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=options.em_max_pairs
         )
+    # Splink saves the blocking rules too; prediction ignores them and takes the code's
+    # (``LinkageModel.splink_settings_for``), so they record only what training saw.
     saved: dict[str, Any] = linker.misc.save_model_to_json()
+    if starting is not None:
+        keep_untrained_levels(saved, starting)
     return floor_parameters(saved)
 
 
+def keep_untrained_levels(settings: dict[str, Any], starting: dict[str, Any]) -> dict[str, Any]:
+    """Give each level whose m or u training did not estimate the starting model's value.
+
+    A level never seen among the blocked pairs EM learns m from, or among the random
+    pairs u comes from, is not estimated at all: Splink saves it without that
+    probability. Records that lack a field entirely (FEBRL has no sex, no NHS number, no
+    children) put every pair on the null level, so "different sex" or "one a child, the
+    other an adult" is never seen; left to ``person_model.M_FLOOR`` over ``U_FLOOR`` each
+    such disagreement became worth +10 bits, evidence *for* a match. Records that never
+    show a level say nothing about it, so what the starting model (the shipped one, as a
+    rule) knew stands. Levels are matched by comparison and label; one the starting model
+    lacks is left to the floors. Changes ``settings`` in place and returns it.
+    """
+    known = {
+        (comparison["output_column_name"], level.get("label_for_charts")): level
+        for comparison in starting["comparisons"]
+        for level in comparison["comparison_levels"]
+        if not level.get("is_null_level")
+    }
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            before = known.get((comparison["output_column_name"], level.get("label_for_charts")))
+            if before is None:
+                continue
+            for key in ("m_probability", "u_probability"):
+                if not _is_probability(level.get(key)) and _is_probability(before.get(key)):
+                    level[key] = float(before[key])
+    return settings
+
+
+def _is_probability(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+REALISTIC_M_FLOORS: dict[str, dict[str, float]] = {
+    "given_name": {
+        "nickname": 0.02,  # Alfie at school, Alfred at the GP
+        "similar": 0.01,  # a letter keyed wrong or doubled
+        "typo": 0.01,
+        "sounds_alike": 0.005,  # a name taken down as it was heard (Shaun, Sean)
+        "loosely_similar": 0.005,
+        "different": 0.02,  # a middle name used as the first, an anglicised name
+    },
+    "family_name": {
+        "part": 0.01,  # one half of a double-barrelled name
+        "similar": 0.01,
+        "typo": 0.01,
+        "sounds_alike": 0.005,
+        "different": 0.05,  # marriage, divorce, a step-parent's name
+    },
+    "date_of_birth": {
+        "swapped": 0.005,  # a date read in the American order
+        "near": 0.01,  # one digit keyed wrong
+        "two_slips": 0.003,
+        "same_year": 0.003,  # day and month unknown, entered as 1 January
+        "different": 0.002,  # another family member's date keyed on the record
+    },
+    "address": {
+        "different": 0.05,  # a move, or an old address never updated
+    },
+}
+"""The least m each level may take: how often, at the least, one person's two records
+at two English agencies differ in that way. Unsupervised training learns m from the
+records it is given, and a population in which some disagreement never happens (a
+generator that never writes a wrong date of birth, FEBRL that never writes a
+nickname) drives that level's m to ``person_model.M_FLOOR`` and makes the disagreement
+all but a veto: a wholly different date of birth cost -13.2 bits, more than a given
+and a family name together earn. Real records do differ in each of these ways (the
+comments say how), so a disagreement a clerk or a life can make is never weighed as
+one nobody ever makes. The figures are set, as the NHS number's disagreement is, from
+what is known of how such records go wrong, and are deliberately low: only a floor,
+so where the records show a level is commoner the learned m stands. A wrong date of
+birth then costs about -9 bits rather than -13, and the household guard
+(``guards.two_birthdays_at_home``) keeps a father and the son named after him from
+linking once it does.
+
+The address's partial levels (the same postcode, one a character out, the sector) are
+left as learned: what they are worth rests on u, how many people a postcode holds,
+which differs between a UK postcode (a street's worth of homes) and a foreign one (a
+town), so a floor on m would make a shared foreign postal code strong evidence under a
+model trained on UK records. Applied by ``apply_realistic_m_floors`` after
+``person_model.M_FLOOR`` and, like it, unnormalised: taking the few hundredths a floor
+adds back from the other levels would lower every agreement a little for no better fit."""
+
+
+def apply_realistic_m_floors(
+    settings: dict[str, Any], floors: dict[str, dict[str, float]] | None = None
+) -> dict[str, Any]:
+    """Raise each level's m to its floor in ``REALISTIC_M_FLOORS`` where training left it
+    lower (a fixed m, such as the NHS number's, is never touched)."""
+    from jigsaw.linkage.comparisons import COMPARISONS
+
+    floors = REALISTIC_M_FLOORS if floors is None else floors
+    by_name = {c.name: c for c in COMPARISONS}
+    for saved in settings["comparisons"]:
+        name = saved["output_column_name"]
+        wanted = floors.get(name)
+        if not wanted or name not in by_name:
+            continue
+        keys = [level.key for level in by_name[name].levels]
+        levels = saved["comparison_levels"]
+        free = [
+            i
+            for i, level in enumerate(levels)
+            if not level.get("is_null_level")
+            and not level.get("fix_m_probability")
+            and not (keys[i] == SWAPPED_LEVEL and name in NAME_COMPARISONS)
+        ]
+        raised = {
+            i: float(levels[i]["m_probability"])
+            for i in free
+            if keys[i] in wanted and float(levels[i]["m_probability"]) < wanted[keys[i]]
+        }
+        for i in raised:
+            levels[i]["m_probability"] = wanted[keys[i]]
+        _no_level_above_exact(levels, keys, raised)
+    return settings
+
+
+def _no_level_above_exact(
+    levels: list[dict[str, Any]], keys: list[str], raised: dict[int, float]
+) -> None:
+    """No level a floor raised may weigh more than the comparison's exact agreement: a
+    floor on m over a u that random pairs never showed (so left at ``U_FLOOR``) would
+    otherwise make a partial agreement count for more than the whole. ``raised`` holds
+    each raised level's learned m, below which this never goes: a floor only raises, and
+    an m under ``person_model.M_FLOOR`` would be weighed differently by Splink and by
+    the online match, which reads m no lower than that."""
+    exact = keys.index("exact") if "exact" in keys else keys.index("same_address")
+    ceiling = float(levels[exact]["m_probability"]) / max(
+        float(levels[exact]["u_probability"]), U_FLOOR
+    )
+    for i, level in enumerate(levels):
+        if i not in raised or i == exact:
+            continue
+        u = max(float(level["u_probability"]), U_FLOOR)
+        level["m_probability"] = max(raised[i], min(float(level["m_probability"]), ceiling * u))
+
+
 SWAPPED_LEVEL = "swapped"
+NAME_COMPARISONS = frozenset({"given_name", "family_name"})
+"""Where the swapped level is set from the exact one (``swapped_names_weigh_as_exact``),
+so never floored nor counted among the learned levels."""
 
 
 def swapped_names_weigh_as_exact(settings: dict[str, Any]) -> dict[str, Any]:
@@ -110,13 +259,19 @@ def train_person_model(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     options: TrainingOptions | None = None,
     source: str = "",
+    start: LinkageModel | None = None,
 ) -> LinkageModel:
+    """Train the person model on ``space``'s records. ``start`` (the shipped model unless
+    given) supplies any level's m or u these records never show (``keep_untrained_levels``)."""
     from jigsaw.linkage.batch import score_and_cluster
 
     options = options or TrainingOptions()
+    starting = (start or LinkageModel.load()).splink_settings
     linker = space.duckdb_linker(_creator_dict(person_settings()))
     settings = swapped_names_weigh_as_exact(
-        _train(linker, deterministic_rules(), training_rules(), options)
+        apply_realistic_m_floors(
+            _train(linker, deterministic_rules(), training_rules(), options, starting)
+        )
     )
     prior = float(settings["probability_two_random_records_match"])
     provisional = LinkageModel(
@@ -130,7 +285,9 @@ def train_person_model(
     if relational.fill_linked_children(space, clustering):
         linker = space.duckdb_linker(_creator_dict(person_settings()))
         settings = swapped_names_weigh_as_exact(
-            _train(linker, deterministic_rules(), training_rules(), options)
+            apply_realistic_m_floors(
+                _train(linker, deterministic_rules(), training_rules(), options, starting)
+            )
         )
         prior = float(settings["probability_two_random_records_match"])
     return LinkageModel(
