@@ -3,6 +3,7 @@ every kind of import."""
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 from jigsaw.cli import app as cli
 from jigsaw.db import Database
+from jigsaw.imports.rows import COLUMNS
 from jigsaw.people.models import AgencyRecord, Relationship
 
 
@@ -117,3 +119,44 @@ def kill_after_first_batch(
     assert 0 < left < rows, "killed after the first batch and before the end"
     assert left % batch == 0, "only whole batches are in"
     return left
+
+
+def write_children(path: Path, count: int, *, prefix: str, police_reference: bool = False) -> None:
+    """A CSV of ``count`` children told apart only by family name (and, with
+    ``police_reference``, a police reference each): a large file that every row of is
+    new to an agency, for imports of a whole system."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*COLUMNS, *(["identifier:police_reference"] if police_reference else [])])
+        for n in range(count):
+            reference = [f"P{n}"] if police_reference else []
+            writer.writerow(
+                [f"{prefix}-{n}", "Sam", f"Family{n}", "2015-01-01", "", "", "", "", *reference]
+            )
+
+
+def kill_records_import(db: Database, agency: int, source: Path, *, rows: int, batch: int) -> int:
+    """``kill_after_first_batch`` for a file of records imported without linking; how many
+    of its records the killed import left."""
+    return kill_after_first_batch(
+        db.url,
+        agency,
+        source,
+        rows=rows,
+        batch=batch,
+        written=lambda: held_by(db, AgencyRecord, agency),
+        extra=("--no-link",),
+    )
+
+
+def finish_records_import(
+    db: Database, agency: int, source: Path, *, rows: int, written: int, batch: int | None = None
+) -> str:
+    """Import the file of ``rows`` records that an earlier import left ``written`` of:
+    the rest are created, those are unchanged, and the agency holds them all. What the
+    command printed."""
+    extra = ("--batch-size", str(batch)) if batch is not None else ()
+    output = cli_import(db.url, agency, source, extra=extra)
+    assert f"created {rows - written}, updated 0, unchanged {written}, rejected 0" in output
+    assert held_by(db, AgencyRecord, agency) == rows
+    return output

@@ -23,7 +23,12 @@ from jigsaw.policy.roles import AgencyKind
 from jigsaw.retention import service as retention
 from jigsaw.retention.schedule import shipped_schedule
 from tests.conftest import World
-from tests.imports.helpers import cli_import, held_by, kill_after_first_batch
+from tests.imports.helpers import (
+    cli_import,
+    finish_records_import,
+    kill_records_import,
+    write_children,
+)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 HEADER = (
@@ -236,36 +241,16 @@ def test_a_bad_header_is_one_clear_line(
     assert _records(db, school.id) == {}
 
 
-def _big_file(path: Path, rows: int) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER.split(","))
-        for n in range(rows):
-            writer.writerow(
-                [f"K-{n}", "child", "Sam", f"Family{n}", "2015-01-01", "", "", "", "", ""]
-            )
-
-
 def test_an_import_killed_mid_way_is_finished_by_the_next(
-    db: Database, database_url: str, world: World, tmp_path: Path
+    db: Database, world: World, tmp_path: Path
 ) -> None:
     school = world.agency(AgencyKind.SCHOOL)
     rows, batch = 60_000, 500
     source = tmp_path / "whole-school.csv"
-    _big_file(source, rows)
-    written = kill_after_first_batch(
-        database_url,
-        school.id,
-        source,
-        rows=rows,
-        batch=batch,
-        written=lambda: held_by(db, AgencyRecord, school.id),
-        extra=("--no-link",),
-    )
+    write_children(source, rows, prefix="K")
+    written = kill_records_import(db, school.id, source, rows=rows, batch=batch)
 
-    output = cli_import(database_url, school.id, source, extra=("--batch-size", str(batch)))
-    assert f"created {rows - written}, updated 0, unchanged {written}, rejected 0" in output
-    assert held_by(db, AgencyRecord, school.id) == rows
+    output = finish_records_import(db, school.id, source, rows=rows, written=written, batch=batch)
     with db.reading() as session:
         runs = list(
             session.scalars(

@@ -22,7 +22,7 @@ from jigsaw.policy.roles import AgencyKind
 from jigsaw.records import service as records
 from jigsaw.records.models import InformationItem
 from tests.conftest import World
-from tests.imports.helpers import cli_import, held_by, kill_after_first_batch
+from tests.imports.helpers import cli_import, held_by, kill_after_first_batch, write_children
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -279,22 +279,7 @@ def test_a_relationships_import_killed_mid_way_is_finished_by_the_next(
 ) -> None:
     school = world.agency(AgencyKind.SCHOOL)
     people = tmp_path / "people.csv"
-    with people.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "local_id",
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "sex",
-                "address",
-                "postcode",
-                "nhs_number",
-            ]
-        )
-        for n in range(200):
-            writer.writerow([f"K-{n}", "Sam", f"Family{n}", "2015-01-01", "", "", "", ""])
+    write_children(people, 200, prefix="K")
     cli_import(database_url, school.id, people)
     rows, batch = 8_000, 100
     source = tmp_path / "family-links.csv"

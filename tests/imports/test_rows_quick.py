@@ -92,19 +92,7 @@ def test_the_quick_lane_leaves_hostile_rows_to_the_model(
 
 
 def test_the_quick_lane_takes_ordinary_rows() -> None:
-    ordinary = {
-        "local_id": "B-1",
-        "given_name": "Ann",
-        "family_name": "Smith",
-        "date_of_birth": "2010-02-03",
-        "sex": "F",
-        "address": "1 Long Road",
-        "postcode": "ot1 1aq",
-        "nhs_number": "943 476 5919",
-        "role": None,
-        "identifier:upn": "m801200113002",
-        "identifier:nhs_number": None,
-    }
+    ordinary = {column: ORDINARY[column] for column in LAYOUT.columns}
     assert _same_as_the_model(ordinary, 1)
     taken = rows._quick(ordinary, LAYOUT, 1, clock.today())
     assert taken == GoodRecord(

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import cache
+from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.linkage import identifiers
+from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.models import LinkReview, ReviewStatus
+from jigsaw.linkage.person_model import LinkageModel
+from jigsaw.linkage.predict import EdgeStore, gamma_columns, predict_edges
 from jigsaw.linkage.source import FEATURE_SCHEMA, details_of, feature_row
 from jigsaw.people.models import AgencyRecord
 from jigsaw.synthetic.catalogue import AGENCIES
@@ -70,6 +75,31 @@ def population(
         rows.append(row)
         truth[record_id] = key
     return pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA), truth
+
+
+def batch_weights(
+    model: LinkageModel, rows: list[dict[str, object]]
+) -> dict[tuple[int, int], float]:
+    """Score every pair of ``rows`` as a batch run does, guards and all, so a test can
+    hold the run's weight beside what a search gives for the same pair."""
+    quiet_splink()
+    con = duckdb.connect()
+    con.register("records", pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA))
+    con.execute(f"CREATE TABLE {RECORDS_TABLE} AS SELECT * FROM records")
+    space = Workspace(con, Path("."), len(rows))
+    settings = model.splink_settings_for(space.count)
+    settings["blocking_rules_to_generate_predictions"] = [{"blocking_rule": "1 = 1"}]
+    gammas = gamma_columns()
+    store = EdgeStore(con, gammas)
+    store.create()
+    for table in predict_edges(
+        space.duckdb_linker(settings), chunks=1, threshold=0.0, gammas=gammas
+    ):
+        store.add(table)
+    store.apply_guards()
+    scored = con.execute(f"SELECT id_l, id_r, match_weight FROM {store.table}").fetchall()
+    con.close()
+    return {(min(a, b), max(a, b)): w for a, b, w in scored}
 
 
 EVIDENCE = {

@@ -4,19 +4,15 @@ back: one child whose given name one agency recorded otherwise links, twins do n
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-import duckdb
-import pyarrow as pa
 import pytest
 
 from jigsaw.linkage import guards
-from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.person_model import LinkageModel
-from jigsaw.linkage.predict import EdgeStore, gamma_columns, predict_edges
-from jigsaw.linkage.source import FEATURE_SCHEMA, feature_row
+from jigsaw.linkage.source import feature_row
 from jigsaw.people.identifiers import normalise_upn, upn_check_letter
+from tests.linkage.helpers import batch_weights
 
 REPLACED_NAME = {
     "given_name": "different",
@@ -85,30 +81,8 @@ def _record(
     return feature_row(record_id, details, features_of(details))
 
 
-def _weights(model: LinkageModel, rows: list[dict[str, object]]) -> dict[tuple[int, int], float]:
-    """Score every pair of ``rows`` as a batch run does, guards and all."""
-    quiet_splink()
-    con = duckdb.connect()
-    con.register("records", pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA))
-    con.execute(f"CREATE TABLE {RECORDS_TABLE} AS SELECT * FROM records")
-    space = Workspace(con, Path("."), len(rows))
-    settings = model.splink_settings_for(space.count)
-    settings["blocking_rules_to_generate_predictions"] = [{"blocking_rule": "1 = 1"}]
-    gammas = gamma_columns()
-    store = EdgeStore(con, gammas)
-    store.create()
-    for table in predict_edges(
-        space.duckdb_linker(settings), chunks=1, threshold=0.0, gammas=gammas
-    ):
-        store.add(table)
-    store.apply_guards()
-    scored = con.execute(f"SELECT id_l, id_r, match_weight FROM {store.table}").fetchall()
-    con.close()
-    return {(min(a, b), max(a, b)): w for a, b, w in scored}
-
-
 def test_a_run_links_a_renamed_child_no_agency_holds_twice(model: LinkageModel) -> None:
-    weights = _weights(model, [_record(1, 1, "Oliver"), _record(2, 2, "Hamish")])
+    weights = batch_weights(model, [_record(1, 1, "Oliver"), _record(2, 2, "Hamish")])
     assert weights[(1, 2)] > guards.REVIEW_CAP + 5
 
 
@@ -119,7 +93,7 @@ def test_a_run_holds_back_twins_another_agency_holds_both_of(model: LinkageModel
         _record(3, 3, "Oliver"),  # a GP with both twins on its list
         _record(4, 3, "Hamish"),
     ]
-    weights = _weights(model, rows)
+    weights = batch_weights(model, rows)
     assert weights[(1, 2)] <= guards.REVIEW_CAP
     assert weights[(3, 4)] <= guards.REVIEW_CAP  # the GP's own two: never one child
     assert weights[(1, 3)] > guards.REVIEW_CAP + 5  # one child, one name: linked
@@ -132,7 +106,7 @@ def test_twins_each_known_to_one_agency_show_by_their_nhs_numbers(model: Linkage
         _record(3, 3, "Oliver", nhs_number="4857773457"),  # each at his own GP
         _record(4, 4, "Hamish", nhs_number="9434765919"),
     ]
-    assert _weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
+    assert batch_weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
 
 
 def test_twins_one_agency_holds_under_two_surnames_share_a_home(model: LinkageModel) -> None:
@@ -142,7 +116,7 @@ def test_twins_one_agency_holds_under_two_surnames_share_a_home(model: LinkageMo
         _record(3, 3, "Oliver", family="Jones"),  # one twin under another surname
         _record(4, 3, "Hamish"),
     ]
-    assert _weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
+    assert batch_weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
 
 
 def _upn(serial: int) -> str:
@@ -158,7 +132,7 @@ def test_twins_each_known_to_one_agency_show_by_their_upns(model: LinkageModel) 
         _record(2, 2, "Hamish", upn=_upn(2)),
         _record(3, 3, "Hamish"),  # a third agency's record of one of them, without a UPN
     ]
-    weights = _weights(model, rows)
+    weights = batch_weights(model, rows)
     assert weights[(1, 2)] <= guards.REVIEW_CAP
     assert weights[(1, 3)] <= guards.REVIEW_CAP, "the birth is known to be twins"
     assert weights[(2, 3)] > guards.REVIEW_CAP + 5  # one child, one name: linked
@@ -173,7 +147,7 @@ def test_a_pair_whose_upns_differ_is_not_settled_whatever_the_birth(
         _record(1, 1, "Oliver", upn=_upn(1)),
         _record(2, 2, "Hamish", family="Vebb", postcode="NB1 2AD", upn=_upn(2)),
     ]
-    assert _weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
+    assert batch_weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
     levels = {**REPLACED_NAME, "shared_identifier": "different"}
     assert guards.guarded_weight(20.0, levels, twins_known=False) == guards.REVIEW_CAP
     levels = {**REPLACED_NAME, "shared_identifier": "exact"}
