@@ -1,23 +1,25 @@
-"""The ``jigsaw`` command: database, synthetic population, demo and server."""
+"""The ``jigsaw`` command: database, synthetic population, demo and server.
+
+Most commands live in their own packages and are loaded only when one of them runs
+(``JigsawCommands``): an import, a backup or ``--help`` then costs none of the
+libraries that the others use (linkage, PDF rendering, the web app).
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError, OperationalError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.exceptions import TyperException
 
-from jigsaw import subscriptions
-from jigsaw.agencies import cli as accounts_cli
-from jigsaw.agreements import cli as agreements_cli
-from jigsaw.audit import cli as audit_cli
-from jigsaw.config import InsecureSettings, Settings, get_settings
 from jigsaw.errors import (
     Conflict,
     InvalidInput,
@@ -27,19 +29,9 @@ from jigsaw.errors import (
     NotPermitted,
     NotSignedIn,
 )
-from jigsaw.identity import cli as identity_cli
-from jigsaw.imports import cli as imports_cli
-from jigsaw.interop import mais_cli
-from jigsaw.interop.fhir import cli as fhir_cli
-from jigsaw.linkage import cli as linkage_cli
-from jigsaw.oversight import cli as oversight_cli
-from jigsaw.protection import cli as protection_cli
-from jigsaw.protection import master_key as master_keys
-from jigsaw.retention import cli as retention_cli
-from jigsaw.scheduling import cli as scheduling_cli
-from jigsaw.sharing import cli as decisions_cli
 
-subscriptions.wire()
+if TYPE_CHECKING:
+    from jigsaw.linkage import cli as linkage_cli
 
 SCHEMA_MISSING = (
     "The database has no schema yet, or an older one than this version of Jigsaw: run "
@@ -64,9 +56,13 @@ def known_error_line(error: BaseException) -> str | None:
     and settings the commands raise on purpose, a database without the schema, and a
     database that cannot be reached; each message already says what to do.
     """
+    from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     from jigsaw import migrate
     from jigsaw.audit.signing import CheckpointError
     from jigsaw.backup import BackupRefused
+    from jigsaw.config import InsecureSettings, Settings
     from jigsaw.datafiles import DataProblems
     from jigsaw.protection.master_key import KeyUnavailable
     from jigsaw.retention.schedule import InvalidSchedule
@@ -113,6 +109,8 @@ class KnownErrorsInOneLine(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # typer's own click Context, not public
         try:
             return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # the command line's own (help, a wrong option, Ctrl-C): never a known error
         except Exception as error:
             line = known_error_line(error)
             if line is None:
@@ -121,21 +119,226 @@ class KnownErrorsInOneLine(TyperGroup):
             raise typer.Exit(1) from None
 
 
+@dataclass(frozen=True)
+class _Elsewhere:
+    """A command, or a group of them, that lives in its own package.
+
+    ``summary`` is the first paragraph of its help, so that ``jigsaw --help`` lists it
+    without importing the package (``tests/test_cli_startup.py`` holds the two equal);
+    ``attribute`` is its function, or the ``typer.Typer`` of a group; ``then`` adds the
+    commands that are put together here, once, when the group is first loaded.
+    """
+
+    module: str
+    attribute: str
+    summary: str
+    then: Callable[[typer.Typer], None] | None = None
+
+
+def _add_benchmark(linkage: typer.Typer) -> None:
+    # The benchmark's options are read from the linkage commands' module when it is built.
+    global linkage_cli
+    from jigsaw.linkage import cli as linkage_cli
+
+    linkage.command("benchmark")(linkage_benchmark)
+
+
+def _add_rewrap(protection: typer.Typer) -> None:
+    # Rewrapping moves second-factor secrets too, which protection must not import.
+    from jigsaw.identity import cli as identity_cli
+
+    protection.command("rewrap")(identity_cli.rewrap_command)
+
+
+COMMANDS_ELSEWHERE: dict[str, _Elsewhere] = {
+    "register": _Elsewhere(
+        "jigsaw.oversight.cli",
+        "register_command",
+        "Print the disclosure register for a person: what was shared, with whom, why.",
+    ),
+    "sar": _Elsewhere(
+        "jigsaw.oversight.cli",
+        "sar_command",
+        "Write the disclosure register for one person (all their linked agency records) as a"
+        "\nCSV and a PDF, for a subject access response; acts as the data controller.",
+    ),
+    "worker": _Elsewhere(
+        "jigsaw.scheduling.cli",
+        "worker",
+        "Run the scheduled jobs: reminders, linking new records, retention, checkpoints.",
+    ),
+    "import": _Elsewhere(
+        "jigsaw.imports.cli",
+        "import_command",
+        "Import an agency's records (people it knows, with their identifiers), or the"
+        "\nrelationships, involvements and information items about them, from files.",
+    ),
+}
+"""The commands of other packages, listed before the ones defined here."""
+
+GROUPS_ELSEWHERE: dict[str, _Elsewhere] = {
+    "audit": _Elsewhere("jigsaw.audit.cli", "app", "The tamper-evident audit log."),
+    "agreements": _Elsewhere("jigsaw.agreements.cli", "app", "Data sharing agreements."),
+    "linkage": _Elsewhere(
+        "jigsaw.linkage.cli", "app", "Record linkage: the person index.", _add_benchmark
+    ),
+    "decisions": _Elsewhere("jigsaw.sharing.cli", "app", "Sharing decisions and disclosures."),
+    "mais": _Elsewhere("jigsaw.interop.mais_cli", "mais_app", "MAIS request objects."),
+    "prov": _Elsewhere("jigsaw.interop.mais_cli", "prov_app", "W3C PROV-O trails."),
+    "protection": _Elsewhere(
+        "jigsaw.protection.cli",
+        "app",
+        "Encryption at rest: master and data keys.",
+        _add_rewrap,
+    ),
+    "retention": _Elsewhere("jigsaw.retention.cli", "app", "Retention schedules and erasure."),
+    "admin": _Elsewhere(
+        "jigsaw.agencies.cli",
+        "admin",
+        "A deployment's agencies, accounts and service tokens, as the data controller.",
+    ),
+    "accounts": _Elsewhere(
+        "jigsaw.agencies.cli",
+        "app",
+        "Agencies and accounts, as the data controller (older names of `jigsaw admin`).",
+    ),
+    "fhir": _Elsewhere(
+        "jigsaw.interop.fhir.cli",
+        "app",
+        "FHIR R4 bundles: export a person's records, import flags.",
+    ),
+}
+"""The command groups of other packages, listed after the ones defined here."""
+
+
+@functools.cache
+def _found(name: str) -> Any:
+    """The function or ``typer.Typer`` named ``name``, completed once (``_Elsewhere.then``)."""
+    entry = COMMANDS_ELSEWHERE.get(name) or GROUPS_ELSEWHERE[name]
+    found = getattr(importlib.import_module(entry.module), entry.attribute)
+    if entry.then is not None:
+        entry.then(found)
+    return found
+
+
+def _built(name: str) -> Any:
+    """The command ``name`` as typer builds it when it is added to ``app`` directly."""
+    found = _found(name)
+    holder = typer.Typer()
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=name)
+    else:
+        holder.command(name)(found)
+    return _wired_first(typer.main.get_group(holder).commands[name])
+
+
+def _wired_first(command: Any) -> Any:
+    """Subscribe the event handlers (``subscriptions.wire``) just before the code of each
+    command, however nested, runs: after its options are read, so that ``--help`` and a
+    refused option load none of the packages the handlers live in."""
+    if isinstance(command, TyperGroup):
+        for each in command.commands.values():
+            _wired_first(each)
+    elif command.callback is not None:
+        run = command.callback
+
+        @functools.wraps(run)
+        def wired(*args: Any, **kwargs: Any) -> Any:
+            from jigsaw import subscriptions
+
+            subscriptions.wire()
+            return run(*args, **kwargs)
+
+        command.callback = wired
+    return command
+
+
+class _LoadedWhenNamed(MutableMapping[str, Any]):
+    """``jigsaw``'s commands by name, in the order they are listed: those defined here
+    are held, those of ``COMMANDS_ELSEWHERE`` and ``GROUPS_ELSEWHERE`` are built the
+    first time they are asked for."""
+
+    def __init__(self, here: MutableMapping[str, Any]) -> None:
+        self.here = here
+        self.loaded: dict[str, Any] = {}
+
+    def _names(self) -> list[str]:
+        groups = [name for name, command in self.here.items() if isinstance(command, TyperGroup)]
+        commands = [name for name in self.here if name not in groups]
+        return [*COMMANDS_ELSEWHERE, *commands, *groups, *GROUPS_ELSEWHERE]
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self.here or name in self.loaded
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.here:
+            return self.here[name]
+        if name not in COMMANDS_ELSEWHERE and name not in GROUPS_ELSEWHERE:
+            raise KeyError(name)
+        if name not in self.loaded:
+            self.loaded[name] = _built(name)
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self.here[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.here[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+class JigsawCommands(KnownErrorsInOneLine):
+    """The ``jigsaw`` command: each command of another package is imported only when it
+    is run (or its own help asked for), so that one command does not pay for all of them.
+    ``jigsaw --help`` lists them by their summaries."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for command in self.commands.values():
+            _wired_first(command)
+        self.commands = _LoadedWhenNamed(self.commands)
+        self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        commands = self.commands
+        if (
+            self._listing
+            and isinstance(commands, _LoadedWhenNamed)
+            and not commands.is_loaded(cmd_name)
+        ):
+            entry = COMMANDS_ELSEWHERE.get(cmd_name) or GROUPS_ELSEWHERE.get(cmd_name)
+            if entry is not None:
+                return TyperCommand(cmd_name, help=entry.summary)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
 app = typer.Typer(
-    cls=KnownErrorsInOneLine,
+    cls=JigsawCommands,
     no_args_is_help=True,
     help="Jigsaw: multi-agency safeguarding information sharing.",
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
-app.add_typer(audit_cli.app, name="audit")
-app.add_typer(agreements_cli.app, name="agreements")
-app.add_typer(linkage_cli.app, name="linkage")
 
 
 # The benchmark puts the whole service together (a scratch database, the import, the
-# linkage), so it lives here with the other composition, not inside the linkage package.
-@linkage_cli.app.command("benchmark")
+# linkage), so it lives here with the other composition, not inside the linkage package;
+# it is added to the linkage commands when they are loaded (``GROUPS_ELSEWHERE``).
 def linkage_benchmark(
     dataset: Annotated[
         str | None,
@@ -220,20 +423,6 @@ def linkage_benchmark(
     typer.echo(text, nl=False)
 
 
-app.add_typer(decisions_cli.app, name="decisions")
-app.add_typer(mais_cli.mais_app, name="mais")
-app.add_typer(mais_cli.prov_app, name="prov")
-app.add_typer(protection_cli.app, name="protection")
-# Rewrapping moves second-factor secrets too, which protection must not import.
-protection_cli.app.command("rewrap")(identity_cli.rewrap_command)
-app.add_typer(retention_cli.app, name="retention")
-app.add_typer(accounts_cli.admin, name="admin")
-app.add_typer(accounts_cli.app, name="accounts")
-app.command("register")(oversight_cli.register_command)
-app.command("sar")(oversight_cli.sar_command)
-app.command("worker")(scheduling_cli.worker)
-app.command("import")(imports_cli.import_command)
-app.add_typer(fhir_cli.app, name="fhir")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -243,6 +432,8 @@ DatabaseOption = Annotated[
 
 
 def _url(database: str | None) -> str:
+    from jigsaw.config import get_settings
+
     return database or get_settings().database_url
 
 
@@ -346,9 +537,10 @@ def generate(
         paths = export_hard(export, size=size, seed=seed)
         console.print("Written: " + ", ".join(str(path) for path in paths))
         return
+    from jigsaw.protection.master_key import open_database
     from jigsaw.synthetic.service import generate_population
 
-    db = master_keys.open_database(url=_url(database))
+    db = open_database(url=_url(database))
     summary = generate_population(db, children=children, seed=seed, batch_size=batch_size)
     console.print(summary.describe())
 
@@ -362,6 +554,7 @@ def serve(
     import uvicorn
 
     from jigsaw.app import create_app
+    from jigsaw.config import get_settings
 
     # No access log: query strings (a search for a child's name) would put personal data
     # in it. Every read of a person is in the audit log instead, with ids only.
@@ -381,6 +574,7 @@ def demo(
     import uvicorn
 
     from jigsaw.app import create_app
+    from jigsaw.config import Settings
     from jigsaw.demo import build_demo, demo_database_url, start_afresh
 
     start_afresh()

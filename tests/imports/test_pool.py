@@ -341,6 +341,55 @@ def test_a_worker_that_dies_stops_the_import_in_one_line_after_whole_batches(
     assert f"created {rows - left}, updated 0, unchanged {left}, rejected 0" in output
 
 
+DIES_ANSWERING = """
+import os, struct, sys
+from jigsaw.errors import JigsawError
+from jigsaw.imports.pool import row_pool
+from jigsaw.imports.rows import Layout, Row
+
+def dies_answering() -> None:
+    # In the worker: begin sending answers (a length, then a first part of them), and
+    # die there, as a worker killed at that moment.
+    frame = sys._getframe()
+    while "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    frame.f_locals["result_queue"]._writer._send(struct.pack("!i", 1_000_000) + bytes(1_000))
+    os._exit(9)
+
+cells = ["K-1", "child", "Sam", "Family", "2015-01-01", *[""] * 6]
+try:
+    with row_pool(1) as pool:
+        pool.executor.submit(dies_answering)
+        pool.submit([Row(2, {}, cells, deferred=True)], Layout("csv", HEADER), 1).result()
+except JigsawError as error:
+    print(error)
+"""
+
+
+def test_a_worker_that_dies_while_answering_still_stops_the_writer() -> None:
+    """The executor's own thread waits for the rest of answers a worker began sending
+    and never finished, for ever; the writer must notice the worker gone all the same,
+    and stop, leaving no process or thread behind (its own process would not exit)."""
+    code = f"HEADER = {HEADER!r}\n{DIES_ANSWERING}"
+    ran = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, WORKER_STOPPED + "\n", "")
+
+
+def test_a_ctrl_c_that_turns_into_another_error_still_exits_as_interrupted() -> None:
+    """A Ctrl-C can reach the writer inside code that turns it into an error of its own
+    (a database connection it broke, say): the import was interrupted all the same, and
+    its command must exit 130, not 1 with that error's line."""
+    with pytest.raises(KeyboardInterrupt) as raised, row_pool(1):
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            raise OSError("broken by the Ctrl-C") from None
+    assert isinstance(raised.value.__cause__, OSError)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def _good_cells(n: int, local_id: str | None = None) -> list[str]:
     return [local_id or f"G-{n}", "child", "Sam", f"Family{n}", "2015-01-01", *[""] * 6]
 

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from jigsaw import clock
 from jigsaw.imports import rows
-from jigsaw.imports.rows import GoodRecord, Row, check, validate
+from jigsaw.imports.rows import GoodRecord, ImportedRecord, Problem, Row, check, validate
 from jigsaw.people.identifiers import IdentifierScheme
 from jigsaw.people.models import PersonRole, Sex
 from tests.imports.test_rows_screened import LAYOUT, row_values
 
-PLAIN = {
+PLAIN: dict[str, list[str | None]] = {
     "local_id": ["B-1", "b 2", "x" * 64, "x" * 65, " "],
     "role": [None, "child", "parent_carer", "risk_person", "CHILD", "someone"],
     "given_name": [None, "Ann", "O'Neil", "a" * 100, "a" * 101, "Ann Marie"],
@@ -213,13 +213,11 @@ def near_ordinary_rows(draw: st.DrawFn) -> dict[str, Any]:
     return values
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(values=near_ordinary_rows(), agency_id=st.sampled_from([1, 2**31 - 1, 2**31, True]))
-def test_the_quick_lane_takes_near_misses_only_as_the_model_does(
-    values: dict[str, Any], agency_id: int
+def _taken_as_the_model_takes_it(
+    quick: GoodRecord | None, checked: ImportedRecord | list[Problem]
 ) -> None:
-    quick = rows._quick(values, EVERY_SCHEME, agency_id, clock.today())
-    checked = validate(Row(3, values, []), EVERY_SCHEME, agency_id, screen=False)
+    """A row the quick lane takes (``quick`` not None) the model takes too, to the same
+    stored values of the same types and the same identifiers."""
     if quick is not None:
         assert not isinstance(checked, list), checked
         assert quick == GoodRecord(
@@ -228,6 +226,16 @@ def test_the_quick_lane_takes_near_misses_only_as_the_model_does(
             tuple((i.scheme, i.value) for i in checked.identifiers),
         )
         assert [type(v) for v in quick.values] == [type(getattr(checked, n)) for n in rows.STORED]
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=near_ordinary_rows(), agency_id=st.sampled_from([1, 2**31 - 1, 2**31, True]))
+def test_the_quick_lane_takes_near_misses_only_as_the_model_does(
+    values: dict[str, Any], agency_id: int
+) -> None:
+    quick = rows._quick(values, EVERY_SCHEME, agency_id, clock.today())
+    checked = validate(Row(3, values, []), EVERY_SCHEME, agency_id, screen=False)
+    _taken_as_the_model_takes_it(quick, checked)
 
 
 def test_the_quick_lane_takes_a_birthday_of_today_and_leaves_tomorrow_to_the_model() -> None:
@@ -239,3 +247,30 @@ def test_the_quick_lane_takes_a_birthday_of_today_and_leaves_tomorrow_to_the_mod
     refused = check(Row(3, tomorrow, []), EVERY_SCHEME, 1, today)
     assert isinstance(refused, list)
     assert [p.field for p in refused] == ["date_of_birth"]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=near_ordinary_rows(), agency_id=st.sampled_from([1, 2**31]))
+def test_a_csv_row_still_in_its_cells_is_taken_only_as_the_model_takes_it_by_column(
+    values: dict[str, Any], agency_id: int
+) -> None:
+    """A CSV row of a file is checked from its cells as read (untrimmed, empty for
+    missing): the quick lane takes it only as the model takes the row by column."""
+    cells = [values.get(column) or "" for column in EVERY_SCHEME.columns]
+    by_column = rows.csv_values(EVERY_SCHEME.columns, cells)
+    checked = validate(Row(3, by_column, cells), EVERY_SCHEME, agency_id, screen=False)
+    quick = rows._quick_cells(cells, rows._plan(EVERY_SCHEME), agency_id, clock.today())
+    _taken_as_the_model_takes_it(quick, checked)
+    deferred = check(Row(3, {}, cells, deferred=True), EVERY_SCHEME, agency_id)
+    assert deferred == check(Row(3, by_column, cells), EVERY_SCHEME, agency_id)
+
+
+def test_an_ordinary_csv_row_is_taken_from_its_cells() -> None:
+    cells = [ORDINARY.get(column) or "" for column in EVERY_SCHEME.columns]
+    cells[EVERY_SCHEME.columns.index("given_name")] = "  Ann "
+    taken = rows._quick_cells(cells, rows._plan(EVERY_SCHEME), 1, clock.today())
+    assert taken is not None
+    assert taken == check(
+        Row(3, rows.csv_values(EVERY_SCHEME.columns, cells), cells), EVERY_SCHEME, 1
+    )
+    assert taken.values[3] == "Ann"

@@ -8,7 +8,6 @@ whole, without either. The generator brings its own table to the databases it fi
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from jigsaw.errors import JigsawError
 from jigsaw.models import Base
 from jigsaw.synthetic.models import TRUTH_TABLE, SyntheticTruth, has_truth_table
 from jigsaw.synthetic.service import generate_population
+from tests.helpers import fresh_python
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "jigsaw"
 GENERATOR = ("jigsaw.synthetic", "faker")
@@ -129,11 +129,7 @@ def test_the_service_imports_without_faker_installed() -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('jigsaw.synthetic'))\n"
         "print(','.join(loaded) or 'none')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "none"
+    assert fresh_python(program).strip() == "none"
 
 
 @pytest.mark.parametrize("command", [["generate", "--children", "1"], ["demo", "--no-serve"]])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -27,12 +27,21 @@ from rich.progress import (
 )
 
 from jigsaw.errors import InvalidInput
-from jigsaw.imports import service
-from jigsaw.imports.kinds import ImportKind
-from jigsaw.imports.pool import MAX_WORKERS, RowPool, default_workers, row_pool
-from jigsaw.protection.master_key import open_database
+from jigsaw.imports.import_kind import ImportKind
+
+if TYPE_CHECKING:
+    from jigsaw.imports.pool import RowPool
 
 console = Console(stderr=True)
+
+# The command's options are read (for ``--help`` too) before any of the import's own
+# code is loaded: the row checks and the database models, the service and the linkage
+# it uses. So the two numbers the options show are written out here, and
+# ``tests/test_cli_startup.py`` holds them equal to the ones the import uses.
+DEFAULT_BATCH_SIZE = 5_000
+"""``imports.service.DEFAULT_BATCH_SIZE``."""
+MAX_WORKERS = 4
+"""``imports.pool.MAX_WORKERS``."""
 
 
 class _Shown:
@@ -90,7 +99,7 @@ def import_command(
     ] = True,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, max=50_000, help="Rows per transaction.")
-    ] = service.DEFAULT_BATCH_SIZE,
+    ] = DEFAULT_BATCH_SIZE,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -115,6 +124,8 @@ def import_command(
 ) -> None:
     """Import an agency's records (people it knows, with their identifiers), or the
     relationships, involvements and information items about them, from files."""
+    from jigsaw.imports.pool import default_workers, row_pool
+
     if out_dir is not None and not out_dir.is_dir():
         raise InvalidInput.one("--out-dir", f"There is no folder {out_dir}")
     # The workers start before the database is opened, so they carry none of it.
@@ -132,6 +143,9 @@ def _import_files(
     database: str | None,
     pool: RowPool | None,
 ) -> None:
+    from jigsaw.imports import service
+    from jigsaw.protection.master_key import open_database
+
     db = open_database(url=database)
     show = console.is_terminal
     try:

@@ -28,13 +28,13 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
 
 from jigsaw.errors import InvalidInput
+from jigsaw.imports.import_kind import ImportKind as ImportKind  # the package imports it from here
 from jigsaw.imports.rows import (
     LINE,
     Layout,
@@ -49,14 +49,6 @@ from jigsaw.people.schemas import InvolvementIn, RelationshipIn
 from jigsaw.records.schemas import ItemIn
 from jigsaw.records.types import shipped_types
 from jigsaw.schemas import LINE_BREAK_MESSAGE, Input, single_line
-
-
-class ImportKind(StrEnum):
-    RECORDS = "records"
-    RELATIONSHIPS = "relationships"
-    INVOLVEMENTS = "involvements"
-    ITEMS = "items"
-
 
 PERSON = "person_local_id"
 RELATED = "related_local_id"

@@ -10,10 +10,16 @@ long the file.
 
 The workers are forked from the command before it opens the database (``RowPool`` is
 made first), so they share its loaded code for nothing; they ignore Ctrl-C, which the
-writer handles by cancelling what is still queued and waiting for what is running (a
-chunk, milliseconds), and each one ends itself when the writer is gone (killed
-outright), so nothing is left running. A worker that dies (killed, out of memory)
-stops the import with one line saying so, after the batches already written.
+writer handles by stopping them outright (what they were checking is no longer
+wanted), and each one ends itself when the writer is gone (killed outright), so
+nothing is left running. A worker that dies (killed, out of memory) stops the import
+with one line saying so, after the batches already written.
+
+The writer watches the workers itself rather than leave that to the executor alone: a
+worker killed part-way through sending a chunk's answers leaves the executor's thread
+waiting for the rest of them for ever, and the import would hang (CPython 3.11). So a
+wait for answers looks at the workers every ``WATCH`` seconds, and a failed or
+interrupted import kills the workers and unblocks that thread before shutting down.
 
 CPython drops a Ctrl-C that lands while a finaliser runs in the writer ("Exception
 ignored in ..."): with the default handler the import would then carry on to the end
@@ -47,6 +53,10 @@ AHEAD = 4
 """Batches checked (or waiting to be) beyond the one being written: enough to keep
 ``MAX_WORKERS`` busy with one batch each."""
 MAX_WORKERS = 4
+WATCH = 0.1
+"""Seconds between looks at whether every worker is still there while the writer waits
+for answers: a dead worker stops the import this soon; answers that come wake the
+writer at once."""
 
 
 def default_workers() -> int:
@@ -79,10 +89,7 @@ class Pending:
         answers: Checked = []
         for chunk in self.chunks:
             self.pool.carry_on()
-            try:
-                answers.extend(chunk.result())
-            except BrokenProcessPool:
-                raise JigsawError(WORKER_STOPPED) from None
+            answers.extend(self.pool.answered(chunk))
         return answers
 
 
@@ -105,6 +112,8 @@ class RowPool:
                 started.result()
         finally:
             gc.unfreeze()
+        # Every worker is started by now (forked ones all at once, on the first submit).
+        self.processes = list(self.executor._processes.values())
 
     def submit(self, batch: list[Row], layout: Layout, agency_id: int) -> Pending:
         """Send a batch's rows to be checked against the file's layout as it is now."""
@@ -133,6 +142,20 @@ class RowPool:
             raise JigsawError(WORKER_STOPPED) from None
         return Pending(self, chunks)
 
+    def answered(self, chunk: Future[Checked]) -> Checked:
+        """A chunk's answers, or the one line of ``WORKER_STOPPED`` if a worker dies
+        before they come: the executor says so itself, except when the worker died
+        part-way through sending answers (see the module's docstring); a dead worker's
+        sentinel is ready."""
+        while True:
+            try:
+                return chunk.result(timeout=WATCH)
+            except BrokenProcessPool:
+                raise JigsawError(WORKER_STOPPED) from None
+            except TimeoutError:
+                if wait([p.sentinel for p in self.processes], timeout=0):
+                    raise JigsawError(WORKER_STOPPED) from None
+
     def interrupt(self, signum: int, frame: FrameType | None) -> None:
         """The writer's Ctrl-C handler while the pool is open: remembered, then raised."""
         self.interrupted = True
@@ -144,8 +167,20 @@ class RowPool:
             raise KeyboardInterrupt
 
     def close(self, *, cancel: bool = False) -> None:
-        """Stop the workers once what they are doing is done; with ``cancel``, drop what
-        is still queued (the import has failed or been interrupted)."""
+        """Stop the workers once what they are doing is done; with ``cancel`` (the import
+        has failed or been interrupted), at once, whatever they are doing.
+
+        Cancelling kills them rather than wait: a worker may be stuck for good (another
+        one died holding the queues' lock), and the executor's thread may be waiting for
+        answers a dead worker never finished sending. Once no worker is left, closing
+        the writer's copy of the answers' pipe ends that wait (no one can write to it),
+        so the executor sees its pool broken and shuts down."""
+        if cancel:
+            for process in self.processes:
+                process.kill()
+            for process in self.processes:
+                process.join()
+            self.executor._result_queue._writer.close()  # type: ignore[attr-defined]
         self.executor.shutdown(wait=True, cancel_futures=cancel)
 
 
@@ -161,8 +196,12 @@ def row_pool(workers: int) -> Iterator[RowPool | None]:
     previous = signal.signal(signal.SIGINT, pool.interrupt) if handling else None
     try:
         yield pool
-    except BaseException:
+    except BaseException as error:
         pool.close(cancel=True)
+        if pool.interrupted and not isinstance(error, KeyboardInterrupt):
+            # A Ctrl-C can turn into another error on its way out (a database
+            # connection it broke, say); the import was still interrupted: exit 130.
+            raise KeyboardInterrupt from error
         raise
     finally:
         if handling:

@@ -412,11 +412,95 @@ _MAX_POSTCODE = 10
 _MAX_IDENTIFIER = 100
 
 
+_SEX_OR_MISSING = {**_SEX, "": Sex.UNKNOWN}
+"""``_SEX`` for the quick lane's trimmed text, where an empty value means no sex given."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where the quick lane finds each field among a row's values: one per layout,
+    worked out once per batch rather than looked up by name on every row."""
+
+    names: tuple[str, ...]
+    """The values in order: a CSV file's columns, then any identifier columns only a
+    JSON Lines file's rows name."""
+    local_id: int
+    role: int | None
+    given_name: int
+    family_name: int
+    date_of_birth: int
+    sex: int
+    address: int
+    postcode: int
+    nhs_number: int
+    identifiers: tuple[tuple[int, IdentifierScheme], ...]
+    reconcile: bool
+    """Whether the identifiers can need ``schemes.reconcile`` (an NHS number among them,
+    or more than one): one identifier of another scheme is already what it would give."""
+
+
+def _plan(layout: Layout) -> _Plan:
+    """The layout's ``_Plan``: the same for every row read by the same layout, so kept."""
+    key = (tuple(layout.columns), tuple(layout.identifier_columns.items()))
+    plan = _PLANS.get(key)
+    if plan is None:
+        names = list(layout.columns)
+        # A column the layout lacks (only ever a layout made by hand) is a missing
+        # value; a CSV row then has fewer cells than the plan, and goes to the model.
+        names += [c for c in (*COLUMNS, *layout.identifier_columns) if c not in names]
+        place = {name: i for i, name in enumerate(names)}
+        identifiers = tuple((place[c], s) for c, s in layout.identifier_columns.items())
+        plan = _Plan(
+            tuple(names),
+            local_id=place["local_id"],
+            role=place.get("role"),
+            given_name=place["given_name"],
+            family_name=place["family_name"],
+            date_of_birth=place["date_of_birth"],
+            sex=place["sex"],
+            address=place["address"],
+            postcode=place["postcode"],
+            nhs_number=place["nhs_number"],
+            identifiers=identifiers,
+            reconcile=len(identifiers) > 1
+            or any(s is IdentifierScheme.NHS_NUMBER for _, s in identifiers),
+        )
+        if len(_PLANS) > _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+_MAX_PLANS = 64
+
+
 def _quick(
     values: dict[str, Any], layout: Layout, agency_id: int, today: date
 ) -> GoodRecord | None:
+    """``_quick_cells`` for a row's values by column (None when empty), as ``validate``
+    takes them: a JSON Lines row, or a CSV row already read by column."""
+    return _quick_values(values, _plan(layout), agency_id, today)
+
+
+def _quick_values(
+    values: dict[str, Any], plan: _Plan, agency_id: int, today: date
+) -> GoodRecord | None:
+    if "__unreadable__" in values:
+        return None
+    for value in values.values():
+        # Text only; and a value of nothing but spaces, which a file's reader gives as
+        # missing (None) but another caller may not, is left to the model to judge.
+        if value is not None and (type(value) is not str or not value.strip()):
+            return None
+    return _quick_cells([values.get(name) or "" for name in plan.names], plan, agency_id, today)
+
+
+def _quick_cells(cells: list[str], plan: _Plan, agency_id: int, today: date) -> GoodRecord | None:
     """The record an ordinary row makes, worked out directly from the rules
     ``ImportedRecord`` holds it to, or None for any row that is not plainly good.
+    ``cells`` are the row's text in ``plan.names`` order (a CSV row's own cells), an
+    empty value for a missing one.
 
     A file is mostly rows of printable ASCII text that every rule accepts, and building
     the pydantic model was most of what checking such a row cost. This lane accepts a
@@ -427,19 +511,25 @@ def _quick(
     whatever this lane accepts, the model accepts as the same record. ``today`` is
     when the caller started checking its rows: no later than the model's own today, so a
     date of birth this lane takes the model takes too."""
-    if type(agency_id) is not int or not 1 <= agency_id <= MAX_ID:
+    if type(agency_id) is not int or not 1 <= agency_id <= MAX_ID or len(cells) != len(plan.names):
         return None
-    texts = [v for v in values.values() if v is not None]
-    if any(type(v) is not str for v in texts) or "__unreadable__" in values:
+    joined = "".join(cells)
+    # Printable ASCII: no control character, tab, line break or non-ASCII space, so
+    # ``strip`` trims spaces only, and stripping and upper-casing mean the same to
+    # Python and to pydantic.
+    if not (joined.isascii() and joined.isprintable()):
         return None
-    if not _PRINTABLE_ASCII.fullmatch("".join(texts)):
-        return None
-    local_id = (values.get("local_id") or "").strip()
-    role = _ROLES.get(values.get("role") or PersonRole.CHILD.value)
-    given_name = (values.get("given_name") or "").strip()
-    family_name = (values.get("family_name") or "").strip()
-    address = (values.get("address") or "").strip()
-    postcode = (values.get("postcode") or "").strip().upper()
+    local_id = cells[plan.local_id].strip()
+    role = (
+        PersonRole.CHILD
+        if plan.role is None
+        # Not trimmed: the model takes a role only as one of its names exactly.
+        else _ROLES.get(cells[plan.role] or PersonRole.CHILD.value)
+    )
+    given_name = cells[plan.given_name].strip()
+    family_name = cells[plan.family_name].strip()
+    address = cells[plan.address].strip()
+    postcode = cells[plan.postcode].strip().upper()
     if (
         not 0 < len(local_id) <= _MAX_LOCAL_ID
         or role is None
@@ -449,13 +539,12 @@ def _quick(
         or len(postcode) > _MAX_POSTCODE
     ):
         return None
-    sex = values.get("sex")
-    known = Sex.UNKNOWN if sex is None else _SEX.get(sex.strip().lower())
+    known = _SEX_OR_MISSING.get(cells[plan.sex].strip().lower())
     if known is None:
         return None
-    born_text = values.get("date_of_birth")
+    born_text = cells[plan.date_of_birth]  # not trimmed either, as the model reads it
     born = None
-    if born_text is not None:
+    if born_text:
         if not _ISO_DATE.fullmatch(born_text):
             return None
         try:
@@ -464,29 +553,29 @@ def _quick(
             return None
         if not EARLIEST_DATE <= born <= LATEST_DATE or born > today:
             return None
-    nhs = values.get("nhs_number")
+    nhs: str | None = cells[plan.nhs_number].strip() or None
     given: list[tuple[IdentifierScheme, str]] = []
     try:
         if nhs is not None:
-            nhs = nhs_normalise(nhs.strip())
-        for column, scheme in layout.identifier_columns.items():
-            value = values.get(column)
-            if value is not None:
-                value = value.strip()
+            nhs = nhs_normalise(nhs)
+        for at, scheme in plan.identifiers:
+            value = cells[at].strip()
+            if value:
                 if len(value) > _MAX_IDENTIFIER:
                     return None
                 given.append((scheme, schemes.normalise(scheme, value)))
         if len(given) > MAX_IDENTIFIERS:
             return None
-        nhs, others = schemes.reconcile(nhs, given)
+        if plan.reconcile:
+            nhs, given = schemes.reconcile(nhs, given)
     except ValueError:
         return None
-    if not (given_name or family_name or born or nhs or others):
+    if not (given_name or family_name or born or nhs or given):
         return None
     return GoodRecord(
         local_id,
         (agency_id, local_id, role, given_name, family_name, born, known, address, postcode, nhs),
-        tuple(others),
+        tuple(given),
     )
 
 
@@ -494,12 +583,32 @@ def check(
     row: Row, layout: Layout, agency_id: int, today: date | None = None
 ) -> GoodRecord | list[Problem]:
     """``validate``'s answer as the writer takes it: from the quick lane when the row is
-    plainly good, else from the model. A caller checking many rows gives ``today``
-    once (``clock.today()`` when it began), rather than each row asking the clock."""
+    plainly good, else from the model (``check_rows`` of one row)."""
+    return check_rows([row], layout, agency_id, today)[0]
+
+
+def check_rows(
+    rows: list[Row], layout: Layout, agency_id: int, today: date | None = None
+) -> list[GoodRecord | list[Problem]]:
+    """``check`` of each row, in order. A caller checking many rows gives ``today`` once
+    (``clock.today()`` when it began), rather than each row asking the clock. A CSV row
+    still in its cells (``Row.deferred``) goes through the quick lane as it is, its
+    values by column made only if the model must see it."""
+    plan = _plan(layout)
+    today = clock.today() if today is None else today
+    answers: list[GoodRecord | list[Problem]] = []
+    for row in rows:
+        if row.deferred:
+            quick = _quick_cells(row.raw, plan, agency_id, today)
+        else:
+            quick = _quick_values(row.values, plan, agency_id, today)
+        answers.append(quick if quick is not None else _by_model(row, layout, agency_id))
+    return answers
+
+
+def _by_model(row: Row, layout: Layout, agency_id: int) -> GoodRecord | list[Problem]:
+    """``validate``'s answer as the writer takes it."""
     values = row.values if not row.deferred else csv_values(layout.columns, row.raw)
-    quick = _quick(values, layout, agency_id, clock.today() if today is None else today)
-    if quick is not None:
-        return quick
     record = validate(Row(row.line, values, row.raw), layout, agency_id)
     if isinstance(record, list):
         return record
@@ -521,17 +630,14 @@ def check_chunk(
     text and alone quarantines; the identifier columns are the file's as the writer
     knew them when it read the rows (JSON Lines adds them as it meets them), so each
     row is checked as it would be in the writer itself."""
-    layout = Layout("", columns, identifier_columns)
-    today = clock.today()
-    return [
-        check(
-            Row(line, given if isinstance(given, dict) else csv_values(columns, given), None),
-            layout,
-            agency_id,
-            today,
-        )
-        for line, given in rows
-    ]
+    return check_rows(
+        [
+            Row(line, given, None) if isinstance(given, dict) else Row(line, {}, given, True)
+            for line, given in rows
+        ],
+        Layout("", columns, identifier_columns),
+        agency_id,
+    )
 
 
 def quarantine_header(layout: Layout) -> list[str]:

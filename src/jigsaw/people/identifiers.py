@@ -102,8 +102,9 @@ def upn_check_letter(last_twelve: str) -> str:
 
 
 def normalise_upn(raw: str) -> str:
-    value = _SPACES.sub("", raw).upper()
-    if _UNKNOWN_UPN.fullmatch(value):
+    # Letters and digits only (nearly every UPN a file gives) hold no white space to take out.
+    value = (raw if raw.isalnum() else _SPACES.sub("", raw)).upper()
+    if len(value) == 3 and _UNKNOWN_UPN.fullmatch(value):
         raise InvalidIdentifier(
             f"{value} is the census code for an unknown UPN: leave the UPN out instead"
         )

@@ -22,6 +22,8 @@ _SEPARATORS = re.compile(r"[\s-]")
 _TEN_ASCII_DIGITS = re.compile(r"[0-9]{10}", re.ASCII)
 TEST_NUMBER_PREFIX = "999"
 _WEIGHTS = range(10, 1, -1)
+_ZERO_TOTAL = ord("0") * sum(_WEIGHTS)
+"""What nine zeros' character codes add up to, weighted: taken off to sum digits' codes."""
 
 
 class InvalidNHSNumber(ValueError):
@@ -44,10 +46,15 @@ def check_digit(first_nine: str) -> int | None:
 
 def normalise(raw: str) -> str:
     """Return the ten digits of a valid NHS number, or raise with a reason to show."""
-    digits = _SEPARATORS.sub("", raw)
-    if not _TEN_ASCII_DIGITS.fullmatch(digits):
+    # Ten ASCII digits as given (nearly every number an import reads) need no separators
+    # taken out; ``isdigit`` alone would take other scripts' digits, hence ``isascii``.
+    plain = len(raw) == 10 and raw.isascii() and raw.isdigit()
+    digits = raw if plain else _SEPARATORS.sub("", raw)
+    if not plain and not _TEN_ASCII_DIGITS.fullmatch(digits):
         raise InvalidNHSNumber("An NHS number must be 10 digits, like 485 777 3457")
-    expected = check_digit(digits[:9])
+    # ``check_digit`` of ASCII digits, summed from their character codes in C.
+    digit = 11 - (sum(map(mul, digits[:9].encode(), _WEIGHTS)) - _ZERO_TOTAL) % 11
+    expected = 0 if digit == 11 else None if digit == 10 else digit
     if expected is None or expected != int(digits[9]):
         raise InvalidNHSNumber("This is not a valid NHS number: its check digit does not match")
     if len(set(digits)) == 1:
