@@ -338,3 +338,12 @@ def test_the_febrl4_hard_report_counts_pairs_by_kind_and_every_system_reports_th
             assert set(recall) == {"automatic", "after_review"}, kind
             assert 0.0 <= recall["automatic"] <= recall["after_review"] <= 1.0, kind
         assert system["review_share"] == round(system["review_items"] / 300, 5)
+
+
+def test_no_kind_leaves_a_record_with_nothing_to_know_the_person_by() -> None:
+    """A record with no name keeps its date of birth: the import refuses a record with
+    neither, so FEBRL4 hard with seed 2 (which has such a record) once stopped there."""
+    nameless = Particulars("", "", date(2001, 5, 4), "12 Mill Road", "")
+    assert DOB_MISSING not in applicable_to(nameless)
+    named_once = Particulars("", "Coles", date(2001, 5, 4), "12 Mill Road", "")
+    assert DOB_MISSING in applicable_to(named_once)

@@ -4,18 +4,24 @@ left for a linkage reviewer, as a run leaves them."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from sqlalchemy import insert, inspect
 
+from jigsaw import migrate
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
+from jigsaw.identity.models import Agency
 from jigsaw.linkage import identifiers
 from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import PersonDetails, features_of
-from jigsaw.linkage.models import LinkReview, ReviewStatus
+from jigsaw.linkage.index import key_row
+from jigsaw.linkage.models import LinkReview, MatchKey, ReviewStatus
+from jigsaw.linkage.online import candidate_records, keys_for
 from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.predict import EdgeStore, gamma_columns, predict_edges
 from jigsaw.linkage.source import FEATURE_SCHEMA, details_of, feature_row
@@ -161,3 +167,69 @@ def search_details(db: Database, record_id: int) -> PersonDetails:
             record.role.value,
             identifiers=identifiers.held_by(session, [record_id]).get(record_id, ()),
         )
+
+
+def index_records(db: Database, records: list[PersonDetails]) -> None:
+    """Records of one agency, put in the online match's index as a run puts them."""
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    rows, keys = [], []
+    for record_id, details in enumerate(records, start=1):
+        rows.append(
+            {
+                "id": record_id,
+                "agency_id": 1,
+                "local_id": str(record_id),
+                "role": "child",
+                "given_name": details.given_name,
+                "family_name": details.family_name,
+                "date_of_birth": details.date_of_birth,
+                "sex": "unknown",
+                "address": details.address,
+                "postcode": details.postcode,
+                "link_status": "unlinked",
+                "created_at": now,
+            }
+        )
+        keys.append(key_row({**features_of(details).as_row(), "unique_id": record_id}))
+    with db.transaction() as session:
+        session.execute(
+            insert(Agency),
+            [{"id": 1, "name": "School", "kind": "school", "created_at": now}],
+        )
+        session.execute(insert(AgencyRecord), rows)
+        session.execute(insert(MatchKey), keys)
+
+
+def only_key(db: Database, details: PersonDetails, name: str) -> tuple[set[int], set[int]]:
+    """What the search finds through key ``name`` alone, and through every other key."""
+    keys = keys_for(features_of(details))
+    assert name in {key.name for key in keys}
+    alone = candidate_records(db, details, tuple(k for k in keys if k.name == name))
+    others = candidate_records(db, details, tuple(k for k in keys if k.name != name))
+    return alone, others
+
+
+def match_key_indexes(url: str) -> set[str]:
+    """The names of the indexes on ``match_keys`` in the database at ``url``."""
+    database = Database(url)
+    try:
+        with database.engine.connect() as conn:
+            return {str(ix["name"]) for ix in inspect(conn).get_indexes("match_keys")}
+    finally:
+        database.dispose()
+
+
+def assert_migration_adds_and_removes_indexes(
+    url: str, revision: str, previous: str, indexes: set[str], left_alone: str
+) -> None:
+    """``revision`` adds ``indexes`` to ``match_keys``; going back to ``previous`` takes
+    them away and leaves ``left_alone``, an earlier migration's, in place; going forward
+    again puts them back."""
+    migrate.upgrade(url, revision)
+    assert match_key_indexes(url) >= indexes
+    migrate.downgrade(url, previous)
+    found = match_key_indexes(url)
+    assert not indexes & found
+    assert left_alone in found, "an earlier migration's are left alone"
+    migrate.upgrade(url)
+    assert match_key_indexes(url) >= indexes

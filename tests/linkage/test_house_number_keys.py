@@ -6,17 +6,13 @@ were both mistyped (``settings.blocking_rules``, ``online.CANDIDATE_KEYS``, migr
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import date
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import select
 
-from jigsaw import migrate
 from jigsaw.db import Database
-from jigsaw.identity.models import Agency
 from jigsaw.linkage.batch import RunSummary
 from jigsaw.linkage.features import PersonDetails, features_of, street_initial_of
-from jigsaw.linkage.index import key_row
-from jigsaw.linkage.models import MatchKey
 from jigsaw.linkage.online import (
     CANDIDATE_KEYS,
     MAX_CANDIDATES,
@@ -24,8 +20,12 @@ from jigsaw.linkage.online import (
     find_candidates,
     keys_for,
 )
-from jigsaw.people.models import AgencyRecord
 from jigsaw.synthetic.models import SyntheticTruth
+from tests.linkage.helpers import (
+    assert_migration_adds_and_removes_indexes,
+    index_records,
+    only_key,
+)
 from tests.linkage.test_online import _true_children
 
 Linked = tuple[Database, RunSummary]
@@ -50,15 +50,6 @@ def _mistyped_street(line: str, initial: str | None = None) -> str:
     return " ".join([number, first, *(word[::-1] + "x" for word in rest)])
 
 
-def _only_key(db: Database, details: PersonDetails, name: str) -> tuple[set[int], set[int]]:
-    """What the search finds through key ``name`` alone, and through every other key."""
-    keys = keys_for(features_of(details))
-    assert name in {key.name for key in keys}
-    alone = candidate_records(db, details, tuple(k for k in keys if k.name == name))
-    others = candidate_records(db, details, tuple(k for k in keys if k.name != name))
-    return alone, others
-
-
 def test_the_given_name_at_the_same_house_number_brings_the_record_in(
     linked_once: Linked,
 ) -> None:
@@ -67,7 +58,7 @@ def test_the_given_name_at_the_same_house_number_brings_the_record_in(
     db, _summary = linked_once
     key, given, _family, _dob, _sex, _postcode, line = _true_children()[0]
     details = PersonDetails(given_name=given, family_name="Zzyzx", address=_mistyped_street(line))
-    alone, others = _only_key(db, details, "given_house")
+    alone, others = only_key(db, details, "given_house")
     own = _records_of(db, key)
     assert own & alone
     assert not own & others, "another key brings it in: the test shows nothing of this one"
@@ -90,8 +81,8 @@ def test_the_same_house_number_in_a_street_of_another_letter_is_not_looked_up(
     ):
         same = dataclasses.replace(details, address=_mistyped_street(line))
         moved = dataclasses.replace(details, address=_mistyped_street(line, other))
-        assert own & _only_key(db, same, name)[0], name
-        alone, _others = _only_key(db, moved, name)
+        assert own & only_key(db, same, name)[0], name
+        alone, _others = only_key(db, moved, name)
         assert not own & alone, name
 
 
@@ -119,7 +110,7 @@ def test_the_family_name_sound_at_the_same_house_number_brings_the_record_in(
     details = PersonDetails(
         given_name="Qxbert", family_name=misspelled, address=_mistyped_street(line)
     )
-    alone, others = _only_key(db, details, "family_house")
+    alone, others = only_key(db, details, "family_house")
     own = _records_of(db, key)
     assert own & alone
     assert not own & others, "another key brings it in: the test shows nothing of this one"
@@ -135,37 +126,6 @@ def test_a_search_without_an_address_makes_no_house_number_look_up() -> None:
     )
     assert {"given_house", "family_house"} <= {key.name for key in keys_for(with_address)}
     assert {k.name for k in CANDIDATE_KEYS} >= {"given_house", "family_house"}
-
-
-def _index_records(db: Database, records: list[PersonDetails]) -> None:
-    """Records of one agency, put in the online match's index as a run puts them."""
-    now = datetime(2026, 12, 7, tzinfo=UTC)
-    rows, keys = [], []
-    for record_id, details in enumerate(records, start=1):
-        rows.append(
-            {
-                "id": record_id,
-                "agency_id": 1,
-                "local_id": str(record_id),
-                "role": "child",
-                "given_name": details.given_name,
-                "family_name": details.family_name,
-                "date_of_birth": details.date_of_birth,
-                "sex": "unknown",
-                "address": details.address,
-                "postcode": details.postcode,
-                "link_status": "unlinked",
-                "created_at": now,
-            }
-        )
-        keys.append(key_row({**features_of(details).as_row(), "unique_id": record_id}))
-    with db.transaction() as session:
-        session.execute(
-            insert(Agency.__table__),
-            [{"id": 1, "name": "School", "kind": "school", "created_at": now}],
-        )
-        session.execute(insert(AgencyRecord.__table__), rows)
-        session.execute(insert(MatchKey.__table__), keys)
 
 
 def test_a_common_surname_at_a_common_number_cannot_crowd_out_the_record_itself(
@@ -186,7 +146,7 @@ def test_a_common_surname_at_a_common_number_cannot_crowd_out_the_record_itself(
         address="15 Mill Road",
         postcode="NB1 2AB",
     )
-    _index_records(private_database, [*crowd, jack])
+    index_records(private_database, [*crowd, jack])
     found = candidate_records(private_database, jack)
     assert len(found) == MAX_CANDIDATES
     assert len(crowd) + 1 in found
@@ -194,23 +154,13 @@ def test_a_common_surname_at_a_common_number_cannot_crowd_out_the_record_itself(
     assert best.match_probability > 0.99
 
 
-def _indexes(url: str) -> set[str]:
-    database = Database(url)
-    try:
-        with database.engine.connect() as conn:
-            return {str(ix["name"]) for ix in inspect(conn).get_indexes("match_keys")}
-    finally:
-        database.dispose()
-
-
 def test_0036_adds_the_house_number_indexes_and_takes_them_away_again(
     empty_database_url: str,
 ) -> None:
-    migrate.upgrade(empty_database_url, "0036")
-    assert _indexes(empty_database_url) >= INDEXES
-    migrate.downgrade(empty_database_url, "0035")
-    found = _indexes(empty_database_url)
-    assert not INDEXES & found
-    assert "ix_match_keys_dob_given_prefix_house_number" in found, "0033's are left alone"
-    migrate.upgrade(empty_database_url)
-    assert _indexes(empty_database_url) >= INDEXES
+    assert_migration_adds_and_removes_indexes(
+        empty_database_url,
+        "0036",
+        "0035",
+        INDEXES,
+        "ix_match_keys_dob_given_prefix_house_number",
+    )

@@ -41,6 +41,7 @@ MIRROR_KEYS = (
     "postcode",
     "given_house",
     "family_house",
+    "dob_street_name",
     "sector_given",
     "family_year_given",
     None,

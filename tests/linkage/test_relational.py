@@ -21,9 +21,8 @@ from jigsaw.linkage.engine import (
     load_child_links,
     quiet_splink,
 )
-from jigsaw.linkage.features import PersonDetails, features_of
+from jigsaw.linkage.features import LINKED_CHILD_KINDS, PersonDetails, features_of
 from jigsaw.linkage.person_model import LinkageModel
-from jigsaw.linkage.settings import LINKED_CHILD_KINDS
 from jigsaw.linkage.source import FEATURE_SCHEMA, RELATIONSHIP_SCHEMA, feature_row
 from jigsaw.people.models import AgencyRecord, Relationship
 from jigsaw.synthetic.service import generate_population

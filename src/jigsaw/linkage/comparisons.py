@@ -15,14 +15,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jellyfish
-import splink.comparison_level_library as cll
-import splink.comparison_library as cl
-from splink import ColumnExpression
 
 from jigsaw.linkage.features import Features
+
+if TYPE_CHECKING:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import ColumnExpression
+else:
+
+    class _Deferred:
+        """A Splink module imported the first time one of its names is used. Every level
+        here is built by a function called when a model is made, never at import, and
+        Splink (with DuckDB, pyarrow and numpy behind it) is about a second and a half
+        of start-up that a command which only scores with the Python twins (an import
+        linking its new records online) never needs."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attr: str) -> Any:
+            return getattr(import_module(self._name), attr)
+
+    cll = _Deferred("splink.comparison_level_library")
+    cl = _Deferred("splink.comparison_library")
+
+    def ColumnExpression(*args: Any, **kwargs: Any) -> Any:
+        return import_module("splink").ColumnExpression(*args, **kwargs)
+
 
 Test = Callable[[Features, Features], bool]
 
@@ -237,7 +261,7 @@ def _null(column: str, label: str) -> Level:
 
 
 def _else(label: str = "Disagree") -> Level:
-    return Level("different", label, cll.ElseLevel, _always)
+    return Level("different", label, lambda: cll.ElseLevel(), _always)
 
 
 TYPO_LONG_NAME = 6
@@ -294,6 +318,46 @@ def _swapped_names(label: str) -> Level:
     )
 
 
+def _crossed(left: Features, right: Features) -> bool:
+    def near(a: str | None, b: str | None) -> bool:
+        if a is None or b is None:
+            return False
+        edits = jellyfish.levenshtein_distance(a, b)
+        return edits <= 1 or (edits <= 2 and min(len(a), len(b)) >= TYPO_LONG_NAME)
+
+    return near(left.given, right.family) or near(left.family, right.given)
+
+
+def _crossed_sql() -> str:
+    one_way = (
+        'levenshtein("{a}_l", "{b}_r") <= 1 OR (levenshtein("{a}_l", "{b}_r") <= 2 '
+        f'AND least(length("{{a}}_l"), length("{{b}}_r")) >= {TYPO_LONG_NAME})'
+    )
+    return " OR ".join(
+        f"({one_way.format(a=a, b=b)})" for a, b in (("given", "family"), ("family", "given"))
+    )
+
+
+CROSSED_NAMES = Level(
+    "crossed",
+    "Given name found as the other's family name (names swapped, one of them changed)",
+    lambda: cll.CustomLevel(_crossed_sql(), base_dialect_str="duckdb"),
+    _crossed,
+)
+"""Given and family name entered the wrong way round *and* one of them changed as well
+(a new family name after marriage, an anglicised given name, a name taken down by
+someone else): one record's given name is the other's family name, give or take a slip
+(one edit, two in a long name, as ``_typo``), while the other name differs. The swapped
+level cannot see it, since the two names no longer read alike in any order; without
+this level both name comparisons fall to "different" and the pair looks like two
+brothers at one address. One name matched across is weaker evidence than both
+(``swapped``), so it is learned on its own. Brothers and sisters share the family
+name, so one sibling's given name is the other's family name only where a child is
+named with the family's own surname; the level sits in ``given_name`` so such a pair is
+not taken for a household's two members by the twin guard, which looks at plainly
+different given names."""
+
+
 GIVEN_NAME = Comparison(
     "given_name",
     "Given name",
@@ -320,6 +384,7 @@ GIVEN_NAME = Comparison(
             lambda: cll.ExactMatchLevel("given_metaphone"),
             _equal("given_metaphone"),
         ),
+        CROSSED_NAMES,
         Level(
             "loosely_similar",
             "Given names loosely alike (Jaro-Winkler >= 0.80)",
@@ -527,7 +592,7 @@ NHS_NUMBER = Comparison(
         Level(
             "different",
             "Different NHS numbers",
-            cll.ElseLevel,
+            lambda: cll.ElseLevel(),
             _always,
             fixed_m=NHS_NUMBER_DISAGREES,
         ),

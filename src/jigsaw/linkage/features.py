@@ -21,6 +21,10 @@ Why these features:
   district, the town, a flat's name) is what clerks leave out or add, and the
   postcode is what they most often get wrong or leave empty: two records at "12 Mill
   Road" are at one home whatever follows.
+* The house number with the first word of the street's name (``house_street``), and
+  that word alone (``street_name``), read wherever the address puts them: an address
+  written number last (as abroad), with the street-type word mistyped or a locality
+  kept in the line still gives '12 mill'.
 * Whether the record is of a child or an adult, because a father and son who share
   a name, a surname and a home differ in little else when a date of birth is missing.
 * Phonetic codes (Soundex for surnames, Metaphone for given names) catch spelling
@@ -44,6 +48,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import jellyfish
@@ -86,6 +91,12 @@ _HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
 
 UNKNOWN_SEX = "unknown"
 CHILD_ROLE = "child"
+
+LINKED_CHILD_KINDS: tuple[str, ...] = ("parent", "carer", "household_member")
+"""Relationships (``RelationshipKind``) from an adult's record to a child's record that
+put the child in the adult's ``linked_children``: the adults a child lives with or is
+cared for by. Siblings are left out: two brothers' records would share each other.
+Kept here, with the feature, so reading the records for a match needs no Splink."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,11 @@ class Features:
     shared_id_schemes: tuple[str, ...] | None = None
     """The shared schemes it holds a number under: two records with one in common and
     no number in common disagree."""
+    house_street: str | None = None
+    """The house number and the first word of the street's name ('12 mill'), wherever
+    the address puts them (``house_street_of``)."""
+    street_name: str | None = None
+    """The first word of the street's name alone ('mill'), from ``house_street``."""
 
     def as_row(self) -> dict[str, Any]:
         """A plain dict for Arrow (``dataclasses.asdict`` deep-copies, ten times slower)."""
@@ -246,6 +262,60 @@ def street_initial_of(street: str | None) -> str | None:
     return initial or None
 
 
+def house_street_of(address: str | None, street: str | None) -> str | None:
+    """The house number and the first word of the street's name: '12 mill' for '12 Mill
+    Rd', '12 Mill Raod', 'Flat 2, 12 Mill Road' and 'Mill Road 12, Australia' alike.
+
+    ``street`` reads an address as a UK clerk writes it, number first; an address
+    written another way round ('australia 6233 act ridgeway eaves street 125'), a
+    mistyped street-type word or a locality kept in the line make it differ while this
+    stays the same. The street is found by its type word anywhere in the line, its
+    name being the word before; the number is the nearest: right before the name,
+    right after the type word, or up to two words further back. Without a type word it is
+    ``street``'s last number and the word after it. A name with no number is no key: a
+    whole road's households would meet.
+
+    A type word right after the number names the street rather than ending it ("St"
+    Mary's Road, Park Road), so the search goes on past it; and the 's' the apostrophe
+    left on its own ('king s road') goes back on its word, so King's Road is 'kings'
+    typed either way, not an 's' shared with every Queen's Street.
+    """
+    if address:
+        words = address.split(" ")
+        kind = next(
+            (
+                i
+                for i in range(1, len(words))
+                if words[i] in STREET_TYPES and not _HOUSE_NUMBER.match(words[i - 1])
+            ),
+            None,
+        )
+        if kind is not None:
+            start = kind - 1
+            if words[start] == "s" and start > 0 and not _HOUSE_NUMBER.match(words[start - 1]):
+                start -= 1
+            name = "".join(words[start:kind])
+            # Nearest first: right before the name, right after the type word, then up
+            # to two words further back (a flat's or a building's name in between).
+            places = (start - 1, kind + 1, start - 2, start - 3)
+            near = (words[i] for i in places if 0 <= i < len(words))
+            number = next((w for w in near if _HOUSE_NUMBER.match(w)), None)
+            if number is not None:
+                return f"{number} {name}"
+    # ``street`` starts at the first number, which may be a flat's ('3 12 the'): the
+    # house's is the last before the name.
+    parts = street.split(" ") if street else []
+    return next(
+        (f"{a} {b}" for a, b in pairwise(parts) if not _HOUSE_NUMBER.match(b)),
+        None,
+    )
+
+
+def street_name_of(house_street: str | None) -> str | None:
+    """The street's name word of ``house_street`` ('mill' of '12 mill')."""
+    return house_street.split(" ", 1)[1] if house_street else None
+
+
 def given_prefix_of(given: str | None) -> str | None:
     """The first two letters of the given name (the batch rules' ``left(given, 2)``)."""
     return given[:2] if given else None
@@ -297,6 +367,8 @@ def features_of(details: PersonDetails) -> Features:
     dob = details.date_of_birth
     address = normalise_address(details.address)
     shared_ids, shared_id_schemes = shared_tokens(details.identifiers)
+    street = street_of(address)
+    house_street = house_street_of(address, street)
     return Features(
         given=given,
         given_names=canonical_given_names(given) if given else None,
@@ -315,8 +387,10 @@ def features_of(details: PersonDetails) -> Features:
         nhs_number=normalise_nhs_number(details.nhs_number),
         role_group=role_group(details.role),
         agency=details.agency,
-        street=street_of(address),
+        street=street,
         names=names_of(given, family),
         shared_ids=shared_ids,
         shared_id_schemes=shared_id_schemes,
+        house_street=house_street,
+        street_name=street_name_of(house_street),
     )

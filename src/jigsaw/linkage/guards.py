@@ -96,7 +96,12 @@ of 0.97, inside the review band of any thresholds that leave one (the shipped mo
 0.5 to 0.99), so a reviewer decides."""
 
 TWIN_DOB_LEVELS = frozenset({"exact", "swapped", "near"})
-TWIN_GIVEN_LEVELS = frozenset({"different", "loosely_similar"})
+TWIN_GIVEN_LEVELS = frozenset({"different", "loosely_similar", "crossed"})
+"""``crossed`` is one record's family name found as the other's given name, the other
+name differing: with the names swapped on one record, that is a shared family name and
+two given names, as twins one of whose records was entered the wrong way round show."""
+CROSSED = "crossed"
+"""The ``given_name`` level on which the family name is shared across the two fields."""
 TWIN_SEX_LEVELS = frozenset({"different"})
 """A different recorded sex marks a family pair as two people as plainly as a different
 name: a mother and father whose names sound alike (Jo and Joe)."""
@@ -159,7 +164,10 @@ def two_birthdays_at_home(levels: Mapping[str, str]) -> bool:
     apart once it does. Settled only by the NHS number."""
     return (
         levels.get(DATE_OF_BIRTH.name) in TWO_BIRTHDAYS_DOB_LEVELS
-        and levels.get(FAMILY_NAME.name) in HOUSEHOLD_NAME_LEVELS
+        and (
+            levels.get(FAMILY_NAME.name) in HOUSEHOLD_NAME_LEVELS
+            or levels.get(GIVEN_NAME.name) == CROSSED
+        )
         and (
             levels.get(ADDRESS.name) in HOME_LEVELS
             or levels.get(SHARED_CHILD.name) in FAMILY_LEVELS
@@ -191,7 +199,10 @@ def settled_across_agencies(levels: Mapping[str, str], *, twins_known: bool) -> 
         not twins_known
         and levels.get(DATE_OF_BIRTH.name) == "exact"
         and levels.get(SAME_AGENCY.name) == ACROSS_AGENCIES
-        and levels.get(FAMILY_NAME.name) in FAMILY_NAME_AGREES
+        and (
+            levels.get(FAMILY_NAME.name) in FAMILY_NAME_AGREES
+            or levels.get(GIVEN_NAME.name) == CROSSED
+        )
         and levels.get(SHARED_IDENTIFIER.name) != NUMBERS_DIFFER
         and left_to_review(levels)
     )
@@ -303,12 +314,14 @@ def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
     if twin_records is not None:
         across = _gammas(SAME_AGENCY, frozenset({ACROSS_AGENCIES}))[0]
         agrees = ", ".join(str(g) for g in _gammas(FAMILY_NAME, FAMILY_NAME_AGREES))
+        crossed = _gammas(GIVEN_NAME, frozenset({CROSSED}))[0]
         exact_dob = _gammas(DATE_OF_BIRTH, frozenset({"exact"}))[0]
         numbers_differ = _gammas(SHARED_IDENTIFIER, frozenset({NUMBERS_DIFFER}))[0]
         settled = (
             f"({review}) AND gamma_{DATE_OF_BIRTH.name} = {exact_dob} "
             f"AND gamma_{SAME_AGENCY.name} = {across} "
-            f"AND gamma_{FAMILY_NAME.name} IN ({agrees}) "
+            f"AND (gamma_{FAMILY_NAME.name} IN ({agrees}) "
+            f"OR gamma_{GIVEN_NAME.name} = {crossed}) "
             f"AND gamma_{SHARED_IDENTIFIER.name} <> {numbers_differ} "
             f"AND id_l NOT IN (SELECT unique_id FROM {twin_records}) "
             f"AND id_r NOT IN (SELECT unique_id FROM {twin_records})"
@@ -328,11 +341,13 @@ def _two_birthdays_sql() -> str:
     """``two_birthdays_at_home`` over the comparison vector columns."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS))
     agrees = ", ".join(str(g) for g in _gammas(FAMILY_NAME, HOUSEHOLD_NAME_LEVELS))
+    crossed = _gammas(GIVEN_NAME, frozenset({CROSSED}))[0]
     home = ", ".join(str(g) for g in _gammas(ADDRESS, HOME_LEVELS))
     family = ", ".join(str(g) for g in _gammas(SHARED_CHILD, FAMILY_LEVELS))
     nhs_exact = _gammas(NHS_NUMBER, frozenset({"exact"}))[0]
     return (
-        f"gamma_{DATE_OF_BIRTH.name} IN ({dob}) AND gamma_{FAMILY_NAME.name} IN ({agrees}) "
+        f"gamma_{DATE_OF_BIRTH.name} IN ({dob}) "
+        f"AND (gamma_{FAMILY_NAME.name} IN ({agrees}) OR gamma_{GIVEN_NAME.name} = {crossed}) "
         f"AND (gamma_{ADDRESS.name} IN ({home}) OR gamma_{SHARED_CHILD.name} IN ({family})) "
         f"AND gamma_{NHS_NUMBER.name} <> {nhs_exact}"
     )

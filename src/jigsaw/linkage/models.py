@@ -133,6 +133,7 @@ class MatchKey(Base):
         ),
         Index("ix_match_keys_given_house_number", "given", "house_number"),
         Index("ix_match_keys_family_soundex_house_number", "family_soundex", "house_number"),
+        Index("ix_match_keys_dob_street_name", "dob", "street_name"),
     )
 
     agency_record_id: Mapped[int] = mapped_column(
@@ -156,3 +157,4 @@ class MatchKey(Base):
     street: Mapped[str | None] = mapped_column(String(300), index=True)
     house_number: Mapped[str | None] = mapped_column(String(300))
     given_prefix: Mapped[str | None] = mapped_column(String(2))
+    street_name: Mapped[str | None] = mapped_column(String(300))

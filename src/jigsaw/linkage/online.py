@@ -170,12 +170,13 @@ CANDIDATE_KEYS: tuple[CandidateKey, ...] = (
     _key("postcode", "postcode"),
     _key("given_house", "given", "house_number", "street_initial", broad=True),
     _key("family_house", "family_soundex", "house_number", "street_initial", broad=True),
+    _key("dob_street_name", "dob", "street_name"),
     _key("sector_given", "postcode_sector", "given"),
     _key("family_year_given", "family_soundex", "birth_year", "given_metaphone"),
     _key("given_family", "given", "family", without_dob=True),
 )
 """The look-ups a search makes, each served by one composite index on ``match_keys``
-(migrations 0010, 0033 and 0036), so a key reads only the rows it returns.
+(migrations 0010, 0033, 0036 and 0037), so a key reads only the rows it returns.
 
 They mirror the batch blocking rules (``settings.blocking_rules``) one for one, in the
 same order, so a record a run would have compared with another is a candidate when
@@ -196,6 +197,9 @@ either is searched for:
   ``left(split_part(street, ' ', 2), 1)``, read from ``street``: ``DERIVED_COLUMNS``).
   They are broad: a common Soundex code at a common number and letter is still many
   records among millions, so they are cut first at the ceiling;
+* ``dob_street_name`` reads the date of birth with the first word of the street's
+  name as the index stores it (``features.house_street_of``, filled by each run from
+  its own features);
 * ``given_family`` (exact names) is kept for a search without a date of birth:
   a family name whose parts are spelled together on one side and apart on the other
   has different Soundex codes.

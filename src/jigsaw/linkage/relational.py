@@ -8,7 +8,7 @@ records of one mother still share is her child.
 
 So a run scores every candidate pair once with ``linked_children`` unknown, clusters,
 and then gives each adult record the persons of the children its agency records it
-with (``settings.LINKED_CHILD_KINDS``). Only pairs of records that both now have linked
+with (``features.LINKED_CHILD_KINDS``). Only pairs of records that both now have linked
 children can score differently (for every other pair the comparison stays on its null
 level), so only those records are scored again, with the same model, blocking rules
 and prior, and their pairs' scores replace the first pass's. The model's

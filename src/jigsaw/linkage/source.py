@@ -16,8 +16,13 @@ from sqlalchemy import select
 
 from jigsaw.db import Database
 from jigsaw.linkage import identifiers as shared_identifiers
-from jigsaw.linkage.features import CHILD_ROLE, Features, PersonDetails, features_of
-from jigsaw.linkage.settings import LINKED_CHILD_KINDS
+from jigsaw.linkage.features import (
+    CHILD_ROLE,
+    LINKED_CHILD_KINDS,
+    Features,
+    PersonDetails,
+    features_of,
+)
 from jigsaw.people.models import AgencyRecord, Relationship
 from jigsaw.protection.keyring import AGENCY_RECORD
 from jigsaw.protection.models import DataKey
@@ -49,6 +54,8 @@ FEATURE_SCHEMA = pa.schema(
         ("names", pa.string()),
         ("shared_ids", pa.list_(pa.string())),
         ("shared_id_schemes", pa.list_(pa.string())),
+        ("house_street", pa.string()),
+        ("street_name", pa.string()),
         # As recorded, for the generic tutorial-style model the evaluation compares with.
         ("first_name", pa.string()),
         ("surname", pa.string()),

@@ -151,7 +151,9 @@ class Particulars:
 def applicable_to(record: Particulars, latest: date = AS_OF) -> tuple[str, ...]:
     """The kinds that would change this record: a nickname needs a given name that has
     one, a day/month swap a date with a day of month from 1 to 12, a swap of names two
-    different names, and a kind that removes or rewrites a field needs the field."""
+    different names, and a kind that removes or rewrites a field needs the field. The
+    date of birth is taken only from a record that keeps a name: an agency always holds
+    something to know a person by, and the import refuses a record with none."""
     given, family = record.given_name, record.family_name
     born = record.date_of_birth
     possible = {
@@ -161,7 +163,7 @@ def applicable_to(record: Particulars, latest: date = AS_OF) -> tuple[str, ...]:
         NAMES_SWAPPED: bool(given and family and given.lower() != family.lower()),
         NAME_MISSING: bool(given and family),
         DOB_SWAP: born is not None and swapped_date(born, latest) is not None,
-        DOB_MISSING: born is not None,
+        DOB_MISSING: born is not None and bool(given or family),
         POSTCODE_MISSING: bool(record.postcode),
         NON_UK_ADDRESS: bool(record.address),
     }
