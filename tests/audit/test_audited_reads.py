@@ -39,7 +39,7 @@ from jigsaw.deadlines.values import Rag
 from jigsaw.encompass import service as encompass
 from jigsaw.interop import mais, prov
 from jigsaw.interop.fhir import service as fhir
-from jigsaw.linkage import search
+from jigsaw.linkage import linked, search
 from jigsaw.linkage import service as linking
 from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.oversight import access_log, register, subject_access
@@ -483,6 +483,9 @@ CALLS: dict[str, Call] = {
     ),
     "jigsaw.linkage.service.review_pair": _as(
         REVIEWER, lambda db, a, r: linking.review_pair(db, a, r.review_id)
+    ),
+    "jigsaw.linkage.linked.linked_records": _as(
+        REVIEWER, lambda db, a, r: linked.linked_records(db, a, r.family.child)
     ),
     "jigsaw.singleview.service.who_knows": _as(
         DSL, lambda db, a, r: singleview.who_knows(db, a, r.family.child)

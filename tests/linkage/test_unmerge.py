@@ -315,6 +315,34 @@ def test_an_unmerge_that_would_leave_no_one_behind_changes_nothing_and_tells_no_
     assert entries_by(db, AuditAction.LINK_UNMERGED, pair.reviewer.id) == []
 
 
+def test_records_moved_since_the_reviewer_looked_are_not_unmerged(
+    db: Database, world: World, linked_pair: Linked
+) -> None:
+    """The page names the person it showed; if the record is in another person by the
+    time the form is sent, nothing changes and no one is told."""
+    from jigsaw.errors import Conflict
+
+    pair = linked_pair
+    with pytest.raises(Conflict, match="moved to another person"):
+        linking.unmerge(
+            db,
+            world.actor(pair.reviewer),
+            [pair.police_record],
+            "Not ours",
+            from_person=pair.police_person,
+        )
+    assert _persons(db, pair.police_record)[pair.police_record][0] == pair.school_person
+    assert entries_by(db, AuditAction.LINK_UNMERGED, pair.reviewer.id) == []
+    change = linking.unmerge(
+        db,
+        world.actor(pair.reviewer),
+        [pair.police_record],
+        "Not ours",
+        from_person=pair.school_person,
+    )
+    assert change.from_person_id == pair.school_person
+
+
 def test_a_pair_that_was_rejected_or_never_moved_anything_has_no_link_to_undo(
     db: Database, world: World
 ) -> None:

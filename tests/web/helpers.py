@@ -15,11 +15,12 @@ from jigsaw.audit.actions import AuditAction
 from jigsaw.audit.models import AuditEntry
 from jigsaw.db import Database
 from jigsaw.identity import service as accounts
-from jigsaw.identity.schemas import PractitionerOut
+from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.people import service as people
 from jigsaw.people.models import PersonRole, Sex
 from jigsaw.people.schemas import AgencyRecordIn, AgencyRecordOut
 from jigsaw.policy.actor import Actor
+from jigsaw.policy.roles import AgencyKind, Role
 from jigsaw.records import service as records
 from jigsaw.records.models import Category, Nature
 from jigsaw.records.schemas import ItemIn, ItemOut
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def agency_and_practitioner(
+    world: World, kind: AgencyKind, role: Role = Role.PRACTITIONER
+) -> tuple[AgencyOut, PractitionerOut]:
+    """A new agency of ``kind`` and one of its staff in ``role``, to add records as."""
+    agency = world.agency(kind)
+    return agency, world.practitioner(agency, role)
 
 
 def add_record(

@@ -24,7 +24,7 @@ from tests.conftest import World
 from tests.linkage.helpers import open_review
 from tests.singleview.helpers import link, new_person
 from tests.web.conftest import AccessibilityChecks
-from tests.web.helpers import add_record, page_title, sign_in_browser
+from tests.web.helpers import add_record, agency_and_practitioner, page_title, sign_in_browser
 from tests.web.test_linkage_pages import nhs_number, surname
 
 pytestmark = pytest.mark.browser
@@ -131,14 +131,16 @@ def test_a_practitioner_finds_a_match_then_records_the_child_for_their_agency(
 def test_a_reviewer_compares_a_pair_and_confirms_the_link(
     signed_in: OpenPage, world: World, db: Database, axe_check: AccessibilityChecks
 ) -> None:
-    school = world.agency(AgencyKind.SCHOOL)
-    mash = world.agency(AgencyKind.SOCIAL_CARE)
-    teacher = world.actor(world.practitioner(school, Role.PRACTITIONER))
-    social_worker = world.actor(world.practitioner(mash, Role.MASH))
+    school, teacher = agency_and_practitioner(world, AgencyKind.SCHOOL)
+    mash, social_worker = agency_and_practitioner(world, AgencyKind.SOCIAL_CARE, Role.MASH)
     reviewer = world.practitioner(mash, Role.LINKAGE_REVIEWER)
     family = surname("Thistlewood")
-    at_school = add_record(db, teacher, "Elizabeth", family, date_of_birth=date(2015, 2, 3))
-    at_mash = add_record(db, social_worker, "Beth", family, date_of_birth=date(2015, 3, 2))
+    at_school = add_record(
+        db, world.actor(teacher), "Elizabeth", family, date_of_birth=date(2015, 2, 3)
+    )
+    at_mash = add_record(
+        db, world.actor(social_worker), "Beth", family, date_of_birth=date(2015, 3, 2)
+    )
     link(db, new_person(db), at_school.id, status=LinkStatus.AUTO)
     link(db, new_person(db), at_mash.id, status=LinkStatus.IN_REVIEW)
     review_id = open_review(db, at_mash.id, at_school.id, 0.9993)
@@ -174,3 +176,60 @@ def test_a_reviewer_compares_a_pair_and_confirms_the_link(
             )
         )
     assert len(persons) == 1
+
+
+def test_a_reviewer_separates_a_record_the_matching_linked_by_mistake(
+    signed_in: OpenPage, world: World, db: Database, axe_check: AccessibilityChecks
+) -> None:
+    _school, teacher = agency_and_practitioner(world, AgencyKind.SCHOOL)
+    police, officer = agency_and_practitioner(world, AgencyKind.POLICE)
+    reviewer = world.practitioner(world.agency(AgencyKind.SOCIAL_CARE), Role.LINKAGE_REVIEWER)
+    family, other_family = surname("Quarrie"), surname("Lindqvist")
+    at_school = add_record(
+        db, world.actor(teacher), "Maren", family, date_of_birth=date(2016, 8, 9)
+    )
+    wrong = add_record(
+        db, world.actor(officer), "Maren", other_family, date_of_birth=date(2016, 8, 9)
+    )
+    person = new_person(db)
+    link(db, person, at_school.id, wrong.id, status=LinkStatus.AUTO)
+
+    page = signed_in(reviewer)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Link reviews").click()
+    page.get_by_role("link", name="find a person's linked records").click()
+    expect(page).to_have_title(page_title("Find a person's linked records"))
+    axe_check(page, "find-linked-person")
+    page.get_by_label("Person's number").fill("not a number")
+    page.get_by_role("button", name="Find linked records").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the person's number")
+    axe_check(page, "find-linked-person-errors")
+    page.get_by_label("Person's number").fill(str(person))
+    page.get_by_role("button", name="Find linked records").click()
+    expect(page).to_have_title(page_title("Records linked as one child"))
+    expect(page.get_by_role("main")).to_contain_text(other_family)
+    expect(page.get_by_role("main")).not_to_contain_text(police.name)
+    axe_check(page, "linked-person")
+
+    page.get_by_role("link", name=f"Separate record {wrong.id} from this child").click()
+    expect(page).to_have_title(page_title("Separate this record"))
+    axe_check(page, "separate-record")
+    page.get_by_role("button", name="Separate this record").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter why this record")
+    axe_check(page, "separate-record-errors")
+    page.get_by_label("Why this record is not this child's").fill(
+        "Different surname, police checked"
+    )
+    page.get_by_role("button", name="Separate this record").click()
+    expect(page).to_have_title(page_title("Records linked as one child"))
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Record separated")
+    expect(page.get_by_role("main")).not_to_contain_text(other_family)
+    axe_check(page, "linked-person-after")
+
+    with db.sessions() as session:
+        rows = session.execute(
+            select(AgencyRecord.id, AgencyRecord.person_id).where(
+                AgencyRecord.id.in_([at_school.id, wrong.id])
+            )
+        ).all()
+    persons = {record_id: person_id for record_id, person_id in rows}
+    assert persons[at_school.id] == person and persons[wrong.id] not in (None, person)

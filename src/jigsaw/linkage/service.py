@@ -254,14 +254,22 @@ def reject_link(db: Database, actor: Actor, review_id: int, reason: str = "") ->
         return ChangeOut(change.id, change.kind, (record.id,), record.person_id, record.person_id)
 
 
-def unmerge(db: Database, actor: Actor, record_ids: Sequence[int], reason: str = "") -> ChangeOut:
+def unmerge(
+    db: Database,
+    actor: Actor,
+    record_ids: Sequence[int],
+    reason: str = "",
+    *,
+    from_person: int | None = None,
+) -> ChangeOut:
     """Detach records from their person into a new person of their own.
 
     All the records must belong to the same person, and at least one record must stay
     behind (detaching everything would only rename the person). Their status becomes
     ``rejected`` so no later run or reviewer is asked to join them back silently. The
     change, its audit entry and the notices to those who work with the person commit
-    together, or none of them does.
+    together, or none of them does. ``from_person`` is the person the reviewer saw the
+    records in: if they have moved since, nothing changes.
     """
     require_reviewer(actor)
     note = _reason(reason)
@@ -284,6 +292,8 @@ def unmerge(db: Database, actor: Actor, record_ids: Sequence[int], reason: str =
             )
         source = persons.pop()
         assert source is not None
+        if from_person is not None and source != from_person:
+            raise Conflict("The record has been moved to another person since you looked")
         return _detach(
             session, actor, source, records, lambda: _new_person(session), ChangeKind.UNMERGE, note
         )
@@ -649,10 +659,17 @@ def review_queue(
 
 
 def _side(session: Session, record: AgencyRecord) -> ReviewSide:
-    kind = session.scalar(select(Agency.kind).where(Agency.id == record.agency_id))
+    agency = session.get(Agency, record.agency_id)
+    assert agency is not None, "an agency record's agency is a foreign key"
+    return review_side(record, agency.kind)
+
+
+def review_side(record: AgencyRecord, agency_kind: AgencyKind) -> ReviewSide:
+    """What a reviewer sees of one record, wherever they see it (a pair, the queue, a
+    person's linked records): identity fields and the agency's kind, never its name."""
     return ReviewSide(
         record_id=record.id,
-        agency_kind=kind,
+        agency_kind=agency_kind,
         role=record.role,
         given_name=record.given_name,
         family_name=record.family_name,

@@ -1,4 +1,5 @@
-"""Finding a child before recording them, and the queue of links waiting for a reviewer.
+"""Finding a child before recording them, the queue of links waiting for a reviewer, and
+separating a record linked into the wrong person, however it came to be linked.
 
 Search is a POST, so names and dates of birth stay out of addresses, browser history
 and server logs; the results carry the terms on to "record a new child" in the same
@@ -19,14 +20,15 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, Field, ValidationError
 
 from jigsaw import clock
-from jigsaw.errors import Conflict, InvalidInput
+from jigsaw.errors import Conflict, InvalidInput, NotFound
 from jigsaw.identity.dependencies import DB, get_settings_for
-from jigsaw.linkage import search
+from jigsaw.linkage import linked, search
 from jigsaw.linkage import service as linking
+from jigsaw.linkage.access import require_reviewer
 from jigsaw.linkage.evidence import AGREEMENT_WORDS, Agreement, by_comparison, describe_levels
 from jigsaw.linkage.evidence import in_words as probability_in_words
 from jigsaw.linkage.models import ReviewStatus
-from jigsaw.linkage.schemas import ReviewPairOut
+from jigsaw.linkage.schemas import MAX_REASON, ReviewPairOut, ReviewSide
 from jigsaw.people import service as people
 from jigsaw.people.models import LinkStatus, PersonRole, Sex
 from jigsaw.people.nhs_number import InvalidNHSNumber, normalise
@@ -45,6 +47,7 @@ from jigsaw.web.forms import (
     by_field,
     date_parts,
     flash,
+    number,
     path_id,
     problems,
     validate_form,
@@ -388,39 +391,37 @@ def _address(address: str, postcode: str) -> str:
     return ", ".join(part for part in (address, postcode) if part) or "Not recorded"
 
 
+IDENTITY_FIELDS: tuple[tuple[str, str | None], ...] = (
+    ("Known to", None),
+    ("First name", "given_name"),
+    ("Last name", "family_name"),
+    ("Date of birth", "date_of_birth"),
+    ("Sex", "sex"),
+    ("Address", "address"),
+    ("NHS number", "nhs_number"),
+    ("Recorded as", "child_or_adult"),
+)
+"""Each line a reviewer sees of a record, and the model's comparison it is evidence for."""
+
+
+def _identity(side: ReviewSide) -> dict[str, str]:
+    """Identity fields only, and the agency by its kind: what deciding needs, no more.
+    A pair and a person's linked records show a record the same way."""
+    return {
+        "Known to": labels.agency_kind_phrase(side.agency_kind),
+        "First name": side.given_name,
+        "Last name": side.family_name,
+        "Date of birth": labels.long_date(side.date_of_birth) or "Not recorded",
+        "Sex": labels.SEXES[side.sex],
+        "Address": _address(side.address, side.postcode),
+        "NHS number": labels.nhs_number(side.nhs_number) or "Not recorded",
+        "Recorded as": labels.PERSON_ROLES[side.role],
+    }
+
+
 def _rows(pair: ReviewPairOut) -> list[Row]:
-    """Identity fields only, and each agency by its kind: what deciding needs, no more."""
-    a, b = pair.record, pair.candidate
-    return [
-        Row(
-            "Known to",
-            labels.agency_kind_phrase(a.agency_kind),
-            labels.agency_kind_phrase(b.agency_kind),
-            None,
-        ),
-        Row("First name", a.given_name, b.given_name, "given_name"),
-        Row("Last name", a.family_name, b.family_name, "family_name"),
-        Row(
-            "Date of birth",
-            labels.long_date(a.date_of_birth) or "Not recorded",
-            labels.long_date(b.date_of_birth) or "Not recorded",
-            "date_of_birth",
-        ),
-        Row("Sex", labels.SEXES[a.sex], labels.SEXES[b.sex], "sex"),
-        Row("Address", _address(a.address, a.postcode), _address(b.address, b.postcode), "address"),
-        Row(
-            "NHS number",
-            labels.nhs_number(a.nhs_number) or "Not recorded",
-            labels.nhs_number(b.nhs_number) or "Not recorded",
-            "nhs_number",
-        ),
-        Row(
-            "Recorded as",
-            labels.PERSON_ROLES[a.role],
-            labels.PERSON_ROLES[b.role],
-            "child_or_adult",
-        ),
-    ]
+    a, b = _identity(pair.record), _identity(pair.candidate)
+    return [Row(detail, a[detail], b[detail], comparison) for detail, comparison in IDENTITY_FIELDS]
 
 
 def _review_page(
@@ -515,3 +516,161 @@ def undo(request: Request, review_id: str, actor: Viewer, db: DB, form: Posted) 
         return redirect(f"{REVIEWS}/{ident}")
     flash(request, "Link undone: the records are apart again, and those working with them are told")
     return redirect(f"{REVIEWS}/{ident}")
+
+
+# Separating a record wrongly linked into a person
+
+LINKED = "/linked-people"
+LINK_STATUSES = {
+    LinkStatus.UNLINKED: "Not linked yet",
+    LinkStatus.AUTO: "Linked by the matching",
+    LinkStatus.CONFIRMED: "Confirmed by a reviewer",
+    LinkStatus.IN_REVIEW: "Waiting for a reviewer",
+    LinkStatus.REJECTED: "Kept apart by a reviewer",
+}
+
+
+def _person_href(person_id: int) -> str:
+    return f"{LINKED}/{person_id}"
+
+
+def _separate_href(person_id: int, record_id: int) -> str:
+    return f"{LINKED}/{person_id}/records/{record_id}/separate"
+
+
+def _identity_rows(side: ReviewSide) -> list[tuple[str, str]]:
+    """The record's lines as a review pair shows them."""
+    return list(_identity(side).items())
+
+
+@router.get(LINKED)
+def find_linked_person(request: Request, actor: Viewer, person: str | None = None) -> Response:
+    """A person's number (from the address of their page, or a colleague) leads to the
+    records linked into them. A number names no one by itself, so a GET is fine."""
+    require_reviewer(actor)
+    errors: Errors = {}
+    if person is not None:
+        ident = number(person.strip())
+        if ident is not None:
+            return redirect(_person_href(ident))
+        errors = {"person": "Enter the person's number, like 1234"}
+    context = {
+        "title": "Find a person's linked records",
+        "nav": "link-reviews",
+        "back": REVIEWS,
+        "person": person or "",
+    }
+    return render(request, "linkage/find_person.html", context, errors=errors)
+
+
+@router.get(LINKED + "/{person_id}")
+def linked_person(request: Request, person_id: str, actor: Viewer, db: DB) -> Response:
+    found = linked.linked_records(db, actor, path_id(person_id, "person"))
+    context = {
+        "title": f"Records linked as one {found.about}",
+        "nav": "link-reviews",
+        "back": LINKED,
+        "found": found,
+        "rows": [(r, _identity_rows(r.side)) for r in found.records],
+        "statuses": LINK_STATUSES,
+        "separate_href": _separate_href,
+        "column": "govuk-grid-column-full",
+    }
+    return render(request, "linkage/linked_person.html", context)
+
+
+def _separate_page(
+    request: Request,
+    db: DB,
+    actor: Actor,
+    person_id: int,
+    record_id: int,
+    reason: str,
+    errors: Errors,
+) -> Response:
+    """The record to separate, what separating does, and why: the reviewer's last look
+    before anything changes. A record not in this person is a page that does not exist;
+    a person's only record cannot be separated, so the person's page says so instead."""
+    found = linked.linked_records(db, actor, person_id)
+    chosen = found.record(record_id)
+    if chosen is None:
+        raise NotFound("agency record", record_id)
+    if not found.can_separate:
+        flash(
+            request,
+            "Nothing changed: this is the person's only record, so nothing would stay behind",
+        )
+        return redirect(_person_href(person_id))
+    context = {
+        "title": "Separate this record",
+        "nav": "link-reviews",
+        "back": _person_href(person_id),
+        "found": found,
+        "chosen": chosen,
+        "rows": _identity_rows(chosen.side),
+        "staying": len(found.records) - 1,
+        "reason": reason,
+        "max_reason": MAX_REASON,
+        "action": _separate_href(person_id, record_id),
+    }
+    return render(request, "linkage/separate.html", context, errors=errors)
+
+
+@router.get(LINKED + "/{person_id}/records/{record_id}/separate")
+def separate_form(
+    request: Request, person_id: str, record_id: str, actor: Viewer, db: DB
+) -> Response:
+    person = path_id(person_id, "person")
+    return _separate_page(request, db, actor, person, path_id(record_id, "agency record"), "", {})
+
+
+class Separating(PageForm):
+    """Why the record is not this person's: required here, so the link history always
+    says; its other rules (length, no control characters) are the linkage service's."""
+
+    free_text: ClassVar[frozenset[str]] = frozenset({"reason"})
+
+    reason: Annotated[
+        str,
+        Says(
+            "Enter why this record is not this person's",
+            too_long=f"Keep the reason under {MAX_REASON} characters",
+        ),
+        Field(max_length=MAX_REASON),
+    ]
+
+
+@router.post(LINKED + "/{person_id}/records/{record_id}/separate", dependencies=CsrfChecked)
+def separate(
+    request: Request, person_id: str, record_id: str, actor: Viewer, db: DB, form: Posted
+) -> Response:
+    """Detach one record into a person of its own (``linkage.service.unmerge``): the
+    change, its audit entry and the notices to everyone working with either commit
+    together. The record must still be in the person the reviewer looked at; the service
+    checks that under its lock, so a second submit, or a record another reviewer moved
+    meanwhile, is told "nothing changed" on the person's page rather than a missing page,
+    and the post itself is no look at the person's records (the page it leads to is)."""
+    person = path_id(person_id, "person")
+    ident = path_id(record_id, "agency record")
+    reason = form.text("reason")
+    separating, found = validate_form(form, Separating)
+    if separating is None:
+        return _separate_page(request, db, actor, person, ident, reason, by_field(found))
+    try:
+        linking.unmerge(db, actor, [ident], separating.reason, from_person=person)
+    except InvalidInput as exc:
+        problem = exc.problems[0]
+        if problem.field == "reason":
+            return _separate_page(
+                request, db, actor, person, ident, reason, {"reason": problem.message}
+            )
+        flash(request, f"Nothing changed: {problem.message}")
+        return redirect(_person_href(person))
+    except Conflict as exc:
+        flash(request, f"Nothing changed: {exc}")
+        return redirect(_person_href(person))
+    flash(
+        request,
+        "Record separated: it is now a person of its own, and those working with either are told",
+    )
+    return redirect(_person_href(person))
