@@ -47,7 +47,7 @@ def nhs_number() -> str:
     while True:
         first = "".join(random.choice("0123456789") for _ in range(9))
         digit = check_digit(first)
-        if digit is not None and first[0] != "0":
+        if digit is not None and not first.startswith(("0", "999")):  # 999: test numbers
             return first + str(digit)
 
 
