@@ -3,6 +3,7 @@ left for a linkage reviewer, as a run leaves them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -17,6 +18,7 @@ from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.identity.models import Agency
 from jigsaw.linkage import identifiers
+from jigsaw.linkage.comparisons import Comparison
 from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.index import key_row
@@ -81,6 +83,38 @@ def population(
         rows.append(row)
         truth[record_id] = key
     return pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA), truth
+
+
+_PAIR_COLUMN = re.compile(r'"(\w+)_([lr])"')
+"""A pair's column in a level's SQL ('"given_l"'), to be read from two records instead."""
+_RECORD_COLUMN = r"\2.\1"
+
+
+def sql_and_python_levels(
+    comparison: Comparison, people: list[PersonDetails]
+) -> list[tuple[int, int, int, int]]:
+    """Every ordered pair of ``people`` with the level the batch run's SQL puts it on (the
+    levels' conditions in order, first true wins, as Splink's CASE) and the level the
+    online match's Python twins put it on: (left, right, sql level, python level)."""
+    rows = [feature_row(n, d, features_of(d)) for n, d in enumerate(people)]
+    con = duckdb.connect()
+    con.register("records", pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA))
+    levels = comparison.splink().get_comparison("duckdb").comparison_levels
+    cases = " ".join(
+        f"WHEN {_PAIR_COLUMN.sub(_RECORD_COLUMN, level.sql_condition)} THEN {n}"
+        for n, level in enumerate(levels)
+        if level.sql_condition != "ELSE"
+    )
+    found = con.execute(
+        f"SELECT l.unique_id, r.unique_id, CASE {cases} ELSE {len(levels) - 1} END "
+        "FROM records l, records r"
+    ).fetchall()
+    con.close()
+    features = [features_of(d) for d in people]
+    return [
+        (left, right, level, comparison.level_index(features[left], features[right]))
+        for left, right, level in found
+    ]
 
 
 def batch_weights(

@@ -5,6 +5,7 @@ a twin, and records with no name."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from splink import DuckDBAPI, Linker
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from jigsaw.benchmark import Dataset, LabelledRecord, febrl, run_benchmark
+from jigsaw.benchmark import (
+    LOST_PROFILES,
+    Dataset,
+    LabelledRecord,
+    febrl,
+    lost_profiles,
+    run_benchmark,
+)
 from jigsaw.db import Database
 from jigsaw.linkage.batch import run_linkage
 from jigsaw.linkage.features import PersonDetails, features_of
@@ -63,6 +71,40 @@ def test_the_benchmark_command_scores_all_three_systems_on_the_same_records(
     [jigsaw] = [s for s in report["systems"] if s["name"] == "jigsaw"]
     assert jigsaw["blocking_recall"] > 0.98
     assert jigsaw["automatic"]["precision"] > 0.99
+    # The pairs it lost, by what their records share, add up to what recall says it lost.
+    lost = jigsaw["lost_after_review"]
+    assert set(lost) == {*(p.name for p in LOST_PROFILES), "other"}
+    assert sum(lost.values()) == round((1 - jigsaw["after_review"]["recall"]) * 150)
+
+
+def _labelled(**details: object) -> LabelledRecord:
+    return LabelledRecord(agency="A", local_id="1", entity="e", **details)  # type: ignore[arg-type]
+
+
+def test_lost_pairs_are_told_apart_by_what_their_records_share() -> None:
+    """Joshua and Kimberly Kelley at one home, born 22 years apart (FEBRL made one from
+    the other by replacing the given name and the date of birth), are a relative's
+    profile; two records with no name and no birth date in common have only the place;
+    a pair whose date of birth agrees is neither."""
+    joshua = _labelled(given_name="Joshua", family_name="Kelley", date_of_birth=date(1934, 8, 31),
+                       address="59 Harwood Court, Emerald", postcode="3127")  # fmt: skip
+    kimberly = _labelled(given_name="Kimberly", family_name="Kelley",
+                         date_of_birth=date(1956, 6, 27), address="59 Harwood Court, Emerald",
+                         postcode="3127")  # fmt: skip
+    stranger = _labelled(given_name="Connor", family_name="Paine", address="59 Harwood Court")
+    born_that_day = _labelled(given_name="Max", family_name="Wood", date_of_birth=date(1934, 8, 31))
+    assert lost_profiles([(joshua, kimberly), (joshua, stranger), (joshua, born_that_day)]) == {
+        "a_relatives_profile": 1,
+        "no_name_and_no_birth_date": 1,
+        "other": 1,
+    }
+    # One NHS number is one person, whatever else differs; a name found across the two
+    # fields ("Kelley Smith") is a name in common.
+    numbered = [replace(r, nhs_number="9434765919") for r in (joshua, kimberly, stranger)]
+    crossed = replace(kimberly, given_name="Kelley", family_name="Smith")
+    assert lost_profiles(
+        [(numbered[0], numbered[1]), (numbered[0], numbered[2]), (joshua, crossed)]
+    ) == {"a_relatives_profile": 0, "no_name_and_no_birth_date": 0, "other": 3}
 
 
 def test_febrl_identity_never_reaches_the_records() -> None:

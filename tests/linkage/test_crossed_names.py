@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 from datetime import date
 
-import duckdb
-import pyarrow as pa
 import pytest
 
 from jigsaw.linkage.comparisons import COMPARISONS, GIVEN_NAME
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.person_model import LinkageModel, bits_to_probability
-from jigsaw.linkage.source import FEATURE_SCHEMA, feature_row
-from tests.linkage.helpers import batch_weights
+from jigsaw.linkage.source import feature_row
+from tests.linkage.helpers import batch_weights, sql_and_python_levels
 
 RECORDS = 10_000
 
@@ -136,10 +133,6 @@ EDGE_NAMES = (
 """Names at the edges of ``crossed``: missing, one edit in a short name, two at five and
 six letters, case, accents and punctuation, as records hold them."""
 
-PAIR_COLUMN = re.compile(r'"(\w+)_([lr])"')
-"""A pair's column in a level's SQL ('"given_l"'), to be read from two records instead."""
-RECORD_COLUMN = r"\2.\1"
-
 
 def test_the_level_in_sql_is_the_level_in_python_at_the_edges() -> None:
     """Every given and family name of ``EDGE_NAMES`` on each side: the batch run's SQL
@@ -149,24 +142,8 @@ def test_the_level_in_sql_is_the_level_in_python_at_the_edges() -> None:
         PersonDetails(given_name=given, family_name=family)
         for given, family in itertools.product(EDGE_NAMES, repeat=2)
     ]
-    rows = [feature_row(n, d, features_of(d)) for n, d in enumerate(people)]
-    con = duckdb.connect()
-    con.register("records", pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA))
-    levels = GIVEN_NAME.splink().get_comparison("duckdb").comparison_levels
-    cases = " ".join(
-        f"WHEN {PAIR_COLUMN.sub(RECORD_COLUMN, level.sql_condition)} THEN {n}"
-        for n, level in enumerate(levels)
-        if level.sql_condition != "ELSE"
-    )
-    found = con.execute(
-        f"SELECT l.unique_id, r.unique_id, CASE {cases} ELSE {len(levels) - 1} END "
-        "FROM records l, records r"
-    ).fetchall()
-    features = [features_of(d) for d in people]
+    found = sql_and_python_levels(GIVEN_NAME, people)
     crossed = [level.key for level in GIVEN_NAME.levels].index("crossed")
-    assert sum(1 for *_pair, level in found if level == crossed) > 100
-    for left, right, level in found:
-        assert level == GIVEN_NAME.level_index(features[left], features[right]), (
-            people[left],
-            people[right],
-        )
+    assert sum(1 for *_pair, level, _python in found if level == crossed) > 100
+    for left, right, level, python in found:
+        assert level == python, (people[left], people[right])

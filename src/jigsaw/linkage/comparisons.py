@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import jellyfish
 
-from jigsaw.linkage.features import Features
+from jigsaw.linkage.features import SHARED_WORDS, Features
 
 if TYPE_CHECKING:
     import splink.comparison_level_library as cll
@@ -155,6 +155,14 @@ def _arrays_meet(column: str) -> Test:
     def test(left: Features, right: Features) -> bool:
         a, b = getattr(left, column), getattr(right, column)
         return a is not None and b is not None and not set(a).isdisjoint(b)
+
+    return test
+
+
+def _arrays_share(column: str, at_least: int) -> Test:
+    def test(left: Features, right: Features) -> bool:
+        a, b = getattr(left, column), getattr(right, column)
+        return a is not None and b is not None and len(set(a).intersection(b)) >= at_least
 
     return test
 
@@ -531,6 +539,12 @@ ADDRESS = Comparison(
             _either(_edits_at_most("postcode", 1), _jaro_winkler_at_least("address", 0.92)),
         ),
         Level(
+            "shared_words",
+            "Addresses sharing three of the words that say where they are",
+            lambda: cll.ArrayIntersectLevel("address_words", SHARED_WORDS),
+            _arrays_share("address_words", SHARED_WORDS),
+        ),
+        Level(
             "sector",
             "Same postcode sector",
             lambda: cll.ExactMatchLevel("postcode_sector"),
@@ -554,7 +568,19 @@ A slip in the address line (a letter dropped, two words run together, a space in
 wrong place: "12 Mill Raod", "12 MillRoad") leaves it spelled almost alike while the
 postcode still agrees: that is one home mistyped (``similar_address``), a far rarer
 coincidence than two homes in one postcode, so it sits above the bare postcode level
-rather than falling to it and losing what the address says."""
+rather than falling to it and losing what the address says.
+
+Below the postcode's own levels, two lines sharing three words that say where they are
+(``features.address_words_of``: the street's name, the locality and the town) are one
+street in one place whatever the postcode says (``shared_words``): an address written
+number last, with a flat's name added, with its postcode missing or mistyped. On FEBRL4
+with the hard corruptions, 62 of the true pairs scored under the review threshold had
+their address on "Different areas" or a postcode's district or sector; the lines of 48
+shared two such words, of 33 three. Two was measured and not adopted: in one town's
+records the locality and the town are two words one random pair in seven shares, and on
+the generator's hard profile it added 49 pairs of two people to the review queue and no
+true pair. It sits above the postcode sector: a street in a town is narrower than a
+sector, and a sector is all a foreign postcode never has."""
 
 SEX = Comparison(
     "sex",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from jigsaw.db import Database
 from jigsaw.linkage.features import (
     Features,
+    address_words_of,
     given_prefix_of,
     house_number_of,
     names_of,
@@ -74,6 +75,7 @@ def features_from_key(row: Any) -> Features:
         role_group=get("role_group"),
         street=get("street") or street_of(get("address")),
         names=names_of(get("given"), get("family")),
+        address_words=address_words_of(get("address")),
     )
 
 

@@ -56,6 +56,7 @@ FEATURE_SCHEMA = pa.schema(
         ("shared_id_schemes", pa.list_(pa.string())),
         ("house_street", pa.string()),
         ("street_name", pa.string()),
+        ("address_words", pa.list_(pa.string())),
         # As recorded, for the generic tutorial-style model the evaluation compares with.
         ("first_name", pa.string()),
         ("surname", pa.string()),

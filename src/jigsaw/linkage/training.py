@@ -143,6 +143,7 @@ REALISTIC_M_FLOORS: dict[str, dict[str, float]] = {
         "different": 0.002,  # another family member's date keyed on the record
     },
     "address": {
+        "shared_words": 0.01,  # a home's line written another way, its postcode lost
         "different": 0.05,  # a move, or an old address never updated
     },
 }
@@ -165,9 +166,14 @@ The address's partial levels (the same postcode, one a character out, the sector
 left as learned: what they are worth rests on u, how many people a postcode holds,
 which differs between a UK postcode (a street's worth of homes) and a foreign one (a
 town), so a floor on m would make a shared foreign postal code strong evidence under a
-model trained on UK records. Applied by ``apply_realistic_m_floors`` after
-``person_model.M_FLOOR`` and, like it, unnormalised: taking the few hundredths a floor
-adds back from the other levels would lower every agreement a little for no better fit."""
+model trained on UK records. Three words shared by two lines (``shared_words``: the
+street's name, the locality and the town) have a floor: that is one street in one
+place, which a line written number last, with a flat's name added or its postcode lost
+keeps, as often as a clerk writes an address so; its u, learned where the model is used,
+says how many people such a street holds. Applied by
+``apply_realistic_m_floors`` after ``person_model.M_FLOOR`` and, like it, unnormalised:
+taking the few hundredths a floor adds back from the other levels would lower every
+agreement a little for no better fit."""
 
 
 def apply_realistic_m_floors(
