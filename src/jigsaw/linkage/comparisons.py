@@ -336,13 +336,18 @@ def _crossed(left: Features, right: Features) -> bool:
     return near(left.given, right.family) or near(left.family, right.given)
 
 
+CROSSED_NEAR_SQL = (
+    "(levenshtein({a}, {b}) <= 1 OR (levenshtein({a}, {b}) <= 2 "
+    f"AND least(length({{a}}), length({{b}})) >= {TYPO_LONG_NAME}))"
+)
+"""Two names within a slip of each other as ``_crossed`` counts one (``{a}``, ``{b}``:
+SQL expressions), for the level and for the guard that asks which name was crossed."""
+
+
 def _crossed_sql() -> str:
-    one_way = (
-        'levenshtein("{a}_l", "{b}_r") <= 1 OR (levenshtein("{a}_l", "{b}_r") <= 2 '
-        f'AND least(length("{{a}}_l"), length("{{b}}_r")) >= {TYPO_LONG_NAME})'
-    )
     return " OR ".join(
-        f"({one_way.format(a=a, b=b)})" for a, b in (("given", "family"), ("family", "given"))
+        CROSSED_NEAR_SQL.format(a=f'"{a}_l"', b=f'"{b}_r"')
+        for a, b in (("given", "family"), ("family", "given"))
     )
 
 

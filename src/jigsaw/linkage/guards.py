@@ -65,6 +65,17 @@ records (``training.REALISTIC_M_FLOORS``) rather than a veto, such a pair would 
 so a pair of one family name at one home whose dates of birth say two birthdays
 (``two_birthdays_at_home``) is left to a reviewer (``REVIEW_CAP``) unless the NHS
 numbers agree.
+
+A name found across the two fields (``crossed``: Rachel Dinnison and "Kersalke Rachel")
+is read as the family name two siblings share, one of whose records was entered the
+wrong way round, unless the run's records say the name is a given name: recorded as one
+at least ``GIVEN_NAME_LEAST`` times and ``GIVEN_NAME_MAJORITY`` times as often as a
+family name (``given_names_sql``). Then it is one person's given name, with the other
+record's family name changed since, and the pair is scored on its evidence
+(``crossed_given_pairs_sql``) unless the two were born on one day or share a child,
+where twins or parents with a family name that is also a given name look the same; a
+different sex, the home and the NHS number are still asked. A search has no table to
+ask and guards such a pair as a household's.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
@@ -76,6 +87,7 @@ from collections.abc import Mapping
 
 from jigsaw.linkage.comparisons import (
     ADDRESS,
+    CROSSED_NEAR_SQL,
     DATE_OF_BIRTH,
     FAMILY_NAME,
     GIVEN_NAME,
@@ -129,6 +141,15 @@ with given and family names entered the wrong way round the family name is still
 shared, and the model weighs the swap as exact agreement on both names."""
 TWIN_RECORDS_TABLE = "jigsaw_twin_records"
 """Records of a birth the table shows to be two children (``twin_records_sql``)."""
+GIVEN_NAMES_TABLE = "jigsaw_given_names"
+"""Names the table records as given names far more often than as family names
+(``given_names_sql``)."""
+GIVEN_NAME_MAJORITY = 3
+"""How many times more often a name must be recorded as a given name than as a family
+name to be read as one (Rachel, not Smith or Lodge)."""
+GIVEN_NAME_LEAST = 3
+"""How often at the least it must be recorded as a given name: a name met once or
+twice says nothing about which field it belongs in."""
 
 
 def _gammas(comparison: Comparison, keys: frozenset[str]) -> list[int]:
@@ -287,13 +308,81 @@ def twin_records_sql(records_table: str) -> str:
     )
 
 
-def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
+def given_names_sql(records_table: str) -> str:
+    """Create ``GIVEN_NAMES_TABLE``: the names the run's records hold as given names at
+    least ``GIVEN_NAME_LEAST`` times and ``GIVEN_NAME_MAJORITY`` times as often as family
+    names.
+
+    A name found across the two fields (``crossed``) is shared either way: one person's
+    given name with the other record's names swapped and its family name changed ("Rachel
+    Dinnison" and "Kersalke Rachel"), or the family name of two siblings one of whose
+    records was swapped ("Lodge Adele" and "Gillian Lodge"). Which field the name belongs
+    in says which, and the records themselves say it: Rachel is a given name in hundreds
+    of them, Lodge a family name. The nickname table was tried and does not say it (it
+    knows Smith and Webb, not Natalia or Kelsey)."""
+    return (
+        f"CREATE OR REPLACE TABLE {GIVEN_NAMES_TABLE} AS "
+        "SELECT name FROM ("
+        f"SELECT given AS name, 1 AS as_given, 0 AS as_family FROM {records_table} "
+        "WHERE given IS NOT NULL "
+        f"UNION ALL SELECT family, 0, 1 FROM {records_table} WHERE family IS NOT NULL"
+        ") GROUP BY name "
+        f"HAVING sum(as_given) >= {GIVEN_NAME_LEAST} "
+        f"AND sum(as_given) >= {GIVEN_NAME_MAJORITY} * sum(as_family)"
+    )
+
+
+ONE_PERSON_TABLE = "jigsaw_crossed_given_names"
+"""Edges whose name found across the fields is a given name (``crossed_given_pairs_sql``)."""
+
+_PAIR_KEY = "(CAST({p}id_l AS HUGEINT) * 18446744073709551616 + {p}id_r)"
+"""One number per pair of record ids, so a set of pairs is looked up as one hash join."""
+
+
+def crossed_given_pairs_sql(edges_table: str, records_table: str) -> str:
+    """Create ``ONE_PERSON_TABLE``: the ``crossed`` edges whose name found across the
+    fields is, by ``GIVEN_NAMES_TABLE``, a given name, whose family names do not
+    otherwise agree, who were not born on one day and are not recorded with one child:
+    read so, their given names agree. Twins and parents stay guarded whatever name was
+    crossed: a family name that is also a given name (Harry James and his twin Oliver, or
+    Sarah James and her husband Oliver, taken down as "James Oliver") is crossed as a
+    given name would be. The guard uses it only for the given name's part of its rules:
+    a different sex, the home and the NHS number are asked as for any pair. Made once per
+    guard pass, so the guard's condition is a plain look-up rather than a join per edge."""
+    crossed = _gammas(GIVEN_NAME, frozenset({CROSSED}))[0]
+    agrees = ", ".join(str(g) for g in _gammas(FAMILY_NAME, HOUSEHOLD_NAME_LEVELS))
+    born_together = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
+    child_in_common = ", ".join(str(g) for g in _gammas(SHARED_CHILD, FAMILY_LEVELS))
+    given_names = f"SELECT name FROM {GIVEN_NAMES_TABLE}"
+    one_way = (
+        CROSSED_NEAR_SQL.format(a="l.given", b="r.family") + f" AND l.given IN ({given_names})"
+    )
+    other_way = (
+        CROSSED_NEAR_SQL.format(a="l.family", b="r.given") + f" AND r.given IN ({given_names})"
+    )
+    return (
+        f"CREATE OR REPLACE TABLE {ONE_PERSON_TABLE} AS "
+        f"SELECT {_PAIR_KEY.format(p='e.')} AS pair_key FROM {edges_table} e "
+        f"JOIN {records_table} l ON l.unique_id = e.id_l "
+        f"JOIN {records_table} r ON r.unique_id = e.id_r "
+        f"WHERE e.gamma_{GIVEN_NAME.name} = {crossed} "
+        f"AND e.gamma_{FAMILY_NAME.name} NOT IN ({agrees}) "
+        f"AND e.gamma_{DATE_OF_BIRTH.name} NOT IN ({born_together}) "
+        f"AND e.gamma_{SHARED_CHILD.name} NOT IN ({child_in_common}) "
+        f"AND (({one_way}) OR ({other_way}))"
+    )
+
+
+def guard_sql(twin_records: str | None = None, *, one_person: str | None = None) -> tuple[str, str]:
     """The same rules over Splink's comparison vector columns: the condition for a pair
     to be guarded (twin-like, or ``two_birthdays_at_home``), and its guarded
     ``match_weight`` as an SQL expression.
 
     ``twin_records`` names a table of the records whose birth an agency holds twins of
-    (``twin_records_sql``); with none, every pair is taken as possibly twins."""
+    (``twin_records_sql``); with none, every pair is taken as possibly twins. A pair in
+    ``one_person`` (``crossed_given_pairs_sql``: a ``crossed`` pair whose shared name the
+    run's records hold as a given name) is not a household's; a search, with no table to
+    ask, guards it as one."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
     given = ", ".join(str(g) for g in _gammas(GIVEN_NAME, TWIN_GIVEN_LEVELS))
     sex = ", ".join(str(g) for g in _gammas(SEX, TWIN_SEX_LEVELS))
@@ -301,8 +390,17 @@ def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
     family = ", ".join(str(g) for g in _gammas(SHARED_CHILD, FAMILY_LEVELS))
     nhs_exact = _gammas(NHS_NUMBER, frozenset({"exact"}))[0]
     nhs_missing = _gammas(NHS_NUMBER, frozenset({"missing"}))[0]
+    # A pair in ``one_person`` has its crossed name read as a given name: that alone no
+    # longer makes it a household's, but a different sex, a child in common, the home
+    # and the NHS number are asked as for any pair.
+    read_as_given = (
+        "FALSE"
+        if one_person is None
+        else f"{_PAIR_KEY.format(p='')} IN (SELECT pair_key FROM {one_person})"
+    )
     condition = (
-        f"(gamma_{GIVEN_NAME.name} IN ({given}) OR gamma_{SEX.name} IN ({sex})) "
+        f"((gamma_{GIVEN_NAME.name} IN ({given}) AND NOT ({read_as_given})) "
+        f"OR gamma_{SEX.name} IN ({sex})) "
         f"AND gamma_{NHS_NUMBER.name} <> {nhs_exact} "
         f"AND (gamma_{DATE_OF_BIRTH.name} IN ({dob}) OR gamma_{ADDRESS.name} IN ({home}) "
         f"OR gamma_{SHARED_CHILD.name} IN ({family}))"
@@ -327,7 +425,7 @@ def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
             f"AND id_r NOT IN (SELECT unique_id FROM {twin_records})"
         )
         condition = f"({condition}) AND NOT ({settled})"
-    two_birthdays = _two_birthdays_sql()
+    two_birthdays = _two_birthdays_sql(read_as_given)
     weight = (
         f"CASE WHEN NOT ({condition}) THEN least(match_weight, {REVIEW_CAP}) "
         f"WHEN {review} THEN least(match_weight, {REVIEW_CAP}) "
@@ -337,8 +435,9 @@ def guard_sql(twin_records: str | None = None) -> tuple[str, str]:
     return f"({condition}) OR ({two_birthdays})", weight
 
 
-def _two_birthdays_sql() -> str:
-    """``two_birthdays_at_home`` over the comparison vector columns."""
+def _two_birthdays_sql(read_as_given: str = "FALSE") -> str:
+    """``two_birthdays_at_home`` over the comparison vector columns; a crossed name counts
+    as a shared family name unless ``read_as_given`` holds for the pair."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS))
     agrees = ", ".join(str(g) for g in _gammas(FAMILY_NAME, HOUSEHOLD_NAME_LEVELS))
     crossed = _gammas(GIVEN_NAME, frozenset({CROSSED}))[0]
@@ -347,7 +446,8 @@ def _two_birthdays_sql() -> str:
     nhs_exact = _gammas(NHS_NUMBER, frozenset({"exact"}))[0]
     return (
         f"gamma_{DATE_OF_BIRTH.name} IN ({dob}) "
-        f"AND (gamma_{FAMILY_NAME.name} IN ({agrees}) OR gamma_{GIVEN_NAME.name} = {crossed}) "
+        f"AND (gamma_{FAMILY_NAME.name} IN ({agrees}) "
+        f"OR (gamma_{GIVEN_NAME.name} = {crossed} AND NOT ({read_as_given}))) "
         f"AND (gamma_{ADDRESS.name} IN ({home}) OR gamma_{SHARED_CHILD.name} IN ({family})) "
         f"AND gamma_{NHS_NUMBER.name} <> {nhs_exact}"
     )

@@ -26,7 +26,14 @@ from splink import Linker
 
 from jigsaw.linkage.comparisons import COMPARISONS, Comparison
 from jigsaw.linkage.engine import RECORDS_TABLE
-from jigsaw.linkage.guards import TWIN_RECORDS_TABLE, guard_sql, twin_records_sql
+from jigsaw.linkage.guards import (
+    ONE_PERSON_TABLE,
+    TWIN_RECORDS_TABLE,
+    crossed_given_pairs_sql,
+    given_names_sql,
+    guard_sql,
+    twin_records_sql,
+)
 
 EDGES_TABLE = "jigsaw_edges"
 CHUNK_RECORDS = 250_000
@@ -114,11 +121,13 @@ class EdgeStore:
         With the run's records beside the edges, the guard first asks them which births
         an agency holds twins of (``guards.twin_records_sql``); without them (a bare
         store) every pair is taken as possibly twins."""
-        twin_records = None
+        twin_records = one_person = None
         if self._has_table(self.records_table):
             self.con.execute(twin_records_sql(self.records_table))
-            twin_records = TWIN_RECORDS_TABLE
-        condition, weight = guard_sql(twin_records)
+            self.con.execute(given_names_sql(self.records_table))
+            self.con.execute(crossed_given_pairs_sql(self.table, self.records_table))
+            twin_records, one_person = TWIN_RECORDS_TABLE, ONE_PERSON_TABLE
+        condition, weight = guard_sql(twin_records, one_person=one_person)
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
         self.con.execute(
             f"UPDATE {self.table} SET match_weight = {weight}, "
