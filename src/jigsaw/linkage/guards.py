@@ -379,10 +379,11 @@ def guard_sql(twin_records: str | None = None, *, one_person: str | None = None)
     ``match_weight`` as an SQL expression.
 
     ``twin_records`` names a table of the records whose birth an agency holds twins of
-    (``twin_records_sql``); with none, every pair is taken as possibly twins. A pair in
-    ``one_person`` (``crossed_given_pairs_sql``: a ``crossed`` pair whose shared name the
-    run's records hold as a given name) is not a household's; a search, with no table to
-    ask, guards it as one."""
+    (``twin_records_sql``); with none, every pair is taken as possibly twins. For a pair
+    in ``one_person`` (``crossed_given_pairs_sql``: a ``crossed`` pair whose shared name
+    the run's records hold as a given name) the crossed name no longer counts as two
+    given names nor as a shared family name; the rest of the rules stand. A search, with
+    no table to ask, counts it as both."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
     given = ", ".join(str(g) for g in _gammas(GIVEN_NAME, TWIN_GIVEN_LEVELS))
     sex = ", ".join(str(g) for g in _gammas(SEX, TWIN_SEX_LEVELS))
