@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -77,8 +78,8 @@ def test_the_benchmark_command_scores_all_three_systems_on_the_same_records(
     assert sum(lost.values()) == round((1 - jigsaw["after_review"]["recall"]) * 150)
 
 
-def _labelled(**details: object) -> LabelledRecord:
-    return LabelledRecord(agency="A", local_id="1", entity="e", **details)  # type: ignore[arg-type]
+def _labelled(**details: Any) -> LabelledRecord:
+    return LabelledRecord(agency="A", local_id="1", entity="e", **details)
 
 
 def test_lost_pairs_are_told_apart_by_what_their_records_share() -> None:
