@@ -21,6 +21,7 @@ from jigsaw.db import Database
 from jigsaw.identity.schemas import AgencyOut, PractitionerOut
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.models import LinkChange
+from jigsaw.notifications import service as notifications
 from jigsaw.notifications.models import Notification, NotificationKind
 from jigsaw.people.models import AgencyRecord, LinkStatus
 from jigsaw.policy.actor import Actor
@@ -213,6 +214,15 @@ def test_a_reviewer_undoes_a_confirmed_link_and_everyone_who_saw_them_as_one_is_
         (pair.mash.id, pair.mash_worker.id, "disclosure", told_disclosure(db, pair)),
     }
     assert entry.refs["told"] == len(told)
+    # Each of them reads it in their inbox, said as fits what they hold.
+    for who, holds in ((pair.teacher, "agency_record"), (pair.mash_worker, "disclosure")):
+        inbox = notifications.inbox(db, world.actor(who))
+        unlinked = {(n.object_type, n.message) for n in inbox if n.kind == "records_unlinked"}
+        expected = notifications.message_for(NotificationKind.RECORDS_UNLINKED, holds)
+        assert unlinked == {(holds, expected)}
+    assert notifications.message_for(
+        NotificationKind.RECORDS_UNLINKED, "disclosure"
+    ) != notifications.message_for(NotificationKind.RECORDS_UNLINKED, "agency_record")
 
     again = client.get(f"/api/link-reviews/{pair.review_id}").json()
     assert again["can_undo"] is False and again["undone"] is True

@@ -307,3 +307,10 @@ def test_next_school_day_start(moment: datetime, expected: datetime) -> None:
     calendar = encompass.school_calendar()
     assert calendar.timezone == load_profile().calendar.timezone == UK
     assert encompass.next_school_day_starts(moment, calendar) == expected
+
+
+@pytest.mark.parametrize("kind", list(NotificationKind))
+def test_every_kind_of_notice_says_something(kind: NotificationKind) -> None:
+    """An inbox lists each notice with its message: a kind without one would fail the
+    whole inbox of whoever received it."""
+    assert notifications.message_for(kind, "any object").strip()

@@ -162,6 +162,12 @@ def test_a_reviewer_separates_an_automatically_linked_record_through_the_pages(
     assert {linked.dsl.agency_id, linked.visitor.agency_id, linked.officer.agency_id} <= inboxes
     assert (linked.officer.agency_id, linked.officer.id) in told
 
+    # The officer reads it on their notifications page, which leads to the record.
+    world.sign_in(client, linked.officer)
+    page = client.get("/notifications")
+    assert page.status_code == 200
+    assert "found not to be the person it was linked to" in page.text
+    world.sign_in(client, linked.reviewer)
     again = client.get(_separate_url(linked))
     assert again.status_code == 404, "the record is no longer this child's"
 

@@ -151,20 +151,16 @@ def _jaro_winkler_at_least(column: str, threshold: float) -> Test:
     return test
 
 
-def _arrays_meet(column: str) -> Test:
-    def test(left: Features, right: Features) -> bool:
-        a, b = getattr(left, column), getattr(right, column)
-        return a is not None and b is not None and not set(a).isdisjoint(b)
-
-    return test
-
-
 def _arrays_share(column: str, at_least: int) -> Test:
     def test(left: Features, right: Features) -> bool:
         a, b = getattr(left, column), getattr(right, column)
         return a is not None and b is not None and len(set(a).intersection(b)) >= at_least
 
     return test
+
+
+def _arrays_meet(column: str) -> Test:
+    return _arrays_share(column, 1)
 
 
 def _both(*tests: Test) -> Test:

@@ -332,7 +332,7 @@ def given_names_sql(records_table: str) -> str:
     )
 
 
-ONE_PERSON_TABLE = "jigsaw_crossed_given_names"
+ONE_PERSON_TABLE = "jigsaw_crossed_given_pairs"
 """Edges whose name found across the fields is a given name (``crossed_given_pairs_sql``)."""
 
 _PAIR_KEY = "(CAST({p}id_l AS HUGEINT) * 18446744073709551616 + {p}id_r)"

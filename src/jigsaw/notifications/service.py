@@ -68,6 +68,10 @@ MESSAGES: dict[NotificationKind, str] = {
         "Someone in your agency asked for or shared information that no data sharing "
         "agreement allows, saying why it is still lawful; review their reason"
     ),
+    NotificationKind.RECORDS_UNLINKED: (
+        "A record you work with was found not to be the person it was linked to and has "
+        "been separated; check what you took from the other agencies' records"
+    ),
 }
 
 MESSAGES_BY_OBJECT: dict[tuple[NotificationKind, str], str] = {
@@ -76,8 +80,14 @@ MESSAGES_BY_OBJECT: dict[tuple[NotificationKind, str], str] = {
         "agreement allows. The protocol does not wait for one, so no reason was given; "
         "review the agreements with that school"
     ),
+    (NotificationKind.RECORDS_UNLINKED, "disclosure"): (
+        "Information shared with you was about a record since found not to be the person "
+        "it was linked to; check who the information is about before you act on it"
+    ),
 }
-"""Where one kind covers things unlike each other, what a notice says of each. An
+"""Where one kind covers things unlike each other, what a notice says of each. A record
+separated from a person tells those who work with it (``agency_record``) and those who
+were sent information about it (``disclosure``) different things. An
 Operation Encompass notice is not held back by the agreements and no one writes a
 reason for it, so its DPO is not asked to review a reason that does not exist."""
 
