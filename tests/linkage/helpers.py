@@ -4,7 +4,8 @@ left for a linkage reviewer, as a run leaves them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -17,10 +18,10 @@ from jigsaw import migrate
 from jigsaw.clock import utcnow
 from jigsaw.db import Database
 from jigsaw.identity.models import Agency
-from jigsaw.linkage import identifiers
+from jigsaw.linkage import frequencies, identifiers
 from jigsaw.linkage.comparisons import Comparison
 from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
-from jigsaw.linkage.features import PersonDetails, features_of
+from jigsaw.linkage.features import Features, PersonDetails, features_of
 from jigsaw.linkage.index import key_row
 from jigsaw.linkage.models import LinkReview, MatchKey, ReviewStatus
 from jigsaw.linkage.online import candidate_records, keys_for
@@ -142,6 +143,26 @@ def batch_weights(
     return {(min(a, b), max(a, b)): w for a, b, w in scored}
 
 
+def batch_frequencies(
+    model: LinkageModel, records: Iterable[Features]
+) -> Callable[[Features], dict[str, float]]:
+    """How common a record's names are among ``records``, as a batch run over them counts
+    (``frequencies.frequency_sql``): what a test gives ``LinkageModel.score`` to weigh a
+    pair as the run weighs it."""
+    columns = model.frequency_columns
+    held = list(records)
+    counts = {c: Counter(getattr(f, c) for f in held if getattr(f, c)) for c in columns}
+
+    def of(record: Features) -> dict[str, float]:
+        return {
+            c: frequencies.smoothed(counts[c][getattr(record, c)], counts[c].total(), u)
+            for c, u in columns.items()
+            if getattr(record, c)
+        }
+
+    return of
+
+
 EVIDENCE = {
     "given_name": "nickname",
     "family_name": "exact",
@@ -203,11 +224,12 @@ def search_details(db: Database, record_id: int) -> PersonDetails:
         )
 
 
-def index_records(db: Database, records: list[PersonDetails]) -> None:
-    """Records of one agency, put in the online match's index as a run puts them."""
+def index_records(db: Database, records: list[PersonDetails], first_id: int = 1) -> None:
+    """Records of one agency, put in the online match's index as a run puts them (more
+    of them, after the first call, from ``first_id``)."""
     now = datetime(2026, 12, 7, tzinfo=UTC)
     rows, keys = [], []
-    for record_id, details in enumerate(records, start=1):
+    for record_id, details in enumerate(records, start=first_id):
         rows.append(
             {
                 "id": record_id,
@@ -226,10 +248,11 @@ def index_records(db: Database, records: list[PersonDetails]) -> None:
         )
         keys.append(key_row({**features_of(details).as_row(), "unique_id": record_id}))
     with db.transaction() as session:
-        session.execute(
-            insert(Agency),
-            [{"id": 1, "name": "School", "kind": "school", "created_at": now}],
-        )
+        if first_id == 1:
+            session.execute(
+                insert(Agency),
+                [{"id": 1, "name": "School", "kind": "school", "created_at": now}],
+            )
         session.execute(insert(AgencyRecord), rows)
         session.execute(insert(MatchKey), keys)
 

@@ -15,7 +15,7 @@ from jigsaw.linkage.index import features_from_key, key_row
 from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.source import feature_row
 from jigsaw.linkage.training import REALISTIC_M_FLOORS
-from tests.linkage.helpers import batch_weights, sql_and_python_levels
+from tests.linkage.helpers import batch_frequencies, batch_weights, sql_and_python_levels
 
 COURTNEY = PersonDetails(
     given_name="Courtney",
@@ -99,7 +99,8 @@ def test_the_batch_run_weighs_shared_words_as_a_search_does(model: LinkageModel)
     )  # fmt: skip
     rows = [feature_row(n, d, features_of(d)) for n, d in ((1, COURTNEY), (2, abroad))]
     batch = batch_weights(model, rows)[(1, 2)]
-    search = model.score(features_of(COURTNEY), features_of(abroad), 2)
+    pair = (features_of(COURTNEY), features_of(abroad))
+    search = model.score(*pair, 2, batch_frequencies(model, pair)(pair[0]))
     assert batch == pytest.approx(search.match_weight)
     assert {e.level for e in search.evidence if e.comparison == ADDRESS.name} == {"shared_words"}
 

@@ -15,7 +15,7 @@ from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import Features
 from jigsaw.linkage.index import features_from_key, key_row
 from jigsaw.linkage.person_model import LinkageModel, ModelError, Thresholds
-from tests.linkage.helpers import population
+from tests.linkage.helpers import batch_frequencies, population
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,9 @@ def test_python_levels_and_weights_match_splink(model: LinkageModel) -> None:
         )
         for row in table.to_pylist()
     }
+    assert set(model.frequency_columns) == {"given", "family"}
+    value_frequencies = batch_frequencies(model, features.values())
+    adjusted = 0
     assert len(scored) > 500
     shared_child = {pair["gamma_shared_child"] for pair in scored}
     assert shared_child == {-1, 0, 1}  # unknown, none in common, a child in common
@@ -95,12 +98,14 @@ def test_python_levels_and_weights_match_splink(model: LinkageModel) -> None:
                 left,
                 right,
             )
-        score = model.score(left, right, table.num_rows)
+        score = model.score(left, right, table.num_rows, value_frequencies(left))
+        adjusted += score.match_weight != model.score(left, right, table.num_rows).match_weight
         # Splink's weight is before the guard; the guard then acts on it as the batch does.
         guarded = guards.guarded_weight(
             pair["match_weight"], {e.comparison: e.level for e in score.evidence}
         )
         assert score.match_weight == pytest.approx(guarded, abs=1e-6)
+    assert adjusted > 100  # names weighed by how common they are, in SQL and in Python alike
     con.close()
 
 

@@ -17,7 +17,7 @@ from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.person_model import M_FLOOR, U_FLOOR, LinkageModel, probability_to_bits
 from jigsaw.linkage.source import feature_row
 from jigsaw.linkage.training import REALISTIC_M_FLOORS, apply_realistic_m_floors
-from tests.linkage.helpers import batch_weights
+from tests.linkage.helpers import batch_frequencies, batch_weights
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,8 @@ def _batch_and_online(
     left, right = replace(left, agency=1), replace(right, agency=2)
     rows = [feature_row(1, left, features_of(left)), feature_row(2, right, features_of(right))]
     batch = batch_weights(model, rows)[(1, 2)]
-    online = model.score(features_of(left), features_of(right), len(rows))
+    pair = (features_of(left), features_of(right))
+    online = model.score(*pair, len(rows), batch_frequencies(model, pair)(pair[0]))
     unguarded = probability_to_bits(model.prior_for(len(rows))) + sum(
         e.match_weight for e in online.evidence
     )

@@ -79,6 +79,7 @@ from jigsaw.imports.rows import (
     read_csv,
     read_jsonl,
 )
+from jigsaw.linkage import frequencies
 from jigsaw.linkage import identifiers as shared_identifiers
 from jigsaw.linkage.models import MatchKey
 from jigsaw.linkage.service import link_recorded
@@ -90,6 +91,10 @@ from jigsaw.policy.roles import Role
 from jigsaw.retention.models import Erasure
 
 DEFAULT_BATCH_SIZE = 5_000
+RECOUNT_NAMES_EVERY = 1_000
+"""Records an import links between readings of how common each name is: its records
+reach the index one by one as they are linked, so a long import's later records are
+weighed against its earlier ones, as the next run will weigh them."""
 _RECORDS = Base.metadata.tables[AgencyRecord.__tablename__]
 _IDENTIFIERS = Base.metadata.tables[AgencyRecordIdentifier.__tablename__]
 _FIELDS_FROM = 2
@@ -491,7 +496,10 @@ def link_imported(
     unchanged but still unlinked)."""
     actor = agency_service(report.agency_id)
     shared_identifiers.forget_counts()  # count the numbers the import brought afresh
-    for record_id in report.to_link:
+    frequencies.forget()  # and the names
+    for n, record_id in enumerate(report.to_link, start=1):
+        if n % RECOUNT_NAMES_EVERY == 0:
+            frequencies.forget()  # the import's own names, as they reach the index
         link_recorded(db, actor, record_id)
         report.linked += 1
         if advance is not None:

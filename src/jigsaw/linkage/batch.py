@@ -41,8 +41,8 @@ from jigsaw.audit import service as audit
 from jigsaw.audit.actions import AuditAction
 from jigsaw.clock import utcnow
 from jigsaw.db import Base, Database
+from jigsaw.linkage import frequencies, index, relational
 from jigsaw.linkage import identifiers as shared_identifiers
-from jigsaw.linkage import index, relational
 from jigsaw.linkage.access import require_operator
 from jigsaw.linkage.clustering import NO_PERSON, Clustering, Edge, ReviewCandidate, cluster
 from jigsaw.linkage.comparisons import COMPARISONS
@@ -208,6 +208,7 @@ def run_linkage(
                 scored=scored, started_at=started_at, advance=writing,
             )  # fmt: skip
     shared_identifiers.forget_counts()  # the run's numbers, for the searches that follow
+    frequencies.forget()  # and the names
     return RunSummary(
         run_id=run_id,
         model_version=model.version,

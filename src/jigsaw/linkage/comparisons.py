@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import jellyfish
 
 from jigsaw.linkage.features import SHARED_WORDS, Features
+from jigsaw.linkage.frequencies import FREQUENCY_WEIGHT, MINIMUM_FREQUENCY
 
 if TYPE_CHECKING:
     import splink.comparison_level_library as cll
@@ -66,6 +67,9 @@ class LevelCreator(Protocol):
         is_null_level: bool = ...,
         m_probability: float = ...,
         fix_m_probability: bool = ...,
+        tf_adjustment_column: str = ...,
+        tf_adjustment_weight: float = ...,
+        tf_minimum_u_value: float = ...,
     ) -> object: ...
 
 
@@ -81,10 +85,18 @@ class Level:
     is_null: bool = False
     fixed_m: float | None = None
     """Set from what is known about the field rather than estimated (see ``NHS_NUMBER``)."""
+    frequency_column: str | None = None
+    """Weighed by how common the shared value is (``frequencies``): exact names only."""
 
     def creator(self) -> LevelCreator:
         made = self.sql()
         made.configure(label_for_charts=self.label)
+        if self.frequency_column is not None:
+            made.configure(
+                tf_adjustment_column=self.frequency_column,
+                tf_adjustment_weight=FREQUENCY_WEIGHT,
+                tf_minimum_u_value=MINIMUM_FREQUENCY,
+            )
         if self.is_null:
             made.configure(is_null_level=True)
         if self.fixed_m is not None:
@@ -372,7 +384,13 @@ GIVEN_NAME = Comparison(
     "Given name",
     (
         _null("given", "Given name missing"),
-        Level("exact", "Same given name", lambda: cll.ExactMatchLevel("given"), _equal("given")),
+        Level(
+            "exact",
+            "Same given name",
+            lambda: cll.ExactMatchLevel("given"),
+            _equal("given"),
+            frequency_column="given",
+        ),
         _swapped_names("Given and family names swapped"),
         Level(
             "nickname",
@@ -414,6 +432,7 @@ FAMILY_NAME = Comparison(
             "Same family name (ignoring hyphens, spaces and case)",
             lambda: cll.ExactMatchLevel("family"),
             _equal("family"),
+            frequency_column="family",
         ),
         _swapped_names("Family and given names swapped"),
         Level(

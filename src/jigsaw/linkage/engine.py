@@ -39,6 +39,7 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from jigsaw.db import Database
+from jigsaw.linkage import frequencies
 from jigsaw.linkage.source import (
     DEFAULT_BATCH,
     FEATURE_SCHEMA,
@@ -81,7 +82,16 @@ class Workspace:
         self._linkers += 1
         # Each linker (the model, the generic one) needs its own name for the same table.
         table = self._duckdb_api.register(source, table_name=f"records_{self._linkers}")
-        return Linker(table, settings, log_level=logging.WARNING)
+        linker = Linker(table, settings, log_level=logging.WARNING)
+        for column, level in frequencies.adjusted_columns(settings).items():
+            name = f"jigsaw_frequency_{column}_{self._linkers}"
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS "
+                + frequencies.frequency_sql(RECORDS_TABLE, level)
+            )
+            lookup = self._duckdb_api.register(name, table_name=name)
+            linker.table_management.register_term_frequency_lookup(lookup, column)
+        return linker
 
     def spark_linker(self, settings: dict[str, Any], spark: Any) -> Linker:
         from splink import SparkAPI
@@ -92,7 +102,12 @@ class Workspace:
         frame = spark.read.parquet(str(parquet))
         api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
         table = api.register(frame, table_name="records")
-        return Linker(table, settings, log_level=logging.WARNING)
+        linker = Linker(table, settings, log_level=logging.WARNING)
+        for column, level in frequencies.adjusted_columns(settings).items():
+            counted = self.con.sql(frequencies.frequency_sql(RECORDS_TABLE, level)).df()
+            lookup = api.register(spark.createDataFrame(counted), table_name=f"frequency_{column}")
+            linker.table_management.register_term_frequency_lookup(lookup, column)
+        return linker
 
     def linker(
         self, settings: dict[str, Any], backend: Backend = "duckdb", spark: Any = None

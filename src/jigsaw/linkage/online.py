@@ -10,7 +10,8 @@ milliseconds against millions of records, so it never starts an analytical engin
    for the rule on an identifier agencies share (``identifiers``), a look-up of the
    records holding the same numbers in ``agency_record_identifiers``;
 2. each candidate is scored in process with the trained model's m/u (the same
-   Fellegi-Sunter sum the batch run makes in SQL, and the same guards);
+   Fellegi-Sunter sum the batch run makes in SQL, a shared name weighed by how common
+   it is among the indexed records as a run weighs it, and the same guards);
 3. candidates are grouped by person and ranked, each with the evidence: which level
    each comparison fell on and what it weighed.
 
@@ -41,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
-from jigsaw.linkage import identifiers
+from jigsaw.linkage import frequencies, identifiers
 from jigsaw.linkage.features import (
     Features,
     PersonDetails,
@@ -374,6 +375,9 @@ def find_candidates(
                 for record_id, held in their_ids.items()
             }
             model = _with_counts(model, identifiers.cached_counts(session))
+        value_frequencies = (
+            frequencies.search_frequencies(session, query, model.frequency_columns) if rows else {}
+        )
     best: dict[tuple[str, int], Candidate] = {}
     counts: dict[tuple[str, int], int] = {}
     for key_row in rows:
@@ -381,7 +385,7 @@ def find_candidates(
         candidate = _with_identifiers(
             features_from_key(key_row), their_ids.get(key_row.agency_record_id)
         )
-        score = model.score(query, candidate, n_records)
+        score = model.score(query, candidate, n_records, value_frequencies)
         group = (
             ("person", person_id) if person_id is not None else ("record", key_row.agency_record_id)
         )

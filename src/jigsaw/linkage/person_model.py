@@ -22,17 +22,20 @@ import copy
 import dataclasses
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jigsaw.linkage import guards, identifiers
+from jigsaw.linkage import frequencies, guards, identifiers
 from jigsaw.linkage.comparisons import COMPARISONS, CONFIGURED, Comparison
 from jigsaw.linkage.features import Features
 
 MODEL_DIR = Path(__file__).parent / "model"
 SHIPPED_MODEL = MODEL_DIR / "person-model.json"
 FORMAT = 1
+FREQUENCY_KEYS = ("tf_adjustment_column", "tf_adjustment_weight", "tf_minimum_u_value")
+"""A level's term-frequency settings as Splink saves them (``frequencies``)."""
 
 M_FLOOR = 1e-4
 """Smallest m kept after training. EM on clean synthetic data can drive m for "NHS
@@ -109,9 +112,25 @@ class LinkageModel:
     _evidence: list[list[LevelEvidence]] = field(default_factory=list, repr=False)
     """Each level's evidence, made once: a search scores hundreds of records and the
     evidence of a level never changes, so it is looked up rather than built per pair."""
+    _frequency_levels: dict[tuple[int, int], frequencies.FrequencyLevel] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._weights = self._level_weights()
+        self._frequency_levels = {
+            (level.comparison_index, level.level_index): level
+            for level in frequencies.levels_of(self.splink_settings, (c.name for c in COMPARISONS))
+        }
+        for (ci, li), level in self._frequency_levels.items():
+            # Only what the online match weighs as the batch run does: a level this code
+            # adjusts, on its own column, with a u that is a probability.
+            code = COMPARISONS[ci].levels[li]
+            if code.frequency_column != level.column or not 0.0 < level.u < 1.0:
+                raise ModelError(
+                    f"The model weighs '{COMPARISONS[ci].name}' level {code.label!r} by how "
+                    f"common '{level.column}' is, which this code does not: retrain it"
+                )
         self._evidence = [
             [_evidence(comparison, n, weight) for n, weight in enumerate(weights)]
             for comparison, weights in zip(COMPARISONS, self._weights, strict=True)
@@ -145,7 +164,7 @@ class LinkageModel:
                 "expected_matches_per_record": self.expected_matches_per_record,
                 "trained": self.trained,
             },
-            "splink": self.splink_settings,
+            "splink": copy.deepcopy(self.splink_settings),
         }
 
     @classmethod
@@ -194,9 +213,11 @@ class LinkageModel:
                 continue  # a set comparison (``identifiers.configure``)
             old_levels = trained[comparison["output_column_name"]]["comparison_levels"]
             for new, old in zip(comparison["comparison_levels"], old_levels, strict=True):
-                for key in ("m_probability", "u_probability"):
+                for key in ("m_probability", "u_probability", *FREQUENCY_KEYS):
                     if key in old:
                         new[key] = old[key]
+                    else:
+                        new.pop(key, None)  # the trained model's, not this code's
         fresh["sql_dialect"] = dialect
         return fresh
 
@@ -229,19 +250,41 @@ class LinkageModel:
     def level_weight(self, comparison_index: int, level_index: int) -> float:
         return self._weights[comparison_index][level_index]
 
+    @property
+    def frequency_columns(self) -> dict[str, float]:
+        """Each column whose exact level is weighed by how common the value is, with the
+        u its frequencies are smoothed toward (``frequencies``)."""
+        return {level.column: level.u for level in self._frequency_levels.values()}
+
     # --- scoring ----------------------------------------------------------------------
 
-    def score(self, left: Features, right: Features, n_records: int) -> Score:
-        """Fellegi-Sunter: prior odds plus the weight of each comparison's level."""
-        evidence = tuple(
-            levels[comparison.level_index(left, right)]
-            for comparison, levels in zip(COMPARISONS, self._evidence, strict=True)
-        )
+    def score(
+        self,
+        left: Features,
+        right: Features,
+        n_records: int,
+        value_frequencies: Mapping[str, float] | None = None,
+    ) -> Score:
+        """Fellegi-Sunter: prior odds plus the weight of each comparison's level, a shared
+        name's weighed by how common it is where ``value_frequencies`` says
+        (``frequencies.search_frequencies``), as the batch run weighs it."""
+        evidence = []
         weight = probability_to_bits(self.prior_for(n_records))
-        for level in evidence:  # in this order, as the batch run adds them
+        # In this order, as the batch run adds them: each comparison's level, then what
+        # the value's frequency adds to it.
+        for ci, (comparison, levels) in enumerate(zip(COMPARISONS, self._evidence, strict=True)):
+            li = comparison.level_index(left, right)
+            level = levels[li]
             weight += level.match_weight
+            adjusted = self._frequency_levels.get((ci, li))
+            if adjusted is not None and value_frequencies:
+                bits = adjusted.adjustment(value_frequencies.get(adjusted.column))
+                if bits:
+                    weight += bits
+                    level = dataclasses.replace(level, match_weight=level.match_weight + bits)
+            evidence.append(level)
         weight = guards.guarded_weight(weight, {e.comparison: e.level for e in evidence})
-        return Score(weight, bits_to_probability(weight), evidence)
+        return Score(weight, bits_to_probability(weight), tuple(evidence))
 
 
 def _current_blocking_rules(dialect: str) -> list[dict[str, Any]]:

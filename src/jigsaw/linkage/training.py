@@ -63,6 +63,8 @@ def _train(
     em_rules: list[BlockingRule | str],
     options: TrainingOptions,
     starting: dict[str, Any] | None = None,
+    *,
+    without_frequencies: bool = True,
 ) -> dict[str, Any]:
     linker.training.estimate_probability_two_random_records_match(
         as_splink(deterministic), recall=DETERMINISTIC_RECALL
@@ -71,8 +73,12 @@ def _train(
         max_pairs=options.u_max_pairs, seed=options.seed
     )
     for rule in as_splink(em_rules):
+        # The person model's levels are learned for a typical value: how common each name
+        # is changes a pair's weight only when it is scored (``frequencies``).
         linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=options.em_max_pairs
+            rule,
+            max_pairs=options.em_max_pairs,
+            estimate_without_term_frequencies=without_frequencies,
         )
     # Splink saves the blocking rules too; prediction ignores them and takes the code's
     # (``LinkageModel.splink_settings_for``), so they record only what training saw.
@@ -319,7 +325,13 @@ def train_generic_settings(
     """The tutorial-style model trained the same way, for the evaluation's comparison."""
     options = options or TrainingOptions()
     linker = space.duckdb_linker(_creator_dict(generic_settings()))
-    return _train(linker, generic_deterministic_rules(), generic_training_rules(), options)
+    return _train(
+        linker,
+        generic_deterministic_rules(),
+        generic_training_rules(),
+        options,
+        without_frequencies=False,  # as Splink's tutorials train
+    )
 
 
 def _creator_dict(creator: SettingsCreator) -> dict[str, Any]:
