@@ -40,6 +40,6 @@ def test_an_import_counts_its_own_names_again_as_it_links_them(
     )
     assert result.exit_code == 0, (result.output, result.exception)
     database = db.engine.url.render_as_string()
-    held = {key[2]: value for key, (_at, value) in frequencies._held.items() if key[0] == database}
+    held = {k[2]: value for k, value in frequencies._held.values().items() if k[0] == database}
     assert held["oliver"] == 5
     assert held[None]["given"] == 5

@@ -6,17 +6,21 @@ import copy
 import dataclasses
 import math
 from datetime import date
+from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from jigsaw.db import Database
 from jigsaw.linkage import frequencies
 from jigsaw.linkage.batch import run_linkage
 from jigsaw.linkage.comparisons import COMPARISONS, FAMILY_NAME, GIVEN_NAME, Comparison
+from jigsaw.linkage.engine import RECORDS_TABLE, Workspace
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.online import find_candidates
 from jigsaw.linkage.person_model import FREQUENCY_KEYS, LinkageModel, ModelError, Score
-from jigsaw.linkage.source import feature_row
+from jigsaw.linkage.source import FEATURE_SCHEMA, feature_row
 from tests.linkage.helpers import batch_frequencies, batch_weights, index_records
 
 
@@ -256,3 +260,37 @@ def test_a_run_makes_the_next_search_count_its_records_afresh(
     index_records(private_database, MORE_OLIVERS, first_id=100)
     run_linkage(private_database, model=model)
     assert _oliver_counted(private_database, model) > before
+
+
+def test_one_workspace_counts_each_name_once_for_all_its_linkers(model: LinkageModel) -> None:
+    """A run's first pass, its relational pass and training each make a linker over the
+    same records: the names are counted once, and every linker reads the same counts."""
+    everyone = [OLIVER, ZEPHYRINE, *OTHERS]
+    rows = [feature_row(n, d, features_of(d)) for n, d in enumerate(everyone, start=1)]
+    con = duckdb.connect()
+    con.register("records", pa.Table.from_pylist(rows, schema=FEATURE_SCHEMA))
+    con.execute(f"CREATE TABLE {RECORDS_TABLE} AS SELECT * FROM records")
+    space = Workspace(con, Path("."), len(rows))
+    settings = model.splink_settings_for(space.count)
+
+    def counted() -> list[str]:
+        found = con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_name LIKE 'jigsaw_frequency_%' ORDER BY 1"
+        ).fetchall()
+        return [name for (name,) in found]
+
+    space.duckdb_linker(settings)
+    first = counted()
+    assert len(first) == 2  # the given and the family name
+    space.duckdb_linker(settings)
+    space.duckdb_linker(settings, RECORDS_TABLE)
+    assert counted() == first
+    # A model with other levels (another u) is counted for itself, not given these.
+    other = copy.deepcopy(settings)
+    (given,) = (c for c in other["comparisons"] if c["output_column_name"] == GIVEN_NAME.name)
+    (level,) = frequencies.levels_of(other, [GIVEN_NAME.name])
+    given["comparison_levels"][level.level_index]["u_probability"] = level.u / 2
+    space.duckdb_linker(other)
+    assert len(counted()) == 3
+    con.close()

@@ -71,6 +71,10 @@ class Workspace:
     count: int = 0
     _duckdb_api: DuckDBAPI | None = field(default=None, repr=False)
     _linkers: int = 0
+    _frequency_tables: dict[str, str] = field(default_factory=dict, repr=False)
+    """Each frequency look-up made so far, by the SQL that counted it: the run's first
+    pass, its relational pass and training's linker weigh names from the same counts,
+    and the records' names never change within a workspace."""
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Run SQL and fetch everything (DuckDB 2 refuses new work while rows are unread)."""
@@ -84,14 +88,18 @@ class Workspace:
         table = self._duckdb_api.register(source, table_name=f"records_{self._linkers}")
         linker = Linker(table, settings, log_level=logging.WARNING)
         for column, level in frequencies.adjusted_columns(settings).items():
-            name = f"jigsaw_frequency_{column}_{self._linkers}"
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS "
-                + frequencies.frequency_sql(RECORDS_TABLE, level)
-            )
-            lookup = self._duckdb_api.register(name, table_name=name)
+            lookup = self._duckdb_api.register(self._frequency_table(column, level))
             linker.table_management.register_term_frequency_lookup(lookup, column)
         return linker
+
+    def _frequency_table(self, column: str, level: frequencies.FrequencyLevel) -> str:
+        counting = frequencies.frequency_sql(RECORDS_TABLE, level)
+        name = self._frequency_tables.get(counting)
+        if name is None:
+            name = f"jigsaw_frequency_{column}_{len(self._frequency_tables) + 1}"
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {counting}")
+            self._frequency_tables[counting] = name
+        return name
 
     def spark_linker(self, settings: dict[str, Any], spark: Any) -> Linker:
         from splink import SparkAPI

@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import math
 import sys
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -45,6 +44,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jigsaw.linkage.features import Features
+from jigsaw.linkage.held import HeldCounts
 from jigsaw.linkage.models import MatchKey
 
 FREQUENCY_WEIGHT = 1.0
@@ -185,24 +185,10 @@ def adjusted_columns(settings: Mapping[str, Any]) -> dict[str, FrequencyLevel]:
 
 # --- The online match's counts ---------------------------------------------------------
 
-_held: dict[tuple[str, str, str | None], tuple[float, Any]] = {}
 HELD_MOST = 100_000
 """Counts kept at most; past it the expired ones go, then all if none had."""
 
-
-def _cached(key: tuple[str, str, str | None], count: Callable[[], Any]) -> Any:
-    now = time.monotonic()
-    held = _held.get(key)
-    if held is not None and now - held[0] < TTL_SECONDS:
-        return held[1]
-    if len(_held) >= HELD_MOST:
-        for old in [k for k, (at, _v) in _held.items() if now - at >= TTL_SECONDS]:
-            del _held[old]
-        if len(_held) >= HELD_MOST:
-            _held.clear()
-    value = count()
-    _held[key] = (now, value)
-    return value
+_held: HeldCounts[tuple[str, str, str | None], Any] = HeldCounts(TTL_SECONDS, HELD_MOST)
 
 
 def _named_records(session: Session) -> dict[str, int]:
@@ -235,12 +221,12 @@ def search_frequencies(
         if value is None or column not in FREQUENCY_COLUMNS:
             continue
         if totals is None:
-            totals = _cached((database, "", None), partial(_named_records, session))
-        count = _cached((database, column, value), partial(_holding, session, column, value))
+            totals = _held.get((database, "", None), partial(_named_records, session))
+        count = _held.get((database, column, value), partial(_holding, session, column, value))
         found[column] = smoothed(count + 1, totals[column] + 1, u)
     return found
 
 
 def forget() -> None:
     """Drop the held counts, so the next search counts afresh (after a run or an import)."""
-    _held.clear()
+    _held.forget()

@@ -58,14 +58,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
+from jigsaw.linkage.held import HeldCounts
 from jigsaw.people.identifiers import IdentifierScheme
 
 if TYPE_CHECKING:
@@ -283,20 +284,14 @@ def drop_common(session: Session, features: Features) -> Features:
     return dataclasses.replace(features, shared_ids=shared_ids, shared_id_schemes=schemes)
 
 
-_counted: dict[str, tuple[float, dict[str, int]]] = {}
+_counted: HeldCounts[str, dict[str, int]] = HeldCounts(COUNTS_TTL_SECONDS, most=16)
+"""One entry per database a process searches: a deployment has one, a test run a few."""
 
 
 def cached_counts(session: Session) -> dict[str, int]:
     """``database_counts``, read at most once per ``COUNTS_TTL_SECONDS`` per database:
     a search must answer in milliseconds, and counting a million identifiers would not."""
-    key = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    held = _counted.get(key)
-    if held is not None and now - held[0] < COUNTS_TTL_SECONDS:
-        return held[1]
-    counts = database_counts(session)
-    _counted[key] = (now, counts)
-    return counts
+    return _counted.get(str(session.get_bind().engine.url), partial(database_counts, session))
 
 
 def forget_counts() -> None:
@@ -305,7 +300,7 @@ def forget_counts() -> None:
     records, before it links them (``imports.service.link_imported``). Only this
     process's counts: another process's searches count afresh after
     ``COUNTS_TTL_SECONDS``."""
-    _counted.clear()
+    _counted.forget()
 
 
 # --- Splink settings -----------------------------------------------------------------

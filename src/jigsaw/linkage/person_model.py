@@ -115,6 +115,7 @@ class LinkageModel:
     _frequency_levels: dict[tuple[int, int], frequencies.FrequencyLevel] = field(
         default_factory=dict, repr=False
     )
+    _frequency_columns: Mapping[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._weights = self._level_weights()
@@ -131,6 +132,9 @@ class LinkageModel:
                     f"The model weighs '{COMPARISONS[ci].name}' level {code.label!r} by how "
                     f"common '{level.column}' is, which this code does not: retrain it"
                 )
+        self._frequency_columns = {
+            level.column: level.u for level in self._frequency_levels.values()
+        }
         self._evidence = [
             [_evidence(comparison, n, weight) for n, weight in enumerate(weights)]
             for comparison, weights in zip(COMPARISONS, self._weights, strict=True)
@@ -251,10 +255,11 @@ class LinkageModel:
         return self._weights[comparison_index][level_index]
 
     @property
-    def frequency_columns(self) -> dict[str, float]:
+    def frequency_columns(self) -> Mapping[str, float]:
         """Each column whose exact level is weighed by how common the value is, with the
-        u its frequencies are smoothed toward (``frequencies``)."""
-        return {level.column: level.u for level in self._frequency_levels.values()}
+        u its frequencies are smoothed toward (``frequencies``); made once, as every
+        search asks for it."""
+        return self._frequency_columns
 
     # --- scoring ----------------------------------------------------------------------
 
