@@ -9,11 +9,14 @@ expectation maximisation reaches for the prior with m and u held."""
 from __future__ import annotations
 
 import math
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import select
 
+from jigsaw import benchmark
 from jigsaw.db import Database
 from jigsaw.linkage.engine import workspace
 from jigsaw.linkage.training import prior_from_posteriors, train_person_model
@@ -67,23 +70,57 @@ def test_pairs_no_rule_scored_count_as_two_people() -> None:
     assert small / large == pytest.approx(2.0, rel=0.01)
 
 
-def test_training_on_a_population_estimates_its_matches_closer_than_the_rules_do(
+def test_a_weight_that_is_not_a_number_is_left_out() -> None:
+    bits = _population(1_000, 5_000, match_bits=30.0, other_bits=-8.0, seed=4)
+    clean = prior_from_posteriors(bits, 1e-5, 1e7)
+    spoilt = np.concatenate([bits, [np.nan, np.nan]])
+    assert prior_from_posteriors(spoilt, 1e-5, 1e7) == pytest.approx(clean)
+    assert prior_from_posteriors(np.array([np.nan]), 1e-5, 1e7) == 1e-5
+
+
+def test_pairs_a_guard_capped_count_as_the_cap_leaves_them_wherever_it_starts() -> None:
+    """A twin-like pair is capped at a probability of 0.97 (``guards.REVIEW_CAP``)
+    whatever the prior: it is counted at that, not as a Bayes factor that would move
+    with the starting prior."""
+    all_pairs = 10_000 * 9_999 / 2
+    bits = _population(4_000, 20_000, match_bits=30.0, other_bits=-8.0, seed=5)
+    held = 1_000 * 0.97
+    found = [prior_from_posteriors(bits, start, all_pairs, held) for start in (1e-6, 1e-4, 1e-3)]
+    assert max(found) / min(found) == pytest.approx(1.0, abs=1e-4)
+    assert math.log2(found[0] / ((4_000 + held) / all_pairs)) == pytest.approx(0.0, abs=0.05)
+
+
+@pytest.mark.parametrize(("dataset", "seed"), [("febrl4-hard", 1), ("febrl3", None)])
+def test_training_on_febrl_estimates_its_matches_where_the_rules_fall_short(
+    private_database: Database, tmp_path: Path, dataset: str, seed: int | None
+) -> None:
+    """FEBRL's records, loaded through the service as the benchmark loads them: the
+    deterministic rules find a small share of the true pairs there, so Splink's count
+    over the guessed recall is far too low (2.3 and 1.0 bits on these slices); the
+    estimate from the posteriors, where it starts, comes within a few tenths of a bit."""
+    records = benchmark.load_records(
+        private_database, benchmark.named(dataset, seed=seed, limit=150), tmp_path
+    )
+    sizes = Counter(record.entity for record in records.values())
+    truth = sum(k * (k - 1) for k in sizes.values()) / len(records)  # matches per record
+    with workspace(private_database) as space:
+        model = train_person_model(space, version="estimated")
+    by_rules = model.trained["expected_matches_per_record_by_rules"]
+    assert math.log2(truth / by_rules) > 0.7
+    assert abs(math.log2(model.expected_matches_per_record / truth)) < 0.3
+
+
+def test_training_on_the_generators_records_keeps_the_estimate_near_the_truth(
     private_database: Database,
 ) -> None:
-    """On the generator's records, where the truth is known: the expected matches per
-    record training stores is nearer the truth than Splink's count of the deterministic
-    rules' pairs over their guessed recall, where the estimate starts."""
+    """Households, twins and namesakes: pairs of two people the model scores above zero
+    bits add to the estimate; on the generator's records it still comes within a few
+    tenths of a bit of the truth, as the rules' count happens to there."""
     db = private_database
     generate_population(db, children=300, seed=11, batch_size=300, progress=False)
     with db.reading() as session:
-        people: dict[str, int] = {}
-        for key in session.scalars(select(SyntheticTruth.true_person_key)):
-            people[key] = people.get(key, 0) + 1
-    records = sum(people.values())
-    truth = sum(k * (k - 1) for k in people.values()) / records  # matches per record
+        sizes = Counter(session.scalars(select(SyntheticTruth.true_person_key)))
+    truth = sum(k * (k - 1) for k in sizes.values()) / sum(sizes.values())
     with workspace(db) as space:
         model = train_person_model(space, version="estimated")
-    by_rules = model.trained["expected_matches_per_record_by_rules"]
-    estimated = model.expected_matches_per_record
-    assert abs(math.log2(estimated / truth)) < abs(math.log2(by_rules / truth))
-    assert abs(math.log2(estimated / truth)) < 0.5
+    assert abs(math.log2(model.expected_matches_per_record / truth)) < 0.2
