@@ -49,6 +49,11 @@ def test_training_on_a_deployments_records_writes_a_model_that_weighs_them_sensi
     # Each child has records at several agencies and each adult at one or two: a prior
     # of well under one match per record, or dozens, would mean training went wrong.
     assert 0.5 < model.expected_matches_per_record < 10
+    # The operator is told the prior training settled on, beside where it started.
+    said = " ".join(result.output.split())  # the console wraps long lines
+    by_rules = model.trained["expected_matches_per_record_by_rules"]
+    assert f"scores say: {model.expected_matches_per_record:.3f}" in said
+    assert f"rules' count said {by_rules:.3f}" in said
     for comparison, agree, disagree in (
         ("given_name", "exact", "different"),
         ("family_name", "exact", "different"),

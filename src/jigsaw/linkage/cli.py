@@ -100,7 +100,9 @@ def train(
     db = _db(database)
     extra: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
     with (
-        console.status("Reading records and training (u by sampling, m by EM)"),
+        console.status(
+            "Reading records and training (u by sampling, m by EM, the prior from the scores)"
+        ),
         workspace(db, **extra) as space,
     ):
         model = train_person_model(
@@ -109,6 +111,11 @@ def train(
     db.dispose()
     model.save(output)
     console.print(f"Model {version} trained on {model.trained['records']:,} records: {output}")
+    console.print(
+        f"Matches per record, as the model's scores say: {model.expected_matches_per_record:.3f} "
+        f"(the deterministic rules' count said "
+        f"{model.trained['expected_matches_per_record_by_rules']:.3f})"
+    )
 
 
 @app.command()

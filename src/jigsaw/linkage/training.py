@@ -17,6 +17,15 @@ the prior came out 0.8, 1.4, 2.5 and 0.6 bits too low on the first four (within 
 the truth on the fifth), every pair weighed that much less, and true pairs that held
 enough to link waited for a reviewer (``bench/results/linkage.md``). Splink's count is
 now only where the estimate starts.
+
+The ``shared_child`` comparison needs linked children, which need a model: so the
+model is trained twice. The first time ``linked_children`` is empty everywhere and
+the comparison learns nothing; that model links the training records (first pass
+only), their adults are given the persons of their children (``relational``), and
+the model is trained again from scratch on the filled table, so every comparison,
+the new one included, is estimated as a run will see it. Each time the prior is
+estimated from the pairs that model scores; the first pass's clusters are made at
+Splink's starting prior, since they only give adults their children's persons.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the edge store's own table name and a
