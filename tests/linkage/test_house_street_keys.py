@@ -64,6 +64,19 @@ def test_the_house_and_street_name_read_the_same_wherever_the_address_puts_them(
     assert _words("15 Mill Road") != _words("15 Mile Road")
 
 
+def test_a_space_keyed_inside_the_streets_name_leaves_its_name_whole() -> None:
+    """'Gallegha n Circuit' is Galleghan Circuit with a space typed in it, not a street
+    called 'n': the letters go back on their word, as an apostrophe's 's' does."""
+    assert _words("2 Gallegha n Circuit") == _words("2 Galleghan Circuit") == "2 galleghan"
+    assert _words("11 Procto r Street, Mooroolbark") == "11 proctor"
+    assert _words("14 Trugani ni Place") == "14 truganini"
+    # A short word after the number, a flat's letter or a word any address holds is the
+    # street's whole name, kept as it is, however the line is written.
+    for address in ("12 Ox Road", "Flat B Ox Road 12", "12 Upper Ox Road", "12 A Ox Road"):
+        assert _words(address) == "12 ox", address
+    assert _words("Ivy House Ox Lane 7") == "7 ox"
+
+
 def _rules_pairing(first: PersonDetails, second: PersonDetails) -> set[str]:
     """The batch blocking rules (as the run's SQL, in DuckDB) that put the two together."""
     rows = []

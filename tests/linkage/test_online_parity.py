@@ -36,6 +36,8 @@ MIRROR_KEYS = (
     "family_given_metaphone",
     "swapped_names",
     "dob_name_or_house",
+    "swapped_dob_name_or_house",
+    "swapped_dob_name_or_house",
     "address",
     "street",
     "postcode",
@@ -142,7 +144,8 @@ def test_the_postcode_alone_street_and_phonetic_names_each_bring_a_record_in() -
         "swapped_names",
         "given_family",
     }
-    assert len(CANDIDATE_KEYS) == len(blocking_rules()) - 2 + 1, (
-        "one key per rule, the two swapped-date rules as one, no linked children, "
+    assert len(CANDIDATE_KEYS) == len(blocking_rules()) - 3 + 1, (
+        "one key per rule, each rule on a swapped date's two directions as one, no linked "
+        "children, "
         "and exact names without a date of birth"
     )

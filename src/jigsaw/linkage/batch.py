@@ -117,20 +117,18 @@ def edges_from(store: EdgeStore, threshold: float) -> Iterator[Edge]:
             )
 
 
-def score_and_cluster(
+def scored_edges(
     space: Workspace,
     model: LinkageModel,
     *,
     backend: Backend = "duckdb",
     spark: Any = None,
-    current_person: array[int] | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
     floor: float | None = None,
-    relational_pass: bool = True,
-) -> tuple[Clustering, EdgeStore]:
+) -> EdgeStore:
     """Score pairs (keeping those at or above ``floor``, the review threshold by
-    default), apply the guards, and cluster at the model's thresholds; then score
-    again the adults those clusters give linked children, and cluster again."""
+    default) and apply the guards: the edges alone, for what needs no clusters
+    (training's estimate of the prior)."""
     model = model.with_shared_values(shared_identifiers.workspace_counts(space))
     gammas = gamma_columns()
     store = EdgeStore(space.con, gammas)
@@ -148,7 +146,24 @@ def score_and_cluster(
         ):
             store.add(table)
     store.apply_guards()
+    return store
 
+
+def score_and_cluster(
+    space: Workspace,
+    model: LinkageModel,
+    *,
+    backend: Backend = "duckdb",
+    spark: Any = None,
+    current_person: array[int] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+    floor: float | None = None,
+    relational_pass: bool = True,
+) -> tuple[Clustering, EdgeStore]:
+    """Score pairs (``scored_edges``) and cluster at the model's thresholds; then score
+    again the adults those clusters give linked children, and cluster again."""
+    model = model.with_shared_values(shared_identifiers.workspace_counts(space))
+    store = scored_edges(space, model, backend=backend, spark=spark, on_chunk=on_chunk, floor=floor)
     identifiers = space.identifiers()
 
     def clustered() -> Clustering:

@@ -88,6 +88,9 @@ STREET_TYPES = frozenset(STREET_WORDS.values()) | {
 }  # fmt: skip
 """Words that end a street's name: what follows is a locality, a town or a county."""
 _HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
+FRAGMENT = 2
+"""The most letters a word before a street-type word may have to be read as the end of
+the word before it (``house_street_of``)."""
 
 UNKNOWN_SEX = "unknown"
 CHILD_ROLE = "child"
@@ -278,9 +281,12 @@ def house_street_of(address: str | None, street: str | None) -> str | None:
     whole road's households would meet.
 
     A type word right after the number names the street rather than ending it ("St"
-    Mary's Road, Park Road), so the search goes on past it; and the 's' the apostrophe
-    left on its own ('king s road') goes back on its word, so King's Road is 'kings'
-    typed either way, not an 's' shared with every Queen's Street.
+    Mary's Road, Park Road), so the search goes on past it; and a word of one or two
+    letters before the type word (``FRAGMENT``) goes back on the word before it: the 's'
+    an apostrophe left ('king s road'), so King's Road is 'kings' typed either way, not
+    an 's' shared with every Queen's Street, and the end of a name cut off by a space
+    keyed inside it ('gallegha n circuit', 'procto r street'), as 90 of FEBRL4's 10,000
+    records have it.
     """
     if address:
         words = address.split(" ")
@@ -294,7 +300,13 @@ def house_street_of(address: str | None, street: str | None) -> str | None:
         )
         if kind is not None:
             start = kind - 1
-            if words[start] == "s" and start > 0 and not _HOUSE_NUMBER.match(words[start - 1]):
+            # A word of one or two letters before the type word is the end of the name's
+            # word cut off by a space typed inside it ('gallegha n circuit', 'procto r
+            # street') or the 's' an apostrophe left ('king s road'): it goes back on
+            # the word before, so the street's name is read as if keyed whole. A street
+            # whose whole name is two letters (Ox Road) keeps it after a number, a
+            # letter or a word any address holds.
+            if len(words[start]) <= FRAGMENT and start > 0 and _name_word(words[start - 1]):
                 start -= 1
             name = "".join(words[start:kind])
             # Nearest first: right before the name, right after the type word, then up
@@ -311,6 +323,13 @@ def house_street_of(address: str | None, street: str | None) -> str | None:
         (f"{a} {b}" for a, b in pairwise(parts) if not _HOUSE_NUMBER.match(b)),
         None,
     )
+
+
+def _name_word(word: str) -> bool:
+    """A word a fragment may be the end of: not a number, a letter ('Flat B'), or a word
+    any address may hold ('Upper', 'House'), which would join the fragment to itself
+    ('Flat B Ox Road' is Ox Road, not Box Road)."""
+    return len(word) > 1 and not _HOUSE_NUMBER.match(word) and word not in ADDRESS_FILLER
 
 
 def street_name_of(house_street: str | None) -> str | None:

@@ -76,6 +76,18 @@ record's family name changed since, and the pair is scored on its evidence
 where twins or parents with a family name that is also a given name look the same; a
 different sex, the home and the NHS number are still asked. A search has no table to
 ask and guards such a pair as a household's.
+
+A pair with nothing personal to compare (``nothing_to_tell``: no given name on one
+side, no date of birth on one side, and no NHS number nor shared identifier in common)
+is held for a reviewer (``REVIEW_CAP``) where the run's records show two people of that
+family name at either record's home (``household_records_sql``). Such a pair is told
+only by the family name, the home and the sex, which every brother or sister of one sex
+shares: "a Gill girl at Flat 5" is any of the Gill girls there (a sex recorded apart is
+the twin guard's, as for any family pair). The household may be shown by any two people
+of the name there, a mother and her son as well as two sisters. Where the records hold
+one person of that name at the home, the family name and the home are the evidence the
+model weighs, and the pair keeps its weight. A search, which has no table to ask,
+holds such a pair for a reviewer.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
@@ -144,6 +156,17 @@ TWIN_RECORDS_TABLE = "jigsaw_twin_records"
 GIVEN_NAMES_TABLE = "jigsaw_given_names"
 """Names the table records as given names far more often than as family names
 (``given_names_sql``)."""
+HOUSEHOLD_RECORDS_TABLE = "jigsaw_household_records"
+"""Records at a home the table shows two people of their family name at
+(``household_records_sql``)."""
+HOME_KEYS = ("postcode", "house_street")
+"""The records' columns that, with the family name's Soundex, place a household's home."""
+NOTHING_TO_TELL_MISSING = (GIVEN_NAME, DATE_OF_BIRTH)
+"""The comparisons a pair ``nothing_to_tell`` cannot make: the details that tell the
+members of one household apart."""
+NUMBERS_IN_COMMON = "exact"
+"""The level of ``nhs_number`` and ``shared_identifier`` on which two records hold one
+number: one person, whatever else is missing."""
 GIVEN_NAME_MAJORITY = 3
 """How many times more often a name must be recorded as a given name than as a family
 name to be read as one (Rachel, not Smith or Lodge)."""
@@ -229,11 +252,36 @@ def settled_across_agencies(levels: Mapping[str, str], *, twins_known: bool) -> 
     )
 
 
-def guarded_weight(weight: float, levels: Mapping[str, str], *, twins_known: bool = True) -> float:
+def nothing_to_tell(levels: Mapping[str, str]) -> bool:
+    """Neither the given names nor the dates of birth can be compared (one is missing on
+    either side), and no NHS number nor shared identifier is held in common: what is
+    left (the family name, the home, the sex) is what a household's brothers or sisters
+    share."""
+    return all(levels.get(c.name) == "missing" for c in NOTHING_TO_TELL_MISSING) and all(
+        levels.get(c.name) != NUMBERS_IN_COMMON for c in (NHS_NUMBER, SHARED_IDENTIFIER)
+    )
+
+
+def guarded_weight(
+    weight: float,
+    levels: Mapping[str, str],
+    *,
+    twins_known: bool = True,
+    household_known: bool = True,
+) -> float:
     """The pair's match weight once the guard has looked at it.
 
     ``twins_known`` is whether either record's birth is one an agency holds twins of
-    (``TWIN_RECORDS_TABLE``); without the table to ask, as in a search, assume so."""
+    (``TWIN_RECORDS_TABLE``), and ``household_known`` whether either record's home holds
+    two people of its family name (``HOUSEHOLD_RECORDS_TABLE``); without the tables to
+    ask, as in a search, assume so."""
+    guarded = _twin_guarded(weight, levels, twins_known=twins_known)
+    if household_known and nothing_to_tell(levels):
+        return min(guarded, REVIEW_CAP)
+    return guarded
+
+
+def _twin_guarded(weight: float, levels: Mapping[str, str], *, twins_known: bool) -> float:
     two_birthdays = two_birthdays_at_home(levels)
     if not is_twin_like(levels) or settled_across_agencies(levels, twins_known=twins_known):
         return min(weight, REVIEW_CAP) if two_birthdays else weight
@@ -244,24 +292,36 @@ def guarded_weight(weight: float, levels: Mapping[str, str], *, twins_known: boo
     return min(weight - TWIN_PENALTY, REVIEW_CAP) if two_birthdays else weight - TWIN_PENALTY
 
 
-def _given_condition(level_keys: frozenset[str], left: str, right: str) -> str:
-    """SQL that two records' given names fall on one of ``level_keys`` of
-    ``given_name`` (the comparison's own level SQL, first level that holds wins),
-    written over two aliases of the records table rather than a pair's columns."""
+_RECORD_COLUMNS = (
+    "given_names", "given_metaphone", "given", "names", "family", "dob_swapped", "dob",
+    "birth_year", "sex",
+)  # fmt: skip
+"""The records table's columns the level SQL of ``_level_condition``'s comparisons reads."""
+
+
+def _level_condition(
+    comparison: Comparison, level_keys: frozenset[str], left: str, right: str
+) -> str:
+    """SQL that two records fall on one of ``level_keys`` of ``comparison`` (the
+    comparison's own level SQL, first level that holds wins), written over two aliases
+    of the records table rather than a pair's columns. A level whose SQL is NULL for the
+    pair (a NULL column in a comparison) does not hold, as in the CASE Splink builds."""
     conditions = [
         level.sql_condition
-        for level in GIVEN_NAME.splink().get_comparison("duckdb").comparison_levels
+        if level.sql_condition == "ELSE"
+        else f"coalesce(({level.sql_condition}), FALSE)"
+        for level in comparison.splink().get_comparison("duckdb").comparison_levels
     ]
     held: list[str] = []
     earlier: list[str] = []
-    for level, sql in zip(GIVEN_NAME.levels, conditions, strict=True):
+    for level, sql in zip(comparison.levels, conditions, strict=True):
         if level.key in level_keys:
             ahead = " OR ".join(f"({c})" for c in earlier)
             held.append(f"NOT ({ahead})" if sql == "ELSE" else f"({sql}) AND NOT ({ahead})")
         if sql != "ELSE":
             earlier.append(sql)
     condition = " OR ".join(f"({h})" for h in held)
-    for column in ("given_names", "given_metaphone", "given", "names", "family"):
+    for column in _RECORD_COLUMNS:
         condition = condition.replace(f'"{column}_l"', f"{left}.{column}").replace(
             f'"{column}_r"', f"{right}.{column}"
         )
@@ -279,7 +339,7 @@ def twin_records_sql(records_table: str) -> str:
     shared scheme with none in common (twins at two schools, each with their own UPN;
     a record holding a child's temporary UPN beside the permanent one still meets
     another holding either)."""
-    different = _given_condition(TWIN_GIVEN_LEVELS, "a", "b")
+    different = _level_condition(GIVEN_NAME, TWIN_GIVEN_LEVELS, "a", "b")
     seen_twice = (
         f"SELECT a.dob, a.{{key}} AS value FROM {records_table} a JOIN {records_table} b "
         "ON a.agency = b.agency AND a.dob = b.dob AND a.{key} = b.{key} "
@@ -329,6 +389,37 @@ def given_names_sql(records_table: str) -> str:
         ") GROUP BY name "
         f"HAVING sum(as_given) >= {GIVEN_NAME_LEAST} "
         f"AND sum(as_given) >= {GIVEN_NAME_MAJORITY} * sum(as_family)"
+    )
+
+
+def household_records_sql(records_table: str) -> str:
+    """Create ``HOUSEHOLD_RECORDS_TABLE``: every record at a home where the table holds two
+    people of its family name. A home is the family name (Soundex) with the postcode or
+    with the house number and the street's name (``features.house_street_of``: one home
+    whatever flat, locality or country the line adds). Two people show where two of its
+    records hold plainly different given names (``TWIN_GIVEN_LEVELS``), or hold given
+    names and say two birthdays (``TWO_BIRTHDAYS_DOB_LEVELS``) or two sexes: sisters
+    whose names are alike (Ella and Ellie) as well as brothers named Oliver and Harry.
+    One person's records whose given name was mistyped, shortened or spelled otherwise
+    (Amy and Aym, Tom and Thomas) show no household; those recorded under an initial, a
+    middle name or a placeholder ("Baby") do, and their pairs with nothing to tell then
+    wait for a reviewer, the safe side of the mistake."""
+    plainly_different = _level_condition(GIVEN_NAME, TWIN_GIVEN_LEVELS, "a", "b")
+    both_named = "a.given IS NOT NULL AND b.given IS NOT NULL"
+    two_birthdays = _level_condition(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS, "a", "b")
+    two_sexes = _level_condition(SEX, TWIN_SEX_LEVELS, "a", "b")
+    homes = (
+        f"SELECT DISTINCT a.family_soundex, a.{{key}} AS value FROM {records_table} a "
+        f"JOIN {records_table} b ON a.family_soundex = b.family_soundex "
+        "AND a.{key} = b.{key} AND a.unique_id < b.unique_id "
+        f"WHERE ({plainly_different}) OR ({both_named} "
+        f"AND (({two_birthdays}) OR ({two_sexes})))"
+    )
+    return f"CREATE OR REPLACE TABLE {HOUSEHOLD_RECORDS_TABLE} AS " + " UNION ".join(
+        f"SELECT r.unique_id FROM {records_table} r "
+        f"JOIN ({homes.format(key=key)}) homes "
+        f"ON r.family_soundex = homes.family_soundex AND r.{key} = homes.value"
+        for key in HOME_KEYS
     )
 
 
@@ -383,7 +474,7 @@ def guard_sql(twin_records: str | None = None, *, one_person: str | None = None)
     in ``one_person`` (``crossed_given_pairs_sql``: a ``crossed`` pair whose shared name
     the run's records hold as a given name) the crossed name no longer counts as two
     given names nor as a shared family name; the rest of the rules stand. A search, with
-    no table to ask, counts it as both."""
+    no table to ask, counts it as both. ``nothing_to_tell_sql`` is applied after it."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
     given = ", ".join(str(g) for g in _gammas(GIVEN_NAME, TWIN_GIVEN_LEVELS))
     sex = ", ".join(str(g) for g in _gammas(SEX, TWIN_SEX_LEVELS))
@@ -434,6 +525,29 @@ def guard_sql(twin_records: str | None = None, *, one_person: str | None = None)
         f"ELSE match_weight - {TWIN_PENALTY} END"
     )
     return f"({condition}) OR ({two_birthdays})", weight
+
+
+def nothing_to_tell_sql(household_records: str | None = None) -> str:
+    """``nothing_to_tell`` over the comparison vector columns, for a pair either of whose
+    records is in ``household_records`` (``household_records_sql``), or, with no such
+    table, for every such pair: the pairs ``guarded_weight`` caps at ``REVIEW_CAP`` after
+    the twin guard, which ``guard_sql`` is."""
+    missing = [
+        f"gamma_{c.name} = {_gammas(c, frozenset({'missing'}))[0]}" for c in NOTHING_TO_TELL_MISSING
+    ]
+    numbers = [
+        f"gamma_{c.name} <> {_gammas(c, frozenset({NUMBERS_IN_COMMON}))[0]}"
+        for c in (NHS_NUMBER, SHARED_IDENTIFIER)
+    ]
+    at_home = (
+        []
+        if household_records is None
+        else [
+            f"(id_l IN (SELECT unique_id FROM {household_records}) "
+            f"OR id_r IN (SELECT unique_id FROM {household_records}))"
+        ]
+    )
+    return "(" + " AND ".join([*missing, *numbers, *at_home]) + ")"
 
 
 def _two_birthdays_sql(read_as_given: str = "FALSE") -> str:

@@ -166,6 +166,11 @@ CANDIDATE_KEYS: tuple[CandidateKey, ...] = (
         "dob",
         either=(("given", "family"), ("family", "given"), "given_prefix", "house_number"),
     ),
+    _key(
+        "swapped_dob_name_or_house",
+        ("dob", "dob_swapped"),
+        either=(("given", "family"), ("family", "given"), "given_prefix", "house_number"),
+    ),
     _key("address", "address"),
     _key("street", "street"),
     _key("postcode", "postcode"),
@@ -191,7 +196,8 @@ either is searched for:
 * ``dob_name_or_house`` is the rule on date of birth with one name where the other
   should be, the same first two letters of the given name, or the same house number:
   the index leads with the date and holds the rest, so the day's records are filtered
-  in the index;
+  in the index; ``swapped_dob_name_or_house`` is the same for the day/month-swapped
+  date, one key for the rule's two directions;
 * ``given_house`` and ``family_house`` look up the house number the index derives from
   ``street`` (``features.house_number_of``), the rules' ``split_part(street, ' ', 1)``,
   and keep the rows whose street's name starts with the search's letter (the rules'

@@ -272,7 +272,10 @@ class LinkageModel:
     ) -> Score:
         """Fellegi-Sunter: prior odds plus the weight of each comparison's level, a shared
         name's weighed by how common it is where ``value_frequencies`` says
-        (``frequencies.search_frequencies``), as the batch run weighs it."""
+        (``frequencies.search_frequencies``), as the batch run weighs it. The guards
+        then act as a run's do where the run's table shows twins and a household at the
+        pair's home; a search has no table, so it holds back the pairs a run may let
+        through where the table shows neither (``guards.guarded_weight``)."""
         evidence = []
         weight = probability_to_bits(self.prior_for(n_records))
         # In this order, as the batch run adds them: each comparison's level, then what

@@ -27,11 +27,15 @@ from splink import Linker
 from jigsaw.linkage.comparisons import COMPARISONS, Comparison
 from jigsaw.linkage.engine import RECORDS_TABLE
 from jigsaw.linkage.guards import (
+    HOUSEHOLD_RECORDS_TABLE,
     ONE_PERSON_TABLE,
+    REVIEW_CAP,
     TWIN_RECORDS_TABLE,
     crossed_given_pairs_sql,
     given_names_sql,
     guard_sql,
+    household_records_sql,
+    nothing_to_tell_sql,
     twin_records_sql,
 )
 
@@ -116,25 +120,38 @@ class EdgeStore:
         self.con.unregister("jigsaw_new_edges")
 
     def apply_guards(self, prior_weight: float | None = None) -> int:
-        """Apply the twin guard to the stored weights; returns how many edges it touched.
+        """Apply the guards to the stored weights; returns how many edges they touched.
 
         With the run's records beside the edges, the guard first asks them which births
-        an agency holds twins of (``guards.twin_records_sql``); without them (a bare
-        store) every pair is taken as possibly twins."""
-        twin_records = one_person = None
+        an agency holds twins of (``guards.twin_records_sql``) and which homes hold two
+        people of one family name (``guards.household_records_sql``); without them (a
+        bare store) every pair is taken as possibly twins, and every home as a
+        household's."""
+        twin_records = one_person = households = None
         if self._has_table(self.records_table):
             self.con.execute(twin_records_sql(self.records_table))
             self.con.execute(given_names_sql(self.records_table))
             self.con.execute(crossed_given_pairs_sql(self.table, self.records_table))
+            self.con.execute(household_records_sql(self.records_table))
             twin_records, one_person = TWIN_RECORDS_TABLE, ONE_PERSON_TABLE
+            households = HOUSEHOLD_RECORDS_TABLE
         condition, weight = guard_sql(twin_records, one_person=one_person)
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
+        self._set_weight(weight, condition)
+        # Then the cap on a pair with nothing to tell at a household's home, on the
+        # weight the twin guard left: a second pass, so the twin guard's expression is
+        # not repeated inside the cap's.
+        capped = f"{nothing_to_tell_sql(households)} AND match_weight > {REVIEW_CAP}"
+        touched += self.scalar(f"SELECT count(*) FROM {self.table} WHERE {capped}")
+        self._set_weight(f"least(match_weight, {REVIEW_CAP})", capped)
+        return int(touched)
+
+    def _set_weight(self, weight: str, condition: str) -> None:
         self.con.execute(
             f"UPDATE {self.table} SET match_weight = {weight}, "
             f"match_probability = 1.0 / (1.0 + pow(2.0, -({weight}))) "
             f"WHERE {condition}"
         )
-        return int(touched)
 
     def scalar(self, sql: str) -> Any:
         rows = self.con.execute(sql).fetchall()

@@ -43,7 +43,6 @@ import numpy.typing as npt
 from splink import Linker, SettingsCreator
 
 from jigsaw.linkage import relational
-from jigsaw.linkage.clustering import Clustering
 from jigsaw.linkage.engine import Workspace
 from jigsaw.linkage.guards import REVIEW_CAP
 from jigsaw.linkage.person_model import (
@@ -372,10 +371,11 @@ def train_person_model(
 ) -> LinkageModel:
     """Train the person model on ``space``'s records. ``start`` (the shipped model unless
     given) supplies any level's m or u these records never show (``keep_untrained_levels``)."""
-    from jigsaw.linkage.batch import score_and_cluster
+    from jigsaw.linkage.batch import score_and_cluster, scored_edges
 
     options = options or TrainingOptions()
     starting = (start or LinkageModel.load()).splink_settings
+    floor = min(PRIOR_FLOOR, thresholds.review)
 
     def trained() -> LinkageModel:
         linker = space.duckdb_linker(_creator_dict(person_settings()))
@@ -392,22 +392,20 @@ def train_person_model(
             expected_matches_per_record=prior * max(space.count - 1, 1),
         )
 
-    def with_prior_estimated(model: LinkageModel) -> tuple[LinkageModel, Clustering]:
-        """The model with the prior its posteriors give, and the first pass's clusters
-        (at the starting prior: they only give adults their children's persons)."""
-        clustering, store = score_and_cluster(
-            space, model, relational_pass=False, floor=min(PRIOR_FLOOR, thresholds.review)
-        )
+    def with_prior_estimated(model: LinkageModel, store: EdgeStore) -> LinkageModel:
+        """The model with the prior its posteriors over ``store`` give."""
         prior = _prior_of(space, model, store)
         space.con.execute(f"DROP TABLE {store.table}")
-        estimated = replace(model, expected_matches_per_record=prior * max(space.count - 1, 1))
-        return estimated, clustering
+        return replace(model, expected_matches_per_record=prior * max(space.count - 1, 1))
 
     first = trained()
-    model, clustering = with_prior_estimated(first)
+    # The first pass's clusters (at the starting prior) only give adults their
+    # children's persons; the second pass needs none.
+    clustering, store = score_and_cluster(space, first, relational_pass=False, floor=floor)
+    model = with_prior_estimated(first, store)
     if relational.fill_linked_children(space, clustering):
         first = trained()
-        model, _ = with_prior_estimated(first)
+        model = with_prior_estimated(first, scored_edges(space, first, floor=floor))
     return replace(
         model,
         trained={
