@@ -403,7 +403,12 @@ def household_records_sql(records_table: str) -> str:
     One person's records whose given name was mistyped, shortened or spelled otherwise
     (Amy and Aym, Tom and Thomas) show no household; those recorded under an initial, a
     middle name or a placeholder ("Baby") do, and their pairs with nothing to tell then
-    wait for a reviewer, the safe side of the mistake."""
+    wait for a reviewer, the safe side of the mistake.
+
+    Made once per workspace (``IF NOT EXISTS``): it reads only what a run never changes
+    in its records (names, births, sexes, homes), and comparing the names and births of
+    every pair at one home is the guard's dearest step (19 s of a 264 s run over the
+    generator's 512,540 records, against under a second for ``twin_records_sql``)."""
     plainly_different = _level_condition(GIVEN_NAME, TWIN_GIVEN_LEVELS, "a", "b")
     both_named = "a.given IS NOT NULL AND b.given IS NOT NULL"
     two_birthdays = _level_condition(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS, "a", "b")
@@ -415,7 +420,7 @@ def household_records_sql(records_table: str) -> str:
         f"WHERE ({plainly_different}) OR ({both_named} "
         f"AND (({two_birthdays}) OR ({two_sexes})))"
     )
-    return f"CREATE OR REPLACE TABLE {HOUSEHOLD_RECORDS_TABLE} AS " + " UNION ".join(
+    return f"CREATE TABLE IF NOT EXISTS {HOUSEHOLD_RECORDS_TABLE} AS " + " UNION ".join(
         f"SELECT r.unique_id FROM {records_table} r "
         f"JOIN ({homes.format(key=key)}) homes "
         f"ON r.family_soundex = homes.family_soundex AND r.{key} = homes.value"
