@@ -168,3 +168,16 @@ def test_the_home_is_the_house_and_street_however_the_flat_or_postcode_was_kept(
     assert weights[(1, 2)] <= guards.REVIEW_CAP
     alone = batch_weights(model, _rows(amy, unnamed))[(1, 2)]
     assert alone > weights[(1, 2)]  # the cap, not the evidence, held it
+
+
+def test_the_review_page_says_what_the_guard_saw() -> None:
+    from jigsaw.linkage.evidence import caution
+
+    assert "brother or sister" in (caution(NOTHING_TO_TELL) or "")
+    assert "this person" in (caution(NOTHING_TO_TELL, "person") or "")
+    twins = {**NOTHING_TO_TELL, "given_name": "different", "date_of_birth": "exact"}
+    assert "twins" in (caution(twins) or "")
+    generations = {**NOTHING_TO_TELL, "given_name": "exact", "date_of_birth": "different"}
+    assert "parent and child" in (caution(generations) or "")
+    one_child = {**NOTHING_TO_TELL, "given_name": "exact", "date_of_birth": "exact"}
+    assert caution(one_child) is None

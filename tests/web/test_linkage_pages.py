@@ -525,3 +525,29 @@ def test_a_page_number_in_other_digits_shows_the_first_page(
     world.sign_in(client, pair.reviewer)
     for raw in ("%C2%B2", "%D9%A3", "%EF%BC%92"):
         assert client.get(f"/link-reviews?page={raw}").status_code == 200, raw
+
+
+def test_a_pair_with_nothing_to_tell_the_children_apart_says_so_to_the_reviewer(
+    client: TestClient, world: World, db: Database, pair: Pair
+) -> None:
+    """The guard holds such a pair at a probability the page calls likely; the page says
+    what the agreeing details cannot tell."""
+    nameless = add_record(db, world.actor(pair.teacher), "", pair.family_name)
+    link(db, new_person(db), nameless.id, status=LinkStatus.IN_REVIEW)
+    levels = {
+        "given_name": "missing",
+        "family_name": "exact",
+        "date_of_birth": "missing",
+        "address": "same_address",
+        "sex": "exact",
+        "nhs_number": "missing",
+        "child_or_adult": "exact",
+    }
+    held = open_review(db, nameless.id, pair.record, 0.969, weight=5.0, evidence=levels)
+    world.sign_in(client, pair.reviewer)
+    html = client.get(f"/link-reviews/{held}").text
+    assert "Likely the same child" in html
+    assert "nothing recorded tells this child from a brother or sister" in html
+    assert "govuk-warning-text" in html
+    ordinary = client.get(f"/link-reviews/{pair.review_id}").text
+    assert "govuk-warning-text" not in ordinary

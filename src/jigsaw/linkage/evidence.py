@@ -11,10 +11,11 @@ named ("nickname", "same postcode sector"), never anyone's values.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from jigsaw.linkage import guards
 from jigsaw.linkage.comparisons import COMPARISONS, Comparison
 from jigsaw.linkage.person_model import LevelEvidence
 
@@ -110,3 +111,33 @@ def percentage(probability: float) -> str:
 def in_words(probability: float, about: str = "child") -> str:
     """The words, an en dash, then the number: the way a results page shows it."""
     return f"{likelihood(probability, about)} \N{EN DASH} {percentage(probability)}"
+
+
+CAUTIONS: tuple[tuple[Callable[[Mapping[str, str]], bool], str], ...] = (
+    (
+        guards.nothing_to_tell,
+        "Neither record gives a first name or a date of birth to compare with the "
+        "other's, so nothing recorded tells this {about} from a brother or sister of the "
+        "same family at the same address. Check which {about} it is before confirming.",
+    ),
+    (
+        lambda levels: guards.is_twin_like(levels) and guards.left_to_review(levels),
+        "They were born on the same day with different first names and nothing else "
+        "recorded tells them apart: they may be twins. Check before confirming.",
+    ),
+    (
+        guards.two_birthdays_at_home,
+        "They share a family name and an address but have different dates of birth: they "
+        "may be a parent and child, or brothers or sisters. Check before confirming.",
+    ),
+)
+"""What a reviewer is told of a pair the guards may have held back, first that fits.
+
+The guards hold such a pair at a probability the page would otherwise call likely
+(``guards.REVIEW_CAP``), and the evidence table shows each detail agreeing: the words
+say what the agreement cannot tell, so the number is not read as the answer."""
+
+
+def caution(levels: Mapping[str, str], about: str = "child") -> str | None:
+    """The first of ``CAUTIONS`` that fits the pair's levels, or None."""
+    return next((text.format(about=about) for fits, text in CAUTIONS if fits(levels)), None)

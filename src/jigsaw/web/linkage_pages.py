@@ -25,7 +25,13 @@ from jigsaw.identity.dependencies import DB, get_settings_for
 from jigsaw.linkage import linked, search
 from jigsaw.linkage import service as linking
 from jigsaw.linkage.access import require_reviewer
-from jigsaw.linkage.evidence import AGREEMENT_WORDS, Agreement, by_comparison, describe_levels
+from jigsaw.linkage.evidence import (
+    AGREEMENT_WORDS,
+    Agreement,
+    by_comparison,
+    caution,
+    describe_levels,
+)
 from jigsaw.linkage.evidence import in_words as probability_in_words
 from jigsaw.linkage.models import ReviewStatus
 from jigsaw.linkage.schemas import MAX_REASON, ReviewPairOut, ReviewSide
@@ -442,6 +448,7 @@ def _review_page(
         "agreement_words": AGREEMENT_WORDS,
         "tag_classes": TAG_CLASSES,
         "in_words": probability_in_words(pair.match_probability, pair.about),
+        "caution": caution(pair.evidence, pair.about),
         "is_open": pair.status is ReviewStatus.OPEN,
         "note": note,
         "action": f"{REVIEWS}/{review_id}",
