@@ -290,3 +290,19 @@ def assert_migration_adds_and_removes_indexes(
     assert left_alone in found, "an earlier migration's are left alone"
     migrate.upgrade(url)
     assert match_key_indexes(url) >= indexes
+
+
+NOTHING_TO_TELL = {
+    "given_name": "missing",
+    "family_name": "exact",
+    "date_of_birth": "missing",
+    "address": "same_address",
+    "sex": "exact",
+    "nhs_number": "missing",
+    "child_or_adult": "exact",
+    "same_agency": "different",
+    "shared_child": "missing",
+    "shared_identifier": "missing",
+}
+"""A pair of one family at one home with no given name on one side and no date of birth
+on one side: nothing recorded tells its two apart (``guards.nothing_to_tell``)."""

@@ -13,22 +13,7 @@ from jigsaw.linkage import guards
 from jigsaw.linkage.features import PersonDetails, features_of
 from jigsaw.linkage.person_model import LinkageModel
 from jigsaw.linkage.source import feature_row
-from tests.linkage.helpers import batch_frequencies, batch_weights
-
-NOTHING_TO_TELL = {
-    "given_name": "missing",
-    "family_name": "exact",
-    "date_of_birth": "missing",
-    "address": "same_address",
-    "sex": "exact",
-    "nhs_number": "missing",
-    "child_or_adult": "exact",
-    "same_agency": "different",
-    "shared_child": "missing",
-    "shared_identifier": "missing",
-}
-"""A girl of the family at the home, with no given name on one side and no date of
-birth on one side."""
+from tests.linkage.helpers import NOTHING_TO_TELL, batch_frequencies, batch_weights
 
 AMY = PersonDetails(
     given_name="Amy",

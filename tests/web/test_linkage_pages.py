@@ -27,7 +27,7 @@ from jigsaw.people.nhs_number import check_digit
 from jigsaw.policy.actor import Actor
 from jigsaw.policy.roles import AgencyKind, Role
 from tests.conftest import PASSWORD, World
-from tests.linkage.helpers import open_review, review_status
+from tests.linkage.helpers import NOTHING_TO_TELL, open_review, review_status
 from tests.singleview.helpers import involve, link, new_person
 from tests.web.helpers import add_record, entries_by, form_token
 
@@ -534,16 +534,7 @@ def test_a_pair_with_nothing_to_tell_the_children_apart_says_so_to_the_reviewer(
     what the agreeing details cannot tell."""
     nameless = add_record(db, world.actor(pair.teacher), "", pair.family_name)
     link(db, new_person(db), nameless.id, status=LinkStatus.IN_REVIEW)
-    levels = {
-        "given_name": "missing",
-        "family_name": "exact",
-        "date_of_birth": "missing",
-        "address": "same_address",
-        "sex": "exact",
-        "nhs_number": "missing",
-        "child_or_adult": "exact",
-    }
-    held = open_review(db, nameless.id, pair.record, 0.969, weight=5.0, evidence=levels)
+    held = open_review(db, nameless.id, pair.record, 0.969, weight=5.0, evidence=NOTHING_TO_TELL)
     world.sign_in(client, pair.reviewer)
     html = client.get(f"/link-reviews/{held}").text
     assert "Likely the same child" in html
