@@ -162,7 +162,26 @@ def test_the_review_page_says_what_the_guard_saw() -> None:
     assert "this person" in (caution(NOTHING_TO_TELL, "person") or "")
     twins = {**NOTHING_TO_TELL, "given_name": "different", "date_of_birth": "exact"}
     assert "twins" in (caution(twins) or "")
+    assert caution({**twins, "shared_identifier": "different"}) is None  # each their own UPN
     generations = {**NOTHING_TO_TELL, "given_name": "exact", "date_of_birth": "different"}
     assert "parent and child" in (caution(generations) or "")
     one_child = {**NOTHING_TO_TELL, "given_name": "exact", "date_of_birth": "exact"}
     assert caution(one_child) is None
+
+
+@pytest.mark.parametrize(
+    ("level", "key"),
+    [
+        ("sex", "different"),  # a sex recorded apart tells the two apart
+        ("nhs_number", "different"),
+        ("shared_identifier", "different"),
+        ("family_name", "different"),  # not one family
+        ("address", "different"),  # not one home
+    ],
+)
+def test_the_page_says_nothing_tells_them_apart_only_where_nothing_does(
+    level: str, key: str
+) -> None:
+    from jigsaw.linkage.evidence import caution
+
+    assert caution({**NOTHING_TO_TELL, level: key}) is None

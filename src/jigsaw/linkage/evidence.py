@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from jigsaw.linkage import guards
-from jigsaw.linkage.comparisons import COMPARISONS, Comparison
+from jigsaw.linkage.comparisons import (
+    ADDRESS,
+    COMPARISONS,
+    FAMILY_NAME,
+    NHS_NUMBER,
+    SEX,
+    SHARED_CHILD,
+    SHARED_IDENTIFIER,
+    Comparison,
+)
 from jigsaw.linkage.person_model import LevelEvidence
 
 _BY_NAME: dict[str, Comparison] = {c.name: c for c in COMPARISONS}
@@ -113,29 +122,62 @@ def in_words(probability: float, about: str = "child") -> str:
     return f"{likelihood(probability, about)} \N{EN DASH} {percentage(probability)}"
 
 
+def _one_family(levels: Mapping[str, str]) -> bool:
+    """One family name at one home (or with one child), and nothing recorded apart: no
+    sex, NHS number or UPN that differs."""
+    return (
+        levels.get(FAMILY_NAME.name) in guards.HOUSEHOLD_NAME_LEVELS
+        and (
+            levels.get(ADDRESS.name) in guards.HOME_LEVELS
+            or levels.get(SHARED_CHILD.name) in guards.FAMILY_LEVELS
+        )
+        and all(levels.get(c.name) != "different" for c in (SEX, NHS_NUMBER, SHARED_IDENTIFIER))
+    )
+
+
+def _siblings_alike(levels: Mapping[str, str]) -> bool:
+    return guards.nothing_to_tell(levels) and _one_family(levels)
+
+
+def _twins(levels: Mapping[str, str]) -> bool:
+    return (
+        guards.is_twin_like(levels)
+        and guards.left_to_review(levels)
+        and levels.get(SHARED_IDENTIFIER.name) != "different"
+    )
+
+
+def _two_birthdays(levels: Mapping[str, str]) -> bool:
+    return guards.two_birthdays_at_home(levels) and _one_family(levels)
+
+
 CAUTIONS: tuple[tuple[Callable[[Mapping[str, str]], bool], str], ...] = (
     (
-        guards.nothing_to_tell,
+        _siblings_alike,
         "Neither record gives a first name or a date of birth to compare with the "
         "other's, so nothing recorded tells this {about} from a brother or sister of the "
-        "same family at the same address. Check which {about} it is before confirming.",
+        "same family at the same home. Check which {about} it is before confirming.",
     ),
     (
-        lambda levels: guards.is_twin_like(levels) and guards.left_to_review(levels),
-        "They were born on the same day with different first names and nothing else "
-        "recorded tells them apart: they may be twins. Check before confirming.",
+        _twins,
+        "They were born on the same day, or on dates a slip apart, with different first "
+        "names, and nothing else recorded tells them apart: they may be twins. Check "
+        "before confirming.",
     ),
     (
-        guards.two_birthdays_at_home,
-        "They share a family name and an address but have different dates of birth: they "
-        "may be a parent and child, or brothers or sisters. Check before confirming.",
+        _two_birthdays,
+        "They share a family name and a home or a child but have different dates of "
+        "birth: they may be a parent and child, brothers or sisters, or partners. Check "
+        "before confirming.",
     ),
 )
 """What a reviewer is told of a pair the guards may have held back, first that fits.
 
 The guards hold such a pair at a probability the page would otherwise call likely
 (``guards.REVIEW_CAP``), and the evidence table shows each detail agreeing: the words
-say what the agreement cannot tell, so the number is not read as the answer."""
+say what the agreement cannot tell, so the number is not read as the answer. Each is
+said only where the pair shows one family and nothing recorded apart (a sex, an NHS
+number or a UPN that differs would tell the two apart, and the table shows it)."""
 
 
 def caution(levels: Mapping[str, str], about: str = "child") -> str | None:
