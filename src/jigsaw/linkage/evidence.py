@@ -176,8 +176,10 @@ CAUTIONS: tuple[tuple[Callable[[Mapping[str, str]], bool], str], ...] = (
 The guards hold such a pair at a probability the page would otherwise call likely
 (``guards.REVIEW_CAP``), and the evidence table shows each detail agreeing: the words
 say what the agreement cannot tell, so the number is not read as the answer. Each is
-said only where the pair shows one family and nothing recorded apart (a sex, an NHS
-number or a UPN that differs would tell the two apart, and the table shows it)."""
+said only where nothing recorded tells the two apart (a sex, an NHS number or a UPN
+that differs would, and the table shows it); the brother-or-sister and two-birthday
+words also need one family name at one home or with one child, which twins recorded
+under two surnames may not show."""
 
 
 def caution(levels: Mapping[str, str], about: str = "child") -> str | None:
