@@ -135,7 +135,18 @@ class EdgeStore:
             self.con.execute(household_records_sql(self.records_table))
             twin_records, one_person = TWIN_RECORDS_TABLE, ONE_PERSON_TABLE
             households = HOUSEHOLD_RECORDS_TABLE
-        condition, weight = guard_sql(twin_records, one_person=one_person)
+        return self.guard(twin_records, one_person=one_person, households=households)
+
+    def guard(
+        self,
+        twin_records: str | None,
+        *,
+        one_person: str | None = None,
+        households: str | None = None,
+    ) -> int:
+        """The guards' two passes over the stored weights, asking the tables named (see
+        ``guards.guard_sql``); returns how many edges they touched."""
+        condition, weight = guard_sql(twin_records, one_person=one_person, households=households)
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
         self._set_weight(weight, condition)
         # Then the cap on a pair with nothing to tell at a household's home, on the
