@@ -1,8 +1,8 @@
 """The guards are written twice: in Python, for a search and for the tests
 (``guards.guarded_weight``), and in SQL over a run's comparison vectors
-(``EdgeStore.guard``). Every combination of the levels they read, at every answer the
-run's tables can give (twins of the birth or not; two people of the family name at the
-home or not, and whether one agency holds them), weighs the same in both."""
+(``EdgeStore.guard``). Every combination of one level of each kind the guards tell
+apart, with either record in the run's tables or neither (a birth an agency holds twins
+of; a home the table shows two people of the family name at), weighs the same in both."""
 
 from __future__ import annotations
 
@@ -22,24 +22,26 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "given_name": tuple(level.key for level in BY_NAME["given_name"].levels),
     "family_name": ("missing", "exact", "swapped", "different"),
     "date_of_birth": tuple(level.key for level in BY_NAME["date_of_birth"].levels),
-    "address": ("missing", "same_address", "postcode"),
-    "sex": ("exact", "different"),
+    "address": ("missing", "same_address", "similar_address", "postcode"),
+    "sex": ("missing", "exact", "different"),
     "nhs_number": ("missing", "exact", "different"),
-    "child_or_adult": ("exact", "different"),
-    "same_agency": ("same", "different"),
+    "same_agency": ("missing", "same", "different"),
     "shared_child": ("missing", "shared"),
     "shared_identifier": ("missing", "exact", "different"),
 }
-"""One level of each kind the guards tell apart (the address's: at one home, not, or
-not known), every level where each one counts."""
-TABLES = [
-    # (twins known, household known, household held by an agency)
-    (twins, known, held)
-    for twins in (False, True)
-    for known, held in ((False, False), (True, False), (True, True))
+"""Each level the guards read, and of the rest (a family name or an address on no level
+they name) one of each: at one home, not, or not known."""
+TABLES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    # (the left record's tables, the right record's): "twins", "household" or neither.
+    ((), ()),
+    (("twins",), ()),
+    ((), ("twins",)),
+    (("household",), ()),
+    ((), ("household",)),
+    (("twins",), ("household",)),
 ]
-OTHER = 1_000
-"""The id of a pair's other record, in none of the tables."""
+"""Where the run's tables put the pair's two records: a table asked of "either record"
+is asked of both sides."""
 
 
 def _gamma(name: str, key: str) -> int:
@@ -58,14 +60,18 @@ def test_the_sql_and_the_python_guard_agree_on_every_combination() -> None:
         for g in gammas
     }  # fmt: skip
     columns: dict[str, list[Any]] = {g: values * len(TABLES) for g, values in one_table.items()}
-    columns["id_l"] = [table for table in range(len(TABLES)) for _ in combinations]
-    columns["id_r"] = [OTHER] * len(columns["id_l"])
+    ids = [(2 * table, 2 * table + 1) for table in range(len(TABLES))]
+    columns["id_l"] = [left for left, _ in ids for _ in combinations]
+    columns["id_r"] = [right for _, right in ids for _ in combinations]
     columns["match_weight"] = weights * len(TABLES)
     expected = [
         guards.guarded_weight(
-            weight, levels, twins_known=twins, household_known=known, household_held=held
+            weight,
+            levels,
+            twins_known="twins" in left + right,
+            household_known="household" in left + right,
         )
-        for twins, known, held in TABLES
+        for left, right in TABLES
         for levels, weight in zip(combinations, weights, strict=True)
     ]
     con = duckdb.connect()
@@ -82,13 +88,17 @@ def test_the_sql_and_the_python_guard_agree_on_every_combination() -> None:
         f"CREATE TABLE {store.table} AS SELECT row, id_l, id_r, match_weight, "
         f"match_probability, {', '.join(gammas)} FROM edges"
     )
-    twins = [t for t, (known, _, _) in enumerate(TABLES) if known]
-    homes = [(t, held) for t, (_, known, held) in enumerate(TABLES) if known]
-    con.execute("CREATE TABLE twins AS SELECT unnest(?) AS unique_id", [twins])
-    con.execute(
-        "CREATE TABLE homes AS SELECT unnest(?) AS unique_id, unnest(?) AS held_by_an_agency",
-        [[t for t, _ in homes], [h for _, h in homes]],
-    )
+
+    def members(table: str) -> list[int]:
+        return [
+            record
+            for (left, right), (left_id, right_id) in zip(TABLES, ids, strict=True)
+            for record, tables in ((left_id, left), (right_id, right))
+            if table in tables
+        ]
+
+    con.execute("CREATE TABLE twins AS SELECT unnest(?) AS unique_id", [members("twins")])
+    con.execute("CREATE TABLE homes AS SELECT unnest(?) AS unique_id", [members("household")])
     touched = store.guard("twins", households="homes")
     rows = con.execute(f"SELECT match_weight FROM {store.table} ORDER BY row").fetchall()
     got = [w for (w,) in rows]

@@ -180,26 +180,16 @@ KEVIN = PersonDetails(
 )
 
 
-SUSAN = replace(KEVIN, given_name="Susan", date_of_birth=date(1970, 8, 14), sex="female")
-"""Kevin's wife, on the same GP practice's list as Kevin: the agency holds the household."""
-
-
 def _batch_and_online(
-    model: LinkageModel,
-    left: PersonDetails,
-    right: PersonDetails,
-    household: tuple[PersonDetails, ...] = (),
+    model: LinkageModel, left: PersonDetails, right: PersonDetails
 ) -> tuple[float, float, float]:
     """The pair's weight from a batch run (guards applied over the edges, the run's
-    records beside them, with ``household``'s records of the first agency) and from a
-    search, with the search's weight before the guard."""
+    records beside them) and from a search, with the search's weight before the guard."""
     left, right = replace(left, agency=1), replace(right, agency=2)
-    people = [left, right, *(replace(p, agency=1) for p in household)]
-    features = [features_of(p) for p in people]
-    rows = [feature_row(n, p, f) for n, (p, f) in enumerate(zip(people, features), start=1)]
+    rows = [feature_row(1, left, features_of(left)), feature_row(2, right, features_of(right))]
     batch = batch_weights(model, rows)[(1, 2)]
-    pair = (features[0], features[1])
-    online = model.score(*pair, len(rows), batch_frequencies(model, features)(pair[0]))
+    pair = (features_of(left), features_of(right))
+    online = model.score(*pair, len(rows), batch_frequencies(model, pair)(pair[0]))
     unguarded = probability_to_bits(model.prior_for(len(rows))) + sum(
         e.match_weight for e in online.evidence
     )
@@ -225,10 +215,8 @@ def _batch_and_online(
 def test_a_run_and_a_search_guard_a_household_alike(
     model: LinkageModel, right: PersonDetails, held: bool
 ) -> None:
-    """Where an agency holds the household (Kevin and his wife on one GP's list), a run
-    guards as a search does, which assumes one."""
     left = KEVIN if right.nhs_number is None else replace(KEVIN, nhs_number=right.nhs_number)
-    batch, online, unguarded = _batch_and_online(model, left, right, (SUSAN,))
+    batch, online, unguarded = _batch_and_online(model, left, right)
     assert online == pytest.approx(batch, abs=1e-6)
     if held:
         assert unguarded > guards.REVIEW_CAP  # the guard, not the evidence, holds it back
@@ -236,62 +224,3 @@ def test_a_run_and_a_search_guard_a_household_alike(
         assert batch == pytest.approx(guards.REVIEW_CAP)
     else:
         assert online == pytest.approx(unguarded)
-
-
-@pytest.mark.parametrize(
-    "right",
-    [
-        replace(KEVIN, date_of_birth=date(1994, 11, 20)),
-        replace(KEVIN, date_of_birth=date(1968, 5, 9)),
-        replace(KEVIN, given_name="Kevni", date_of_birth=date(1968, 11, 20)),  # and a slip
-        replace(KEVIN, given_name="Ashworth", family_name="Kevin", date_of_birth=date(1968, 5, 9)),
-    ],
-)
-def test_a_run_settles_two_birthdays_at_a_home_no_agency_holds_two_people_at(
-    model: LinkageModel, right: PersonDetails
-) -> None:
-    """Two agencies' records of one name at one home, no agency holding anyone else of the
-    name there: one man whose date of birth one agency keyed wrong, more likely than a
-    son named after him whom no GP, school or other agency holds beside him. The run
-    keeps the weight; a search, with no table to ask, holds the pair for a reviewer."""
-    batch, online, unguarded = _batch_and_online(model, KEVIN, right)
-    assert batch == pytest.approx(unguarded, abs=1e-6)
-    assert batch > guards.REVIEW_CAP
-    assert online == pytest.approx(guards.REVIEW_CAP)
-
-
-@pytest.mark.parametrize(
-    ("right", "household"),
-    [
-        # Kevin's son, held by a school as a child: a child's record and an adult's.
-        (replace(KEVIN, date_of_birth=date(2012, 11, 20), role="child"), ()),
-        # A nickname is what two brothers may share (Alf and Alfie): not one name.
-        (replace(KEVIN, given_name="Kev", date_of_birth=date(1994, 11, 20)), ()),
-        # The second agency holds Kevin's wife beside the namesake.
-        (replace(KEVIN, date_of_birth=date(1994, 11, 20)), (SUSAN,)),
-        # UPNs that differ: two people, whatever the table.
-        (replace(KEVIN, date_of_birth=date(1994, 11, 20), identifiers=(("upn", "A123"),)), ()),
-    ],
-)
-def test_two_birthdays_stay_with_a_reviewer_where_anything_says_two_people(
-    model: LinkageModel, right: PersonDetails, household: tuple[PersonDetails, ...]
-) -> None:
-    left = replace(KEVIN, identifiers=(("upn", "B456"),)) if right.identifiers else KEVIN
-    batch, _, unguarded = _batch_and_online(model, left, right, household)
-    assert unguarded > guards.REVIEW_CAP
-    assert batch <= guards.REVIEW_CAP + 1e-6
-
-
-def test_the_settling_is_the_tables_and_a_search_never_settles() -> None:
-    assert guards.settled_at_home(FATHER_AND_SON, household_held=False)
-    assert guards.guarded_weight(20.0, FATHER_AND_SON, household_held=False) == 20.0
-    assert guards.guarded_weight(20.0, FATHER_AND_SON) == guards.REVIEW_CAP
-    for level, key in [
-        ("same_agency", "same"),  # one agency's two records: two people
-        ("nhs_number", "different"),
-        ("nhs_number", "exact"),  # settled by the number already, not by this
-        ("child_or_adult", "different"),
-        ("given_name", "nickname"),
-        ("shared_identifier", "different"),
-    ]:
-        assert not guards.settled_at_home({**FATHER_AND_SON, level: key}, household_held=False)

@@ -88,20 +88,6 @@ of the name there, a mother and her son as well as two sisters. Where the record
 one person of that name at the home, the family name and the home are the evidence the
 model weighs, and the pair keeps its weight. A search, which has no table to ask,
 holds such a pair for a reviewer.
-
-Two birthdays at one home are settled the same way (``settled_at_home``). A pair of
-two agencies' records agreeing on the given name (exactly or with a slip) and the family
-name at one home, whose dates of birth say two birthdays, is a father and the son named
-after him, or one person whose date was keyed wrong at one agency. Agencies that hold
-whole families (a GP practice, a school with its siblings) hold the father and the son
-as two records; where no agency holds two people of that family name at either
-record's home (``HOUSEHOLD_RECORDS_TABLE``'s ``held_by_an_agency``), and the records
-are not a child's and an adult's, the second reading is the likelier and the pair keeps
-its weight. Numbers settle it first: a NHS number on both sides (one or two people) or
-UPNs that differ leave it to the guard. A search, with no table, holds every such pair.
-The relaxation rests, as the twins' does, on the agencies that hold whole families being
-loaded: a father known to one agency only and his namesake son known to another only,
-both adults, neither with an NHS number, would be linked.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
@@ -113,7 +99,6 @@ from collections.abc import Mapping
 
 from jigsaw.linkage.comparisons import (
     ADDRESS,
-    CHILD_OR_ADULT,
     CROSSED_NEAR_SQL,
     DATE_OF_BIRTH,
     FAMILY_NAME,
@@ -173,14 +158,7 @@ GIVEN_NAMES_TABLE = "jigsaw_given_names"
 (``given_names_sql``)."""
 HOUSEHOLD_RECORDS_TABLE = "jigsaw_household_records"
 """Records at a home the table shows two people of their family name at
-(``household_records_sql``); ``held_by_an_agency`` where one agency holds two of them."""
-ONE_NAME_LEVELS = frozenset({"exact", "swapped", "similar", "typo"})
-"""Levels of ``given_name`` on which two records carry one name keyed the same or with a
-slip: not a nickname nor a name that only sounds alike, which sisters share (Ella and
-Ellie), for ``settled_at_home``."""
-NOT_A_CHILD_AND_AN_ADULT = frozenset({"exact", "missing"})
-"""Levels of ``child_or_adult`` that leave a pair possibly one person's records: a child's
-and an adult's record of one name at one home are a parent and child."""
+(``household_records_sql``)."""
 HOME_KEYS = ("postcode", "house_street")
 """The records' columns that, with the family name's Soundex, place a household's home."""
 NOTHING_TO_TELL_MISSING = (GIVEN_NAME, DATE_OF_BIRTH)
@@ -274,26 +252,6 @@ def settled_across_agencies(levels: Mapping[str, str], *, twins_known: bool) -> 
     )
 
 
-def settled_at_home(levels: Mapping[str, str], *, household_held: bool) -> bool:
-    """A pair ``two_birthdays_at_home`` that the table settles as one person's records:
-    two agencies' records of one given name (``ONE_NAME_LEVELS``) and one family name at
-    one home, not a child's and an adult's, no NHS number on a side, no UPNs that
-    differ, where no agency holds two people of the family name at either record's home
-    (``household_held`` is false). The guard then leaves its weight as the model
-    scored it."""
-    return (
-        not household_held
-        and two_birthdays_at_home(levels)
-        and levels.get(SAME_AGENCY.name) == ACROSS_AGENCIES
-        and levels.get(GIVEN_NAME.name) in ONE_NAME_LEVELS
-        and levels.get(ADDRESS.name) in HOME_LEVELS
-        and levels.get(SEX.name) not in TWIN_SEX_LEVELS
-        and levels.get(CHILD_OR_ADULT.name) in NOT_A_CHILD_AND_AN_ADULT
-        and levels.get(NHS_NUMBER.name) == "missing"
-        and levels.get(SHARED_IDENTIFIER.name) != NUMBERS_DIFFER
-    )
-
-
 def nothing_to_tell(levels: Mapping[str, str]) -> bool:
     """Neither the given names nor the dates of birth can be compared (one is missing on
     either side), and no NHS number nor shared identifier is held in common: what is
@@ -310,29 +268,21 @@ def guarded_weight(
     *,
     twins_known: bool = True,
     household_known: bool = True,
-    household_held: bool = True,
 ) -> float:
     """The pair's match weight once the guard has looked at it.
 
     ``twins_known`` is whether either record's birth is one an agency holds twins of
-    (``TWIN_RECORDS_TABLE``), ``household_known`` whether either record's home holds
-    two people of its family name (``HOUSEHOLD_RECORDS_TABLE``), and ``household_held``
-    whether one agency holds two of them itself (a household is known wherever one is
-    held); without the tables to ask, as in a search, assume so."""
-    guarded = _twin_guarded(weight, levels, twins_known=twins_known, household_held=household_held)
+    (``TWIN_RECORDS_TABLE``), and ``household_known`` whether either record's home holds
+    two people of its family name (``HOUSEHOLD_RECORDS_TABLE``); without the tables to
+    ask, as in a search, assume so."""
+    guarded = _twin_guarded(weight, levels, twins_known=twins_known)
     if household_known and nothing_to_tell(levels):
         return min(guarded, REVIEW_CAP)
     return guarded
 
 
-def _twin_guarded(
-    weight: float, levels: Mapping[str, str], *, twins_known: bool, household_held: bool
-) -> float:
-    # A settled pair is never twin-like (one given name, no sex apart), so this only
-    # lifts the cap of the first branch.
-    two_birthdays = two_birthdays_at_home(levels) and not settled_at_home(
-        levels, household_held=household_held
-    )
+def _twin_guarded(weight: float, levels: Mapping[str, str], *, twins_known: bool) -> float:
+    two_birthdays = two_birthdays_at_home(levels)
     if not is_twin_like(levels) or settled_across_agencies(levels, twins_known=twins_known):
         return min(weight, REVIEW_CAP) if two_birthdays else weight
     if left_to_review(levels):
@@ -455,10 +405,6 @@ def household_records_sql(records_table: str) -> str:
     middle name or a placeholder ("Baby") do, and their pairs with nothing to tell then
     wait for a reviewer, the safe side of the mistake.
 
-    ``held_by_an_agency`` says where one agency holds two of the home's people itself, as
-    a GP practice holds a family (``settled_at_home``): one agency's two records are two
-    people far more often than one person's twice.
-
     Made once per workspace (``IF NOT EXISTS``): it reads only what a run never changes
     in its records (names, births, sexes, homes), and comparing the names and births of
     every pair at one home is the guard's dearest step (19 s of a 264 s run over the
@@ -468,23 +414,17 @@ def household_records_sql(records_table: str) -> str:
     two_birthdays = _level_condition(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS, "a", "b")
     two_sexes = _level_condition(SEX, TWIN_SEX_LEVELS, "a", "b")
     homes = (
-        f"SELECT a.family_soundex, a.{{key}} AS value, "
-        "bool_or(a.agency = b.agency) AS held FROM "
-        f"{records_table} a JOIN {records_table} b ON a.family_soundex = b.family_soundex "
+        f"SELECT DISTINCT a.family_soundex, a.{{key}} AS value FROM {records_table} a "
+        f"JOIN {records_table} b ON a.family_soundex = b.family_soundex "
         "AND a.{key} = b.{key} AND a.unique_id < b.unique_id "
         f"WHERE ({plainly_different}) OR ({both_named} "
-        f"AND (({two_birthdays}) OR ({two_sexes}))) GROUP BY ALL"
+        f"AND (({two_birthdays}) OR ({two_sexes})))"
     )
-    at_homes = " UNION ALL ".join(
-        f"SELECT r.unique_id, homes.held FROM {records_table} r "
+    return f"CREATE TABLE IF NOT EXISTS {HOUSEHOLD_RECORDS_TABLE} AS " + " UNION ".join(
+        f"SELECT r.unique_id FROM {records_table} r "
         f"JOIN ({homes.format(key=key)}) homes "
         f"ON r.family_soundex = homes.family_soundex AND r.{key} = homes.value"
         for key in HOME_KEYS
-    )
-    return (
-        f"CREATE TABLE IF NOT EXISTS {HOUSEHOLD_RECORDS_TABLE} AS "
-        f"SELECT unique_id, bool_or(held) AS held_by_an_agency FROM ({at_homes}) "
-        "GROUP BY unique_id"
     )
 
 
@@ -529,12 +469,7 @@ def crossed_given_pairs_sql(edges_table: str, records_table: str) -> str:
     )
 
 
-def guard_sql(
-    twin_records: str | None = None,
-    *,
-    one_person: str | None = None,
-    households: str | None = None,
-) -> tuple[str, str]:
+def guard_sql(twin_records: str | None = None, *, one_person: str | None = None) -> tuple[str, str]:
     """The same rules over Splink's comparison vector columns: the condition for a pair
     to be guarded (twin-like, or ``two_birthdays_at_home``), and its guarded
     ``match_weight`` as an SQL expression.
@@ -544,10 +479,7 @@ def guard_sql(
     in ``one_person`` (``crossed_given_pairs_sql``: a ``crossed`` pair whose shared name
     the run's records hold as a given name) the crossed name no longer counts as two
     given names nor as a shared family name; the rest of the rules stand. A search, with
-    no table to ask, counts it as both. ``households`` names ``household_records_sql``'s
-    table, which settles two birthdays at a home no agency holds two people of the name at
-    (``settled_at_home``); with none, none is settled. ``nothing_to_tell_sql`` is applied
-    after it."""
+    no table to ask, counts it as both. ``nothing_to_tell_sql`` is applied after it."""
     dob = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
     given = ", ".join(str(g) for g in _gammas(GIVEN_NAME, TWIN_GIVEN_LEVELS))
     sex = ", ".join(str(g) for g in _gammas(SEX, TWIN_SEX_LEVELS))
@@ -591,8 +523,6 @@ def guard_sql(
         )
         condition = f"({condition}) AND NOT ({settled})"
     two_birthdays = _two_birthdays_sql(read_as_given)
-    if households is not None:
-        two_birthdays = f"({two_birthdays}) AND NOT ({_settled_at_home_sql(households)})"
     weight = (
         f"CASE WHEN NOT ({condition}) THEN least(match_weight, {REVIEW_CAP}) "
         f"WHEN {review} THEN least(match_weight, {REVIEW_CAP}) "
@@ -623,28 +553,6 @@ def nothing_to_tell_sql(household_records: str | None = None) -> str:
         ]
     )
     return "(" + " AND ".join([*missing, *numbers, *at_home]) + ")"
-
-
-def _settled_at_home_sql(households: str) -> str:
-    """``settled_at_home`` over the comparison vector columns, besides the two birthdays
-    themselves, for pairs neither of whose records is at a home an agency holds two
-    people of the family name at (``households``)."""
-
-    def at(comparison: Comparison, keys: frozenset[str]) -> str:
-        return f"gamma_{comparison.name} IN ({', '.join(map(str, _gammas(comparison, keys)))})"
-
-    held = f"SELECT unique_id FROM {households} WHERE held_by_an_agency"
-    return " AND ".join([
-        at(SAME_AGENCY, frozenset({ACROSS_AGENCIES})),
-        at(GIVEN_NAME, ONE_NAME_LEVELS),
-        at(ADDRESS, HOME_LEVELS),
-        f"NOT {at(SEX, TWIN_SEX_LEVELS)}",
-        at(CHILD_OR_ADULT, NOT_A_CHILD_AND_AN_ADULT),
-        at(NHS_NUMBER, frozenset({"missing"})),
-        f"NOT {at(SHARED_IDENTIFIER, frozenset({NUMBERS_DIFFER}))}",
-        f"id_l NOT IN ({held})",
-        f"id_r NOT IN ({held})",
-    ])  # fmt: skip
 
 
 def _two_birthdays_sql(read_as_given: str = "FALSE") -> str:

@@ -145,8 +145,9 @@ class EdgeStore:
         households: str | None = None,
     ) -> int:
         """The guards' two passes over the stored weights, asking the tables named (see
-        ``guards.guard_sql``); returns how many edges they touched."""
-        condition, weight = guard_sql(twin_records, one_person=one_person, households=households)
+        ``guards.guard_sql`` and ``guards.nothing_to_tell_sql``); returns how many edges
+        they touched."""
+        condition, weight = guard_sql(twin_records, one_person=one_person)
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
         self._set_weight(weight, condition)
         # Then the cap on a pair with nothing to tell at a household's home, on the
