@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from jigsaw.linkage import guards
+from jigsaw.linkage.clustering import Edge, cluster
 from jigsaw.linkage.features import PersonDetails, features_of
-from jigsaw.linkage.person_model import LinkageModel
+from jigsaw.linkage.person_model import LinkageModel, bits_to_probability
 from jigsaw.linkage.source import feature_row
 from jigsaw.people.identifiers import normalise_upn, upn_check_letter
 from tests.linkage.helpers import batch_weights
@@ -152,3 +153,52 @@ def test_a_pair_whose_upns_differ_is_not_settled_whatever_the_birth(
     assert guards.guarded_weight(20.0, levels, twins_known=False) == guards.REVIEW_CAP
     levels = {**REPLACED_NAME, "shared_identifier": "exact"}
     assert guards.guarded_weight(20.0, levels, twins_known=False) == 20.0
+
+
+UNNAMED_TWIN = {**REPLACED_NAME, "given_name": "missing"}
+"""A record with no given name born on the day of a birth, agreeing on all the rest."""
+
+
+def test_a_record_with_no_given_name_at_a_birth_of_twins_waits_for_a_reviewer() -> None:
+    assert guards.unnamed_at_twins_birth(UNNAMED_TWIN)
+    assert guards.guarded_weight(20.0, UNNAMED_TWIN) == guards.REVIEW_CAP  # a search
+    assert guards.guarded_weight(20.0, UNNAMED_TWIN, twins_known=False) == 20.0
+    assert guards.guarded_weight(3.0, UNNAMED_TWIN) == 3.0  # a cap, never a boost
+    for level, key in [("nhs_number", "exact"), ("shared_identifier", "exact")]:
+        assert guards.guarded_weight(20.0, {**UNNAMED_TWIN, level: key}) == 20.0
+    for level, key in [("date_of_birth", "different"), ("date_of_birth", "missing")]:
+        assert not guards.unnamed_at_twins_birth({**UNNAMED_TWIN, level: key})
+
+
+def test_a_nameless_record_never_joins_twins_an_agency_holds_both_of(
+    model: LinkageModel,
+) -> None:
+    """A maternity record of "the Webb baby" beside a GP's Oliver and Hamish Webb: it
+    agrees with both, so linked to each it would make the twins one child."""
+    rows = [_record(1, 3, "Oliver"), _record(2, 3, "Hamish"), _record(3, 1, "")]
+    weights = batch_weights(model, rows)
+    assert weights[(1, 3)] == pytest.approx(guards.REVIEW_CAP)
+    assert weights[(2, 3)] == pytest.approx(guards.REVIEW_CAP)
+    edges = sorted(
+        (Edge(a, b, bits_to_probability(w), w) for (a, b), w in weights.items()),
+        key=lambda edge: -edge.probability,
+    )
+    clustering = cluster([1, 2, 3], edges, auto=0.99, review=0.5)
+    assert len({clustering.root(r) for r in (1, 2, 3)}) == 3
+    assert {(1, 3), (2, 3)} <= {(item.left, item.right) for item in clustering.review_items()}
+
+
+def test_a_nameless_record_of_a_birth_no_agency_holds_twins_of_links(
+    model: LinkageModel,
+) -> None:
+    weights = batch_weights(model, [_record(1, 3, "Oliver"), _record(2, 1, "")])
+    assert weights[(1, 2)] > guards.REVIEW_CAP + 5
+
+
+def test_the_review_page_says_a_nameless_record_may_be_either_twin() -> None:
+    from jigsaw.linkage.evidence import caution
+
+    assert "which twin" in (caution(UNNAMED_TWIN) or "")
+    for level in ("sex", "nhs_number", "shared_identifier"):  # recorded apart: told apart
+        assert caution({**UNNAMED_TWIN, level: "different"}) is None
+    assert "which twin" not in (caution({**UNNAMED_TWIN, "date_of_birth": "different"}) or "")

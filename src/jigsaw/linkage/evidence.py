@@ -139,6 +139,12 @@ def _siblings_alike(levels: Mapping[str, str]) -> bool:
     return guards.nothing_to_tell(levels) and _one_family(levels)
 
 
+def _either_twin(levels: Mapping[str, str]) -> bool:
+    return guards.unnamed_at_twins_birth(levels) and all(
+        levels.get(c.name) != "different" for c in (SEX, NHS_NUMBER, SHARED_IDENTIFIER)
+    )
+
+
 def _twins(levels: Mapping[str, str]) -> bool:
     return (
         guards.is_twin_like(levels)
@@ -157,6 +163,12 @@ CAUTIONS: tuple[tuple[Callable[[Mapping[str, str]], bool], str], ...] = (
         "Neither record gives a first name or a date of birth to compare with the "
         "other's, so nothing recorded tells this {about} from a brother or sister of the "
         "same family at the same home. Check which {about} it is before confirming.",
+    ),
+    (
+        _either_twin,
+        "One record gives no first name, and they were born on the same day or on dates "
+        "a slip apart: if that birth was twins, nothing recorded tells which twin this "
+        "is. Check which {about} it is before confirming.",
     ),
     (
         _twins,

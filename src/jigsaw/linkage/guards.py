@@ -88,6 +88,14 @@ of the name there, a mother and her son as well as two sisters. Where the record
 one person of that name at the home, the family name and the home are the evidence the
 model weighs, and the pair keeps its weight. A search, which has no table to ask,
 holds such a pair for a reviewer.
+
+A record with no given name born on the day of twins is either twin
+(``unnamed_at_twins_birth``): "the Khan baby born 9 March" from a maternity record, beside
+a school's Amelia and Isla Khan. The date, the family name and the home agree with both,
+so without a cap it would link to each, and clustering would join the twins through it.
+Where the run's records show twins of that birth (``TWIN_RECORDS_TABLE``), such a pair
+with no NHS number nor shared identifier in common waits for a reviewer
+(``REVIEW_CAP``); a search, with no table, holds every such pair.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
@@ -262,6 +270,16 @@ def nothing_to_tell(levels: Mapping[str, str]) -> bool:
     )
 
 
+def unnamed_at_twins_birth(levels: Mapping[str, str]) -> bool:
+    """No given name on one side, born on one day (or dates a slip apart), and no NHS
+    number nor shared identifier in common: at a birth of twins, either twin."""
+    return (
+        levels.get(GIVEN_NAME.name) == "missing"
+        and levels.get(DATE_OF_BIRTH.name) in TWIN_DOB_LEVELS
+        and all(levels.get(c.name) != NUMBERS_IN_COMMON for c in (NHS_NUMBER, SHARED_IDENTIFIER))
+    )
+
+
 def guarded_weight(
     weight: float,
     levels: Mapping[str, str],
@@ -276,7 +294,9 @@ def guarded_weight(
     two people of its family name (``HOUSEHOLD_RECORDS_TABLE``); without the tables to
     ask, as in a search, assume so."""
     guarded = _twin_guarded(weight, levels, twins_known=twins_known)
-    if household_known and nothing_to_tell(levels):
+    if (household_known and nothing_to_tell(levels)) or (
+        twins_known and unnamed_at_twins_birth(levels)
+    ):
         return min(guarded, REVIEW_CAP)
     return guarded
 
@@ -553,6 +573,33 @@ def nothing_to_tell_sql(household_records: str | None = None) -> str:
         ]
     )
     return "(" + " AND ".join([*missing, *numbers, *at_home]) + ")"
+
+
+def unnamed_at_twins_birth_sql(twin_records: str | None = None) -> str:
+    """``unnamed_at_twins_birth`` over the comparison vector columns, for a pair either of
+    whose records is in ``twin_records`` (``twin_records_sql``), or, with no such table,
+    for every such pair: capped at ``REVIEW_CAP`` with ``nothing_to_tell_sql``."""
+    missing = _gammas(GIVEN_NAME, frozenset({"missing"}))[0]
+    born_together = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
+    numbers = [
+        f"gamma_{c.name} <> {_gammas(c, frozenset({NUMBERS_IN_COMMON}))[0]}"
+        for c in (NHS_NUMBER, SHARED_IDENTIFIER)
+    ]
+    twins = (
+        []
+        if twin_records is None
+        else [
+            f"(id_l IN (SELECT unique_id FROM {twin_records}) "
+            f"OR id_r IN (SELECT unique_id FROM {twin_records}))"
+        ]
+    )
+    conditions = [
+        f"gamma_{GIVEN_NAME.name} = {missing}",
+        f"gamma_{DATE_OF_BIRTH.name} IN ({born_together})",
+        *numbers,
+        *twins,
+    ]
+    return "(" + " AND ".join(conditions) + ")"
 
 
 def _two_birthdays_sql(read_as_given: str = "FALSE") -> str:

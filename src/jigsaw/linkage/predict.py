@@ -37,6 +37,7 @@ from jigsaw.linkage.guards import (
     household_records_sql,
     nothing_to_tell_sql,
     twin_records_sql,
+    unnamed_at_twins_birth_sql,
 )
 
 EDGES_TABLE = "jigsaw_edges"
@@ -145,15 +146,18 @@ class EdgeStore:
         households: str | None = None,
     ) -> int:
         """The guards' two passes over the stored weights, asking the tables named (see
-        ``guards.guard_sql`` and ``guards.nothing_to_tell_sql``); returns how many edges
-        they touched."""
+        ``guards.guard_sql``, ``guards.nothing_to_tell_sql`` and
+        ``guards.unnamed_at_twins_birth_sql``); returns how many edges they touched."""
         condition, weight = guard_sql(twin_records, one_person=one_person)
         touched = self.scalar(f"SELECT count(*) FROM {self.table} WHERE {condition}")
         self._set_weight(weight, condition)
-        # Then the cap on a pair with nothing to tell at a household's home, on the
-        # weight the twin guard left: a second pass, so the twin guard's expression is
-        # not repeated inside the cap's.
-        capped = f"{nothing_to_tell_sql(households)} AND match_weight > {REVIEW_CAP}"
+        # Then the cap on a pair with nothing to tell at a household's home, or with no
+        # given name at a birth of twins, on the weight the twin guard left: a second
+        # pass, so the twin guard's expression is not repeated inside the cap's.
+        capped = (
+            f"({nothing_to_tell_sql(households)} OR {unnamed_at_twins_birth_sql(twin_records)}) "
+            f"AND match_weight > {REVIEW_CAP}"
+        )
         touched += self.scalar(f"SELECT count(*) FROM {self.table} WHERE {capped}")
         self._set_weight(f"least(match_weight, {REVIEW_CAP})", capped)
         return int(touched)
