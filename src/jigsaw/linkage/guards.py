@@ -93,9 +93,16 @@ A record with no given name born on the day of twins is either twin
 (``unnamed_at_twins_birth``): "the Khan baby born 9 March" from a maternity record, beside
 a school's Amelia and Isla Khan. The date, the family name and the home agree with both,
 so without a cap it would link to each, and clustering would join the twins through it.
-Where the run's records show twins of that birth (``TWIN_RECORDS_TABLE``), such a pair
-with no NHS number nor shared identifier in common waits for a reviewer
-(``REVIEW_CAP``); a search, with no table, holds every such pair.
+Where the run's twins table flags either record's birth (``TWIN_RECORDS_TABLE``), such
+a pair with no NHS number nor shared identifier in common waits for a reviewer
+(``REVIEW_CAP``); a search, with no table, holds every such pair. The table errs on the
+safe side: it also flags a child one agency holds twice under two given names, and
+children of one birthday and one family Soundex elsewhere with numbers of their own, so
+some single children's nameless records wait too (in the generator's records about one
+in a hundred pairs born on one day, were one of them nameless). It shares the twins'
+relaxation's limit (``settled_across_agencies``): twins each known to one agency only,
+with no NHS number nor UPN, flag nothing, and a nameless record joins them as their own
+pair already does.
 """
 
 # ruff: noqa: S608 - SQL here is assembled from the comparisons' own level SQL and
