@@ -567,19 +567,7 @@ def nothing_to_tell_sql(household_records: str | None = None) -> str:
     missing = [
         f"gamma_{c.name} = {_gammas(c, frozenset({'missing'}))[0]}" for c in NOTHING_TO_TELL_MISSING
     ]
-    numbers = [
-        f"gamma_{c.name} <> {_gammas(c, frozenset({NUMBERS_IN_COMMON}))[0]}"
-        for c in (NHS_NUMBER, SHARED_IDENTIFIER)
-    ]
-    at_home = (
-        []
-        if household_records is None
-        else [
-            f"(id_l IN (SELECT unique_id FROM {household_records}) "
-            f"OR id_r IN (SELECT unique_id FROM {household_records}))"
-        ]
-    )
-    return "(" + " AND ".join([*missing, *numbers, *at_home]) + ")"
+    return _capped_sql(missing, household_records)
 
 
 def unnamed_at_twins_birth_sql(twin_records: str | None = None) -> str:
@@ -588,25 +576,31 @@ def unnamed_at_twins_birth_sql(twin_records: str | None = None) -> str:
     for every such pair: capped at ``REVIEW_CAP`` with ``nothing_to_tell_sql``."""
     missing = _gammas(GIVEN_NAME, frozenset({"missing"}))[0]
     born_together = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
+    return _capped_sql(
+        [
+            f"gamma_{GIVEN_NAME.name} = {missing}",
+            f"gamma_{DATE_OF_BIRTH.name} IN ({born_together})",
+        ],
+        twin_records,
+    )
+
+
+def _capped_sql(conditions: list[str], records: str | None) -> str:
+    """``conditions``, no NHS number nor shared identifier in common, and either record in
+    the table ``records`` where one is named: a pair one of the caps holds."""
     numbers = [
         f"gamma_{c.name} <> {_gammas(c, frozenset({NUMBERS_IN_COMMON}))[0]}"
         for c in (NHS_NUMBER, SHARED_IDENTIFIER)
     ]
-    twins = (
+    either = (
         []
-        if twin_records is None
+        if records is None
         else [
-            f"(id_l IN (SELECT unique_id FROM {twin_records}) "
-            f"OR id_r IN (SELECT unique_id FROM {twin_records}))"
+            f"(id_l IN (SELECT unique_id FROM {records}) "
+            f"OR id_r IN (SELECT unique_id FROM {records}))"
         ]
     )
-    conditions = [
-        f"gamma_{GIVEN_NAME.name} = {missing}",
-        f"gamma_{DATE_OF_BIRTH.name} IN ({born_together})",
-        *numbers,
-        *twins,
-    ]
-    return "(" + " AND ".join(conditions) + ")"
+    return "(" + " AND ".join([*conditions, *numbers, *either]) + ")"
 
 
 def _two_birthdays_sql(read_as_given: str = "FALSE") -> str:
