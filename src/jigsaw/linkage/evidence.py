@@ -122,16 +122,21 @@ def in_words(probability: float, about: str = "child") -> str:
     return f"{likelihood(probability, about)} \N{EN DASH} {percentage(probability)}"
 
 
+def _nothing_apart(levels: Mapping[str, str]) -> bool:
+    """No sex, NHS number or UPN that differs: a detail that would tell two people apart,
+    which the evidence table then shows, so no caution is needed."""
+    return all(levels.get(c.name) != "different" for c in (SEX, NHS_NUMBER, SHARED_IDENTIFIER))
+
+
 def _one_family(levels: Mapping[str, str]) -> bool:
-    """One family name at one home (or with one child), and nothing recorded apart: no
-    sex, NHS number or UPN that differs."""
+    """One family name at one home (or with one child), and nothing recorded apart."""
     return (
         levels.get(FAMILY_NAME.name) in guards.HOUSEHOLD_NAME_LEVELS
         and (
             levels.get(ADDRESS.name) in guards.HOME_LEVELS
             or levels.get(SHARED_CHILD.name) in guards.FAMILY_LEVELS
         )
-        and all(levels.get(c.name) != "different" for c in (SEX, NHS_NUMBER, SHARED_IDENTIFIER))
+        and _nothing_apart(levels)
     )
 
 
@@ -140,9 +145,7 @@ def _siblings_alike(levels: Mapping[str, str]) -> bool:
 
 
 def _either_twin(levels: Mapping[str, str]) -> bool:
-    return guards.unnamed_at_twins_birth(levels) and all(
-        levels.get(c.name) != "different" for c in (SEX, NHS_NUMBER, SHARED_IDENTIFIER)
-    )
+    return guards.unnamed_at_twins_birth(levels) and _nothing_apart(levels)
 
 
 def _twins(levels: Mapping[str, str]) -> bool:
