@@ -29,6 +29,7 @@ from jigsaw.synthetic.hard import (
     CORRUPTIONS,
     DOB_MISSING,
     DOB_SWAP,
+    INITIAL,
     NAME_MISSING,
     NAMES_SWAPPED,
     NICKNAME,
@@ -242,7 +243,7 @@ def test_each_kind_did_to_the_febrl_record_what_it_says(
             plain.role,
             plain.nhs_number,
         )
-        name_kinds = kinds & {NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED, NAME_MISSING}
+        name_kinds = kinds & {NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED, NAME_MISSING, INITIAL}
         given, family = record.given_name, record.family_name
         if not name_kinds:
             assert (given, family) == (plain.given_name, plain.family_name)
@@ -258,6 +259,9 @@ def test_each_kind_did_to_the_febrl_record_what_it_says(
         elif name_kinds == {SURNAME_CHANGE}:
             assert given == plain.given_name
             assert family != plain.family_name and family in surnames
+        elif name_kinds == {INITIAL}:
+            assert given in (plain.given_name[0], plain.given_name[0] + ".")
+            assert len(plain.given_name) > 1 and family == plain.family_name
         elif name_kinds == {NAME_MISSING}:
             assert plain.given_name and plain.family_name
             assert (given, family) in ((plain.given_name, ""), ("", plain.family_name))

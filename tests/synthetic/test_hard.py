@@ -17,6 +17,7 @@ from jigsaw.synthetic.hard import (
     CORRUPTIONS,
     DOB_MISSING,
     DOB_SWAP,
+    INITIAL,
     NAME_MISSING,
     NAMES_SWAPPED,
     NICKNAME,
@@ -131,7 +132,7 @@ def test_each_kind_did_to_the_record_what_it_says(records: list[HardRecord]) -> 
         else:
             assert record.address in (truth.address, names.abbreviate_street(truth.address))
         assert record.sex == truth.sex and record.role == truth.role
-        name_kinds = kinds & {NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED, NAME_MISSING}
+        name_kinds = kinds & {NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED, NAME_MISSING, INITIAL}
         given, family = record.given_name, record.family_name
         if not name_kinds:
             assert (given, family) == (truth.given_name, truth.family_name)
@@ -145,6 +146,9 @@ def test_each_kind_did_to_the_record_what_it_says(records: list[HardRecord]) -> 
             assert sum(a != b for a, b in pairs) == 1
         elif name_kinds == {SURNAME_CHANGE}:
             assert given == truth.given_name and family not in ("", truth.family_name)
+        elif name_kinds == {INITIAL}:
+            assert given in (truth.given_name[0], truth.given_name[0] + ".")
+            assert len(truth.given_name) > 1 and family == truth.family_name
         elif name_kinds == {NAME_MISSING}:
             assert (given, family) in ((truth.given_name, ""), ("", truth.family_name))
         elif NAMES_SWAPPED in name_kinds:

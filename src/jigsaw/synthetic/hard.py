@@ -39,13 +39,14 @@ TYPO = "typo"
 SURNAME_CHANGE = "surname_change"
 NAMES_SWAPPED = "names_swapped"
 NAME_MISSING = "name_missing"
+INITIAL = "initial"
 DOB_SWAP = "dob_swap"
 DOB_MISSING = "dob_missing"
 POSTCODE_MISSING = "postcode_missing"
 NON_UK_ADDRESS = "non_uk_address"
 CORRUPTIONS = (
-    NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED, NAME_MISSING, DOB_SWAP, DOB_MISSING,
-    POSTCODE_MISSING, NON_UK_ADDRESS,
+    NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED, NAME_MISSING, INITIAL, DOB_SWAP,
+    DOB_MISSING, POSTCODE_MISSING, NON_UK_ADDRESS,
 )  # fmt: skip
 """Every kind, in the order they are applied and listed."""
 NONE = "none"
@@ -55,7 +56,8 @@ _NAME_KINDS = frozenset({NICKNAME, TYPO, SURNAME_CHANGE, NAMES_SWAPPED})
 _CONFLICTS: tuple[frozenset[str], ...] = (
     frozenset({DOB_SWAP, DOB_MISSING}),
     frozenset({POSTCODE_MISSING, NON_UK_ADDRESS}),
-    *(frozenset({NAME_MISSING, kind}) for kind in _NAME_KINDS),
+    *(frozenset({NAME_MISSING, kind}) for kind in _NAME_KINDS | {INITIAL}),
+    *(frozenset({INITIAL, kind}) for kind in (NICKNAME, TYPO, NAMES_SWAPPED)),
 )
 """Pairs one record never gets together: one would undo or hide the other."""
 
@@ -150,8 +152,9 @@ class Particulars:
 
 def applicable_to(record: Particulars, latest: date = AS_OF) -> tuple[str, ...]:
     """The kinds that would change this record: a nickname needs a given name that has
-    one, a day/month swap a date with a day of month from 1 to 12, a swap of names two
-    different names, and a kind that removes or rewrites a field needs the field. The
+    one, an initial a given name of more than one letter, a day/month swap a date with a
+    day of month from 1 to 12, a swap of names two different names, and a kind that
+    removes or rewrites a field needs the field. The
     date of birth is taken only from a record that keeps a name: an agency always holds
     something to know a person by, and the import refuses a record with none."""
     given, family = record.given_name, record.family_name
@@ -162,6 +165,7 @@ def applicable_to(record: Particulars, latest: date = AS_OF) -> tuple[str, ...]:
         SURNAME_CHANGE: bool(family),
         NAMES_SWAPPED: bool(given and family and given.lower() != family.lower()),
         NAME_MISSING: bool(given and family),
+        INITIAL: len(given.strip(" .")) > 1,
         DOB_SWAP: born is not None and swapped_date(born, latest) is not None,
         DOB_MISSING: born is not None and bool(given or family),
         POSTCODE_MISSING: bool(record.postcode),
@@ -294,6 +298,10 @@ def corrupt(
             given = ""
         else:
             family = ""
+    if INITIAL in kinds:
+        # As a form with room for an initial, or a clerk in a hurry, writes it.
+        initial = given.strip()[:1]
+        given = initial + ("." if rng.random() < 0.5 else "")
     born = record.date_of_birth
     if DOB_SWAP in kinds and born is not None:
         born = swapped_date(born, latest)
