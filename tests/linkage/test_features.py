@@ -64,3 +64,15 @@ def test_only_child_or_adult_is_kept_of_the_role() -> None:
     assert role_group("child") == "child"
     assert role_group("parent_carer") == role_group("risk_person") == "adult"
     assert role_group(None) is None
+
+
+def test_a_title_before_the_given_name_is_not_the_name() -> None:
+    assert features_of(PersonDetails(given_name="Mrs Jo")).given == "jo"
+    assert features_of(PersonDetails(given_name="MASTER Alfie James")).given == "alfie"
+    assert features_of(PersonDetails(given_name="Dr. Amara")).given == "amara"
+    # A box holding a title alone holds no given name, not a name 'mr'.
+    assert features_of(PersonDetails(given_name="Mr")).given is None
+    assert features_of(PersonDetails(given_name="Jo")).given == "jo"
+    # A name that starts like a title is a name.
+    assert features_of(PersonDetails(given_name="Misha")).given == "misha"
+    assert features_of(PersonDetails(given_name="Drew")).given == "drew"

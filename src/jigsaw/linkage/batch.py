@@ -387,7 +387,7 @@ def _write(
         opened = _open_reviews(session, run.id, change.id, plan.reviews, clustering, current, now)
 
         for rows in index.key_rows(space.feature_batches()):
-            index.insert_missing(session, rows)
+            index.write_keys(session, rows)
             advance(len(rows))
 
         run.persons_created = len(plan.roots_needing_person)

@@ -285,27 +285,55 @@ TYPO_LONG_NAME = 6
 different name as often as a typo: Ava and Eva)."""
 
 
-def _typo(column: str, label: str) -> Level:
+def _shorter_at_least_sql(column: str, letters: int) -> cll.CustomLevel:
+    return cll.CustomLevel(
+        f'least(length("{column}_l"), length("{column}_r")) >= {letters}',
+        base_dialect_str="duckdb",
+    )
+
+
+def _typo(column: str, label: str, *, shortest: int = 1) -> Level:
     """A slip of the keyboard: one insertion, deletion, substitution or transposition,
-    or two in a name long enough that two slips still leave it recognisable."""
-    return Level(
-        "typo",
-        label,
-        lambda: cll.Or(
+    or two in a name long enough that two slips still leave it recognisable. Where
+    ``shortest`` is more than one, both names have at least that many letters: an
+    initial is one edit from every other initial (J and A), which is no slip."""
+
+    def sql() -> LevelCreator:
+        slip = cll.Or(
             cll.DamerauLevenshteinLevel(column, 1),
             cll.And(
                 cll.DamerauLevenshteinLevel(column, 2),
-                cll.CustomLevel(
-                    f'least(length("{column}_l"), length("{column}_r")) >= {TYPO_LONG_NAME}',
-                    base_dialect_str="duckdb",
-                ),
+                _shorter_at_least_sql(column, TYPO_LONG_NAME),
             ),
-        ),
-        _either(
-            _edits_at_most(column, 1),
-            _both(_edits_at_most(column, 2), _shorter_at_least(column, TYPO_LONG_NAME)),
-        ),
+        )
+        return slip if shortest <= 1 else cll.And(_shorter_at_least_sql(column, shortest), slip)
+
+    slip = _either(
+        _edits_at_most(column, 1),
+        _both(_edits_at_most(column, 2), _shorter_at_least(column, TYPO_LONG_NAME)),
     )
+    test = slip if shortest <= 1 else _both(_shorter_at_least(column, shortest), slip)
+    return Level("typo", label, sql, test)
+
+
+NAME_NOT_INITIAL = 2
+"""The fewest letters a given name has for a slip or a sound to be compared: one letter
+is an initial, and agrees with a name only as its first letter (``_initial_of_other``)."""
+
+
+def _initial_of_other(left: Features, right: Features) -> bool:
+    a, b = left.given, right.given
+    if a is None or b is None or a == b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return len(short) == 1 and long.startswith(short)
+
+
+INITIAL_SQL = (
+    '(length("given_l") = 1 AND substr("given_r", 1, 1) = "given_l") OR '
+    '(length("given_r") = 1 AND substr("given_l", 1, 1) = "given_r")'
+)
+"""``_initial_of_other`` in SQL (exact agreement, two equal initials, is a level above)."""
 
 
 def _swapped_names(label: str) -> Level:
@@ -404,19 +432,29 @@ GIVEN_NAME = Comparison(
             lambda: cll.JaroWinklerLevel("given", 0.92),
             _jaro_winkler_at_least("given", 0.92),
         ),
-        _typo("given", "Given names a slip of the keyboard apart (one edit, two in a long name)"),
+        _typo(
+            "given",
+            "Given names a slip of the keyboard apart (one edit, two in a long name)",
+            shortest=NAME_NOT_INITIAL,
+        ),
         Level(
             "sounds_alike",
             "Given names sound alike (Metaphone)",
-            lambda: cll.ExactMatchLevel("given_metaphone"),
-            _equal("given_metaphone"),
+            lambda: cll.And(
+                cll.ExactMatchLevel("given_metaphone"),
+                _shorter_at_least_sql("given", NAME_NOT_INITIAL),
+            ),
+            _both(_equal("given_metaphone"), _shorter_at_least("given", NAME_NOT_INITIAL)),
         ),
         CROSSED_NAMES,
         Level(
             "loosely_similar",
-            "Given names loosely alike (Jaro-Winkler >= 0.80)",
-            lambda: cll.JaroWinklerLevel("given", 0.80),
-            _jaro_winkler_at_least("given", 0.80),
+            "Given names loosely alike (Jaro-Winkler >= 0.80), or one only the other's initial",
+            lambda: cll.Or(
+                cll.JaroWinklerLevel("given", 0.80),
+                cll.CustomLevel(INITIAL_SQL, base_dialect_str="duckdb"),
+            ),
+            _either(_jaro_winkler_at_least("given", 0.80), _initial_of_other),
         ),
         _else("Different given names"),
     ),

@@ -196,11 +196,21 @@ def canonical_given_names(given: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+TITLES = frozenset({
+    "mr", "mrs", "miss", "ms", "mx", "master", "dr", "prof", "rev", "revd", "sir", "dame",
+    "lady", "lord",
+})  # fmt: skip
+"""Words a form's single name box collects before the given name ("Mrs Jo", "Master
+Alfie"): a title, never a name, so it is passed over rather than compared."""
+
+
 def normalise_given(raw: str) -> str | None:
-    """First given name only, letters only: middle names come and go between agencies."""
-    parts = _NAME_SEPARATORS.split(raw.strip().lower())
-    first = _letters(parts[0]) if parts else ""
-    return first or None
+    """First given name only, letters only: middle names come and go between agencies,
+    and a title written before the name is not the name. A box holding a title and
+    nothing else holds no given name."""
+    words = [w for w in (_letters(part) for part in _NAME_SEPARATORS.split(raw)) if w]
+    first = next((w for w in words if w not in TITLES), None)
+    return first
 
 
 def family_parts(raw: str) -> tuple[str, ...]:

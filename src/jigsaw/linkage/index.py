@@ -1,7 +1,8 @@
 """The online match index (``match_keys``): one row of model features per agency record.
 
 Filled by each batch run from the features it has already computed, with an insert
-that skips rows already present, so a run only adds records that are new. Lists
+that leaves rows already present as they are unless this code now reads the record
+differently, so a run adds the records that are new and refreshes none but the stale. Lists
 (the canonical given names, the parts of a surname) are stored space-separated:
 plain strings index and compare the same way on SQLite and PostgreSQL.
 """
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,24 +84,39 @@ def _swapped_or_none(value: Any) -> Any:
     return swapped(value) if value is not None else None
 
 
-def insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add rows for records not yet indexed; leave the rest as they are."""
+def write_keys(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add rows for records not yet indexed, and rewrite those whose stored values this
+    code now reads differently; leave the rest untouched.
+
+    A release that changes how a value is read (a title before a given name passed
+    over, say) would otherwise leave the records indexed before it compared as they
+    were read then, and a search would disagree with the batch run about them. A row
+    whose values are unchanged is not written, so a run over a settled index writes
+    only its new records.
+    """
     if not rows:
         return
     table = MatchKey.__table__
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
-    elif dialect == "postgresql":
-        session.execute(pg_insert(table).on_conflict_do_nothing(), rows)
-    else:
+    if dialect not in ("sqlite", "postgresql"):
         session.execute(insert(table), rows)
+        return
+    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+    values = [c for c in table.columns if not c.primary_key]
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[c for c in table.columns if c.primary_key],
+            set_={c.name: statement.excluded[c.name] for c in values},
+            where=or_(*(c.is_distinct_from(statement.excluded[c.name]) for c in values)),
+        ),
+        rows,
+    )
 
 
 def index_records(db: Database, batch_size: int = 20_000) -> int:
-    """Put every agency record in the index (those already there are left), one
-    transaction per batch.
+    """Put every agency record in the index (those already there rewritten only where
+    this code reads them differently), one transaction per batch.
 
     A linkage run does this as part of its own transaction; this is for putting new
     records in front of the online match between runs (and for benchmarks).
@@ -111,6 +127,6 @@ def index_records(db: Database, batch_size: int = 20_000) -> int:
     for batch in record_batches(db, batch_size):
         rows = [key_row(row) for row in batch.to_pylist()]
         with db.transaction() as session:
-            insert_missing(session, rows)
+            write_keys(session, rows)
         added += len(rows)
     return added
