@@ -122,8 +122,9 @@ class LostProfile:
         return all(found.get(comparison) in allowed for comparison, allowed in self.levels.items())
 
 
-_GIVEN_DIFFERS = frozenset({"different", "loosely_similar", "missing"})
-"""A given name that shares nothing; not ``crossed``, one name found across the fields."""
+_GIVEN_DIFFERS = frozenset({"different", "loosely_similar", "initial", "missing"})
+"""A given name that shares nothing, or no more than a first letter; not ``crossed``, one
+name found across the fields."""
 _BIRTH_DIFFERS = frozenset({"different", "same_year", "two_slips", "missing"})
 """Two birthdays, or none to compare (``guards.TWO_BIRTHDAYS_DOB_LEVELS``)."""
 _NO_NUMBER_IN_COMMON = frozenset({"different", "missing"})

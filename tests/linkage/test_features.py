@@ -76,3 +76,16 @@ def test_a_title_before_the_given_name_is_not_the_name() -> None:
     # A name that starts like a title is a name.
     assert features_of(PersonDetails(given_name="Misha")).given == "misha"
     assert features_of(PersonDetails(given_name="Drew")).given == "drew"
+
+
+def test_a_title_says_the_sex_a_record_does_not() -> None:
+    assert features_of(PersonDetails(given_name="Mrs J")).sex == "female"
+    assert features_of(PersonDetails(given_name="Master Alfie")).sex == "male"
+    # The record's own sex comes first; a title of no sex, or two, says none.
+    assert features_of(PersonDetails(given_name="Mr Jo", sex="female")).sex == "female"
+    assert features_of(PersonDetails(given_name="Dr Amara")).sex is None
+    assert features_of(PersonDetails(given_name="Mr and Mrs J")).sex is None
+    assert features_of(PersonDetails(given_name="Mr.Jo")).given == "jo"
+    assert features_of(PersonDetails(given_name="J.R.")).given == "j"
+    # A title that is also a name is read as the name.
+    assert features_of(PersonDetails(given_name="Lady")).given == "lady"

@@ -7,6 +7,7 @@ import dataclasses
 import math
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -117,11 +118,16 @@ def test_a_model_weighing_another_level_by_frequency_is_refused(model: LinkageMo
     with pytest.raises(ModelError, match="retrain"):
         LinkageModel.from_dict(data)
     data = copy.deepcopy(model.to_dict())
-    given = data["splink"]["comparisons"][0]["comparison_levels"][1]
+    given = _exact_given(data)
     assert given["tf_adjustment_column"] == "given"
     given["u_probability"] = 0.0
     with pytest.raises(ModelError, match="retrain"):
         LinkageModel.from_dict(data)
+
+
+def _exact_given(data: dict[str, Any]) -> dict[str, Any]:
+    levels = data["splink"]["comparisons"][0]["comparison_levels"]
+    return next(lv for lv in levels if lv.get("label_for_charts") == "Same given name")
 
 
 def test_another_dialect_adjusts_as_the_model_file_says(model: LinkageModel) -> None:
@@ -145,7 +151,7 @@ def test_another_dialect_adjusts_as_the_model_file_says(model: LinkageModel) -> 
                 level.pop(key, None)
     assert settings_of(LinkageModel.from_dict(data)) == {}
     data = copy.deepcopy(model.to_dict())
-    data["splink"]["comparisons"][0]["comparison_levels"][1]["tf_adjustment_weight"] = 0.5
+    _exact_given(data)["tf_adjustment_weight"] = 0.5
     assert settings_of(LinkageModel.from_dict(data))["given_name"] == ("given", 0.5, 1e-4)
 
 

@@ -1,16 +1,21 @@
-"""The match index follows the code that reads the records: a key stored under an older
-reading is rewritten, so a search and the batch run compare a record alike."""
+"""The match index follows the reading of the records: a row an earlier reading wrote is
+rewritten by the next run, a row of the current reading never is, and an erased
+record's row does not come back."""
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import insert, select, update
 
 from jigsaw.db import Database
 from jigsaw.linkage import index
-from jigsaw.linkage.features import PersonDetails, features_of
+from jigsaw.linkage.features import READING, PersonDetails, features_of
+from jigsaw.linkage.index import key_row
 from jigsaw.linkage.models import MatchKey
+from jigsaw.protection.keyring import AGENCY_RECORD
+from jigsaw.protection.models import DataKey
 from tests.linkage.helpers import index_records
 
 JO = PersonDetails(
@@ -20,41 +25,65 @@ JO = PersonDetails(
 ADA = PersonDetails(given_name="Ada", family_name="Byrne", date_of_birth=date(2015, 1, 9))
 
 
-def _keys(db: Database) -> dict[int, tuple[str | None, str | None]]:
+def _keys(db: Database) -> dict[int, tuple[str | None, str | None, int]]:
     with db.reading() as session:
         rows = session.execute(
-            select(MatchKey.agency_record_id, MatchKey.given, MatchKey.given_metaphone)
+            select(MatchKey.agency_record_id, MatchKey.given, MatchKey.sex, MatchKey.reading)
         )
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
-def test_a_key_stored_under_an_older_reading_is_rewritten(private_database: Database) -> None:
+def test_a_row_an_earlier_reading_wrote_is_rewritten(private_database: Database) -> None:
     index_records(private_database, [JO, ADA])
-    assert features_of(JO).given == "jo"
-    # As a release that took the title for the name stored it.
+    assert READING > 1
+    assert _keys(private_database)[1] == ("jo", "female", READING)
+    # As the release before titles were passed over stored it.
     with private_database.transaction() as session:
         session.execute(
             update(MatchKey)
             .where(MatchKey.agency_record_id == 1)
-            .values(given="mrs", given_metaphone="MRS", given_prefix="mr")
+            .values(given="mrs", sex=None, given_prefix="mr", reading=1)
         )
-    assert _keys(private_database)[1] == ("mrs", "MRS")
 
     index.index_records(private_database)
 
-    keys = _keys(private_database)
-    assert keys[1] == ("jo", "J")
-    assert keys[2] == ("ada", "AT")
+    assert _keys(private_database) == {
+        1: ("jo", "female", READING),
+        2: ("ada", None, READING),
+    }
     with private_database.reading() as session:
         prefix = session.scalar(select(MatchKey.given_prefix).where(MatchKey.agency_record_id == 1))
     assert prefix == "jo"
 
 
-def test_a_record_new_to_the_index_is_added_and_the_rest_kept(private_database: Database) -> None:
+def test_a_row_of_the_current_reading_is_never_overwritten(private_database: Database) -> None:
+    """A run computes its rows when it starts; a record changed and linked online since
+    has a fresher row, which the run's older values must not replace."""
     index_records(private_database, [ADA])
+    before_the_change = key_row({**features_of(ADA).as_row(), "unique_id": 1})
+    grace = dataclasses.replace(ADA, given_name="Grace")
     with private_database.transaction() as session:
-        session.execute(delete(MatchKey).where(MatchKey.agency_record_id == 1))
-    assert _keys(private_database) == {}
-    index.index_records(private_database)
-    index.index_records(private_database)  # again: nothing to change, nothing doubled
-    assert _keys(private_database) == {1: ("ada", "AT")}
+        session.execute(
+            update(MatchKey)
+            .where(MatchKey.agency_record_id == 1)
+            .values(key_row({**features_of(grace).as_row(), "unique_id": 1}))
+        )
+    with private_database.transaction() as session:
+        index.write_keys(session, [before_the_change])
+    assert _keys(private_database)[1] == ("grace", None, READING)
+
+
+def test_a_record_erased_meanwhile_keeps_no_row(private_database: Database) -> None:
+    index_records(private_database, [JO, ADA])
+    rows = [key_row({**features_of(d).as_row(), "unique_id": n}) for n, d in ((1, JO), (2, ADA))]
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    with private_database.transaction() as session:
+        session.execute(
+            insert(DataKey),
+            [{"subject_kind": AGENCY_RECORD, "subject_id": 1, "created_at": now, "erased_at": now}],
+        )
+        session.execute(MatchKey.__table__.delete().where(MatchKey.agency_record_id == 1))
+    # A write that read the record before it was erased.
+    with private_database.transaction() as session:
+        index.write_keys(session, rows)
+    assert set(_keys(private_database)) == {2}

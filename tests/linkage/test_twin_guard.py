@@ -202,3 +202,52 @@ def test_the_review_page_says_a_nameless_record_may_be_either_twin() -> None:
     for level in ("sex", "nhs_number", "shared_identifier"):  # recorded apart: told apart
         assert caution({**UNNAMED_TWIN, level: "different"}) is None
     assert "which twin" not in (caution({**UNNAMED_TWIN, "date_of_birth": "different"}) or "")
+
+
+def test_an_initial_links_where_the_table_shows_one_child_of_the_birth(
+    model: LinkageModel,
+) -> None:
+    """ "O. Webb" born that day at that home, beside the GP's Oliver: nothing else is
+    held of the birth, so the initial is Oliver's and the pair links."""
+    weights = batch_weights(model, [_record(1, 3, "Oliver"), _record(2, 1, "O.")])
+    assert weights[(1, 2)] > guards.REVIEW_CAP + 5
+
+
+def test_an_initial_at_a_birth_of_twins_waits_for_a_reviewer(model: LinkageModel) -> None:
+    """Twins Oliver and Owen on the GP's list: "O. Webb" is either, so neither pair links
+    and clustering keeps the twins apart; "H. Webb" of that birth is no more linked."""
+    rows = [_record(1, 3, "Oliver"), _record(2, 3, "Owen"), _record(3, 1, "O."),
+            _record(4, 2, "H")]  # fmt: skip
+    weights = batch_weights(model, rows)
+    assert weights[(1, 3)] == pytest.approx(guards.REVIEW_CAP)
+    assert weights[(2, 3)] == pytest.approx(guards.REVIEW_CAP)
+    assert weights[(1, 4)] <= guards.REVIEW_CAP and weights[(2, 4)] <= guards.REVIEW_CAP
+    edges = sorted(
+        (Edge(a, b, bits_to_probability(w), w) for (a, b), w in weights.items()),
+        key=lambda edge: -edge.probability,
+    )
+    clustering = cluster([1, 2, 3, 4], edges, auto=0.99, review=0.5)
+    assert len({clustering.root(r) for r in (1, 2, 3)}) == 3
+
+
+def test_an_initial_with_no_birthday_at_a_household_waits_for_a_reviewer(
+    model: LinkageModel,
+) -> None:
+    """James and Jack Webb, brothers at one home: "J. Webb" with no date of birth there is
+    either of them (``guards.nothing_to_tell``)."""
+
+    def brother(record_id: int, agency: int, given: str, born: date | None) -> dict[str, object]:
+        details = PersonDetails(
+            given_name=given, family_name="Webb", date_of_birth=born, postcode="NB1 2AB",
+            address="10 Melrose Drive, Grandview", role="child", agency=agency,
+        )  # fmt: skip
+        return feature_row(record_id, details, features_of(details))
+
+    rows = [brother(1, 3, "James", date(2012, 5, 1)), brother(2, 3, "Jack", date(2015, 2, 7)),
+            brother(3, 1, "J.", None)]  # fmt: skip
+    weights = batch_weights(model, rows)
+    assert weights[(1, 3)] <= guards.REVIEW_CAP
+    assert weights[(2, 3)] <= guards.REVIEW_CAP
+    # With one Webb child at the home the family name and the home are the evidence.
+    alone = batch_weights(model, [rows[0], brother(3, 1, "J.", None)])
+    assert alone[(1, 3)] > guards.REVIEW_CAP + 5

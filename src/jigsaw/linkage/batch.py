@@ -389,6 +389,7 @@ def _write(
         for rows in index.key_rows(space.feature_batches()):
             index.write_keys(session, rows)
             advance(len(rows))
+        index.drop_erased(session)
 
         run.persons_created = len(plan.roots_needing_person)
         run.records_linked = linked

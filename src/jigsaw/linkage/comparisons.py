@@ -317,13 +317,14 @@ def _typo(column: str, label: str, *, shortest: int = 1) -> Level:
 
 
 NAME_NOT_INITIAL = 2
-"""The fewest letters a given name has for a slip or a sound to be compared: one letter
-is an initial, and agrees with a name only as its first letter (``_initial_of_other``)."""
+"""The fewest letters a given name has for a spelling, a slip, a sound or a name found
+across the fields to be compared: one letter is an initial, which agrees with a name
+only as its first letter (``INITIAL``), whoever it stands for."""
 
 
 def _initial_of_other(left: Features, right: Features) -> bool:
     a, b = left.given, right.given
-    if a is None or b is None or a == b:
+    if a is None or b is None:
         return False
     short, long = sorted((a, b), key=len)
     return len(short) == 1 and long.startswith(short)
@@ -333,7 +334,22 @@ INITIAL_SQL = (
     '(length("given_l") = 1 AND substr("given_r", 1, 1) = "given_l") OR '
     '(length("given_r") = 1 AND substr("given_l", 1, 1) = "given_r")'
 )
-"""``_initial_of_other`` in SQL (exact agreement, two equal initials, is a level above)."""
+"""``_initial_of_other`` in SQL."""
+
+INITIAL = Level(
+    "initial",
+    "One given name only an initial, the other's first letter",
+    lambda: cll.CustomLevel(INITIAL_SQL, base_dialect_str="duckdb"),
+    _initial_of_other,
+)
+"""A given name written as its initial ("J." on a form with room for one letter, a
+clerk in a hurry) beside a name it may stand for, or beside the same initial. It says
+the first letter and no more: not which of a household's J's (Jack, James, their father
+John) the record is, so the guards read it as they read no given name at all
+(``guards.UNTOLD_GIVEN_LEVELS``), and two records of "J" are not the same name. Before
+this level, one letter was a slip from every other (J and A) and two equal letters the
+same name, weighed by how rare "j" is: it comes first, ahead of the exact level, which
+Splink's frequency adjustment needs to be a plain exact match."""
 
 
 def _swapped_names(label: str) -> Level:
@@ -364,7 +380,7 @@ def _swapped_names(label: str) -> Level:
 
 def _crossed(left: Features, right: Features) -> bool:
     def near(a: str | None, b: str | None) -> bool:
-        if a is None or b is None:
+        if a is None or b is None or min(len(a), len(b)) < NAME_NOT_INITIAL:
             return False
         edits = jellyfish.levenshtein_distance(a, b)
         return edits <= 1 or (edits <= 2 and min(len(a), len(b)) >= TYPO_LONG_NAME)
@@ -373,11 +389,13 @@ def _crossed(left: Features, right: Features) -> bool:
 
 
 CROSSED_NEAR_SQL = (
-    "(levenshtein({a}, {b}) <= 1 OR (levenshtein({a}, {b}) <= 2 "
-    f"AND least(length({{a}}), length({{b}})) >= {TYPO_LONG_NAME}))"
+    f"(least(length({{a}}), length({{b}})) >= {NAME_NOT_INITIAL} "
+    "AND (levenshtein({a}, {b}) <= 1 OR (levenshtein({a}, {b}) <= 2 "
+    f"AND least(length({{a}}), length({{b}})) >= {TYPO_LONG_NAME})))"
 )
 """Two names within a slip of each other as ``_crossed`` counts one (``{a}``, ``{b}``:
-SQL expressions), for the level and for the guard that asks which name was crossed."""
+SQL expressions), for the level and for the guard that asks which name was crossed. An
+initial is no name to find across the fields: W is one edit from the family name Wu."""
 
 
 def _crossed_sql() -> str:
@@ -412,6 +430,7 @@ GIVEN_NAME = Comparison(
     "Given name",
     (
         _null("given", "Given name missing"),
+        INITIAL,
         Level(
             "exact",
             "Same given name",
@@ -449,12 +468,9 @@ GIVEN_NAME = Comparison(
         CROSSED_NAMES,
         Level(
             "loosely_similar",
-            "Given names loosely alike (Jaro-Winkler >= 0.80), or one only the other's initial",
-            lambda: cll.Or(
-                cll.JaroWinklerLevel("given", 0.80),
-                cll.CustomLevel(INITIAL_SQL, base_dialect_str="duckdb"),
-            ),
-            _either(_jaro_winkler_at_least("given", 0.80), _initial_of_other),
+            "Given names loosely alike (Jaro-Winkler >= 0.80)",
+            lambda: cll.JaroWinklerLevel("given", 0.80),
+            _jaro_winkler_at_least("given", 0.80),
         ),
         _else("Different given names"),
     ),

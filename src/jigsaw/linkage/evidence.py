@@ -68,8 +68,13 @@ def _agreement(comparison: Comparison, level_key: str) -> tuple[Agreement, str]:
     level = levels[found]
     if level.is_null:
         return Agreement.NOT_COMPARED, level.label
-    first_real = next(i for i, lv in enumerate(levels) if not lv.is_null)
-    if found == first_real:
+    # The exact level agrees; where there is none, the first that compares. An initial
+    # comes ahead of the given name's exact level but agrees only in part.
+    agrees = next(
+        (i for i, lv in enumerate(levels) if lv.key == "exact"),
+        next(i for i, lv in enumerate(levels) if not lv.is_null),
+    )
+    if found == agrees:
         return Agreement.AGREE, level.label
     if found == len(levels) - 1:
         return Agreement.DISAGREE, level.label
@@ -163,15 +168,16 @@ def _two_birthdays(levels: Mapping[str, str]) -> bool:
 CAUTIONS: tuple[tuple[Callable[[Mapping[str, str]], bool], str], ...] = (
     (
         _siblings_alike,
-        "Neither record gives a first name or a date of birth to compare with the "
-        "other's, so nothing recorded tells this {about} from a brother or sister of the "
-        "same family at the same home. Check which {about} it is before confirming.",
+        "The records give no first name to compare (one has none, or only an initial) "
+        "and no date of birth, so nothing recorded tells this {about} from a brother or "
+        "sister of the same family at the same home. Check which {about} it is before "
+        "confirming.",
     ),
     (
         _either_twin,
-        "One record gives no first name, and they were born on the same day or on dates "
-        "a slip apart: if that birth was twins, nothing recorded tells which twin this "
-        "is. Check which {about} it is before confirming.",
+        "One record gives no first name, or only an initial, and they were born on the "
+        "same day or on dates a slip apart: if that birth was twins, nothing recorded "
+        "tells which twin this is. Check which {about} it is before confirming.",
     ),
     (
         _twins,

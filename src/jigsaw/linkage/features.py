@@ -92,6 +92,13 @@ FRAGMENT = 2
 """The most letters a word before a street-type word may have to be read as the end of
 the word before it (``house_street_of``)."""
 
+READING = 2
+"""Which reading of the records this module gives. Raise it with any change that reads
+some record differently (a word passed over, a key cut another way): the match index
+rewrites the rows an earlier reading stored (``index.write_keys``), and
+``tests/linkage/test_reading.py`` fails until it is raised. 1 is every release before
+titles were passed over and initials read as initials."""
+
 UNKNOWN_SEX = "unknown"
 CHILD_ROLE = "child"
 
@@ -196,21 +203,41 @@ def canonical_given_names(given: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-TITLES = frozenset({
-    "mr", "mrs", "miss", "ms", "mx", "master", "dr", "prof", "rev", "revd", "sir", "dame",
-    "lady", "lord",
-})  # fmt: skip
+TITLES: dict[str, str | None] = {
+    "mr": "male", "master": "male", "mrs": "female", "miss": "female", "ms": "female",
+    "mme": "female", "mx": None, "dr": None, "prof": None, "rev": None, "revd": None,
+    "fr": "male", "sr": "female", "cllr": None, "capt": None, "and": None,
+}  # fmt: skip
 """Words a form's single name box collects before the given name ("Mrs Jo", "Master
-Alfie"): a title, never a name, so it is passed over rather than compared."""
+Alfie", "Mr and Mrs J"), with the sex each says where it says one: a title, never a
+name, so it is passed over rather than compared, and where the record holds no sex the
+title's stands in for it (Mr and Mrs J Okafor at one home are two people). Titles that
+are also given names (Lady, Sir) are left as names."""
+_GIVEN_SEPARATORS = re.compile(r"[\s\-.]+")
+"""Between the words of a given-name box: a full stop too ("Mr.Jo", "J.R.")."""
+
+
+def _given_words(raw: str) -> list[str]:
+    return [w for w in (_letters(part) for part in _GIVEN_SEPARATORS.split(raw)) if w]
 
 
 def normalise_given(raw: str) -> str | None:
     """First given name only, letters only: middle names come and go between agencies,
     and a title written before the name is not the name. A box holding a title and
     nothing else holds no given name."""
-    words = [w for w in (_letters(part) for part in _NAME_SEPARATORS.split(raw)) if w]
-    first = next((w for w in words if w not in TITLES), None)
-    return first
+    return next((w for w in _given_words(raw) if w not in TITLES), None)
+
+
+def sex_of_title(raw: str) -> str | None:
+    """The sex the titles before a given name say ("Mrs Jo": female), or None where they
+    say none or two ("Mr and Mrs J")."""
+    said = set()
+    for word in _given_words(raw):
+        if word not in TITLES:
+            break
+        said.add(TITLES[word])
+    said.discard(None)
+    return said.pop() if len(said) == 1 else None
 
 
 def family_parts(raw: str) -> tuple[str, ...]:
@@ -448,7 +475,7 @@ def features_of(details: PersonDetails) -> Features:
         dob=dob,
         dob_swapped=swapped(dob) if dob else None,
         birth_year=dob.year if dob else None,
-        sex=normalise_sex(details.sex),
+        sex=normalise_sex(details.sex) or sex_of_title(details.given_name),
         postcode=postcode,
         postcode_sector=sector,
         postcode_district=district,

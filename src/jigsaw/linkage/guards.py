@@ -78,19 +78,20 @@ different sex, the home and the NHS number are still asked. A search has no tabl
 ask and guards such a pair as a household's.
 
 A pair with nothing personal to compare (``nothing_to_tell``: no given name on one
-side, no date of birth on one side, and no NHS number nor shared identifier in common)
-is held for a reviewer (``REVIEW_CAP``) where the run's records show two people of that
-family name at either record's home (``household_records_sql``). Such a pair is told
-only by the family name, the home and the sex, which every brother or sister of one sex
-shares: "a Gill girl at Flat 5" is any of the Gill girls there (a sex recorded apart is
+side or only an initial, no date of birth on one side, and no NHS number nor shared
+identifier in common) is held for a reviewer (``REVIEW_CAP``) where the run's records
+show two people of that family name at either record's home (``household_records_sql``).
+Such a pair is told only by the family name, the home and the sex, which every brother
+or sister of one sex shares: "a Gill girl at Flat 5" is any of the Gill girls there, and
+"J. Gill" any of its J's (a sex recorded apart is
 the twin guard's, as for any family pair). The household may be shown by any two people
 of the name there, a mother and her son as well as two sisters. Where the records hold
 one person of that name at the home, the family name and the home are the evidence the
 model weighs, and the pair keeps its weight. A search, which has no table to ask,
 holds such a pair for a reviewer.
 
-A record with no given name born on the day of twins is either twin
-(``unnamed_at_twins_birth``): "the Khan baby born 9 March" from a maternity record, beside
+A record with no given name (or only an initial) born on the day of twins is either
+twin (``unnamed_at_twins_birth``): "the Khan baby born 9 March" from a maternity record, beside
 a school's Amelia and Isla Khan. The date, the family name and the home agree with both,
 so without a cap it would link to each, and clustering would join the twins through it.
 Where the run's twins table flags either record's birth (``TWIN_RECORDS_TABLE``), such
@@ -179,6 +180,12 @@ HOME_KEYS = ("postcode", "house_street")
 NOTHING_TO_TELL_MISSING = (GIVEN_NAME, DATE_OF_BIRTH)
 """The comparisons a pair ``nothing_to_tell`` cannot make: the details that tell the
 members of one household apart."""
+UNTOLD_GIVEN_LEVELS = frozenset({"missing", "initial"})
+"""Levels of ``given_name`` that tell nothing of which member of a household a record is:
+no given name on a side, or one written as an initial (``comparisons.INITIAL``), which
+"J." shares with Jack, James and their father John alike."""
+UNTOLD_LEVELS = {GIVEN_NAME.name: UNTOLD_GIVEN_LEVELS, DATE_OF_BIRTH.name: frozenset({"missing"})}
+"""For each of ``NOTHING_TO_TELL_MISSING``, the levels on which it tells nothing."""
 NUMBERS_IN_COMMON = "exact"
 """The level of ``nhs_number`` and ``shared_identifier`` on which two records hold one
 number: one person, whatever else is missing."""
@@ -269,19 +276,20 @@ def settled_across_agencies(levels: Mapping[str, str], *, twins_known: bool) -> 
 
 def nothing_to_tell(levels: Mapping[str, str]) -> bool:
     """Neither the given names nor the dates of birth can be compared (one is missing on
-    either side), and no NHS number nor shared identifier is held in common: what is
-    left (the family name, the home, the sex) is what a household's brothers or sisters
-    share."""
-    return all(levels.get(c.name) == "missing" for c in NOTHING_TO_TELL_MISSING) and all(
+    either side, or a given name is only an initial), and no NHS number nor shared
+    identifier is held in common: what is left (the family name, the home, the sex, a
+    first letter) is what a household's brothers or sisters share."""
+    return all(levels.get(name) in told for name, told in UNTOLD_LEVELS.items()) and all(
         levels.get(c.name) != NUMBERS_IN_COMMON for c in (NHS_NUMBER, SHARED_IDENTIFIER)
     )
 
 
 def unnamed_at_twins_birth(levels: Mapping[str, str]) -> bool:
-    """No given name on one side, born on one day (or dates a slip apart), and no NHS
-    number nor shared identifier in common: at a birth of twins, either twin."""
+    """No given name on one side, or only an initial, born on one day (or dates a slip
+    apart), and no NHS number nor shared identifier in common: at a birth of twins,
+    either twin."""
     return (
-        levels.get(GIVEN_NAME.name) == "missing"
+        levels.get(GIVEN_NAME.name) in UNTOLD_GIVEN_LEVELS
         and levels.get(DATE_OF_BIRTH.name) in TWIN_DOB_LEVELS
         and all(levels.get(c.name) != NUMBERS_IN_COMMON for c in (NHS_NUMBER, SHARED_IDENTIFIER))
     )
@@ -427,10 +435,10 @@ def household_records_sql(records_table: str) -> str:
     records hold plainly different given names (``TWIN_GIVEN_LEVELS``), or hold given
     names and say two birthdays (``TWO_BIRTHDAYS_DOB_LEVELS``) or two sexes: sisters
     whose names are alike (Ella and Ellie) as well as brothers named Oliver and Harry.
-    One person's records whose given name was mistyped, shortened or spelled otherwise
-    (Amy and Aym, Tom and Thomas) show no household; those recorded under an initial, a
-    middle name or a placeholder ("Baby") do, and their pairs with nothing to tell then
-    wait for a reviewer, the safe side of the mistake.
+    One person's records whose given name was mistyped, shortened, spelled otherwise or
+    written as its initial (Amy and Aym, Tom and Thomas, J and James) show no household;
+    those recorded under a middle name or a placeholder ("Baby") do, and their pairs with
+    nothing to tell then wait for a reviewer, the safe side of the mistake.
 
     Made once per workspace (``IF NOT EXISTS``): it reads only what a run never changes
     in its records (names, births, sexes, homes), and comparing the names and births of
@@ -564,21 +572,22 @@ def nothing_to_tell_sql(household_records: str | None = None) -> str:
     records is in ``household_records`` (``household_records_sql``), or, with no such
     table, for every such pair: the pairs ``guarded_weight`` caps at ``REVIEW_CAP`` after
     the twin guard, which ``guard_sql`` is."""
-    missing = [
-        f"gamma_{c.name} = {_gammas(c, frozenset({'missing'}))[0]}" for c in NOTHING_TO_TELL_MISSING
+    untold = [
+        f"gamma_{c.name} IN ({', '.join(str(g) for g in _gammas(c, UNTOLD_LEVELS[c.name]))})"
+        for c in NOTHING_TO_TELL_MISSING
     ]
-    return _capped_sql(missing, household_records)
+    return _capped_sql(untold, household_records)
 
 
 def unnamed_at_twins_birth_sql(twin_records: str | None = None) -> str:
     """``unnamed_at_twins_birth`` over the comparison vector columns, for a pair either of
     whose records is in ``twin_records`` (``twin_records_sql``), or, with no such table,
     for every such pair: capped at ``REVIEW_CAP`` with ``nothing_to_tell_sql``."""
-    missing = _gammas(GIVEN_NAME, frozenset({"missing"}))[0]
+    untold = ", ".join(str(g) for g in _gammas(GIVEN_NAME, UNTOLD_GIVEN_LEVELS))
     born_together = ", ".join(str(g) for g in _gammas(DATE_OF_BIRTH, TWIN_DOB_LEVELS))
     return _capped_sql(
         [
-            f"gamma_{GIVEN_NAME.name} = {missing}",
+            f"gamma_{GIVEN_NAME.name} IN ({untold})",
             f"gamma_{DATE_OF_BIRTH.name} IN ({born_together})",
         ],
         twin_records,

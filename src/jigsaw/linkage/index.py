@@ -1,8 +1,9 @@
 """The online match index (``match_keys``): one row of model features per agency record.
 
 Filled by each batch run from the features it has already computed, with an insert
-that leaves rows already present as they are unless this code now reads the record
-differently, so a run adds the records that are new and refreshes none but the stale. Lists
+that leaves rows already present as they are unless an earlier reading of the records
+wrote them (``features.READING``), so a run adds the records that are new and rewrites
+none but the stale. Lists
 (the canonical given names, the parts of a surname) are stored space-separated:
 plain strings index and compare the same way on SQLite and PostgreSQL.
 """
@@ -13,13 +14,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Table, insert, or_
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from jigsaw.db import Database
 from jigsaw.linkage.features import (
+    READING,
     Features,
     address_words_of,
     given_prefix_of,
@@ -29,6 +31,8 @@ from jigsaw.linkage.features import (
     swapped,
 )
 from jigsaw.linkage.models import MatchKey
+from jigsaw.protection.keyring import AGENCY_RECORD
+from jigsaw.protection.models import DataKey
 
 KEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in MatchKey.__table__.columns)
 LIST_COLUMNS = ("given_names", "family_parts")
@@ -41,6 +45,7 @@ def key_row(features: dict[str, Any]) -> dict[str, Any]:
     # agree with its blocking rules by construction.
     row["house_number"] = house_number_of(row["street"])
     row["given_prefix"] = given_prefix_of(row["given"])
+    row["reading"] = READING
     for name in LIST_COLUMNS:
         value = row[name]
         row[name] = " ".join(value) if value else None
@@ -84,39 +89,66 @@ def _swapped_or_none(value: Any) -> Any:
     return swapped(value) if value is not None else None
 
 
+ERASED_RECORDS = select(DataKey.subject_id).where(
+    DataKey.subject_kind == AGENCY_RECORD, DataKey.erased_at.is_not(None)
+)
+"""Agency records retention has erased: none may keep a key row, which holds its name."""
+
+
 def write_keys(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add rows for records not yet indexed, and rewrite those whose stored values this
-    code now reads differently; leave the rest untouched.
+    """Add rows for records not yet indexed, rewrite those stored under an earlier
+    reading of the records (``features.READING``), and leave the rest untouched.
 
     A release that changes how a value is read (a title before a given name passed
     over, say) would otherwise leave the records indexed before it compared as they
-    were read then, and a search would disagree with the batch run about them. A row
-    whose values are unchanged is not written, so a run over a settled index writes
-    only its new records.
+    were read then, and a search would disagree with the batch run about them. Only a
+    row of an earlier reading is rewritten, never one of the current reading: a run
+    computes its rows when it starts, and a record changed and indexed again meanwhile
+    (an import's online link) keeps its fresher row. A row is locked and written only
+    where it is stale, so a run over a current index writes its new records and nothing
+    else. A record erased while its row was being written loses it again here, in the
+    same transaction.
     """
     if not rows:
         return
     table = MatchKey.__table__
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
+    if dialect == "sqlite":
+        session.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+    elif dialect == "postgresql":
+        session.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+    else:
         session.execute(insert(table), rows)
-        return
-    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-    values = [c for c in table.columns if not c.primary_key]
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[c for c in table.columns if c.primary_key],
-            set_={c.name: statement.excluded[c.name] for c in values},
-            where=or_(*(c.is_distinct_from(statement.excluded[c.name]) for c in values)),
-        ),
-        rows,
-    )
+    record = table.c.agency_record_id
+    ids = [row["agency_record_id"] for row in rows]
+    in_range = record.between(min(ids), max(ids))
+    stale = set(session.scalars(select(record).where(in_range, table.c.reading < READING)))
+    if stale:
+        columns = [c.name for c in table.columns if not c.primary_key]
+        session.execute(
+            table.update()
+            .where(record == bindparam("key_record"), table.c.reading < READING)
+            .values({name: bindparam(f"key_{name}") for name in columns}),
+            [
+                {"key_record": row["agency_record_id"]}
+                | {f"key_{name}": row[name] for name in columns}
+                for row in rows
+                if row["agency_record_id"] in stale
+            ],
+        )
+    session.execute(delete(table).where(in_range, record.in_(ERASED_RECORDS)))
+
+
+def drop_erased(session: Session) -> None:
+    """Delete the key rows of every erased record: what a write racing an erasure may
+    have left (``write_keys`` drops those of its own rows' range)."""
+    session.execute(delete(MatchKey).where(MatchKey.agency_record_id.in_(ERASED_RECORDS)))
 
 
 def index_records(db: Database, batch_size: int = 20_000) -> int:
-    """Put every agency record in the index (those already there rewritten only where
-    this code reads them differently), one transaction per batch.
+    """Put every agency record in the index (those already there rewritten only where an
+    earlier reading wrote them), one transaction per batch.
 
     A linkage run does this as part of its own transaction; this is for putting new
     records in front of the online match between runs (and for benchmarks).

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jigsaw.db import Base, UTCDateTime, enum_column
@@ -158,3 +158,6 @@ class MatchKey(Base):
     house_number: Mapped[str | None] = mapped_column(String(300))
     given_prefix: Mapped[str | None] = mapped_column(String(2))
     street_name: Mapped[str | None] = mapped_column(String(300))
+    reading: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    """The reading of the records (``features.READING``) that wrote the row: a run
+    rewrites rows an earlier one wrote (``index.write_keys``)."""

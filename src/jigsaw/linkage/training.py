@@ -226,6 +226,7 @@ REALISTIC_M_FLOORS: dict[str, dict[str, float]] = {
         "typo": 0.01,
         "sounds_alike": 0.005,  # a name taken down as it was heard (Shaun, Sean)
         "crossed": 0.005,  # names entered the wrong way round, one of them since changed
+        "initial": 0.005,  # a form with room for one letter
         "loosely_similar": 0.005,
         "different": 0.02,  # a middle name used as the first, an anglicised name
     },
