@@ -134,8 +134,8 @@ _FAMILY_AGREES = frozenset({"exact", "swapped", "part", "similar", "typo", "soun
 LOST_PROFILES: tuple[LostProfile, ...] = (
     LostProfile(
         "a_relatives_profile",
-        "The family name and the home or postcode agree; the given name and the date of "
-        "birth differ or are missing, and no NHS number is shared. In records of real "
+        "The family name and the home or postcode agree; the given name (or all but its "
+        "initial) and the date of birth differ or are missing, and no NHS number is shared. In records of real "
         "families this is another member of the household, which the household guard "
         "keeps apart by design.",
         {"family_name": _FAMILY_AGREES, "given_name": _GIVEN_DIFFERS,

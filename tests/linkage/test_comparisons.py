@@ -158,10 +158,16 @@ def test_a_given_name_written_as_its_initial_agrees_only_as_an_initial(
         assert _level("given_name", dataclasses.replace(base, given_name=b), left) == key, (b, a)
     wu = PersonDetails(given_name="Wei", family_name="Wu")
     assert _level("given_name", wu, dataclasses.replace(wu, given_name="W")) == "initial"
+    # Names swapped weigh as two exact names: never where one is an initial.
+    j_smith = PersonDetails(given_name="J", family_name="Smith")
+    smith_j = PersonDetails(given_name="Smith", family_name="J")
+    assert _level("given_name", j_smith, smith_j) != "swapped"
+    assert _level("family_name", j_smith, smith_j) != "swapped"
 
     written = ["J.", "j", "A", "Jo", "K", "C", "Mr Jonathan", "W", "Wu"]
     records = [base, *(dataclasses.replace(base, given_name=g, agency=2) for g in written)]
     records.append(dataclasses.replace(base, given_name="Wei", family_name="Wu", agency=3))
+    records.append(dataclasses.replace(base, given_name="Whitfield", family_name="J", agency=4))
     scored = _predicted(model, records)
     given = next(c for c in COMPARISONS if c.name == "given_name")
     seen = set()

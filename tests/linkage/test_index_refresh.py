@@ -73,6 +73,26 @@ def test_a_row_of_the_current_reading_is_never_overwritten(private_database: Dat
     assert _keys(private_database)[1] == ("grace", None, READING)
 
 
+def test_an_online_link_writes_the_record_as_it_now_is_over_a_runs_older_row(
+    private_database: Database,
+) -> None:
+    """An import changes a record during a run and drops its row; the run, which read the
+    record before, puts its older row back; the import's online link then writes the
+    record as it now is over it, whichever came first."""
+    index_records(private_database, [ADA])
+    as_the_run_read_it = key_row({**features_of(ADA).as_row(), "unique_id": 1})
+    grace = dataclasses.replace(ADA, given_name="Grace")
+    with private_database.transaction() as session:
+        session.execute(MatchKey.__table__.delete().where(MatchKey.agency_record_id == 1))
+        index.write_keys(session, [as_the_run_read_it])
+    assert _keys(private_database)[1][0] == "ada"
+    with private_database.transaction() as session:
+        index.write_keys(
+            session, [key_row({**features_of(grace).as_row(), "unique_id": 1})], current=True
+        )
+    assert _keys(private_database)[1] == ("grace", None, READING)
+
+
 def test_a_record_erased_meanwhile_keeps_no_row(private_database: Database) -> None:
     index_records(private_database, [JO, ADA])
     rows = [key_row({**features_of(d).as_row(), "unique_id": n}) for n, d in ((1, JO), (2, ADA))]

@@ -251,3 +251,32 @@ def test_an_initial_with_no_birthday_at_a_household_waits_for_a_reviewer(
     # With one Webb child at the home the family name and the home are the evidence.
     alone = batch_weights(model, [rows[0], brother(3, 1, "J.", None)])
     assert alone[(1, 3)] > guards.REVIEW_CAP + 5
+
+
+def _webb(
+    record_id: int, agency: int, given: str, born: date | None, role: str = "child"
+) -> dict[str, object]:
+    details = PersonDetails(
+        given_name=given, family_name="Webb", date_of_birth=born, postcode="NB1 2AB",
+        address="10 Melrose Drive, Grandview", role=role, agency=agency,
+    )  # fmt: skip
+    return feature_row(record_id, details, features_of(details))
+
+
+def test_a_parent_under_an_initial_is_not_linked_to_their_child(model: LinkageModel) -> None:
+    """ "Mr J Webb", a parent with no date of birth, and his son James at the same home:
+    the first letter agrees and nothing else tells them apart but the roles, which say
+    two people live there (``household_records_sql``), so the pair waits at the most."""
+    rows = [_webb(1, 3, "James", date(2014, 5, 1)), _webb(2, 1, "Mr J", None, "parent")]
+    assert batch_weights(model, rows)[(1, 2)] <= guards.REVIEW_CAP
+
+
+def test_an_agency_holding_a_birth_twice_one_under_an_initial_holds_twins(
+    model: LinkageModel,
+) -> None:
+    """A GP holding "J." and James of one birth holds two children (Jack and James): the
+    twins' table flags the birth, so the school's Jack is linked to neither."""
+    born = date(2015, 4, 9)
+    rows = [_webb(1, 3, "J.", born), _webb(2, 3, "James", born), _webb(3, 2, "Jack", born)]
+    weights = batch_weights(model, rows)
+    assert all(weight <= guards.REVIEW_CAP for weight in weights.values()), weights

@@ -358,7 +358,8 @@ def _swapped_names(label: str) -> Level:
     in one: both names plainly differ side by side, yet the two read alike in
     alphabetical order. (Zoe and Zara Smith read alike in that order too, which is why
     the family names must differ as well.) Set to weigh as the exact level
-    (``training.swapped_names_weigh_as_exact``).
+    (``training.swapped_names_weigh_as_exact``), so every name must be more than an
+    initial: "Smith J" and "J Smith" are not two agreeing names.
     """
     return Level(
         "swapped",
@@ -367,6 +368,8 @@ def _swapped_names(label: str) -> Level:
             cll.JaroWinklerLevel("names", 0.92),
             cll.Not(cll.JaroWinklerLevel("given", 0.80)),
             cll.Not(cll.JaroWinklerLevel("family", 0.80)),
+            _shorter_at_least_sql("given", NAME_NOT_INITIAL),
+            _shorter_at_least_sql("family", NAME_NOT_INITIAL),
         ),
         _both(
             _jaro_winkler_at_least("names", 0.92),
@@ -374,6 +377,8 @@ def _swapped_names(label: str) -> Level:
             _present("family"),
             _not(_jaro_winkler_at_least("given", 0.80)),
             _not(_jaro_winkler_at_least("family", 0.80)),
+            _shorter_at_least("given", NAME_NOT_INITIAL),
+            _shorter_at_least("family", NAME_NOT_INITIAL),
         ),
     )
 

@@ -211,8 +211,9 @@ TITLES: dict[str, str | None] = {
 """Words a form's single name box collects before the given name ("Mrs Jo", "Master
 Alfie", "Mr and Mrs J"), with the sex each says where it says one: a title, never a
 name, so it is passed over rather than compared, and where the record holds no sex the
-title's stands in for it (Mr and Mrs J Okafor at one home are two people). Titles that
-are also given names (Lady, Sir) are left as names."""
+title's stands in for it: records of "Mr J Okafor" and "Mrs J Okafor" at one home are
+two people (a box of two titles, "Mr and Mrs J", says no sex). Titles that are also given
+names (Lady, Sir) are left as names."""
 _GIVEN_SEPARATORS = re.compile(r"[\s\-.]+")
 """Between the words of a given-name box: a full stop too ("Mr.Jo", "J.R.")."""
 

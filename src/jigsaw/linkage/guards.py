@@ -180,7 +180,9 @@ HOME_KEYS = ("postcode", "house_street")
 NOTHING_TO_TELL_MISSING = (GIVEN_NAME, DATE_OF_BIRTH)
 """The comparisons a pair ``nothing_to_tell`` cannot make: the details that tell the
 members of one household apart."""
-UNTOLD_GIVEN_LEVELS = frozenset({"missing", "initial"})
+INITIAL = "initial"
+"""The ``given_name`` level of a name written as its initial (``comparisons.INITIAL``)."""
+UNTOLD_GIVEN_LEVELS = frozenset({"missing", INITIAL})
 """Levels of ``given_name`` that tell nothing of which member of a household a record is:
 no given name on a side, or one written as an initial (``comparisons.INITIAL``), which
 "J." shares with Jack, James and their father John alike."""
@@ -368,13 +370,15 @@ def twin_records_sql(records_table: str) -> str:
     children. A birth is the date of birth with the family name (Soundex) or with the
     postcode, since one twin's record may carry another surname (a parent's, a new
     one) while the home is the same. Two children show where one agency holds two
-    records of the birth with plainly different given names, or where the birth's
+    records of the birth with plainly different given names, or one of them only an
+    initial (an agency holds one record of a child: "J." beside its James is Jack, his
+    twin), or where the birth's
     records hold two different valid NHS numbers (a GP practice or another health
     record knows each twin by their own), or two of its records hold numbers under one
     shared scheme with none in common (twins at two schools, each with their own UPN;
     a record holding a child's temporary UPN beside the permanent one still meets
     another holding either)."""
-    different = _level_condition(GIVEN_NAME, TWIN_GIVEN_LEVELS, "a", "b")
+    different = _level_condition(GIVEN_NAME, TWIN_GIVEN_LEVELS | {INITIAL}, "a", "b")
     seen_twice = (
         f"SELECT a.dob, a.{{key}} AS value FROM {records_table} a JOIN {records_table} b "
         "ON a.agency = b.agency AND a.dob = b.dob AND a.{key} = b.{key} "
@@ -432,9 +436,10 @@ def household_records_sql(records_table: str) -> str:
     people of its family name. A home is the family name (Soundex) with the postcode or
     with the house number and the street's name (``features.house_street_of``: one home
     whatever flat, locality or country the line adds). Two people show where two of its
-    records hold plainly different given names (``TWIN_GIVEN_LEVELS``), or hold given
-    names and say two birthdays (``TWO_BIRTHDAYS_DOB_LEVELS``) or two sexes: sisters
-    whose names are alike (Ella and Ellie) as well as brothers named Oliver and Harry.
+    records hold plainly different given names (``TWIN_GIVEN_LEVELS``), are a child's and
+    an adult's (a parent "J. Webb" and a son James), or hold given names and say two
+    birthdays (``TWO_BIRTHDAYS_DOB_LEVELS``) or two sexes: sisters whose names are alike
+    (Ella and Ellie) as well as brothers named Oliver and Harry.
     One person's records whose given name was mistyped, shortened, spelled otherwise or
     written as its initial (Amy and Aym, Tom and Thomas, J and James) show no household;
     those recorded under a middle name or a placeholder ("Baby") do, and their pairs with
@@ -445,6 +450,7 @@ def household_records_sql(records_table: str) -> str:
     every pair at one home is the guard's dearest step (19 s of a 264 s run over the
     generator's 512,540 records, against under a second for ``twin_records_sql``)."""
     plainly_different = _level_condition(GIVEN_NAME, TWIN_GIVEN_LEVELS, "a", "b")
+    child_and_adult = "a.role_group <> b.role_group"
     both_named = "a.given IS NOT NULL AND b.given IS NOT NULL"
     two_birthdays = _level_condition(DATE_OF_BIRTH, TWO_BIRTHDAYS_DOB_LEVELS, "a", "b")
     two_sexes = _level_condition(SEX, TWIN_SEX_LEVELS, "a", "b")
@@ -452,7 +458,7 @@ def household_records_sql(records_table: str) -> str:
         f"SELECT DISTINCT a.family_soundex, a.{{key}} AS value FROM {records_table} a "
         f"JOIN {records_table} b ON a.family_soundex = b.family_soundex "
         "AND a.{key} = b.{key} AND a.unique_id < b.unique_id "
-        f"WHERE ({plainly_different}) OR ({both_named} "
+        f"WHERE ({plainly_different}) OR ({child_and_adult}) OR ({both_named} "
         f"AND (({two_birthdays}) OR ({two_sexes})))"
     )
     return f"CREATE TABLE IF NOT EXISTS {HOUSEHOLD_RECORDS_TABLE} AS " + " UNION ".join(

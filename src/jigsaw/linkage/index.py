@@ -95,29 +95,39 @@ ERASED_RECORDS = select(DataKey.subject_id).where(
 """Agency records retention has erased: none may keep a key row, which holds its name."""
 
 
-def write_keys(session: Session, rows: list[dict[str, Any]]) -> None:
+def write_keys(session: Session, rows: list[dict[str, Any]], *, current: bool = False) -> None:
     """Add rows for records not yet indexed, rewrite those stored under an earlier
-    reading of the records (``features.READING``), and leave the rest untouched.
+    reading of the records (``features.READING``), and leave the rest untouched; or,
+    with ``current``, write ``rows`` over whatever is stored.
 
     A release that changes how a value is read (a title before a given name passed
     over, say) would otherwise leave the records indexed before it compared as they
-    were read then, and a search would disagree with the batch run about them. Only a
-    row of an earlier reading is rewritten, never one of the current reading: a run
-    computes its rows when it starts, and a record changed and indexed again meanwhile
-    (an import's online link) keeps its fresher row. A row is locked and written only
-    where it is stale, so a run over a current index writes its new records and nothing
-    else. A record erased while its row was being written loses it again here, in the
-    same transaction.
+    were read then, and a search would disagree with the batch run about them. A run
+    computes its rows when it starts, so it rewrites only a row of an earlier reading,
+    never one of the current reading, which may be fresher than its own: an import
+    that changed the record meanwhile has its online link write the record's row with
+    ``current`` (it reads the record as it now is), over whatever a run or an earlier
+    link left. A row is locked and written only where it is stale, so a run over a
+    current index writes its new records and nothing else. A record erased while its
+    row was being written loses it again here, in the same transaction.
     """
     if not rows:
         return
     table = MatchKey.__table__
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
-    elif dialect == "postgresql":
-        session.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+    if dialect in ("sqlite", "postgresql"):
+        statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+        columns = [c for c in table.columns if not c.primary_key]
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.agency_record_id],
+                set_={c.name: statement.excluded[c.name] for c in columns},
+            )
+            if current
+            else statement.on_conflict_do_nothing(),
+            rows,
+        )
     else:
         session.execute(insert(table), rows)
     record = table.c.agency_record_id

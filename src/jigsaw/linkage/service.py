@@ -806,7 +806,9 @@ def link_recorded(
         record = session.get(AgencyRecord, record_id, with_for_update=True)
         if record is None:
             raise NotFound("agency record", record_id)
-        index.write_keys(session, [index.key_row(feature_row(record.id, raw, features_of(raw)))])
+        index.write_keys(
+            session, [index.key_row(feature_row(record.id, raw, features_of(raw)))], current=True
+        )
         if record.person_id is not None:
             return OnlineLink(
                 record.id, record.person_id, record.link_status, record.match_probability, None
