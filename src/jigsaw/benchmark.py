@@ -135,9 +135,9 @@ LOST_PROFILES: tuple[LostProfile, ...] = (
     LostProfile(
         "a_relatives_profile",
         "The family name and the home or postcode agree; the given name (or all but its "
-        "initial) and the date of birth differ or are missing, and no NHS number is shared. In records of real "
-        "families this is another member of the household, which the household guard "
-        "keeps apart by design.",
+        "initial) and the date of birth differ or are missing, and no NHS number is "
+        "shared. In records of real families this is another member of the household, "
+        "which the household guard keeps apart by design.",
         {"family_name": _FAMILY_AGREES, "given_name": _GIVEN_DIFFERS,
          "date_of_birth": _BIRTH_DIFFERS, "address": _AT_ONE_PLACE,
          "nhs_number": _NO_NUMBER_IN_COMMON},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ from jigsaw.linkage.comparisons import COMPARISONS
 from jigsaw.linkage.engine import RECORDS_TABLE, Workspace, quiet_splink
 from jigsaw.linkage.features import Features
 from jigsaw.linkage.index import features_from_key, key_row
-from jigsaw.linkage.person_model import LinkageModel, ModelError, Thresholds
+from jigsaw.linkage.person_model import ADDED_LEVELS, LinkageModel, ModelError, Thresholds
 from tests.linkage.helpers import batch_frequencies, population
 
 
@@ -150,3 +151,38 @@ def test_a_mother_and_father_sharing_a_child_are_held_apart(model: LinkageModel)
     assert score.guarded
     assert score.match_probability < model.thresholds.review
     assert {e.comparison: e.level for e in score.evidence}["shared_child"] == "shared"
+
+
+def test_a_model_saved_before_a_level_was_added_gains_it_set_not_learned(
+    model: LinkageModel,
+) -> None:
+    """A deployment's own model, trained before the initial level, loads with the level
+    the shipped model sets and every level it learned as it learned it; its comparisons
+    run as this code writes them."""
+    data = model.to_dict()
+    given = data["splink"]["comparisons"][0]
+    assert given["output_column_name"] == "given_name"
+    keys = [level.key for level in COMPARISONS[0].levels]
+    at = keys.index("initial")
+    given["comparison_levels"].pop(at)
+    for level in given["comparison_levels"]:
+        if level.get("m_probability") is not None:
+            level["m_probability"] = level["m_probability"] * 0.9  # its own training
+    older = LinkageModel.from_dict(data)
+    added = ADDED_LEVELS[("given_name", "initial")]
+    assert older.level_weight(0, at) == pytest.approx(
+        math.log2(added["m_probability"] / added["u_probability"])
+    )
+    exact = keys.index("exact")
+    assert older.level_weight(0, exact) == pytest.approx(
+        model.level_weight(0, exact) + math.log2(0.9)
+    )
+    sql = older.splink_settings_for(1_000)["comparisons"][0]["comparison_levels"]
+    assert [lv["sql_condition"] for lv in sql] == [
+        lv["sql_condition"]
+        for lv in model.splink_settings_for(1_000)["comparisons"][0]["comparison_levels"]
+    ]
+    # Any other difference from this code's levels is still refused.
+    given["comparison_levels"].pop(at)
+    with pytest.raises(ModelError, match="retrain"):
+        LinkageModel.from_dict(data)

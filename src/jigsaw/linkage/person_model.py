@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jigsaw.linkage import frequencies, guards, identifiers
-from jigsaw.linkage.comparisons import COMPARISONS, CONFIGURED, Comparison
+from jigsaw.linkage.comparisons import COMPARISONS, CONFIGURED, INITIAL_SQL, Comparison
 from jigsaw.linkage.features import Features
 
 MODEL_DIR = Path(__file__).parent / "model"
@@ -148,6 +148,7 @@ class LinkageModel:
         settings = data.get("splink")
         if not isinstance(meta, dict) or not isinstance(settings, dict):
             raise ModelError("A model file needs a 'jigsaw' and a 'splink' section")
+        settings = _with_added_levels(settings)
         if meta.get("format") != FORMAT:
             raise ModelError(f"Unsupported model format {meta.get('format')!r}")
         thresholds = meta["thresholds"]
@@ -192,13 +193,13 @@ class LinkageModel:
         queue shows which levels agreed). The blocking rules are this code's, not those
         saved with the model: they are not trained, and the online match's look-ups
         (``online.CANDIDATE_KEYS``) mirror this code's, so a model saved before a rule was
-        added still blocks as a search finds. For another SQL dialect the comparisons and
-        blocking rules are written afresh from this code, carrying the trained m and u
-        across level by level: the saved SQL is DuckDB's.
+        added still blocks as a search finds. So are the comparisons, in every dialect,
+        carrying the trained m and u across level by level: the saved SQL is DuckDB's as
+        the code that trained the model wrote it, and a search scores with this code's
+        Python twins, which the batch run's SQL must match (a model trained before
+        names of one letter were read as initials still reads them so).
         """
-        settings = copy.deepcopy(self.splink_settings)
-        if dialect != settings.get("sql_dialect", "duckdb"):
-            settings = self._translated(settings, dialect)
+        settings = self._translated(copy.deepcopy(self.splink_settings), dialect)
         settings["blocking_rules_to_generate_predictions"] = _current_blocking_rules(dialect)
         identifiers.configure(settings, dialect, self.shared_values)
         settings["probability_two_random_records_match"] = self.prior_for(n_records)
@@ -293,6 +294,46 @@ class LinkageModel:
             evidence.append(level)
         weight = guards.guarded_weight(weight, {e.comparison: e.level for e in evidence})
         return Score(weight, bits_to_probability(weight), tuple(evidence))
+
+
+ADDED_LEVELS: dict[tuple[str, str], dict[str, Any]] = {
+    ("given_name", "initial"): {
+        "sql_condition": INITIAL_SQL,
+        "m_probability": 0.005,
+        "u_probability": 0.0004,
+    },
+}
+"""Levels a release added, by comparison and level key, with what a model saved before
+them takes for each on loading: the shipped model's m and u (``person-2026.12.7``). A
+deployment's own model keeps every level it learned and gains the new one set, not
+learned, until it is trained again, rather than being refused at the upgrade."""
+
+
+def _with_added_levels(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with each of ``ADDED_LEVELS`` put in its place where the saved
+    comparison has every level of this code's but the added ones."""
+    by_name = {c.name: c for c in COMPARISONS}
+    upgraded = None
+    for index, saved in enumerate(settings.get("comparisons", [])):
+        code = by_name.get(saved.get("output_column_name"))
+        if code is None:
+            continue
+        added = {lv.label: (code.name, lv.key) for lv in code.levels}
+        added = {label: key for label, key in added.items() if key in ADDED_LEVELS}
+        labels = [lv.get("label_for_charts") for lv in saved["comparison_levels"]]
+        wanted = [lv.label for lv in code.levels]
+        if not added or labels == wanted or labels != [w for w in wanted if w not in added]:
+            continue
+        found = iter(saved["comparison_levels"])
+        levels = [
+            {"label_for_charts": label, **ADDED_LEVELS[added[label]]}
+            if label in added
+            else next(found)
+            for label in wanted
+        ]
+        upgraded = upgraded or copy.deepcopy(settings)
+        upgraded["comparisons"][index] = {**saved, "comparison_levels": levels}
+    return upgraded or settings
 
 
 def _current_blocking_rules(dialect: str) -> list[dict[str, Any]]:
