@@ -1,11 +1,10 @@
 """The online match index (``match_keys``): one row of model features per agency record.
 
-Filled by each batch run from the features it has already computed, with an insert
-that leaves rows already present as they are unless an earlier reading of the records
-wrote them (``features.READING``), so a run adds the records that are new and rewrites
-none but the stale. Lists
-(the canonical given names, the parts of a surname) are stored space-separated:
-plain strings index and compare the same way on SQLite and PostgreSQL.
+Filled by each batch run from the features it has already computed: a run adds the
+records that are new and rewrites only the rows an earlier reading of the records wrote
+(``features.READING``). Lists (the canonical given names, the parts of a surname) are
+stored space-separated: plain strings index and compare the same way on SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -115,14 +114,14 @@ def write_keys(session: Session, rows: list[dict[str, Any]], *, current: bool = 
         return
     table = MatchKey.__table__
     assert isinstance(table, Table)
+    columns = [c.name for c in table.columns if not c.primary_key]
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-        columns = [c for c in table.columns if not c.primary_key]
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=[table.c.agency_record_id],
-                set_={c.name: statement.excluded[c.name] for c in columns},
+                set_={name: statement.excluded[name] for name in columns},
             )
             if current
             else statement.on_conflict_do_nothing(),
@@ -135,7 +134,6 @@ def write_keys(session: Session, rows: list[dict[str, Any]], *, current: bool = 
     in_range = record.between(min(ids), max(ids))
     stale = set(session.scalars(select(record).where(in_range, table.c.reading < READING)))
     if stale:
-        columns = [c.name for c in table.columns if not c.primary_key]
         session.execute(
             table.update()
             .where(record == bindparam("key_record"), table.c.reading < READING)

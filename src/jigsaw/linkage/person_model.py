@@ -318,8 +318,11 @@ def _with_added_levels(settings: dict[str, Any]) -> dict[str, Any]:
         code = by_name.get(saved.get("output_column_name"))
         if code is None:
             continue
-        added = {lv.label: (code.name, lv.key) for lv in code.levels}
-        added = {label: key for label, key in added.items() if key in ADDED_LEVELS}
+        added = {
+            lv.label: (code.name, lv.key)
+            for lv in code.levels
+            if (code.name, lv.key) in ADDED_LEVELS
+        }
         labels = [lv.get("label_for_charts") for lv in saved["comparison_levels"]]
         wanted = [lv.label for lv in code.levels]
         if not added or labels == wanted or labels != [w for w in wanted if w not in added]:
