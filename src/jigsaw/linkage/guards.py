@@ -113,6 +113,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from jigsaw.linkage import comparisons
 from jigsaw.linkage.comparisons import (
     ADDRESS,
     CROSSED_NEAR_SQL,
@@ -180,8 +181,8 @@ HOME_KEYS = ("postcode", "house_street")
 NOTHING_TO_TELL_MISSING = (GIVEN_NAME, DATE_OF_BIRTH)
 """The comparisons a pair ``nothing_to_tell`` cannot make: the details that tell the
 members of one household apart."""
-INITIAL = "initial"
-"""The ``given_name`` level of a name written as its initial (``comparisons.INITIAL``)."""
+INITIAL = comparisons.INITIAL.key
+"""The ``given_name`` level of a name written as its initial."""
 UNTOLD_GIVEN_LEVELS = frozenset({"missing", INITIAL})
 """Levels of ``given_name`` that tell nothing of which member of a household a record is:
 no given name on a side, or one written as an initial (``comparisons.INITIAL``), which
